@@ -1,0 +1,278 @@
+import type { Client, ConnectConfig } from "ssh2";
+import { hostKeyAlgorithmsFor, keyTypeOf, fingerprintOf, parseHostKeyPin } from "./hostkey";
+
+/** Where and how to connect. `privateKey` is a secret: it is never put into an error message. */
+export interface SshTarget {
+  /** Host name or address. */
+  host: string;
+  /** TCP port of sshd. */
+  port: number;
+  /** Remote user. */
+  username: string;
+  /** Pinned host key: "SHA256:..." or a key line "ssh-ed25519 AAAA...". */
+  hostKey: string;
+  /** OpenSSH/PEM private key text; when absent the agent at SSH_AUTH_SOCK is used. */
+  privateKey?: string | null;
+  /** Handshake timeout in milliseconds. Defaults to 15000. */
+  connectTimeoutMs?: number;
+}
+
+/** A live, authenticated connection and a printable name for it (user@host:port). */
+export interface SshSession {
+  client: Client;
+  where: string;
+  /** True once the underlying connection closed (for whatever reason). */
+  closed: boolean;
+}
+
+/** Result of one remote command. */
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options of one remote command. */
+export interface ExecOptions {
+  /** Bytes written to the command's stdin, then stdin is closed. */
+  stdin?: string | Buffer;
+  /** Kill the command and fail after this many milliseconds. Defaults to 120000. */
+  timeoutMs?: number;
+  /** What the command is, for error messages (never the secret data it carries). */
+  label?: string;
+}
+
+/** "user@host:port", how errors name a target. */
+export function describeTarget(t: Pick<SshTarget, "host" | "port" | "username">): string {
+  const host = t.host.includes(":") ? `[${t.host}]` : t.host;
+  return `${t.username}@${host}:${t.port}`;
+}
+
+/**
+ * Open and authenticate one SSH connection with the host key pinned.
+ *
+ * The host key is checked in `hostVerifier`, during key exchange: on a mismatch the handshake is
+ * aborted before authentication, so not even the user name or key signature reaches the host.
+ */
+export function connect(target: SshTarget): Promise<SshSession> {
+  const where = describeTarget(target);
+  let pin: ReturnType<typeof parseHostKeyPin>;
+  try {
+    pin = parseHostKeyPin(target.hostKey);
+  } catch (e) {
+    return Promise.reject(new Error(`connection.hostKey for ${where}: ${(e as Error).message}`));
+  }
+  const timeoutMs = target.connectTimeoutMs ?? 15000;
+  const ssh2 = require("ssh2") as typeof import("ssh2");
+  return new Promise<SshSession>((resolve, reject) => {
+    const client = new ssh2.Client();
+    const session: SshSession = { client, where, closed: false };
+    let settled = false;
+    let seenKey: { fingerprint: string; type: string } | undefined;
+    let mismatch = false;
+    const fail = (message: string) => {
+      if (settled) return;
+      settled = true;
+      try {
+        client.end();
+      } catch {
+        /* already closed */
+      }
+      reject(new Error(message));
+    };
+    client.on("ready", () => {
+      if (settled) return;
+      settled = true;
+      resolve(session);
+    });
+    client.on("error", (err: Error & { level?: string; code?: string }) => {
+      if (mismatch && seenKey) {
+        fail(
+          `host key mismatch for ${where}: expected ${pin.fingerprint}, got ${seenKey.fingerprint} (${seenKey.type}); ` +
+            `refused before authentication, nothing was sent. If the host was really re-keyed, verify the new key on ` +
+            `the host (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and update connection.hostKey.`,
+        );
+        return;
+      }
+      fail(describeConnectError(err, where, timeoutMs, Boolean(target.privateKey)));
+    });
+    client.on("close", () => {
+      session.closed = true;
+      fail(`SSH connection to ${where} closed before it was ready`);
+    });
+    const config: ConnectConfig = {
+      host: target.host,
+      port: target.port,
+      username: target.username,
+      readyTimeout: timeoutMs,
+      keepaliveInterval: 10000,
+      keepaliveCountMax: 3,
+      hostVerifier: (key: Buffer) => {
+        seenKey = { fingerprint: fingerprintOf(key), type: keyTypeOf(key) };
+        mismatch = seenKey.fingerprint !== pin.fingerprint;
+        return !mismatch;
+      },
+    };
+    const algorithms = hostKeyAlgorithmsFor(pin.keyType);
+    if (algorithms) {
+      config.algorithms = { serverHostKey: algorithms as NonNullable<ConnectConfig["algorithms"]>["serverHostKey"] };
+    }
+    if (target.privateKey) {
+      config.privateKey = target.privateKey;
+    } else if (process.env.SSH_AUTH_SOCK) {
+      config.agent = process.env.SSH_AUTH_SOCK;
+    } else {
+      fail(
+        `no SSH credentials for ${where}: set connection.privateKey (as a Pulumi secret) or run an ssh-agent ` +
+          `holding the key (SSH_AUTH_SOCK) where pulumi runs`,
+      );
+      return;
+    }
+    try {
+      client.connect(config);
+    } catch (e) {
+      // ssh2 parses the key synchronously; its message names the problem, never the key text.
+      fail(`cannot use connection.privateKey for ${where}: ${(e as Error).message}`);
+    }
+  });
+}
+
+/** Turn an ssh2 connection error into a message that says what happened and what to check. */
+export function describeConnectError(
+  err: { message?: string; level?: string; code?: string },
+  where: string,
+  timeoutMs: number,
+  usedKey: boolean,
+): string {
+  const msg = err.message ?? String(err);
+  if (err.level === "client-authentication") {
+    return (
+      `SSH authentication refused for ${where} (publickey from ${usedKey ? "connection.privateKey" : "the ssh-agent"}). ` +
+      `Check that its public key is in the user's ~/.ssh/authorized_keys on the host.`
+    );
+  }
+  if (err.level === "client-timeout" || /Timed out while waiting for handshake/i.test(msg)) {
+    return `cannot reach ${where}: no SSH handshake within ${Math.round(timeoutMs / 1000)}s (host down, firewalled, or wrong address/port)`;
+  }
+  switch (err.code) {
+    case "ECONNREFUSED":
+      return `cannot reach ${where}: connection refused (is sshd running and listening on that port?)`;
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+    case "ETIMEDOUT":
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+    case "ECONNRESET":
+      return `cannot reach ${where}: ${err.code} (${msg})`;
+    default:
+      return `SSH connection to ${where} failed: ${msg}`;
+  }
+}
+
+/**
+ * Run one command on an open session and collect its exit code, stdout and stderr.
+ * Rejects (never resolves with a made-up code) when the channel cannot be opened, the connection
+ * drops before the command reports its exit status, or the timeout passes.
+ */
+export function exec(session: SshSession, command: string, options: ExecOptions = {}): Promise<ExecResult> {
+  const label = options.label ?? "remote command";
+  const timeoutMs = options.timeoutMs ?? 120000;
+  const maxBytes = 4 * 1024 * 1024;
+  return new Promise<ExecResult>((resolve, reject) => {
+    let done = false;
+    let stream: import("ssh2").ClientChannel | undefined;
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let outLen = 0;
+    let errLen = 0;
+    let code: number | null = null;
+    let signal: string | null = null;
+    const onClientClose = () => finish(new Error(`SSH connection to ${session.where} was lost while running ${label}`));
+    const timer = setTimeout(() => {
+      finish(new Error(`${label} on ${session.where} timed out after ${Math.round(timeoutMs / 1000)}s`));
+      try {
+        stream?.signal("KILL");
+        stream?.close();
+      } catch {
+        /* channel already gone */
+      }
+    }, timeoutMs);
+    function finish(error?: Error, result?: ExecResult) {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      session.client.removeListener("close", onClientClose);
+      if (error) reject(error);
+      else resolve(result!);
+    }
+    if (session.closed) {
+      finish(new Error(`SSH connection to ${session.where} is closed; cannot run ${label}`));
+      return;
+    }
+    session.client.once("close", onClientClose);
+    try {
+      session.client.exec(command, (openErr, ch) => {
+        if (openErr) {
+          finish(new Error(`cannot start ${label} on ${session.where}: ${openErr.message}`));
+          return;
+        }
+        stream = ch;
+        ch.on("error", (e: Error) => finish(new Error(`${label} on ${session.where} failed: ${e.message}`)));
+        ch.stderr.on("error", (e: Error) => finish(new Error(`${label} on ${session.where} failed: ${e.message}`)));
+        ch.on("data", (d: Buffer) => {
+          if (outLen < maxBytes) out.push(d);
+          outLen += d.length;
+        });
+        ch.stderr.on("data", (d: Buffer) => {
+          if (errLen < maxBytes) err.push(d);
+          errLen += d.length;
+        });
+        ch.on("exit", (c: number | null, sig?: string) => {
+          code = typeof c === "number" ? c : null;
+          signal = sig ?? null;
+        });
+        ch.on("close", () => {
+          if (code === null) {
+            finish(
+              new Error(
+                signal
+                  ? `${label} on ${session.where} was killed by signal ${signal}`
+                  : `${label} on ${session.where} ended without an exit status (connection lost?)`,
+              ),
+            );
+            return;
+          }
+          finish(undefined, {
+            code,
+            stdout: Buffer.concat(out).toString("utf8"),
+            stderr: Buffer.concat(err).toString("utf8"),
+          });
+        });
+        ch.end(options.stdin ?? undefined);
+      });
+    } catch (e) {
+      finish(new Error(`cannot start ${label} on ${session.where}: ${(e as Error).message}`));
+    }
+  });
+}
+
+/** Like `exec`, but a non-zero exit code is an Error naming the command label, the code and stderr. */
+export async function run(session: SshSession, command: string, options: ExecOptions = {}): Promise<ExecResult> {
+  const result = await exec(session, command, options);
+  if (result.code !== 0) {
+    const stderr = result.stderr.trim();
+    throw new Error(
+      `${options.label ?? "remote command"} on ${session.where} exited with ${result.code}` + (stderr ? `: ${stderr}` : ""),
+    );
+  }
+  return result;
+}
+
+/** Close a session; safe to call twice. */
+export function close(session: SshSession): void {
+  try {
+    session.client.end();
+  } catch {
+    /* already closed */
+  }
+}
