@@ -1,0 +1,36 @@
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { parseStackConfig, rawConfigFromPulumi, SECRET_KEYS, NeveModel } from "../../stacks/config";
+
+/** The repository root (two levels above scripts/lib). */
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** The stack file under test by default: the real Pulumi.neve.yaml. */
+export const DEFAULT_STACK_FILE = path.join(REPO_ROOT, "Pulumi.neve.yaml");
+
+/**
+ * Read a Pulumi stack file and return its `config:` map with fully qualified keys
+ * (`neve-infra:network`) and values as YAML parsed them (objects stay objects).
+ * Values encrypted by `pulumi config set --secret` (`{ secure: ... }`) are dropped: offline we
+ * cannot decrypt them, and the caller substitutes placeholders for secrets.
+ */
+export function readStackConfig(file: string = DEFAULT_STACK_FILE): Record<string, unknown> {
+  const text = fs.readFileSync(file, "utf8");
+  const doc = parse(text) as { config?: Record<string, unknown> } | null;
+  const config = doc?.config ?? {};
+  if (typeof config !== "object" || Array.isArray(config)) {
+    throw new Error(`${file}: "config" must be a map of keys to values`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config)) {
+    if (v && typeof v === "object" && !Array.isArray(v) && "secure" in v) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Validate a stack file the way the program does and return the model (throws `ConfigError`). */
+export function loadModelFromFile(file: string = DEFAULT_STACK_FILE): NeveModel {
+  return parseStackConfig(rawConfigFromPulumi(readStackConfig(file), SECRET_KEYS));
+}

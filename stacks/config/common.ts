@@ -1,0 +1,98 @@
+import { z } from "zod";
+import * as ipaddr from "ipaddr.js";
+
+/** One label of a DNS name (RFC 1123): letters, digits and inner hyphens, 1-63 characters. */
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+/** True when `s` is a valid single-label host name (guest names, node names). */
+export function isHostname(s: string): boolean {
+  return LABEL.test(s);
+}
+
+/** True when `s` is a fully qualified DNS name of at least two labels (public hostnames). */
+export function isFqdn(s: string): boolean {
+  if (s.length > 253) return false;
+  const labels = s.split(".");
+  return labels.length >= 2 && labels.every((l) => LABEL.test(l));
+}
+
+/** A single-label host name, e.g. a guest name. */
+export const hostnameSchema = z
+  .string()
+  .refine(isHostname, { error: "must be a valid host name (letters, digits, inner hyphens, at most 63 characters)" });
+
+/** A fully qualified DNS name, e.g. `cipher.wenzelarifiandi.com`. */
+export const fqdnSchema = z
+  .string()
+  .refine(isFqdn, { error: "must be a fully qualified host name such as cipher.example.com" });
+
+/** A TCP/UDP port, 1-65535. */
+export const portSchema = z
+  .number({ error: "must be a port number" })
+  .int({ error: "must be a whole port number" })
+  .min(1, { error: "must be a port in 1-65535" })
+  .max(65535, { error: "must be a port in 1-65535" });
+
+/** A dotted-quad IPv4 address without prefix, e.g. `10.10.10.90`. */
+export const ipv4Schema = z
+  .string()
+  .refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s), { error: "must be an IPv4 address like 10.10.10.90" });
+
+/** An IPv6 address without prefix, e.g. `2001:bc8:1201:722::90`. */
+export const ipv6Schema = z
+  .string()
+  .refine((s) => ipaddr.IPv6.isValid(s) && !s.includes("/"), {
+    error: "must be an IPv6 address like 2001:db8::90 (no prefix length)",
+  });
+
+/** An IPv4 CIDR, e.g. `10.10.10.0/24`. */
+export const ipv4CidrSchema = z.string().refine(isIpv4Cidr, { error: "must be an IPv4 CIDR like 10.10.10.0/24" });
+
+/** An IPv6 CIDR, e.g. `2001:bc8:1201:722::/64`. */
+export const ipv6CidrSchema = z.string().refine(isIpv6Cidr, { error: "must be an IPv6 CIDR like 2001:db8::/64" });
+
+/** True when `s` is `a.b.c.d/n` with a valid address and prefix length. */
+export function isIpv4Cidr(s: string): boolean {
+  const [addr, len, ...rest] = s.split("/");
+  if (rest.length || len === undefined || !ipaddr.IPv4.isValidFourPartDecimal(addr)) return false;
+  try {
+    ipaddr.IPv4.parseCIDR(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when `s` is an IPv6 address with a prefix length. */
+export function isIpv6Cidr(s: string): boolean {
+  try {
+    ipaddr.IPv6.parseCIDR(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when `s` is an IPv4 address, an IPv6 address or a CIDR of either family. */
+export function isAddressOrCidr(s: string): boolean {
+  if (s.includes("/")) return isIpv4Cidr(s) || isIpv6Cidr(s);
+  return ipaddr.IPv4.isValidFourPartDecimal(s) || ipaddr.IPv6.isValid(s);
+}
+
+/** An inclusive IPv4 range `start`-`end`. */
+export const ipv4RangeSchema = z.strictObject({
+  /** First address of the range. */
+  start: ipv4Schema,
+  /** Last address of the range (inclusive). */
+  end: ipv4Schema,
+});
+
+/** Inferred type of {@link ipv4RangeSchema}. */
+export type Ipv4Range = z.infer<typeof ipv4RangeSchema>;
+
+/** Recursively readonly view of a parsed config section. */
+export type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;

@@ -1,0 +1,132 @@
+import { z } from "zod";
+import { hostnameSchema, ipv4Schema, ipv6Schema } from "./common";
+
+/** Proxmox accepts VM/CT ids 100-999999999. */
+export const VMID_MIN = 100;
+/** Highest id Proxmox accepts. */
+export const VMID_MAX = 999_999_999;
+
+const vmidSchema = z
+  .number({ error: "must be a number" })
+  .int({ error: "must be a whole number" })
+  .min(VMID_MIN, { error: `must be a Proxmox id in ${VMID_MIN}-${VMID_MAX}` })
+  .max(VMID_MAX, { error: `must be a Proxmox id in ${VMID_MIN}-${VMID_MAX}` });
+
+const memorySchema = z
+  .number({ error: "must be a number of MiB" })
+  .int({ error: "must be a whole number of MiB" })
+  .min(16, { error: "must be at least 16 MiB" });
+
+/** Fields shared by VMs and containers. */
+const guestBase = {
+  /** Proxmox VM/CT id. */
+  vmid: vmidSchema,
+  /** Free-text description (Proxmox notes). */
+  description: z.string().optional(),
+  /** True for a template (never started, cloned from). */
+  template: z.boolean().default(false),
+  /** Whether the guest runs. Running guests are always protected from deletion. */
+  running: z.boolean().default(false),
+  /** Start at boot. Defaults to the value of `running`. */
+  onBoot: z.boolean().optional(),
+  /** Memory in MiB. */
+  memoryMiB: memorySchema,
+  /** CPU cores. */
+  cores: z.number().int().min(1).max(512).optional(),
+  /** Bridge of the first network interface (key of `network.bridges`). */
+  bridge: z.string(),
+  /**
+   * IPv4 on the bridge (no prefix; the prefix and gateway come from the IP plan). Omit for DHCP.
+   * For a template it is the cloud-init placeholder every clone overrides.
+   */
+  ipv4: ipv4Schema.optional(),
+  /** IPv6 address inside `network.ipv6.prefix` (no prefix length). */
+  ipv6: ipv6Schema.optional(),
+  /** Operating system, informational (`ubuntu`, `debian`, `pbs`). */
+  os: z.string().optional(),
+  /** Proxmox tags. */
+  tags: z.array(z.string().regex(/^[a-z0-9_][a-z0-9_.+-]*$/i, { error: "tags are letters, digits, _ . + -" })).default([]),
+  /**
+   * Snapshots known to exist (recorded, not managed: the provider has no snapshot resource).
+   */
+  snapshots: z.array(z.string()).default([]),
+};
+
+/** How a VM was cloned. */
+export const cloneSchema = z.strictObject({
+  /** Name of the template guest it was cloned from. */
+  from: hostnameSchema,
+  /** Full clone (independent disks). Defaults to true. */
+  full: z.boolean().default(true),
+  /**
+   * Template clones take their address from `network.ipv4.cloneRange`. Set true for a clone that
+   * deliberately keeps an address outside it (cipher's .90 predates the range).
+   */
+  outsideCloneRange: z.boolean().default(false),
+});
+
+/** A QEMU virtual machine or VM template. */
+export const vmSchema = z.strictObject({
+  ...guestBase,
+  /** `vm`: a QEMU guest. */
+  kind: z.literal("vm"),
+  /** Set when the VM is a clone of a template guest. */
+  clone: cloneSchema.optional(),
+  /**
+   * Configure the address through cloud-init `ipconfig0` (Ubuntu cloud images: static addresses,
+   * DHCP with systemd-networkd is unreliable there). Defaults to false (address set inside the guest).
+   */
+  cloudInit: z.boolean().default(false),
+  /** Storage for the cloud-init drive. Defaults to `vmdata`. */
+  cloudInitStorage: z.string().optional(),
+  /** QEMU guest agent enabled. */
+  agent: z.boolean().optional(),
+});
+
+/** LXC container features. */
+export const featuresSchema = z.strictObject({
+  /** Allow nested containers / systemd sandboxing. */
+  nesting: z.boolean().optional(),
+  /** Allow keyctl() (needed by some unprivileged workloads, e.g. Docker). */
+  keyctl: z.boolean().optional(),
+  /** Allow FUSE mounts inside the container. */
+  fuse: z.boolean().optional(),
+});
+
+/** An LXC container. */
+export const ctSchema = z.strictObject({
+  ...guestBase,
+  /** `ct`: an LXC container. */
+  kind: z.literal("ct"),
+  /** Unprivileged container (user namespaces). */
+  unprivileged: z.boolean(),
+  /** LXC features. */
+  features: featuresSchema.default({}),
+  /** Proxmox `ostype` (`ubuntu`, `debian`, ...). Defaults to `ubuntu`. */
+  osType: z.string().optional(),
+  /**
+   * Raw `lxc.*` lines appended to the container's config on the host (e.g. AppArmor unconfined,
+   * /dev/fuse passthrough). Pushed over SSH by the host-config resources, not through the API.
+   */
+  rawLxc: z.array(z.string().regex(/^lxc\.[a-z0-9_.]+\s*[:=]\s*\S.*$/, { error: "raw lines look like 'lxc.key: value'" })).default([]),
+});
+
+/** One guest, discriminated by `kind`. */
+export const guestSchema = z.discriminatedUnion("kind", [vmSchema, ctSchema], {
+  error: "kind must be vm or ct",
+});
+
+/** `neve-infra:guests`: every VM, template and container, keyed by name (the guest's host name). */
+export const guestsSchema = z.record(
+  z.string().refine((s) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(s), {
+    error: "guest names must be valid host names (letters, digits, inner hyphens, at most 63 characters)",
+  }),
+  guestSchema,
+);
+
+/** Parsed VM. */
+export type VmConfig = z.infer<typeof vmSchema>;
+/** Parsed container. */
+export type CtConfig = z.infer<typeof ctSchema>;
+/** Parsed guest. */
+export type GuestConfig = z.infer<typeof guestSchema>;

@@ -1,0 +1,39 @@
+import * as pulumi from "@pulumi/pulumi";
+import { parseStackConfig, rawConfigFromPulumi } from "./stack";
+import { SECRET_KEYS, SecretKey } from "./secrets";
+import type { NeveModel } from "./model";
+
+export * from "./model";
+export * from "./errors";
+export * from "./secrets";
+export { parseStackConfig, rawConfigFromPulumi, stackConfigSchema, CONFIG_SECTIONS, StackConfig } from "./stack";
+export { nextFreeCloneAddress, CloneRangeFullError } from "./build";
+export { DeepReadonly } from "./common";
+
+/** Validate the running stack's `neve-infra:` config and return the model (throws `ConfigError`). */
+export function loadModel(): NeveModel {
+  return parseStackConfig(rawConfigFromPulumi(pulumi.runtime.allConfig(), SECRET_KEYS));
+}
+
+/** The stack's secrets as secret Outputs; a missing required one fails with Pulumi's own message. */
+export interface StackSecrets {
+  /** Proxmox API token (required). */
+  readonly proxmoxApiToken: pulumi.Output<string>;
+  /** SSH private key for host configuration (undefined when not set). */
+  readonly sshPrivateKey: pulumi.Output<string> | undefined;
+  /** cloudflared credentials JSON (undefined when not set). */
+  readonly tunnelCredentials: pulumi.Output<string> | undefined;
+  /** PBS password (undefined when not set). */
+  readonly pbsPassword: pulumi.Output<string> | undefined;
+}
+
+/** Read the secret config keys (`SECRET_KEYS`) as secret Outputs. */
+export function loadSecrets(config: pulumi.Config = new pulumi.Config("neve-infra")): StackSecrets {
+  const get = (k: SecretKey) => config.getSecret(k);
+  return {
+    proxmoxApiToken: config.requireSecret("proxmoxApiToken"),
+    sshPrivateKey: get("sshPrivateKey"),
+    tunnelCredentials: get("tunnelCredentials"),
+    pbsPassword: get("pbsPassword"),
+  };
+}

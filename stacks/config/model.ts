@@ -1,0 +1,89 @@
+import type { DeepReadonly } from "./common";
+import type { ProxmoxConfig } from "./proxmox";
+import type { NetworkConfig } from "./network";
+import type { CtConfig, VmConfig } from "./guests";
+import type { StorageConfig } from "./storage";
+import type { RouteConfig } from "./routes";
+import type { TunnelConfig } from "./tunnel";
+import type { FirewallConfig, FirewallRuleConfig } from "./firewall";
+import type { BackupJobConfig } from "./backups";
+import type { SshConfig } from "./ssh";
+
+/** Fields the model adds to every guest. */
+interface GuestExtras {
+  /** The guest's name (its key in `guests`), also its host name. */
+  readonly name: string;
+  /** `ipv4` with the plan's prefix length (`10.10.10.90/24`), when the guest has a static IPv4. */
+  readonly ipv4Cidr?: string;
+  /** `ipv6` with the plan's prefix length (`2001:bc8:1201:722::90/64`). */
+  readonly ipv6Cidr?: string;
+  /** Protected from deletion: running guests always are. */
+  readonly protect: boolean;
+}
+
+/** A validated QEMU VM or template. */
+export type VmModel = DeepReadonly<VmConfig> & GuestExtras;
+/** A validated LXC container. */
+export type CtModel = DeepReadonly<CtConfig> & GuestExtras;
+/** A validated guest; switch on `kind`. */
+export type GuestModel = VmModel | CtModel;
+
+/** A validated storage with its id; for PBS the server resolved to an address. */
+export type StorageModel = DeepReadonly<StorageConfig> & {
+  /** Proxmox storage id. */
+  readonly id: string;
+  /** For `pbs`: the server's address (a guest name resolved to its IPv4). */
+  readonly serverAddress?: string;
+};
+
+/** A validated public route with its target resolved. */
+export type RouteModel = DeepReadonly<RouteConfig> & {
+  /** IPv4 of the target guest on the private bridge. */
+  readonly targetIpv4: string;
+};
+
+/** A validated firewall rule with guest names resolved to addresses. */
+export type FirewallRuleModel = DeepReadonly<FirewallRuleConfig> & {
+  /** `source` as an address/CIDR (guest names resolved). */
+  readonly sourceAddress?: string;
+  /** `dest` as an address/CIDR (guest names resolved). */
+  readonly destAddress?: string;
+};
+
+/** The validated firewall. */
+export type FirewallModel = Omit<DeepReadonly<FirewallConfig>, "rules"> & {
+  /** Rules in order, resolved. */
+  readonly rules: readonly FirewallRuleModel[];
+};
+
+/** A validated backup job. */
+export type BackupJobModel = DeepReadonly<BackupJobConfig> & {
+  /** Job id (its key in `backups`). */
+  readonly id: string;
+  /** Proxmox ids of `guests`, same order. */
+  readonly vmids: readonly number[];
+};
+
+/** The whole validated, typed, readonly stack config. Build it with `parseStackConfig`. */
+export interface NeveModel {
+  /** Adopt the live host: every Proxmox resource carries its `import` id. */
+  readonly adopt: boolean;
+  /** Proxmox API access. */
+  readonly proxmox: DeepReadonly<ProxmoxConfig>;
+  /** Bridges and IP plans. */
+  readonly network: DeepReadonly<NetworkConfig>;
+  /** Guests in stack-file order. */
+  readonly guests: readonly GuestModel[];
+  /** Storages in stack-file order. */
+  readonly storage: readonly StorageModel[];
+  /** Public routes of the edge proxy (haproxy). */
+  readonly routes: readonly RouteModel[];
+  /** Cloudflare Tunnel. */
+  readonly tunnel: DeepReadonly<TunnelConfig>;
+  /** Datacenter firewall. */
+  readonly firewall: FirewallModel;
+  /** vzdump jobs. */
+  readonly backups: readonly BackupJobModel[];
+  /** SSH access for host configuration. */
+  readonly ssh: DeepReadonly<SshConfig>;
+}

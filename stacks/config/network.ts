@@ -1,0 +1,101 @@
+import { z } from "zod";
+import { ipv4CidrSchema, ipv4RangeSchema, ipv4Schema, ipv6CidrSchema, ipv6Schema } from "./common";
+
+/** Linux bridge names as Proxmox accepts them: a letter first, letters/digits/_ after, at most 10 characters. */
+const BRIDGE_NAME = /^[a-zA-Z][a-zA-Z0-9_]{0,9}$/;
+
+/** One Linux bridge of the node. */
+export const bridgeSchema = z.strictObject({
+  /** Free-text comment shown in the Proxmox UI. */
+  comment: z.string().optional(),
+  /** Physical ports enslaved to the bridge (`enp5s0`); empty for a host-only bridge. */
+  ports: z.array(z.string().min(1)).default([]),
+  /**
+   * IPv4 of the host on this bridge: a CIDR (`10.10.10.1/24`) or `dhcp`. The provider has no
+   * DHCP method, so `dhcp` means "not managed by this stack" (see docs/adopting.md).
+   */
+  ipv4: z.union([z.literal("dhcp"), ipv4CidrSchema]),
+  /** Static IPv6 of the host on this bridge, with prefix (`2001:db8::1/64`). */
+  ipv6: ipv6CidrSchema.optional(),
+  /**
+   * True for the bridge facing the internet. Changing it can cut the operator off, so it is
+   * always protected, and firewall rules must never open the API port on it.
+   */
+  public: z.boolean().default(false),
+  /** The host masquerades this bridge's subnet to the outside (NAT, rendered by host config). */
+  nat: z.boolean().default(false),
+});
+
+/** A range of the private IPv4 plan with its purpose. */
+export const reservedRangeSchema = ipv4RangeSchema.extend({
+  /** What the range is kept for. */
+  purpose: z.string().min(1),
+});
+
+/** An address held by something this stack does not manage (e.g. a VM cloned by hand). */
+export const unmanagedHolderSchema = z.strictObject({
+  /** The held address. */
+  address: ipv4Schema,
+  /** Who holds it (free text, usually the guest's name). */
+  holder: z.string().min(1),
+});
+
+/** The private IPv4 plan of the guest bridge. */
+export const ipv4PlanSchema = z.strictObject({
+  /** Bridge the plan applies to (`vmbr1`). */
+  bridge: z.string(),
+  /** Subnet, e.g. `10.10.10.0/24`. */
+  subnet: ipv4CidrSchema,
+  /** Gateway (the host on the bridge), e.g. `10.10.10.1`. */
+  gateway: ipv4Schema,
+  /** Range served by dnsmasq; no static address may lie inside. */
+  dhcpRange: ipv4RangeSchema,
+  /** Range for VMs cloned from a template, handed out lowest first (`npm run next-ip`). */
+  cloneRange: ipv4RangeSchema,
+  /** Ranges kept for later static allocations. */
+  reserved: z.array(reservedRangeSchema).default([]),
+  /** Addresses held outside this stack; never handed out again. */
+  unmanaged: z.array(unmanagedHolderSchema).default([]),
+  /** Upstream DNS servers handed to guests (cloud-init); defaults to the gateway. */
+  dns: z.array(ipv4Schema).optional(),
+});
+
+/** The public IPv6 prefix routed to guests through the host. */
+export const ipv6PlanSchema = z.strictObject({
+  /** Prefix, e.g. `2001:bc8:1201:722::/64`. */
+  prefix: ipv6CidrSchema,
+  /** Gateway for guests (the host), e.g. `2001:bc8:1201:722::1`. */
+  gateway: ipv6Schema,
+});
+
+/** The tailnet (Tailscale) the operator comes from. */
+export const tailnetSchema = z.strictObject({
+  /** Tailnet range allowed to SSH and the web UI, `100.64.0.0/10`. */
+  cidr: ipv4CidrSchema,
+  /** The host's own tailnet address (`tailscale0`). */
+  hostAddress: ipv4Schema,
+});
+
+/** `neve-infra:network`: bridges, IP plans, public and tailnet addresses. */
+export const networkSchema = z.strictObject({
+  /** Bridges keyed by interface name (`vmbr0`, `vmbr1`). */
+  bridges: z.record(
+    z.string().refine((s) => BRIDGE_NAME.test(s), {
+      error: "bridge names start with a letter, then letters, digits or _, at most 10 characters (e.g. vmbr1)",
+    }),
+    bridgeSchema,
+  ),
+  /** The host's public IPv4 with prefix (informational; obtained by DHCP on the public bridge). */
+  publicIpv4: ipv4CidrSchema.optional(),
+  /** Private IPv4 plan. */
+  ipv4: ipv4PlanSchema,
+  /** Public IPv6 plan. */
+  ipv6: ipv6PlanSchema.optional(),
+  /** Tailnet facts. */
+  tailnet: tailnetSchema,
+});
+
+/** Parsed `neve-infra:network`. */
+export type NetworkConfig = z.infer<typeof networkSchema>;
+/** Parsed bridge. */
+export type BridgeConfig = z.infer<typeof bridgeSchema>;

@@ -1,0 +1,97 @@
+import { z } from "zod";
+import { proxmoxSchema } from "./proxmox";
+import { networkSchema } from "./network";
+import { guestsSchema } from "./guests";
+import { storageSchema } from "./storage";
+import { routesSchema } from "./routes";
+import { tunnelSchema } from "./tunnel";
+import { firewallSchema } from "./firewall";
+import { backupsSchema } from "./backups";
+import { sshSchema } from "./ssh";
+import { ConfigError, ConfigIssue, formatPath } from "./errors";
+import { checkRules } from "./rules";
+import { buildModel } from "./build";
+import type { NeveModel } from "./model";
+
+/** Every non-secret `neve-infra:` key, each with its own schema file. Unknown keys are rejected. */
+export const stackConfigSchema = z.strictObject({
+  /** `neve-infra:adopt`: adopt the existing host (import ids on every Proxmox resource). */
+  adopt: z.boolean({ error: "must be true or false" }).default(false),
+  /** `neve-infra:proxmox`. */
+  proxmox: proxmoxSchema,
+  /** `neve-infra:network`. */
+  network: networkSchema,
+  /** `neve-infra:guests`. */
+  guests: guestsSchema,
+  /** `neve-infra:storage`. */
+  storage: storageSchema,
+  /** `neve-infra:routes`. */
+  routes: routesSchema.default([]),
+  /** `neve-infra:tunnel`. */
+  tunnel: tunnelSchema,
+  /** `neve-infra:firewall`. */
+  firewall: firewallSchema,
+  /** `neve-infra:backups`. */
+  backups: backupsSchema.default({}),
+  /** `neve-infra:ssh`. */
+  ssh: sshSchema,
+});
+
+/** The parsed (schema-valid, not yet cross-checked) stack config. */
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+
+/** The config sections, i.e. the allowed non-secret keys after `neve-infra:`. */
+export const CONFIG_SECTIONS: readonly string[] = Object.keys(stackConfigSchema.shape);
+
+function zodIssueToConfigIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
+  const path = formatPath(issue.path);
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((k) => ({
+      path: path ? `${path}.${k}` : `neve-infra:${k}`,
+      message: "unknown key; fix its spelling or remove it (a typo must not be silently ignored)",
+    }));
+  }
+  if (issue.code === "invalid_type" && issue.input === undefined) {
+    return [{ path: path || "(root)", message: `is required (expected ${issue.expected})` }];
+  }
+  const shown = "input" in issue && issue.input !== undefined && typeof issue.input !== "object" ? ` (got ${JSON.stringify(issue.input)})` : "";
+  return [{ path: path || "(root)", message: `${issue.message}${shown}` }];
+}
+
+/**
+ * Turn the raw `neve-infra:` config (keys without the namespace, values already JSON-decoded)
+ * into the validated, typed, readonly model. Throws `ConfigError` naming every bad field and its fix.
+ * Pure: no Pulumi, no I/O.
+ */
+export function parseStackConfig(raw: Record<string, unknown>): NeveModel {
+  const parsed = stackConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.flatMap(zodIssueToConfigIssue));
+  const issues = checkRules(parsed.data);
+  if (issues.length) throw new ConfigError(issues);
+  return buildModel(parsed.data);
+}
+
+/**
+ * Extract the `neve-infra:` keys from a flat Pulumi config map (as `pulumi.runtime.allConfig()`
+ * or a stack file's `config:` returns it), dropping secrets and other namespaces. String values
+ * holding JSON (how Pulumi passes structured config to programs) are decoded.
+ */
+export function rawConfigFromPulumi(all: Record<string, unknown>, secretKeys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(all)) {
+    const [ns, name, ...rest] = key.split(":");
+    if (ns !== "neve-infra" || name === undefined || rest.length) continue;
+    if (secretKeys.includes(name)) continue;
+    out[name] = decode(value);
+  }
+  return out;
+}
+
+function decode(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,64 @@
+import { z } from "zod";
+
+const contentSchema = z.enum(["images", "rootdir", "iso", "vztmpl", "backup", "snippets", "import"], {
+  error: "content types are images, rootdir, iso, vztmpl, backup, snippets, import",
+});
+
+const common = {
+  /** Content types the storage holds. */
+  contents: z.array(contentSchema).min(1, { error: "needs at least one content type" }),
+  /** Storage disabled in Proxmox (kept configured). Defaults to false. */
+  disabled: z.boolean().default(false),
+};
+
+/** Directory storage. */
+export const dirStorageSchema = z.strictObject({
+  ...common,
+  /** `dir`. */
+  type: z.literal("dir"),
+  /** Absolute path, e.g. `/var/lib/vz`. */
+  path: z.string().regex(/^\/\S*$/, { error: "must be an absolute path like /var/lib/vz" }),
+});
+
+/** ZFS pool storage. */
+export const zfsStorageSchema = z.strictObject({
+  ...common,
+  /** `zfspool`. */
+  type: z.literal("zfspool"),
+  /** Dataset, e.g. `rpool/vmdata`. */
+  pool: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/, { error: "must be a ZFS dataset like rpool/vmdata" }),
+  /** Thin provisioning (sparse zvols). */
+  sparse: z.boolean().default(true),
+});
+
+/** Proxmox Backup Server storage. Its password is the secret `pbsPassword`. */
+export const pbsStorageSchema = z.strictObject({
+  ...common,
+  /** `pbs`. */
+  type: z.literal("pbs"),
+  /** PBS address, or the name of the guest running it (its IPv4 is used). */
+  server: z.string().min(1),
+  /** PBS datastore name. */
+  datastore: z.string().min(1),
+  /** PBS user, e.g. `root@pam` or `backup@pbs`. */
+  username: z.string().regex(/^[^@\s]+@[^@\s]+$/, { error: "must be user@realm, e.g. backup@pbs" }),
+  /** SHA-256 fingerprint of the PBS certificate (self-signed). */
+  fingerprint: z
+    .string()
+    .regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/, { error: "must be a SHA-256 fingerprint, 32 hex pairs separated by ':'" })
+    .optional(),
+});
+
+/** One storage, discriminated by `type`. */
+export const storageEntrySchema = z.discriminatedUnion("type", [dirStorageSchema, zfsStorageSchema, pbsStorageSchema], {
+  error: "type must be dir, zfspool or pbs",
+});
+
+/** `neve-infra:storage`: storages keyed by Proxmox storage id. */
+export const storageSchema = z.record(
+  z.string().regex(/^[a-z][a-z0-9_.-]*$/i, { error: "storage ids start with a letter, then letters, digits, - _ ." }),
+  storageEntrySchema,
+);
+
+/** Parsed storage entry. */
+export type StorageConfig = z.infer<typeof storageEntrySchema>;

@@ -1,0 +1,25 @@
+import { z } from "zod";
+import { fqdnSchema } from "./common";
+
+/** One ingress rule of the Cloudflare Tunnel. */
+export const tunnelIngressSchema = z.strictObject({
+  /** Public hostname served through the tunnel. */
+  hostname: fqdnSchema,
+  /** Origin URL on the host, e.g. `https://127.0.0.1:8006`. Its host must be an IP address. */
+  service: z.string().refine((s) => /^https?:\/\/[^/\s]+:\d+\/?$/.test(s), {
+    error: "must be an origin URL with explicit port, such as https://127.0.0.1:8006",
+  }),
+  /** Accept the origin's self-signed certificate. Defaults to false. */
+  noTLSVerify: z.boolean().default(false),
+});
+
+/** `neve-infra:tunnel`: the cloudflared tunnel. Its credentials JSON is the secret `tunnelCredentials`. */
+export const tunnelSchema = z.strictObject({
+  /** Tunnel UUID. */
+  id: z.uuid({ error: "must be the tunnel's UUID" }),
+  /** Ingress rules, first match wins; cloudflared's final `http_status:404` catch-all is implied. */
+  ingress: z.array(tunnelIngressSchema).min(1, { error: "needs at least one ingress rule" }),
+});
+
+/** Parsed `neve-infra:tunnel`. */
+export type TunnelConfig = z.infer<typeof tunnelSchema>;
