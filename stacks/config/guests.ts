@@ -102,8 +102,13 @@ export const ctSchema = z.strictObject({
   unprivileged: z.boolean(),
   /** LXC features. */
   features: featuresSchema.default({}),
-  /** Proxmox `ostype` (`ubuntu`, `debian`, ...). Defaults to `ubuntu`. */
+  /** Proxmox `ostype` (`ubuntu`, `debian`, ...). */
   osType: z.string().optional(),
+  /**
+   * OS template volume used only when the container is created, e.g.
+   * `local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst`. Omit for adopted containers.
+   */
+  osTemplate: z.string().regex(/^[a-z][a-z0-9_.-]*:vztmpl\/\S+$/i, { error: "must be a template volume like local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst" }).optional(),
   /**
    * Raw `lxc.*` lines appended to the container's config on the host (e.g. AppArmor unconfined,
    * /dev/fuse passthrough). Pushed over SSH by the host-config resources, not through the API.

@@ -1,0 +1,57 @@
+// Stack `neve`: reads the validated config, wires the components, exports the outputs contract.
+import * as pulumi from "@pulumi/pulumi";
+import { loadModel, loadSecrets, ConfigError } from "../config";
+import { createProxmoxProvider } from "../components/proxmox/provider";
+import { NetworkBridges } from "../components/proxmox/bridges";
+import { QemuGuest } from "../components/proxmox/vm";
+import { LxcGuest } from "../components/proxmox/container";
+import { Storages } from "../components/proxmox/storage";
+import { ClusterFirewall } from "../components/proxmox/firewall";
+import { BackupJobs } from "../components/proxmox/backups";
+import { buildOutputs } from "./outputs";
+
+function validatedModel() {
+  try {
+    return loadModel();
+  } catch (e) {
+    // RunError prints the message alone: the config problems, not a stack trace.
+    if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+    throw e;
+  }
+}
+
+const model = validatedModel();
+const secrets = loadSecrets();
+const provider = createProxmoxProvider("proxmox", model, secrets.proxmoxApiToken);
+const ctx = { provider, nodeName: model.proxmox.nodeName, adopt: model.adopt };
+
+const bridges = new NetworkBridges("network", { model, ctx });
+const storage = new Storages("storage", { model, ctx, pbsPassword: secrets.pbsPassword });
+for (const g of model.guests) {
+  // Guests need their bridge and storage first when they are created rather than adopted.
+  const opts = { dependsOn: [bridges, storage] };
+  switch (g.kind) {
+    case "vm":
+      new QemuGuest(g.name, { guest: g, model, ctx }, opts);
+      break;
+    case "ct":
+      new LxcGuest(g.name, { guest: g, model, ctx }, opts);
+      break;
+    default: {
+      const never: never = g;
+      throw new Error(`unknown guest kind in ${JSON.stringify(never)}`);
+    }
+  }
+}
+new ClusterFirewall("firewall", { model, ctx });
+new BackupJobs("backups", { model, ctx }, { dependsOn: [storage] });
+
+const outputs = buildOutputs(model);
+/** Private network: cidr, gateway, bridge, DHCP and clone ranges, IPv6 prefix. */
+export const network = outputs.network;
+/** Every guest by name. */
+export const guests = outputs.guests;
+/** Public hostnames and where they route. */
+export const publicRoutes = outputs.publicRoutes;
+/** Proxmox storage ids. */
+export const storageIds = outputs.storageIds;
