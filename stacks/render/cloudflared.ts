@@ -82,7 +82,8 @@ export function renderCloudflaredConfig(model: CloudflaredModel): string {
     if (r.noTLSVerify === true && url.protocol !== "https:") {
       throw new RenderModelError(`${f}.noTLSVerify`, `only applies to an https:// origin, and ${show(r.service)} is not one; remove it`);
     }
-    return { hostname: r.hostname, service: `${url.protocol}//${url.host}`, noTLSVerify: r.noTLSVerify === true };
+    // Written as given (URL would drop a default port such as :80, hiding it from the reader).
+    return { hostname: r.hostname, service: r.service.replace(/\/$/, ""), noTLSVerify: r.noTLSVerify === true };
   });
   assertUnique("cloudflared.ingress", model.ingress, (r) => r.hostname, "hostname");
   const status = model.catchAllStatus ?? 404;
