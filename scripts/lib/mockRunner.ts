@@ -1,0 +1,180 @@
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import type { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { CONFIG_NAMESPACE, QUALIFIED_SECRET_KEYS, SECRET_KEYS, SecretKey } from "../../stacks/config/secrets";
+import { DEFAULT_STACK_FILE, REPO_ROOT, readStackConfig } from "./stackFile";
+
+/**
+ * Runs the real program (stacks/neve/index.ts) in-process under `pulumi.runtime.setMocks`, fed a
+ * real stack file, and records what it declares. Shared by `npm run plan` and tests/unit.
+ *
+ * Pulumi's mocks are process-global and a module runs once per module registry: call
+ * `runProgram` once per process (plan) or once per jest module registry (one test file, or inside
+ * `jest.isolateModulesAsync` that also requires this module).
+ */
+
+/** One resource the program registered, as the engine would have received it. */
+export interface CapturedResource {
+  /** Type token, e.g. `proxmoxve:index/vmLegacy:VmLegacy` or `neve:guests:Vm`. */
+  readonly type: string;
+  /** Logical name. */
+  readonly name: string;
+  /** URN the mock monitor assigned. */
+  readonly urn: string;
+  /** True for custom (provider-managed) resources, false for components. */
+  readonly custom: boolean;
+  /** Inputs, deserialized (secrets unwrapped by the mock layer). */
+  readonly inputs: Record<string, unknown>;
+  /** `protect` resource option. */
+  readonly protect: boolean;
+  /** `import` id, when set. */
+  readonly importId?: string;
+  /** Parent URN, when the resource has a parent. */
+  readonly parent?: string;
+  /** Provider reference (`urn::id`), when explicit. */
+  readonly provider?: string;
+  /** `ignoreChanges` resource option. */
+  readonly ignoreChanges: readonly string[];
+}
+
+/** Result of {@link runProgram}. */
+export interface ProgramRun {
+  /** Every registered resource, in registration order. */
+  readonly resources: readonly CapturedResource[];
+  /** Stack outputs (the program module's exports), fully resolved. */
+  readonly outputs: Record<string, unknown>;
+  /** The secret values the program was given (real or placeholder), for leak assertions. */
+  readonly secretValues: Readonly<Record<SecretKey, string>>;
+}
+
+/** Options of {@link runProgram}. */
+export interface RunProgramOptions {
+  /** Stack file to read. Defaults to the repository's Pulumi.neve.yaml. */
+  readonly stackFile?: string;
+  /**
+   * Config values to replace, keyed `section` or `namespace:key` (e.g. `{ adopt: false }`);
+   * `undefined` removes a key. Values are YAML-shaped (objects stay objects).
+   */
+  readonly configOverrides?: Record<string, unknown>;
+  /** Secret values to use instead of the placeholders. */
+  readonly secrets?: Partial<Record<SecretKey, string>>;
+  /** Program module to import. Defaults to stacks/neve/index.ts. */
+  readonly program?: string;
+}
+
+/** Clearly fake secret values so the plan runs on a machine without any secret. */
+export const PLACEHOLDER_SECRETS: Readonly<Record<SecretKey, string>> = {
+  proxmoxApiToken: "PLACEHOLDER-NOT-A-TOKEN@pam!plan=00000000-0000-0000-0000-000000000000",
+  sshPrivateKey: "-----BEGIN PLACEHOLDER NOT A KEY-----\nplan\n-----END PLACEHOLDER NOT A KEY-----\n",
+  tunnelCredentials: '{"AccountTag":"PLACEHOLDER","TunnelSecret":"PLACEHOLDER-NOT-A-SECRET"}',
+  pbsPassword: "PLACEHOLDER-NOT-A-PASSWORD",
+};
+
+/** Default program entry. */
+export const PROGRAM_ENTRY = path.join(REPO_ROOT, "stacks", "neve", "index.ts");
+
+/** The config map (`namespace:key` -> string) the engine would pass to the program. */
+export function buildConfig(opts: RunProgramOptions = {}): {
+  config: Record<string, string>;
+  secretValues: Record<SecretKey, string>;
+} {
+  const values = readStackConfig(opts.stackFile ?? DEFAULT_STACK_FILE);
+  for (const [k, v] of Object.entries(opts.configOverrides ?? {})) {
+    const key = k.includes(":") ? k : `${CONFIG_NAMESPACE}:${k}`;
+    if (v === undefined) delete values[key];
+    else values[key] = v;
+  }
+  const secretValues = { ...PLACEHOLDER_SECRETS, ...(opts.secrets ?? {}) } as Record<SecretKey, string>;
+  for (const k of SECRET_KEYS) values[`${CONFIG_NAMESPACE}:${k}`] = secretValues[k];
+  const config: Record<string, string> = {};
+  // The engine hands structured config to programs as JSON text.
+  for (const [k, v] of Object.entries(values)) config[k] = typeof v === "string" ? v : JSON.stringify(v);
+  return { config, secretValues };
+}
+
+/** Register request fields we read (a subset of the generated protobuf class). */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getCustom(): boolean;
+  getProtect(): boolean;
+  getImportid(): string;
+  getParent(): string;
+  getProvider(): string;
+  getIgnorechangesList(): string[];
+}
+
+/** Resolve an Output (or a structure of them) to its plain value. */
+function resolveValue(v: unknown): Promise<unknown> {
+  return new Promise((resolve) => (pulumi.output(v as pulumi.Input<unknown>) as pulumi.Output<unknown>).apply((x: unknown) => resolve(x)));
+}
+
+/** Run the program under mocks with the stack file's config and record what it declares. */
+export async function runProgram(opts: RunProgramOptions = {}): Promise<ProgramRun> {
+  const { config, secretValues } = buildConfig(opts);
+  const inputsByUrn = new Map<string, Record<string, unknown>>();
+  const captured: (Omit<CapturedResource, "urn" | "inputs"> & { key: string })[] = [];
+
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+        inputsByUrn.set(`${args.type}::${args.name}`, args.inputs);
+        return { id: args.id ? args.id : `${args.name}-id`, state: { ...args.inputs } };
+      },
+      call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
+        return args.inputs;
+      },
+    },
+    CONFIG_NAMESPACE,
+    "neve",
+    false,
+  );
+
+  // The mock monitor hides resource options from `newResource`; read them off the raw request.
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, cb: (err: unknown, res: unknown) => void): Promise<void>;
+  };
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    captured.push({
+      key: `${req.getType()}::${req.getName()}`,
+      type: req.getType(),
+      name: req.getName(),
+      custom: req.getCustom(),
+      protect: req.getProtect() === true,
+      importId: req.getImportid() || undefined,
+      parent: req.getParent() || undefined,
+      provider: req.getProvider() || undefined,
+      ignoreChanges: req.getIgnorechangesList(),
+    });
+    return original(req, cb);
+  };
+
+  pulumi.runtime.setAllConfig(config, [...QUALIFIED_SECRET_KEYS]);
+
+  const exportsOfProgram = (await import(opts.program ?? PROGRAM_ENTRY)) as Record<string, unknown>;
+  const outputs: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(exportsOfProgram)) {
+    if (k === "default" || k === "__esModule") continue;
+    outputs[k] = await resolveValue(v);
+  }
+  const wait = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
+  if (wait) await wait();
+
+  const urnOf = new Map<string, string>();
+  for (const [urn] of (monitor as unknown as MockMonitor).resources) {
+    const [, , qualifiedType, name] = urn.split("::");
+    urnOf.set(`${qualifiedType.split("$").pop()}::${name}`, urn);
+  }
+  const resources: CapturedResource[] = captured.map(({ key, ...r }) => ({
+    ...r,
+    urn: urnOf.get(key) ?? "",
+    inputs: inputsByUrn.get(key) ?? {},
+  }));
+  return { resources, outputs, secretValues };
+}
+
+/** Children of `parent` (by URN). */
+export function childrenOf(run: ProgramRun, parent: CapturedResource): CapturedResource[] {
+  return run.resources.filter((r) => r.parent === parent.urn);
+}

@@ -1,0 +1,55 @@
+// npm run plan [-- --config FILE]
+// Runs the real program in-process under Pulumi's mocks with the stack file (default: the
+// repository's Pulumi.neve.yaml) and prints what the stack declares, then its outputs.
+// No Pulumi CLI, no Proxmox host and no secret needed. Exit 2 on invalid config, 1 on other errors.
+import * as path from "path";
+import { stringify } from "yaml";
+import { ConfigError } from "../stacks/config";
+import { DEFAULT_STACK_FILE, loadModelFromFile } from "./lib/stackFile";
+import { renderTable } from "./lib/planTable";
+
+function parseArgs(argv: string[]): { stackFile: string } {
+  let stackFile = DEFAULT_STACK_FILE;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--config" && argv[i + 1]) stackFile = path.resolve(argv[++i]);
+    else if (argv[i].startsWith("--config=")) stackFile = path.resolve(argv[i].slice("--config=".length));
+    else throw new Error(`unknown argument "${argv[i]}"; usage: npm run plan [-- --config FILE]`);
+  }
+  return { stackFile };
+}
+
+async function main(): Promise<number> {
+  const { stackFile } = parseArgs(process.argv.slice(2));
+  const shown = path.relative(process.cwd(), stackFile) || stackFile;
+  try {
+    // Same parser as the program: fail with the config problems before any mock is set.
+    loadModelFromFile(stackFile);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${shown}: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  // Loaded only now so @pulumi/pulumi's start-up cost is not paid for a bad config.
+  const { runProgram } = await import("./lib/mockRunner");
+  const run = await runProgram({ stackFile });
+  const secrets = Object.values(run.secretValues);
+  const custom = run.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")).length;
+  process.stdout.write(`Plan of stack neve from ${shown} (offline, Pulumi mocks; secrets are placeholders unless given)\n\n`);
+  process.stdout.write(`${renderTable(run.resources, secrets)}\n\n`);
+  process.stdout.write(`${run.resources.length} resources (${custom} managed by providers)\n\nOutputs:\n`);
+  let text = stringify(run.outputs);
+  for (const v of secrets) text = text.split(v).join("[secret]");
+  process.stdout.write(text.replace(/^/gm, "  ") + "\n");
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`plan failed: ${msg}\n`);
+    process.exit(1);
+  },
+);
