@@ -118,7 +118,7 @@ export const ctSchema = z.strictObject({
 
 /** One guest, discriminated by `kind`. */
 export const guestSchema = z.discriminatedUnion("kind", [vmSchema, ctSchema], {
-  error: "kind must be vm or ct",
+  error: "must be vm (QEMU) or ct (LXC)",
 });
 
 /** `neve-infra:guests`: every VM, template and container, keyed by name (the guest's host name). */

@@ -51,6 +51,9 @@ function zodIssueToConfigIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
       message: "unknown key; fix its spelling or remove it (a typo must not be silently ignored)",
     }));
   }
+  if (issue.code === "invalid_key") {
+    return issue.issues.map((inner) => ({ path: path || "(root)", message: inner.message }));
+  }
   if (issue.code === "invalid_type" && issue.input === undefined) {
     return [{ path: path || "(root)", message: `is required (expected ${issue.expected})` }];
   }
@@ -64,7 +67,7 @@ function zodIssueToConfigIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
  * Pure: no Pulumi, no I/O.
  */
 export function parseStackConfig(raw: Record<string, unknown>): NeveModel {
-  const parsed = stackConfigSchema.safeParse(raw);
+  const parsed = stackConfigSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new ConfigError(parsed.error.issues.flatMap(zodIssueToConfigIssue));
   const issues = checkRules(parsed.data);
   if (issues.length) throw new ConfigError(issues);

@@ -51,7 +51,7 @@ export const pbsStorageSchema = z.strictObject({
 
 /** One storage, discriminated by `type`. */
 export const storageEntrySchema = z.discriminatedUnion("type", [dirStorageSchema, zfsStorageSchema, pbsStorageSchema], {
-  error: "type must be dir, zfspool or pbs",
+  error: "must be dir, zfspool or pbs",
 });
 
 /** `neve-infra:storage`: storages keyed by Proxmox storage id. */
