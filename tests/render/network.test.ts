@@ -1,0 +1,108 @@
+import { NatModel, SysctlForwardingModel, renderNatNft, renderSysctlForwarding } from "../../stacks/render";
+import * as neve from "./neve.fixture";
+import { netns, scratchDir, which, writeIn } from "./tools";
+
+// Forwarding sysctls and nftables rule sets are per network namespace: each test gets a throwaway
+// namespace, so this machine's own settings and rules are never touched.
+
+describe("sysctl forwarding drop-in", () => {
+  const text = renderSysctlForwarding(neve.sysctl);
+
+  it("is pinned as a whole", () => {
+    expect(text).toMatchSnapshot();
+  });
+
+  it("must switch on IPv4 and IPv6 forwarding when loaded with `sysctl -p`", () => {
+    const ns = netns("render-sysctl");
+    const { dir, cleanup } = scratchDir("sysctl");
+    try {
+      const file = writeIn(dir, "90-neve-forwarding.conf", text);
+      expect(ns.exec(["sysctl", "-n", "net.ipv4.ip_forward"]).stdout.trim()).toBe("0");
+      const r = ns.exec(["sysctl", "-p", file]);
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(ns.exec(["sysctl", "-n", "net.ipv4.ip_forward"]).stdout.trim()).toBe("1");
+      expect(ns.exec(["sysctl", "-n", "net.ipv6.conf.all.forwarding"]).stdout.trim()).toBe("1");
+    } finally {
+      cleanup();
+      ns.remove();
+    }
+  });
+
+  it("must write 0 for a switched-off family", () => {
+    expect(renderSysctlForwarding({ ipv4Forwarding: true, ipv6Forwarding: false })).toContain("net.ipv6.conf.all.forwarding = 0\n");
+  });
+
+  it.each<[string, SysctlForwardingModel, string]>([
+    ["a string for a boolean", { ipv4Forwarding: "1" as unknown as boolean, ipv6Forwarding: true }, 'sysctl.ipv4Forwarding: must be true or false, got "1"'],
+  ])("must refuse %s", (_n, model, message) => {
+    expect(() => renderSysctlForwarding(model)).toThrow(message);
+  });
+});
+
+describe("NAT nftables file", () => {
+  const text = renderNatNft(neve.nat);
+  const NFT = which("nft");
+  const requireNft = () => {
+    if (NFT === null) throw new Error("nft is not installed; install the Debian package nftables to run the render tests");
+    return NFT;
+  };
+
+  it("is pinned as a whole", () => {
+    expect(text).toMatchSnapshot();
+  });
+
+  it("must masquerade 10.10.10.0/24 out of vmbr0 in a table of its own", () => {
+    expect(text).toContain('ip saddr 10.10.10.0/24 oifname "vmbr0" masquerade');
+    expect(text).toContain("table ip neve_nat {");
+    expect(text).not.toMatch(/flush ruleset/);
+  });
+
+  it("must pass `nft -c -f`, load, and load again without duplicating its rules", () => {
+    const nft = requireNft();
+    const ns = netns("render-nft");
+    const { dir, cleanup } = scratchDir("nft");
+    try {
+      const file = writeIn(dir, "neve-nat.nft", text);
+      const check = ns.exec([nft, "-c", "-f", file]);
+      expect(check.stderr).toBe("");
+      expect(check.status).toBe(0);
+      // A table that belongs to someone else (the Proxmox firewall, say) must survive the load.
+      expect(ns.exec([nft, "add", "table", "inet", "someone_else"]).status).toBe(0);
+      for (let i = 0; i < 2; i++) expect(ns.exec([nft, "-f", file]).status).toBe(0);
+      const listed = ns.exec([nft, "list", "ruleset"]).stdout;
+      expect(listed.match(/masquerade/g)).toHaveLength(1);
+      expect(listed).toMatch(/type nat hook postrouting priority srcnat; policy accept;/);
+      expect(listed).toContain('ip saddr 10.10.10.0/24 oifname "vmbr0" masquerade');
+      expect(listed).toContain("table inet someone_else");
+    } finally {
+      cleanup();
+      ns.remove();
+    }
+  });
+
+  it("the `nft -c -f` check must be able to fail", () => {
+    const nft = requireNft();
+    const ns = netns("render-nft-bad");
+    const { dir, cleanup } = scratchDir("nft-bad");
+    try {
+      const r = ns.exec([nft, "-c", "-f", writeIn(dir, "bad.nft", text.replace("masquerade", "masqerade"))]);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/syntax error/);
+    } finally {
+      cleanup();
+      ns.remove();
+    }
+  });
+
+  it.each<[string, NatModel, string]>([
+    ["no rule", { rules: [] }, "nat.rules: must list at least one entry"],
+    ["a public source", { rules: [{ source: "51.159.96.0/24", outInterface: "vmbr0" }] }, "nat.rules[0].source: 51.159.96.0/24 is not a private network"],
+    ["a source with host bits", { rules: [{ source: "10.10.10.1/24", outInterface: "vmbr0" }] }, "nat.rules[0].source: 10.10.10.1/24 has host bits set"],
+    ["an interface name with a quote", { rules: [{ source: "10.10.10.0/24", outInterface: 'vmbr0"' }] }, "nat.rules[0].outInterface: must be a network interface name"],
+    ["a table name with a dash", { table: "neve-nat", rules: neve.nat.rules }, 'nat.table: must be a table name of a-z, 0-9 and "_" starting with a letter, got "neve-nat"'],
+    ["the same rule twice", { rules: [...neve.nat.rules, ...neve.nat.rules] }, 'nat.rules[1]: rule "10.10.10.0/24 -> vmbr0" is already used by nat.rules[0]'],
+  ])("must refuse %s", (_n, model, message) => {
+    expect(() => renderNatNft(model)).toThrow(message);
+  });
+});
