@@ -1,0 +1,205 @@
+import type { CheckFailure } from "@pulumi/pulumi/dynamic";
+import { parseHostKeyPin } from "../ssh/hostkey";
+import type { HostConfigInputs, OnDelete } from "./types";
+
+/** The engine's placeholder for a value not known yet (preview); checks skip such values. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Defaults of optional inputs, one place. */
+export const DEFAULTS = {
+  port: 22,
+  username: "root",
+  mode: "0644",
+  owner: "root",
+  group: "root",
+  stashDir: "/root/etc-pve.stash",
+  stashKeep: 10,
+  onDelete: "keep" as OnDelete,
+  confirmSeconds: 60,
+};
+
+const SERVICE_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
+const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
+const MODE_RE = /^0?[0-7]{3}$|^[0-7]{4}$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u001f\u007f]/;
+
+function isUnknown(v: unknown): boolean {
+  return v === UNKNOWN;
+}
+
+/** Problems of an absolute path, or null. `what` names the field in the message. */
+export function pathProblem(path: unknown): string | null {
+  if (typeof path !== "string" || path === "") return 'must be an absolute path such as "/etc/haproxy/haproxy.cfg"';
+  if (!path.startsWith("/")) return `${JSON.stringify(path)} is relative; write it as an absolute path starting with "/"`;
+  if (CONTROL_RE.test(path)) return `${JSON.stringify(path)} contains a control character (newline, tab, NUL); rename the file`;
+  const parts = path.split("/").slice(1);
+  if (parts.some((p) => p === ".." || p === ".")) return `${JSON.stringify(path)} contains "." or ".." segments; write the normalized absolute path`;
+  if (parts.some((p) => p === "")) return `${JSON.stringify(path)} has an empty segment ("//" or a trailing "/"); name a file, not a directory`;
+  if (parts.some((p) => Buffer.byteLength(p) > 200)) return `${JSON.stringify(path)} has a name longer than 200 bytes`;
+  return null;
+}
+
+/**
+ * Validate raw inputs and apply defaults. Every failure names its property path and how to fix it;
+ * no failure ever quotes a secret (private key, file content).
+ */
+export function checkHostConfig(raw: Record<string, unknown>): { inputs: HostConfigInputs; failures: CheckFailure[] } {
+  const failures: CheckFailure[] = [];
+  const fail = (property: string, reason: string) => failures.push({ property, reason });
+  const r = raw ?? {};
+
+  const c = (r.connection ?? {}) as Record<string, unknown>;
+  if (typeof r.connection !== "object" || r.connection === null) fail("connection", "is required: { host, hostKey, port?, username?, privateKey? }");
+  const host = c.host;
+  if (!isUnknown(host) && (typeof host !== "string" || host.trim() === "" || /[\s/@]/.test(host))) {
+    fail("connection.host", "must be a host name or IP address (no spaces, '/' or '@')");
+  }
+  const port = c.port === undefined || c.port === null ? DEFAULTS.port : c.port;
+  if (!isUnknown(port) && !(Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65535)) {
+    fail("connection.port", `must be an integer 1-65535, got ${JSON.stringify(port)}`);
+  }
+  const username = c.username === undefined || c.username === null ? DEFAULTS.username : c.username;
+  if (!isUnknown(username) && (typeof username !== "string" || !USER_RE.test(username))) {
+    fail("connection.username", `must be a user name such as "root", got ${JSON.stringify(username)}`);
+  }
+  const hostKey = c.hostKey;
+  if (!isUnknown(hostKey)) {
+    if (typeof hostKey !== "string" || hostKey.trim() === "") {
+      fail(
+        "connection.hostKey",
+        'is required (no trust on first use): give "SHA256:..." from `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host, or that .pub line',
+      );
+    } else {
+      const problem = hostKeyProblem(hostKey);
+      if (problem) fail("connection.hostKey", problem);
+    }
+  }
+  const privateKey = c.privateKey === undefined ? null : c.privateKey;
+  if (privateKey !== null && !isUnknown(privateKey)) {
+    if (typeof privateKey !== "string" || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(privateKey)) {
+      // Never quote the value: it is a secret.
+      fail("connection.privateKey", "must be the text of a private key (-----BEGIN ... PRIVATE KEY-----), set as a Pulumi secret; omit it to use the ssh-agent");
+    }
+  }
+
+  const service = r.service;
+  if (!isUnknown(service) && (typeof service !== "string" || !SERVICE_RE.test(service))) {
+    fail("service", `must be a short name such as "haproxy" (letters, digits, . _ @ -; it becomes part of the id and of the stash path), got ${JSON.stringify(service)}`);
+  }
+
+  const files = Array.isArray(r.files) ? (r.files as unknown[]) : [];
+  if (!isUnknown(r.files) && (!Array.isArray(r.files) || r.files.length === 0)) fail("files", "must list at least one file { path, content }");
+  const stashDir = r.stashDir === undefined || r.stashDir === null ? DEFAULTS.stashDir : r.stashDir;
+  const seen = new Map<string, number>();
+  const outFiles = files.map((raw, i) => {
+    const f = (raw ?? {}) as Record<string, unknown>;
+    const at = `files[${i}]`;
+    if (!isUnknown(f.path)) {
+      const p = pathProblem(f.path);
+      if (p) fail(`${at}.path`, p);
+      else {
+        const prev = seen.get(f.path as string);
+        if (prev !== undefined) fail(`${at}.path`, `${JSON.stringify(f.path)} is already declared as files[${prev}].path; declare each file once`);
+        else seen.set(f.path as string, i);
+        if (typeof stashDir === "string" && ((f.path as string) + "/").startsWith(stashDir.replace(/\/+$/, "") + "/")) {
+          fail(`${at}.path`, `${JSON.stringify(f.path)} lies inside stashDir ${stashDir}; manage files outside the stash`);
+        }
+      }
+    }
+    if (!isUnknown(f.content) && typeof f.content !== "string") fail(`${at}.content`, "must be a string (the rendered file)");
+    const mode = f.mode === undefined || f.mode === null ? DEFAULTS.mode : f.mode;
+    if (!isUnknown(mode) && (typeof mode !== "string" || !MODE_RE.test(mode))) {
+      fail(`${at}.mode`, `must be an octal string such as "0644" or "0600", got ${JSON.stringify(mode)}`);
+    }
+    const owner = f.owner === undefined || f.owner === null ? DEFAULTS.owner : f.owner;
+    if (!isUnknown(owner) && (typeof owner !== "string" || !USER_RE.test(owner))) {
+      fail(`${at}.owner`, `must be a user name such as "root" (lower case, digits, _ -), got ${JSON.stringify(owner)}`);
+    }
+    const group = f.group === undefined || f.group === null ? DEFAULTS.group : f.group;
+    if (!isUnknown(group) && (typeof group !== "string" || !USER_RE.test(group))) {
+      fail(`${at}.group`, `must be a group name such as "root" (lower case, digits, _ -), got ${JSON.stringify(group)}`);
+    }
+    const secret = f.secret === undefined || f.secret === null ? false : f.secret;
+    if (!isUnknown(secret) && typeof secret !== "boolean") fail(`${at}.secret`, "must be true or false");
+    const normMode = typeof mode === "string" && MODE_RE.test(mode) ? mode.padStart(4, "0") : mode;
+    return { path: f.path, content: f.content, mode: normMode, owner, group, secret };
+  });
+
+  const validate = r.validate === undefined || r.validate === null ? [] : r.validate;
+  if (!isUnknown(validate)) {
+    if (!Array.isArray(validate)) fail("validate", "must be a list of commands");
+    else {
+      validate.forEach((v, i) => {
+        if (isUnknown(v)) return;
+        if (typeof v !== "string" || v.trim() === "") {
+          fail(`validate[${i}]`, "must be a non-empty command such as \"haproxy -c -f {staged}\"; remove the entry instead");
+          return;
+        }
+        for (const m of v.matchAll(/\{staged(?::([^}]*))?\}/g)) {
+          if (m[1] === undefined) {
+            if (files.length !== 1) fail(`validate[${i}]`, `{staged} is only allowed with exactly one file; write {staged:/abs/path} to name one of the ${files.length} files`);
+          } else if (!outFiles.some((f) => f.path === m[1])) {
+            fail(`validate[${i}]`, `{staged:${m[1]}} names no file of this resource; use one of: ${outFiles.map((f) => f.path).join(", ")}`);
+          }
+        }
+      });
+    }
+  }
+  const optionalCommand = (name: "activate" | "healthCheck") => {
+    const v = r[name];
+    if (v === undefined || v === null) return null;
+    if (!isUnknown(v) && (typeof v !== "string" || v.trim() === "")) {
+      fail(name, "must be a non-empty command; omit it to skip this step");
+    }
+    return v as string;
+  };
+  const activate = optionalCommand("activate");
+  const healthCheck = optionalCommand("healthCheck");
+
+  if (!isUnknown(stashDir)) {
+    const p = pathProblem(stashDir);
+    if (p) fail("stashDir", p);
+  }
+  const stashKeep = r.stashKeep === undefined || r.stashKeep === null ? DEFAULTS.stashKeep : r.stashKeep;
+  if (!isUnknown(stashKeep) && !(Number.isInteger(stashKeep) && (stashKeep as number) >= 1 && (stashKeep as number) <= 1000)) {
+    fail("stashKeep", `must be an integer 1-1000 (how many previous versions to keep), got ${JSON.stringify(stashKeep)}`);
+  }
+  const onDelete = r.onDelete === undefined || r.onDelete === null ? DEFAULTS.onDelete : r.onDelete;
+  if (!isUnknown(onDelete) && !["keep", "remove", "restore"].includes(onDelete as string)) {
+    fail("onDelete", `must be "keep", "remove" or "restore", got ${JSON.stringify(onDelete)}`);
+  }
+  let accessCritical: { confirmSeconds: number } | null = null;
+  if (r.accessCritical !== undefined && r.accessCritical !== null && r.accessCritical !== false) {
+    const a = (r.accessCritical === true ? {} : r.accessCritical) as Record<string, unknown>;
+    const n = a.confirmSeconds === undefined || a.confirmSeconds === null ? DEFAULTS.confirmSeconds : a.confirmSeconds;
+    if (!isUnknown(n) && !(Number.isInteger(n) && (n as number) >= 2 && (n as number) <= 3600)) {
+      fail("accessCritical.confirmSeconds", `must be an integer 2-3600 (seconds before the host restores itself), got ${JSON.stringify(n)}`);
+    }
+    accessCritical = { confirmSeconds: n as number };
+  }
+
+  const inputs = {
+    connection: { host, port, username, hostKey, privateKey },
+    service,
+    files: outFiles,
+    validate,
+    activate,
+    healthCheck,
+    stashDir,
+    stashKeep,
+    onDelete,
+    accessCritical,
+  } as HostConfigInputs;
+  return { inputs, failures };
+}
+
+/** Problem of a host key pin, or null (the message never guesses: it says what is accepted). */
+function hostKeyProblem(pin: string): string | null {
+  try {
+    parseHostKeyPin(pin);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}

@@ -1,0 +1,68 @@
+import type { DiffResult } from "@pulumi/pulumi/dynamic";
+import { UNKNOWN } from "./check";
+import type { FileInputs, FileState, HostConfigInputs, HostConfigOutputs } from "./types";
+
+/** sha256 hex of a text, as the host's `sha256sum` prints it. */
+export function sha256(text: string): string {
+  const crypto = require("crypto") as typeof import("crypto");
+  return crypto.createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+function hasUnknown(v: unknown): boolean {
+  if (v === UNKNOWN) return true;
+  if (Array.isArray(v)) return v.some(hasUnknown);
+  if (v && typeof v === "object") return Object.values(v).some(hasUnknown);
+  return false;
+}
+
+/** True when a declared file differs from the recorded state (content hash, mode, owner, group, presence). */
+export function fileDiffers(old: FileState | undefined, f: FileInputs): boolean {
+  if (!old || !old.present) return true;
+  if (hasUnknown(f)) return true;
+  return old.sha256 !== sha256(f.content) || old.mode !== f.mode || old.owner !== f.owner || old.group !== f.group || old.secret !== f.secret;
+}
+
+/** Sorted list of paths, the identity of the file set. */
+function pathSet(files: readonly { path: string }[] | undefined): string {
+  return JSON.stringify((files ?? []).map((f) => f.path).sort());
+}
+
+/** Properties whose change means a file on the host must change (update touches the host). */
+export function changedFiles(olds: HostConfigOutputs, news: HostConfigInputs): string[] {
+  const byPath = new Map((olds.files ?? []).map((f) => [f.path, f]));
+  return news.files.filter((f) => fileDiffers(byPath.get(f.path), f)).map((f) => f.path);
+}
+
+/**
+ * Deliberate diff, without touching the host:
+ * - host, port, service or the set of paths changed -> replace (delete first: two resources must
+ *   never own the same files at once, or the old one's delete would undo the new one's work);
+ * - content (by hash), mode, owner, group, commands, stash settings, credentials -> update;
+ * - nothing else -> no change.
+ */
+export function diffHostConfig(olds: HostConfigOutputs, news: HostConfigInputs): DiffResult {
+  const replaces: string[] = [];
+  const oc = olds.connection ?? ({} as HostConfigOutputs["connection"]);
+  const nc = news.connection;
+  if (!same(oc.host, nc.host)) replaces.push("connection.host");
+  if (!same(oc.port, nc.port)) replaces.push("connection.port");
+  if (!same(olds.service, news.service)) replaces.push("service");
+  if (hasUnknown(news.files) ? news.files.some((f) => f.path === UNKNOWN) : pathSet(olds.files) !== pathSet(news.files)) {
+    replaces.push("files");
+  }
+  if (replaces.length > 0) return { changes: true, replaces, deleteBeforeReplace: true };
+
+  const updates: string[] = [];
+  if (changedFiles(olds, news).length > 0) updates.push("files");
+  for (const k of ["username", "hostKey", "privateKey"] as const) {
+    if (!same(oc[k], nc[k])) updates.push(`connection.${k}`);
+  }
+  for (const k of ["validate", "activate", "healthCheck", "stashDir", "stashKeep", "onDelete", "accessCritical"] as const) {
+    if (!same(olds[k], news[k])) updates.push(k);
+  }
+  return { changes: updates.length > 0, replaces: [], deleteBeforeReplace: false };
+}

@@ -1,0 +1,148 @@
+import * as pulumi from "@pulumi/pulumi";
+import { hostConfigProvider } from "./provider";
+import type { AccessCritical, ConnectionInputs, FileState, OnDelete } from "./types";
+
+/** How the provider reaches the host over SSH. */
+export interface HostConfigConnectionArgs {
+  /** Host name or IP address of the host's sshd. */
+  host: pulumi.Input<string>;
+  /** sshd port. Defaults to 22. */
+  port?: pulumi.Input<number>;
+  /** Remote user (it must be able to write the files and run the commands). Defaults to "root". */
+  username?: pulumi.Input<string>;
+  /**
+   * Pinned host key (no trust on first use): "SHA256:..." as `ssh-keygen -lf` prints it, or the key
+   * line "ssh-ed25519 AAAA..." of /etc/ssh/ssh_host_ed25519_key.pub. A mismatch refuses to connect.
+   */
+  hostKey: pulumi.Input<string>;
+  /**
+   * Private key text (OpenSSH or PEM). Give it as a Pulumi secret (`config.requireSecret`); it is
+   * kept only in the secret `connection` output. Defaults to the ssh-agent at SSH_AUTH_SOCK.
+   */
+  privateKey?: pulumi.Input<string>;
+}
+
+/** One file the resource owns. */
+export interface HostConfigFileArgs {
+  /** Absolute path on the host, no "." or ".." segments. */
+  path: pulumi.Input<string>;
+  /** The full rendered content. */
+  content: pulumi.Input<string>;
+  /** Octal mode string. Defaults to "0644" (use "0600" for credentials). */
+  mode?: pulumi.Input<string>;
+  /** Owner user name. Defaults to "root". */
+  owner?: pulumi.Input<string>;
+  /** Owner group name. Defaults to "root". */
+  group?: pulumi.Input<string>;
+  /**
+   * The content is a secret (credentials): outputs keep only its sha256, and the content input is
+   * made a Pulumi secret. Defaults to false, or to true when `content` is already a secret Output.
+   */
+  secret?: pulumi.Input<boolean>;
+}
+
+/** Arguments of a HostConfig: the files of one service on one host, and how to check and apply them. */
+export interface HostConfigArgs {
+  /** How to reach the host. */
+  connection: pulumi.Input<HostConfigConnectionArgs>;
+  /** Service name, e.g. "haproxy": part of the id (`<host>:<service>`) and of the stash path. */
+  service: pulumi.Input<string>;
+  /** The files, each written atomically next to its target. At least one. */
+  files: pulumi.Input<pulumi.Input<HostConfigFileArgs>[]>;
+  /**
+   * Commands run on the host against the staged copies before anything moves, e.g.
+   * "haproxy -c -f {staged}". `{staged}` (only with a single file) and `{staged:/abs/path}` are
+   * replaced by the safely quoted staged path. A failure leaves the live files untouched. Defaults to none.
+   */
+  validate?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Command run once when something changed, e.g. "systemctl reload haproxy". Defaults to none. */
+  activate?: pulumi.Input<string>;
+  /** Command run after activation; a non-zero exit rolls back. Defaults to none. */
+  healthCheck?: pulumi.Input<string>;
+  /** Where previous versions are kept on the host. Defaults to "/root/etc-pve.stash". */
+  stashDir?: pulumi.Input<string>;
+  /** How many previous versions to keep (the original of adopted files is always kept). Defaults to 10. */
+  stashKeep?: pulumi.Input<number>;
+  /**
+   * What deleting the resource does on the host: "keep" leaves the files and the service alone,
+   * "remove" deletes the files, "restore" puts back the originals found at the first create; the
+   * last two then run `activate`. Defaults to "keep": on a live host, removing a resource from the
+   * program (or renaming it without an alias) must never take a running service down.
+   */
+  onDelete?: pulumi.Input<OnDelete>;
+  /**
+   * Changes that can cut off access (NAT, firewall, sshd, tunnel): a timer on the host restores the
+   * previous files and re-activates unless a NEW SSH connection confirms access within
+   * `confirmSeconds` (defaults to 60). Defaults to off.
+   */
+  accessCritical?: pulumi.Input<{ confirmSeconds?: pulumi.Input<number> }>;
+}
+
+/**
+ * Configuration files of one service on one host, pushed over SSH: staged, validated, stashed,
+ * swapped in atomically, activated once, health checked, rolled back on failure.
+ * Type token: `pulumi-nodejs:dynamic/neve:HostConfig`. Id: `<host>:<service>`.
+ */
+export class HostConfig extends pulumi.dynamic.Resource {
+  /** connection.host, for display. */
+  public readonly host!: pulumi.Output<string>;
+  /** The connection, secret (it carries the private key that delete needs). */
+  public readonly connection!: pulumi.Output<ConnectionInputs>;
+  /** The service name. */
+  public readonly service!: pulumi.Output<string>;
+  /** Live state of each file: sha256, mode, owner, group, presence (content only when not secret). */
+  public readonly files!: pulumi.Output<FileState[]>;
+  /** Validation commands. */
+  public readonly validate!: pulumi.Output<string[]>;
+  /** Activation command, or null. */
+  public readonly activate!: pulumi.Output<string | null>;
+  /** Health check command, or null. */
+  public readonly healthCheck!: pulumi.Output<string | null>;
+  /** Stash directory on the host. */
+  public readonly stashDir!: pulumi.Output<string>;
+  /** Previous versions kept. */
+  public readonly stashKeep!: pulumi.Output<number>;
+  /** Delete behaviour. */
+  public readonly onDelete!: pulumi.Output<OnDelete>;
+  /** Dead-man timer settings, or null. */
+  public readonly accessCritical!: pulumi.Output<AccessCritical | null>;
+  /** Stash directory holding the files before the last change, or null. */
+  public readonly lastStash!: pulumi.Output<string | null>;
+
+  constructor(name: string, args: HostConfigArgs, opts?: pulumi.CustomResourceOptions) {
+    const files = Array.isArray(args.files) ? args.files.map(secretFile) : args.files;
+    const props = {
+      ...args,
+      connection: connectionInput(args.connection),
+      files,
+      host: undefined,
+      lastStash: undefined,
+    };
+    super(
+      hostConfigProvider,
+      name,
+      props,
+      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+      "neve",
+      "HostConfig",
+    );
+  }
+}
+
+/** The connection input becomes a secret as soon as it may carry a private key. */
+function connectionInput(c: pulumi.Input<HostConfigConnectionArgs>): pulumi.Input<HostConfigConnectionArgs> {
+  if (pulumi.Output.isInstance(c) || (c as HostConfigConnectionArgs).privateKey !== undefined) return pulumi.secret(c);
+  return c;
+}
+
+/** Mark secret files' content as a Pulumi secret; a content that is already secret marks the file secret. */
+function secretFile(f: pulumi.Input<HostConfigFileArgs>): pulumi.Input<HostConfigFileArgs> {
+  if (pulumi.Output.isInstance(f)) return f;
+  const file = f as HostConfigFileArgs;
+  if (file.secret === true) return { ...file, content: pulumi.secret(file.content) };
+  if (pulumi.Output.isInstance(file.content) && file.secret === undefined) {
+    const content = file.content as pulumi.Output<string>;
+    return { ...file, secret: pulumi.output(pulumi.isSecret(content)) };
+  }
+  return file;
+}

@@ -1,0 +1,77 @@
+/** How to reach the host (plain values, as the provider sees them after `check`). */
+export interface ConnectionInputs {
+  host: string;
+  port: number;
+  username: string;
+  hostKey: string;
+  /** Secret: only ever an input, kept in the secret `connection` output so `delete` can connect. */
+  privateKey: string | null;
+}
+
+/** One declared file, defaults applied. */
+export interface FileInputs {
+  path: string;
+  content: string;
+  /** Four octal digits, e.g. "0644". */
+  mode: string;
+  owner: string;
+  group: string;
+  secret: boolean;
+}
+
+/** What to do with the files when the resource is deleted. */
+export type OnDelete = "keep" | "remove" | "restore";
+
+/** The dead-man timer of access-critical changes. */
+export interface AccessCritical {
+  confirmSeconds: number;
+}
+
+/** Inputs of a HostConfig after `check` (defaults applied). */
+export interface HostConfigInputs {
+  connection: ConnectionInputs;
+  service: string;
+  files: FileInputs[];
+  validate: string[];
+  activate: string | null;
+  healthCheck: string | null;
+  stashDir: string;
+  stashKeep: number;
+  onDelete: OnDelete;
+  accessCritical: AccessCritical | null;
+}
+
+/** The state of one managed file as last written or read. */
+export interface FileState {
+  path: string;
+  /** Live mode, four octal digits; null when the file is missing. */
+  mode: string | null;
+  owner: string | null;
+  group: string | null;
+  secret: boolean;
+  /** sha256 (hex) of the live content; null when the file is missing or not a regular file. */
+  sha256: string | null;
+  /** The content when it is not secret and matches sha256; null otherwise (secret files: always null). */
+  content: string | null;
+  /** False when the file is missing (or not a regular file) on the host: drift. */
+  present: boolean;
+}
+
+/** Outputs of a HostConfig: everything update, read and delete need. */
+export interface HostConfigOutputs {
+  /** Plain copy of connection.host, for display. */
+  host: string;
+  /** Secret output (additionalSecretOutputs): holds the private key so delete can connect. */
+  connection: ConnectionInputs;
+  service: string;
+  files: FileState[];
+  validate: string[];
+  activate: string | null;
+  healthCheck: string | null;
+  stashDir: string;
+  stashKeep: number;
+  onDelete: OnDelete;
+  accessCritical: AccessCritical | null;
+  /** Stash directory of the last change on the host (the previous files), or null. */
+  lastStash: string | null;
+}

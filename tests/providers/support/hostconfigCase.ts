@@ -1,0 +1,112 @@
+/**
+ * Helpers shared by the HostConfig host tests (tests/host/hostconfig-*.test.ts): declare a HostConfig under
+ * mocks to get exactly what the engine would send (inputs + `__provider`), then drive the REAL provider host
+ * through the engine's sequence (check -> create, or check -> diff -> update).
+ */
+import { HostConfig, HostConfigArgs } from "../../../providers/hostconfig";
+import type { HostConfigOutputs } from "../../../providers/hostconfig";
+import { captureResources } from "../../host/harness/capture";
+import type { ProviderHost } from "../../host/harness/providerHost";
+import { urnFor } from "../../host/harness/providerHost";
+import type { TestHost } from "../../host/harness/testHost";
+
+export const TYPE = "pulumi-nodejs:dynamic/neve:HostConfig";
+
+/** A declared resource as the engine receives it. */
+export interface Declared {
+  urn: string;
+  inputs: Record<string, unknown>;
+  secretPaths: string[];
+}
+
+/** Run `new HostConfig(name, args)` under mocks and return its registration. */
+export async function declare(name: string, args: HostConfigArgs): Promise<Declared> {
+  const captured = await captureResources(() => {
+    new HostConfig(name, args);
+  });
+  const r = captured.find((c) => c.type === TYPE && c.name === name);
+  if (!r) throw new Error(`no ${TYPE} named ${name} was registered; got ${captured.map((c) => c.type).join(", ")}`);
+  return { urn: urnFor(TYPE, name), inputs: r.inputs, secretPaths: r.secretPaths };
+}
+
+/** Connection args for the test host (pinned by fingerprint, authorized key). */
+export function conn(h: TestHost, over: Partial<HostConfigArgs["connection"] & object> = {}) {
+  return { host: h.address, port: h.port, username: h.username, hostKey: h.hostKeyFingerprint, privateKey: h.clientPrivateKey, ...over };
+}
+
+/** check; fails the test with the provider's reasons when check refuses. */
+export async function check(ph: ProviderHost, d: Declared, olds: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  const r = await ph.check(d.urn, olds, d.inputs);
+  if (r.failures.length) throw new Error(`check failed: ${r.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
+  return r.inputs;
+}
+
+/** A resource in "state": id, outputs and the inputs they came from. */
+export interface State {
+  id: string;
+  outputs: Record<string, unknown>;
+  inputs: Record<string, unknown>;
+}
+
+/** First `pulumi up` of a declaration: check + create. */
+export async function create(ph: ProviderHost, d: Declared): Promise<State> {
+  const inputs = await check(ph, d);
+  const r = await ph.create(d.urn, inputs);
+  return { id: r.id, outputs: r.properties, inputs };
+}
+
+/** Later `pulumi up`: check + diff, and update when the diff says so. Returns the diff and the new state. */
+export async function up(ph: ProviderHost, prev: State, d: Declared) {
+  const inputs = await check(ph, d, prev.inputs);
+  const diff = await ph.diff(prev.id, d.urn, prev.outputs, inputs);
+  let state = prev;
+  if (diff.changes === "some" && diff.replaces.length === 0) {
+    const r = await ph.update(prev.id, d.urn, prev.outputs, inputs);
+    state = { id: prev.id, outputs: r.properties, inputs };
+  }
+  return { diff, state };
+}
+
+/** The files output, typed. */
+export function filesOf(s: State): HostConfigOutputs["files"] {
+  return s.outputs.files as HostConfigOutputs["files"];
+}
+
+/** stat inside the host: "mode:owner:group:mtime-ns:inode" or "missing". */
+export async function statOf(h: TestHost, path: string): Promise<string> {
+  const q = "'" + path.replace(/'/g, "'\\''") + "'";
+  const r = await h.exec(`if [ -e ${q} ]; then stat -c '%a:%U:%G:%.9Y:%i' -- ${q}; else echo missing; fi`);
+  return r.stdout.trim();
+}
+
+/** Wait until `cond` holds or `ms` pass; returns the last value of `cond`. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return cond();
+}
+
+/** A haproxy.cfg that `haproxy -c` accepts, answering `body` on the host's port 80. */
+export function haproxyCfg(h: TestHost, body: string, extra = ""): string {
+  return `global
+    maxconn 256
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+
+frontend fe_http
+    bind ${h.address}:80
+    http-request return status 200 content-type text/plain string "${body}"
+${extra}
+listen stats
+    bind 127.0.0.1:8404
+    stats enable
+    stats uri /stats
+`;
+}
