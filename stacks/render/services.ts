@@ -33,8 +33,10 @@ export type HostServiceRef =
       readonly kind: "novnc";
       /** VM id (names the unit). */
       readonly vmid: number;
-      /** Browser-facing port, probed on loopback (neve: 6081). */
+      /** Browser-facing port (neve: 6081). */
       readonly port: number;
+      /** Address websockify listens on; probed there, or on 127.0.0.1 for "0.0.0.0". Defaults to "0.0.0.0". */
+      readonly listenAddress?: string;
     }
   | {
       /** socat TCP relay to the local SPICE proxy. */
@@ -156,7 +158,7 @@ export function serviceSpec(ref: HostServiceRef): ServiceSpec {
         name: "haproxy",
         description: "HAProxy: TLS passthrough by SNI on 443, Host routing on 80",
         files: [
-          { role: "config", path: "/etc/haproxy/haproxy.cfg", mode: "0644", owner: "root", group: "root", secret: false, validate: ["haproxy -c -q -f {staged}"] },
+          { role: "config", path: "/etc/haproxy/haproxy.cfg", mode: "0644", owner: "root", group: "root", secret: false, validate: ["haproxy -c -f {staged}"] },
         ],
         // reload = haproxy's own graceful hand-over: open connections keep going.
         activate: "systemctl reload haproxy",
@@ -215,7 +217,10 @@ export function serviceSpec(ref: HostServiceRef): ServiceSpec {
         description: `noVNC web console for VM ${ref.vmid} on port ${ref.port}`,
         files: [unitFile("unit", unit)],
         activate: restartUnit(unit),
-        healthCheck: `systemctl is-active --quiet ${unit} && ${tcpProbe("127.0.0.1", ref.port)}`,
+        healthCheck: `systemctl is-active --quiet ${unit} && ${tcpProbe(
+          ref.listenAddress === undefined || ref.listenAddress === "0.0.0.0" ? "127.0.0.1" : ref.listenAddress,
+          ref.port,
+        )}`,
         accessCritical: false,
       };
     }
@@ -253,8 +258,8 @@ export function serviceSpec(ref: HostServiceRef): ServiceSpec {
             owner: "root",
             group: "root",
             secret: false,
-            // sysctl has no dry run: refuse anything but comments and "key = value" lines.
-            validate: ["! grep -Evq '^[[:space:]]*(#.*)?$|^[a-z0-9_.]+ = [0-9]+$' {staged}"],
+            // sysctl has no dry run: refuse (and print) anything but comments and "key = value" lines.
+            validate: ["! grep -Ev '^[[:space:]]*(#.*)?$|^[a-z0-9_.]+ = [0-9]+$' {staged}"],
           },
         ],
         activate: "sysctl -p /etc/sysctl.d/90-neve-forwarding.conf",

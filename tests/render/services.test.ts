@@ -68,7 +68,7 @@ describe("services table", () => {
   });
 
   it("must validate haproxy before a graceful reload, and reload dnsmasq/cloudflared by restart", () => {
-    expect(byKind("haproxy").files[0].validate).toEqual(["haproxy -c -q -f {staged}"]);
+    expect(byKind("haproxy").files[0].validate).toEqual(["haproxy -c -f {staged}"]);
     expect(byKind("haproxy").activate).toBe("systemctl reload haproxy");
     expect(byKind("dnsmasq").activate).toBe("systemctl restart dnsmasq");
     expect(byKind("cloudflared").activate).toBe("systemctl daemon-reload && systemctl enable cloudflared.service && systemctl restart cloudflared.service");
@@ -154,7 +154,10 @@ describe("services table validators on the rendered files", () => {
       const breaker = breakers[service];
       if (breaker !== undefined) {
         const bad = writeIn(dir, `.staged-${service}-${role}-bad.tmp`, breaker(text));
-        expect(ns.exec(["sh", "-c", command.split("{staged}").join(quote(bad))]).status).not.toBe(0);
+        const refused = ns.exec(["sh", "-c", command.split("{staged}").join(quote(bad))]);
+        expect(refused.status).not.toBe(0);
+        // The provider's error carries this output: it must say what is wrong.
+        expect((refused.stdout + refused.stderr).trim()).not.toBe("");
       }
     } finally {
       cleanup();
