@@ -238,11 +238,11 @@ stop_pidfile() { # pidfile
   pids=$(cat "$1")
   kill $pids 2>/dev/null
   i=0
-  while [ $i -lt 100 ]; do
+  while [ $i -lt 500 ]; do
     still=""
     for p in $pids; do running "$p" && still=1; done
     [ -z "$still" ] && break
-    sleep 0.05; i=$((i + 1))
+    sleep 0.01; i=$((i + 1))
   done
   kill -9 $pids 2>/dev/null
   rm -f "$1"
