@@ -1,0 +1,137 @@
+/**
+ * The SSH layer under HostConfig, through the REAL provider host against a REAL sshd: host key pinning, auth errors,
+ * unreachable hosts, a connection cut in the middle of a push, path injection, and one pooled connection per host.
+ */
+import { ProviderHost, startProviderHost } from "./harness/providerHost";
+import { startTestHost, TestHost } from "./harness/testHost";
+import { conn, create, declare, haproxyCfg, State, statOf, up, waitFor } from "../providers/support/hostconfigCase";
+import type { HostConfigArgs } from "../../providers/hostconfig";
+
+const CFG = "/etc/haproxy/haproxy.cfg";
+const OTHER_FP = "SHA256:" + "A".repeat(43);
+
+function count(text: string, re: RegExp): number {
+  return (text.match(new RegExp(re.source, "g")) ?? []).length;
+}
+
+describe("HostConfig over SSH (real provider host, real sshd)", () => {
+  let host: TestHost;
+  let ph: ProviderHost;
+  beforeAll(async () => {
+    [host, ph] = await Promise.all([startTestHost({ haproxy: true }), startProviderHost()]);
+  });
+  afterAll(async () => {
+    await ph?.stop();
+    await host?.stop();
+  });
+
+  const args = (content: string, over: Partial<HostConfigArgs> = {}): HostConfigArgs => ({
+    connection: conn(host),
+    service: "haproxy",
+    files: [{ path: CFG, content }],
+    validate: ["haproxy -c -f {staged}"],
+    activate: "systemctl reload haproxy",
+    ...over,
+  });
+
+  it("must refuse a host key mismatch before authenticating, showing expected and actual fingerprints, writing nothing", async () => {
+    const before = await statOf(host, CFG);
+    const logBefore = await host.sshdLog();
+    const d = await declare("haproxy", args(haproxyCfg(host, "mismatch"), { connection: conn(host, { hostKey: OTHER_FP }) }));
+    const err = create(ph, d);
+    await expect(err).rejects.toThrow(
+      `host key mismatch for root@${host.address}:22: expected ${OTHER_FP}, got ${host.hostKeyFingerprint} (ssh-ed25519); refused before authentication`,
+    );
+    expect(await statOf(host, CFG)).toBe(before);
+    const newLog = (await host.sshdLog()).slice(logBefore.length);
+    expect(newLog).not.toMatch(/Accepted publickey|Failed publickey|Starting session|Postponed publickey/);
+  });
+
+  it("must accept the pin as a known_hosts-style key line", async () => {
+    const d = await declare("pinline", {
+      connection: conn(host, { hostKey: host.hostKeyLine }),
+      service: "pinline",
+      files: [{ path: "/etc/haproxy/pinline.txt", content: "pinned by key line\n" }],
+    });
+    await create(ph, d);
+    expect(await host.readFile("/etc/haproxy/pinline.txt")).toBe("pinned by key line\n");
+  });
+
+  it("must report a refused key as an authentication error naming user@host:port, writing nothing", async () => {
+    const before = await statOf(host, CFG);
+    const d = await declare("haproxy", args(haproxyCfg(host, "wrong key"), { connection: conn(host, { privateKey: host.otherPrivateKey }) }));
+    await expect(create(ph, d)).rejects.toThrow(
+      `SSH authentication refused for root@${host.address}:22 (publickey from connection.privateKey)`,
+    );
+    expect(await statOf(host, CFG)).toBe(before);
+  });
+
+  it("must report an unreachable port as such, naming user@host:port", async () => {
+    const d = await declare("haproxy", args(haproxyCfg(host, "x"), { connection: conn(host, { port: 2222 }) }));
+    await expect(create(ph, d)).rejects.toThrow(`cannot reach root@${host.address}:2222: connection refused`);
+  });
+
+  let state: State;
+
+  it("must keep the target file intact when the connection drops in the middle of a push, and reconnect next time", async () => {
+    state = await create(ph, await declare("haproxy", args(haproxyCfg(host, "before drop"))));
+    const before = await statOf(host, CFG);
+    const pid = await host.haproxyPid();
+    await host.clearSystemctlCalls();
+    // The validator runs for 3 s; meanwhile every established SSH connection of the host is killed on the host side.
+    const d = await declare("haproxy", args(haproxyCfg(host, "after drop"), { validate: ["sleep 3", "haproxy -c -f {staged}"] }));
+    const push = up(ph, state, d);
+    const pushErr = push.then(
+      () => null,
+      (e: Error) => e,
+    );
+    const sawStaged = await waitFor(async () => (await host.exec("ls -A /etc/haproxy")).stdout.includes(".neve-stage-"), 5000);
+    expect(sawStaged).toBe(true);
+    const killed = await host.exec(
+      `pids=$(ss -Htnp state established '( sport = :22 )' | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); [ -n "$pids" ] && kill -9 $pids; echo "$pids"`,
+    );
+    expect(killed.stdout.trim()).not.toBe("");
+    const e = await pushErr;
+    expect(e).not.toBeNull();
+    expect(e!.message).toMatch(new RegExp(`HostConfig haproxy on root@${host.address.replace(/\./g, "\\.")}:22: .*(lost|without an exit status)`));
+    // Once the orphaned script notices, it stops before the swap and removes its staged copy.
+    expect(await waitFor(async () => !(await host.exec("ls -A /etc/haproxy")).stdout.includes(".neve-stage-"), 8000)).toBe(true);
+    expect(await statOf(host, CFG)).toBe(before);
+    expect(await host.readFile(CFG)).toBe(haproxyCfg(host, "before drop"));
+    expect(await host.haproxyPid()).toBe(pid);
+    expect(await host.systemctlCalls()).toEqual([]);
+    // The pool noticed the dead connection: the next push opens a new one and succeeds.
+    const { state: next } = await up(ph, state, await declare("haproxy", args(haproxyCfg(host, "after reconnect"))));
+    expect(await host.readFile(CFG)).toBe(haproxyCfg(host, "after reconnect"));
+    state = next;
+  });
+
+  it("must pass a hostile path to the shell as one literal word: the file gets that exact name, nothing else runs", async () => {
+    const evil = `/etc/haproxy/x $(touch /etc/haproxy/PWNED1) \`touch /etc/haproxy/PWNED2\` '; touch /etc/haproxy/PWNED3; ' "q".cfg`;
+    const d = await declare("evil", {
+      connection: conn(host),
+      service: "evil",
+      files: [{ path: evil, content: "literal\n" }],
+      validate: ["test -s {staged}", `grep -q literal {staged:${evil}}`],
+      activate: "true",
+    });
+    const s = await create(ph, d);
+    const listing = await host.exec("ls -A /etc/haproxy");
+    expect(listing.stdout).not.toMatch(/PWNED/);
+    expect(await host.readFile(evil)).toBe("literal\n");
+    // And back out again on delete ("remove"), still literal.
+    await ph.delete(s.id, d.urn, { ...s.outputs, onDelete: "remove" });
+    expect(await host.readFile(evil)).toBeNull();
+    expect((await host.exec("ls -A /etc/haproxy")).stdout).not.toMatch(/PWNED/);
+  });
+
+  it("must reuse one pooled connection per host: a refresh of several resources opens no new connection, one exec each", async () => {
+    const a = await create(ph, await declare("pool-a", { connection: conn(host), service: "pool-a", files: [{ path: "/etc/haproxy/a.txt", content: "a\n" }] }));
+    const b = await create(ph, await declare("pool-b", { connection: conn(host), service: "pool-b", files: [{ path: "/etc/haproxy/b.txt", content: "b\n" }] }));
+    const log0 = await host.sshdLog();
+    await Promise.all([ph.read(a.id, "", a.outputs), ph.read(b.id, "", b.outputs), ph.read(state.id, "", state.outputs)]);
+    const fresh = (await host.sshdLog()).slice(log0.length);
+    expect(count(fresh, /Accepted publickey/)).toBe(0);
+    expect(count(fresh, /Starting session: command/)).toBe(3);
+  });
+});
