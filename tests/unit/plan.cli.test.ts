@@ -1,0 +1,56 @@
+// `npm run plan` as a user runs it: a child process, no Pulumi CLI, no Proxmox, no secrets.
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+import { parse, stringify } from "yaml";
+import { DEFAULT_STACK_FILE, REPO_ROOT } from "../../scripts/lib/stackFile";
+import { PLACEHOLDER_SECRETS } from "../../scripts/lib/mockRunner";
+
+const run = promisify(execFile);
+const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+
+describe("npm run plan", () => {
+  let dir: string;
+  beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "neve-plan-"))));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("must exit 0 and print every guest, bridge, storage, firewall rule and backup job", async () => {
+    const { stdout } = await run(npm, ["run", "-s", "plan"], { cwd: REPO_ROOT });
+    for (const [name, vmid] of [["debian12-cloud", 1200], ["etoile", 1201], ["ubuntu-2404-template", 9000], ["cipher", 9100], ["atlas", 200], ["lune", 201]]) {
+      expect(stdout).toMatch(new RegExp(`${name}-(vm|ct)\\s+vmid=${vmid} `));
+    }
+    for (const s of ["network-vmbr0", "network-vmbr1", "storage-local", "storage-vmdata", "storage-etoile", "backups-nightly-local", "backups-weekly-etoile"]) {
+      expect(stdout).toContain(s);
+    }
+    for (const port of ["22", "8006", "80", "443"]) expect(stdout).toMatch(new RegExp(`in ACCEPT tcp from \\S+ to host:${port} `));
+    expect(stdout).toContain("[protect import=neve/9100");
+    expect(stdout).toContain("Outputs:");
+    expect(stdout).toContain("cipher.wenzelarifiandi.com");
+  });
+
+  it("must never print a secret value, even a placeholder", async () => {
+    const { stdout, stderr } = await run(npm, ["run", "-s", "plan"], { cwd: REPO_ROOT });
+    for (const v of Object.values(PLACEHOLDER_SECRETS)) {
+      expect(stdout).not.toContain(v);
+      expect(stderr).not.toContain(v);
+    }
+  });
+
+  it("must exit non-zero with the clear config error for a bad stack file", async () => {
+    const doc = parse(fs.readFileSync(DEFAULT_STACK_FILE, "utf8"));
+    doc.config["neve-infra:guests"].cipher.ipv4 = "10.10.10.150";
+    const file = path.join(dir, "Pulumi.bad.yaml");
+    fs.writeFileSync(file, stringify(doc));
+    const err = await run(npm, ["run", "-s", "plan", "--", "--config", file], { cwd: REPO_ROOT }).then(
+      () => undefined,
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(2);
+    expect(err?.stderr).toContain(
+      "guests.cipher.ipv4: 10.10.10.150 lies in the DHCP range 10.10.10.100-10.10.10.200; pick a free address in 10.10.10.91-10.10.10.99 (next free: 10.10.10.93)",
+    );
+    expect(err?.stdout).not.toContain("TYPE");
+  });
+});
