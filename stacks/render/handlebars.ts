@@ -13,7 +13,8 @@ export type TemplateName =
   | "fix-pve-certs.timer"
   | "cloudflared.service"
   | "sysctl-forwarding.conf"
-  | "nat.nft";
+  | "nat.nft"
+  | "nat-loader.service";
 
 /** Directory of the *.hbs files, found from this module's location so any cwd works. */
 export const TEMPLATE_DIR = path.resolve(__dirname, "..", "..", "templates");

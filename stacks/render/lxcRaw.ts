@@ -30,12 +30,32 @@ const RAW_LINE = /^lxc\.[a-z0-9][a-z0-9_.-]*: \S.*$/;
 const SECTION = /^\[[^\]\s]+\]\s*$/;
 const PVE_KEY = /^[a-z][a-z0-9_]*: /;
 
+/** Split a config into its main section and the rest (snapshots, pending changes), both as lines. */
+function splitSections(text: string): { main: string[]; rest: string[] } {
+  const lines = text.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  let firstSection = lines.findIndex((l) => SECTION.test(l));
+  if (firstSection === -1) firstSection = lines.length;
+  return { main: lines.slice(0, firstSection), rest: lines.slice(firstSection) };
+}
+
+/**
+ * The raw lxc.* lines of a config's main section, as written (for drift detection: compare with the
+ * desired `rawLines`). Snapshot and pending sections are ignored.
+ */
+export function extractLxcRawLines(text: string): string[] {
+  return splitSections(text).main.filter((l) => RAW_KEY.test(l));
+}
+
 /**
  * Return the new text of a container config: `existing` with the raw `lxc.*` lines of its main
  * section replaced by `model.rawLines` (placed after the Proxmox-managed keys, where Proxmox itself
  * writes them). Description comments, every Proxmox-managed key and every later section
  * (snapshots, pending changes) are kept byte for byte. Pure: the same input gives the same output,
  * and a file that already holds the desired lines comes back unchanged.
+ *
+ * The existing text is only known on the host, so this runs where the file is read (inside the
+ * provider's update, `require`d there); it has no dependency besides ./validate.
  */
 export function renderLxcRawConfig(existing: string, model: LxcRawModel): string {
   const where = `lxc[${show(model.vmid)}]`;
@@ -57,12 +77,7 @@ export function renderLxcRawConfig(existing: string, model: LxcRawModel): string
     throw new RenderModelError(`${where}.existing`, `${lxcConfigPath(model.vmid)} must be the text Proxmox wrote (LF line ends)`);
   }
 
-  const lines = existing.split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  let firstSection = lines.findIndex((l) => SECTION.test(l));
-  if (firstSection === -1) firstSection = lines.length;
-  const main = lines.slice(0, firstSection);
-  const rest = lines.slice(firstSection);
+  const { main, rest } = splitSections(existing);
 
   if (!main.some((l) => PVE_KEY.test(l))) {
     throw new RenderModelError(

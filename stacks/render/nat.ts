@@ -1,5 +1,5 @@
 import { renderTemplate } from "./handlebars";
-import { RenderModelError, assertIfname, assertIpv4Network, assertNonEmpty, assertUnique, show } from "./validate";
+import { RenderModelError, assertAbsPath, assertIfname, assertIpv4Network, assertNonEmpty, assertUnique, show } from "./validate";
 
 /** Masquerade one private IPv4 network out of one interface. */
 export interface NatMasqueradeRule {
@@ -36,4 +36,35 @@ export function renderNatNft(model: NatModel): string {
   });
   assertUnique("nat.rules", rules, (r) => `${r.source} -> ${r.outInterface}`, "rule");
   return renderTemplate("nat.nft", { table, rules });
+}
+
+/** Path of the NAT file on the host for a table ("neve_nat" -> /etc/nftables.d/neve-nat.nft). */
+export function natFilePath(table: string = DEFAULT_NAT_TABLE): string {
+  return `/etc/nftables.d/${table.replace(/_/g, "-")}.nft`;
+}
+
+/** Unit name of the boot-time loader for a table ("neve_nat" -> neve-nat.service). */
+export function natLoaderUnitName(table: string = DEFAULT_NAT_TABLE): string {
+  return `${table.replace(/_/g, "-")}.service`;
+}
+
+/** The boot-time loader of the NAT file. */
+export interface NatLoaderUnitModel {
+  /** Table the NAT file owns. Defaults to "neve_nat". */
+  readonly table?: string;
+  /** nft binary. Defaults to "/usr/sbin/nft". */
+  readonly nft?: string;
+}
+
+/** Render the oneshot unit that loads the NAT file at boot and removes its table on stop. */
+export function renderNatLoaderUnit(model: NatLoaderUnitModel = {}): string {
+  const table = model.table ?? DEFAULT_NAT_TABLE;
+  if (typeof table !== "string" || !/^[a-z][a-z0-9_]{0,31}$/.test(table)) {
+    throw new RenderModelError("natLoader.table", `must be a table name of a-z, 0-9 and "_" starting with a letter, got ${show(table)}`);
+  }
+  return renderTemplate("nat-loader.service", {
+    table,
+    nftFile: natFilePath(table),
+    nft: assertAbsPath("natLoader.nft", model.nft ?? "/usr/sbin/nft"),
+  });
 }

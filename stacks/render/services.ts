@@ -1,5 +1,5 @@
 import { CLOUDFLARED_DIR, cloudflaredConfigPath, cloudflaredCredentialsPath } from "./cloudflared";
-import { DEFAULT_NAT_TABLE } from "./nat";
+import { DEFAULT_NAT_TABLE, natFilePath, natLoaderUnitName } from "./nat";
 import { lxcConfigPath } from "./lxcRaw";
 import { novncUnitName } from "./systemd";
 
@@ -270,13 +270,18 @@ export function serviceSpec(ref: HostServiceRef): ServiceSpec {
       };
     case "nat": {
       const table = ref.table ?? DEFAULT_NAT_TABLE;
-      const path = `/etc/nftables.d/${table.replace(/_/g, "-")}.nft`;
+      const path = natFilePath(table);
+      const loader = natLoaderUnitName(table);
       return {
         kind: ref.kind,
         name: "nat",
-        description: `NAT table ip ${table}`,
-        files: [{ role: "config", path, mode: "0644", owner: "root", group: "root", secret: false, validate: ["nft -c -f {staged}"] }],
-        activate: `nft -f ${path}`,
+        description: `NAT table ip ${table} and its boot-time loader ${loader}`,
+        files: [
+          { role: "config", path, mode: "0644", owner: "root", group: "root", secret: false, validate: ["nft -c -f {staged}"] },
+          unitFile("unit", loader),
+        ],
+        // Load the table directly (atomic replace); the unit only matters at the next boot.
+        activate: `systemctl daemon-reload && systemctl enable ${loader} && nft -f ${path}`,
         healthCheck: `nft list table ip ${table} >/dev/null`,
         accessCritical: true,
       };

@@ -1,4 +1,4 @@
-import { FUSE_UNCONFINED_RAW_LINES, LxcRawModel, lxcConfigPath, renderLxcRawConfig } from "../../stacks/render";
+import { FUSE_UNCONFINED_RAW_LINES, LxcRawModel, extractLxcRawLines, lxcConfigPath, renderLxcRawConfig } from "../../stacks/render";
 import * as neve from "./neve.fixture";
 
 const model: LxcRawModel = { vmid: 201, rawLines: neve.luneRawLines };
@@ -61,6 +61,11 @@ describe("raw lxc lines of CT 201 lune", () => {
     expect(mainOf(out)).not.toContain("lxc.");
     expect(mainOf(out)).toMatch(/swap: 512\n$/);
     expect(snapshotsOf(out)).toBe(snapshotsOf(neve.lune201Conf));
+  });
+
+  it("must read back the main section's raw lines only, for drift detection", () => {
+    expect(extractLxcRawLines(neve.lune201Conf)).toEqual([...FUSE_UNCONFINED_RAW_LINES]);
+    expect(extractLxcRawLines("arch: amd64\n\n[snap]\nlxc.apparmor.profile: generated\n")).toEqual([]);
   });
 
   it("must work on a config without any snapshot and always end with one newline", () => {

@@ -8,6 +8,7 @@ import {
   renderDnsmasqConfig,
   renderFixPveCertsUnits,
   renderHaproxyConfig,
+  renderNatLoaderUnit,
   renderNatNft,
   renderNovncUnit,
   renderSocatForwardUnit,
@@ -51,7 +52,7 @@ describe("services table", () => {
       "spiceproxy-socat": ["unit /etc/systemd/system/spiceproxy-socat.service"],
       "fix-pve-certs": ["unit /etc/systemd/system/fix-pve-certs.service", "timer /etc/systemd/system/fix-pve-certs.timer"],
       "sysctl-forwarding": ["config /etc/sysctl.d/90-neve-forwarding.conf"],
-      nat: ["config /etc/nftables.d/neve-nat.nft"],
+      nat: ["config /etc/nftables.d/neve-nat.nft", "unit /etc/systemd/system/neve-nat.service"],
       "lxc-201-raw": ["config /etc/pve/lxc/201.conf"],
     });
   });
@@ -72,7 +73,7 @@ describe("services table", () => {
     expect(byKind("haproxy").activate).toBe("systemctl reload haproxy");
     expect(byKind("dnsmasq").activate).toBe("systemctl restart dnsmasq");
     expect(byKind("cloudflared").activate).toBe("systemctl daemon-reload && systemctl enable cloudflared.service && systemctl restart cloudflared.service");
-    expect(byKind("nat").activate).toBe("nft -f /etc/nftables.d/neve-nat.nft");
+    expect(byKind("nat").activate).toBe("systemctl daemon-reload && systemctl enable neve-nat.service && nft -f /etc/nftables.d/neve-nat.nft");
     expect(byKind("sysctl-forwarding").activate).toBe("sysctl -p /etc/sysctl.d/90-neve-forwarding.conf");
   });
 
@@ -105,13 +106,13 @@ describe("services table validators on the rendered files", () => {
     "spiceproxy-socat": { unit: renderSocatForwardUnit(neve.spiceproxySocat) },
     "fix-pve-certs": { unit: renderFixPveCertsUnits(neve.fixPveCerts).service, timer: renderFixPveCertsUnits(neve.fixPveCerts).timer },
     "sysctl-forwarding": { config: renderSysctlForwarding(neve.sysctl) },
-    nat: { config: renderNatNft(neve.nat) },
+    nat: { config: renderNatNft(neve.nat), unit: renderNatLoaderUnit() },
   };
   const breakers: Record<string, (t: string) => string> = {
     haproxy: (t) => t.replace("mode tcp", "mode tpc"),
     "dnsmasq-vmbr1": (t) => t.replace("dhcp-range=", "dhcp-rnage="),
     "sysctl-forwarding": (t) => `${t}net.ipv4.ip_forward=1; reboot\n`,
-    nat: (t) => t.replace("masquerade", "masqerade"),
+    nat: (t) => t.replace("masquerade", "masqerade").replace("ExecStart=/usr/sbin/nft", "ExecStart=/usr/sbin/nft-not-installed"),
     // The host check that matters most for units: the program is not installed.
     "spiceproxy-socat": (t) => t.replace("ExecStart=/usr/bin/socat", "ExecStart=/usr/bin/socat-not-installed"),
   };

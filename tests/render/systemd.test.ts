@@ -3,6 +3,7 @@ import * as path from "path";
 import {
   renderCloudflaredUnit,
   renderFixPveCertsUnits,
+  renderNatLoaderUnit,
   renderNovncUnit,
   renderSocatForwardUnit,
   NovncUnitModel,
@@ -17,6 +18,7 @@ const units: Record<string, string> = {
   "fix-pve-certs.service": renderFixPveCertsUnits(neve.fixPveCerts).service,
   "fix-pve-certs.timer": renderFixPveCertsUnits(neve.fixPveCerts).timer,
   "cloudflared.service": renderCloudflaredUnit({ tunnelId: neve.TUNNEL_ID }),
+  "neve-nat.service": renderNatLoaderUnit(),
 };
 
 const execLines = (text: string) => text.split("\n").filter((l) => l.startsWith("ExecStart="));
@@ -53,6 +55,14 @@ describe("unit contents", () => {
     expect(execLines(units["cloudflared.service"])).toEqual([
       "ExecStart=/usr/bin/cloudflared --no-autoupdate tunnel --config /etc/cloudflared/config.yml run",
     ]);
+  });
+
+  it("must load the NAT table at boot, before the network, and remove only that table on stop", () => {
+    const unit = units["neve-nat.service"];
+    expect(execLines(unit)).toEqual(["ExecStart=/usr/sbin/nft -f /etc/nftables.d/neve-nat.nft"]);
+    expect(unit).toContain("ExecStop=/usr/sbin/nft delete table ip neve_nat\n");
+    expect(unit).toContain("Before=network-pre.target\n");
+    expect(unit).toContain("RemainAfterExit=yes\n");
   });
 
   it("the timer's calendar expression must be one systemd understands", () => {
@@ -126,7 +136,7 @@ describe("systemd-analyze verify", () => {
     }
   }
 
-  const cases = [["novnc-1201.service"], ["spiceproxy-socat.service"], ["fix-pve-certs.service", "fix-pve-certs.timer"], ["cloudflared.service"]];
+  const cases = [["novnc-1201.service"], ["spiceproxy-socat.service"], ["fix-pve-certs.service", "fix-pve-certs.timer"], ["cloudflared.service"], ["neve-nat.service"]];
 
   it.each(cases)("must accept %s without a complaint", (...names) => {
     if (SA === null) {
@@ -162,6 +172,7 @@ describe.each<[string, () => unknown, string]>([
   ["a socat After= that is not a unit", () => renderSocatForwardUnit({ ...neve.spiceproxySocat, after: ["spiceproxy"] }), 'socat.after[0]: must be a unit name such as "spiceproxy.service", got "spiceproxy"'],
   ["a relative websockify", () => renderNovncUnit({ ...neve.novnc, websockify: "websockify" }), "novnc.websockify: must be an absolute path"],
   ["a calendar with a % specifier", () => renderFixPveCertsUnits({ onCalendar: "%H" }), 'fixPveCerts.onCalendar: must be one line of text without control characters, "%" or "\\"'],
+  ["a NAT loader table with a dash", () => renderNatLoaderUnit({ table: "neve-nat" }), 'natLoader.table: must be a table name of a-z, 0-9 and "_" starting with a letter, got "neve-nat"'],
   ["a cloudflared unit without tunnel id", () => renderCloudflaredUnit({ tunnelId: "" }), 'cloudflaredUnit.tunnelId: must be the tunnel\'s UUID, got ""'],
 ])("unit model with %s", (_name, render, message) => {
   it("must be refused with an error naming the field", () => {
