@@ -1,0 +1,121 @@
+/**
+ * Secrets of a HostConfig (private key, secret file content) through the real capture, the REAL provider host and a
+ * REAL sshd: never in `__provider`, never in plain outputs, never in an error message, never in the host's output.
+ */
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { ProviderHost, startProviderHost } from "./harness/providerHost";
+import { startTestHost, TestHost } from "./harness/testHost";
+import { check, conn, create, declare, Declared, filesOf, up } from "../providers/support/hostconfigCase";
+import type { HostConfigArgs } from "../../providers/hostconfig";
+
+const CREDS = "/etc/cloudflared/tunnel-creds.json";
+const SECRET = `{"AccountTag":"acc","TunnelSecret":"TUNNEL-SECRET-${crypto.randomBytes(12).toString("hex")}","TunnelID":"t"}`;
+
+/** Texts that must never leak: the secret file and every line of the private key body. */
+function secretTexts(privateKey: string): string[] {
+  const lines = privateKey.split("\n").filter((l) => l.length >= 8 && !l.startsWith("-----"));
+  return [SECRET, SECRET.slice(30, 70), ...lines];
+}
+
+function expectNoSecret(where: string, text: string, secrets: string[]) {
+  for (const s of secrets) {
+    if (text.includes(s)) throw new Error(`${where} contains secret text ${JSON.stringify(s.slice(0, 12))}...`);
+  }
+}
+
+describe("HostConfig secrets", () => {
+  let host: TestHost;
+  let ph: ProviderHost;
+  let secrets: string[];
+  const errors: string[] = [];
+  beforeAll(async () => {
+    [host, ph] = await Promise.all([startTestHost({ haproxy: false }), startProviderHost()]);
+    secrets = secretTexts(host.clientPrivateKey);
+  });
+  afterAll(async () => {
+    await ph?.stop();
+    await host?.stop();
+  });
+
+  const args = (over: Partial<HostConfigArgs> = {}): HostConfigArgs => ({
+    connection: { ...conn(host), privateKey: pulumi.secret(host.clientPrivateKey) },
+    service: "cloudflared",
+    files: [
+      { path: CREDS, content: pulumi.secret(SECRET), mode: "0600", secret: true },
+      { path: "/etc/cloudflared/config.yml", content: `credentials-file: ${CREDS}\n` },
+    ],
+    validate: [`grep -q TunnelSecret {staged:${CREDS}}`],
+    ...over,
+  });
+
+  async function failing(p: Promise<unknown>): Promise<string> {
+    try {
+      await p;
+    } catch (e) {
+      errors.push((e as Error).message);
+      return (e as Error).message;
+    }
+    throw new Error("expected a failure");
+  }
+
+  let d: Declared;
+
+  it("must keep the private key and the secret file out of __provider, and mark both as secret inputs", async () => {
+    d = await declare("tunnel", args());
+    expectNoSecret("__provider", String(d.inputs.__provider), secrets);
+    expect(String(d.inputs.__provider).length).toBeGreaterThan(1000);
+    expect(d.secretPaths).toEqual(expect.arrayContaining(["connection"]));
+    expect(d.secretPaths.some((p) => p === "files" || p.startsWith("files[0]"))).toBe(true);
+  });
+
+  it("must keep secret content out of the plain outputs (hash only), the key only in the secret connection output", async () => {
+    const s = await create(ph, d);
+    expect(await host.readFile(CREDS)).toBe(SECRET);
+    const f = filesOf(s)[0];
+    expect(f).toMatchObject({ secret: true, content: null, mode: "0600", sha256: crypto.createHash("sha256").update(SECRET).digest("hex") });
+    const { connection, __provider, ...plain } = s.outputs;
+    void __provider;
+    expectNoSecret("plain outputs", JSON.stringify(plain), secrets);
+    expect((connection as { privateKey: string }).privateKey).toBe(host.clientPrivateKey);
+    // Refresh: still hash only.
+    const r = await ph.read(s.id, "", s.outputs);
+    const { connection: _c, ...plainRead } = r.properties;
+    expectNoSecret("plain outputs after read", JSON.stringify(plainRead), secrets);
+    // A changed secret is an update by hash.
+    const { diff } = await up(ph, s, await declare("tunnel", args({ files: [{ path: CREDS, content: pulumi.secret(SECRET + " "), secret: true, mode: "0600" }, { path: "/etc/cloudflared/config.yml", content: `credentials-file: ${CREDS}\n` }] })));
+    expect(diff.changes).toBe("some");
+  });
+
+  it("must redact secret text echoed by a failing validator or health check", async () => {
+    const v = await failing(create(ph, await declare("leak-v", args({ service: "leak-v", validate: [`cat {staged:${CREDS}}; exit 1`] }))));
+    expect(v).toMatch(/validation failed, nothing was changed: `cat \{staged:\/etc\/cloudflared\/tunnel-creds\.json\}; exit 1` exited with 1:\n\[secret\]/);
+    const h = await failing(
+      create(ph, await declare("leak-h", args({ service: "leak-h", files: [{ path: "/etc/cloudflared/other.json", content: pulumi.secret(SECRET), secret: true }], validate: [], healthCheck: "cat /etc/cloudflared/other.json >&2; exit 3" }))),
+    );
+    expect(h).toMatch(/health check `cat \/etc\/cloudflared\/other\.json >&2; exit 3` failed \(exit 3\): \[secret\]/);
+  });
+
+  it("must never quote the private key in errors: malformed key, refused key", async () => {
+    const garbled = "-----BEGIN OPENSSH PRIVATE KEY-----\nGARBLED-KEY-MATERIAL-" + crypto.randomBytes(8).toString("hex") + "\n-----END OPENSSH PRIVATE KEY-----\n";
+    secrets.push(garbled.split("\n")[1]);
+    const bad = await declare("badkey", args({ service: "badkey", connection: { ...conn(host), privateKey: pulumi.secret(garbled) } }));
+    const inputs = await check(ph, bad);
+    const m = await failing(ph.create(bad.urn, inputs));
+    expect(m).toMatch(/cannot use connection\.privateKey for root@[\d.]+:22/);
+    const notAKey = await declare("notakey", args({ service: "notakey", connection: { ...conn(host), privateKey: pulumi.secret("hunter2-NOT-A-KEY-" + "x".repeat(10)) } }));
+    secrets.push("hunter2-NOT-A-KEY-");
+    const r = await ph.check(notAKey.urn, {}, notAKey.inputs);
+    expect(r.failures).toEqual([{ property: "connection.privateKey", reason: expect.stringMatching(/must be the text of a private key/) }]);
+    errors.push(JSON.stringify(r.failures));
+    const refused = await failing(create(ph, await declare("refused", args({ service: "refused", connection: { ...conn(host), privateKey: pulumi.secret(host.otherPrivateKey) } }))));
+    secrets.push(...secretTexts(host.otherPrivateKey).slice(2));
+    expect(refused).toMatch(/SSH authentication refused/);
+  });
+
+  it("must have leaked no secret into any error message or the provider host's output", () => {
+    expect(errors.length).toBeGreaterThanOrEqual(5);
+    for (const e of errors) expectNoSecret("error message", e, secrets);
+    expectNoSecret("provider host output", ph.output(), secrets);
+  });
+});
