@@ -2,7 +2,8 @@
 // Prints the lowest free address of the clone range (.91-.99) from the stack file, for the next
 // VM cloned from template 9000. Exit 2 on invalid config, 3 when the range is full.
 import * as path from "path";
-import { CloneRangeFullError, ConfigError, nextFreeCloneAddress } from "../stacks/config";
+import { ConfigError } from "../stacks/config/errors";
+import { CloneRangeFullError, nextFreeCloneAddress } from "../stacks/config/build";
 import { DEFAULT_STACK_FILE, loadModelFromFile } from "./lib/stackFile";
 
 function main(argv: string[]): number {

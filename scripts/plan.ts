@@ -4,7 +4,7 @@
 // No Pulumi CLI, no Proxmox host and no secret needed. Exit 2 on invalid config, 1 on other errors.
 import * as path from "path";
 import { stringify } from "yaml";
-import { ConfigError } from "../stacks/config";
+import { ConfigError } from "../stacks/config/errors";
 import { DEFAULT_STACK_FILE, loadModelFromFile } from "./lib/stackFile";
 import { renderTable } from "./lib/planTable";
 

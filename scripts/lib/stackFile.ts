@@ -1,7 +1,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { parseStackConfig, rawConfigFromPulumi, SECRET_KEYS, NeveModel } from "../../stacks/config";
+// Not the stacks/config index: that one loads @pulumi/pulumi, which plain config checks do not need.
+import { parseStackConfig, rawConfigFromPulumi } from "../../stacks/config/stack";
+import { SECRET_KEYS } from "../../stacks/config/secrets";
+import type { NeveModel } from "../../stacks/config/model";
 
 /** The repository root (two levels above scripts/lib). */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");

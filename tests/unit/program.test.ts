@@ -107,6 +107,11 @@ describe("declared Proxmox objects of NEVE.md", () => {
     expect(rules).toContainEqual(expect.objectContaining({ type: "in", action: "ACCEPT", proto: "tcp", dport, ...(source ? { source } : {}) }));
   });
 
+  it("must let guests on vmbr1 reach dnsmasq's DHCP on the host, and only on vmbr1", () => {
+    const rules = inputs(one(T.fwRules, "firewall-rules")).rules as Record<string, unknown>[];
+    expect(rules.filter((r) => r.dport === "67")).toEqual([expect.objectContaining({ action: "ACCEPT", proto: "udp", iface: "vmbr1" })]);
+  });
+
   it("must declare the vzdump jobs to local and to PBS etoile", () => {
     const local = inputs(one(T.job, "backups-nightly-local"));
     expect(local).toMatchObject({ storage: "local", schedule: "*-*-* 02:30", enabled: true, mode: "snapshot", pruneBackups: { "keep-last": "3" } });
