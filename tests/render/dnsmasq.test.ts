@@ -1,6 +1,8 @@
+import { ChildProcess, spawn } from "child_process";
 import { DnsmasqModel, renderDnsmasqConfig } from "../../stacks/render";
+import { DHCP_PROBE_SCRIPT, DhcpProbeResult } from "./dhcpProbe";
 import * as neve from "./neve.fixture";
-import { run, scratchDir, which, writeIn } from "./tools";
+import { netns, run, scratchDir, which, writeIn } from "./tools";
 
 const DNSMASQ = which("dnsmasq");
 
@@ -81,5 +83,123 @@ describe.each<[string, DnsmasqModel, string]>([
 ])("dnsmasq model with %s", (_name, model, message) => {
   it("must be refused with an error naming the field", () => {
     expect(() => renderDnsmasqConfig(model)).toThrow(message);
+  });
+});
+
+// The real dnsmasq with the rendered drop-in, inside throwaway namespaces shaped like neve:
+// a "host" namespace with bridge vmbr1 (10.10.10.1/24), a "public" vmbr0 and loopback, and two
+// client namespaces, one plugged into vmbr1 and one into vmbr0. Nothing leaves these namespaces.
+describe("dnsmasq with the rendered drop-in, live in namespaces", () => {
+  const LAN_MAC = "02:00:00:00:01:01";
+  const FIXED_MAC = "02:00:00:00:01:50";
+  const PUBLIC_MAC = "02:00:00:00:02:01";
+  let host: ReturnType<typeof netns>;
+  let lanClient: ReturnType<typeof netns>;
+  let publicClient: ReturnType<typeof netns>;
+  let work: ReturnType<typeof scratchDir>;
+  let dnsmasq: ChildProcess | undefined;
+  let log = "";
+
+  const sh = (ns: ReturnType<typeof netns>, args: string[]) => {
+    const r = ns.exec(args);
+    if (r.status !== 0) throw new Error(`${args.join(" ")} in ${ns.name}: ${r.stderr}`);
+  };
+
+  function probe(client: ReturnType<typeof netns>, mac: string, timeoutMs: number): DhcpProbeResult {
+    const r = client.exec([process.execPath, "-e", DHCP_PROBE_SCRIPT, mac, String(timeoutMs)]);
+    if (r.status !== 0) throw new Error(`DHCP probe failed: ${r.stderr}`);
+    return JSON.parse(r.stdout.trim()) as DhcpProbeResult;
+  }
+
+  beforeAll(async () => {
+    if (DNSMASQ === null) throw new Error("dnsmasq is not installed; install the Debian package dnsmasq-base to run the render tests");
+    work = scratchDir("dnsmasq-live");
+    host = netns("render-dhcp-host");
+    lanClient = netns("render-dhcp-lan");
+    publicClient = netns("render-dhcp-pub");
+    sh(host, ["ip", "link", "set", "lo", "up"]);
+    sh(host, ["ip", "link", "add", "vmbr1", "type", "bridge"]);
+    sh(host, ["ip", "addr", "add", "10.10.10.1/24", "dev", "vmbr1"]);
+    sh(host, ["ip", "link", "set", "vmbr1", "up"]);
+    sh(host, ["ip", "link", "add", "vmbr0", "type", "bridge"]);
+    sh(host, ["ip", "addr", "add", "192.0.2.10/24", "dev", "vmbr0"]);
+    sh(host, ["ip", "link", "set", "vmbr0", "up"]);
+    for (const [client, bridge, port, mac] of [
+      [lanClient, "vmbr1", "lan", LAN_MAC],
+      [publicClient, "vmbr0", "pub", PUBLIC_MAC],
+    ] as const) {
+      sh(host, ["ip", "link", "add", `${port}-h`, "type", "veth", "peer", "name", "eth0", "netns", client.name]);
+      sh(host, ["ip", "link", "set", `${port}-h`, "master", bridge]);
+      sh(host, ["ip", "link", "set", `${port}-h`, "up"]);
+      sh(client, ["ip", "link", "set", "eth0", "address", mac]);
+      sh(client, ["ip", "link", "set", "eth0", "up"]);
+      sh(client, ["ip", "route", "add", "255.255.255.255/32", "dev", "eth0"]);
+    }
+    const conf = writeIn(
+      work.dir,
+      "neve-vmbr1.conf",
+      renderDnsmasqConfig({ ...neve.dnsmasq, staticHosts: [{ mac: FIXED_MAC, address: "10.10.10.50", hostname: "lune" }] }),
+    );
+    // --no-resolv/--no-hosts: no upstream server at all, so no query could ever leave.
+    dnsmasq = spawn(
+      "ip",
+      ["netns", "exec", host.name, DNSMASQ, "--keep-in-foreground", `--conf-file=${conf}`, "--user=root", "--group=root",
+        `--pid-file=${work.dir}/dnsmasq.pid`, `--dhcp-leasefile=${work.dir}/leases`, "--log-facility=-", "--no-resolv", "--no-hosts"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    dnsmasq.stdout!.on("data", (d) => (log += d));
+    dnsmasq.stderr!.on("data", (d) => (log += d));
+    const deadline = Date.now() + 10000;
+    while (!host.exec(["ss", "-Hlnu"]).stdout.includes("10.10.10.1:53")) {
+      if (dnsmasq.exitCode !== null || Date.now() > deadline) throw new Error(`dnsmasq did not start: ${log}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+
+  afterAll(async () => {
+    if (dnsmasq?.pid !== undefined && dnsmasq.exitCode === null) {
+      const exited = new Promise((r) => dnsmasq!.once("exit", r));
+      dnsmasq.kill("SIGTERM");
+      const timer = setTimeout(() => dnsmasq?.kill("SIGKILL"), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+    for (const ns of [lanClient, publicClient, host]) ns?.remove();
+    work?.cleanup();
+  });
+
+  it("must answer DNS on the private bridge only: never on loopback or the public bridge", () => {
+    const listeners = [host.exec(["ss", "-Hlnu"]).stdout, host.exec(["ss", "-Hlnt"]).stdout]
+      .join("\n")
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/)[3])
+      .filter((a): a is string => a !== undefined && a.endsWith(":53"));
+    expect(listeners).toContain("10.10.10.1:53");
+    for (const a of listeners) expect(a).toMatch(/^10\.10\.10\.1:53$|%vmbr1:53$/);
+  });
+
+  // dnsmasq pings an address (up to 3 s) before offering it, so allow for that.
+  it("must offer an address of .100-.200 with router and DNS 10.10.10.1 on vmbr1", () => {
+    const offer = probe(lanClient, LAN_MAC, 8000);
+    expect(offer).toMatchObject({ type: 2, server: "10.10.10.1", router: "10.10.10.1", dns: "10.10.10.1", netmask: "255.255.255.0", lease: 12 * 3600 });
+    const last = Number(("yiaddr" in offer ? offer.yiaddr : "").split(".")[3]);
+    expect(("yiaddr" in offer ? offer.yiaddr : "").startsWith("10.10.10.")).toBe(true);
+    expect(last).toBeGreaterThanOrEqual(100);
+    expect(last).toBeLessThanOrEqual(200);
+  });
+
+  it("must hand a fixed lease its own address", () => {
+    // Re-plug the LAN client with the fixed MAC.
+    lanClient.exec(["ip", "link", "set", "eth0", "address", FIXED_MAC]);
+    try {
+      expect(probe(lanClient, FIXED_MAC, 8000)).toMatchObject({ type: 2, yiaddr: "10.10.10.50", router: "10.10.10.1" });
+    } finally {
+      lanClient.exec(["ip", "link", "set", "eth0", "address", LAN_MAC]);
+    }
+  });
+
+  it("must not offer anything on the public bridge", () => {
+    expect(probe(publicClient, PUBLIC_MAC, 2000)).toEqual({ error: "no offer within 2000 ms" });
+    expect(log).not.toMatch(/DHCPDISCOVER\(vmbr0\)/);
   });
 });
