@@ -3,14 +3,16 @@
  * against a real sshd test host (tests/host/harness), compared in the same run with the floor.
  *
  * Six files like neve's in four HostConfig resources (haproxy, dnsmasq, cloudflared, three systemd units).
- * Phases, each repeated BENCH_REPS times (default 5), medians reported:
+ * Phases, each repeated BENCH_REPS times (default 7), medians reported:
  * - firstPush: check + create of every resource (the target files do not exist yet, except the test host's own
  *   haproxy.cfg, which is adopted as on the live host), fresh provider host process;
  * - noop: check + diff of every resource with nothing changed, fresh provider host process;
  * - update: one file changed (haproxy.cfg): check + diff everywhere, update of that one resource;
  * - refresh: read of every resource, fresh provider host process;
  * - floor: one SSH connection and one exec that writes all six files (staged, validated, renamed into place)
- *   and runs the validators: the least any tool could do.
+ *   and runs the validators: the least any tool could do. Measured from a fresh node process (timed from before
+ *   `require("ssh2")`), because the provider host is a fresh process on every deployment too; also reported from
+ *   the bench's warm process (floorWarmMs) and with every activation and health check added (floorWithActivationMs).
  * The provider host runs the resources of a phase concurrently, as the engine does for independent resources.
  * Timers cover the provider operations only: spawning the provider host and running the program under mocks are
  * outside them (the engine's own costs); the first call of each phase still deserializes `__provider`.
@@ -22,14 +24,17 @@
  * The last line of output is one JSON object (see `Summary`).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { spawnSync } from "child_process";
 import * as crypto from "crypto";
+import * as path from "path";
 import { Client } from "ssh2";
 import { captureResources, CapturedResource } from "../tests/host/harness/capture";
 import { ProviderHost, startProviderHost, urnFor } from "../tests/host/harness/providerHost";
 import { startTestHost, TestHost } from "../tests/host/harness/testHost";
 
-const REPS = Math.max(1, Number(process.env.BENCH_REPS ?? 5));
+const REPS = Math.max(1, Number(process.env.BENCH_REPS ?? 7));
 const STASH_DIR = "/root/etc-pve.stash";
+const REPO_ROOT = path.resolve(__dirname, "..");
 
 /** One file of the bench set. */
 interface BenchFile {
@@ -320,11 +325,18 @@ interface Sample extends SshdCounts {
   mutateMs?: number;
 }
 
-async function measure(host: TestHost, fn: () => Promise<number | void>): Promise<Sample> {
+/** What a measured step may report itself: its own duration (cold floor) or its create/update part. */
+interface StepTimes {
+  ms?: number;
+  mutateMs?: number;
+}
+
+async function measure(host: TestHost, fn: () => Promise<StepTimes | void>): Promise<Sample> {
   const before = await sshdCounts(host);
   const t0 = process.hrtime.bigint();
-  const mutateMs = await fn();
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const own = (await fn()) ?? {};
+  const ms = own.ms ?? Number(process.hrtime.bigint() - t0) / 1e6;
+  const mutateMs = own.mutateMs;
   // sshd writes its lines before it answers; a short pause lets the last "Closed"/session lines land anyway.
   await new Promise((r) => setTimeout(r, 50));
   const after = await sshdCounts(host);
@@ -437,6 +449,50 @@ async function floorPush(host: TestHost, script: string): Promise<void> {
   }
 }
 
+/**
+ * The floor from a fresh node process, as the provider host is fresh on every `pulumi up`: the child times itself
+ * from before `require("ssh2")` to the end of the exec (node's own start-up excluded, as the provider host's is).
+ */
+const COLD_FLOOR = `
+const input = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const t0 = process.hrtime.bigint();
+const { Client } = require("ssh2");
+const crypto = require("crypto");
+const c = new Client();
+c.on("error", (e) => { console.error(e.message); process.exit(2); });
+c.on("ready", () => c.exec("sh -s", (err, stream) => {
+  if (err) { console.error(err.message); process.exit(2); }
+  let stderr = "";
+  stream.stderr.on("data", (d) => (stderr += d));
+  stream.resume();
+  stream.on("close", (code) => {
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    c.end();
+    if (code !== 0) { console.error("floor script failed (" + code + "): " + stderr); process.exit(3); }
+    console.log(JSON.stringify({ ms }));
+  });
+  stream.end(input.script);
+}));
+c.connect({
+  host: input.host, port: input.port, username: input.username, privateKey: input.privateKey, readyTimeout: 10000,
+  hostVerifier: (key) => "SHA256:" + crypto.createHash("sha256").update(key).digest("base64").replace(/=+$/, "") === input.fingerprint,
+});
+`;
+
+async function coldFloorPush(host: TestHost, script: string): Promise<StepTimes> {
+  const input = JSON.stringify({
+    host: host.address,
+    port: host.port,
+    username: host.username,
+    privateKey: host.clientPrivateKey,
+    fingerprint: host.hostKeyFingerprint,
+    script,
+  });
+  const r = spawnSync(process.execPath, ["-e", COLD_FLOOR], { cwd: REPO_ROOT, input, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`cold floor failed (exit ${r.status}): ${r.stderr}`);
+  return { ms: (JSON.parse(r.stdout.trim().split("\n").pop()!) as { ms: number }).ms };
+}
+
 async function withProviderHost<T>(fn: (ph: ProviderHost) => Promise<T>): Promise<T> {
   const ph = await startProviderHost();
   try {
@@ -452,8 +508,10 @@ interface Summary {
   firstPushMs: number;
   /** The create calls alone (first sent to last answered). */
   firstPushCreateMs: number;
-  /** One connection, one exec: write six files (staged, renamed), run the validators. */
+  /** One connection, one exec: write six files (staged, renamed), run the validators; fresh node process. */
   floorMs: number;
+  /** The same from the bench's own, warm process (ssh2 loaded, crypto warmed up). */
+  floorWarmMs: number;
   firstPushVsFloor: number;
   /** The floor plus every activation and health check in the same exec (what a create must do at least). */
   floorWithActivationMs: number;
@@ -484,20 +542,6 @@ async function main(): Promise<void> {
     const set0 = benchSet(host.address, 0);
     const resources = set0.length;
     const files = set0.reduce((n, r) => n + r.files.length, 0);
-    const floor: Sample[] = [];
-    const floorAct: Sample[] = [];
-    const script = floorScript(set0, false);
-    const scriptAct = floorScript(set0, true);
-    for (let i = 0; i < REPS; i++) {
-      await resetHost(host, original, set0);
-      floor.push(await measure(host, () => floorPush(host, script)));
-      await resetHost(host, original, set0);
-      floorAct.push(await measure(host, () => floorPush(host, scriptAct)));
-    }
-    const f = summarize(floor);
-    const fa = summarize(floorAct);
-    console.log(`floor: ${f.ms} ms median (${f.samplesMs.join(" ")}), ${f.connections} connection(s), ${f.roundTrips} round trip(s)`);
-
     let caps0: CapturedResource[];
     try {
       caps0 = await capture(host, set0);
@@ -505,9 +549,21 @@ async function main(): Promise<void> {
       throw new Error(`cannot declare the HostConfig resources (providers/hostconfig): ${(e as Error).message}`);
     }
 
+    // Floor and first push alternate, so that both see the same load of this (shared) machine.
+    const floor: Sample[] = [];
+    const floorWarm: Sample[] = [];
+    const floorAct: Sample[] = [];
     const first: Sample[] = [];
+    const script = floorScript(set0, false);
+    const scriptAct = floorScript(set0, true);
     let state: StackState | null = null;
     for (let i = 0; i < REPS; i++) {
+      await resetHost(host, original, set0);
+      floor.push(await measure(host, () => coldFloorPush(host, script)));
+      await resetHost(host, original, set0);
+      floorWarm.push(await measure(host, () => floorPush(host, script)));
+      await resetHost(host, original, set0);
+      floorAct.push(await measure(host, () => coldFloorPush(host, scriptAct)));
       await resetHost(host, original, set0);
       state = await withProviderHost(async (ph) => {
         let s: StackState | null = null;
@@ -516,12 +572,15 @@ async function main(): Promise<void> {
             const r = await up(ph, caps0, null);
             if (r.ops.create !== resources) throw new Error(`first push created ${r.ops.create} of ${resources}`);
             s = r.state;
-            return r.mutateMs;
+            return { mutateMs: r.mutateMs };
           }),
         );
         return s!;
       });
     }
+    const f = summarize(floor);
+    const fw = summarize(floorWarm);
+    const fa = summarize(floorAct);
 
     const noop: Sample[] = [];
     for (let i = 0; i < REPS; i++) {
@@ -544,7 +603,7 @@ async function main(): Promise<void> {
             const r = await up(ph, caps, state);
             if (r.ops.update !== 1 || r.ops.same !== resources - 1) throw new Error(`one-file change did ${JSON.stringify(r.ops)}`);
             state = r.state;
-            return r.mutateMs;
+            return { mutateMs: r.mutateMs };
           }),
         );
       });
@@ -569,6 +628,7 @@ async function main(): Promise<void> {
     const r = summarize(refreshes);
     const rows: [string, PhaseSummary][] = [
       ["floor (1 conn, 1 exec)", f],
+      ["floor, warm process", fw],
       ["floor + activate + health", fa],
       ["first push (create)", p],
       ["no-op up (diff)", n],
@@ -587,6 +647,7 @@ async function main(): Promise<void> {
       firstPushMs: p.ms,
       firstPushCreateMs: p.mutateMs ?? 0,
       floorMs: f.ms,
+      floorWarmMs: fw.ms,
       firstPushVsFloor: ratio,
       floorWithActivationMs: fa.ms,
       firstPushVsFloorWithActivation: Math.round((p.ms / fa.ms) * 100) / 100,
