@@ -1,5 +1,6 @@
 import { NatModel, SysctlForwardingModel, renderNatNft, renderSysctlForwarding } from "../../stacks/render";
 import * as neve from "./neve.fixture";
+import { ChildProcess, spawn } from "child_process";
 import { netns, scratchDir, which, writeIn } from "./tools";
 
 // Forwarding sysctls and nftables rule sets are per network namespace: each test gets a throwaway
@@ -104,5 +105,79 @@ describe("NAT nftables file", () => {
     ["the same rule twice", { rules: [...neve.nat.rules, ...neve.nat.rules] }, 'nat.rules[1]: rule "10.10.10.0/24 -> vmbr0" is already used by nat.rules[0]'],
   ])("must refuse %s", (_n, model, message) => {
     expect(() => renderNatNft(model)).toThrow(message);
+  });
+});
+
+// The sysctl and NAT files together, for real: a guest on vmbr1 reaches a server behind vmbr0 only
+// once forwarding is on and the NAT table is loaded, and the server then sees the host's address.
+// Three throwaway namespaces (guest, host, outside); nothing leaves them.
+describe("forwarding + NAT, live in namespaces", () => {
+  const NFT = which("nft");
+  const SOCAT = which("socat");
+  let guest: ReturnType<typeof netns>;
+  let host: ReturnType<typeof netns>;
+  let outside: ReturnType<typeof netns>;
+  let work: ReturnType<typeof scratchDir>;
+  let server: ChildProcess | undefined;
+
+  const sh = (ns: ReturnType<typeof netns>, args: string[]) => {
+    const r = ns.exec(args);
+    if (r.status !== 0) throw new Error(`${args.join(" ")} in ${ns.name}: ${r.stderr}`);
+  };
+  /** Connect from the guest to the outside server; the server answers with the peer address it saw. */
+  const connect = () => guest.exec(["timeout", "3", SOCAT!, "-T", "2", "-", "TCP:192.0.2.1:9000,connect-timeout=2"]);
+
+  beforeAll(async () => {
+    if (NFT === null || SOCAT === null) throw new Error("nft and socat are needed: install the Debian packages nftables and socat");
+    work = scratchDir("nat-live");
+    guest = netns("render-nat-guest");
+    host = netns("render-nat-host");
+    outside = netns("render-nat-out");
+    sh(host, ["ip", "link", "add", "vmbr1", "type", "bridge"]);
+    sh(host, ["ip", "addr", "add", "10.10.10.1/24", "dev", "vmbr1"]);
+    sh(host, ["ip", "link", "set", "vmbr1", "up"]);
+    sh(host, ["ip", "link", "add", "g-h", "type", "veth", "peer", "name", "eth0", "netns", guest.name]);
+    sh(host, ["ip", "link", "set", "g-h", "master", "vmbr1"]);
+    sh(host, ["ip", "link", "set", "g-h", "up"]);
+    sh(guest, ["ip", "addr", "add", "10.10.10.5/24", "dev", "eth0"]);
+    sh(guest, ["ip", "link", "set", "eth0", "up"]);
+    sh(guest, ["ip", "route", "add", "default", "via", "10.10.10.1"]);
+    // vmbr0 as a plain veth here: the NAT rule matches the interface by name only.
+    sh(host, ["ip", "link", "add", "vmbr0", "type", "veth", "peer", "name", "eth0", "netns", outside.name]);
+    sh(host, ["ip", "addr", "add", "192.0.2.10/24", "dev", "vmbr0"]);
+    sh(host, ["ip", "link", "set", "vmbr0", "up"]);
+    sh(outside, ["ip", "addr", "add", "192.0.2.1/24", "dev", "eth0"]);
+    sh(outside, ["ip", "link", "set", "eth0", "up"]);
+    // The outside has no route back to 10.10.10.0/24: only masqueraded traffic can get an answer.
+    server = spawn("ip", ["netns", "exec", outside.name, SOCAT, "TCP-LISTEN:9000,bind=192.0.2.1,reuseaddr,fork", "SYSTEM:echo $SOCAT_PEERADDR"], {
+      stdio: "ignore",
+    });
+    const deadline = Date.now() + 10000;
+    while (!outside.exec(["ss", "-Hlnt"]).stdout.includes("192.0.2.1:9000")) {
+      if (server.exitCode !== null || Date.now() > deadline) throw new Error("socat server did not start");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+
+  afterAll(async () => {
+    if (server?.pid !== undefined && server.exitCode === null) {
+      const exited = new Promise((r) => server!.once("exit", r));
+      server.kill("SIGTERM");
+      const timer = setTimeout(() => server?.kill("SIGKILL"), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+    for (const ns of [guest, outside, host]) ns?.remove();
+    work?.cleanup();
+  });
+
+  it("must give a guest on vmbr1 the way out through vmbr0, seen as the host's address", () => {
+    // Before: no forwarding, no NAT: the guest cannot get an answer.
+    expect(connect().stdout.trim()).toBe("");
+    sh(host, ["sysctl", "-p", writeIn(work.dir, "90-neve-forwarding.conf", renderSysctlForwarding(neve.sysctl))]);
+    // Forwarding alone: packets leave with 10.10.10.5, and the outside cannot answer.
+    expect(connect().stdout.trim()).toBe("");
+    sh(host, [NFT!, "-f", writeIn(work.dir, "neve-nat.nft", renderNatNft(neve.nat))]);
+    expect(connect().stdout.trim()).toBe("192.0.2.10");
   });
 });
