@@ -2,6 +2,10 @@
  * The SSH layer under HostConfig, through the REAL provider host against a REAL sshd: host key pinning, auth errors,
  * unreachable hosts, a connection cut in the middle of a push, path injection, and one pooled connection per host.
  */
+import { ChildProcess, execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { ProviderHost, startProviderHost } from "./harness/providerHost";
 import { startTestHost, TestHost } from "./harness/testHost";
 import { conn, create, declare, haproxyCfg, State, statOf, up, waitFor } from "../providers/support/hostconfigCase";
@@ -18,7 +22,8 @@ describe("HostConfig over SSH (real provider host, real sshd)", () => {
   let host: TestHost;
   let ph: ProviderHost;
   beforeAll(async () => {
-    [host, ph] = await Promise.all([startTestHost({ haproxy: true }), startProviderHost()]);
+    // No agent in this provider host: auth is by connection.privateKey only, unless a test says otherwise.
+    [host, ph] = await Promise.all([startTestHost({ haproxy: true }), startProviderHost({ env: { SSH_AUTH_SOCK: undefined } })]);
   });
   afterAll(async () => {
     await ph?.stop();
@@ -133,5 +138,42 @@ describe("HostConfig over SSH (real provider host, real sshd)", () => {
     const fresh = (await host.sshdLog()).slice(log0.length);
     expect(count(fresh, /Accepted publickey/)).toBe(0);
     expect(count(fresh, /Starting session: command/)).toBe(3);
+  });
+
+  describe("auth by ssh-agent (SSH_AUTH_SOCK)", () => {
+    let dir: string;
+    let agent: ChildProcess | undefined;
+    let phAgent: ProviderHost | undefined;
+    beforeAll(async () => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "neve-agent-"));
+      const sock = path.join(dir, "agent.sock");
+      agent = spawn("ssh-agent", ["-D", "-a", sock], { stdio: "ignore" });
+      for (let i = 0; i < 50 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
+      const keyFile = path.join(dir, "id");
+      fs.writeFileSync(keyFile, host.clientPrivateKey, { mode: 0o600 });
+      execFileSync("ssh-add", ["-q", keyFile], { env: { SSH_AUTH_SOCK: sock, PATH: process.env.PATH }, stdio: "ignore" });
+      fs.rmSync(keyFile);
+      phAgent = await startProviderHost({ env: { SSH_AUTH_SOCK: sock } });
+    });
+    afterAll(async () => {
+      await phAgent?.stop();
+      if (agent?.pid) process.kill(agent.pid, "SIGTERM");
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("must authenticate through the agent when no privateKey is given", async () => {
+      const { privateKey: _k, ...noKey } = conn(host);
+      const d = await declare("agent", { connection: noKey, service: "agent", files: [{ path: "/etc/haproxy/agent.txt", content: "via agent\n" }] });
+      await create(phAgent!, d);
+      expect(await host.readFile("/etc/haproxy/agent.txt")).toBe("via agent\n");
+    });
+
+    it("must say how to fix it when there is neither a key nor an agent", async () => {
+      const { privateKey: _k, ...noKey } = conn(host);
+      const d = await declare("noauth", { connection: noKey, service: "noauth", files: [{ path: "/etc/haproxy/noauth.txt", content: "x" }] });
+      await expect(create(ph, d)).rejects.toThrow(
+        `no SSH credentials for root@${host.address}:22: set connection.privateKey (as a Pulumi secret) or run an ssh-agent`,
+      );
+    });
   });
 });

@@ -69,6 +69,12 @@ describe("HostConfig secrets", () => {
     expect(d.secretPaths.some((p) => p === "files" || p.startsWith("files[0]"))).toBe(true);
   });
 
+  it("must treat a file whose content is already a Pulumi secret as secret even without `secret: true`", async () => {
+    const auto = await declare("auto", args({ files: [{ path: CREDS, content: pulumi.secret(SECRET), mode: "0600" }] }));
+    expect((auto.inputs.files as { secret: boolean }[])[0].secret).toBe(true);
+    expectNoSecret("__provider", String(auto.inputs.__provider), secrets);
+  });
+
   it("must keep secret content out of the plain outputs (hash only), the key only in the secret connection output", async () => {
     const s = await create(ph, d);
     expect(await host.readFile(CREDS)).toBe(SECRET);
