@@ -50,7 +50,7 @@ export function checkHostConfig(raw: Record<string, unknown>): { inputs: HostCon
   const r = raw ?? {};
 
   const c = (r.connection ?? {}) as Record<string, unknown>;
-  if (typeof r.connection !== "object" || r.connection === null) fail("connection", "is required: { host, hostKey, port?, username?, privateKey? }");
+  if (!isUnknown(r.connection) && (typeof r.connection !== "object" || r.connection === null)) fail("connection", "is required: { host, hostKey, port?, username?, privateKey? }");
   const host = c.host;
   if (!isUnknown(host) && (typeof host !== "string" || host.trim() === "" || /[\s/@]/.test(host))) {
     fail("connection.host", "must be a host name or IP address (no spaces, '/' or '@')");
@@ -170,7 +170,9 @@ export function checkHostConfig(raw: Record<string, unknown>): { inputs: HostCon
     fail("onDelete", `must be "keep", "remove" or "restore", got ${JSON.stringify(onDelete)}`);
   }
   let accessCritical: { confirmSeconds: number } | null = null;
-  if (r.accessCritical !== undefined && r.accessCritical !== null && r.accessCritical !== false) {
+  if (isUnknown(r.accessCritical)) {
+    accessCritical = UNKNOWN as unknown as { confirmSeconds: number };
+  } else if (r.accessCritical !== undefined && r.accessCritical !== null && r.accessCritical !== false) {
     const a = (r.accessCritical === true ? {} : r.accessCritical) as Record<string, unknown>;
     const n = a.confirmSeconds === undefined || a.confirmSeconds === null ? DEFAULTS.confirmSeconds : a.confirmSeconds;
     if (!isUnknown(n) && !(Number.isInteger(n) && (n as number) >= 2 && (n as number) <= 3600)) {
@@ -179,10 +181,11 @@ export function checkHostConfig(raw: Record<string, unknown>): { inputs: HostCon
     accessCritical = { confirmSeconds: n as number };
   }
 
+  // A whole value unknown in a preview stays unknown: the engine must not see a made-up [] or {}.
   const inputs = {
-    connection: { host, port, username, hostKey, privateKey },
+    connection: isUnknown(r.connection) ? UNKNOWN : { host, port, username, hostKey, privateKey },
     service,
-    files: outFiles,
+    files: isUnknown(r.files) ? UNKNOWN : outFiles,
     validate,
     activate,
     healthCheck,

@@ -45,6 +45,11 @@ export function changedFiles(olds: HostConfigOutputs, news: HostConfigInputs): s
  * - nothing else -> no change.
  */
 export function diffHostConfig(olds: HostConfigOutputs, news: HostConfigInputs): DiffResult {
+  // Whole values unknown in a preview: identity unknown means replace, files unknown means update.
+  if (hasUnknown(news.connection) && (news.connection as unknown) === UNKNOWN) {
+    return { changes: true, replaces: ["connection"], deleteBeforeReplace: true };
+  }
+  if (!Array.isArray(news.files)) return { changes: true, replaces: [], deleteBeforeReplace: false };
   const replaces: string[] = [];
   const oc = olds.connection ?? ({} as HostConfigOutputs["connection"]);
   const nc = news.connection;

@@ -1,4 +1,5 @@
-import { close, connect, describeTarget, SshSession, SshTarget } from "./client";
+import { close, connect, SshSession, SshTarget } from "./client";
+import { parseHostKeyPin } from "./hostkey";
 
 /** One pooled connection and a small semaphore over its channels (sshd's MaxSessions is 10). */
 interface PoolEntry {
@@ -43,7 +44,13 @@ export function poolKey(target: SshTarget): string {
   const cred = target.privateKey
     ? "key:" + crypto.createHash("sha256").update(target.privateKey).digest("hex").slice(0, 16)
     : "agent";
-  return `${target.host}:${target.port}:${target.username}:${String(target.hostKey).trim()}:${cred}`;
+  let pin = String(target.hostKey).trim();
+  try {
+    pin = parseHostKeyPin(pin).fingerprint; // a fingerprint and its key line share one connection
+  } catch {
+    /* connect() reports the bad pin */
+  }
+  return `${target.host}:${target.port}:${target.username}:${pin}:${cred}`;
 }
 
 const MAX_CHANNELS = 8;

@@ -124,3 +124,21 @@ describe("HostConfig diff", () => {
     expect(diffHostConfig(outputsOf(inputs()), n).changes).toBe(true);
   });
 });
+
+describe("HostConfig preview with unknown values", () => {
+  it("must keep a wholly unknown files list unknown and diff it as an update", () => {
+    const raw = { ...good(), files: UNKNOWN, validate: [] };
+    const { inputs, failures } = checkHostConfig(raw);
+    expect(failures).toEqual([]);
+    expect(inputs.files).toBe(UNKNOWN);
+    const old = checkHostConfig(good()).inputs;
+    const outs = { ...old, host: "192.0.2.10", lastStash: null, files: [] } as HostConfigOutputs;
+    expect(diffHostConfig(outs, inputs)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+  });
+  it("must replace when the whole connection is unknown", () => {
+    const { inputs } = checkHostConfig({ ...good(), connection: UNKNOWN });
+    const old = checkHostConfig(good()).inputs;
+    const outs = { ...old, host: "192.0.2.10", lastStash: null, files: [] } as HostConfigOutputs;
+    expect(diffHostConfig(outs, inputs)).toMatchObject({ changes: true, replaces: ["connection"] });
+  });
+});

@@ -59,3 +59,21 @@ describe("connection errors", () => {
     expect(describeConnectError(err, where, 5000, true)).toMatch(re);
   });
 });
+
+describe("pool key", () => {
+  it("must share a connection between a fingerprint pin and the key line of the same key, but not across credentials", () => {
+    const { poolKey } = require("../../providers/ssh/pool") as typeof import("../../providers/ssh/pool");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "neve-poolkey-"));
+    try {
+      execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "k")]);
+      const line = fs.readFileSync(path.join(dir, "k.pub"), "utf8").trim();
+      const fp = execFileSync("ssh-keygen", ["-lf", path.join(dir, "k.pub")]).toString().split(" ")[1];
+      const base = { host: "192.0.2.1", port: 22, username: "root", privateKey: "-----BEGIN KEY A-----" };
+      expect(poolKey({ ...base, hostKey: line })).toBe(poolKey({ ...base, hostKey: fp }));
+      expect(poolKey({ ...base, hostKey: fp })).not.toBe(poolKey({ ...base, hostKey: fp, privateKey: "-----BEGIN KEY B-----" }));
+      expect(poolKey({ ...base, hostKey: fp })).not.toContain("KEY A");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
