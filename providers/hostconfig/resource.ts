@@ -111,10 +111,18 @@ export class HostConfig extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: HostConfigArgs, opts?: pulumi.CustomResourceOptions) {
     const files = Array.isArray(args.files) ? args.files.map(secretFile) : args.files;
+    // Every output is listed, even when undefined: only keys present here become populated outputs.
     const props = {
-      ...args,
       connection: connectionInput(args.connection),
+      service: args.service,
       files,
+      validate: args.validate,
+      activate: args.activate,
+      healthCheck: args.healthCheck,
+      stashDir: args.stashDir,
+      stashKeep: args.stashKeep,
+      onDelete: args.onDelete,
+      accessCritical: args.accessCritical,
       host: undefined,
       lastStash: undefined,
     };
