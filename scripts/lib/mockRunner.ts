@@ -58,6 +58,8 @@ export interface RunProgramOptions {
   readonly configOverrides?: Record<string, unknown>;
   /** Secret values to use instead of the placeholders. */
   readonly secrets?: Partial<Record<SecretKey, string>>;
+  /** Fill `ssh.hostKey` with PLACEHOLDER_HOST_KEY when the stack file pins none. Defaults to true. */
+  readonly placeholderHostKey?: boolean;
   /** Program module to import. Defaults to stacks/neve/index.ts. */
   readonly program?: string;
 }
@@ -66,9 +68,16 @@ export interface RunProgramOptions {
 export const PLACEHOLDER_SECRETS: Readonly<Record<SecretKey, string>> = {
   proxmoxApiToken: "PLACEHOLDER-NOT-A-TOKEN@pam!plan=00000000-0000-0000-0000-000000000000",
   sshPrivateKey: "-----BEGIN PLACEHOLDER NOT A KEY-----\nplan\n-----END PLACEHOLDER NOT A KEY-----\n",
-  tunnelCredentials: '{"AccountTag":"PLACEHOLDER","TunnelSecret":"PLACEHOLDER-NOT-A-SECRET"}',
+  // TunnelID is filled in from the stack's tunnel.id by buildConfig.
+  tunnelCredentials: '{"AccountTag":"PLACEHOLDER","TunnelSecret":"PLACEHOLDER-NOT-A-SECRET","TunnelID":"TUNNEL-ID"}',
   pbsPassword: "PLACEHOLDER-NOT-A-PASSWORD",
 };
+
+/**
+ * Stand-in for `ssh.hostKey` when the stack file does not pin one yet (the real value is read off
+ * the host): the offline plan never connects, so it needs no real key. Not a valid key of any host.
+ */
+export const PLACEHOLDER_HOST_KEY = "SHA256:PLACEHOLDERofflinePlanNotTheHostKey00000000";
 
 /** Default program entry. */
 export const PROGRAM_ENTRY = path.join(REPO_ROOT, "stacks", "neve", "index.ts");
@@ -84,7 +93,14 @@ export function buildConfig(opts: RunProgramOptions = {}): {
     if (v === undefined) delete values[key];
     else values[key] = v;
   }
-  const secretValues = { ...PLACEHOLDER_SECRETS, ...(opts.secrets ?? {}) } as Record<SecretKey, string>;
+  const ssh = values[`${CONFIG_NAMESPACE}:ssh`] as Record<string, unknown> | undefined;
+  if (opts.placeholderHostKey !== false && ssh && typeof ssh === "object" && ssh.hostKey === undefined) values[`${CONFIG_NAMESPACE}:ssh`] = { ...ssh, hostKey: PLACEHOLDER_HOST_KEY };
+  const tunnel = values[`${CONFIG_NAMESPACE}:tunnel`] as { id?: unknown } | undefined;
+  const placeholders = {
+    ...PLACEHOLDER_SECRETS,
+    tunnelCredentials: PLACEHOLDER_SECRETS.tunnelCredentials.replace("TUNNEL-ID", String(tunnel?.id ?? "")),
+  };
+  const secretValues = { ...placeholders, ...(opts.secrets ?? {}) } as Record<SecretKey, string>;
   for (const k of SECRET_KEYS) values[`${CONFIG_NAMESPACE}:${k}`] = secretValues[k];
   const config: Record<string, string> = {};
   // The engine hands structured config to programs as JSON text.

@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import type { CapturedResource } from "./mockRunner";
 
 /** Inputs that never appear in the plan: secrets and the serialized dynamic provider. */
@@ -77,6 +78,14 @@ export function keyProperties(r: CapturedResource, secrets: readonly string[]): 
   }
   const rules = get(r.inputs, "rules");
   if (Array.isArray(rules)) parts.push(`rules=${rules.length}`);
+  const files = hostConfigFiles(r);
+  if (files) {
+    parts.push(`service=${fmt(r.inputs.service)} files=${files.length}`);
+    if (Array.isArray(r.inputs.validate) && r.inputs.validate.length) parts.push(`validators=${r.inputs.validate.length}`);
+    if (r.inputs.activate) parts.push("activate");
+    if (r.inputs.healthCheck) parts.push("health-check");
+    if (r.inputs.accessCritical) parts.push(`access-critical(${fmt(get(r.inputs, "accessCritical.confirmSeconds"))}s)`);
+  }
   if (parts.length === 0 && r.custom) {
     for (const [k, v] of Object.entries(r.inputs)) {
       if (HIDDEN_INPUTS.has(k) || v === null || typeof v === "object") continue;
@@ -87,8 +96,35 @@ export function keyProperties(r: CapturedResource, secrets: readonly string[]): 
   return redact(parts.join(" "), secrets);
 }
 
-/** Lines under a resource that has list-shaped content worth seeing (firewall rules). */
+/** The value inside a serialized Pulumi secret (as the mocks pass it), else `v` itself. */
+function unwrapSecret(v: unknown): unknown {
+  const SIG = "4dabf18193072939515e22adb298388d";
+  if (v && typeof v === "object" && (v as Record<string, unknown>)[SIG] === "1b47061264138c4ac30d75fd1eb44270") {
+    return (v as Record<string, unknown>).value;
+  }
+  return v;
+}
+
+/** The files of a HostConfig resource (dynamic provider inputs), or undefined for other resources. */
+function hostConfigFiles(r: CapturedResource): Record<string, unknown>[] | undefined {
+  const files = unwrapSecret(r.inputs.files);
+  return typeof r.inputs.service === "string" && Array.isArray(files) ? (files as Record<string, unknown>[]) : undefined;
+}
+
+/** Lines under a resource that has list-shaped content worth seeing (firewall rules, host files). */
 export function detailLines(r: CapturedResource, secrets: readonly string[]): string[] {
+  const files = hostConfigFiles(r);
+  if (files) {
+    return files.map((raw) => {
+      const f = unwrapSecret(raw) as Record<string, unknown>;
+      const content = typeof f.content === "string" ? f.content : "";
+      // Secret content shows as such; other content by its size and a short hash, to compare runs.
+      const what = f.secret || content !== unwrapSecret(f.content)
+        ? "[secret content]"
+        : `${content.split("\n").length - 1} lines sha256:${createHash("sha256").update(content).digest("hex").slice(0, 12)}`;
+      return redact(`    ${f.path} ${f.mode ?? "0644"} ${f.owner ?? "root"}:${f.group ?? "root"} ${what}`, secrets);
+    });
+  }
   const rules = get(r.inputs, "rules");
   if (!Array.isArray(rules)) return [];
   return rules.map((x: Record<string, unknown>, i: number) =>

@@ -53,6 +53,7 @@ export function buildModel(c: StackConfig): NeveModel {
     firewall: { ...c.firewall, rules },
     backups,
     ssh: c.ssh,
+    hostServices: c.hostServices,
   });
 }
 

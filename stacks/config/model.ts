@@ -8,6 +8,7 @@ import type { TunnelConfig } from "./tunnel";
 import type { FirewallConfig, FirewallRuleConfig } from "./firewall";
 import type { BackupJobConfig } from "./backups";
 import type { SshConfig } from "./ssh";
+import type { HostServicesConfig } from "./hostServices";
 
 /** Fields the model adds to every guest. */
 interface GuestExtras {
@@ -86,4 +87,6 @@ export interface NeveModel {
   readonly backups: readonly BackupJobModel[];
   /** SSH access for host configuration. */
   readonly ssh: DeepReadonly<SshConfig>;
+  /** Host configuration files pushed over SSH. */
+  readonly hostServices: DeepReadonly<HostServicesConfig>;
 }

@@ -232,6 +232,41 @@ export function checkRules(c: StackConfig): ConfigIssue[] {
     });
   }
 
+  // --- Host services -------------------------------------------------------------------------
+  const hs = c.hostServices;
+  if (hs.enabled) {
+    c.routes.forEach((r, i) => {
+      for (const key of ["http", "https"] as const) {
+        if (r[key] === undefined) {
+          add(`routes[${i}].${key}`, `is required while hostServices.enabled: the haproxy edge proxy routes both ports of a hostname; set the guest's ${key === "http" ? "HTTP port (80)" : "TLS port (443)"}`);
+        }
+      }
+    });
+  }
+  // Ports the host's own services listen on must not collide with each other or with sshd, the
+  // public edge proxy and the Proxmox API.
+  const taken = new Map<number, string>([
+    [22, "sshd"],
+    [80, "the public HTTP frontend"],
+    [443, "the public TLS frontend"],
+    [apiPort, "the Proxmox API"],
+    [3128, "the Proxmox SPICE proxy"],
+  ]);
+  const claim = (path: string, port: number) => {
+    const holder = taken.get(port);
+    if (holder) add(path, `port ${port} is already used by ${holder}; pick a free port`);
+    else taken.set(port, path);
+  };
+  claim("hostServices.haproxy.statsPort", hs.haproxy.statsPort);
+  hs.novnc.forEach((n, i) => {
+    const at = `hostServices.novnc[${i}]`;
+    const g = c.guests[n.guest];
+    if (!g) add(`${at}.guest`, `unknown guest "${n.guest}"; use one of the VMs: ${guestNames.filter((k) => c.guests[k].kind === "vm").join(", ")}`);
+    else if (g.kind !== "vm") add(`${at}.guest`, `"${n.guest}" is a container; noVNC consoles are for QEMU VMs`);
+    claim(`${at}.port`, n.port);
+  });
+  if (hs.spiceProxy) claim("hostServices.spiceProxy.port", hs.spiceProxy.port);
+
   return issues;
 }
 

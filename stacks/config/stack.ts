@@ -8,6 +8,7 @@ import { tunnelSchema } from "./tunnel";
 import { firewallSchema } from "./firewall";
 import { backupsSchema } from "./backups";
 import { sshSchema } from "./ssh";
+import { hostServicesSchema } from "./hostServices";
 import { ConfigError, ConfigIssue, formatPath } from "./errors";
 import { checkRules } from "./rules";
 import { buildModel } from "./build";
@@ -35,6 +36,8 @@ export const stackConfigSchema = z.strictObject({
   backups: backupsSchema.default({}),
   /** `neve-infra:ssh`. */
   ssh: sshSchema,
+  /** `neve-infra:hostServices`. */
+  hostServices: hostServicesSchema.default(() => hostServicesSchema.parse({})),
 });
 
 /** The parsed (schema-valid, not yet cross-checked) stack config. */

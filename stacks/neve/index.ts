@@ -8,19 +8,20 @@ import { LxcGuest } from "../components/proxmox/container";
 import { Storages } from "../components/proxmox/storage";
 import { ClusterFirewall } from "../components/proxmox/firewall";
 import { BackupJobs } from "../components/proxmox/backups";
+import { HostServices } from "../components/host/hostServices";
 import { buildOutputs } from "./outputs";
 
-function validatedModel() {
+/** Run `f`; a ConfigError becomes a RunError, which Pulumi prints as the message alone (no stack trace). */
+function configured<T>(f: () => T): T {
   try {
-    return loadModel();
+    return f();
   } catch (e) {
-    // RunError prints the message alone: the config problems, not a stack trace.
     if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
     throw e;
   }
 }
 
-const model = validatedModel();
+const model = configured(loadModel);
 const secrets = loadSecrets();
 const provider = createProxmoxProvider("proxmox", model, secrets.proxmoxApiToken);
 const ctx = { provider, nodeName: model.proxmox.nodeName, adopt: model.adopt };
@@ -45,6 +46,16 @@ for (const g of model.guests) {
 }
 new ClusterFirewall("firewall", { model, ctx });
 new BackupJobs("backups", { model, ctx }, { dependsOn: [storage] });
+if (model.hostServices.enabled) {
+  configured(
+    () =>
+      new HostServices("host", {
+        model,
+        sshPrivateKey: secrets.sshPrivateKey,
+        tunnelCredentials: secrets.tunnelCredentials,
+      }),
+  );
+}
 
 const outputs = buildOutputs(model);
 /** Private network: cidr, gateway, bridge, DHCP and clone ranges, IPv6 prefix. */

@@ -87,6 +87,15 @@ const cases: [string, (c: Raw) => void, string][] = [
   ["the PBS server must be a known guest or address", (c) => (c.storage.etoile.server = "etoil"), 'storage.etoile.server: "etoil" is neither an IP address nor a known guest'],
   ["the API endpoint must use https", (c) => (c.proxmox.endpoint = "http://100.94.229.96:8006"), "proxmox.endpoint: must be an https URL"],
   ["the tunnel id must be a UUID", (c) => (c.tunnel.id = "neve-tunnel"), "tunnel.id: must be the tunnel's UUID"],
+  ["the edge proxy needs both ports of a route while host services are on", (c) => delete c.routes[0].http, "routes[0].http: is required while hostServices.enabled"],
+  ["a noVNC console must belong to a known VM", (c) => (c.hostServices.novnc[0].guest = "etolie"), 'hostServices.novnc[0].guest: unknown guest "etolie"; use one of the VMs'],
+  ["a noVNC console is for VMs, not containers", (c) => (c.hostServices.novnc[0].guest = "lune"), 'hostServices.novnc[0].guest: "lune" is a container'],
+  ["host service ports must not collide with the Proxmox API", (c) => (c.hostServices.novnc[0].port = 8006), "hostServices.novnc[0].port: port 8006 is already used by the Proxmox API; pick a free port"],
+  ["host service ports must not collide with each other", (c) => (c.hostServices.spiceProxy.port = 6081), "hostServices.spiceProxy.port: port 6081 is already used by hostServices.novnc[0].port; pick a free port"],
+  ["the stash directory must be absolute", (c) => (c.hostServices.stashDir = "etc-pve.stash"), "hostServices.stashDir: must be an absolute path without . or .. segments"],
+  ["the dead-man timer must leave time for an SSH login", (c) => (c.hostServices.confirmSeconds = 5), "hostServices.confirmSeconds: must be at least 15 seconds"],
+  ["the delete behaviour must be a known one", (c) => (c.hostServices.onDelete = "purge"), "hostServices.onDelete: must be keep, remove or restore"],
+  ["unknown host service keys are rejected", (c) => (c.hostServices.haproxy.statPort = 1), "hostServices.haproxy.statPort: unknown key"],
   ["a pinned SSH host key must look like one", (c) => (c.ssh.hostKey = "AAAAC3NzaC1lZDI1NTE5"), "ssh.hostKey: must be a public host key line"],
 ];
 

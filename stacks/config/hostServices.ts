@@ -1,0 +1,84 @@
+import { z } from "zod";
+import { hostnameSchema, ipv4Schema, portSchema } from "./common";
+
+/** An absolute path on the host without "." or ".." segments. */
+const absPathSchema = z.string().refine((s) => s.startsWith("/") && !s.split("/").some((p) => p === "." || p === ".."), {
+  error: "must be an absolute path without . or .. segments, such as /root/etc-pve.stash",
+});
+
+/** `host:port` of a local TCP service, e.g. `127.0.0.1:3128`. */
+const targetSchema = z.strictObject({
+  /** IPv4 address to relay to. */
+  host: ipv4Schema,
+  /** Port to relay to. */
+  port: portSchema,
+});
+
+/** One noVNC web console (websockify) for a VM. */
+export const novncSchema = z.strictObject({
+  /** Name of the VM (key of `guests`). */
+  guest: hostnameSchema,
+  /** Browser-facing port, e.g. 6081. */
+  port: portSchema,
+  /** QEMU VNC display of the VM's `args: -vnc 127.0.0.1:<display>` (TCP port 5900 + display). */
+  vncDisplay: z.number().int().min(0, { error: "must be a VNC display number in 0-99" }).max(99, { error: "must be a VNC display number in 0-99" }),
+  /** Address websockify listens on. Defaults to 0.0.0.0 (the Proxmox firewall decides who reaches it). */
+  listenAddress: ipv4Schema.default("0.0.0.0"),
+});
+
+/**
+ * `neve-infra:hostServices`: the host's own configuration files, pushed over SSH by the
+ * HostConfig provider (haproxy, cloudflared, dnsmasq, systemd units, sysctl, NAT).
+ */
+export const hostServicesSchema = z.strictObject({
+  /** Manage the host's configuration files at all. Defaults to true. */
+  enabled: z.boolean().default(true),
+  /** Where the previous version of every file is kept on the host. Defaults to /root/etc-pve.stash. */
+  stashDir: absPathSchema.default("/root/etc-pve.stash"),
+  /** Previous versions kept per service (the adopted original is always kept). Defaults to 10. */
+  stashKeep: z.number().int().min(1, { error: "must keep at least 1 previous version" }).max(100, { error: "must be at most 100" }).default(10),
+  /**
+   * Seconds the host waits for a new SSH connection to confirm an access-critical change (NAT,
+   * forwarding, tunnel) before it restores the previous files by itself. Defaults to 60.
+   */
+  confirmSeconds: z.number().int().min(15, { error: "must be at least 15 seconds (an SSH login must fit)" }).max(900, { error: "must be at most 900 seconds" }).default(60),
+  /** What removing a service from the program does on the host. Defaults to keep (never take a live service down). */
+  onDelete: z.enum(["keep", "remove", "restore"], { error: "must be keep, remove or restore" }).default("keep"),
+  /** haproxy edge proxy. */
+  haproxy: z
+    .strictObject({
+      /** Loopback port of the stats page (/stats). Defaults to 8404. */
+      statsPort: portSchema.default(8404),
+    })
+    .default({ statsPort: 8404 }),
+  /** dnsmasq on the private bridge. */
+  dnsmasq: z
+    .strictObject({
+      /** DHCP lease time, e.g. 12h. Defaults to 12h. */
+      leaseTime: z.string().regex(/^(\d+[mhd]?|infinite)$/, { error: "must be seconds, or a number with m/h/d, or infinite, e.g. 12h" }).default("12h"),
+      /** Interfaces dnsmasq must never answer on, besides the other bridges. Defaults to lo and tailscale0. */
+      exceptInterfaces: z.array(z.string().regex(/^[a-zA-Z0-9_.-]{1,15}$/, { error: "must be an interface name" })).default(["lo", "tailscale0"]),
+    })
+    .default({ leaseTime: "12h", exceptInterfaces: ["lo", "tailscale0"] }),
+  /** noVNC consoles. */
+  novnc: z.array(novncSchema).default([]),
+  /** socat relay to the local SPICE proxy. Omit to not manage it. */
+  spiceProxy: z
+    .strictObject({
+      /** Port socat listens on, e.g. 61001. */
+      port: portSchema,
+      /** Where it relays to, e.g. 127.0.0.1:3128 (pve spiceproxy). */
+      target: targetSchema,
+    })
+    .optional(),
+  /** Certificate fix-up timer. Omit to not manage it. */
+  fixPveCerts: z
+    .strictObject({
+      /** systemd calendar expression, e.g. monthly. */
+      onCalendar: z.string().min(1, { error: "must be a systemd calendar expression such as monthly" }),
+    })
+    .optional(),
+});
+
+/** Parsed `neve-infra:hostServices`. */
+export type HostServicesConfig = z.infer<typeof hostServicesSchema>;
