@@ -6,9 +6,10 @@ import type { NeveModel } from "./model";
 export * from "./model";
 export * from "./errors";
 export * from "./secrets";
-export { parseStackConfig, rawConfigFromPulumi, stackConfigSchema, CONFIG_SECTIONS, StackConfig } from "./stack";
+export { parseStackConfig, rawConfigFromPulumi, stackConfigSchema, CONFIG_SECTIONS } from "./stack";
+export type { StackConfig } from "./stack";
 export { nextFreeCloneAddress, CloneRangeFullError } from "./build";
-export { DeepReadonly } from "./common";
+export type { DeepReadonly } from "./common";
 
 /** Validate the running stack's `neve-infra:` config and return the model (throws `ConfigError`). */
 export function loadModel(): NeveModel {
