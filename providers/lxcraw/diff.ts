@@ -1,0 +1,50 @@
+import type { DiffResult } from "@pulumi/pulumi/dynamic";
+import { UNKNOWN } from "../hostconfig/check";
+import type { LxcRawConfigInputs, LxcRawConfigOutputs } from "./types";
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+function hasUnknown(v: unknown): boolean {
+  if (v === UNKNOWN) return true;
+  if (Array.isArray(v)) return v.some(hasUnknown);
+  if (v && typeof v === "object") return Object.values(v).some(hasUnknown);
+  return false;
+}
+
+/**
+ * Deliberate diff, without touching the host:
+ * - connection.host, connection.port or vmid changed -> replace, old one deleted first (two resources
+ *   must never own the raw lines of one file at once, or the old one's delete would undo the new one);
+ * - rawLines differ from the lines last seen in the file (after a refresh: drift) -> update;
+ * - credentials, stashDir, onDelete changed -> update that only records them (delete needs them);
+ * - nothing else -> no change.
+ */
+export function diffLxcRawConfig(olds: LxcRawConfigOutputs, news: LxcRawConfigInputs): DiffResult {
+  if ((news.connection as unknown) === UNKNOWN) {
+    return { changes: true, replaces: ["connection"], deleteBeforeReplace: true };
+  }
+  const oc = olds.connection ?? ({} as LxcRawConfigOutputs["connection"]);
+  const nc = news.connection;
+  const replaces: string[] = [];
+  if (!same(oc.host, nc.host)) replaces.push("connection.host");
+  if (!same(oc.port, nc.port)) replaces.push("connection.port");
+  if (!same(olds.vmid, news.vmid)) replaces.push("vmid");
+  if (replaces.length > 0) return { changes: true, replaces, deleteBeforeReplace: true };
+
+  const updates: string[] = [];
+  if (hasUnknown(news.rawLines) || !same(olds.rawLines, news.rawLines) || olds.present === false) updates.push("rawLines");
+  for (const k of ["username", "hostKey", "privateKey"] as const) {
+    if (!same(oc[k], nc[k])) updates.push(`connection.${k}`);
+  }
+  for (const k of ["stashDir", "onDelete"] as const) {
+    if (!same(olds[k], news[k])) updates.push(k);
+  }
+  return { changes: updates.length > 0, replaces: [], deleteBeforeReplace: false };
+}
+
+/** True when an update must touch the host (the raw lines differ from what was last seen there). */
+export function rawLinesChanged(olds: LxcRawConfigOutputs, news: LxcRawConfigInputs): boolean {
+  return olds.present === false || !same(olds.rawLines, news.rawLines);
+}

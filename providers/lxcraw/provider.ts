@@ -1,0 +1,212 @@
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import { describeTarget, exec, SshTarget } from "../ssh/client";
+import { withConnection } from "../ssh/pool";
+import { redact } from "../hostconfig/provider";
+import { extractLxcRawLines, renderLxcRawConfig } from "../../stacks/render/lxcRaw";
+import { checkLxcRawConfig } from "./check";
+import { converse } from "./converse";
+import { diffLxcRawConfig, rawLinesChanged } from "./diff";
+import {
+  ANSWER_END,
+  buildApplyScript,
+  buildReadScript,
+  commandOf,
+  configPath,
+  LXC_EXIT,
+  LxcReport,
+  parseLxcReport,
+  READ_END,
+} from "./script";
+import type { ConnectionInputs, LxcRawConfigInputs, LxcRawConfigOutputs } from "./types";
+
+/**
+ * This module is what Pulumi serializes into each LxcRawConfig's `__provider`, together with the pure
+ * renderLxcRawConfig it calls. It must not reach `@pulumi/pulumi` at runtime, a stack Config, a secret
+ * or a live object: node modules are `require`d inside functions.
+ */
+
+function targetOf(c: ConnectionInputs): SshTarget {
+  return { host: c.host, port: c.port, username: c.username, hostKey: c.hostKey, privateKey: c.privateKey };
+}
+
+function secretsOf(c: ConnectionInputs | undefined): string[] {
+  return c?.privateKey ? [c.privateKey] : [];
+}
+
+function sha256Hex(data: Buffer | string): string {
+  const crypto = require("crypto") as typeof import("crypto");
+  return crypto.createHash("sha256").update(data).digest("hex");
+}
+
+function newToken(): { token: string; stamp: string } {
+  const crypto = require("crypto") as typeof import("crypto");
+  const stamp = new Date().toISOString().replace(/[-:.]/g, "").replace(/^(\d{8}T\d{9})Z?$/, "$1Z");
+  return { token: crypto.randomBytes(4).toString("hex"), stamp };
+}
+
+function base64Lines(text: string): string {
+  const b64 = Buffer.from(text, "utf8").toString("base64");
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
+  return lines.join("\n");
+}
+
+/** "CT 201 on root@host:22" */
+function whereOf(c: ConnectionInputs, vmid: number): string {
+  return `CT ${vmid} on ${describeTarget(c)}`;
+}
+
+function missingError(c: ConnectionInputs, vmid: number): Error {
+  return new Error(
+    `CT ${vmid} does not exist on ${c.host}: ${configPath(vmid)} is missing (via ${describeTarget(c)}); ` +
+      `nothing was written. Check vmid, or create the container first (dependsOn) and run again.`,
+  );
+}
+
+/** Result of one apply on the host. */
+interface Applied {
+  missing: boolean;
+  changed: boolean;
+  /** Raw lines of the main section after the apply. */
+  rawLines: string[];
+  stash: string | null;
+}
+
+/**
+ * Read-modify-write of one container config in ONE exec: the host prints the live file, the provider
+ * renders the new text with renderLxcRawConfig and answers; the host writes it with a compare-and-swap.
+ */
+async function applyOnHost(connection: ConnectionInputs, vmid: number, stashDir: string, wanted: readonly string[], what: string): Promise<Applied> {
+  const where = whereOf(connection, vmid);
+  const { token, stamp } = newToken();
+  const script = buildApplyScript({ vmid, stashDir, token, stamp });
+  let readSha: string | null = null;
+  let newText: string | null = null;
+  let report: LxcReport;
+  let res;
+  try {
+    res = await withConnection(targetOf(connection), (s) =>
+      converse(s, commandOf(script), {
+        readyLine: READ_END,
+        label: `the ${what} of ${configPath(vmid)}`,
+        timeoutMs: 180000,
+        onThrow: `abort\n${ANSWER_END}\n`,
+        answer: (stdout) => {
+          const read = parseLxcReport(stdout);
+          const bytes = read.content!;
+          const text = bytes.toString("utf8");
+          if (!Buffer.from(text, "utf8").equals(bytes)) {
+            throw new Error(`${configPath(vmid)} is not valid UTF-8; refusing to rewrite it`);
+          }
+          readSha = sha256Hex(bytes);
+          const rendered = renderLxcRawConfig(text, { vmid, rawLines: [...wanted] });
+          if (rendered === text) return `keep\n${ANSWER_END}\n`;
+          newText = rendered;
+          return `write ${readSha} ${sha256Hex(rendered)}\n${base64Lines(rendered)}\n${ANSWER_END}\n`;
+        },
+      }),
+    );
+    report = parseLxcReport(res.stdout);
+  } catch (e) {
+    throw new Error(redact(`LxcRawConfig ${where}: ${what}: ${(e as Error).message}`, secretsOf(connection)));
+  }
+  const stderr = res.stderr.trim();
+  if (res.code === LXC_EXIT.missing || report.missing) return { missing: true, changed: false, rawLines: [], stash: null };
+  if (res.code === LXC_EXIT.changed) {
+    throw new Error(
+      `LxcRawConfig ${where}: ${configPath(vmid)} changed underneath us between read and write ` +
+        `(sha256 ${readSha ?? "?"} when read, ${report.casSaw ?? "?"} at the swap; Proxmox or someone else wrote it). ` +
+        `Nothing was written and the file was left alone; retry (run pulumi up again).`,
+    );
+  }
+  if (res.code !== 0) {
+    throw new Error(redact(`LxcRawConfig ${where}: ${what} failed (exit ${res.code}): ${stderr || "(no output)"}`, secretsOf(connection)));
+  }
+  if (report.changedTo !== null) {
+    if (newText === null || report.changedTo !== sha256Hex(newText)) {
+      throw new Error(`LxcRawConfig ${where}: after the swap ${configPath(vmid)} does not hold the text that was written; check the host`);
+    }
+    return { missing: false, changed: true, rawLines: extractLxcRawLines(newText), stash: report.stash };
+  }
+  if (report.unchanged && report.content) {
+    return { missing: false, changed: false, rawLines: extractLxcRawLines(report.content.toString("utf8")), stash: null };
+  }
+  throw new Error(`LxcRawConfig ${where}: ${what}: the host did not report what it did (exit 0, stdout ${JSON.stringify(res.stdout.slice(0, 200))})`);
+}
+
+function outputsOf(inputs: LxcRawConfigInputs, rawLines: string[], present: boolean, lastStash: string | null): LxcRawConfigOutputs {
+  return {
+    host: inputs.connection.host,
+    connection: { ...inputs.connection, privateKey: inputs.connection.privateKey ?? null },
+    vmid: inputs.vmid,
+    path: configPath(inputs.vmid),
+    rawLines,
+    stashDir: inputs.stashDir,
+    onDelete: inputs.onDelete,
+    present,
+    lastStash,
+  };
+}
+
+async function createOrUpdate(inputs: LxcRawConfigInputs, previousStash: string | null): Promise<LxcRawConfigOutputs> {
+  const applied = await applyOnHost(inputs.connection, inputs.vmid, inputs.stashDir, inputs.rawLines, "write");
+  if (applied.missing) throw missingError(inputs.connection, inputs.vmid);
+  return outputsOf(inputs, applied.rawLines, true, applied.stash ?? previousStash);
+}
+
+/** Dynamic provider of LxcRawConfig: check and diff are pure (no SSH); create/update/read/delete are one exec each. */
+export const lxcRawConfigProvider: dynamic.ResourceProvider<LxcRawConfigInputs, LxcRawConfigOutputs> = {
+  async check(_olds: LxcRawConfigInputs, news: LxcRawConfigInputs): Promise<dynamic.CheckResult<LxcRawConfigInputs>> {
+    return checkLxcRawConfig(news as unknown as Record<string, unknown>);
+  },
+
+  async diff(_id: string, olds: LxcRawConfigOutputs, news: LxcRawConfigInputs): Promise<dynamic.DiffResult> {
+    return diffLxcRawConfig(olds, news);
+  },
+
+  async create(inputs: LxcRawConfigInputs): Promise<dynamic.CreateResult<LxcRawConfigOutputs>> {
+    const outs = await createOrUpdate(inputs, null);
+    return { id: `${inputs.connection.host}:lxc/${inputs.vmid}`, outs };
+  },
+
+  async update(_id: string, olds: LxcRawConfigOutputs, news: LxcRawConfigInputs): Promise<dynamic.UpdateResult<LxcRawConfigOutputs>> {
+    if (!rawLinesChanged(olds, news)) {
+      // Only credentials or settings changed: nothing to do on the host.
+      return { outs: outputsOf(news, olds.rawLines, olds.present !== false, olds.lastStash ?? null) };
+    }
+    return { outs: await createOrUpdate(news, olds.lastStash ?? null) };
+  },
+
+  async read(id: string, props?: LxcRawConfigOutputs): Promise<dynamic.ReadResult<LxcRawConfigOutputs>> {
+    if (!props || !props.connection || typeof props.vmid !== "number") {
+      throw new Error(
+        `LxcRawConfig ${id}: cannot be read without its state (import by id is not supported); declare the resource and let create take over the raw lines`,
+      );
+    }
+    const where = whereOf(props.connection, props.vmid);
+    let res;
+    try {
+      res = await withConnection(targetOf(props.connection), (s) =>
+        exec(s, commandOf(buildReadScript(props.vmid)), { timeoutMs: 60000, label: `the read of ${configPath(props.vmid)}` }),
+      );
+    } catch (e) {
+      throw new Error(redact(`LxcRawConfig ${where}: ${(e as Error).message}`, secretsOf(props.connection)));
+    }
+    if (res.code !== 0) {
+      throw new Error(`LxcRawConfig ${where}: reading ${configPath(props.vmid)} failed (exit ${res.code}): ${res.stderr.trim()}`);
+    }
+    const report = parseLxcReport(res.stdout);
+    const { __provider: _omit, ...rest } = props as LxcRawConfigOutputs & { __provider?: unknown };
+    if (report.missing) return { id, props: { ...rest, rawLines: [], present: false } };
+    if (!report.content) throw new Error(`LxcRawConfig ${where}: the read printed no file content`);
+    return { id, props: { ...rest, rawLines: extractLxcRawLines(report.content.toString("utf8")), present: true } };
+  },
+
+  async delete(_id: string, props: LxcRawConfigOutputs): Promise<void> {
+    const mode = props.onDelete ?? "keep";
+    if (mode === "keep") return;
+    // "remove": the resource owns the whole raw set of the main section, so none is left. A container
+    // that no longer exists has no raw lines left to remove.
+    await applyOnHost(props.connection, props.vmid, props.stashDir, [], "delete (remove)");
+  },
+};
