@@ -9,6 +9,7 @@
  */
 import { spawn } from "child_process";
 import * as path from "path";
+import { onProcessExit, realProcess } from "./exitHook";
 
 /** Result of `check`. */
 export interface CheckResult {
@@ -124,7 +125,7 @@ function plain(s: any): Record<string, unknown> {
 export async function startProviderHost(opts: ProviderHostOptions = {}): Promise<ProviderHost> {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
-    process.on("exit", () => [...live].forEach((kill) => kill()));
+    onProcessExit(() => [...live].forEach((kill) => kill()));
   }
   const entry = path.join(pulumiDir, "cmd", "dynamic-provider", "index.js");
   const child = spawn(process.execPath, [entry, "127.0.0.1:1"], {
@@ -156,7 +157,7 @@ export async function startProviderHost(opts: ProviderHostOptions = {}): Promise
   // A detached watchdog kills the host when this process dies without running its exit handlers.
   const watchdog = spawn(
     "/bin/sh",
-    ["-c", `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -9 ${pid} 2>/dev/null`],
+    ["-c", `while kill -0 ${realProcess.pid} 2>/dev/null; do sleep 1; done; kill -9 ${pid} 2>/dev/null`],
     { detached: true, stdio: "ignore" },
   );
   watchdog.unref();
@@ -184,6 +185,11 @@ export async function startProviderHost(opts: ProviderHostOptions = {}): Promise
     kill();
     throw e;
   });
+
+  // A forgotten stop() must not keep the test process alive: the 'exit' hook (or the watchdog) kills the host.
+  child.unref();
+  (child.stdout as unknown as { unref?: () => void }).unref?.();
+  (child.stderr as unknown as { unref?: () => void }).unref?.();
 
   const client = new provgrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   const call = <T>(method: string, req: any): Promise<T> =>

@@ -19,6 +19,7 @@ import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { onProcessExit, realProcess } from "./exitHook";
 
 /** Options of {@link startTestHost}. */
 export interface TestHostOptions {
@@ -96,15 +97,7 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on("exit", () => {
-    for (const stop of [...live]) {
-      try {
-        stop();
-      } catch {
-        // best effort at exit; the watchdog and the stale sweep catch the rest
-      }
-    }
-  });
+  onProcessExit(() => [...live].forEach((stop) => stop()));
 }
 
 function sleepSync(ms: number): void {
@@ -452,7 +445,7 @@ function createNetwork(ns: string): { n: number; link: string } {
 /** Detached watchdog: when the test process dies without its exit handlers, it tears the host down. */
 function startWatchdog(ns: string, link: string, dir: string): number {
   const script = `
-while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done
+while kill -0 ${realProcess.pid} 2>/dev/null; do sleep 1; done
 for i in 1 2 3 4 5; do p=$(ip netns pids ${ns} 2>/dev/null); [ -z "$p" ] && break; kill -9 $p; sleep 0.1; done
 ip netns delete ${ns} 2>/dev/null
 ip link delete ${link} 2>/dev/null
