@@ -681,8 +681,19 @@ async function main(): Promise<void> {
   }
 }
 
+let finished = false;
+process.on("beforeExit", () => {
+  // The loop ran dry while main() was still waiting: a bug (e.g. an awaited child handle was unref'd). Never exit 0.
+  if (!finished) {
+    console.error("bench failed: the event loop emptied before the bench finished");
+    process.exit(1);
+  }
+});
 main().then(
-  () => process.exit(0),
+  () => {
+    finished = true;
+    process.exit(0);
+  },
   (e) => {
     console.error(`bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     process.exit(1);

@@ -187,6 +187,7 @@ export async function startProviderHost(opts: ProviderHostOptions = {}): Promise
   });
 
   // A forgotten stop() must not keep the test process alive: the 'exit' hook (or the watchdog) kills the host.
+  // Only now, after the port was read: while waiting for it these handles are all that keeps the loop alive.
   child.unref();
   (child.stdout as unknown as { unref?: () => void }).unref?.();
   (child.stderr as unknown as { unref?: () => void }).unref?.();
@@ -283,6 +284,7 @@ export async function startProviderHost(opts: ProviderHostOptions = {}): Promise
       if (stopped) return;
       stopped = true;
       client.close();
+      child.ref(); // keep the loop alive until the exit is seen
       const gone = new Promise<void>((resolve) => {
         if (exited || child.exitCode !== null || child.signalCode !== null) resolve();
         else child.once("exit", () => resolve());
