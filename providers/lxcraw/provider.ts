@@ -63,6 +63,21 @@ function missingError(c: ConnectionInputs, vmid: number): Error {
   );
 }
 
+/**
+ * Why the live text must not be rewritten, or null. renderLxcRawConfig refuses the same texts; checked
+ * here first so the message survives serialization (see applyOnHost) and names the file.
+ */
+export function existingProblem(text: string, vmid: number): string | null {
+  if (text.includes("\r")) return `${configPath(vmid)} has CR line ends, not the text Proxmox writes; refusing to rewrite it`;
+  const lines = text.split("\n");
+  const firstSection = lines.findIndex((l) => /^\[[^\]\s]+\]\s*$/.test(l));
+  const main = firstSection === -1 ? lines : lines.slice(0, firstSection);
+  if (!main.some((l) => /^[a-z][a-z0-9_]*: /.test(l))) {
+    return `${configPath(vmid)} has no Proxmox keys in its main section (is vmid ${vmid} the right container?); refusing to write only raw lines`;
+  }
+  return null;
+}
+
 /** Result of one apply on the host. */
 interface Applied {
   missing: boolean;
@@ -99,7 +114,17 @@ async function applyOnHost(connection: ConnectionInputs, vmid: number, stashDir:
             throw new Error(`${configPath(vmid)} is not valid UTF-8; refusing to rewrite it`);
           }
           readSha = sha256Hex(bytes);
-          const rendered = renderLxcRawConfig(text, { vmid, rawLines: [...wanted] });
+          const problem = existingProblem(text, vmid);
+          if (problem) throw new Error(problem);
+          let rendered: string;
+          try {
+            rendered = renderLxcRawConfig(text, { vmid, rawLines: [...wanted] });
+          } catch (e) {
+            // RenderModelError extends Error; serialized into __provider its message is lost (the closure
+            // serializer calls Error as a plain function), so say at least which field was refused.
+            const err = e as Error & { field?: string };
+            throw new Error(err.message || `${err.field ?? "rawLines"}: refused by renderLxcRawConfig`);
+          }
           if (rendered === text) return `keep\n${ANSWER_END}\n`;
           newText = rendered;
           return `write ${readSha} ${sha256Hex(rendered)}\n${base64Lines(rendered)}\n${ANSWER_END}\n`;

@@ -1,0 +1,256 @@
+/**
+ * LxcRawConfig through the REAL dynamic provider host against a REAL sshd test host. /etc/pve on the test host is a
+ * plain directory standing in for pmxcfs (no Proxmox here), holding a realistic /etc/pve/lxc/201.conf with a
+ * snapshot section and a pending section; Proxmox's config lock is the real flock(1) on /run/lock/lxc.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { LxcRawConfig, LxcRawConfigArgs } from "../../providers/lxcraw";
+import { FUSE_UNCONFINED_RAW_LINES } from "../../stacks/render/lxcRaw";
+import { captureResources } from "./harness/capture";
+import { ProviderHost, startProviderHost, urnFor } from "./harness/providerHost";
+import { startTestHost, TestHost } from "./harness/testHost";
+import { check, conn, create, Declared, State, statOf, up, waitFor } from "../providers/support/hostconfigCase";
+
+const TYPE = "pulumi-nodejs:dynamic/neve:LxcRawConfig";
+const CONF = "/etc/pve/lxc/201.conf";
+const STASH = "/root/etc-pve.stash/lxc-201";
+
+/** CT 201 as Proxmox writes it, before the raw lines: main section, a snapshot, pending changes. */
+const MAIN = `#lune%3A media and FUSE mounts
+#second description line
+arch: amd64
+cores: 2
+features: fuse=1,nesting=1
+hostname: lune
+memory: 4096
+net0: name=eth0,bridge=vmbr1,gw=10.10.10.1,hwaddr=BC:24:11:5A:0C:01,ip=10.10.10.50/24,type=veth
+onboot: 1
+ostype: ubuntu
+parent: atlas
+rootfs: vmdata:subvol-201-disk-0,size=32G
+swap: 512
+`;
+const REST = `
+[atlas]
+arch: amd64
+cores: 2
+hostname: lune
+memory: 2048
+net0: name=eth0,bridge=vmbr1,gw=10.10.10.1,hwaddr=BC:24:11:5A:0C:01,ip=10.10.10.50/24,type=veth
+ostype: ubuntu
+rootfs: vmdata:subvol-201-disk-0,size=32G
+snaptime: 1727000000
+swap: 512
+lxc.apparmor.profile: generated
+lxc.mount.entry: /old old none bind 0 0
+
+[pve:pending]
+memory: 8192
+delete: swap
+`;
+const ORIGINAL = MAIN + REST;
+const withLines = (lines: readonly string[]) => MAIN + lines.map((l) => l + "\n").join("") + REST;
+const EXTRA = "lxc.mount.entry: /srv/media srv/media none bind,create=dir 0 0";
+
+async function declare(name: string, args: LxcRawConfigArgs): Promise<Declared> {
+  const captured = await captureResources(() => {
+    new LxcRawConfig(name, args);
+  });
+  const r = captured.find((c) => c.type === TYPE && c.name === name);
+  if (!r) throw new Error(`no ${TYPE} named ${name} was registered; got ${captured.map((c) => c.type).join(", ")}`);
+  return { urn: urnFor(TYPE, name), inputs: r.inputs, secretPaths: r.secretPaths };
+}
+
+describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-in directory)", () => {
+  let host: TestHost;
+  let ph: ProviderHost;
+  beforeAll(async () => {
+    [host, ph] = await Promise.all([startTestHost({ haproxy: false }), startProviderHost()]);
+    await host.writeFile(CONF, ORIGINAL, "0640");
+  });
+  afterAll(async () => {
+    await ph?.stop();
+    await host?.stop();
+  });
+
+  const args = (over: Partial<LxcRawConfigArgs> = {}): LxcRawConfigArgs => ({
+    connection: { ...conn(host), privateKey: pulumi.secret(host.clientPrivateKey) },
+    vmid: 201,
+    rawLines: [...FUSE_UNCONFINED_RAW_LINES],
+    ...over,
+  });
+  const ls = async (dir: string) => (await host.exec(`ls -A ${dir}`)).stdout.trim().split("\n").filter(Boolean);
+
+  let state: State;
+
+  it("must add the three FUSE/AppArmor lines and keep every other line byte for byte, snapshot and pending sections included", async () => {
+    const d = await declare("lune-raw", args());
+    const t0 = Date.now();
+    state = await create(ph, d);
+    timings.create = Date.now() - t0;
+    expect(state.id).toBe(`${host.address}:lxc/201`);
+    expect(await host.readFile(CONF)).toBe(withLines(FUSE_UNCONFINED_RAW_LINES));
+    expect(state.outputs).toMatchObject({ vmid: 201, path: CONF, rawLines: [...FUSE_UNCONFINED_RAW_LINES], present: true, onDelete: "keep" });
+    expect(state.outputs.lastStash).toMatch(/^\/root\/etc-pve\.stash\/lxc-201\/\d{8}T\d{9}Z-[0-9a-f]{8}$/);
+    expect(await host.readFile(`${STASH}/original/files${CONF}`)).toBe(ORIGINAL);
+    expect(await host.readFile(`${state.outputs.lastStash}/files${CONF}`)).toBe(ORIGINAL);
+    // Mode as pmxcfs shows it, no staged copy left next to the config.
+    expect(await statOf(host, CONF)).toMatch(/^640:root:root:/);
+    expect(await ls("/etc/pve/lxc")).toEqual(["201.conf"]);
+  });
+
+  it("must do nothing on a second run: diff none, no SSH, file untouched (same mtime and inode)", async () => {
+    const before = await statOf(host, CONF);
+    const logBefore = await host.sshdLog();
+    const t0 = Date.now();
+    const { diff } = await up(ph, state, await declare("lune-raw", args()));
+    timings.noop = Date.now() - t0;
+    expect(diff).toMatchObject({ changes: "none", replaces: [] });
+    expect(await statOf(host, CONF)).toBe(before);
+    expect((await host.sshdLog()).slice(logBefore.length)).not.toMatch(/Accepted publickey|Starting session/);
+  });
+
+  it("must write nothing when a create finds the lines already in place (no stash, same mtime and inode)", async () => {
+    const before = await statOf(host, CONF);
+    const stashes = await ls(STASH);
+    const again = await create(ph, await declare("lune-raw-again", args()));
+    expect(again.outputs).toMatchObject({ rawLines: [...FUSE_UNCONFINED_RAW_LINES], lastStash: null, present: true });
+    expect(await statOf(host, CONF)).toBe(before);
+    expect(await ls(STASH)).toEqual(stashes);
+  });
+
+  it("must update the raw lines in place in one exec when the declaration changes, stashing the previous file", async () => {
+    const lines = [...FUSE_UNCONFINED_RAW_LINES, EXTRA];
+    const logBefore = await host.sshdLog();
+    const t0 = Date.now();
+    const { diff, state: next } = await up(ph, state, await declare("lune-raw", args({ rawLines: lines })));
+    timings.update = Date.now() - t0;
+    expect(diff).toMatchObject({ changes: "some", replaces: [] });
+    expect(await host.readFile(CONF)).toBe(withLines(lines));
+    expect(next.outputs.rawLines).toEqual(lines);
+    // Read, render and compare-and-swap in ONE exec on the pooled connection.
+    expect((await host.sshdLog()).slice(logBefore.length).match(/Starting session/g)).toHaveLength(1);
+    expect(next.outputs.lastStash).not.toBe(state.outputs.lastStash);
+    expect(await host.readFile(`${next.outputs.lastStash}/files${CONF}`)).toBe(withLines(FUSE_UNCONFINED_RAW_LINES));
+    expect(await host.readFile(`${STASH}/original/files${CONF}`)).toBe(ORIGINAL);
+    state = next;
+  });
+
+  it("must not see drift when Proxmox rewrites its own lines (a new snapshot), and keep them on the next write", async () => {
+    const proxmox = withLines([...FUSE_UNCONFINED_RAW_LINES, EXTRA]).replace("parent: atlas\n", "parent: nightly\n") + "\n[nightly]\narch: amd64\nhostname: lune\nsnaptime: 1764000000\n";
+    await host.writeFile(CONF, proxmox, "0640");
+    const r = await ph.read(state.id, "", state.outputs);
+    expect(r.properties.rawLines).toEqual([...FUSE_UNCONFINED_RAW_LINES, EXTRA]);
+    const { diff } = await up(ph, { ...state, outputs: r.properties }, await declare("lune-raw", args({ rawLines: [...FUSE_UNCONFINED_RAW_LINES, EXTRA] })));
+    expect(diff.changes).toBe("none");
+    const { state: next } = await up(ph, { ...state, outputs: r.properties }, await declare("lune-raw", args()));
+    expect(await host.readFile(CONF)).toBe(proxmox.replace(EXTRA + "\n", ""));
+    state = next;
+    await host.writeFile(CONF, withLines(FUSE_UNCONFINED_RAW_LINES), "0640");
+  });
+
+  it("must show a hand edit of the raw lines as drift on refresh (one round trip), and put the declared lines back", async () => {
+    const live = (await host.readFile(CONF))!;
+    await host.writeFile(CONF, live.replace("lxc.apparmor.profile: unconfined\n", "lxc.apparmor.profile: generated\n"), "0640");
+    const logBefore = await host.sshdLog();
+    const t0 = Date.now();
+    const r = await ph.read(state.id, "", state.outputs);
+    timings.read = Date.now() - t0;
+    expect((await host.sshdLog()).slice(logBefore.length).match(/Starting session/g)).toHaveLength(1);
+    expect(r.properties.rawLines).toEqual(["lxc.apparmor.profile: generated", ...FUSE_UNCONFINED_RAW_LINES.slice(1)]);
+    expect(r.properties.present).toBe(true);
+    const { diff, state: next } = await up(ph, { ...state, outputs: r.properties }, await declare("lune-raw", args()));
+    expect(diff.changes).toBe("some");
+    expect(await host.readFile(CONF)).toBe(live);
+    state = next;
+  });
+
+  it("must refuse to write when the file changes between read and write (a writer holding Proxmox's lock), leaving that change alone", async () => {
+    // A stand-in for `pct set` running at the same moment: it holds the real config lock (flock, as pct does),
+    // waits until the provider has read the file and staged its copy, then writes its own change and releases
+    // the lock. The provider's swap waits for the lock, then must see a different sha256 and give up.
+    const lock = "/run/lock/lxc/pve-config-201.lock";
+    await host.exec(
+      `mkdir -p /run/lock/lxc; rm -f /tmp/locked; setsid flock ${lock} sh -c 'touch /tmp/locked; i=0; ` +
+        `until ls /etc/pve/lxc/.neve-stage-* >/dev/null 2>&1; do sleep 0.02; i=$((i+1)); [ $i -gt 1500 ] && exit 1; done; ` +
+        `sed -i "s/^memory: 4096$/memory: 6144/" ${CONF}' </dev/null >/dev/null 2>&1 &`,
+    );
+    expect(await waitFor(async () => (await host.exec("test -e /tmp/locked")).code === 0, 5000)).toBe(true);
+    const stashes = await ls(STASH);
+    const before = (await host.readFile(CONF))!;
+    const err = await up(ph, state, await declare("lune-raw", args({ rawLines: [EXTRA] }))).then(
+      () => null,
+      (e: Error) => e.message,
+    );
+    expect(err).toMatch(
+      /^LxcRawConfig CT 201 on root@[\d.]+:22: \/etc\/pve\/lxc\/201\.conf changed underneath us between read and write \(sha256 [0-9a-f]{64} when read, [0-9a-f]{64} at the swap; .*\)\. Nothing was written and the file was left alone; retry/,
+    );
+    expect(await host.readFile(CONF)).toBe(before.replace("memory: 4096\n", "memory: 6144\n"));
+    expect(await ls("/etc/pve/lxc")).toEqual(["201.conf"]);
+    expect(await ls(STASH)).toEqual(stashes);
+    // The retry the message asks for works, and keeps the other writer's change.
+    const { state: next } = await up(ph, state, await declare("lune-raw", args()));
+    expect(await host.readFile(CONF)).toBe(before.replace("memory: 4096\n", "memory: 6144\n"));
+    state = next;
+    await host.writeFile(CONF, before, "0640");
+  });
+
+  it("must fail clearly for a container that does not exist, and write nothing", async () => {
+    const err = await create(ph, await declare("ghost", args({ vmid: 999 }))).then(
+      () => null,
+      (e: Error) => e.message,
+    );
+    expect(err).toMatch(new RegExp(`^CT 999 does not exist on ${host.address.replace(/\./g, "\\.")}: /etc/pve/lxc/999\\.conf is missing \\(via root@[\\d.]+:22\\); nothing was written`));
+    expect(await ls("/etc/pve/lxc")).toEqual(["201.conf"]);
+    expect((await host.exec("test -e /root/etc-pve.stash/lxc-999")).code).not.toBe(0);
+  });
+
+  it("must refuse a file without Proxmox keys (wrong container?) and leave it alone", async () => {
+    await host.writeFile("/etc/pve/lxc/300.conf", "lxc.apparmor.profile: generated\n", "0640");
+    const err = await create(ph, await declare("raw-only", args({ vmid: 300 }))).then(
+      () => null,
+      (e: Error) => e.message,
+    );
+    expect(err).toMatch(/LxcRawConfig CT 300 on root@[\d.]+:22: write: \/etc\/pve\/lxc\/300\.conf has no Proxmox keys in its main section \(is vmid 300 the right container\?\); refusing to write only raw lines/);
+    expect(await host.readFile("/etc/pve/lxc/300.conf")).toBe("lxc.apparmor.profile: generated\n");
+    expect(await ls("/etc/pve/lxc")).toEqual(["201.conf", "300.conf"]);
+    await host.exec("rm -f /etc/pve/lxc/300.conf");
+  });
+
+  it("must leave the lines in place on delete with onDelete keep (the default)", async () => {
+    const before = await statOf(host, CONF);
+    await ph.delete(state.id, "", state.outputs);
+    expect(await statOf(host, CONF)).toBe(before);
+    expect(await host.readFile(CONF)).toBe(withLines(FUSE_UNCONFINED_RAW_LINES));
+  });
+
+  it("must take the raw lines out again on delete with onDelete remove, every other line untouched", async () => {
+    const { diff, state: s } = await up(ph, state, await declare("lune-raw", args({ onDelete: "remove" })));
+    expect(diff).toMatchObject({ changes: "some", replaces: [] });
+    expect(s.outputs.onDelete).toBe("remove");
+    const before = await statOf(host, CONF);
+    await ph.delete(s.id, "", s.outputs);
+    expect(await statOf(host, CONF)).not.toBe(before);
+    expect(await host.readFile(CONF)).toBe(ORIGINAL);
+    expect(await ls("/etc/pve/lxc")).toEqual(["201.conf"]);
+    // A container already gone has no lines left to remove: delete succeeds without writing anything.
+    await ph.delete(`${host.address}:lxc/999`, "", { ...s.outputs, vmid: 999, path: "/etc/pve/lxc/999.conf" });
+    expect(await ls("/etc/pve/lxc")).toEqual(["201.conf"]);
+  });
+
+  it("must refuse bad declarations in check through the provider host, naming the property", async () => {
+    const d = await declare("bad", args({ vmid: 7, rawLines: ["lxc.apparmor.profile: unconfined", "memory: 1", "lxc.cap.drop: x\nlxc.y: z"], onDelete: "restore" as "keep" }));
+    const r = await ph.check(d.urn, {}, d.inputs);
+    const byProp = Object.fromEntries(r.failures.map((f) => [f.property, f.reason]));
+    expect(Object.keys(byProp).sort()).toEqual(["onDelete", "rawLines[1]", "rawLines[2]", "vmid"]);
+    expect(byProp["rawLines[1]"]).toMatch(/does not start with "lxc\."/);
+    expect(byProp["rawLines[2]"]).toMatch(/contains a line break/);
+    expect(byProp.vmid).toMatch(/integer 100-999999999/);
+  });
+});
+
+const timings: Record<string, number> = {};
+afterAll(() => {
+  // Shown in the jest output for the report; not asserted (timings are never test conditions here).
+  process.stdout.write(`lxcraw timings (ms): ${JSON.stringify(timings)}\n`);
+});
