@@ -75,6 +75,11 @@ export function existingProblem(text: string, vmid: number): string | null {
   if (!main.some((l) => /^[a-z][a-z0-9_]*: /.test(l))) {
     return `${configPath(vmid)} has no Proxmox keys in its main section (is vmid ${vmid} the right container?); refusing to write only raw lines`;
   }
+  const lock = main.find((l) => /^lock: /.test(l));
+  if (lock) {
+    // Proxmox itself refuses config changes while a backup, snapshot, migration... holds the CT ("lock: <what>").
+    return `CT ${vmid} is locked by a running Proxmox operation (${lock}); nothing was written, retry when it has finished (or \`pct unlock ${vmid}\` if it is stale)`;
+  }
   return null;
 }
 

@@ -217,6 +217,24 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
     await host.exec("rm -f /etc/pve/lxc/300.conf");
   });
 
+  it("must not write while Proxmox has the container locked (lock: backup in the main section)", async () => {
+    const live = (await host.readFile(CONF))!;
+    const locked = live.replace("memory: 4096\n", "lock: backup\nmemory: 4096\n");
+    await host.writeFile(CONF, locked, "0640");
+    try {
+      const before = await statOf(host, CONF);
+      const err = await up(ph, state, await declare("lune-raw", args({ rawLines: [EXTRA] }))).then(
+        () => null,
+        (e: Error) => e.message,
+      );
+      expect(err).toMatch(/LxcRawConfig CT 201 on root@[\d.]+:22: write: CT 201 is locked by a running Proxmox operation \(lock: backup\); nothing was written, retry when it has finished/);
+      expect(await statOf(host, CONF)).toBe(before);
+      expect(await ls("/etc/pve/lxc")).toEqual(["201.conf"]);
+    } finally {
+      await host.writeFile(CONF, live, "0640");
+    }
+  });
+
   it("must leave the lines in place on delete with onDelete keep (the default)", async () => {
     const before = await statOf(host, CONF);
     await ph.delete(state.id, "", state.outputs);

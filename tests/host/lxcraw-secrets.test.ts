@@ -1,0 +1,124 @@
+/**
+ * Secrets of an LxcRawConfig (the SSH private key) through the real capture, the REAL provider host and a REAL sshd:
+ * never in `__provider`, never in plain outputs, never in an error message, never in the host's output. Also proves
+ * that the pure renderer travels inside `__provider` (the provider host has no access to the repo's sources).
+ */
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { LxcRawConfig, LxcRawConfigArgs } from "../../providers/lxcraw";
+import { FUSE_UNCONFINED_RAW_LINES } from "../../stacks/render/lxcRaw";
+import { captureResources } from "./harness/capture";
+import { ProviderHost, startProviderHost, urnFor } from "./harness/providerHost";
+import { startTestHost, TestHost } from "./harness/testHost";
+import { check, conn, create, Declared } from "../providers/support/hostconfigCase";
+
+const TYPE = "pulumi-nodejs:dynamic/neve:LxcRawConfig";
+const CONF = "/etc/pve/lxc/201.conf";
+const CT = "arch: amd64\nhostname: lune\nmemory: 4096\n\n[atlas]\nmemory: 2048\nlxc.apparmor.profile: generated\n";
+
+/** Every line of the private key body: none may appear anywhere. */
+function secretTexts(privateKey: string): string[] {
+  return privateKey.split("\n").filter((l) => l.length >= 8 && !l.startsWith("-----"));
+}
+
+function expectNoSecret(where: string, text: string, secrets: string[]) {
+  for (const s of secrets) {
+    if (text.includes(s)) throw new Error(`${where} contains secret text ${JSON.stringify(s.slice(0, 12))}...`);
+  }
+}
+
+async function declare(name: string, args: LxcRawConfigArgs): Promise<Declared> {
+  const captured = await captureResources(() => {
+    new LxcRawConfig(name, args);
+  });
+  const r = captured.find((c) => c.type === TYPE && c.name === name);
+  if (!r) throw new Error(`no ${TYPE} named ${name} was registered`);
+  return { urn: urnFor(TYPE, name), inputs: r.inputs, secretPaths: r.secretPaths };
+}
+
+describe("LxcRawConfig secrets", () => {
+  let host: TestHost;
+  let ph: ProviderHost;
+  let secrets: string[];
+  const errors: string[] = [];
+  beforeAll(async () => {
+    [host, ph] = await Promise.all([startTestHost({ haproxy: false }), startProviderHost()]);
+    secrets = secretTexts(host.clientPrivateKey);
+    await host.writeFile(CONF, CT, "0640");
+  });
+  afterAll(async () => {
+    await ph?.stop();
+    await host?.stop();
+  });
+
+  const args = (over: Partial<LxcRawConfigArgs> = {}): LxcRawConfigArgs => ({
+    connection: { ...conn(host), privateKey: pulumi.secret(host.clientPrivateKey) },
+    vmid: 201,
+    rawLines: [...FUSE_UNCONFINED_RAW_LINES],
+    ...over,
+  });
+
+  async function failing(p: Promise<unknown>): Promise<string> {
+    try {
+      await p;
+    } catch (e) {
+      errors.push((e as Error).message);
+      return (e as Error).message;
+    }
+    throw new Error("expected a failure");
+  }
+
+  let d: Declared;
+
+  it("must keep the private key out of __provider, mark the connection secret, and carry the renderer itself", async () => {
+    d = await declare("lune-raw", args());
+    const provider = String(d.inputs.__provider);
+    expectNoSecret("__provider", provider, secrets);
+    expect(d.secretPaths).toEqual(expect.arrayContaining(["connection"]));
+    // The splice runs in the provider host: renderLxcRawConfig's body must be in the serialized module, not a require
+    // of a repo path the provider host could not load.
+    expect(provider).toContain("return function /*renderLxcRawConfig*/(existing, model)");
+    expect(provider).toContain("refusing to write only raw lines");
+    expect(provider).not.toMatch(/require\("\.{1,2}\//);
+  });
+
+  it("must mark the connection secret also when the key is given as a plain string", async () => {
+    const plain = await declare("plain-key", args({ connection: conn(host) }));
+    expect(plain.secretPaths).toEqual(expect.arrayContaining(["connection"]));
+    expectNoSecret("__provider", String(plain.inputs.__provider), secrets);
+  });
+
+  it("must keep the key only in the secret connection output, none in the plain outputs or after a refresh", async () => {
+    const s = await create(ph, d);
+    expect(await host.readFile(CONF)).toContain("lxc.apparmor.profile: unconfined\n");
+    const { connection, ...plain } = s.outputs;
+    expectNoSecret("plain outputs", JSON.stringify(plain), secrets);
+    expect((connection as { privateKey: string }).privateKey).toBe(host.clientPrivateKey);
+    // Positive control: the detector does find the key where it legitimately is.
+    expect(() => expectNoSecret("connection output", JSON.stringify(connection), secrets)).toThrow(/contains secret text/);
+    const r = await ph.read(s.id, "", s.outputs);
+    const { connection: _c, ...plainRead } = r.properties;
+    expectNoSecret("plain outputs after read", JSON.stringify(plainRead), secrets);
+  });
+
+  it("must not quote the key in errors: missing container, garbled key, refused key, unreachable host", async () => {
+    const missing = await failing(create(ph, await declare("ghost", args({ vmid: 404 }))));
+    expect(missing).toMatch(/^CT 404 does not exist on /);
+    const garbled = "-----BEGIN OPENSSH PRIVATE KEY-----\nGARBLED-KEY-MATERIAL-" + crypto.randomBytes(8).toString("hex") + "\n-----END OPENSSH PRIVATE KEY-----\n";
+    secrets.push(garbled.split("\n")[1]);
+    const bad = await declare("badkey", args({ connection: { ...conn(host), privateKey: pulumi.secret(garbled) } }));
+    const m = await failing(ph.create(bad.urn, await check(ph, bad)));
+    expect(m).toMatch(/cannot use connection\.privateKey for root@[\d.]+:22/);
+    secrets.push(...secretTexts(host.otherPrivateKey));
+    const refused = await failing(create(ph, await declare("refused", args({ connection: { ...conn(host), privateKey: pulumi.secret(host.otherPrivateKey) } }))));
+    expect(refused).toMatch(/SSH authentication refused for root@[\d.]+:22/);
+    const closed = await failing(create(ph, await declare("closed", args({ connection: { ...conn(host), port: 2 } }))));
+    expect(closed).toMatch(/cannot reach root@[\d.]+:2: connection refused/);
+  });
+
+  it("must have leaked no secret into any error message or the provider host's output", () => {
+    expect(errors.length).toBe(4);
+    for (const e of errors) expectNoSecret("error message", e, secrets);
+    expectNoSecret("provider host output", ph.output(), secrets);
+  });
+});
