@@ -3,8 +3,10 @@
  * plain directory standing in for pmxcfs (no Proxmox here), holding a realistic /etc/pve/lxc/201.conf with a
  * snapshot section and a pending section; Proxmox's config lock is the real flock(1) on /run/lock/lxc.
  */
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { LxcRawConfig, LxcRawConfigArgs } from "../../providers/lxcraw";
+import { ANSWER_END, buildApplyScript, commandOf } from "../../providers/lxcraw/script";
 import { FUSE_UNCONFINED_RAW_LINES } from "../../stacks/render/lxcRaw";
 import { captureResources } from "./harness/capture";
 import { ProviderHost, startProviderHost, urnFor } from "./harness/providerHost";
@@ -215,6 +217,33 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
     expect(await host.readFile("/etc/pve/lxc/300.conf")).toBe("lxc.apparmor.profile: generated\n");
     expect(await ls("/etc/pve/lxc")).toEqual(["201.conf", "300.conf"]);
     await host.exec("rm -f /etc/pve/lxc/300.conf");
+  });
+
+  it("must write nothing when the provider's answer arrives cut short or with a wrong hash (the remote script on its own)", async () => {
+    const live = (await host.readFile(CONF))!;
+    const before = await statOf(host, CONF);
+    const sha = (t: string) => crypto.createHash("sha256").update(t).digest("hex");
+    const next = live.replace("memory: 4096", "memory: 1024");
+    const payload = Buffer.from(next).toString("base64");
+    const script = buildApplyScript({ vmid: 201, stashDir: "/root/etc-pve.stash", token: "deadbeef", stamp: "20260101T000000000Z" });
+    const runWith = (answer: string) => host.exec(`printf '%s' '${answer}' | ${commandOf(script)}`);
+    const cut = await runWith(`write ${sha(live)} ${sha(next)}\n${payload.slice(0, 40)}`);
+    expect(cut.code).toBe(97);
+    expect(cut.stderr).toContain("incomplete answer from the provider (connection cut?); nothing was written");
+    const wrongNew = await runWith(`write ${sha(live)} ${sha(next + "x")}\n${payload}\n${ANSWER_END}`);
+    expect(wrongNew.code).toBe(11);
+    expect(wrongNew.stderr).toContain("does not hold the new text");
+    const stale = await runWith(`write ${sha(live + "older")} ${sha(next)}\n${payload}\n${ANSWER_END}`);
+    expect(stale.code).toBe(21);
+    expect(stale.stdout).toContain(`@@neve cas ${sha(live)}`);
+    expect(await statOf(host, CONF)).toBe(before);
+    expect(await ls("/etc/pve/lxc")).toEqual(["201.conf"]);
+    expect(await ls(STASH)).not.toContain("20260101T000000000Z-deadbeef");
+    // Control: the same script with a whole, correct answer does write.
+    const ok = await runWith(`write ${sha(live)} ${sha(next)}\n${payload}\n${ANSWER_END}`);
+    expect(ok.code).toBe(0);
+    expect(await host.readFile(CONF)).toBe(next);
+    await host.writeFile(CONF, live, "0640");
   });
 
   it("must not write while Proxmox has the container locked (lock: backup in the main section)", async () => {
