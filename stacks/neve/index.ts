@@ -28,15 +28,17 @@ const ctx = { provider, nodeName: model.proxmox.nodeName, adopt: model.adopt };
 
 const bridges = new NetworkBridges("network", { model, ctx });
 const storage = new Storages("storage", { model, ctx, pbsPassword: secrets.pbsPassword });
+/** Guest components by name (host services that edit a guest's config wait for it). */
+const guestComponents: Record<string, pulumi.Resource> = {};
 for (const g of model.guests) {
   // Guests need their bridge and storage first when they are created rather than adopted.
   const opts = { dependsOn: [bridges, storage] };
   switch (g.kind) {
     case "vm":
-      new QemuGuest(g.name, { guest: g, model, ctx }, opts);
+      guestComponents[g.name] = new QemuGuest(g.name, { guest: g, model, ctx }, opts);
       break;
     case "ct":
-      new LxcGuest(g.name, { guest: g, model, ctx }, opts);
+      guestComponents[g.name] = new LxcGuest(g.name, { guest: g, model, ctx }, opts);
       break;
     default: {
       const never: never = g;
@@ -53,6 +55,7 @@ if (model.hostServices.enabled) {
         model,
         sshPrivateKey: secrets.sshPrivateKey,
         tunnelCredentials: secrets.tunnelCredentials,
+        guests: guestComponents,
       }),
   );
 }

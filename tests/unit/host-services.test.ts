@@ -133,10 +133,24 @@ describe("host services declared from Pulumi.neve.yaml", () => {
   });
 });
 
+describe("raw LXC lines of lune", () => {
+  it("must write lune's AppArmor and FUSE lines with LxcRawConfig, after the container, keeping them on delete", () => {
+    const raw = run.resources.filter((r) => r.type === "pulumi-nodejs:dynamic/neve:LxcRawConfig");
+    expect(raw.map((r) => r.name)).toEqual(["host-lxc-201-raw"]);
+    expect(raw[0].inputs).toMatchObject({
+      vmid: 201,
+      rawLines: ["lxc.apparmor.profile: unconfined", "lxc.cgroup2.devices.allow: c 10:229 rwm", "lxc.mount.entry: /dev/fuse dev/fuse none bind,create=file"],
+      onDelete: "keep",
+      stashDir: "/root/etc-pve.stash",
+    });
+    expect(isSecret(raw[0].inputs.connection)).toBe(true);
+  });
+});
+
 describe("secrets of the neve stack", () => {
   it("must appear in no serialized provider (__provider)", () => {
     const dynamic = run.resources.filter((r) => typeof r.inputs.__provider === "string");
-    expect(dynamic.length).toBeGreaterThanOrEqual(8);
+    expect(dynamic.length).toBeGreaterThanOrEqual(9);
     for (const r of dynamic) {
       for (const needle of SECRET_NEEDLES) expect(r.inputs.__provider as string).not.toContain(needle);
     }

@@ -18,6 +18,7 @@ import {
   renderSysctlForwarding,
 } from "../../render";
 import { HostConfig, HostConfigConnectionArgs, HostConfigFileArgs } from "../../../providers/hostconfig";
+import { LxcRawConfig } from "../../../providers/lxcraw";
 import { HostRenderModels, hostRenderModels, hostServiceRefs } from "./renderModels";
 
 /** Arguments of {@link HostServices}. */
@@ -28,11 +29,14 @@ export interface HostServicesArgs {
   readonly sshPrivateKey?: pulumi.Output<string>;
   /** cloudflared credentials JSON (a Pulumi secret); required for the tunnel. */
   readonly tunnelCredentials?: pulumi.Output<string>;
+  /** Guest components by name: a guest's raw config lines are written after the guest exists. */
+  readonly guests?: Readonly<Record<string, pulumi.Resource>>;
 }
 
 /**
  * The host's own configuration files (sysctl, NAT, dnsmasq, haproxy, cloudflared, systemd units),
- * rendered here from the stack model and pushed over SSH, one HostConfig resource per service.
+ * rendered here from the stack model and pushed over SSH, one HostConfig resource per service;
+ * and the raw `lxc.*` lines of containers (LxcRawConfig), which the Proxmox API refuses.
  */
 export class HostServices extends pulumi.ComponentResource {
   /** Resource id (`<host>:<service>`) of each service, by service name. */
@@ -99,6 +103,22 @@ export class HostServices extends pulumi.ComponentResource {
         { parent: this },
       );
       this.services[spec.name] = resource.id;
+    }
+    for (const g of model.guests) {
+      if (g.kind !== "ct" || g.rawLxc.length === 0) continue;
+      const raw = new LxcRawConfig(
+        `${name}-lxc-${g.vmid}-raw`,
+        {
+          connection,
+          vmid: g.vmid,
+          rawLines: [...g.rawLxc],
+          stashDir: hs.stashDir,
+          // The raw lines have no separate "original" to restore: remove takes them out, anything else keeps them.
+          onDelete: hs.onDelete === "remove" ? "remove" : "keep",
+        },
+        { parent: this, dependsOn: args.guests?.[g.name] ? [args.guests[g.name]] : [] },
+      );
+      this.services[`lxc-${g.vmid}-raw`] = raw.id;
     }
     this.registerOutputs({ services: this.services });
   }
