@@ -366,6 +366,7 @@ function holderScript(dir: string, opts: Required<TestHostOptions>): string {
     "/var/tmp",
   ];
   return `set -eu
+cd /
 D='${dir}'
 echo $$ > "$D/holder.pid"
 # Overlays with their upper layers in a tmpfs private to this mount namespace: writes never reach the machine.
@@ -451,7 +452,7 @@ ip netns delete ${ns} 2>/dev/null
 ip link delete ${link} 2>/dev/null
 rm -rf '${dir}'
 `;
-  const child = spawn("/bin/sh", ["-c", script], { detached: true, stdio: "ignore", env: { PATH: HOST_PATH } });
+  const child = spawn("/bin/sh", ["-c", script], { cwd: "/", detached: true, stdio: "ignore", env: { PATH: HOST_PATH } });
   child.unref();
   return child.pid ?? 0;
 }
@@ -534,7 +535,9 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     const child = spawn(
       "ip",
       ["netns", "exec", ns, "unshare", "--mount", "--propagation", "private", "/bin/sh", path.join(dir, "holder.sh")],
-      { detached: true, stdio: ["ignore", "pipe", logFd], env: { PATH: HOST_PATH, LANG: "C" } },
+      // cwd "/": the repo may live under /tmp, which the host hides under its own tmpfs, and haproxy
+      // (chroot) must be able to return to its start directory.
+      { cwd: "/", detached: true, stdio: ["ignore", "pipe", logFd], env: { PATH: HOST_PATH, LANG: "C" } },
     );
     fs.closeSync(logFd);
     holderPid = child.pid ?? 0;
