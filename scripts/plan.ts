@@ -1,4 +1,4 @@
-// npm run plan [-- --config FILE]
+// npm run plan [-- --config FILE] [--files DIR]
 // Runs the real program in-process under Pulumi's mocks with the stack file (default: the
 // repository's Pulumi.neve.yaml) and prints what the stack declares, then its outputs.
 // No Pulumi CLI, no Proxmox host and no secret needed. Exit 2 on invalid config, 1 on other errors.
@@ -7,19 +7,22 @@ import { stringify } from "yaml";
 import { ConfigError } from "../stacks/config/errors";
 import { DEFAULT_STACK_FILE, loadModelFromFile } from "./lib/stackFile";
 import { renderTable } from "./lib/planTable";
+import { writeHostFiles } from "./lib/hostFiles";
 
-function parseArgs(argv: string[]): { stackFile: string } {
+function parseArgs(argv: string[]): { stackFile: string; filesDir?: string } {
   let stackFile = DEFAULT_STACK_FILE;
+  let filesDir: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--config" && argv[i + 1]) stackFile = path.resolve(argv[++i]);
     else if (argv[i].startsWith("--config=")) stackFile = path.resolve(argv[i].slice("--config=".length));
-    else throw new Error(`unknown argument "${argv[i]}"; usage: npm run plan [-- --config FILE]`);
+    else if (argv[i] === "--files" && argv[i + 1]) filesDir = path.resolve(argv[++i]);
+    else throw new Error(`unknown argument "${argv[i]}"; usage: npm run plan [-- --config FILE] [--files DIR]`);
   }
-  return { stackFile };
+  return { stackFile, filesDir };
 }
 
 async function main(): Promise<number> {
-  const { stackFile } = parseArgs(process.argv.slice(2));
+  const { stackFile, filesDir } = parseArgs(process.argv.slice(2));
   const shown = path.relative(process.cwd(), stackFile) || stackFile;
   try {
     // Same parser as the program: fail with the config problems before any mock is set.
@@ -42,6 +45,11 @@ async function main(): Promise<number> {
   let text = stringify(run.outputs);
   for (const v of secrets) text = text.split(v).join("[secret]");
   process.stdout.write(text.replace(/^/gm, "  ") + "\n");
+  if (filesDir) {
+    const written = writeHostFiles(run.resources, filesDir);
+    process.stdout.write(`\nWrote ${written.length} rendered host files under ${filesDir} (secret files left out):\n`);
+    for (const w of written) process.stdout.write(`  ${w}\n`);
+  }
   return 0;
 }
 

@@ -53,4 +53,16 @@ describe("npm run plan", () => {
     );
     expect(err?.stdout).not.toContain("TYPE");
   });
+
+  it("must write every rendered host file with --files for a diff against the live host, but never the tunnel credentials", async () => {
+    const out = path.join(dir, "files");
+    const { stdout } = await run(npm, ["run", "-s", "plan", "--", "--files", out], { cwd: REPO_ROOT });
+    expect(stdout).toContain(`Wrote 11 rendered host files under ${out}`);
+    const haproxy = fs.readFileSync(path.join(out, "etc/haproxy/haproxy.cfg"), "utf8");
+    expect(haproxy).toContain("req.ssl_sni -i cipher.wenzelarifiandi.com");
+    expect(fs.readFileSync(path.join(out, "etc/cloudflared/config.yml"), "utf8")).toContain("464de2f3-7058-4a1f-9f93-ae8425f0ffbe");
+    expect(fs.existsSync(path.join(out, "etc/cloudflared/464de2f3-7058-4a1f-9f93-ae8425f0ffbe.json"))).toBe(false);
+    const all = fs.readdirSync(out, { recursive: true, encoding: "utf8" }).map((p) => path.join(out, p)).filter((p) => fs.statSync(p).isFile());
+    for (const p of all) expect(fs.readFileSync(p, "utf8")).not.toContain("PLACEHOLDER-NOT-A-SECRET");
+  });
 });

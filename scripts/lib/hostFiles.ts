@@ -1,0 +1,34 @@
+import * as fs from "fs";
+import * as path from "path";
+import type { CapturedResource } from "./mockRunner";
+
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+/** A value the mocks received as a Pulumi secret. */
+function isSecret(v: unknown): v is { value: unknown } {
+  return !!v && typeof v === "object" && SIG_KEY in (v as object);
+}
+
+/**
+ * Write the content of every non-secret file that HostConfig resources would push under `dir`,
+ * at its host path (dir/etc/haproxy/haproxy.cfg ...), so the operator can compare the rendered
+ * files with the live ones before the first `pulumi up`. Secret files (flagged `secret`, or whose
+ * content is a Pulumi secret) are never written. Returns the host paths written.
+ */
+export function writeHostFiles(resources: readonly CapturedResource[], dir: string): string[] {
+  const written: string[] = [];
+  for (const r of resources) {
+    // One secret file makes the whole list a secret Output; the flag per file says which one it is.
+    const files = isSecret(r.inputs.files) ? r.inputs.files.value : r.inputs.files;
+    if (typeof r.inputs.service !== "string" || !Array.isArray(files)) continue;
+    for (const f of files as Record<string, unknown>[]) {
+      if (isSecret(f) || f.secret === true || isSecret(f.content) || typeof f.content !== "string" || typeof f.path !== "string") continue;
+      const target = path.join(dir, path.normalize(f.path));
+      if (!target.startsWith(path.resolve(dir) + path.sep)) throw new Error(`refusing to write ${f.path} outside ${dir}`);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, f.content);
+      written.push(f.path);
+    }
+  }
+  return written;
+}
