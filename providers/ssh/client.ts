@@ -36,10 +36,27 @@ export interface ExecResult {
 export interface ExecOptions {
   /** Bytes written to the command's stdin, then stdin is closed. */
   stdin?: string | Buffer;
+  /**
+   * Instead of `stdin`: answer the command on the same channel after reading what it printed (a
+   * read-compute-write in one exec). See {@link ExecAnswer}.
+   */
+  answer?: ExecAnswer;
   /** Kill the command and fail after this many milliseconds. Defaults to 120000. */
   timeoutMs?: number;
   /** What the command is, for error messages (never the secret data it carries). */
   label?: string;
+}
+
+/** How `exec` answers a command that prints, then waits on stdin for a reply computed from that output. */
+export interface ExecAnswer {
+  /**
+   * Called with the stdout so far after each stdout chunk until it returns bytes: those are sent on
+   * stdin and stdin is closed; `undefined` waits for more output. Throwing sends `onThrow` instead and
+   * makes `exec` reject with that error once the command has ended.
+   */
+  reply: (stdoutSoFar: string) => string | Buffer | undefined;
+  /** What to send when `reply` throws (the remote side must then change nothing). */
+  onThrow: string | Buffer;
 }
 
 /** "user@host:port", how errors name a target. */
@@ -170,9 +187,10 @@ export function describeConnectError(
 }
 
 /**
- * Run one command on an open session and collect its exit code, stdout and stderr.
- * Rejects (never resolves with a made-up code) when the channel cannot be opened, the connection
- * drops before the command reports its exit status, or the timeout passes.
+ * Run one command on an open session and collect its exit code, stdout and stderr (each kept up to
+ * 4 MiB). Rejects (never resolves with a made-up code) when the channel cannot be opened, the connection
+ * drops before the command reports its exit status, or the timeout passes; with `answer`, also when its
+ * `reply` threw (after the command has ended).
  */
 export function exec(session: SshSession, command: string, options: ExecOptions = {}): Promise<ExecResult> {
   const label = options.label ?? "remote command";
@@ -187,6 +205,8 @@ export function exec(session: SshSession, command: string, options: ExecOptions 
     let errLen = 0;
     let code: number | null = null;
     let signal: string | null = null;
+    let answered = false;
+    let answerError: Error | undefined;
     const onClientClose = () => finish(new Error(`SSH connection to ${session.where} was lost while running ${label}`));
     const timer = setTimeout(() => {
       finish(new Error(`${label} on ${session.where} timed out after ${Math.round(timeoutMs / 1000)}s`));
@@ -222,6 +242,19 @@ export function exec(session: SshSession, command: string, options: ExecOptions 
         ch.on("data", (d: Buffer) => {
           if (outLen < maxBytes) out.push(d);
           outLen += d.length;
+          if (options.answer && !answered) {
+            let reply: string | Buffer | undefined;
+            try {
+              reply = options.answer.reply(Buffer.concat(out).toString("utf8"));
+            } catch (e) {
+              answerError = e as Error;
+              reply = options.answer.onThrow;
+            }
+            if (reply !== undefined) {
+              answered = true;
+              ch.end(reply);
+            }
+          }
         });
         ch.stderr.on("data", (d: Buffer) => {
           if (errLen < maxBytes) err.push(d);
@@ -232,6 +265,10 @@ export function exec(session: SshSession, command: string, options: ExecOptions 
           signal = sig ?? null;
         });
         ch.on("close", () => {
+          if (answerError) {
+            finish(answerError);
+            return;
+          }
           if (code === null) {
             finish(
               new Error(
@@ -248,7 +285,7 @@ export function exec(session: SshSession, command: string, options: ExecOptions 
             stderr: Buffer.concat(err).toString("utf8"),
           });
         });
-        ch.end(options.stdin ?? undefined);
+        if (!options.answer) ch.end(options.stdin ?? undefined);
       });
     } catch (e) {
       finish(new Error(`cannot start ${label} on ${session.where}: ${(e as Error).message}`));
