@@ -1,14 +1,15 @@
 import type { CheckFailure } from "@pulumi/pulumi/dynamic";
-import { parseHostKeyPin } from "../ssh/hostkey";
+import { checkConnection, CONNECTION_DEFAULTS, USER_RE } from "../common/connection";
+import { isUnknown, UNKNOWN } from "../common/unknown";
 import type { HostConfigInputs, OnDelete } from "./types";
 
-/** The engine's placeholder for a value not known yet (preview); checks skip such values. */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** The preview placeholder (defined in providers/common/unknown), re-exported for existing importers. */
+export { UNKNOWN };
 
 /** Defaults of optional inputs, one place. */
 export const DEFAULTS = {
-  port: 22,
-  username: "root",
+  port: CONNECTION_DEFAULTS.port,
+  username: CONNECTION_DEFAULTS.username,
   mode: "0644",
   owner: "root",
   group: "root",
@@ -19,14 +20,9 @@ export const DEFAULTS = {
 };
 
 const SERVICE_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
-const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
 const MODE_RE = /^0?[0-7]{3}$|^[0-7]{4}$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_RE = /[\u0000-\u001f\u007f]/;
-
-function isUnknown(v: unknown): boolean {
-  return v === UNKNOWN;
-}
 
 /** Problems of an absolute path, or null. `what` names the field in the message. */
 export function pathProblem(path: unknown): string | null {
@@ -49,39 +45,7 @@ export function checkHostConfig(raw: Record<string, unknown>): { inputs: HostCon
   const fail = (property: string, reason: string) => failures.push({ property, reason });
   const r = raw ?? {};
 
-  const c = (r.connection ?? {}) as Record<string, unknown>;
-  if (!isUnknown(r.connection) && (typeof r.connection !== "object" || r.connection === null)) fail("connection", "is required: { host, hostKey, port?, username?, privateKey? }");
-  const host = c.host;
-  if (!isUnknown(host) && (typeof host !== "string" || host.trim() === "" || /[\s/@]/.test(host))) {
-    fail("connection.host", "must be a host name or IP address (no spaces, '/' or '@')");
-  }
-  const port = c.port === undefined || c.port === null ? DEFAULTS.port : c.port;
-  if (!isUnknown(port) && !(Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65535)) {
-    fail("connection.port", `must be an integer 1-65535, got ${JSON.stringify(port)}`);
-  }
-  const username = c.username === undefined || c.username === null ? DEFAULTS.username : c.username;
-  if (!isUnknown(username) && (typeof username !== "string" || !USER_RE.test(username))) {
-    fail("connection.username", `must be a user name such as "root", got ${JSON.stringify(username)}`);
-  }
-  const hostKey = c.hostKey;
-  if (!isUnknown(hostKey)) {
-    if (typeof hostKey !== "string" || hostKey.trim() === "") {
-      fail(
-        "connection.hostKey",
-        'is required (no trust on first use): give "SHA256:..." from `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host, or that .pub line',
-      );
-    } else {
-      const problem = hostKeyProblem(hostKey);
-      if (problem) fail("connection.hostKey", problem);
-    }
-  }
-  const privateKey = c.privateKey === undefined ? null : c.privateKey;
-  if (privateKey !== null && !isUnknown(privateKey)) {
-    if (typeof privateKey !== "string" || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(privateKey)) {
-      // Never quote the value: it is a secret.
-      fail("connection.privateKey", "must be the text of a private key (-----BEGIN ... PRIVATE KEY-----), set as a Pulumi secret; omit it to use the ssh-agent");
-    }
-  }
+  const connection = checkConnection(r.connection, fail);
 
   const service = r.service;
   if (!isUnknown(service) && (typeof service !== "string" || !SERVICE_RE.test(service))) {
@@ -183,7 +147,7 @@ export function checkHostConfig(raw: Record<string, unknown>): { inputs: HostCon
 
   // A whole value unknown in a preview stays unknown: the engine must not see a made-up [] or {}.
   const inputs = {
-    connection: isUnknown(r.connection) ? UNKNOWN : { host, port, username, hostKey, privateKey },
+    connection,
     service,
     files: isUnknown(r.files) ? UNKNOWN : outFiles,
     validate,
@@ -195,14 +159,4 @@ export function checkHostConfig(raw: Record<string, unknown>): { inputs: HostCon
     accessCritical,
   } as HostConfigInputs;
   return { inputs, failures };
-}
-
-/** Problem of a host key pin, or null (the message never guesses: it says what is accepted). */
-function hostKeyProblem(pin: string): string | null {
-  try {
-    parseHostKeyPin(pin);
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
 }

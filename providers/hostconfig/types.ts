@@ -1,12 +1,6 @@
-/** How to reach the host (plain values, as the provider sees them after `check`). */
-export interface ConnectionInputs {
-  host: string;
-  port: number;
-  username: string;
-  hostKey: string;
-  /** Secret: only ever an input, kept in the secret `connection` output so `delete` can connect. */
-  privateKey: string | null;
-}
+import type { ConnectionInputs } from "../common/connection";
+
+export type { ConnectionInputs };
 
 /** One declared file, defaults applied. */
 export interface FileInputs {

@@ -1,23 +1,19 @@
 import type { CheckFailure } from "@pulumi/pulumi/dynamic";
-import { DEFAULTS as HOST_DEFAULTS, pathProblem, UNKNOWN } from "../hostconfig/check";
-import { parseHostKeyPin } from "../ssh/hostkey";
+import { checkConnection, CONNECTION_DEFAULTS } from "../common/connection";
+import { isUnknown } from "../common/unknown";
+import { DEFAULTS as HOST_DEFAULTS, pathProblem } from "../hostconfig/check";
 import type { LxcRawConfigInputs, LxcRawOnDelete } from "./types";
 
 /** Defaults of optional inputs, one place. */
 export const LXC_RAW_DEFAULTS = {
-  port: HOST_DEFAULTS.port,
-  username: HOST_DEFAULTS.username,
+  port: CONNECTION_DEFAULTS.port,
+  username: CONNECTION_DEFAULTS.username,
   stashDir: HOST_DEFAULTS.stashDir,
   onDelete: "keep" as LxcRawOnDelete,
 };
 
-const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
 // Same shape renderLxcRawConfig accepts: "lxc.<key>: <value>", one line.
 const RAW_LINE_RE = /^lxc\.[a-z0-9][a-z0-9_.-]*: \S.*$/;
-
-function isUnknown(v: unknown): boolean {
-  return v === UNKNOWN;
-}
 
 /** Why a raw line is refused, or null. */
 export function rawLineProblem(line: unknown): string | null {
@@ -44,45 +40,7 @@ export function checkLxcRawConfig(raw: Record<string, unknown>): { inputs: LxcRa
   const fail = (property: string, reason: string) => failures.push({ property, reason });
   const r = raw ?? {};
 
-  // A connection wholly unknown in a preview has nothing to check yet.
-  const c = (isUnknown(r.connection) ? { host: UNKNOWN, hostKey: UNKNOWN } : (r.connection ?? {})) as Record<string, unknown>;
-  if (!isUnknown(r.connection) && (typeof r.connection !== "object" || r.connection === null)) {
-    fail("connection", "is required: { host, hostKey, port?, username?, privateKey? }");
-  }
-  const host = c.host;
-  if (!isUnknown(host) && (typeof host !== "string" || host.trim() === "" || /[\s/@]/.test(host))) {
-    fail("connection.host", "must be a host name or IP address (no spaces, '/' or '@')");
-  }
-  const port = c.port === undefined || c.port === null ? LXC_RAW_DEFAULTS.port : c.port;
-  if (!isUnknown(port) && !(Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65535)) {
-    fail("connection.port", `must be an integer 1-65535, got ${JSON.stringify(port)}`);
-  }
-  const username = c.username === undefined || c.username === null ? LXC_RAW_DEFAULTS.username : c.username;
-  if (!isUnknown(username) && (typeof username !== "string" || !USER_RE.test(username))) {
-    fail("connection.username", `must be a user name such as "root", got ${JSON.stringify(username)}`);
-  }
-  const hostKey = c.hostKey;
-  if (!isUnknown(hostKey)) {
-    if (typeof hostKey !== "string" || hostKey.trim() === "") {
-      fail(
-        "connection.hostKey",
-        'is required (no trust on first use): give "SHA256:..." from `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host, or that .pub line',
-      );
-    } else {
-      try {
-        parseHostKeyPin(hostKey);
-      } catch (e) {
-        fail("connection.hostKey", (e as Error).message);
-      }
-    }
-  }
-  const privateKey = c.privateKey === undefined ? null : c.privateKey;
-  if (privateKey !== null && !isUnknown(privateKey)) {
-    if (typeof privateKey !== "string" || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(privateKey)) {
-      // Never quote the value: it is a secret.
-      fail("connection.privateKey", "must be the text of a private key (-----BEGIN ... PRIVATE KEY-----), set as a Pulumi secret; omit it to use the ssh-agent");
-    }
-  }
+  const connection = checkConnection(r.connection, fail);
 
   const vmid = r.vmid;
   if (!isUnknown(vmid) && !(Number.isInteger(vmid) && (vmid as number) >= 100 && (vmid as number) <= 999999999)) {
@@ -117,7 +75,7 @@ export function checkLxcRawConfig(raw: Record<string, unknown>): { inputs: LxcRa
 
   // A whole value unknown in a preview stays unknown: the engine must not see a made-up [] or {}.
   const inputs = {
-    connection: isUnknown(r.connection) ? UNKNOWN : { host, port, username, hostKey, privateKey },
+    connection,
     vmid,
     rawLines,
     stashDir,

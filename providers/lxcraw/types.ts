@@ -1,4 +1,4 @@
-import type { ConnectionInputs } from "../hostconfig/types";
+import type { ConnectionInputs } from "../common/connection";
 
 export type { ConnectionInputs };
 

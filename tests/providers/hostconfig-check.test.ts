@@ -135,6 +135,17 @@ describe("HostConfig preview with unknown values", () => {
     const outs = { ...old, host: "192.0.2.10", lastStash: null, files: [] } as HostConfigOutputs;
     expect(diffHostConfig(outs, inputs)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
   });
+  it("must accept a connection wholly unknown in a preview and keep it unknown", () => {
+    const { inputs, failures } = checkHostConfig({ ...good(), connection: UNKNOWN });
+    expect(failures).toEqual([]);
+    expect(inputs.connection as unknown).toBe(UNKNOWN);
+  });
+  it("must still refuse a connection that is missing (not unknown)", () => {
+    const { failures } = checkHostConfig({ ...good(), connection: undefined });
+    expect(failures).toEqual(
+      expect.arrayContaining([{ property: "connection", reason: "is required: { host, hostKey, port?, username?, privateKey? }" }]),
+    );
+  });
   it("must replace when the whole connection is unknown", () => {
     const { inputs } = checkHostConfig({ ...good(), connection: UNKNOWN });
     const old = checkHostConfig(good()).inputs;

@@ -1,0 +1,75 @@
+import { parseHostKeyPin } from "../ssh/hostkey";
+import { isUnknown, UNKNOWN } from "./unknown";
+
+/**
+ * The SSH connection every dynamic provider of this project takes, checked one way. Pure (no node
+ * module, no secret, no live object): it is serialized into each provider's `__provider`.
+ */
+
+/** How to reach the host (plain values, as the provider sees them after `check`). */
+export interface ConnectionInputs {
+  host: string;
+  port: number;
+  username: string;
+  hostKey: string;
+  /** Secret: only ever an input, kept in the secret `connection` output so `delete` can connect. */
+  privateKey: string | null;
+}
+
+/** Defaults of the optional connection fields. */
+export const CONNECTION_DEFAULTS = {
+  port: 22,
+  username: "root",
+};
+
+/** A Unix user or group name, as the host's tools accept it. */
+export const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+/**
+ * Validate the `connection` input and apply its defaults, reporting each problem through `fail` under
+ * "connection" or "connection.<field>". A connection wholly unknown in a preview has nothing to check
+ * yet and stays unknown (the engine must not see a made-up object); a field unknown is let through.
+ * No failure ever quotes the private key.
+ */
+export function checkConnection(raw: unknown, fail: (property: string, reason: string) => void): ConnectionInputs {
+  const c = (isUnknown(raw) ? { host: UNKNOWN, hostKey: UNKNOWN } : (raw ?? {})) as Record<string, unknown>;
+  if (!isUnknown(raw) && (typeof raw !== "object" || raw === null)) {
+    fail("connection", "is required: { host, hostKey, port?, username?, privateKey? }");
+  }
+  const host = c.host;
+  if (!isUnknown(host) && (typeof host !== "string" || host.trim() === "" || /[\s/@]/.test(host))) {
+    fail("connection.host", "must be a host name or IP address (no spaces, '/' or '@')");
+  }
+  const port = c.port === undefined || c.port === null ? CONNECTION_DEFAULTS.port : c.port;
+  if (!isUnknown(port) && !(Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65535)) {
+    fail("connection.port", `must be an integer 1-65535, got ${JSON.stringify(port)}`);
+  }
+  const username = c.username === undefined || c.username === null ? CONNECTION_DEFAULTS.username : c.username;
+  if (!isUnknown(username) && (typeof username !== "string" || !USER_RE.test(username))) {
+    fail("connection.username", `must be a user name such as "root", got ${JSON.stringify(username)}`);
+  }
+  const hostKey = c.hostKey;
+  if (!isUnknown(hostKey)) {
+    if (typeof hostKey !== "string" || hostKey.trim() === "") {
+      fail(
+        "connection.hostKey",
+        'is required (no trust on first use): give "SHA256:..." from `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host, or that .pub line',
+      );
+    } else {
+      try {
+        parseHostKeyPin(hostKey);
+      } catch (e) {
+        fail("connection.hostKey", (e as Error).message);
+      }
+    }
+  }
+  const privateKey = c.privateKey === undefined ? null : c.privateKey;
+  if (privateKey !== null && !isUnknown(privateKey)) {
+    if (typeof privateKey !== "string" || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(privateKey)) {
+      // Never quote the value: it is a secret.
+      fail("connection.privateKey", "must be the text of a private key (-----BEGIN ... PRIVATE KEY-----), set as a Pulumi secret; omit it to use the ssh-agent");
+    }
+  }
+  if (isUnknown(raw)) return UNKNOWN as unknown as ConnectionInputs;
+  return { host, port, username, hostKey, privateKey } as ConnectionInputs;
+}
