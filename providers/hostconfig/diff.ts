@@ -1,22 +1,12 @@
 import type { DiffResult } from "@pulumi/pulumi/dynamic";
-import { UNKNOWN } from "./check";
+import { diffConnection, same } from "../common/diff";
+import { hasUnknown, UNKNOWN } from "../common/unknown";
 import type { FileInputs, FileState, HostConfigInputs, HostConfigOutputs } from "./types";
 
 /** sha256 hex of a text, as the host's `sha256sum` prints it. */
 export function sha256(text: string): string {
   const crypto = require("crypto") as typeof import("crypto");
   return crypto.createHash("sha256").update(text, "utf8").digest("hex");
-}
-
-function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-}
-
-function hasUnknown(v: unknown): boolean {
-  if (v === UNKNOWN) return true;
-  if (Array.isArray(v)) return v.some(hasUnknown);
-  if (v && typeof v === "object") return Object.values(v).some(hasUnknown);
-  return false;
 }
 
 /** True when a declared file differs from the recorded state (content hash, mode, owner, group, presence). */
@@ -50,11 +40,8 @@ export function diffHostConfig(olds: HostConfigOutputs, news: HostConfigInputs):
     return { changes: true, replaces: ["connection"], deleteBeforeReplace: true };
   }
   if (!Array.isArray(news.files)) return { changes: true, replaces: [], deleteBeforeReplace: false };
-  const replaces: string[] = [];
-  const oc = olds.connection ?? ({} as HostConfigOutputs["connection"]);
-  const nc = news.connection;
-  if (!same(oc.host, nc.host)) replaces.push("connection.host");
-  if (!same(oc.port, nc.port)) replaces.push("connection.port");
+  const connection = diffConnection(olds.connection, news.connection);
+  const replaces = [...connection.replaces];
   if (!same(olds.service, news.service)) replaces.push("service");
   if (hasUnknown(news.files) ? news.files.some((f) => f.path === UNKNOWN) : pathSet(olds.files) !== pathSet(news.files)) {
     replaces.push("files");
@@ -63,9 +50,7 @@ export function diffHostConfig(olds: HostConfigOutputs, news: HostConfigInputs):
 
   const updates: string[] = [];
   if (changedFiles(olds, news).length > 0) updates.push("files");
-  for (const k of ["username", "hostKey", "privateKey"] as const) {
-    if (!same(oc[k], nc[k])) updates.push(`connection.${k}`);
-  }
+  updates.push(...connection.updates);
   for (const k of ["validate", "activate", "healthCheck", "stashDir", "stashKeep", "onDelete", "accessCritical"] as const) {
     if (!same(olds[k], news[k])) updates.push(k);
   }

@@ -1,17 +1,7 @@
 import type { DiffResult } from "@pulumi/pulumi/dynamic";
-import { UNKNOWN } from "../hostconfig/check";
+import { diffConnection, same } from "../common/diff";
+import { hasUnknown, UNKNOWN } from "../common/unknown";
 import type { LxcRawConfigInputs, LxcRawConfigOutputs } from "./types";
-
-function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-}
-
-function hasUnknown(v: unknown): boolean {
-  if (v === UNKNOWN) return true;
-  if (Array.isArray(v)) return v.some(hasUnknown);
-  if (v && typeof v === "object") return Object.values(v).some(hasUnknown);
-  return false;
-}
 
 /**
  * Deliberate diff, without touching the host:
@@ -25,19 +15,14 @@ export function diffLxcRawConfig(olds: LxcRawConfigOutputs, news: LxcRawConfigIn
   if ((news.connection as unknown) === UNKNOWN) {
     return { changes: true, replaces: ["connection"], deleteBeforeReplace: true };
   }
-  const oc = olds.connection ?? ({} as LxcRawConfigOutputs["connection"]);
-  const nc = news.connection;
-  const replaces: string[] = [];
-  if (!same(oc.host, nc.host)) replaces.push("connection.host");
-  if (!same(oc.port, nc.port)) replaces.push("connection.port");
+  const connection = diffConnection(olds.connection, news.connection);
+  const replaces = [...connection.replaces];
   if (!same(olds.vmid, news.vmid)) replaces.push("vmid");
   if (replaces.length > 0) return { changes: true, replaces, deleteBeforeReplace: true };
 
   const updates: string[] = [];
   if (hasUnknown(news.rawLines) || !same(olds.rawLines, news.rawLines) || olds.present === false) updates.push("rawLines");
-  for (const k of ["username", "hostKey", "privateKey"] as const) {
-    if (!same(oc[k], nc[k])) updates.push(`connection.${k}`);
-  }
+  updates.push(...connection.updates);
   for (const k of ["stashDir", "onDelete"] as const) {
     if (!same(olds[k], news[k])) updates.push(k);
   }
