@@ -1,5 +1,6 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { describeTarget, exec, SshTarget } from "../ssh/client";
+import { newToken, redact, targetOf } from "../common/provider";
+import { describeTarget, exec } from "../ssh/client";
 import { withConnection, withFreshConnection } from "../ssh/pool";
 import { checkHostConfig } from "./check";
 import { changedFiles, diffHostConfig, sha256 } from "./diff";
@@ -22,38 +23,12 @@ import type { ConnectionInputs, FileState, HostConfigInputs, HostConfigOutputs }
  * `require`d inside functions, local helpers are plain functions the serializer copies.
  */
 
-function targetOf(c: ConnectionInputs, connectTimeoutMs?: number): SshTarget {
-  return { host: c.host, port: c.port, username: c.username, hostKey: c.hostKey, privateKey: c.privateKey, connectTimeoutMs };
-}
-
 /** Secret texts that must never appear in an error: the private key and secret file contents. */
 function secretsOf(c: ConnectionInputs | undefined, files: readonly { secret: boolean; content: string | null }[] | undefined): string[] {
   const out: string[] = [];
   if (c?.privateKey) out.push(c.privateKey);
   for (const f of files ?? []) if (f.secret && f.content) out.push(f.content);
   return out;
-}
-
-/** Replace every secret (and every long-enough line of one) by "[secret]". */
-export function redact(message: string, secrets: readonly string[]): string {
-  let m = message;
-  const pieces = new Set<string>();
-  for (const s of secrets) {
-    if (!s) continue;
-    pieces.add(s);
-    for (const line of s.split("\n")) {
-      const t = line.trim();
-      if (t.length >= 6) pieces.add(t);
-    }
-  }
-  for (const p of [...pieces].sort((a, b) => b.length - a.length)) m = m.split(p).join("[secret]");
-  return m;
-}
-
-function newToken(): { token: string; stamp: string } {
-  const crypto = require("crypto") as typeof import("crypto");
-  const stamp = new Date().toISOString().replace(/[-:.]/g, "").replace(/^(\d{8}T\d{9})Z?$/, "$1Z");
-  return { token: crypto.randomBytes(4).toString("hex"), stamp };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,7 +1,7 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { describeTarget, exec, SshTarget } from "../ssh/client";
+import { newToken, redact, targetOf } from "../common/provider";
+import { describeTarget, exec } from "../ssh/client";
 import { withConnection } from "../ssh/pool";
-import { redact } from "../hostconfig/provider";
 import { extractLxcRawLines, renderLxcRawConfig } from "../../stacks/render/lxcRaw";
 import { checkLxcRawConfig } from "./check";
 import { converse } from "./converse";
@@ -25,10 +25,6 @@ import type { ConnectionInputs, LxcRawConfigInputs, LxcRawConfigOutputs } from "
  * or a live object: node modules are `require`d inside functions.
  */
 
-function targetOf(c: ConnectionInputs): SshTarget {
-  return { host: c.host, port: c.port, username: c.username, hostKey: c.hostKey, privateKey: c.privateKey };
-}
-
 function secretsOf(c: ConnectionInputs | undefined): string[] {
   return c?.privateKey ? [c.privateKey] : [];
 }
@@ -36,12 +32,6 @@ function secretsOf(c: ConnectionInputs | undefined): string[] {
 function sha256Hex(data: Buffer | string): string {
   const crypto = require("crypto") as typeof import("crypto");
   return crypto.createHash("sha256").update(data).digest("hex");
-}
-
-function newToken(): { token: string; stamp: string } {
-  const crypto = require("crypto") as typeof import("crypto");
-  const stamp = new Date().toISOString().replace(/[-:.]/g, "").replace(/^(\d{8}T\d{9})Z?$/, "$1Z");
-  return { token: crypto.randomBytes(4).toString("hex"), stamp };
 }
 
 function base64Lines(text: string): string {
