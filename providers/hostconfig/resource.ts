@@ -1,26 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
+import { ConnectionArgs, connectionInput, secretConnectionOutput } from "../common/resource";
 import { hostConfigProvider } from "./provider";
 import type { AccessCritical, ConnectionInputs, FileState, OnDelete } from "./types";
 
-/** How the provider reaches the host over SSH. */
-export interface HostConfigConnectionArgs {
-  /** Host name or IP address of the host's sshd. */
-  host: pulumi.Input<string>;
-  /** sshd port. Defaults to 22. */
-  port?: pulumi.Input<number>;
-  /** Remote user (it must be able to write the files and run the commands). Defaults to "root". */
-  username?: pulumi.Input<string>;
-  /**
-   * Pinned host key (no trust on first use): "SHA256:..." as `ssh-keygen -lf` prints it, or the key
-   * line "ssh-ed25519 AAAA..." of /etc/ssh/ssh_host_ed25519_key.pub. A mismatch refuses to connect.
-   */
-  hostKey: pulumi.Input<string>;
-  /**
-   * Private key text (OpenSSH or PEM). Give it as a Pulumi secret (`config.requireSecret`); it is
-   * kept only in the secret `connection` output. Defaults to the ssh-agent at SSH_AUTH_SOCK.
-   */
-  privateKey?: pulumi.Input<string>;
-}
+/** How the provider reaches the host over SSH (the connection shape every SSH resource here shares). */
+export type HostConfigConnectionArgs = ConnectionArgs;
 
 /** One file the resource owns. */
 export interface HostConfigFileArgs {
@@ -130,17 +114,11 @@ export class HostConfig extends pulumi.dynamic.Resource {
       hostConfigProvider,
       name,
       props,
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+      secretConnectionOutput(opts),
       "neve",
       "HostConfig",
     );
   }
-}
-
-/** The connection input becomes a secret as soon as it may carry a private key. */
-function connectionInput(c: pulumi.Input<HostConfigConnectionArgs>): pulumi.Input<HostConfigConnectionArgs> {
-  if (pulumi.Output.isInstance(c) || (c as HostConfigConnectionArgs).privateKey !== undefined) return pulumi.secret(c);
-  return c;
 }
 
 /** Mark secret files' content as a Pulumi secret; a content that is already secret marks the file secret. */

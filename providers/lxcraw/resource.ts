@@ -1,12 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { HostConfigConnectionArgs } from "../hostconfig/resource";
+import { ConnectionArgs, connectionInput, secretConnectionOutput } from "../common/resource";
 import { lxcRawConfigProvider } from "./provider";
 import type { ConnectionInputs, LxcRawOnDelete } from "./types";
 
 /** Arguments of an LxcRawConfig: the raw `lxc.*` lines of one container's config on one Proxmox host. */
 export interface LxcRawConfigArgs {
   /** How to reach the Proxmox host over SSH (same shape as HostConfig's; give privateKey as a secret). */
-  connection: pulumi.Input<HostConfigConnectionArgs>;
+  connection: pulumi.Input<ConnectionArgs>;
   /** The container's id, e.g. 201: the file is /etc/pve/lxc/<vmid>.conf. Changing it replaces the resource. */
   vmid: pulumi.Input<number>;
   /**
@@ -79,15 +79,9 @@ export class LxcRawConfig extends pulumi.dynamic.Resource {
       lxcRawConfigProvider,
       name,
       props,
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+      secretConnectionOutput(opts),
       "neve",
       "LxcRawConfig",
     );
   }
-}
-
-/** The connection input becomes a secret as soon as it may carry a private key. */
-function connectionInput(c: pulumi.Input<HostConfigConnectionArgs>): pulumi.Input<HostConfigConnectionArgs> {
-  if (pulumi.Output.isInstance(c) || (c as HostConfigConnectionArgs).privateKey !== undefined) return pulumi.secret(c);
-  return c;
 }
