@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { ProviderHost, startProviderHost } from "./harness/providerHost";
 import { startTestHost, TestHost } from "./harness/testHost";
-import { conn, create, declare, haproxyCfg, State, statOf, up, waitFor } from "../providers/support/hostconfigCase";
+import { conn, create, declare, haproxyCfg, haproxyConfigArgs, State, statOf, up, waitFor } from "../providers/support/hostconfigCase";
 import type { HostConfigArgs } from "../../providers/hostconfig";
 
 const CFG = "/etc/haproxy/haproxy.cfg";
@@ -30,14 +30,7 @@ describe("HostConfig over SSH (real provider host, real sshd)", () => {
     await host?.stop();
   });
 
-  const args = (content: string, over: Partial<HostConfigArgs> = {}): HostConfigArgs => ({
-    connection: conn(host),
-    service: "haproxy",
-    files: [{ path: CFG, content }],
-    validate: ["haproxy -c -f {staged}"],
-    activate: "systemctl reload haproxy",
-    ...over,
-  });
+  const args = (content: string, over: Partial<HostConfigArgs> = {}) => haproxyConfigArgs(host, content, over);
 
   it("must refuse a host key mismatch before authenticating, showing expected and actual fingerprints, writing nothing", async () => {
     const before = await statOf(host, CFG);

@@ -4,7 +4,7 @@
  */
 import { ProviderHost, startProviderHost } from "./harness/providerHost";
 import { startTestHost, TestHost } from "./harness/testHost";
-import { check, conn, create, declare, filesOf, haproxyCfg, State, statOf, up } from "../providers/support/hostconfigCase";
+import { check, conn, create, declare, filesOf, haproxyCfg, haproxyConfigArgs, State, statOf, up } from "../providers/support/hostconfigCase";
 import type { HostConfigArgs } from "../../providers/hostconfig";
 
 const CFG = "/etc/haproxy/haproxy.cfg";
@@ -20,14 +20,7 @@ describe("HostConfig lifecycle (real provider host, real sshd, real haproxy)", (
     await host?.stop();
   });
 
-  const haproxyArgs = (content: string, over: Partial<HostConfigArgs> = {}): HostConfigArgs => ({
-    connection: conn(host),
-    service: "haproxy",
-    files: [{ path: CFG, content }],
-    validate: ["haproxy -c -f {staged}"],
-    activate: "systemctl reload haproxy",
-    ...over,
-  });
+  const haproxyArgs = (content: string, over: Partial<HostConfigArgs> = {}) => haproxyConfigArgs(host, content, over);
 
   let state: State;
 

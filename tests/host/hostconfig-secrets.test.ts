@@ -6,7 +6,8 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { ProviderHost, startProviderHost } from "./harness/providerHost";
 import { startTestHost, TestHost } from "./harness/testHost";
-import { check, conn, create, declare, Declared, filesOf, up } from "../providers/support/hostconfigCase";
+import { check, conn, create, declare, Declared, filesOf, secretConn, up } from "../providers/support/hostconfigCase";
+import { collectFailures, expectNoSecret, keyLines } from "../providers/support/secrets";
 import type { HostConfigArgs } from "../../providers/hostconfig";
 
 const CREDS = "/etc/cloudflared/tunnel-creds.json";
@@ -14,21 +15,14 @@ const SECRET = `{"AccountTag":"acc","TunnelSecret":"TUNNEL-SECRET-${crypto.rando
 
 /** Texts that must never leak: the secret file and every line of the private key body. */
 function secretTexts(privateKey: string): string[] {
-  const lines = privateKey.split("\n").filter((l) => l.length >= 8 && !l.startsWith("-----"));
-  return [SECRET, SECRET.slice(30, 70), ...lines];
-}
-
-function expectNoSecret(where: string, text: string, secrets: string[]) {
-  for (const s of secrets) {
-    if (text.includes(s)) throw new Error(`${where} contains secret text ${JSON.stringify(s.slice(0, 12))}...`);
-  }
+  return [SECRET, SECRET.slice(30, 70), ...keyLines(privateKey)];
 }
 
 describe("HostConfig secrets", () => {
   let host: TestHost;
   let ph: ProviderHost;
   let secrets: string[];
-  const errors: string[] = [];
+  const { errors, failing } = collectFailures();
   beforeAll(async () => {
     [host, ph] = await Promise.all([startTestHost({ haproxy: false }), startProviderHost()]);
     secrets = secretTexts(host.clientPrivateKey);
@@ -39,7 +33,7 @@ describe("HostConfig secrets", () => {
   });
 
   const args = (over: Partial<HostConfigArgs> = {}): HostConfigArgs => ({
-    connection: { ...conn(host), privateKey: pulumi.secret(host.clientPrivateKey) },
+    connection: secretConn(host),
     service: "cloudflared",
     files: [
       { path: CREDS, content: pulumi.secret(SECRET), mode: "0600", secret: true },
@@ -48,16 +42,6 @@ describe("HostConfig secrets", () => {
     validate: [`grep -q TunnelSecret {staged:${CREDS}}`],
     ...over,
   });
-
-  async function failing(p: Promise<unknown>): Promise<string> {
-    try {
-      await p;
-    } catch (e) {
-      errors.push((e as Error).message);
-      return (e as Error).message;
-    }
-    throw new Error("expected a failure");
-  }
 
   let d: Declared;
 
@@ -115,7 +99,7 @@ describe("HostConfig secrets", () => {
     expect(r.failures).toEqual([{ property: "connection.privateKey", reason: expect.stringMatching(/must be the text of a private key/) }]);
     errors.push(JSON.stringify(r.failures));
     const refused = await failing(create(ph, await declare("refused", args({ service: "refused", connection: { ...conn(host), privateKey: pulumi.secret(host.otherPrivateKey) } }))));
-    secrets.push(...secretTexts(host.otherPrivateKey).slice(2));
+    secrets.push(...keyLines(host.otherPrivateKey));
     expect(refused).toMatch(/SSH authentication refused/);
   });
 

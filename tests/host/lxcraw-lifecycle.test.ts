@@ -4,16 +4,14 @@
  * snapshot section and a pending section; Proxmox's config lock is the real flock(1) on /run/lock/lxc.
  */
 import * as crypto from "crypto";
-import * as pulumi from "@pulumi/pulumi";
-import { LxcRawConfig, LxcRawConfigArgs } from "../../providers/lxcraw";
+import type { LxcRawConfigArgs } from "../../providers/lxcraw";
 import { ANSWER_END, buildApplyScript, commandOf } from "../../providers/lxcraw/script";
 import { FUSE_UNCONFINED_RAW_LINES } from "../../stacks/render/lxcRaw";
-import { captureResources } from "./harness/capture";
-import { ProviderHost, startProviderHost, urnFor } from "./harness/providerHost";
+import { ProviderHost, startProviderHost } from "./harness/providerHost";
 import { startTestHost, TestHost } from "./harness/testHost";
-import { check, conn, create, Declared, State, statOf, up, waitFor } from "../providers/support/hostconfigCase";
+import { check, create, State, statOf, up, waitFor } from "../providers/support/hostconfigCase";
+import { declareLxcRaw, lxcRawArgs } from "../providers/support/lxcrawCase";
 
-const TYPE = "pulumi-nodejs:dynamic/neve:LxcRawConfig";
 const CONF = "/etc/pve/lxc/201.conf";
 const STASH = "/root/etc-pve.stash/lxc-201";
 
@@ -54,15 +52,6 @@ const ORIGINAL = MAIN + REST;
 const withLines = (lines: readonly string[]) => MAIN + lines.map((l) => l + "\n").join("") + REST;
 const EXTRA = "lxc.mount.entry: /srv/media srv/media none bind,create=dir 0 0";
 
-async function declare(name: string, args: LxcRawConfigArgs): Promise<Declared> {
-  const captured = await captureResources(() => {
-    new LxcRawConfig(name, args);
-  });
-  const r = captured.find((c) => c.type === TYPE && c.name === name);
-  if (!r) throw new Error(`no ${TYPE} named ${name} was registered; got ${captured.map((c) => c.type).join(", ")}`);
-  return { urn: urnFor(TYPE, name), inputs: r.inputs, secretPaths: r.secretPaths };
-}
-
 describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-in directory)", () => {
   let host: TestHost;
   let ph: ProviderHost;
@@ -75,18 +64,13 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
     await host?.stop();
   });
 
-  const args = (over: Partial<LxcRawConfigArgs> = {}): LxcRawConfigArgs => ({
-    connection: { ...conn(host), privateKey: pulumi.secret(host.clientPrivateKey) },
-    vmid: 201,
-    rawLines: [...FUSE_UNCONFINED_RAW_LINES],
-    ...over,
-  });
+  const args = (over: Partial<LxcRawConfigArgs> = {}) => lxcRawArgs(host, over);
   const ls = async (dir: string) => (await host.exec(`ls -A ${dir}`)).stdout.trim().split("\n").filter(Boolean);
 
   let state: State;
 
   it("must add the three FUSE/AppArmor lines and keep every other line byte for byte, snapshot and pending sections included", async () => {
-    const d = await declare("lune-raw", args());
+    const d = await declareLxcRaw("lune-raw", args());
     const t0 = Date.now();
     state = await create(ph, d);
     timings.create = Date.now() - t0;
@@ -105,7 +89,7 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
     const before = await statOf(host, CONF);
     const logBefore = await host.sshdLog();
     const t0 = Date.now();
-    const { diff } = await up(ph, state, await declare("lune-raw", args()));
+    const { diff } = await up(ph, state, await declareLxcRaw("lune-raw", args()));
     timings.noop = Date.now() - t0;
     expect(diff).toMatchObject({ changes: "none", replaces: [] });
     expect(await statOf(host, CONF)).toBe(before);
@@ -115,7 +99,7 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
   it("must write nothing when a create finds the lines already in place (no stash, same mtime and inode)", async () => {
     const before = await statOf(host, CONF);
     const stashes = await ls(STASH);
-    const again = await create(ph, await declare("lune-raw-again", args()));
+    const again = await create(ph, await declareLxcRaw("lune-raw-again", args()));
     expect(again.outputs).toMatchObject({ rawLines: [...FUSE_UNCONFINED_RAW_LINES], lastStash: null, present: true });
     expect(await statOf(host, CONF)).toBe(before);
     expect(await ls(STASH)).toEqual(stashes);
@@ -125,7 +109,7 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
     const lines = [...FUSE_UNCONFINED_RAW_LINES, EXTRA];
     const logBefore = await host.sshdLog();
     const t0 = Date.now();
-    const { diff, state: next } = await up(ph, state, await declare("lune-raw", args({ rawLines: lines })));
+    const { diff, state: next } = await up(ph, state, await declareLxcRaw("lune-raw", args({ rawLines: lines })));
     timings.update = Date.now() - t0;
     expect(diff).toMatchObject({ changes: "some", replaces: [] });
     expect(await host.readFile(CONF)).toBe(withLines(lines));
@@ -143,9 +127,9 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
     await host.writeFile(CONF, proxmox, "0640");
     const r = await ph.read(state.id, "", state.outputs);
     expect(r.properties.rawLines).toEqual([...FUSE_UNCONFINED_RAW_LINES, EXTRA]);
-    const { diff } = await up(ph, { ...state, outputs: r.properties }, await declare("lune-raw", args({ rawLines: [...FUSE_UNCONFINED_RAW_LINES, EXTRA] })));
+    const { diff } = await up(ph, { ...state, outputs: r.properties }, await declareLxcRaw("lune-raw", args({ rawLines: [...FUSE_UNCONFINED_RAW_LINES, EXTRA] })));
     expect(diff.changes).toBe("none");
-    const { state: next } = await up(ph, { ...state, outputs: r.properties }, await declare("lune-raw", args()));
+    const { state: next } = await up(ph, { ...state, outputs: r.properties }, await declareLxcRaw("lune-raw", args()));
     expect(await host.readFile(CONF)).toBe(proxmox.replace(EXTRA + "\n", ""));
     state = next;
     await host.writeFile(CONF, withLines(FUSE_UNCONFINED_RAW_LINES), "0640");
@@ -161,7 +145,7 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
     expect((await host.sshdLog()).slice(logBefore.length).match(/Starting session/g)).toHaveLength(1);
     expect(r.properties.rawLines).toEqual(["lxc.apparmor.profile: generated", ...FUSE_UNCONFINED_RAW_LINES.slice(1)]);
     expect(r.properties.present).toBe(true);
-    const { diff, state: next } = await up(ph, { ...state, outputs: r.properties }, await declare("lune-raw", args()));
+    const { diff, state: next } = await up(ph, { ...state, outputs: r.properties }, await declareLxcRaw("lune-raw", args()));
     expect(diff.changes).toBe("some");
     expect(await host.readFile(CONF)).toBe(live);
     state = next;
@@ -180,7 +164,7 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
     expect(await waitFor(async () => (await host.exec("test -e /tmp/locked")).code === 0, 5000)).toBe(true);
     const stashes = await ls(STASH);
     const before = (await host.readFile(CONF))!;
-    const err = await up(ph, state, await declare("lune-raw", args({ rawLines: [EXTRA] }))).then(
+    const err = await up(ph, state, await declareLxcRaw("lune-raw", args({ rawLines: [EXTRA] }))).then(
       () => null,
       (e: Error) => e.message,
     );
@@ -191,14 +175,14 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
     expect(await ls("/etc/pve/lxc")).toEqual(["201.conf"]);
     expect(await ls(STASH)).toEqual(stashes);
     // The retry the message asks for works, and keeps the other writer's change.
-    const { state: next } = await up(ph, state, await declare("lune-raw", args()));
+    const { state: next } = await up(ph, state, await declareLxcRaw("lune-raw", args()));
     expect(await host.readFile(CONF)).toBe(before.replace("memory: 4096\n", "memory: 6144\n"));
     state = next;
     await host.writeFile(CONF, before, "0640");
   });
 
   it("must fail clearly for a container that does not exist, and write nothing", async () => {
-    const err = await create(ph, await declare("ghost", args({ vmid: 999 }))).then(
+    const err = await create(ph, await declareLxcRaw("ghost", args({ vmid: 999 }))).then(
       () => null,
       (e: Error) => e.message,
     );
@@ -209,7 +193,7 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
 
   it("must refuse a file without Proxmox keys (wrong container?) and leave it alone", async () => {
     await host.writeFile("/etc/pve/lxc/300.conf", "lxc.apparmor.profile: generated\n", "0640");
-    const err = await create(ph, await declare("raw-only", args({ vmid: 300 }))).then(
+    const err = await create(ph, await declareLxcRaw("raw-only", args({ vmid: 300 }))).then(
       () => null,
       (e: Error) => e.message,
     );
@@ -252,7 +236,7 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
     await host.writeFile(CONF, locked, "0640");
     try {
       const before = await statOf(host, CONF);
-      const err = await up(ph, state, await declare("lune-raw", args({ rawLines: [EXTRA] }))).then(
+      const err = await up(ph, state, await declareLxcRaw("lune-raw", args({ rawLines: [EXTRA] }))).then(
         () => null,
         (e: Error) => e.message,
       );
@@ -272,7 +256,7 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
   });
 
   it("must take the raw lines out again on delete with onDelete remove, every other line untouched", async () => {
-    const { diff, state: s } = await up(ph, state, await declare("lune-raw", args({ onDelete: "remove" })));
+    const { diff, state: s } = await up(ph, state, await declareLxcRaw("lune-raw", args({ onDelete: "remove" })));
     expect(diff).toMatchObject({ changes: "some", replaces: [] });
     expect(s.outputs.onDelete).toBe("remove");
     const before = await statOf(host, CONF);
@@ -286,7 +270,7 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
   });
 
   it("must refuse bad declarations in check through the provider host, naming the property", async () => {
-    const d = await declare("bad", args({ vmid: 7, rawLines: ["lxc.apparmor.profile: unconfined", "memory: 1", "lxc.cap.drop: x\nlxc.y: z"], onDelete: "restore" as "keep" }));
+    const d = await declareLxcRaw("bad", args({ vmid: 7, rawLines: ["lxc.apparmor.profile: unconfined", "memory: 1", "lxc.cap.drop: x\nlxc.y: z"], onDelete: "restore" as "keep" }));
     const r = await ph.check(d.urn, {}, d.inputs);
     const byProp = Object.fromEntries(r.failures.map((f) => [f.property, f.reason]));
     expect(Object.keys(byProp).sort()).toEqual(["onDelete", "rawLines[1]", "rawLines[2]", "vmid"]);

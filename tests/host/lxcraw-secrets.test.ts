@@ -5,45 +5,24 @@
  */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { LxcRawConfig, LxcRawConfigArgs } from "../../providers/lxcraw";
-import { FUSE_UNCONFINED_RAW_LINES } from "../../stacks/render/lxcRaw";
-import { captureResources } from "./harness/capture";
-import { ProviderHost, startProviderHost, urnFor } from "./harness/providerHost";
+import type { LxcRawConfigArgs } from "../../providers/lxcraw";
+import { ProviderHost, startProviderHost } from "./harness/providerHost";
 import { startTestHost, TestHost } from "./harness/testHost";
 import { check, conn, create, Declared } from "../providers/support/hostconfigCase";
+import { declareLxcRaw, lxcRawArgs } from "../providers/support/lxcrawCase";
+import { collectFailures, expectNoSecret, keyLines } from "../providers/support/secrets";
 
-const TYPE = "pulumi-nodejs:dynamic/neve:LxcRawConfig";
 const CONF = "/etc/pve/lxc/201.conf";
 const CT = "arch: amd64\nhostname: lune\nmemory: 4096\n\n[atlas]\nmemory: 2048\nlxc.apparmor.profile: generated\n";
-
-/** Every line of the private key body: none may appear anywhere. */
-function secretTexts(privateKey: string): string[] {
-  return privateKey.split("\n").filter((l) => l.length >= 8 && !l.startsWith("-----"));
-}
-
-function expectNoSecret(where: string, text: string, secrets: string[]) {
-  for (const s of secrets) {
-    if (text.includes(s)) throw new Error(`${where} contains secret text ${JSON.stringify(s.slice(0, 12))}...`);
-  }
-}
-
-async function declare(name: string, args: LxcRawConfigArgs): Promise<Declared> {
-  const captured = await captureResources(() => {
-    new LxcRawConfig(name, args);
-  });
-  const r = captured.find((c) => c.type === TYPE && c.name === name);
-  if (!r) throw new Error(`no ${TYPE} named ${name} was registered`);
-  return { urn: urnFor(TYPE, name), inputs: r.inputs, secretPaths: r.secretPaths };
-}
 
 describe("LxcRawConfig secrets", () => {
   let host: TestHost;
   let ph: ProviderHost;
   let secrets: string[];
-  const errors: string[] = [];
+  const { errors, failing } = collectFailures();
   beforeAll(async () => {
     [host, ph] = await Promise.all([startTestHost({ haproxy: false }), startProviderHost()]);
-    secrets = secretTexts(host.clientPrivateKey);
+    secrets = keyLines(host.clientPrivateKey);
     await host.writeFile(CONF, CT, "0640");
   });
   afterAll(async () => {
@@ -51,27 +30,12 @@ describe("LxcRawConfig secrets", () => {
     await host?.stop();
   });
 
-  const args = (over: Partial<LxcRawConfigArgs> = {}): LxcRawConfigArgs => ({
-    connection: { ...conn(host), privateKey: pulumi.secret(host.clientPrivateKey) },
-    vmid: 201,
-    rawLines: [...FUSE_UNCONFINED_RAW_LINES],
-    ...over,
-  });
-
-  async function failing(p: Promise<unknown>): Promise<string> {
-    try {
-      await p;
-    } catch (e) {
-      errors.push((e as Error).message);
-      return (e as Error).message;
-    }
-    throw new Error("expected a failure");
-  }
+  const args = (over: Partial<LxcRawConfigArgs> = {}) => lxcRawArgs(host, over);
 
   let d: Declared;
 
   it("must keep the private key out of __provider, mark the connection secret, and carry the renderer itself", async () => {
-    d = await declare("lune-raw", args());
+    d = await declareLxcRaw("lune-raw", args());
     const provider = String(d.inputs.__provider);
     expectNoSecret("__provider", provider, secrets);
     expect(d.secretPaths).toEqual(expect.arrayContaining(["connection"]));
@@ -83,7 +47,7 @@ describe("LxcRawConfig secrets", () => {
   });
 
   it("must mark the connection secret also when the key is given as a plain string", async () => {
-    const plain = await declare("plain-key", args({ connection: conn(host) }));
+    const plain = await declareLxcRaw("plain-key", args({ connection: conn(host) }));
     expect(plain.secretPaths).toEqual(expect.arrayContaining(["connection"]));
     expectNoSecret("__provider", String(plain.inputs.__provider), secrets);
   });
@@ -102,17 +66,17 @@ describe("LxcRawConfig secrets", () => {
   });
 
   it("must not quote the key in errors: missing container, garbled key, refused key, unreachable host", async () => {
-    const missing = await failing(create(ph, await declare("ghost", args({ vmid: 404 }))));
+    const missing = await failing(create(ph, await declareLxcRaw("ghost", args({ vmid: 404 }))));
     expect(missing).toMatch(/^CT 404 does not exist on /);
     const garbled = "-----BEGIN OPENSSH PRIVATE KEY-----\nGARBLED-KEY-MATERIAL-" + crypto.randomBytes(8).toString("hex") + "\n-----END OPENSSH PRIVATE KEY-----\n";
     secrets.push(garbled.split("\n")[1]);
-    const bad = await declare("badkey", args({ connection: { ...conn(host), privateKey: pulumi.secret(garbled) } }));
+    const bad = await declareLxcRaw("badkey", args({ connection: { ...conn(host), privateKey: pulumi.secret(garbled) } }));
     const m = await failing(ph.create(bad.urn, await check(ph, bad)));
     expect(m).toMatch(/cannot use connection\.privateKey for root@[\d.]+:22/);
-    secrets.push(...secretTexts(host.otherPrivateKey));
-    const refused = await failing(create(ph, await declare("refused", args({ connection: { ...conn(host), privateKey: pulumi.secret(host.otherPrivateKey) } }))));
+    secrets.push(...keyLines(host.otherPrivateKey));
+    const refused = await failing(create(ph, await declareLxcRaw("refused", args({ connection: { ...conn(host), privateKey: pulumi.secret(host.otherPrivateKey) } }))));
     expect(refused).toMatch(/SSH authentication refused for root@[\d.]+:22/);
-    const closed = await failing(create(ph, await declare("closed", args({ connection: { ...conn(host), port: 2 } }))));
+    const closed = await failing(create(ph, await declareLxcRaw("closed", args({ connection: { ...conn(host), port: 2 } }))));
     expect(closed).toMatch(/cannot reach root@[\d.]+:2: connection refused/);
   });
 

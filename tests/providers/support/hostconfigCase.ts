@@ -1,8 +1,9 @@
 /**
- * Helpers shared by the HostConfig host tests (tests/host/hostconfig-*.test.ts): declare a HostConfig under
+ * Helpers shared by the host tests of the dynamic providers (tests/host/hostconfig-*.test.ts, lxcraw-*.test.ts): declare a resource under
  * mocks to get exactly what the engine would send (inputs + `__provider`), then drive the REAL provider host
  * through the engine's sequence (check -> create, or check -> diff -> update).
  */
+import * as pulumi from "@pulumi/pulumi";
 import { HostConfig, HostConfigArgs } from "../../../providers/hostconfig";
 import type { HostConfigOutputs } from "../../../providers/hostconfig";
 import { captureResources } from "../../host/harness/capture";
@@ -19,19 +20,41 @@ export interface Declared {
   secretPaths: string[];
 }
 
+/** Run `construct` (which declares the resource `name` of `type`) under mocks and return that registration. */
+export async function declareResource(type: string, name: string, construct: () => void): Promise<Declared> {
+  const captured = await captureResources(construct);
+  const r = captured.find((c) => c.type === type && c.name === name);
+  if (!r) throw new Error(`no ${type} named ${name} was registered; got ${captured.map((c) => c.type).join(", ")}`);
+  return { urn: urnFor(type, name), inputs: r.inputs, secretPaths: r.secretPaths };
+}
+
 /** Run `new HostConfig(name, args)` under mocks and return its registration. */
 export async function declare(name: string, args: HostConfigArgs): Promise<Declared> {
-  const captured = await captureResources(() => {
+  return declareResource(TYPE, name, () => {
     new HostConfig(name, args);
   });
-  const r = captured.find((c) => c.type === TYPE && c.name === name);
-  if (!r) throw new Error(`no ${TYPE} named ${name} was registered; got ${captured.map((c) => c.type).join(", ")}`);
-  return { urn: urnFor(TYPE, name), inputs: r.inputs, secretPaths: r.secretPaths };
 }
 
 /** Connection args for the test host (pinned by fingerprint, authorized key). */
 export function conn(h: TestHost, over: Partial<HostConfigArgs["connection"] & object> = {}) {
   return { host: h.address, port: h.port, username: h.username, hostKey: h.hostKeyFingerprint, privateKey: h.clientPrivateKey, ...over };
+}
+
+/** Connection args for the test host with the private key given as a Pulumi secret, as a real program does. */
+export function secretConn(h: TestHost) {
+  return { ...conn(h), privateKey: pulumi.secret(h.clientPrivateKey) };
+}
+
+/** A HostConfig of the test host's haproxy.cfg: validated by `haproxy -c`, activated by a reload. */
+export function haproxyConfigArgs(h: TestHost, content: string, over: Partial<HostConfigArgs> = {}): HostConfigArgs {
+  return {
+    connection: conn(h),
+    service: "haproxy",
+    files: [{ path: "/etc/haproxy/haproxy.cfg", content }],
+    validate: ["haproxy -c -f {staged}"],
+    activate: "systemctl reload haproxy",
+    ...over,
+  };
 }
 
 /** check; fails the test with the provider's reasons when check refuses. */
