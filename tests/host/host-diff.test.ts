@@ -1,0 +1,186 @@
+/**
+ * npm run host-diff against a REAL sshd test host: the program runs under mocks with the real
+ * Pulumi.neve.yaml (host key pinned to the test host's, a distinctive fake tunnel secret), and its
+ * HostConfig / LxcRawConfig declarations are compared, read-only, with the files live on the host.
+ */
+import * as crypto from "crypto";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse, stringify } from "yaml";
+import type { Declared, HostDiffResult } from "../../scripts/lib/hostDiff";
+import { startTestHost, TestHost } from "./harness/testHost";
+
+const REPO = path.resolve(__dirname, "..", "..");
+const HAPROXY = "/etc/haproxy/haproxy.cfg";
+const STASH = "/root/etc-pve.stash";
+const DECLARED_SECRET = `DECLARED-TUNNEL-SECRET-${crypto.randomBytes(10).toString("hex")}`;
+const LIVE_SECRET = `LIVE-TUNNEL-SECRET-${crypto.randomBytes(10).toString("hex")}`;
+const sha256 = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
+
+let host: TestHost;
+let declared: Declared;
+let lib: typeof import("../../scripts/lib/hostDiff");
+let tunnelId: string;
+let credsPath: string;
+const credsOf = (secret: string) => JSON.stringify({ AccountTag: "acct-test", TunnelSecret: secret, TunnelID: tunnelId });
+
+beforeAll(async () => {
+  lib = await import("../../scripts/lib/hostDiff");
+  const { readStackConfig } = await import("../../scripts/lib/stackFile");
+  tunnelId = String((readStackConfig()["neve-infra:tunnel"] as { id: string }).id);
+  credsPath = `/etc/cloudflared/${tunnelId}.json`;
+  host = await startTestHost({ haproxy: true });
+  declared = await lib.loadDeclared({ hostKey: host.hostKeyFingerprint, secrets: { tunnelCredentials: credsOf(DECLARED_SECRET) } });
+  await host.writeFile(credsPath, credsOf(LIVE_SECRET), "0600");
+}, 120000);
+
+afterAll(async () => {
+  await host?.stop();
+});
+
+/** host-diff against the test host (its address and port instead of the stack's), key from the harness. */
+function diff(over: Partial<import("../../scripts/lib/hostDiff").ConnectOptions> = {}): Promise<HostDiffResult> {
+  return lib.runHostDiff(declared, { host: host.address, port: host.port, privateKey: host.clientPrivateKey, connectTimeoutMs: 5000, ...over });
+}
+
+/** The line host-diff prints for one path. */
+function lineOf(out: string, p: string): string {
+  const line = out.split("\n").find((l) => / {2}\S.* \/.* \(/.test(l) && l.includes(` ${p} (`));
+  if (!line) throw new Error(`no line for ${p} in:\n${out}`);
+  return line;
+}
+
+const count = (text: string, re: RegExp) => (text.match(re) ?? []).length;
+
+describe("npm run host-diff against a real host", () => {
+  it("must show the harness's haproxy.cfg lines as removed and neve's as added, and exit 1", async () => {
+    const r = await diff();
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(1);
+    expect(lineOf(r.stdout, HAPROXY)).toMatch(/^ {2}differs +\/etc\/haproxy\/haproxy\.cfg \(host-haproxy\)$/);
+    expect(r.stdout).toContain(`--- live:${HAPROXY}\n+++ declared:${HAPROXY}\n`);
+    expect(r.stdout).toContain("\n-# Minimal valid haproxy.cfg written by the test harness (tests/host/harness/testHost.ts).\n");
+    expect(r.stdout).toContain("\n+    use_backend tls_cipher_wenzelarifiandi_com if { req.ssl_sni -i cipher.wenzelarifiandi.com }\n");
+    // The test host has no dnsmasq drop-in yet: absent, and the whole declared file as added lines.
+    expect(lineOf(r.stdout, "/etc/dnsmasq.d/neve-vmbr1.conf")).toMatch(/^ {2}absent /);
+    expect(r.stdout).toMatch(/Summary: \d+ same, \d+ differ, \d+ absent/);
+  });
+
+  it("must report haproxy.cfg as same once the host holds the declared content and mode", async () => {
+    const f = declared.groups[0].files.find((x) => x.path === HAPROXY)!;
+    await host.writeFile(HAPROXY, f.content, f.mode);
+    await host.exec(`chown ${f.owner}:${f.group} ${HAPROXY}`);
+    const r = await diff();
+    expect(lineOf(r.stdout, HAPROXY)).toMatch(/^ {2}same +\/etc\/haproxy\/haproxy\.cfg /);
+    expect(r.stdout).not.toContain(`live:${HAPROXY}`);
+    // Same content, other mode: a mode line, no diff.
+    await host.exec(`chmod 0640 ${HAPROXY}`);
+    const m = await diff();
+    expect(lineOf(m.stdout, HAPROXY)).toContain("[content same]");
+    expect(m.stdout).toContain(`mode live 0640, declared ${f.mode}`);
+    expect(m.stdout).not.toContain(`live:${HAPROXY}`);
+    await host.exec(`chmod ${f.mode} ${HAPROXY}`);
+  });
+
+  it("must say a secret file differs without printing the live or the declared secret, or their hashes", async () => {
+    const r = await diff();
+    const line = lineOf(r.stdout, credsPath);
+    expect(line).toMatch(/^ {2}differs /);
+    expect(line).toContain("[secret: content differs, compared by hash, not shown]");
+    for (const leak of [LIVE_SECRET, DECLARED_SECRET, credsOf(LIVE_SECRET), credsOf(DECLARED_SECRET), sha256(credsOf(LIVE_SECRET)), sha256(credsOf(DECLARED_SECRET)), Buffer.from(credsOf(LIVE_SECRET)).toString("base64").slice(0, 40)]) {
+      expect(r.stdout + r.stderr).not.toContain(leak);
+    }
+    // The comparison is real: the declared credentials on the host make it "same".
+    await host.writeFile(credsPath, credsOf(DECLARED_SECRET), "0600");
+    const same = await diff();
+    expect(lineOf(same.stdout, credsPath)).toMatch(/^ {2}same /);
+    await host.writeFile(credsPath, credsOf(LIVE_SECRET), "0600");
+  });
+
+  it("must compare the raw lxc lines of the container config's main section only", async () => {
+    const lxc = declared.groups[0].lxc[0];
+    const conf = `/etc/pve/lxc/${lxc.vmid}.conf`;
+    await host.writeFile(conf, ["arch: amd64", "hostname: lune", lxc.rawLines[0], "", "[snap1]", "lxc.cgroup2.devices.allow: c 10:229 rwm", ""].join("\n"));
+    const r = await diff();
+    expect(lineOf(r.stdout, conf)).toMatch(/^ {2}differs /);
+    expect(r.stdout).toContain(`+${lxc.rawLines[1]}\n`);
+    expect(r.stdout).not.toContain("-lxc.cgroup2.devices.allow");
+    await host.writeFile(conf, ["arch: amd64", "hostname: lune", ...lxc.rawLines, ""].join("\n"));
+    expect(lineOf((await diff()).stdout, conf)).toMatch(/^ {2}same /);
+    await host.exec(`rm -f ${conf}`);
+    expect(lineOf((await diff()).stdout, conf)).toMatch(/^ {2}absent /);
+  });
+
+  it("must refuse a host whose key is not the pinned one before sending anything, exit 2, naming both fingerprints", async () => {
+    const other = "SHA256:" + crypto.createHash("sha256").update("not the test host").digest("base64").replace(/=+$/, "");
+    const before = await host.sshdLog();
+    const r = await diff({ hostKey: other });
+    const log = (await host.sshdLog()).slice(before.length);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(`host key mismatch for root@${host.address}:${host.port}: expected ${other}, got ${host.hostKeyFingerprint}`);
+    expect(r.stderr).not.toContain("PRIVATE KEY");
+    expect(count(log, /Accepted publickey|Failed publickey|Postponed publickey|Starting session/g)).toBe(0);
+  });
+
+  it("must report a refused key as an auth error, exit 2, without key material", async () => {
+    const r = await diff({ privateKey: host.otherPrivateKey });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`SSH authentication refused for root@${host.address}:${host.port}`);
+    for (const line of host.otherPrivateKey.split("\n").filter((l) => l.length > 20)) expect(r.stderr).not.toContain(line);
+  });
+
+  it("must write nothing on the host: managed files' stat and mtime unchanged, no stash dir, no staged files", async () => {
+    const dirs = ["/etc/haproxy", "/etc/cloudflared", "/etc/dnsmasq.d", "/etc/systemd/system", "/etc/sysctl.d", "/etc/nftables.d", "/etc/pve", "/root"];
+    const snapshot = async () => (await host.exec(`find ${dirs.join(" ")} -printf '%p %m %u %g %s %T@ %C@\\n' | sort; [ -e ${STASH} ] && echo STASH-EXISTS || echo no-stash`)).stdout;
+    const before = await snapshot();
+    expect(before).toContain(`${HAPROXY} 644 root root`);
+    expect(before).toContain(`${credsPath} 600 root root`);
+    expect(before).toContain("no-stash");
+    const r = await diff();
+    expect(r.code).toBe(1);
+    expect(await snapshot()).toBe(before);
+  });
+
+  it("must open one connection and one session for the host", async () => {
+    const before = await host.sshdLog();
+    const r = await diff();
+    expect(r.code).toBe(1);
+    const log = (await host.sshdLog()).slice(before.length);
+    expect(count(log, /Accepted publickey/g)).toBe(1);
+    expect(count(log, /Starting session:/g)).toBe(1);
+    expect(declared.groups).toHaveLength(1);
+    expect(declared.groups[0].files.length).toBeGreaterThan(5);
+  });
+});
+
+describe("npm run host-diff as a command", () => {
+  let dir: string;
+  afterAll(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("must exit 2 with the program's own error when the stack pins no ssh.hostKey (never trust on first use)", async () => {
+    // The real stack file, minus any ssh.hostKey it may pin by now. No agent and no --key: even a
+    // regression that went on to connect would stop at "no SSH credentials", before any traffic.
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "host-diff-"));
+    const doc = parse(fs.readFileSync(path.join(REPO, "Pulumi.neve.yaml"), "utf8")) as { config: Record<string, Record<string, unknown>> };
+    delete doc.config["neve-infra:ssh"].hostKey;
+    const stackFile = path.join(dir, "Pulumi.neve.yaml");
+    fs.writeFileSync(stackFile, stringify(doc));
+    const child = spawn(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/host-diff.ts", "--config", stackFile], {
+      cwd: REPO,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", SSH_AUTH_SOCK: "" },
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => err.push(d));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    const stderr = Buffer.concat(err).toString();
+    expect(code).toBe(2);
+    expect(stderr).toContain("ssh.hostKey: is required to push host configuration (no trust on first use)");
+    expect(stderr).toContain("--host-key");
+    expect(Buffer.concat(out).toString()).toBe("");
+  }, 60000);
+});
