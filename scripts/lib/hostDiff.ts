@@ -170,6 +170,7 @@ const MARK = "@@host-diff";
  * The one read-only command that reports every item: a "@@host-diff <i> ..." line per item, the content
  * base64-framed between "<i> content" and "<i> end" when asked for, and a final "@@host-diff done" so a
  * cut-short answer is detected. Paths are shell-quoted; nothing here creates, changes or removes a file.
+ * Wrapped in `sh -c` so the remote user's login shell (whatever it is) only starts a POSIX shell.
  */
 export function buildProbeCommand(items: readonly ProbeItem[]): string {
   const L = ["LC_ALL=C; export LC_ALL"];
@@ -185,7 +186,7 @@ export function buildProbeCommand(items: readonly ProbeItem[]): string {
     );
   });
   L.push(`echo '${MARK} done'`);
-  return L.join("\n");
+  return `sh -c ${shellQuote(L.join("\n"))}`;
 }
 
 /** Parse the probe's stdout into one entry per item. Throws {@link HostDiffError} on an incomplete answer. */
