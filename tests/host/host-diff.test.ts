@@ -156,31 +156,63 @@ describe("npm run host-diff against a real host", () => {
   });
 });
 
+/** Run the CLI as the operator would (ts-node, like `npm run host-diff --`), collecting its output. */
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/host-diff.ts", ...args], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", SSH_AUTH_SOCK: "", ...env },
+  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on("data", (d: Buffer) => out.push(d));
+  child.stderr.on("data", (d: Buffer) => err.push(d));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
+
 describe("npm run host-diff as a command", () => {
   let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "host-diff-"));
+  });
   afterAll(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("must diff the real stack against the host with --key, --host, --host-key and --secret, exit 1, and exit 0 once all matches", async () => {
+    const key = path.join(dir, "id_ed25519");
+    const creds = path.join(dir, "creds.json");
+    fs.writeFileSync(key, host.clientPrivateKey, { mode: 0o600 });
+    fs.writeFileSync(creds, credsOf(DECLARED_SECRET) + "\n", { mode: 0o600 });
+    const args = ["--key", key, "--host", host.address, "--port", String(host.port), "--host-key", host.hostKeyLine, "--secret", `tunnelCredentials=${creds}`];
+    const r = await cli(args);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(1);
+    expect(lineOf(r.stdout, credsPath)).toMatch(/^ {2}differs /);
+    expect(r.stdout).toMatch(/Summary: .* The first `pulumi up` would change the host\.\n$/);
+    for (const leak of [LIVE_SECRET, DECLARED_SECRET, ...host.clientPrivateKey.split("\n").filter((l) => l.length > 20)]) expect(r.stdout).not.toContain(leak);
+    // Put every declared file and the container's raw lines in place: nothing left to differ.
+    for (const f of declared.groups[0].files) {
+      await host.writeFile(f.path, f.content, f.mode);
+      await host.exec(`chown ${f.owner}:${f.group} '${f.path}'`);
+    }
+    const lxc = declared.groups[0].lxc[0];
+    await host.writeFile(`/etc/pve/lxc/${lxc.vmid}.conf`, ["arch: amd64", ...lxc.rawLines, ""].join("\n"));
+    const same = await cli(args);
+    expect(same.stderr).toBe("");
+    expect(same.stdout).toContain(`Summary: ${declared.groups[0].files.length} same, 0 differ, 0 absent, container raw lxc lines: 1 same, 0 differ or absent. Everything compared matches.`);
+    expect(same.code).toBe(0);
+  }, 60000);
 
   it("must exit 2 with the program's own error when the stack pins no ssh.hostKey (never trust on first use)", async () => {
     // The real stack file, minus any ssh.hostKey it may pin by now. No agent and no --key: even a
     // regression that went on to connect would stop at "no SSH credentials", before any traffic.
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "host-diff-"));
     const doc = parse(fs.readFileSync(path.join(REPO, "Pulumi.neve.yaml"), "utf8")) as { config: Record<string, Record<string, unknown>> };
     delete doc.config["neve-infra:ssh"].hostKey;
     const stackFile = path.join(dir, "Pulumi.neve.yaml");
     fs.writeFileSync(stackFile, stringify(doc));
-    const child = spawn(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/host-diff.ts", "--config", stackFile], {
-      cwd: REPO,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", SSH_AUTH_SOCK: "" },
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (d: Buffer) => out.push(d));
-    child.stderr.on("data", (d: Buffer) => err.push(d));
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    const stderr = Buffer.concat(err).toString();
+    const { code, stdout, stderr } = await cli(["--config", stackFile]);
     expect(code).toBe(2);
     expect(stderr).toContain("ssh.hostKey: is required to push host configuration (no trust on first use)");
     expect(stderr).toContain("--host-key");
-    expect(Buffer.concat(out).toString()).toBe("");
+    expect(stdout).toBe("");
   }, 60000);
 });
