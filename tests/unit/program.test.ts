@@ -112,6 +112,13 @@ describe("declared Proxmox objects of NEVE.md", () => {
     expect(rules.filter((r) => r.dport === "67")).toEqual([expect.objectContaining({ action: "ACCEPT", proto: "udp", iface: "vmbr1" })]);
   });
 
+  it("must let guests on 10.10.10.0/24 reach dnsmasq's DNS on the host (udp and tcp 53), and only on vmbr1", () => {
+    const rules = inputs(one(T.fwRules, "firewall-rules")).rules as Record<string, unknown>[];
+    const dns = rules.filter((r) => r.dport === "53");
+    expect(dns.map((r) => r.proto).sort()).toEqual(["tcp", "udp"]);
+    for (const r of dns) expect(r).toMatchObject({ action: "ACCEPT", iface: "vmbr1", source: "10.10.10.0/24" });
+  });
+
   it("must declare the vzdump jobs to local and to PBS etoile", () => {
     const local = inputs(one(T.job, "backups-nightly-local"));
     expect(local).toMatchObject({ storage: "local", schedule: "*-*-* 02:30", enabled: true, mode: "snapshot", pruneBackups: { "keep-last": "3" } });
