@@ -16,21 +16,14 @@ import { close, connect, exec, shellQuote, type SshSession } from "../../provide
 import { extractLxcRawLines, lxcConfigPath } from "../../stacks/render/lxcRaw";
 import type { CapturedResource } from "./mockRunner";
 import type { SecretKey } from "../../stacks/config/secrets";
+import { isSecretValue, unwrapSecret } from "./secretValue";
 
 /** Type token of the HostConfig dynamic resource. */
 export const HOSTCONFIG_TYPE = "pulumi-nodejs:dynamic/neve:HostConfig";
 /** Type token of the LxcRawConfig dynamic resource. */
 export const LXCRAW_TYPE = "pulumi-nodejs:dynamic/neve:LxcRawConfig";
 
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
 
-/** A value the mocks received as a Pulumi secret. */
-function isSecret(v: unknown): v is { value: unknown } {
-  return !!v && typeof v === "object" && SIG_KEY in (v as object);
-}
-function unwrap(v: unknown): unknown {
-  return isSecret(v) ? v.value : v;
-}
 
 /** Where one group of resources connects (the declared connection, minus its private key). */
 export interface HostTarget {
@@ -94,7 +87,7 @@ const DEFAULT_MODE = "0644";
 export function collectDeclared(resources: readonly CapturedResource[]): HostGroup[] {
   const groups = new Map<string, { target: HostTarget; files: DeclaredFile[]; lxc: DeclaredLxc[] }>();
   const groupOf = (r: CapturedResource) => {
-    const c = unwrap(r.inputs.connection) as Record<string, unknown> | undefined;
+    const c = unwrapSecret(r.inputs.connection) as Record<string, unknown> | undefined;
     if (!c || typeof c !== "object" || typeof c.host !== "string" || typeof c.hostKey !== "string") {
       throw new HostDiffError(`${r.name}: its connection has no plain host and hostKey (ssh.host / ssh.hostKey in the stack)`);
     }
@@ -111,13 +104,13 @@ export function collectDeclared(resources: readonly CapturedResource[]): HostGro
   };
   for (const r of resources) {
     if (r.type === HOSTCONFIG_TYPE) {
-      const files = unwrap(r.inputs.files);
+      const files = unwrapSecret(r.inputs.files);
       if (!Array.isArray(files)) throw new HostDiffError(`${r.name}: files is not a list`);
       const g = groupOf(r);
       for (const raw of files) {
-        const wrapped = isSecret(raw);
-        const f = unwrap(raw) as Record<string, unknown>;
-        const content = unwrap(f.content);
+        const wrapped = isSecretValue(raw);
+        const f = unwrapSecret(raw) as Record<string, unknown>;
+        const content = unwrapSecret(f.content);
         if (typeof f.path !== "string" || typeof content !== "string") throw new HostDiffError(`${r.name}: a file has no path or content`);
         g.files.push({
           resource: r.name,
@@ -126,12 +119,12 @@ export function collectDeclared(resources: readonly CapturedResource[]): HostGro
           mode: typeof f.mode === "string" ? f.mode : DEFAULT_MODE,
           owner: typeof f.owner === "string" ? f.owner : "root",
           group: typeof f.group === "string" ? f.group : "root",
-          secret: wrapped || f.secret === true || isSecret(f.content),
+          secret: wrapped || f.secret === true || isSecretValue(f.content),
         });
       }
     } else if (r.type === LXCRAW_TYPE) {
-      const vmid = unwrap(r.inputs.vmid);
-      const rawLines = unwrap(r.inputs.rawLines);
+      const vmid = unwrapSecret(r.inputs.vmid);
+      const rawLines = unwrapSecret(r.inputs.rawLines);
       if (typeof vmid !== "number" || !Array.isArray(rawLines)) throw new HostDiffError(`${r.name}: vmid or rawLines is not a plain value`);
       groupOf(r).lxc.push({ resource: r.name, vmid, rawLines: rawLines.map(String) });
     }

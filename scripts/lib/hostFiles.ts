@@ -1,13 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { CapturedResource } from "./mockRunner";
-
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-
-/** A value the mocks received as a Pulumi secret. */
-function isSecret(v: unknown): v is { value: unknown } {
-  return !!v && typeof v === "object" && SIG_KEY in (v as object);
-}
+import { isSecretValue, unwrapSecret } from "./secretValue";
 
 /**
  * Write the content of every non-secret file that HostConfig resources would push under `dir`,
@@ -19,10 +13,10 @@ export function writeHostFiles(resources: readonly CapturedResource[], dir: stri
   const written: string[] = [];
   for (const r of resources) {
     // One secret file makes the whole list a secret Output; the flag per file says which one it is.
-    const files = isSecret(r.inputs.files) ? r.inputs.files.value : r.inputs.files;
+    const files = unwrapSecret(r.inputs.files);
     if (typeof r.inputs.service !== "string" || !Array.isArray(files)) continue;
     for (const f of files as Record<string, unknown>[]) {
-      if (isSecret(f) || f.secret === true || isSecret(f.content) || typeof f.content !== "string" || typeof f.path !== "string") continue;
+      if (isSecretValue(f) || f.secret === true || isSecretValue(f.content) || typeof f.content !== "string" || typeof f.path !== "string") continue;
       const target = path.join(dir, path.normalize(f.path));
       if (!target.startsWith(path.resolve(dir) + path.sep)) throw new Error(`refusing to write ${f.path} outside ${dir}`);
       fs.mkdirSync(path.dirname(target), { recursive: true });

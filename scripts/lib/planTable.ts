@@ -1,5 +1,6 @@
 import { createHash } from "crypto";
 import type { CapturedResource } from "./mockRunner";
+import { isSecretValue, unwrapSecret } from "./secretValue";
 
 /** Inputs that never appear in the plan: secrets and the serialized dynamic provider. */
 const HIDDEN_INPUTS = new Set(["__provider", "password", "apiToken", "privateKey", "credentials", "secret"]);
@@ -96,15 +97,6 @@ export function keyProperties(r: CapturedResource, secrets: readonly string[]): 
   return redact(parts.join(" "), secrets);
 }
 
-/** The value inside a serialized Pulumi secret (as the mocks pass it), else `v` itself. */
-function unwrapSecret(v: unknown): unknown {
-  const SIG = "4dabf18193072939515e22adb298388d";
-  if (v && typeof v === "object" && (v as Record<string, unknown>)[SIG] === "1b47061264138c4ac30d75fd1eb44270") {
-    return (v as Record<string, unknown>).value;
-  }
-  return v;
-}
-
 /** The files of a HostConfig resource (dynamic provider inputs), or undefined for other resources. */
 function hostConfigFiles(r: CapturedResource): Record<string, unknown>[] | undefined {
   const files = unwrapSecret(r.inputs.files);
@@ -119,7 +111,7 @@ export function detailLines(r: CapturedResource, secrets: readonly string[]): st
       const f = unwrapSecret(raw) as Record<string, unknown>;
       const content = typeof f.content === "string" ? f.content : "";
       // Secret content shows as such; other content by its size and a short hash, to compare runs.
-      const what = f.secret || content !== unwrapSecret(f.content)
+      const what = f.secret || isSecretValue(f.content)
         ? "[secret content]"
         : `${content.split("\n").length - 1} lines sha256:${createHash("sha256").update(content).digest("hex").slice(0, 12)}`;
       return redact(`    ${f.path} ${f.mode ?? "0644"} ${f.owner ?? "root"}:${f.group ?? "root"} ${what}`, secrets);
