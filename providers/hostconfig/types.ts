@@ -52,20 +52,13 @@ export interface FileState {
 }
 
 /** Outputs of a HostConfig: everything update, read and delete need. */
-export interface HostConfigOutputs {
+export interface HostConfigOutputs extends Omit<HostConfigInputs, "files"> {
   /** Plain copy of connection.host, for display. */
   host: string;
   /** Secret output (additionalSecretOutputs): holds the private key so delete can connect. */
   connection: ConnectionInputs;
-  service: string;
+  /** Live state of each file (no content for secret files). */
   files: FileState[];
-  validate: string[];
-  activate: string | null;
-  healthCheck: string | null;
-  stashDir: string;
-  stashKeep: number;
-  onDelete: OnDelete;
-  accessCritical: AccessCritical | null;
   /** Stash directory of the last change on the host (the previous files), or null. */
   lastStash: string | null;
 }
