@@ -44,6 +44,7 @@ export function buildModel(c: StackConfig): NeveModel {
 
   return freeze({
     adopt: c.adopt,
+    adoption: c.adoption,
     proxmox: c.proxmox,
     network: c.network,
     guests,

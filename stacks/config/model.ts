@@ -9,6 +9,7 @@ import type { FirewallConfig, FirewallRuleConfig } from "./firewall";
 import type { BackupJobConfig } from "./backups";
 import type { SshConfig } from "./ssh";
 import type { HostServicesConfig } from "./hostServices";
+import type { AdoptionConfig } from "./adoption";
 
 /** Fields the model adds to every guest. */
 interface GuestExtras {
@@ -69,6 +70,8 @@ export type BackupJobModel = DeepReadonly<BackupJobConfig> & {
 export interface NeveModel {
   /** Adopt the live host: every Proxmox resource carries its `import` id. */
   readonly adopt: boolean;
+  /** The record of the last reconciliation with the live host (`npm run discover -- --write`). */
+  readonly adoption: DeepReadonly<AdoptionConfig>;
   /** Proxmox API access. */
   readonly proxmox: DeepReadonly<ProxmoxConfig>;
   /** Bridges and IP plans. */

@@ -9,6 +9,7 @@ import { firewallSchema } from "./firewall";
 import { backupsSchema } from "./backups";
 import { sshSchema } from "./ssh";
 import { hostServicesSchema } from "./hostServices";
+import { adoptionSchema } from "./adoption";
 import { ConfigError, ConfigIssue, formatPath } from "./errors";
 import { checkRules } from "./rules";
 import { buildModel } from "./build";
@@ -18,6 +19,8 @@ import type { NeveModel } from "./model";
 export const stackConfigSchema = z.strictObject({
   /** `neve-infra:adopt`: adopt the existing host (import ids on every Proxmox resource). */
   adopt: z.boolean({ error: "must be true or false" }).default(false),
+  /** `neve-infra:adoption`: what `npm run discover -- --write` last reconciled (see adoption.ts). */
+  adoption: adoptionSchema.default(() => adoptionSchema.parse({})),
   /** `neve-infra:proxmox`. */
   proxmox: proxmoxSchema,
   /** `neve-infra:network`. */

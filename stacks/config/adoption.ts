@@ -1,0 +1,80 @@
+import { createHash } from "crypto";
+import { z } from "zod";
+
+/**
+ * `neve-infra:adoption`: the record of the last reconciliation of this stack file with the live host,
+ * written by `npm run discover -- --write` (never by hand, except `acknowledge`).
+ *
+ * - `live` lists the objects that exist on the host: only those are imported (adopted); everything
+ *   else the stack declares is created. Absent until discover has run.
+ * - `reconciled` is the fingerprint ({@link adoptionFingerprint}) of the stack file's Proxmox
+ *   sections at the moment `discover --check` found nothing that the first `up` would change on the
+ *   host (apart from acknowledged fields). The program's adoption gate compares it with the stack
+ *   file it runs on: any later edit of those sections needs a new `discover --check`.
+ * - `acknowledge` lists field paths (as `discover --check` prints them, e.g. `guests.cipher.cores`)
+ *   whose difference from the live host the operator wants the first `up` to apply.
+ */
+export const adoptionSchema = z.strictObject({
+  /** `sha256:<64 hex>` fingerprint of the reconciled Proxmox sections. */
+  reconciled: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/, { error: "must be sha256:<64 hex digits> as written by npm run discover -- --write" })
+    .optional(),
+  /** When discover read the host (ISO 8601), informational. */
+  discoveredAt: z.string().optional(),
+  /** Where discover read the facts (`ssh://root@host:22` or `root:DIR`), informational. */
+  source: z.string().optional(),
+  /** Objects that exist on the host and are adopted (imported) rather than created. */
+  live: z
+    .strictObject({
+      /** Guest ids (VMs, templates, containers). */
+      guests: z.array(z.number().int()).default([]),
+      /** Storage ids. */
+      storage: z.array(z.string()).default([]),
+      /** Bridge interface names. */
+      bridges: z.array(z.string()).default([]),
+      /** Backup job ids (jobs.cfg). */
+      jobs: z.array(z.string()).default([]),
+      /** The cluster firewall (cluster.fw) exists. */
+      firewall: z.boolean().default(false),
+    })
+    .optional(),
+  /** Field paths whose live value the first `up` may change, by the operator's explicit choice. */
+  acknowledge: z.array(z.string()).default([]),
+});
+
+/** Parsed `neve-infra:adoption`. */
+export type AdoptionConfig = z.infer<typeof adoptionSchema>;
+
+/** JSON with object keys sorted at every level, so equal values always serialize the same. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+  if (v && typeof v === "object") {
+    const entries = Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(",")}}`;
+  }
+  return JSON.stringify(v) ?? "null";
+}
+
+/** The parts of a stack config that describe Proxmox objects (what the adoption gate guards). */
+export interface AdoptionScope {
+  readonly nodeName: string;
+  readonly guests: unknown;
+  readonly storage: unknown;
+  readonly bridges: unknown;
+  readonly firewall: unknown;
+  readonly backups: unknown;
+  readonly live: unknown;
+  readonly acknowledge: readonly string[];
+}
+
+/**
+ * Fingerprint of the Proxmox sections of a stack config (`sha256:<hex>`), over the parsed values
+ * (schema defaults applied, key order irrelevant, YAML comments irrelevant). Shared by
+ * `discover --write` (which records it) and the program's adoption gate (which compares it).
+ */
+export function adoptionFingerprint(scope: AdoptionScope): string {
+  return `sha256:${createHash("sha256").update(canonicalJson(scope)).digest("hex")}`;
+}
