@@ -1,27 +1,107 @@
 import { z } from "zod";
-import { hostnameSchema } from "./common";
+import * as ipaddr from "ipaddr.js";
+import { hostnameSchema, isFqdn, isHostname } from "./common";
+import type { ConfigIssue } from "./errors";
 
-/** `neve-infra:proxmox`: how the program reaches the Proxmox VE API. */
+/** True when `s` is a name or address a TLS certificate can carry: a host name, an FQDN or an IP. */
+function isCertificateName(s: string): boolean {
+  return isHostname(s) || isFqdn(s) || ipaddr.isValid(s);
+}
+
+/** An https URL of host and optional port, nothing else. */
+const ENDPOINT_URL = /^https:\/\/[^/\s]+(:\d+)?\/?$/;
+
+/**
+ * `neve-infra:proxmox`: how the program reaches the Proxmox VE API. Its one cross-field rule
+ * (checkProxmoxTls: the endpoint host must be a name the node's certificate carries) lives here,
+ * since it reads only this section.
+ */
 export const proxmoxSchema = z.strictObject({
   /** Proxmox node name (`neve`). */
   nodeName: hostnameSchema,
   /**
-   * API endpoint as seen from where `pulumi` runs. The workstation reaches neve over the tailnet,
-   * where 8006 is allowed, so the default stack file uses the host's tailnet address.
+   * API endpoint as seen from where `pulumi` runs. The default stack file uses the node name
+   * (`https://neve:8006`): the node's default certificate carries it, and the tailnet's MagicDNS
+   * resolves it to the host's tailnet address, where 8006 is allowed (docs/tls.md).
    */
   endpoint: z
     .string()
-    .refine((s) => /^https:\/\/[^/\s]+(:\d+)?\/?$/.test(s), {
-      error: "must be an https URL such as https://100.94.229.96:8006 (TLS is mandatory for the API token)",
+    .refine((s) => ENDPOINT_URL.test(s), {
+      error: "must be an https URL such as https://neve:8006 (TLS is mandatory for the API token)",
     }),
   /**
-   * Skip TLS certificate verification of the API. Defaults to false: trust the node's certificate
-   * instead (see docs/adopting.md); set true only knowingly.
+   * Skip TLS certificate verification of the API. Defaults to false: trust the cluster CA
+   * (/etc/pve/pve-root-ca.pem) instead (docs/tls.md); set true only knowingly.
    */
   insecure: z.boolean().default(false),
+  /**
+   * Names (DNS names or IP addresses) the node's API certificate carries besides the ones every
+   * Proxmox default certificate carries (node name, localhost, 127.0.0.1, ::1), e.g. the FQDN of an
+   * ACME certificate. Only needed when `endpoint` uses such a name. Exact names; no wildcards.
+   */
+  certificateNames: z
+    .array(z.string().refine(isCertificateName, { error: "must be a DNS name or an IP address the certificate carries, e.g. neve.example.com" }))
+    .default([]),
   /** Proxmox VE version the stack was written against (informational, shown in the plan). */
   version: z.string().optional(),
+}).superRefine((p, ctx) => {
+  for (const issue of checkProxmoxTls(p)) ctx.addIssue({ code: "custom", path: ["endpoint"], message: issue.message });
 });
 
 /** Parsed `neve-infra:proxmox`. */
 export type ProxmoxConfig = z.infer<typeof proxmoxSchema>;
+
+/**
+ * Names every Proxmox VE default node certificate (/etc/pve/nodes/<node>/pve-ssl.pem) carries,
+ * whatever the host's network: pve-cluster's gen_pve_ssl_cert (src/PVE/Cluster/Setup.pm) writes
+ * `IP:127.0.0.1,IP:::1,DNS:localhost,IP:<ip>,DNS:<nodename>` and adds `DNS:<nodename>.<search>`
+ * only when /etc/resolv.conf has a search domain. `<ip>` is whatever the node name resolves to on
+ * the host (PVE::Cluster::remote_node_ip) and the FQDN depends on resolv.conf at the time the
+ * certificate was (re)made, so neither is listed here: declare them in `certificateNames` after
+ * checking the real certificate (docs/tls.md).
+ */
+export function defaultCertificateNames(nodeName: string): string[] {
+  return [nodeName, "localhost", "127.0.0.1", "::1"];
+}
+
+/** The host of an https endpoint URL, without IPv6 brackets and lower-cased; null if unparsable. */
+export function endpointHost(endpoint: string): string | null {
+  try {
+    const host = new URL(endpoint).hostname;
+    return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+  } catch {
+    return null;
+  }
+}
+
+function sameName(a: string, b: string): boolean {
+  if (ipaddr.isValid(a) && ipaddr.isValid(b)) {
+    const x = ipaddr.process(a);
+    const y = ipaddr.process(b);
+    return x.kind() === y.kind() && x.toString() === y.toString();
+  }
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/**
+ * Cross-field rule: with verification on, the endpoint's host must be a name the node's certificate
+ * carries, or the provider's TLS handshake fails however the CA is trusted (Go's crypto/x509 matches
+ * the URL host against the certificate's subject alternative names only).
+ */
+export function checkProxmoxTls(p: ProxmoxConfig): ConfigIssue[] {
+  if (p.insecure || !ENDPOINT_URL.test(p.endpoint)) return [];
+  const host = endpointHost(p.endpoint);
+  if (host === null) return [];
+  const names = [...defaultCertificateNames(p.nodeName), ...p.certificateNames];
+  if (names.some((n) => sameName(n, host))) return [];
+  const port = new URL(p.endpoint).port;
+  return [
+    {
+      path: "proxmox.endpoint",
+      message:
+        `host "${host}" is not a name the node's certificate carries (${names.join(", ")}), so TLS verification would fail; ` +
+        `use https://${p.nodeName}${port ? `:${port}` : ""} (resolved by the tailnet's MagicDNS), or, if the certificate really carries "${host}" ` +
+        `(openssl x509 -noout -ext subjectAltName -in /etc/pve/nodes/${p.nodeName}/pve-ssl.pem), add it to proxmox.certificateNames (docs/tls.md)`,
+    },
+  ];
+}

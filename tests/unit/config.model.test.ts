@@ -38,7 +38,7 @@ describe("config model", () => {
     const raw = rawConfigFromPulumi(all, SECRET_KEYS);
     expect(raw).not.toHaveProperty("proxmoxApiToken");
     expect(raw.adopt).toBe(true);
-    expect(parseStackConfig(raw).proxmox.endpoint).toBe("https://100.94.229.96:8006");
+    expect(parseStackConfig(raw).proxmox.endpoint).toBe("https://neve:8006");
   });
 
   it("must ignore values encrypted by `pulumi config set --secret` in the stack file", () => {
