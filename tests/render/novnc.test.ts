@@ -1,0 +1,158 @@
+// noVNC for VM 1201, live: the command of the RENDERED novnc-1201.service (from the real stack file,
+// through the same mapping the program uses) runs here with Debian's websockify and noVNC, in a
+// network namespace of its own, next to a VNC stand-in on 127.0.0.1:5981 that speaks the first step
+// of RFB (the server's ProtocolVersion "RFB 003.008\n", RFC 6143 7.1.1). A hand-written browser
+// stand-in (wsProbe.ts) fetches the noVNC page on 6081 and carries a WebSocket through websockify to
+// the stand-in and back.
+//
+// PID 1 is not systemd here, so the unit's own sandboxing cannot run; the command runs as nobody
+// with no_new_privs (setpriv), the nearest equivalent of DynamicUser=yes + NoNewPrivileges=yes, which
+// shows websockify needs no privilege for what the unit asks of it. `systemd-analyze verify` checks
+// the unit file itself (systemd.test.ts).
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { renderNovncUnit } from "../../stacks/render";
+import { hostRenderModels } from "../../stacks/components/host/renderModels";
+import { loadModelFromFile } from "../../scripts/lib/stackFile";
+import { netns, scratchDir, which, writeIn } from "./tools";
+import { WS_PROBE_SCRIPT, WsProbeResult } from "./wsProbe";
+
+const unitModel = hostRenderModels(loadModelFromFile()).novnc.find((n) => n.vmid === 1201);
+const unit = unitModel ? renderNovncUnit(unitModel) : "";
+const GREETING = "RFB 003.008\n";
+
+/**
+ * The argv of a unit's single ExecStart= line. Splits on whitespace only, so it refuses anything that
+ * needs systemd's fuller syntax (quotes, escapes, %-specifiers, $-variables, prefixes such as "-").
+ */
+function execStartArgv(text: string): string[] {
+  const lines = text.split("\n").filter((l) => l.startsWith("ExecStart="));
+  if (lines.length !== 1) throw new Error(`expected one ExecStart= line, found ${lines.length}`);
+  const cmd = lines[0].slice("ExecStart=".length);
+  if (/["'\\%$]/.test(cmd) || /^[-@:+!|]/.test(cmd)) throw new Error(`ExecStart= needs systemd's full command-line syntax, which this test does not parse: ${cmd}`);
+  return cmd.trim().split(/\s+/);
+}
+
+/** A child started in its own process group, with its stderr kept for failure messages. */
+interface Child {
+  proc: ChildProcess;
+  stderr: () => string;
+}
+
+function start(argv: string[]): Child {
+  const proc = spawn(argv[0], argv.slice(1), { detached: true, stdio: ["ignore", "ignore", "pipe"] });
+  let err = "";
+  proc.stderr?.on("data", (d) => (err = (err + d).slice(-4000)));
+  return { proc, stderr: () => err };
+}
+
+/** SIGTERM the child's process group (websockify forks per connection), SIGKILL after 3 s. */
+async function stop(c: Child | undefined): Promise<void> {
+  if (!c || c.proc.pid === undefined || c.proc.exitCode !== null || c.proc.signalCode !== null) return;
+  const exited = new Promise((r) => c.proc.once("exit", r));
+  const signal = (s: NodeJS.Signals) => {
+    try {
+      process.kill(-(c.proc.pid as number), s);
+    } catch {
+      // already gone
+    }
+  };
+  signal("SIGTERM");
+  const timer = setTimeout(() => signal("SIGKILL"), 3000);
+  await exited;
+  clearTimeout(timer);
+  signal("SIGKILL"); // forked connection handlers that outlived their parent
+}
+
+describe("novnc-1201.service, live with Debian's websockify and noVNC", () => {
+  const WEBSOCKIFY = which("websockify");
+  let ns: ReturnType<typeof netns> | undefined;
+  let work: ReturnType<typeof scratchDir> | undefined;
+  let websockify: Child | undefined;
+  let vnc: Child | undefined;
+  let argv: string[] = [];
+
+  const sh = (args: string[]) => {
+    const r = ns!.exec(args);
+    if (r.status !== 0) throw new Error(`${args.join(" ")} in ${ns!.name}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const waitListening = async (what: string, child: Child, addr: string) => {
+    const deadline = Date.now() + 15000;
+    while (!sh(["ss", "-Hlnt"]).split("\n").some((l) => l.split(/\s+/)[3] === addr)) {
+      if (child.proc.exitCode !== null || Date.now() > deadline) throw new Error(`${what} did not listen on ${addr}: ${child.stderr()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const probe = (): WsProbeResult => {
+    const listen = unitModel!.listenAddress === "0.0.0.0" ? "127.0.0.1" : unitModel!.listenAddress;
+    const r = ns!.exec([process.execPath, "-e", WS_PROBE_SCRIPT, listen, String(unitModel!.listenPort), "/vnc.html", "10000", String(GREETING.length), GREETING]);
+    const line = r.stdout.trim().split("\n").pop() ?? "";
+    try {
+      return JSON.parse(line) as WsProbeResult;
+    } catch {
+      throw new Error(`probe printed no result (status ${r.status}): ${r.stdout}${r.stderr}`);
+    }
+  };
+
+  beforeAll(async () => {
+    if (WEBSOCKIFY === null) throw new Error("websockify is not installed; install the Debian packages websockify and novnc to run the render tests");
+    if (!unitModel) throw new Error("the stack declares no noVNC console for VM 1201 (hostServices.novnc)");
+    argv = execStartArgv(unit);
+    work = scratchDir("novnc");
+    ns = netns("render-novnc");
+    sh(["ip", "link", "set", "lo", "up"]);
+    // DynamicUser=yes + NoNewPrivileges=yes, as near as this machine allows.
+    websockify = start(["ip", "netns", "exec", ns.name, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--no-new-privs", ...argv]);
+    await waitListening("websockify", websockify, `${unitModel.listenAddress}:${unitModel.listenPort}`);
+  }, 30000);
+
+  afterAll(async () => {
+    await stop(websockify);
+    await stop(vnc);
+    ns?.remove();
+    work?.cleanup();
+  });
+
+  it("must run Debian's websockify towards 127.0.0.1:5981 and serve Debian's noVNC on 6081", () => {
+    expect(argv).toEqual(["/usr/bin/websockify", "--web", "/usr/share/novnc", "0.0.0.0:6081", "127.0.0.1:5981"]);
+    expect(argv[0]).toBe(WEBSOCKIFY);
+    expect(fs.existsSync(path.join(argv[2], "vnc.html"))).toBe(true);
+  });
+
+  it("must not invent a VNC server: with nothing on 5981 the WebSocket carries no greeting", () => {
+    const r = probe();
+    expect(r.pageStatus).toBe(200);
+    expect(r.payload ?? "").toBe("");
+    expect(r.error).toBeDefined();
+  });
+
+  it("must serve the noVNC page and carry a WebSocket to the VM's display and back", async () => {
+    const dir = work!.dir;
+    const got = path.join(dir, "client-version");
+    // The VNC stand-in: the server's ProtocolVersion, then record the client's 12-byte answer.
+    const script = writeIn(dir, "vnc-standin.sh", `#!/bin/sh\nprintf 'RFB 003.008\\n'\nexec head -c 12 > ${got}\n`);
+    fs.chmodSync(script, 0o755);
+    const vncAddr = `${argv[4]}`;
+    const [vncHost, vncPort] = vncAddr.split(":");
+    vnc = start(["ip", "netns", "exec", ns!.name, "socat", `TCP-LISTEN:${vncPort},bind=${vncHost},reuseaddr,fork`, `EXEC:${script}`]);
+    await waitListening("the VNC stand-in", vnc, vncAddr);
+
+    const r = probe();
+    expect(r).toEqual({
+      pageStatus: 200,
+      pageType: expect.stringMatching(/^text\/html/),
+      pageTitle: "noVNC",
+      upgradeStatus: 101,
+      acceptValid: true,
+      opcodes: expect.arrayContaining([2]),
+      payload: GREETING,
+    });
+    expect(new Set(r.opcodes)).toEqual(new Set([2]));
+    // ... and the client's ProtocolVersion arrived at the stand-in through websockify.
+    const deadline = Date.now() + 5000;
+    while (!(fs.existsSync(got) && fs.statSync(got).size >= GREETING.length) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+    expect(fs.existsSync(got) ? fs.readFileSync(got, "latin1") : "(nothing)").toBe(GREETING);
+  }, 30000);
+});
