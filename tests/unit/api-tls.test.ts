@@ -23,7 +23,7 @@
 // Proxmox's always has). No connection goes anywhere but 127.0.0.1: the endpoint's name is mapped
 // to 127.0.0.1 by the `lookup` option, and the old endpoint's identity is checked on a connection
 // to 127.0.0.1 with tls.checkServerIdentity for the old host.
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import { randomUUID } from "crypto";
 import * as fs from "fs";
 import * as https from "https";
@@ -134,6 +134,9 @@ function identityAs(identity: string, port: number, ca: string): Promise<Outcome
 // One cluster CA for all cases, as on the host (a 4096-bit key takes seconds on a small machine).
 let caDir = "";
 beforeAll(() => {
+  if (spawnSync("openssl", ["version"]).error) {
+    throw new Error("openssl is not installed; install the Debian package openssl (the certificates are made with Proxmox's own openssl commands)");
+  }
   caDir = fs.mkdtempSync(path.join(os.tmpdir(), "neve-api-tls-"));
   makeProxmoxCa(caDir);
 }, 120000);
