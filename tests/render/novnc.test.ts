@@ -119,6 +119,11 @@ describe("novnc-1201.service, live with Debian's websockify and noVNC", () => {
     expect(argv).toEqual(["/usr/bin/websockify", "--web", "/usr/share/novnc", "0.0.0.0:6081", "127.0.0.1:5981"]);
     expect(argv[0]).toBe(WEBSOCKIFY);
     expect(fs.existsSync(path.join(argv[2], "vnc.html"))).toBe(true);
+    // `ip netns exec` and setpriv exec in place, so the child's pid is websockify's, now unprivileged.
+    const status = fs.readFileSync(`/proc/${websockify!.proc.pid}/status`, "utf8");
+    expect(status).toMatch(/^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
+    expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
+    expect(fs.readFileSync(`/proc/${websockify!.proc.pid}/cmdline`, "utf8").split("\0").join(" ")).toContain(`${argv[0]} --web`);
   });
 
   it("must not invent a VNC server: with nothing on 5981 the WebSocket carries no greeting", () => {
