@@ -1,4 +1,5 @@
 import { parseHostKeyPin } from "../ssh/hostkey";
+import { SSH_TIMEOUT_BOUNDS, SSH_TIMEOUT_DEFAULTS, SshTimeouts } from "../ssh/timeouts";
 import { isUnknown, UNKNOWN } from "./unknown";
 
 /**
@@ -14,6 +15,8 @@ export interface ConnectionInputs {
   hostKey: string;
   /** Secret: only ever an input, kept in the secret `connection` output so `delete` can connect. */
   privateKey: string | null;
+  /** Time limits given by the operator (seconds); null or a missing field means the default (ssh/timeouts). */
+  timeouts?: Partial<SshTimeouts> | null;
 }
 
 /** Defaults of the optional connection fields. */
@@ -34,7 +37,7 @@ export const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
 export function checkConnection(raw: unknown, fail: (property: string, reason: string) => void): ConnectionInputs {
   const c = (isUnknown(raw) ? { host: UNKNOWN, hostKey: UNKNOWN } : (raw ?? {})) as Record<string, unknown>;
   if (!isUnknown(raw) && (typeof raw !== "object" || raw === null)) {
-    fail("connection", "is required: { host, hostKey, port?, username?, privateKey? }");
+    fail("connection", "is required: { host, hostKey, port?, username?, privateKey?, timeouts? }");
   }
   const host = c.host;
   if (!isUnknown(host) && (typeof host !== "string" || host.trim() === "" || /[\s/@]/.test(host))) {
@@ -70,6 +73,48 @@ export function checkConnection(raw: unknown, fail: (property: string, reason: s
       fail("connection.privateKey", "must be the text of a private key (-----BEGIN ... PRIVATE KEY-----), set as a Pulumi secret; omit it to use the ssh-agent");
     }
   }
+  const timeouts = c.timeouts === undefined || c.timeouts === null ? null : c.timeouts;
+  if (timeouts !== null && !isUnknown(timeouts)) checkTimeouts(timeouts, fail);
   if (isUnknown(raw)) return UNKNOWN as unknown as ConnectionInputs;
-  return { host, port, username, hostKey, privateKey } as ConnectionInputs;
+  const out = { host, port, username, hostKey, privateKey } as ConnectionInputs;
+  // Only when given: a state written before `timeouts` existed must not see a change.
+  if (timeouts !== null) out.timeouts = timeouts as Partial<SshTimeouts>;
+  return out;
+}
+
+/**
+ * The start of every provider's check: the failure list, its `fail`, the raw inputs (never null)
+ * and the checked connection.
+ */
+export function beginCheck(raw: Record<string, unknown> | null | undefined): {
+  r: Record<string, unknown>;
+  failures: { property: string; reason: string }[];
+  fail: (property: string, reason: string) => void;
+  connection: ConnectionInputs;
+} {
+  const failures: { property: string; reason: string }[] = [];
+  const fail = (property: string, reason: string) => {
+    failures.push({ property, reason });
+  };
+  const r = raw ?? {};
+  return { r, failures, fail, connection: checkConnection(r.connection, fail) };
+}
+
+/** `connection.timeouts`: an object of whole seconds within the bounds, each field optional. */
+function checkTimeouts(raw: unknown, fail: (property: string, reason: string) => void): void {
+  if (typeof raw !== "object" || Array.isArray(raw) || raw === null) {
+    fail("connection.timeouts", "must be an object { connect?, change?, read? } of seconds");
+    return;
+  }
+  const { min, max } = SSH_TIMEOUT_BOUNDS;
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    if (!(k in SSH_TIMEOUT_DEFAULTS)) {
+      fail(`connection.timeouts.${k}`, "is not a timeout; use connect, change or read (seconds)");
+    } else if (v !== undefined && v !== null && !isUnknown(v) && !(Number.isInteger(v) && (v as number) >= min && (v as number) <= max)) {
+      fail(
+        `connection.timeouts.${k}`,
+        `must be a whole number of seconds ${min}-${max}, got ${JSON.stringify(v)} (default ${SSH_TIMEOUT_DEFAULTS[k as keyof SshTimeouts]})`,
+      );
+    }
+  }
 }

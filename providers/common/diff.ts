@@ -11,7 +11,7 @@ export function same(a: unknown, b: unknown): boolean {
 
 /**
  * How the connection changed: a new host or port is another machine (replace, the old one deleted
- * first); new credentials or a new pin only need recording (update). `olds` may be missing in an
+ * first); new credentials, a new pin or new time limits only need recording (update). `olds` may be missing in an
  * old state.
  */
 export function diffConnection(
@@ -23,7 +23,7 @@ export function diffConnection(
   if (!same(oc.host, news.host)) replaces.push("connection.host");
   if (!same(oc.port, news.port)) replaces.push("connection.port");
   const updates: string[] = [];
-  for (const k of ["username", "hostKey", "privateKey"] as const) {
+  for (const k of ["username", "hostKey", "privateKey", "timeouts"] as const) {
     if (!same(oc[k], news[k])) updates.push(`connection.${k}`);
   }
   return { replaces, updates };

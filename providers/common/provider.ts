@@ -1,4 +1,6 @@
+import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { SshTarget } from "../ssh/client";
+import { SshTimeouts, timeoutsOf } from "../ssh/timeouts";
 import type { ConnectionInputs } from "./connection";
 
 /**
@@ -6,9 +8,29 @@ import type { ConnectionInputs } from "./connection";
  * `__provider`: node modules are `require`d inside functions, nothing here holds a secret or a live object.
  */
 
-/** The SSH target of a checked connection. */
+/** The SSH target of a checked connection; `connectTimeoutMs` overrides `connection.timeouts.connect`. */
 export function targetOf(c: ConnectionInputs, connectTimeoutMs?: number): SshTarget {
-  return { host: c.host, port: c.port, username: c.username, hostKey: c.hostKey, privateKey: c.privateKey, connectTimeoutMs };
+  return {
+    host: c.host,
+    port: c.port,
+    username: c.username,
+    hostKey: c.hostKey,
+    privateKey: c.privateKey,
+    connectTimeoutMs: connectTimeoutMs ?? timeoutsOf(c.timeouts).connect * 1000,
+  };
+}
+
+/** A time limit of a connection in milliseconds (defaults applied; old states have no `timeouts`). */
+export function limitMs(c: ConnectionInputs, which: keyof SshTimeouts): number {
+  return timeoutsOf(c.timeouts)[which] * 1000;
+}
+
+/** Secret texts that must never appear in an error: the private key and the content of every secret file. */
+export function secretsOf(c: ConnectionInputs | undefined, files: readonly { secret: boolean; content: string | null }[] = []): string[] {
+  const out: string[] = [];
+  if (c?.privateKey) out.push(c.privateKey);
+  for (const f of files) if (f.secret && f.content) out.push(f.content);
+  return out;
 }
 
 /** Replace every secret (and every long-enough line of one) by "[secret]". */
@@ -32,4 +54,22 @@ export function newToken(): { token: string; stamp: string } {
   const crypto = require("crypto") as typeof import("crypto");
   const stamp = new Date().toISOString().replace(/[-:.]/g, "").replace(/^(\d{8}T\d{9})Z?$/, "$1Z");
   return { token: crypto.randomBytes(4).toString("hex"), stamp };
+}
+
+/**
+ * The pure half of a provider, `check` and `diff`, from its check and diff functions: neither touches
+ * the host, so a preview never opens a connection.
+ */
+export function pureMethods<I, O>(
+  check: (raw: Record<string, unknown>) => { inputs: I; failures: dynamic.CheckFailure[] },
+  diff: (olds: O, news: I) => dynamic.DiffResult,
+): Pick<dynamic.ResourceProvider<I, O>, "check" | "diff"> {
+  return {
+    async check(_olds: I, news: I): Promise<dynamic.CheckResult<I>> {
+      return check(news as unknown as Record<string, unknown>);
+    },
+    async diff(_id: string, olds: O, news: I): Promise<dynamic.DiffResult> {
+      return diff(olds, news);
+    },
+  };
 }

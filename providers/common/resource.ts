@@ -23,6 +23,22 @@ export interface ConnectionArgs {
    * kept only in the secret `connection` output. Defaults to the ssh-agent at SSH_AUTH_SOCK.
    */
   privateKey?: pulumi.Input<string>;
+  /**
+   * Time limits in seconds: `connect` (SSH handshake, default 15), `change` (one push, delete or
+   * raw-lines write with its validators, activation and health check, default 300), `read` (one
+   * refresh, default 60). Each 1-3600. A change only records the new limits.
+   */
+  timeouts?: pulumi.Input<ConnectionTimeoutsArgs>;
+}
+
+/** `connection.timeouts`: seconds, each optional (defaults in providers/ssh/timeouts.ts). */
+export interface ConnectionTimeoutsArgs {
+  /** SSH handshake. Defaults to 15. */
+  connect?: pulumi.Input<number>;
+  /** One change on the host, activation and health check included. Defaults to 300. */
+  change?: pulumi.Input<number>;
+  /** One read (refresh). Defaults to 60. */
+  read?: pulumi.Input<number>;
 }
 
 /**

@@ -1,10 +1,11 @@
 import type { CheckFailure } from "@pulumi/pulumi/dynamic";
-import { checkConnection, CONNECTION_DEFAULTS, USER_RE } from "../common/connection";
+import { beginCheck, CONNECTION_DEFAULTS, USER_RE } from "../common/connection";
+import { DEFAULT_STASH_DIR, pathProblem } from "../common/paths";
 import { isUnknown, UNKNOWN } from "../common/unknown";
 import type { HostConfigInputs, OnDelete } from "./types";
 
-/** The preview placeholder (defined in providers/common/unknown), re-exported for existing importers. */
-export { UNKNOWN };
+/** The preview placeholder (providers/common/unknown) and the path rule (providers/common/paths), re-exported for existing importers. */
+export { UNKNOWN, pathProblem };
 
 /** Defaults of optional inputs, one place. */
 export const DEFAULTS = {
@@ -13,7 +14,7 @@ export const DEFAULTS = {
   mode: "0644",
   owner: "root",
   group: "root",
-  stashDir: "/root/etc-pve.stash",
+  stashDir: DEFAULT_STASH_DIR,
   stashKeep: 10,
   onDelete: "keep" as OnDelete,
   confirmSeconds: 60,
@@ -21,31 +22,12 @@ export const DEFAULTS = {
 
 const SERVICE_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
 const MODE_RE = /^0?[0-7]{3}$|^[0-7]{4}$/;
-// eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u001f\u007f]/;
-
-/** Problems of an absolute path, or null. `what` names the field in the message. */
-export function pathProblem(path: unknown): string | null {
-  if (typeof path !== "string" || path === "") return 'must be an absolute path such as "/etc/haproxy/haproxy.cfg"';
-  if (!path.startsWith("/")) return `${JSON.stringify(path)} is relative; write it as an absolute path starting with "/"`;
-  if (CONTROL_RE.test(path)) return `${JSON.stringify(path)} contains a control character (newline, tab, NUL); rename the file`;
-  const parts = path.split("/").slice(1);
-  if (parts.some((p) => p === ".." || p === ".")) return `${JSON.stringify(path)} contains "." or ".." segments; write the normalized absolute path`;
-  if (parts.some((p) => p === "")) return `${JSON.stringify(path)} has an empty segment ("//" or a trailing "/"); name a file, not a directory`;
-  if (parts.some((p) => Buffer.byteLength(p) > 200)) return `${JSON.stringify(path)} has a name longer than 200 bytes`;
-  return null;
-}
-
 /**
  * Validate raw inputs and apply defaults. Every failure names its property path and how to fix it;
  * no failure ever quotes a secret (private key, file content).
  */
 export function checkHostConfig(raw: Record<string, unknown>): { inputs: HostConfigInputs; failures: CheckFailure[] } {
-  const failures: CheckFailure[] = [];
-  const fail = (property: string, reason: string) => failures.push({ property, reason });
-  const r = raw ?? {};
-
-  const connection = checkConnection(r.connection, fail);
+  const { r, failures, fail, connection } = beginCheck(raw);
 
   const service = r.service;
   if (!isUnknown(service) && (typeof service !== "string" || !SERVICE_RE.test(service))) {

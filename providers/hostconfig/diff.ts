@@ -1,19 +1,14 @@
 import type { DiffResult } from "@pulumi/pulumi/dynamic";
 import { diffConnection, same } from "../common/diff";
+import { sha256Hex } from "../common/shell";
 import { hasUnknown, UNKNOWN } from "../common/unknown";
 import type { FileInputs, FileState, HostConfigInputs, HostConfigOutputs } from "./types";
-
-/** sha256 hex of a text, as the host's `sha256sum` prints it. */
-export function sha256(text: string): string {
-  const crypto = require("crypto") as typeof import("crypto");
-  return crypto.createHash("sha256").update(text, "utf8").digest("hex");
-}
 
 /** True when a declared file differs from the recorded state (content hash, mode, owner, group, presence). */
 export function fileDiffers(old: FileState | undefined, f: FileInputs): boolean {
   if (!old || !old.present) return true;
   if (hasUnknown(f)) return true;
-  return old.sha256 !== sha256(f.content) || old.mode !== f.mode || old.owner !== f.owner || old.group !== f.group || old.secret !== f.secret;
+  return old.sha256 !== sha256Hex(f.content) || old.mode !== f.mode || old.owner !== f.owner || old.group !== f.group || old.secret !== f.secret;
 }
 
 /** Sorted list of paths, the identity of the file set. */

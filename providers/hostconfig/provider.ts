@@ -1,9 +1,11 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { newToken, redact, targetOf } from "../common/provider";
-import { describeTarget, exec } from "../ssh/client";
+import { limitMs, newToken, pureMethods, redact, secretsOf, targetOf } from "../common/provider";
+import { sha256Hex } from "../common/shell";
+import { describeTarget, exec, partialStdoutOf } from "../ssh/client";
 import { withConnection, withFreshConnection } from "../ssh/pool";
+import { SSH_FIXED } from "../ssh/timeouts";
 import { checkHostConfig } from "./check";
-import { changedFiles, diffHostConfig, sha256 } from "./diff";
+import { changedFiles, diffHostConfig } from "./diff";
 import {
   BOOTSTRAP_COMMAND,
   buildApplyScript,
@@ -14,8 +16,9 @@ import {
   fileStates,
   parseReport,
   ScriptReport,
+  SECOND_ATTEMPT,
 } from "./script";
-import type { ConnectionInputs, FileState, HostConfigInputs, HostConfigOutputs } from "./types";
+import type { FileState, HostConfigInputs, HostConfigOutputs } from "./types";
 
 /**
  * This module is what Pulumi serializes into each HostConfig's `__provider`. It must not reach
@@ -23,12 +26,9 @@ import type { ConnectionInputs, FileState, HostConfigInputs, HostConfigOutputs }
  * `require`d inside functions, local helpers are plain functions the serializer copies.
  */
 
-/** Secret texts that must never appear in an error: the private key and secret file contents. */
-function secretsOf(c: ConnectionInputs | undefined, files: readonly { secret: boolean; content: string | null }[] | undefined): string[] {
-  const out: string[] = [];
-  if (c?.privateKey) out.push(c.privateKey);
-  for (const f of files ?? []) if (f.secret && f.content) out.push(f.content);
-  return out;
+/** Paths of the secret files: the output of commands that can read them stays on the host. */
+function secretPaths(files: readonly { path: string; secret: boolean }[]): string[] {
+  return files.filter((f) => f.secret).map((f) => f.path);
 }
 
 function sleep(ms: number): Promise<void> {
@@ -79,21 +79,29 @@ function describeFailure(
         code === EXIT.activate ? `activation \`${inputs.activate}\`` : `health check \`${inputs.healthCheck}\``;
       const exit = report.failed ? ` (exit ${report.failed.code})` : "";
       const from = report.stash ? ` from ${report.stash}` : "";
+      const cut = err.indexOf(SECOND_ATTEMPT);
+      const first = (cut === -1 ? err : err.slice(0, cut)).trim();
+      const second = cut === -1 ? "" : err.slice(cut + SECOND_ATTEMPT.length).trim();
       let rolled: string;
       switch (report.rollback) {
         case "ok":
           rolled = `Rolled back: the previous files were restored${from} and ${inputs.activate ? "activation ran again successfully" : "no activation is configured"}.`;
           break;
-        case "reactivate-failed":
-          rolled = `Rolled back the files${from}, but activation failed again: the service needs attention.`;
-          break;
+        case "reactivate-failed": {
+          const again = report.reactivateCode !== null ? ` (exit ${report.reactivateCode})` : "";
+          return (
+            `${what} failed${exit}, and activation failed again after the rollback${again}: the service needs attention.\n` +
+            `--- ${code === EXIT.activate ? "activation" : "health check"} with the new files${exit}:\n${first || "(no output)"}\n` +
+            `--- activation after restoring the previous files${from}${again}:\n${second || "(no output)"}`
+          );
+        }
         case "restore-failed":
           rolled = `ROLLBACK FAILED: the previous files could not be restored${from}; restore them by hand from there.`;
           break;
         default:
           rolled = "The rollback did not report back; check the host.";
       }
-      return `${what} failed${exit}: ${err || "(no output)"}\n${rolled}`;
+      return `${what} failed${exit}: ${first || "(no output)"}\n${rolled}`;
     }
     default:
       return `the remote script exited with ${code}: ${err || "(no output)"}`;
@@ -107,9 +115,11 @@ async function applyOnHost(inputs: HostConfigInputs): Promise<{ files: FileState
   const prefix = `HostConfig ${inputs.service} on ${where}: `;
   try {
     const { token, stamp } = newToken();
-    const script = buildApplyScript({ ...inputs, token, stamp });
+    const script = buildApplyScript({ ...inputs, withhold: secretPaths(inputs.files), token, stamp });
     const res = await withConnection(targetOf(inputs.connection), (s) =>
-      exec(s, BOOTSTRAP_COMMAND, { stdin: script, timeoutMs: 300000, label: `the push of ${inputs.service}` }),
+      exec(s, BOOTSTRAP_COMMAND, { stdin: script, timeoutMs: limitMs(inputs.connection, "change"), label: `the push of ${inputs.service}` }).catch((e) => {
+        throw lostAfterSwap(e, partialStdoutOf(e));
+      }),
     );
     const endedAt = Date.now();
     const report = parseReport(res.stdout);
@@ -117,11 +127,26 @@ async function applyOnHost(inputs: HostConfigInputs): Promise<{ files: FileState
     if (report.changed && inputs.accessCritical && report.stash) {
       await confirmAccess(inputs, report.stash, endedAt);
     }
-    return { files: fileStates(inputs.files, report, sha256), stash: report.stash };
+    return { files: fileStates(inputs.files, report, sha256Hex), stash: report.stash };
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
     throw new Error(redact(msg.startsWith(prefix) ? msg : prefix + msg, secrets));
   }
+}
+
+/**
+ * The error of a push whose connection broke: when the script had already begun to move files into
+ * place ("@@neve swapping") and did not report the end, the change may be live on the host.
+ */
+function lostAfterSwap(e: unknown, stdoutSoFar: string): Error {
+  const err = e as Error;
+  const report = parseReport(stdoutSoFar);
+  if (!stdoutSoFar.split("\n").includes("@@neve swapping") || report.changed || report.failed) return err;
+  const stash = report.stash ? ` (the previous files are in ${report.stash})` : "";
+  return new Error(
+    `${err.message}, after the new files were moved into place: the change may be live on the host, with or without ` +
+      `its activation and health check${stash}. The next \`pulumi up\` reads the host and reconciles it.`,
+  );
 }
 
 /**
@@ -130,7 +155,7 @@ async function applyOnHost(inputs: HostConfigInputs): Promise<{ files: FileState
  */
 async function confirmAccess(inputs: HostConfigInputs, stash: string, endedAt: number): Promise<void> {
   const n = inputs.accessCritical!.confirmSeconds;
-  const timeoutMs = Math.max(1000, Math.min(15000, (n * 1000) / 2));
+  const timeoutMs = Math.max(1000, Math.min(SSH_FIXED.accessCheckMaxMs, (n * 1000) / 2));
   const script = buildConfirmScript(stash);
   let report: ScriptReport;
   try {
@@ -143,8 +168,8 @@ async function confirmAccess(inputs: HostConfigInputs, stash: string, endedAt: n
     await sleep(Math.max(0, endedAt + n * 1000 + 3000 - Date.now()));
     let healed: string;
     try {
-      const res = await withFreshConnection(targetOf(inputs.connection, 10000), (s) =>
-        exec(s, BOOTSTRAP_COMMAND, { stdin: buildConfirmScript(stash), timeoutMs: 10000, label: "the access re-check" }),
+      const res = await withFreshConnection(targetOf(inputs.connection, SSH_FIXED.accessRecheckMs), (s) =>
+        exec(s, BOOTSTRAP_COMMAND, { stdin: buildConfirmScript(stash), timeoutMs: SSH_FIXED.accessRecheckMs, label: "the access re-check" }),
       );
       const again = parseReport(res.stdout);
       healed = again.selfRestored
@@ -168,13 +193,7 @@ async function confirmAccess(inputs: HostConfigInputs, stash: string, endedAt: n
 
 /** Dynamic provider of HostConfig: check and diff are pure (no SSH); create/update/read/delete batch their work into one exec. */
 export const hostConfigProvider: dynamic.ResourceProvider<HostConfigInputs, HostConfigOutputs> = {
-  async check(_olds: HostConfigInputs, news: HostConfigInputs): Promise<dynamic.CheckResult<HostConfigInputs>> {
-    return checkHostConfig(news as unknown as Record<string, unknown>);
-  },
-
-  async diff(_id: string, olds: HostConfigOutputs, news: HostConfigInputs): Promise<dynamic.DiffResult> {
-    return diffHostConfig(olds, news);
-  },
+  ...pureMethods(checkHostConfig, diffHostConfig),
 
   async create(inputs: HostConfigInputs): Promise<dynamic.CreateResult<HostConfigOutputs>> {
     const { files, stash } = await applyOnHost(inputs);
@@ -206,15 +225,15 @@ export const hostConfigProvider: dynamic.ResourceProvider<HostConfigInputs, Host
     let res;
     try {
       res = await withConnection(targetOf(props.connection), (s) =>
-        exec(s, BOOTSTRAP_COMMAND, { stdin: script, timeoutMs: 60000, label: `the read of ${props.service}` }),
+        exec(s, BOOTSTRAP_COMMAND, { stdin: script, timeoutMs: limitMs(props.connection, "read"), label: `the read of ${props.service}` }),
       );
     } catch (e) {
-      throw new Error(redact(`HostConfig ${props.service} on ${where}: ${(e as Error).message}`, secretsOf(props.connection, [])));
+      throw new Error(redact(`HostConfig ${props.service} on ${where}: ${(e as Error).message}`, secretsOf(props.connection)));
     }
     if (res.code !== 0) {
       throw new Error(`HostConfig ${props.service} on ${where}: reading the files failed (exit ${res.code}): ${res.stderr.trim()}`);
     }
-    const files = fileStates(props.files, parseReport(res.stdout), sha256);
+    const files = fileStates(props.files, parseReport(res.stdout), sha256Hex);
     const { __provider: _omit, ...rest } = props as HostConfigOutputs & { __provider?: unknown };
     return { id, props: { ...rest, files } };
   },
@@ -230,6 +249,7 @@ export const hostConfigProvider: dynamic.ResourceProvider<HostConfigInputs, Host
       stashDir: props.stashDir,
       paths: props.files.map((f) => f.path),
       activate: props.activate ?? null,
+      withhold: secretPaths(props.files),
       token,
       stamp,
     });
@@ -237,13 +257,13 @@ export const hostConfigProvider: dynamic.ResourceProvider<HostConfigInputs, Host
     let res;
     try {
       res = await withConnection(targetOf(props.connection), (s) =>
-        exec(s, BOOTSTRAP_COMMAND, { stdin: script, timeoutMs: 300000, label: `the delete of ${props.service}` }),
+        exec(s, BOOTSTRAP_COMMAND, { stdin: script, timeoutMs: limitMs(props.connection, "change"), label: `the delete of ${props.service}` }),
       );
     } catch (e) {
-      throw new Error(redact(prefix + (e as Error).message, secretsOf(props.connection, [])));
+      throw new Error(redact(prefix + (e as Error).message, secretsOf(props.connection)));
     }
     if (res.code !== 0) {
-      throw new Error(redact(prefix + describeFailure({ activate: props.activate, healthCheck: null }, res.code, res.stderr, parseReport(res.stdout)), secretsOf(props.connection, [])));
+      throw new Error(redact(prefix + describeFailure({ activate: props.activate, healthCheck: null }, res.code, res.stderr, parseReport(res.stdout)), secretsOf(props.connection)));
     }
   },
 };

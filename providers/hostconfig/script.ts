@@ -1,3 +1,4 @@
+import { base64Lines, pruneStashes, scriptHeader } from "../common/shell";
 import { shellQuote } from "../ssh/quote";
 import type { AccessCritical, FileInputs, FileState } from "./types";
 
@@ -11,6 +12,11 @@ export interface ApplyPlan {
   activate: string | null;
   healthCheck: string | null;
   accessCritical: AccessCritical | null;
+  /**
+   * Paths of the secret files, when there are any: validators, activation and the health check can
+   * read them, so their output never leaves the host (exit code and a one-line reason instead).
+   */
+  withhold: string[];
   /** 8 hex chars, random per push. */
   token: string;
   /** UTC time stamp "YYYYMMDDTHHMMSSmmmZ". */
@@ -54,9 +60,6 @@ export function pushStashDir(plan: Pick<ApplyPlan, "stashDir" | "service" | "sta
   return `${serviceStashDir(plan.stashDir, plan.service)}/${plan.stamp}-${plan.token}`;
 }
 
-/** Names of stash directories that pruning may remove (never "original"). */
-export const STASH_NAME_RE = "^[0-9]{8}T[0-9]{9}Z-[0-9a-f]{8}$";
-
 function dirOf(path: string): string {
   const i = path.lastIndexOf("/");
   return i <= 0 ? "/" : path.slice(0, i);
@@ -98,13 +101,6 @@ export function substitutePlaceholders(command: string, files: readonly { path: 
   });
 }
 
-function base64Lines(content: string): string {
-  const b64 = Buffer.from(content, "utf8").toString("base64");
-  const lines: string[] = [];
-  for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
-  return lines.join("\n");
-}
-
 const q = shellQuote;
 
 /** Shell that prints one "@@neve file <i> ..." line per file: hash, mode, owner, group (or missing). */
@@ -141,22 +137,58 @@ function restoreLines(paths: readonly string[], dir: string, token: string, inde
   );
 }
 
-function header(cleanupPaths: string[]): string[] {
+/** The one-line reason that stands for the output of a command that can read secret files. */
+export function withheldReason(secretPaths: readonly string[]): string {
+  const what = secretPaths.length === 1 ? `${secretPaths[0]}, a secret file` : `${secretPaths.join(", ")}, secret files`;
+  return `output withheld: the command can read ${what} (run it on the host to see its output)`;
+}
+
+/**
+ * Run a user command in its own shell (a syntax error stays inside it), stdin closed, output captured
+ * in `varName`; its exit status is the command's. With secret files, the output goes to /dev/null
+ * on the host and `varName` holds the reason instead: a validator, activation or health check that
+ * prints a secret (whole, in part, reformatted or encoded) cannot leak it.
+ */
+function runCapture(varName: string, command: string, withhold: readonly string[]): string {
+  if (withhold.length === 0) return `${varName}=$(sh -c ${q(command)} </dev/null 2>&1)`;
+  return `sh -c ${q(command)} </dev/null >/dev/null 2>&1; neve_x=$?; ${varName}=${q(withheldReason(withhold))}; (exit $neve_x)`;
+}
+
+/** Line on stderr between the failed step's output and the output of activation after the rollback. */
+export const SECOND_ATTEMPT = "@@neve-second-attempt";
+
+/**
+ * Roll back after a failed step whose output is in $neve_out and exit code in $neve_rc: print that
+ * output, restore the previous files, activate again; when that fails too, its output follows the
+ * SECOND_ATTEMPT line, so both attempts reach the provider each under its own heading.
+ */
+function rollbackLines(what: string, code: number): string[] {
   return [
-    "set -u",
-    "umask 077",
-    `neve_cleanup() { rm -f -- ${cleanupPaths.map(q).join(" ") || "/dev/null/none"} 2>/dev/null; :; }`,
-    "trap 'neve_cleanup' EXIT",
-    "trap 'neve_cleanup; trap - EXIT; exit 129' HUP",
-    "trap 'neve_cleanup; trap - EXIT; exit 141' PIPE",
-    "trap 'neve_cleanup; trap - EXIT; exit 143' TERM INT",
-    `neve_fail() { neve_code=$1; shift; printf '%s\\n' "$*" >&2; exit "$neve_code"; }`,
+    `  neve_fout=$neve_out; neve_disarm`,
+    `  printf '%s\\n' "$neve_fout" >&2`,
+    `  if neve_restore; then if neve_activate; then echo '@@neve rollback ok'; else neve_rrc=$?; echo "@@neve rollback reactivate-failed $neve_rrc"; printf '%s\\n%s\\n' ${q(SECOND_ATTEMPT)} "$neve_aout" >&2; fi; else echo '@@neve rollback restore-failed'; fi`,
+    `  echo "@@neve failed ${what} $neve_rc"`,
+    `  exit ${code}`,
   ];
 }
 
-/** Run a user command in its own shell (a syntax error stays inside it), stdin closed, output captured. */
-function runCapture(varName: string, command: string): string {
-  return `${varName}=$(sh -c ${q(command)} </dev/null 2>&1)`;
+/** The parent directories of `path` (not "/"), deepest first. */
+function ancestorsOf(path: string): string[] {
+  const out: string[] = [];
+  for (let d = dirOf(path); d !== "/"; d = dirOf(d)) out.push(d);
+  return out;
+}
+
+/** Shell that removes the directories a push created for the paths (recorded under original/dirs), where empty. */
+function removeCreatedDirs(paths: readonly string[], originalDir: string): string[] {
+  return paths.map(
+    (p) => `if [ -f ${q(originalDir + "/dirs" + p)} ]; then while IFS= read -r neve_dd; do rmdir -- "$neve_dd" 2>/dev/null || :; done < ${q(originalDir + "/dirs" + p)}; fi`,
+  );
+}
+
+/** `neve_activate`: run the activation command (output in $neve_aout), or succeed when there is none. */
+function activateFunction(activate: string | null, withhold: readonly string[]): string[] {
+  return ["neve_activate() {", activate ? `  ${runCapture("neve_aout", activate, withhold)}` : "  neve_aout=''; return 0", "}"];
 }
 
 /**
@@ -171,15 +203,17 @@ export function buildApplyScript(plan: ApplyPlan): string {
   const eof = `__NEVE_EOF_${plan.token}__`;
   const staged = paths.map((p) => stagedPath(p, plan.token));
   const restores = paths.map((p) => restorePath(p, plan.token));
-  const L: string[] = header([...staged, ...restores]);
+  const L: string[] = scriptHeader([...staged, ...restores]);
   L.push(...reportFunction(paths));
   L.push("neve_restore() {", "  neve_rr=0", ...restoreLines(paths, S, plan.token), "  return $neve_rr", "}");
-  L.push(
-    "neve_activate() {",
-    plan.activate ? `  ${runCapture("neve_aout", plan.activate)}` : "  neve_aout=''; return 0",
-    "}",
-  );
+  L.push(...activateFunction(plan.activate, plan.withhold));
   L.push("neve_disarm() { :; }");
+
+  // 0. which parent directories are missing (the push creates them; onDelete remove/restore takes them away again).
+  paths.forEach((p, i) => {
+    const up = ancestorsOf(p);
+    L.push(up.length ? `neve_d${i}=$(for d in ${up.map(q).join(" ")}; do [ -e "$d" ] || [ -L "$d" ] || printf '%s\\n' "$d"; done)` : `neve_d${i}=''`);
+  });
 
   // 1. stage every file next to its target, with its final owner and mode (restrictive until then).
   plan.files.forEach((f, i) => {
@@ -202,11 +236,12 @@ export function buildApplyScript(plan: ApplyPlan): string {
   L.push(`neve_any=$(( ${plan.files.map((_f, i) => `neve_c${i}`).join(" + ")} ))`);
 
   // 3. adopt: the first time a path is managed, keep what was there (or that nothing was), forever.
-  paths.forEach((p) => {
+  paths.forEach((p, i) => {
     L.push(
       `if [ ! -e ${q(O + "/files" + p)} ] && [ ! -L ${q(O + "/files" + p)} ] && [ ! -e ${q(O + "/absent" + p)} ]; then` +
         ` if [ -e ${q(p)} ] || [ -L ${q(p)} ]; then mkdir -p -- ${q(O + "/files" + dirOf(p))} && cp -a -- ${q(p)} ${q(O + "/files" + p)} || neve_fail ${EXIT.stash} ${q(`cannot keep the original of ${p} in ${O}`)};` +
-        ` else mkdir -p -- ${q(O + "/absent" + dirOf(p))} && : > ${q(O + "/absent" + p)} || neve_fail ${EXIT.stash} ${q(`cannot record in ${O} that ${p} was absent`)}; fi; fi`,
+        ` else mkdir -p -- ${q(O + "/absent" + dirOf(p))} && : > ${q(O + "/absent" + p)} || neve_fail ${EXIT.stash} ${q(`cannot record in ${O} that ${p} was absent`)};` +
+        ` if [ -n "$neve_d${i}" ]; then mkdir -p -- ${q(O + "/dirs" + dirOf(p))} && printf '%s\\n' "$neve_d${i}" > ${q(O + "/dirs" + p)} || neve_fail ${EXIT.stash} ${q(`cannot record in ${O} the directories created for ${p}`)}; fi; fi; fi`,
     );
   });
   L.push(`if [ "$neve_any" -eq 0 ]; then echo '@@neve unchanged'; neve_report; exit 0; fi`);
@@ -214,7 +249,7 @@ export function buildApplyScript(plan: ApplyPlan): string {
   // 4. validators on the staged copies; on failure nothing has moved.
   plan.validate.forEach((v) => {
     const cmd = substitutePlaceholders(v, plan.files, plan.token);
-    L.push(runCapture("neve_vout", cmd) + "; neve_rc=$?");
+    L.push(runCapture("neve_vout", cmd, plan.withhold) + "; neve_rc=$?");
     L.push(
       `if [ "$neve_rc" -ne 0 ]; then printf 'validation failed, nothing was changed: \`%s\` exited with %s:\\n%s\\n' ${q(v)} "$neve_rc" "$neve_vout" >&2; exit ${EXIT.validate}; fi`,
     );
@@ -265,33 +300,24 @@ export function buildApplyScript(plan: ApplyPlan): string {
   });
 
   // 8. activate once; 9. health check. Either failing: restore, activate again, report.
-  const rollback = (what: string, code: number) => [
-    `  neve_fout=$neve_out; neve_disarm`,
-    `  if neve_restore; then if neve_activate; then echo '@@neve rollback ok'; else echo '@@neve rollback reactivate-failed'; printf '\\n--- activation after restoring the previous files also failed:\\n%s\\n' "$neve_aout" >&2; fi; else echo '@@neve rollback restore-failed'; fi`,
-    `  printf '%s\\n' "$neve_fout" >&2`,
-    `  echo "@@neve failed ${what} $neve_rc"`,
-    `  exit ${code}`,
-  ];
   if (plan.activate) {
     L.push("neve_activate; neve_rc=$?; neve_out=$neve_aout");
-    L.push(`if [ "$neve_rc" -ne 0 ]; then`, ...rollback("activate", EXIT.activate), "fi");
+    L.push(`if [ "$neve_rc" -ne 0 ]; then`, ...rollbackLines("activate", EXIT.activate), "fi");
   }
   if (plan.healthCheck) {
-    L.push(runCapture("neve_out", plan.healthCheck) + "; neve_rc=$?");
-    L.push(`if [ "$neve_rc" -ne 0 ]; then`, ...rollback("health", EXIT.health), "fi");
+    L.push(runCapture("neve_out", plan.healthCheck, plan.withhold) + "; neve_rc=$?");
+    L.push(`if [ "$neve_rc" -ne 0 ]; then`, ...rollbackLines("health", EXIT.health), "fi");
   }
 
   // 10. keep the last N stashes (never "original").
-  L.push(
-    `( cd ${q(svcDir)} && ls -1 | grep -E ${q(STASH_NAME_RE)} | sort | head -n -${plan.stashKeep} | while IFS= read -r d; do rm -rf -- "$d"; done ) 2>/dev/null || :`,
-  );
+  L.push(pruneStashes(svcDir, plan.stashKeep));
   L.push("echo '@@neve changed'", "neve_report", "exit 0", `# ${END_MARKER}`);
   return L.join("\n") + "\n";
 }
 
 /** Script of `read`: one round trip, hashes, modes and owners of every file. */
 export function buildReadScript(paths: readonly string[]): string {
-  return [...header([]), ...reportFunction(paths), "neve_report", "exit 0", `# ${END_MARKER}`].join("\n") + "\n";
+  return [...scriptHeader([]), ...reportFunction(paths), "neve_report", "exit 0", `# ${END_MARKER}`].join("\n") + "\n";
 }
 
 /** What `delete` does on the host, besides nothing for "keep". */
@@ -301,6 +327,8 @@ export interface DeletePlan {
   stashDir: string;
   paths: string[];
   activate: string | null;
+  /** Paths of the secret files: activation's output stays on the host (see ApplyPlan.withhold). */
+  withhold: string[];
   token: string;
   stamp: string;
 }
@@ -310,10 +338,11 @@ export function buildDeleteScript(plan: DeletePlan): string {
   const S = pushStashDir(plan);
   const O = `${serviceStashDir(plan.stashDir, plan.service)}/original`;
   const restores = plan.paths.map((p) => restorePath(p, plan.token));
-  const L = header(restores);
+  const L = scriptHeader(restores);
   L.push(...reportFunction(plan.paths));
   L.push("neve_restore() {", "  neve_rr=0", ...restoreLines(plan.paths, S, plan.token), "  return $neve_rr", "}");
-  L.push("neve_activate() {", plan.activate ? `  ${runCapture("neve_aout", plan.activate)}` : "  neve_aout=''; return 0", "}");
+  L.push(...activateFunction(plan.activate, plan.withhold));
+  L.push("neve_disarm() { :; }");
   L.push(...stashCommands(plan.paths, S, EXIT.stash));
   L.push(`echo ${q(`@@neve stash ${S}`)}`);
   if (plan.mode === "remove") {
@@ -323,22 +352,15 @@ export function buildDeleteScript(plan: DeletePlan): string {
       L.push(
         `if [ -e ${q(O + "/files" + p)} ] || [ -L ${q(O + "/files" + p)} ]; then cp -a -- ${q(O + "/files" + p)} ${q(restores[i])} && mv -f -- ${q(restores[i])} ${q(p)} || { neve_restore; neve_fail ${EXIT.swap} ${q(`cannot restore the original of ${p}; previous files restored`)}; };` +
           ` elif [ -e ${q(O + "/absent" + p)} ]; then rm -f -- ${q(p)} || { neve_restore; neve_fail ${EXIT.swap} ${q(`cannot remove ${p} (it did not exist before); previous files restored`)}; };` +
-          ` else echo '@@neve no-original ${i}'; fi`,
+          " fi",
       );
     });
   }
   if (plan.activate) {
-    L.push(
-      "neve_activate; neve_rc=$?",
-      `if [ "$neve_rc" -ne 0 ]; then`,
-      "  neve_fout=$neve_aout",
-      `  if neve_restore; then if neve_activate; then echo '@@neve rollback ok'; else echo '@@neve rollback reactivate-failed'; fi; else echo '@@neve rollback restore-failed'; fi`,
-      `  printf '%s\\n' "$neve_fout" >&2`,
-      `  echo "@@neve failed activate $neve_rc"`,
-      `  exit ${EXIT.activate}`,
-      "fi",
-    );
+    L.push("neve_activate; neve_rc=$?; neve_out=$neve_aout", `if [ "$neve_rc" -ne 0 ]; then`, ...rollbackLines("activate", EXIT.activate), "fi");
   }
+  // The files are gone (or back to how they were): the directories the first push created go too, where empty.
+  L.push(...removeCreatedDirs(plan.paths, O));
   L.push("echo '@@neve changed'", "neve_report", "exit 0", `# ${END_MARKER}`);
   return L.join("\n") + "\n";
 }
@@ -354,7 +376,7 @@ export function buildConfirmScript(stashDirOfPush: string): string {
       `  if [ -f ${q(S + "/timer.unit")} ]; then systemctl stop "$(cat ${q(S + "/timer.unit")}).timer" >/dev/null 2>&1; fi`,
       "  echo '@@neve confirmed'; exit 0",
       "fi",
-      `if [ -e ${q(S + "/SELF-RESTORED")} ]; then echo '@@neve self-restored'; else echo '@@neve too-late'; fi`,
+      `if [ -e ${q(S + "/SELF-RESTORED")} ]; then echo '@@neve self-restored'; fi`,
       "exit 3",
       `# ${END_MARKER}`,
     ].join("\n") + "\n"
@@ -368,11 +390,11 @@ export interface ScriptReport {
   unchanged: boolean;
   stash: string | null;
   rollback: "ok" | "reactivate-failed" | "restore-failed" | null;
+  /** Exit code of activation after the rollback, when it failed too. */
+  reactivateCode: number | null;
   failed: { what: string; code: number } | null;
-  noOriginal: number[];
   confirmed: boolean;
   selfRestored: boolean;
-  tooLate: boolean;
 }
 
 /** Parse the structured lines the scripts print (other stdout lines are ignored). */
@@ -383,11 +405,10 @@ export function parseReport(stdout: string): ScriptReport {
     unchanged: false,
     stash: null,
     rollback: null,
+    reactivateCode: null,
     failed: null,
-    noOriginal: [],
     confirmed: false,
     selfRestored: false,
-    tooLate: false,
   };
   for (const line of stdout.split("\n")) {
     if (!line.startsWith("@@neve ")) continue;
@@ -414,21 +435,16 @@ export function parseReport(stdout: string): ScriptReport {
         break;
       case "rollback":
         r.rollback = args[0] as ScriptReport["rollback"];
+        if (args[1] !== undefined) r.reactivateCode = Number(args[1]);
         break;
       case "failed":
         r.failed = { what: args[0], code: Number(args[1]) };
-        break;
-      case "no-original":
-        r.noOriginal.push(Number(args[0]));
         break;
       case "confirmed":
         r.confirmed = true;
         break;
       case "self-restored":
         r.selfRestored = true;
-        break;
-      case "too-late":
-        r.tooLate = true;
         break;
       default:
         break;

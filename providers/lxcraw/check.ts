@@ -1,46 +1,27 @@
 import type { CheckFailure } from "@pulumi/pulumi/dynamic";
-import { checkConnection, CONNECTION_DEFAULTS } from "../common/connection";
-import { isUnknown } from "../common/unknown";
-import { DEFAULTS as HOST_DEFAULTS, pathProblem } from "../hostconfig/check";
+import { beginCheck, CONNECTION_DEFAULTS } from "../common/connection";
+import { DEFAULT_STASH_DIR, pathProblem } from "../common/paths";
+import { isUnknown, UNKNOWN } from "../common/unknown";
+import { canonicalRawLxcLine, isRawLxcLine, rawLxcLineProblem } from "./format";
 import type { LxcRawConfigInputs, LxcRawOnDelete } from "./types";
 
 /** Defaults of optional inputs, one place. */
 export const LXC_RAW_DEFAULTS = {
   port: CONNECTION_DEFAULTS.port,
   username: CONNECTION_DEFAULTS.username,
-  stashDir: HOST_DEFAULTS.stashDir,
+  stashDir: DEFAULT_STASH_DIR,
   onDelete: "keep" as LxcRawOnDelete,
 };
 
-// Same shape renderLxcRawConfig accepts: "lxc.<key>: <value>", one line.
-const RAW_LINE_RE = /^lxc\.[a-z0-9][a-z0-9_.-]*: \S.*$/;
-
-/** Why a raw line is refused, or null. */
-export function rawLineProblem(line: unknown): string | null {
-  if (typeof line !== "string") return `must be a string "lxc.<key>: <value>", got ${JSON.stringify(line)}`;
-  if (/[\r\n]/.test(line)) {
-    return `${JSON.stringify(line)} contains a line break (it would smuggle another key into the config); give one "lxc.<key>: <value>" per entry`;
-  }
-  if (!line.startsWith("lxc.")) {
-    return `${JSON.stringify(line)} does not start with "lxc."; only raw LXC keys belong here, set Proxmox keys (features, memory, ...) on the container resource`;
-  }
-  if (!line.includes(": ")) return `${JSON.stringify(line)} has no ": " separator; write "lxc.<key>: <value>", e.g. "lxc.apparmor.profile: unconfined"`;
-  if (!RAW_LINE_RE.test(line)) {
-    return `${JSON.stringify(line)} is not a raw LXC line; write "lxc.<key>: <value>" with a lower-case key and a non-empty value, e.g. "lxc.apparmor.profile: unconfined"`;
-  }
-  return null;
-}
+/** Why a raw line is refused, or null: the one raw lxc line rule (providers/lxcraw/format). */
+export const rawLineProblem = rawLxcLineProblem;
 
 /**
  * Validate raw inputs and apply defaults. Every failure names its property path and how to fix it;
  * no failure ever quotes the private key.
  */
 export function checkLxcRawConfig(raw: Record<string, unknown>): { inputs: LxcRawConfigInputs; failures: CheckFailure[] } {
-  const failures: CheckFailure[] = [];
-  const fail = (property: string, reason: string) => failures.push({ property, reason });
-  const r = raw ?? {};
-
-  const connection = checkConnection(r.connection, fail);
+  const { r, failures, fail, connection } = beginCheck(raw);
 
   const vmid = r.vmid;
   if (!isUnknown(vmid) && !(Number.isInteger(vmid) && (vmid as number) >= 100 && (vmid as number) <= 999999999)) {
@@ -73,11 +54,12 @@ export function checkLxcRawConfig(raw: Record<string, unknown>): { inputs: LxcRa
     fail("onDelete", `must be "keep" or "remove", got ${JSON.stringify(onDelete)}`);
   }
 
-  // A whole value unknown in a preview stays unknown: the engine must not see a made-up [] or {}.
+  // Lines as Proxmox writes them back ("lxc.key = v" becomes "lxc.key: v"), so what the state records
+  // compares equal to what a read finds in the file. A whole value unknown in a preview stays unknown.
   const inputs = {
     connection,
     vmid,
-    rawLines,
+    rawLines: Array.isArray(rawLines) ? rawLines.map((l) => (l !== UNKNOWN && isRawLxcLine(l) ? canonicalRawLxcLine(l) : l)) : rawLines,
     stashDir,
     onDelete,
   } as LxcRawConfigInputs;

@@ -1,17 +1,17 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { newToken, redact, targetOf } from "../common/provider";
-import { describeTarget, exec } from "../ssh/client";
+import { limitMs, newToken, pureMethods, redact, secretsOf, targetOf } from "../common/provider";
+import { base64Lines, sha256Hex } from "../common/shell";
+import { describeTarget, exec, partialStdoutOf } from "../ssh/client";
 import { withConnection } from "../ssh/pool";
-import { extractLxcRawLines, renderLxcRawConfig } from "../../stacks/render/lxcRaw";
 import { checkLxcRawConfig } from "./check";
 import { converse } from "./converse";
 import { diffLxcRawConfig, rawLinesChanged } from "./diff";
+import { existingConfigProblem, extractLxcRawLines, lockLine, lxcConfigPath as configPath, renderLxcRawConfig } from "./format";
 import {
   ANSWER_END,
   buildApplyScript,
   buildReadScript,
   commandOf,
-  configPath,
   LXC_EXIT,
   LxcReport,
   parseLxcReport,
@@ -21,25 +21,9 @@ import type { ConnectionInputs, LxcRawConfigInputs, LxcRawConfigOutputs } from "
 
 /**
  * This module is what Pulumi serializes into each LxcRawConfig's `__provider`, together with the pure
- * renderLxcRawConfig it calls. It must not reach `@pulumi/pulumi` at runtime, a stack Config, a secret
- * or a live object: node modules are `require`d inside functions.
+ * renderLxcRawConfig (./format) it calls. It must not reach `@pulumi/pulumi` at runtime, a stack
+ * Config, a secret or a live object: node modules are `require`d inside functions.
  */
-
-function secretsOf(c: ConnectionInputs | undefined): string[] {
-  return c?.privateKey ? [c.privateKey] : [];
-}
-
-function sha256Hex(data: Buffer | string): string {
-  const crypto = require("crypto") as typeof import("crypto");
-  return crypto.createHash("sha256").update(data).digest("hex");
-}
-
-function base64Lines(text: string): string {
-  const b64 = Buffer.from(text, "utf8").toString("base64");
-  const lines: string[] = [];
-  for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
-  return lines.join("\n");
-}
 
 /** "CT 201 on root@host:22" */
 function whereOf(c: ConnectionInputs, vmid: number): string {
@@ -53,24 +37,28 @@ function missingError(c: ConnectionInputs, vmid: number): Error {
   );
 }
 
-/**
- * Why the live text must not be rewritten, or null. renderLxcRawConfig refuses the same texts; checked
- * here first so the message survives serialization (see applyOnHost) and names the file.
- */
+/** Why the live text must not be rewritten, or null: not Proxmox's text, or a Proxmox operation holds the container. */
 export function existingProblem(text: string, vmid: number): string | null {
-  if (text.includes("\r")) return `${configPath(vmid)} has CR line ends, not the text Proxmox writes; refusing to rewrite it`;
-  const lines = text.split("\n");
-  const firstSection = lines.findIndex((l) => /^\[[^\]\s]+\]\s*$/.test(l));
-  const main = firstSection === -1 ? lines : lines.slice(0, firstSection);
-  if (!main.some((l) => /^[a-z][a-z0-9_]*: /.test(l))) {
-    return `${configPath(vmid)} has no Proxmox keys in its main section (is vmid ${vmid} the right container?); refusing to write only raw lines`;
-  }
-  const lock = main.find((l) => /^lock: /.test(l));
+  const problem = existingConfigProblem(text, vmid);
+  if (problem) return problem;
+  const lock = lockLine(text);
   if (lock) {
     // Proxmox itself refuses config changes while a backup, snapshot, migration... holds the CT ("lock: <what>").
     return `CT ${vmid} is locked by a running Proxmox operation (${lock}); nothing was written, retry when it has finished (or \`pct unlock ${vmid}\` if it is stale)`;
   }
   return null;
+}
+
+/**
+ * What to add to the error of a write whose connection broke after the new text was sent: the host
+ * may have renamed it over the config before the end was reported.
+ */
+function mayBeLive(sent: string | null, stdoutSoFar: string): string {
+  if (sent === null || parseLxcReport(stdoutSoFar).changedTo !== null) return "";
+  return (
+    ", after the new text was sent: the host may have put it in place (the change may be live; it takes effect at the " +
+    "container's next start). The next `pulumi up` reads the file and reconciles it."
+  );
 }
 
 /** Result of one apply on the host. */
@@ -99,7 +87,7 @@ async function applyOnHost(connection: ConnectionInputs, vmid: number, stashDir:
       converse(s, commandOf(script), {
         readyLine: READ_END,
         label: `the ${what} of ${configPath(vmid)}`,
-        timeoutMs: 180000,
+        timeoutMs: limitMs(connection, "change"),
         onThrow: `abort\n${ANSWER_END}\n`,
         answer: (stdout) => {
           const read = parseLxcReport(stdout);
@@ -111,15 +99,7 @@ async function applyOnHost(connection: ConnectionInputs, vmid: number, stashDir:
           readSha = sha256Hex(bytes);
           const problem = existingProblem(text, vmid);
           if (problem) throw new Error(problem);
-          let rendered: string;
-          try {
-            rendered = renderLxcRawConfig(text, { vmid, rawLines: [...wanted] });
-          } catch (e) {
-            // RenderModelError extends Error; serialized into __provider its message is lost (the closure
-            // serializer calls Error as a plain function), so say at least which field was refused.
-            const err = e as Error & { field?: string };
-            throw new Error(err.message || `${err.field ?? "rawLines"}: refused by renderLxcRawConfig`);
-          }
+          const rendered = renderLxcRawConfig(text, { vmid, rawLines: [...wanted] });
           if (rendered === text) return `keep\n${ANSWER_END}\n`;
           newText = rendered;
           return `write ${readSha} ${sha256Hex(rendered)}\n${base64Lines(rendered)}\n${ANSWER_END}\n`;
@@ -128,7 +108,7 @@ async function applyOnHost(connection: ConnectionInputs, vmid: number, stashDir:
     );
     report = parseLxcReport(res.stdout);
   } catch (e) {
-    throw new Error(redact(`LxcRawConfig ${where}: ${what}: ${(e as Error).message}`, secretsOf(connection)));
+    throw new Error(redact(`LxcRawConfig ${where}: ${what}: ${(e as Error).message}${mayBeLive(newText, partialStdoutOf(e))}`, secretsOf(connection)));
   }
   const stderr = res.stderr.trim();
   if (res.code === LXC_EXIT.missing || report.missing) return { missing: true, changed: false, rawLines: [], stash: null };
@@ -176,13 +156,7 @@ async function createOrUpdate(inputs: LxcRawConfigInputs, previousStash: string 
 
 /** Dynamic provider of LxcRawConfig: check and diff are pure (no SSH); create/update/read/delete are one exec each. */
 export const lxcRawConfigProvider: dynamic.ResourceProvider<LxcRawConfigInputs, LxcRawConfigOutputs> = {
-  async check(_olds: LxcRawConfigInputs, news: LxcRawConfigInputs): Promise<dynamic.CheckResult<LxcRawConfigInputs>> {
-    return checkLxcRawConfig(news as unknown as Record<string, unknown>);
-  },
-
-  async diff(_id: string, olds: LxcRawConfigOutputs, news: LxcRawConfigInputs): Promise<dynamic.DiffResult> {
-    return diffLxcRawConfig(olds, news);
-  },
+  ...pureMethods(checkLxcRawConfig, diffLxcRawConfig),
 
   async create(inputs: LxcRawConfigInputs): Promise<dynamic.CreateResult<LxcRawConfigOutputs>> {
     const outs = await createOrUpdate(inputs, null);
@@ -207,7 +181,7 @@ export const lxcRawConfigProvider: dynamic.ResourceProvider<LxcRawConfigInputs, 
     let res;
     try {
       res = await withConnection(targetOf(props.connection), (s) =>
-        exec(s, commandOf(buildReadScript(props.vmid)), { timeoutMs: 60000, label: `the read of ${configPath(props.vmid)}` }),
+        exec(s, commandOf(buildReadScript(props.vmid)), { timeoutMs: limitMs(props.connection, "read"), label: `the read of ${configPath(props.vmid)}` }),
       );
     } catch (e) {
       throw new Error(redact(`LxcRawConfig ${where}: ${(e as Error).message}`, secretsOf(props.connection)));

@@ -1,4 +1,7 @@
+import { pruneStashes, scriptHeader } from "../common/shell";
 import { shellQuote } from "../ssh/quote";
+import { SSH_FIXED } from "../ssh/timeouts";
+import { lxcConfigPath } from "./format";
 
 const q = shellQuote;
 
@@ -21,13 +24,6 @@ export const LXC_EXIT = {
 /** How many timestamped stashes of one container are kept (the original is always kept). */
 export const STASH_KEEP = 10;
 
-/** Names of stash directories that pruning may remove (never "original"). */
-const STASH_NAME_RE = "^[0-9]{8}T[0-9]{9}Z-[0-9a-f]{8}$";
-
-/** Path of a container's config on a Proxmox node. */
-export function configPath(vmid: number): string {
-  return `/etc/pve/lxc/${vmid}.conf`;
-}
 
 /** Proxmox's own per-container config lock (PVE::LXC::Config->config_file_lock), taken by pct, vzdump, the API. */
 export function lockPath(vmid: number): string {
@@ -65,20 +61,14 @@ export interface LxcApplyPlan {
  * where /etc/pve is a plain directory.
  */
 export function buildApplyScript(plan: LxcApplyPlan): string {
-  const F = configPath(plan.vmid);
+  const F = lxcConfigPath(plan.vmid);
   const STG = stagedPath(plan.vmid, plan.token);
   const L = lockPath(plan.vmid);
   const D = ctStashDir(plan.stashDir, plan.vmid);
   const O = `${D}/original/files${F}`;
   const P = `${D}/${plan.stamp}-${plan.token}`;
   const lines = [
-    "set -u",
-    "umask 027",
-    `trap 'rm -f -- ${q(STG)} 2>/dev/null' EXIT`,
-    `trap 'rm -f -- ${q(STG)}; trap - EXIT; exit 129' HUP`,
-    `trap 'rm -f -- ${q(STG)}; trap - EXIT; exit 141' PIPE`,
-    `trap 'rm -f -- ${q(STG)}; trap - EXIT; exit 143' TERM INT`,
-    `neve_fail() { neve_code=$1; shift; printf '%s\\n' "$*" >&2; exit "$neve_code"; }`,
+    ...scriptHeader([STG], "027"),
     `if [ ! -f ${q(F)} ]; then echo '@@neve missing'; exit ${LXC_EXIT.missing}; fi`,
     "echo '@@neve begin'",
     `base64 -w0 < ${q(F)} || neve_fail ${LXC_EXIT.stage} ${q(`cannot read ${F}`)}`,
@@ -94,7 +84,7 @@ export function buildApplyScript(plan: LxcApplyPlan): string {
     `mkdir -p /run/lock/lxc || neve_fail ${LXC_EXIT.lock} ${q(`cannot create /run/lock/lxc; nothing was written`)}`,
     // The compare and the rename happen under Proxmox's own lock, so pct/vzdump/API writers cannot slip in between.
     "{",
-    `  flock -w 60 9 || neve_fail ${LXC_EXIT.lock} ${q(`could not take Proxmox's config lock ${L} within 60s (a pct, vzdump or API operation on CT ${plan.vmid} is running?); nothing was written, retry later`)}`,
+    `  flock -w ${SSH_FIXED.lockWaitSeconds} 9 || neve_fail ${LXC_EXIT.lock} ${q(`could not take Proxmox's config lock ${L} within ${SSH_FIXED.lockWaitSeconds}s (a pct, vzdump or API operation on CT ${plan.vmid} is running?); nothing was written, retry later`)}`,
     `  neve_h=$(sha256sum < ${q(F)} 2>/dev/null) || neve_h=missing`,
     `  neve_now=\${neve_h%% *}`,
     `  if [ "$neve_now" != "$neve_want" ]; then echo "@@neve cas $neve_now"; neve_fail ${LXC_EXIT.changed} ${q(`${F} changed underneath us between read and write`)}; fi`,
@@ -104,7 +94,7 @@ export function buildApplyScript(plan: LxcApplyPlan): string {
     `  mv -f -- ${q(STG)} ${q(F)} || neve_fail ${LXC_EXIT.swap} ${q(`cannot rename ${STG} over ${F}; the live file is unchanged`)}`,
     "  :",
     `} 9>>${q(L)} || neve_fail ${LXC_EXIT.lock} ${q(`cannot open Proxmox's config lock ${L}; nothing was written`)}`,
-    `( cd ${q(D)} && ls -1 | grep -E ${q(STASH_NAME_RE)} | sort | head -n -${STASH_KEEP} | while IFS= read -r d; do rm -rf -- "$d"; done ) 2>/dev/null || :`,
+    pruneStashes(D, STASH_KEEP),
     `neve_h=$(sha256sum < ${q(F)}) && echo "@@neve changed \${neve_h%% *}"`,
     "exit 0",
   ];
@@ -113,7 +103,7 @@ export function buildApplyScript(plan: LxcApplyPlan): string {
 
 /** The remote side of `read`: one exec, the live config in base64, or "@@neve missing". */
 export function buildReadScript(vmid: number): string {
-  const F = configPath(vmid);
+  const F = lxcConfigPath(vmid);
   return (
     [
       "set -u",

@@ -1,5 +1,6 @@
 import type { Client, ConnectConfig } from "ssh2";
 import { hostKeyAlgorithmsFor, keyTypeOf, fingerprintOf, parseHostKeyPin } from "./hostkey";
+import { SSH_FIXED, SSH_TIMEOUT_DEFAULTS } from "./timeouts";
 
 /** Where and how to connect. `privateKey` is a secret: it is never put into an error message. */
 export interface SshTarget {
@@ -13,7 +14,7 @@ export interface SshTarget {
   hostKey: string;
   /** OpenSSH/PEM private key text; when absent the agent at SSH_AUTH_SOCK is used. */
   privateKey?: string | null;
-  /** Handshake timeout in milliseconds. Defaults to 15000. */
+  /** Handshake timeout in milliseconds. Defaults to `SSH_TIMEOUT_DEFAULTS.connect` (ssh/timeouts). */
   connectTimeoutMs?: number;
 }
 
@@ -41,7 +42,7 @@ export interface ExecOptions {
    * read-compute-write in one exec). See {@link ExecAnswer}.
    */
   answer?: ExecAnswer;
-  /** Kill the command and fail after this many milliseconds. Defaults to 120000. */
+  /** Kill the command and fail after this many milliseconds. Defaults to `SSH_FIXED.commandMs` (ssh/timeouts). */
   timeoutMs?: number;
   /** What the command is, for error messages (never the secret data it carries). */
   label?: string;
@@ -79,7 +80,7 @@ export function connect(target: SshTarget): Promise<SshSession> {
   } catch (e) {
     return Promise.reject(new Error(`connection.hostKey for ${where}: ${(e as Error).message}`));
   }
-  const timeoutMs = target.connectTimeoutMs ?? 15000;
+  const timeoutMs = target.connectTimeoutMs ?? SSH_TIMEOUT_DEFAULTS.connect * 1000;
   const ssh2 = require("ssh2") as typeof import("ssh2");
   return new Promise<SshSession>((resolve, reject) => {
     const client = new ssh2.Client();
@@ -87,6 +88,8 @@ export function connect(target: SshTarget): Promise<SshSession> {
     let settled = false;
     let seenKey: { fingerprint: string; type: string } | undefined;
     let mismatch = false;
+    // The host key types the server offers, from ssh2's handshake debug line (nothing else is kept).
+    let offered: string | undefined;
     const fail = (message: string) => {
       if (settled) return;
       settled = true;
@@ -111,6 +114,14 @@ export function connect(target: SshTarget): Promise<SshSession> {
         );
         return;
       }
+      if (pin.keyType && offered !== undefined && /no matching host key format/i.test(err.message ?? "")) {
+        fail(
+          `host key mismatch for ${where}: expected the ${pin.keyType} key ${pin.fingerprint}, but the host offers only ${offered.split(",").join(", ")}; ` +
+            `refused before authentication, nothing was sent. Pin the host's ${offered.split(",")[0]} key instead: on the host run ` +
+            `ssh-keygen -lf on the matching /etc/ssh/ssh_host_*_key.pub and update connection.hostKey.`,
+        );
+        return;
+      }
       fail(describeConnectError(err, where, timeoutMs, Boolean(target.privateKey)));
     });
     client.on("close", () => {
@@ -122,8 +133,12 @@ export function connect(target: SshTarget): Promise<SshSession> {
       port: target.port,
       username: target.username,
       readyTimeout: timeoutMs,
-      keepaliveInterval: 10000,
-      keepaliveCountMax: 3,
+      keepaliveInterval: SSH_FIXED.keepaliveIntervalMs,
+      keepaliveCountMax: SSH_FIXED.keepaliveCountMax,
+      debug: (line: string) => {
+        const m = /^Handshake: \(remote\) Host key format: (\S+)$/.exec(line);
+        if (m) offered = m[1];
+      },
       hostVerifier: (key: Buffer) => {
         seenKey = { fingerprint: fingerprintOf(key), type: keyTypeOf(key) };
         mismatch = seenKey.fingerprint !== pin.fingerprint;
@@ -147,11 +162,20 @@ export function connect(target: SshTarget): Promise<SshSession> {
     }
     try {
       client.connect(config);
-    } catch (e) {
-      // ssh2 parses the key synchronously; its message names the problem, never the key text.
-      fail(`cannot use connection.privateKey for ${where}: ${(e as Error).message}`);
+    } catch {
+      // ssh2 parses the key synchronously. Its message is not used: it can carry bytes decoded from
+      // the key ("Unsupported OpenSSH key magic: ..."), so the reason is a fixed text.
+      fail(PRIVATE_KEY_UNUSABLE(where));
     }
   });
+}
+
+/** The fixed message of a private key ssh2 cannot parse (never its parser's words, which can quote the key). */
+export function PRIVATE_KEY_UNUSABLE(where: string): string {
+  return (
+    `cannot use connection.privateKey for ${where}: it is not a private key this client can read ` +
+    `(give an unencrypted OpenSSH or PEM private key, e.g. from ssh-keygen -t ed25519 -N ''); the parser's message is withheld because it can quote the key`
+  );
 }
 
 /** Turn an ssh2 connection error into a message that says what happened and what to check. */
@@ -190,11 +214,12 @@ export function describeConnectError(
  * Run one command on an open session and collect its exit code, stdout and stderr (each kept up to
  * 4 MiB). Rejects (never resolves with a made-up code) when the channel cannot be opened, the connection
  * drops before the command reports its exit status, or the timeout passes; with `answer`, also when its
- * `reply` threw (after the command has ended).
+ * `reply` threw (after the command has ended). A rejection's Error carries `partialStdout`, what the
+ * command printed until then (read it with {@link partialStdoutOf}): a caller can tell how far a script got.
  */
 export function exec(session: SshSession, command: string, options: ExecOptions = {}): Promise<ExecResult> {
   const label = options.label ?? "remote command";
-  const timeoutMs = options.timeoutMs ?? 120000;
+  const timeoutMs = options.timeoutMs ?? SSH_FIXED.commandMs;
   const maxBytes = 4 * 1024 * 1024;
   return new Promise<ExecResult>((resolve, reject) => {
     let done = false;
@@ -222,7 +247,7 @@ export function exec(session: SshSession, command: string, options: ExecOptions 
       done = true;
       clearTimeout(timer);
       session.client.removeListener("close", onClientClose);
-      if (error) reject(error);
+      if (error) reject(Object.assign(error, { partialStdout: Buffer.concat(out).toString("utf8") }));
       else resolve(result!);
     }
     if (session.closed) {
@@ -293,16 +318,10 @@ export function exec(session: SshSession, command: string, options: ExecOptions 
   });
 }
 
-/** Like `exec`, but a non-zero exit code is an Error naming the command label, the code and stderr. */
-export async function run(session: SshSession, command: string, options: ExecOptions = {}): Promise<ExecResult> {
-  const result = await exec(session, command, options);
-  if (result.code !== 0) {
-    const stderr = result.stderr.trim();
-    throw new Error(
-      `${options.label ?? "remote command"} on ${session.where} exited with ${result.code}` + (stderr ? `: ${stderr}` : ""),
-    );
-  }
-  return result;
+/** What a command printed before `exec` rejected ("" for any other error). */
+export function partialStdoutOf(e: unknown): string {
+  const p = (e as { partialStdout?: unknown } | null)?.partialStdout;
+  return typeof p === "string" ? p : "";
 }
 
 /** Close a session; safe to call twice. */

@@ -5,7 +5,7 @@
 import { ProviderHost, startProviderHost } from "./harness/providerHost";
 import { startTestHost, TestHost } from "./harness/testHost";
 import { conn, create, declare, State, up } from "../providers/support/hostconfigCase";
-import { connect, close, run } from "../../providers/ssh/client";
+import { connect, close, exec } from "../../providers/ssh/client";
 import type { HostConfigArgs } from "../../providers/hostconfig";
 
 const NFT = "/etc/nftables.d/neve-test.nft";
@@ -74,7 +74,7 @@ describe("HostConfig access-critical changes (dead-man timer on the host)", () =
     // A brand-new connection from here works again.
     const s = await connect({ host: host.address, port: 22, username: "root", hostKey: host.hostKeyFingerprint, privateKey: host.clientPrivateKey, connectTimeoutMs: 5000 });
     try {
-      expect((await run(s, "echo ok")).stdout.trim()).toBe("ok");
+      expect(await exec(s, "echo ok")).toMatchObject({ code: 0, stdout: "ok\n" });
     } finally {
       close(s);
     }

@@ -1,5 +1,6 @@
 import { checkHostConfig, DEFAULTS, UNKNOWN } from "../../providers/hostconfig/check";
-import { diffHostConfig, sha256 } from "../../providers/hostconfig/diff";
+import { sha256Hex as sha256 } from "../../providers/common/shell";
+import { diffHostConfig } from "../../providers/hostconfig/diff";
 import type { HostConfigInputs, HostConfigOutputs } from "../../providers/hostconfig/types";
 
 const FP = "SHA256:" + "b".repeat(43);
@@ -143,7 +144,7 @@ describe("HostConfig preview with unknown values", () => {
   it("must still refuse a connection that is missing (not unknown)", () => {
     const { failures } = checkHostConfig({ ...good(), connection: undefined });
     expect(failures).toEqual(
-      expect.arrayContaining([{ property: "connection", reason: "is required: { host, hostKey, port?, username?, privateKey? }" }]),
+      expect.arrayContaining([{ property: "connection", reason: "is required: { host, hostKey, port?, username?, privateKey?, timeouts? }" }]),
     );
   });
   it("must replace when the whole connection is unknown", () => {

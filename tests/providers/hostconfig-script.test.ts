@@ -35,6 +35,7 @@ describe("HostConfig scripts under the real /bin/sh", () => {
     activate: `echo activated >> ${path.join(dir, "log")}`,
     healthCheck: null,
     accessCritical: null,
+    withhold: [],
     token: (++n).toString(16).padStart(8, "0"),
     stamp: `20260101T0000000${String(n).padStart(2, "0")}Z`,
     ...over,

@@ -41,9 +41,9 @@ describe("LxcRawConfig check", () => {
     ["a line that is not an lxc key", { rawLines: ["features: fuse=1"] }, "rawLines[0]", /"features: fuse=1" does not start with "lxc\."; only raw LXC keys belong here/],
     ["a line with a newline", { rawLines: ["lxc.apparmor.profile: unconfined", "lxc.cap.drop: \nunprivileged: 0"] }, "rawLines[1]", /contains a line break \(it would smuggle another key into the config\)/],
     ["a line with a carriage return", { rawLines: ["lxc.apparmor.profile: unconfined\r"] }, "rawLines[0]", /contains a line break/],
-    ["a line in '=' form", { rawLines: ["lxc.apparmor.profile = unconfined"] }, "rawLines[0]", /has no ": " separator; write "lxc\.<key>: <value>"/],
-    ["a line without value", { rawLines: ["lxc.apparmor.profile: "] }, "rawLines[0]", /is not a raw LXC line; .*non-empty value/],
-    ["an upper-case key", { rawLines: ["lxc.AppArmor.profile: unconfined"] }, "rawLines[0]", /is not a raw LXC line; write "lxc\.<key>: <value>" with a lower-case key/],
+    ["a blank before the colon (Proxmox reads no raw line)", { rawLines: ["lxc.apparmor.profile : unconfined"] }, "rawLines[0]", /is not a raw LXC line Proxmox reads; write "lxc\.<key>: <value>"/],
+    ["a key without separator", { rawLines: ["lxc.apparmor.profile unconfined"] }, "rawLines[0]", /is not a raw LXC line Proxmox reads/],
+    ["an upper-case key", { rawLines: ["lxc.AppArmor.profile: unconfined"] }, "rawLines[0]", /is not a raw LXC line Proxmox reads; .*a key of a-z 0-9 _ - \./],
     ["a number as line", { rawLines: [42] }, "rawLines[0]", /must be a string "lxc\.<key>: <value>", got 42/],
     ["rawLines not a list", { rawLines: "lxc.apparmor.profile: unconfined" }, "rawLines", /must be a list of "lxc\.<key>: <value>" lines/],
     ["rawLines missing", { rawLines: undefined }, "rawLines", /must be a list/],
@@ -64,6 +64,26 @@ describe("LxcRawConfig check", () => {
       const { failures } = checkLxcRawConfig({ ...good(), ...over });
       expect(failures).toEqual([{ property, reason: expect.stringMatching(reason) }]);
     });
+  });
+
+  it("must accept every form Proxmox reads and record it the way Proxmox writes it back", () => {
+    const { inputs, failures } = checkLxcRawConfig({
+      ...good(),
+      rawLines: ["lxc.apparmor.profile = unconfined", "lxc.cgroup2.devices.allow:c 10:229 rwm", "lxc.cap.drop: ", "lxc.mount.entry=/dev/fuse dev/fuse none bind,create=file 0 0"],
+    });
+    expect(failures).toEqual([]);
+    expect(inputs.rawLines).toEqual(["lxc.apparmor.profile: unconfined", "lxc.cgroup2.devices.allow: c 10:229 rwm", "lxc.cap.drop: ", "lxc.mount.entry: /dev/fuse dev/fuse none bind,create=file 0 0"]);
+  });
+
+  it("must refuse connection.timeouts outside 1-3600 s or with an unknown field, and record the given ones only", () => {
+    const bad = checkLxcRawConfig({ ...good(), connection: { host: "h", hostKey: FP, timeouts: { connect: 0, change: 1.5, later: 3 } } });
+    expect(bad.failures).toEqual([
+      { property: "connection.timeouts.connect", reason: "must be a whole number of seconds 1-3600, got 0 (default 15)" },
+      { property: "connection.timeouts.change", reason: "must be a whole number of seconds 1-3600, got 1.5 (default 300)" },
+      { property: "connection.timeouts.later", reason: "is not a timeout; use connect, change or read (seconds)" },
+    ]);
+    expect(checkLxcRawConfig({ ...good(), connection: { host: "h", hostKey: FP, timeouts: { read: 5 } } }).inputs.connection.timeouts).toEqual({ read: 5 });
+    expect(checkLxcRawConfig(good()).inputs.connection).not.toHaveProperty("timeouts");
   });
 
   it("must never quote a private key that is not one", () => {
@@ -100,6 +120,7 @@ describe("LxcRawConfig diff", () => {
     ["another private key", { connection: { ...inputs().connection, privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n" } }, {}, { changes: true, replaces: [] }],
     ["onDelete remove", { onDelete: "remove" }, {}, { changes: true, replaces: [] }],
     ["another stash dir", { stashDir: "/root/other.stash" }, {}, { changes: true, replaces: [] }],
+    ["new time limits (recorded only)", { connection: { ...inputs().connection, timeouts: { change: 900 } } }, {}, { changes: true, replaces: [] }],
     ["an unknown line in a preview", { rawLines: [UNKNOWN] }, {}, { changes: true, replaces: [] }],
   ];
   describe.each(table)("with %s", (_name, news, olds, want) => {

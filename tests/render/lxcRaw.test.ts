@@ -75,11 +75,11 @@ describe("raw lxc lines of CT 201 lune", () => {
 });
 
 describe.each<[string, string, LxcRawModel, string]>([
-  ["a line that is not an lxc key", neve.lune201Conf, { vmid: 201, rawLines: ["features: fuse=1"] }, 'lxc[201].rawLines[0]: "features: fuse=1" is not a raw LXC line'],
+  ["a line that is not an lxc key", neve.lune201Conf, { vmid: 201, rawLines: ["features: fuse=1"] }, 'lxc[201].rawLines[0]: "features: fuse=1" does not start with "lxc."'],
   ["a line with a newline (would smuggle a key)", neve.lune201Conf, { vmid: 201, rawLines: ["lxc.apparmor.profile: unconfined\nunprivileged: 0"] }, "lxc[201].rawLines[0]"],
-  ["a line in '=' form", neve.lune201Conf, { vmid: 201, rawLines: ["lxc.apparmor.profile = unconfined"] }, 'write one "lxc.<key>: <value>" per entry'],
+  ["a blank before the colon (Proxmox reads no raw line)", neve.lune201Conf, { vmid: 201, rawLines: ["lxc.apparmor.profile : unconfined"] }, 'lxc[201].rawLines[0]: "lxc.apparmor.profile : unconfined" is not a raw LXC line Proxmox reads'],
   ["a bad container id", neve.lune201Conf, { vmid: 20, rawLines: [] }, "lxc[20].vmid: must be a Proxmox guest id 100-999999999, got 20"],
-  ["an empty existing file", "", model, "lxc[201].existing: /etc/pve/lxc/201.conf has no Proxmox keys in its main section (is the container id right?)"],
+  ["an empty existing file", "", model, "lxc[201].existing: /etc/pve/lxc/201.conf has no Proxmox keys in its main section (is vmid 201 the right container?)"],
   ["CRLF line ends", neve.lune201Conf.replace(/\n/g, "\r\n"), model, "lxc[201].existing: /etc/pve/lxc/201.conf must be the text Proxmox wrote (LF line ends)"],
 ])("lxc raw model with %s", (_name, existing, m, message) => {
   it("must be refused with an error naming the field", () => {

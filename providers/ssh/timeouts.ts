@@ -1,0 +1,42 @@
+/**
+ * Every SSH time limit of the providers, one home. Pure: serialized into each provider's `__provider`.
+ * The three an operator may change are `connection.timeouts` on the resources (`neve-infra:ssh.timeouts`
+ * in the stack config); the rest are fixed here.
+ */
+
+/** Time limits of one connection, in seconds (`connection.timeouts`). */
+export interface SshTimeouts {
+  /** Seconds to wait for the SSH handshake (TCP connect, key exchange, authentication). */
+  connect: number;
+  /** Seconds one change may run on the host: a push with its validators, activation and health check, a delete, a raw-lines write. */
+  change: number;
+  /** Seconds one read (refresh) may run on the host. */
+  read: number;
+}
+
+/** Defaults of `connection.timeouts`. */
+export const SSH_TIMEOUT_DEFAULTS: SshTimeouts = { connect: 15, change: 300, read: 60 };
+
+/** Bounds every `connection.timeouts` field must lie in (seconds). */
+export const SSH_TIMEOUT_BOUNDS = { min: 1, max: 3600 };
+
+/** Fixed limits: keepalives (a dead peer is noticed after interval x count), and the command default. */
+export const SSH_FIXED = {
+  /** Milliseconds between keepalive probes on an idle connection. */
+  keepaliveIntervalMs: 10000,
+  /** Unanswered keepalives before the connection counts as dead. */
+  keepaliveCountMax: 3,
+  /** Milliseconds a command without its own limit may run. */
+  commandMs: 120000,
+  /** Seconds the raw-lines write waits for Proxmox's config lock of the container. */
+  lockWaitSeconds: 60,
+  /** Longest wait (ms) of the access check after an access-critical change (at most half the confirm window). */
+  accessCheckMaxMs: 15000,
+  /** Wait (ms) of the access re-check after the confirm window passed. */
+  accessRecheckMs: 10000,
+};
+
+/** The full set of limits from a (possibly partial, possibly absent in an old state) `connection.timeouts`. */
+export function timeoutsOf(given: Partial<SshTimeouts> | null | undefined): SshTimeouts {
+  return { ...SSH_TIMEOUT_DEFAULTS, ...Object.fromEntries(Object.entries(given ?? {}).filter(([, v]) => v !== undefined && v !== null)) };
+}
