@@ -6,18 +6,8 @@ import { withConnection, withFreshConnection } from "../ssh/pool";
 import { SSH_FIXED } from "../ssh/timeouts";
 import { checkHostConfig } from "./check";
 import { changedFiles, diffHostConfig } from "./diff";
-import {
-  BOOTSTRAP_COMMAND,
-  buildApplyScript,
-  buildConfirmScript,
-  buildDeleteScript,
-  buildReadScript,
-  EXIT,
-  fileStates,
-  parseReport,
-  ScriptReport,
-  SECOND_ATTEMPT,
-} from "./script";
+import { describeFailure } from "./failure";
+import { BOOTSTRAP_COMMAND, buildApplyScript, buildConfirmScript, buildDeleteScript, buildReadScript, fileStates, parseReport, ScriptReport } from "./script";
 import type { FileState, HostConfigInputs, HostConfigOutputs } from "./types";
 
 /**
@@ -50,62 +40,6 @@ function outputsOf(inputs: HostConfigInputs, files: FileState[], lastStash: stri
     accessCritical: inputs.accessCritical ?? null,
     lastStash,
   };
-}
-
-/** The error of a failed apply/delete script, in words: what failed, its output, what was rolled back. */
-function describeFailure(
-  inputs: Pick<HostConfigInputs, "activate" | "healthCheck">,
-  code: number,
-  stderr: string,
-  report: ScriptReport,
-): string {
-  const err = stderr.trim();
-  switch (code) {
-    case EXIT.incomplete:
-      return `the script did not arrive complete (connection cut during upload); nothing was changed`;
-    case EXIT.stage:
-      return `staging failed, nothing was changed: ${err}`;
-    case EXIT.validate:
-      return err;
-    case EXIT.stash:
-      return `stashing the current files failed, nothing was changed: ${err}`;
-    case EXIT.arm:
-      return `arming the confirm timer failed, nothing was changed: ${err}`;
-    case EXIT.swap:
-      return err;
-    case EXIT.activate:
-    case EXIT.health: {
-      const what =
-        code === EXIT.activate ? `activation \`${inputs.activate}\`` : `health check \`${inputs.healthCheck}\``;
-      const exit = report.failed ? ` (exit ${report.failed.code})` : "";
-      const from = report.stash ? ` from ${report.stash}` : "";
-      const cut = err.indexOf(SECOND_ATTEMPT);
-      const first = (cut === -1 ? err : err.slice(0, cut)).trim();
-      const second = cut === -1 ? "" : err.slice(cut + SECOND_ATTEMPT.length).trim();
-      let rolled: string;
-      switch (report.rollback) {
-        case "ok":
-          rolled = `Rolled back: the previous files were restored${from} and ${inputs.activate ? "activation ran again successfully" : "no activation is configured"}.`;
-          break;
-        case "reactivate-failed": {
-          const again = report.reactivateCode !== null ? ` (exit ${report.reactivateCode})` : "";
-          return (
-            `${what} failed${exit}, and activation failed again after the rollback${again}: the service needs attention.\n` +
-            `--- ${code === EXIT.activate ? "activation" : "health check"} with the new files${exit}:\n${first || "(no output)"}\n` +
-            `--- activation after restoring the previous files${from}${again}:\n${second || "(no output)"}`
-          );
-        }
-        case "restore-failed":
-          rolled = `ROLLBACK FAILED: the previous files could not be restored${from}; restore them by hand from there.`;
-          break;
-        default:
-          rolled = "The rollback did not report back; check the host.";
-      }
-      return `${what} failed${exit}: ${first || "(no output)"}\n${rolled}`;
-    }
-    default:
-      return `the remote script exited with ${code}: ${err || "(no output)"}`;
-  }
 }
 
 /** Push declared files with the full lifecycle; throws a redacted, worded Error on failure. */

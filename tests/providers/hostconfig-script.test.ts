@@ -7,9 +7,11 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { describeFailure } from "../../providers/hostconfig/failure";
 import {
   BOOTSTRAP_COMMAND,
   buildApplyScript,
+  buildDeleteScript,
   buildReadScript,
   ApplyPlan,
   parseReport,
@@ -100,6 +102,68 @@ describe("HostConfig scripts under the real /bin/sh", () => {
     expect(rep.failed).toEqual({ what: "activate", code: 1 });
     expect(fs.readFileSync(target(), "utf8")).toBe("old\n");
     expect(log()).toBe("try\ntry\n");
+  });
+
+  it("must show both activation attempts, each under its own heading, when activation fails again after the rollback", () => {
+    fs.writeFileSync(target(), "old\n");
+    const act = `if grep -q new '${target().replace(/'/g, "'\\''")}'; then echo 'first: new config refused'; else echo 'second: old config refused too'; fi; exit 3`;
+    const r = runScript(buildApplyScript(plan({ activate: act })));
+    expect(r.code).toBe(15);
+    const rep = parseReport(r.stdout);
+    expect(rep).toMatchObject({ rollback: "reactivate-failed", reactivateCode: 3, failed: { what: "activate", code: 3 } });
+    const message = describeFailure({ activate: "act", healthCheck: null }, r.code, r.stderr, rep);
+    expect(message).toMatch(
+      /^activation `act` failed \(exit 3\), and activation failed again after the rollback \(exit 3\): the service needs attention\.\n--- activation with the new files \(exit 3\):\nfirst: new config refused\n--- activation after restoring the previous files from \S+ \(exit 3\):\nsecond: old config refused too$/,
+    );
+  });
+
+  it("must keep the output of validators, activation and health check on the host when the files include a secret", () => {
+    const secret = "TUNNEL-SECRET-0123456789abcdef";
+    const creds = path.join(dir, "etc", "creds.json");
+    const files = [{ path: creds, content: JSON.stringify({ TunnelSecret: secret }), mode: "0600", owner: "root", group: "root", secret: true }];
+    const leaks = [
+      // pretty-printed, in part, base64-encoded
+      `python3 -m json.tool {staged}; exit 1`,
+      `cut -c 20-30 {staged}; exit 1`,
+      `base64 {staged} >&2; exit 1`,
+    ];
+    for (const v of leaks) {
+      const r = runScript(buildApplyScript(plan({ files, validate: [v], withhold: [creds] })));
+      expect(r.code).toBe(12);
+      expect(r.stderr).toContain(`exited with 1:\noutput withheld: the command can read ${creds}, a secret file`);
+      for (const piece of [secret, secret.slice(8, 20), Buffer.from(JSON.stringify({ TunnelSecret: secret })).toString("base64").slice(0, 24)]) {
+        expect(r.stdout + r.stderr).not.toContain(piece);
+      }
+    }
+    const h = runScript(buildApplyScript(plan({ files, validate: [], activate: `cat '${creds}'`, healthCheck: `base64 '${creds}'; exit 7`, withhold: [creds] })));
+    expect(h.code).toBe(16);
+    expect(parseReport(h.stdout).failed).toEqual({ what: "health", code: 7 });
+    expect(h.stderr).toContain("output withheld: the command can read");
+    expect(h.stdout + h.stderr).not.toContain(secret);
+    expect(h.stdout + h.stderr).not.toContain(Buffer.from(JSON.stringify({ TunnelSecret: secret })).toString("base64").slice(0, 24));
+  });
+
+  it("must remove, with onDelete remove or restore, the directories the first push created (only where empty)", () => {
+    const deep = path.join(dir, "etc", "new", "sub", "x.conf");
+    const other = path.join(dir, "etc", "new", "y.conf");
+    const files = [deep, other].map((p) => ({ ...plan().files[0], path: p }));
+    expect(runScript(buildApplyScript(plan({ files }))).code).toBe(0);
+    expect(fs.existsSync(deep)).toBe(true);
+    for (const mode of ["remove", "restore"] as const) {
+      const p = plan();
+      expect(runScript(buildApplyScript(plan({ files }))).code).toBe(0);
+      const del = runScript(buildDeleteScript({ mode, service: "svc", stashDir: p.stashDir, paths: [deep, other], activate: null, withhold: [], token: p.token, stamp: p.stamp }));
+      expect(del).toMatchObject({ code: 0, stderr: "" });
+      expect(fs.existsSync(path.join(dir, "etc", "new"))).toBe(false);
+      expect(fs.existsSync(path.join(dir, "etc"))).toBe(true);
+    }
+    // A directory that holds something else stays.
+    expect(runScript(buildApplyScript(plan({ files }))).code).toBe(0);
+    fs.writeFileSync(path.join(dir, "etc", "new", "sub", "mine"), "operator's\n");
+    const p = plan();
+    expect(runScript(buildDeleteScript({ mode: "remove", service: "svc", stashDir: p.stashDir, paths: [deep, other], activate: null, withhold: [], token: p.token, stamp: p.stamp })).code).toBe(0);
+    expect(fs.existsSync(deep)).toBe(false);
+    expect(fs.readFileSync(path.join(dir, "etc", "new", "sub", "mine"), "utf8")).toBe("operator's\n");
   });
 
   it("must remove a file that did not exist before when rolling back", () => {
