@@ -1,5 +1,27 @@
 import { z } from "zod";
+import { SSH_TIMEOUT_BOUNDS, SSH_TIMEOUT_DEFAULTS } from "../../providers/ssh/timeouts";
 import { portSchema } from "./common";
+
+const seconds = (what: string, def: number) =>
+  z
+    .number()
+    .int({ error: `must be a whole number of seconds (${what}; default ${def})` })
+    .min(SSH_TIMEOUT_BOUNDS.min, { error: `must be at least ${SSH_TIMEOUT_BOUNDS.min} second` })
+    .max(SSH_TIMEOUT_BOUNDS.max, { error: `must be at most ${SSH_TIMEOUT_BOUNDS.max} seconds` })
+    .optional();
+
+/**
+ * `neve-infra:ssh.timeouts`: the providers' SSH time limits in seconds, each optional (defaults and
+ * bounds: providers/ssh/timeouts.ts). Passed to every host resource as `connection.timeouts`.
+ */
+export const sshTimeoutsSchema = z.strictObject({
+  /** SSH handshake. Defaults to 15. */
+  connect: seconds("SSH handshake", SSH_TIMEOUT_DEFAULTS.connect),
+  /** One change on the host (push, delete, raw-lines write), activation and health check included. Defaults to 300. */
+  change: seconds("one change on the host", SSH_TIMEOUT_DEFAULTS.change),
+  /** One read (refresh). Defaults to 60. */
+  read: seconds("one read", SSH_TIMEOUT_DEFAULTS.read),
+});
 
 /** `neve-infra:ssh`: how host configuration files are pushed to neve. */
 export const sshSchema = z.strictObject({
@@ -19,6 +41,8 @@ export const sshSchema = z.strictObject({
       error: "must be a public host key line like 'ssh-ed25519 AAAA...' or a fingerprint like 'SHA256:...'",
     })
     .optional(),
+  /** Time limits of the SSH connection (seconds); omitted fields keep the providers' defaults. */
+  timeouts: sshTimeoutsSchema.optional(),
 });
 
 /** Parsed `neve-infra:ssh`. */

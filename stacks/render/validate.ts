@@ -10,9 +10,6 @@ export class RenderModelError extends Error {
 
   constructor(field: string, message: string) {
     super(`${field}: ${message}`);
-    // Set again: inside a serialized dynamic provider the closure serializer calls Error as a plain
-    // function, and the message given to super() is lost.
-    this.message = `${field}: ${message}`;
     this.name = "RenderModelError";
     this.field = field;
   }

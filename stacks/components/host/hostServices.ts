@@ -71,6 +71,7 @@ export class HostServices extends pulumi.ComponentResource {
       username: model.ssh.user,
       hostKey,
       privateKey: args.sshPrivateKey,
+      timeouts: model.ssh.timeouts,
     };
     const credentials = args.tunnelCredentials.apply((json) => renderCloudflaredCredentials(json, model.tunnel.id));
 
