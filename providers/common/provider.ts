@@ -61,15 +61,17 @@ export function newToken(): { token: string; stamp: string } {
  * the host, so a preview never opens a connection.
  */
 export function pureMethods<I, O>(
-  check: (raw: Record<string, unknown>) => { inputs: I; failures: dynamic.CheckFailure[] },
-  diff: (olds: O, news: I) => dynamic.DiffResult,
+  checkInputs: (raw: Record<string, unknown>) => { inputs: I; failures: dynamic.CheckFailure[] },
+  diffInputs: (olds: O, news: I) => dynamic.DiffResult,
 ): Pick<dynamic.ResourceProvider<I, O>, "check" | "diff"> {
+  // The parameters must not be named like the methods: the closure serializer turns each method into
+  // a named function, whose own name would hide the captured function.
   return {
     async check(_olds: I, news: I): Promise<dynamic.CheckResult<I>> {
-      return check(news as unknown as Record<string, unknown>);
+      return checkInputs(news as unknown as Record<string, unknown>);
     },
     async diff(_id: string, olds: O, news: I): Promise<dynamic.DiffResult> {
-      return diff(olds, news);
+      return diffInputs(olds, news);
     },
   };
 }

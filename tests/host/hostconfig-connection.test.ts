@@ -10,6 +10,8 @@ import { ProviderHost, startProviderHost } from "./harness/providerHost";
 import { startTestHost, TestHost } from "./harness/testHost";
 import { conn, create, declare, haproxyCfg, haproxyConfigArgs, State, statOf, up, waitFor } from "../providers/support/hostconfigCase";
 import type { HostConfigArgs } from "../../providers/hostconfig";
+import { close, exec } from "../../providers/ssh/client";
+import { MAX_CHANNELS, withConnection } from "../../providers/ssh/pool";
 
 const CFG = "/etc/haproxy/haproxy.cfg";
 const OTHER_FP = "SHA256:" + "A".repeat(43);
@@ -43,6 +45,23 @@ describe("HostConfig over SSH (real provider host, real sshd)", () => {
     expect(await statOf(host, CFG)).toBe(before);
     const newLog = (await host.sshdLog()).slice(logBefore.length);
     expect(newLog).not.toMatch(/Accepted publickey|Failed publickey|Starting session|Postponed publickey/);
+  });
+
+  it("must report a pinned key of another type as a host key mismatch naming the expected and offered types", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "neve-rsa-"));
+    try {
+      execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", path.join(dir, "k")]);
+      const rsaLine = fs.readFileSync(path.join(dir, "k.pub"), "utf8").trim().split(" ").slice(0, 2).join(" ");
+      const rsaFp = execFileSync("ssh-keygen", ["-lf", path.join(dir, "k.pub")], { encoding: "utf8" }).split(" ")[1];
+      const before = await statOf(host, CFG);
+      const d = await declare("haproxy", args(haproxyCfg(host, "rsa pin"), { connection: conn(host, { hostKey: rsaLine }) }));
+      await expect(create(ph, d)).rejects.toThrow(
+        `host key mismatch for root@${host.address}:22: expected the ssh-rsa key ${rsaFp}, but the host offers only ssh-ed25519; refused before authentication`,
+      );
+      expect(await statOf(host, CFG)).toBe(before);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("must accept the pin as a known_hosts-style key line", async () => {
@@ -102,6 +121,46 @@ describe("HostConfig over SSH (real provider host, real sshd)", () => {
     const { state: next } = await up(ph, state, await declare("haproxy", args(haproxyCfg(host, "after reconnect"))));
     expect(await host.readFile(CFG)).toBe(haproxyCfg(host, "after reconnect"));
     state = next;
+  });
+
+  it("must say the change may be live, and that the next up reconciles it, when the connection is lost after the swap", async () => {
+    await host.clearSystemctlCalls();
+    // Activation takes 3 s; the connection is killed once the new file is in place.
+    const d = await declare("haproxy", args(haproxyCfg(host, "swapped, then cut"), { activate: "sleep 3; systemctl reload haproxy" }));
+    const pushErr = up(ph, state, d).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(await waitFor(async () => (await host.readFile(CFG)) === haproxyCfg(host, "swapped, then cut"), 8000)).toBe(true);
+    await host.exec(`pids=$(ss -Htnp state established '( sport = :22 )' | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); [ -n "$pids" ] && kill -9 $pids`);
+    const e = await pushErr;
+    expect(e?.message).toMatch(
+      /was lost while running the push of haproxy, after the new files were moved into place: the change may be live on the host, with or without its activation and health check \(the previous files are in \/root\/etc-pve\.stash\/haproxy\/\S+\)\. The next `pulumi up` reads the host and reconciles it\./,
+    );
+    // The next up does: the live file already holds the new text; the resource records it.
+    const { state: next } = await up(ph, state, d);
+    expect(await host.readFile(CFG)).toBe(haproxyCfg(host, "swapped, then cut"));
+    state = next;
+  });
+
+  it("must never run more channels at once on one pooled connection than its limit, however many are asked for", async () => {
+    const target = { host: host.address, port: 22, username: "root", hostKey: host.hostKeyFingerprint, privateKey: host.clientPrivateKey };
+    let inside = 0;
+    let peak = 0;
+    const one = () =>
+      withConnection(target, async (s) => {
+        inside++;
+        peak = Math.max(peak, inside);
+        try {
+          return await exec(s, "sleep 0.3; echo ok", { label: "a channel" });
+        } finally {
+          inside--;
+        }
+      });
+    const results = await Promise.all(Array.from({ length: 3 * MAX_CHANNELS }, one));
+    expect(results.every((r) => r.code === 0 && r.stdout === "ok\n")).toBe(true);
+    expect(peak).toBe(MAX_CHANNELS);
+    await withConnection(target, async (s) => close(s));
   });
 
   it("must pass a hostile path to the shell as one literal word: the file gets that exact name, nothing else runs", async () => {

@@ -15,7 +15,9 @@ const SECRET = `{"AccountTag":"acc","TunnelSecret":"TUNNEL-SECRET-${crypto.rando
 
 /** Texts that must never leak: the secret file and every line of the private key body. */
 function secretTexts(privateKey: string): string[] {
-  return [SECRET, SECRET.slice(30, 70), ...keyLines(privateKey)];
+  const b64 = Buffer.from(SECRET).toString("base64");
+  const reversed = [...SECRET].reverse().join("");
+  return [SECRET, SECRET.slice(30, 70), SECRET.slice(45, 60), b64.slice(8, 40), reversed.slice(5, 30), ...keyLines(privateKey)];
 }
 
 describe("HostConfig secrets", () => {
@@ -77,13 +79,21 @@ describe("HostConfig secrets", () => {
     expect(diff.changes).toBe("some");
   });
 
-  it("must redact secret text echoed by a failing validator or health check", async () => {
-    const v = await failing(create(ph, await declare("leak-v", args({ service: "leak-v", validate: [`cat {staged:${CREDS}}; exit 1`] }))));
-    expect(v).toMatch(/validation failed, nothing was changed: `cat \{staged:\/etc\/cloudflared\/tunnel-creds\.json\}; exit 1` exited with 1:\n\[secret\]/);
-    const h = await failing(
-      create(ph, await declare("leak-h", args({ service: "leak-h", files: [{ path: "/etc/cloudflared/other.json", content: pulumi.secret(SECRET), secret: true }], validate: [], healthCheck: "cat /etc/cloudflared/other.json >&2; exit 3" }))),
-    );
-    expect(h).toMatch(/health check `cat \/etc\/cloudflared\/other\.json >&2; exit 3` failed \(exit 3\): \[secret\]/);
+  it("must withhold the output of a validator, activation or health check that can read a secret file: whole, pretty-printed, in part or base64", async () => {
+    const withheld = `output withheld: the command can read ${CREDS}, a secret file`;
+    const leaks: [string, Partial<HostConfigArgs>, RegExp][] = [
+      ["v-whole", { validate: [`cat {staged:${CREDS}}; exit 1`] }, /validation failed, nothing was changed: `cat \{staged:\/etc\/cloudflared\/tunnel-creds\.json\}; exit 1` exited with 1:\noutput withheld/],
+      ["v-pretty", { validate: [`python3 -m json.tool {staged:${CREDS}} || sed 's/,/,\\n  /g' {staged:${CREDS}}; exit 1`] }, /exited with 1:\noutput withheld/],
+      ["v-part", { validate: [`cut -c 30-60 {staged:${CREDS}} >&2; exit 2`] }, /exited with 2:\noutput withheld/],
+      ["v-base64", { validate: [`base64 {staged:${CREDS}}; exit 3`] }, /exited with 3:\noutput withheld/],
+      ["a-rev", { validate: [], activate: `rev ${CREDS}; exit 4` }, /activation `rev \/etc\/cloudflared\/tunnel-creds\.json; exit 4` failed \(exit 4\)/],
+      ["h-base64", { validate: [], healthCheck: `base64 -w0 ${CREDS} >&2; exit 5` }, /health check `base64 -w0 \/etc\/cloudflared\/tunnel-creds\.json >&2; exit 5` failed \(exit 5\): output withheld/],
+    ];
+    for (const [service, over, want] of leaks) {
+      const m = await failing(create(ph, await declare(service, args({ service, ...over }))));
+      expect(m).toMatch(want);
+      expect(m).toContain(withheld);
+    }
   });
 
   it("must never quote the private key in errors: malformed key, refused key", async () => {
@@ -92,7 +102,14 @@ describe("HostConfig secrets", () => {
     const bad = await declare("badkey", args({ service: "badkey", connection: { ...conn(host), privateKey: pulumi.secret(garbled) } }));
     const inputs = await check(ph, bad);
     const m = await failing(ph.create(bad.urn, inputs));
-    expect(m).toMatch(/cannot use connection\.privateKey for root@[\d.]+:22/);
+    expect(m).toMatch(/cannot use connection\.privateKey for root@[\d.]+:22: it is not a private key this client can read/);
+    // ssh2 would quote bytes decoded from the key ("Unsupported OpenSSH key magic: ...").
+    const magic = "MAGIC-" + crypto.randomBytes(4).toString("hex");
+    secrets.push(magic);
+    const badMagic = `-----BEGIN OPENSSH PRIVATE KEY-----\n${Buffer.from(magic + "x".repeat(40)).toString("base64")}\n-----END OPENSSH PRIVATE KEY-----\n`;
+    const bm = await failing(create(ph, await declare("badmagic", args({ service: "badmagic", connection: { ...conn(host), privateKey: pulumi.secret(badMagic) } }))));
+    expect(bm).toMatch(/the parser's message is withheld because it can quote the key/);
+    expect(bm).not.toMatch(/magic/i);
     const notAKey = await declare("notakey", args({ service: "notakey", connection: { ...conn(host), privateKey: pulumi.secret("hunter2-NOT-A-KEY-" + "x".repeat(10)) } }));
     secrets.push("hunter2-NOT-A-KEY-");
     const r = await ph.check(notAKey.urn, {}, notAKey.inputs);
@@ -104,7 +121,7 @@ describe("HostConfig secrets", () => {
   });
 
   it("must have leaked no secret into any error message or the provider host's output", () => {
-    expect(errors.length).toBeGreaterThanOrEqual(5);
+    expect(errors.length).toBeGreaterThanOrEqual(10);
     for (const e of errors) expectNoSecret("error message", e, secrets);
     expectNoSecret("provider host output", ph.output(), secrets);
   });
