@@ -42,9 +42,9 @@ export function describeFailure(
         case "reactivate-failed": {
           const again = report.reactivateCode !== null ? ` (exit ${report.reactivateCode})` : "";
           return (
-            `${what} failed${exit}, and activation failed again after the rollback${again}: the service needs attention.\n` +
-            `--- ${code === EXIT.activate ? "activation" : "health check"} with the new files${exit}:\n${first || "(no output)"}\n` +
-            `--- activation after restoring the previous files${from}${again}:\n${second || "(no output)"}`
+            `${what} failed${exit}.\nRolled back the files${from}, but activation failed again${again}: the service needs attention.\n` +
+            `--- ${code === EXIT.activate ? "activation" : "health check"} after the change${exit}:\n${first || "(no output)"}\n` +
+            `--- activation after restoring the previous files${again}:\n${second || "(no output)"}`
           );
         }
         case "restore-failed":

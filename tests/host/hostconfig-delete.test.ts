@@ -57,9 +57,27 @@ describe("HostConfig delete modes and stash", () => {
     // Created with an activation that works; the deleting provider sees one that fails (as after a bad edit of the program).
     const created = await create(ph, await declare("rm-fails", unit("neve-rmfail", "remove", "true")));
     await expect(ph.delete(created.id, d.urn, { ...created.outputs, activate: "echo 'unit still referenced' >&2; exit 4" })).rejects.toThrow(
-      /delete \(remove\): activation `echo 'unit still referenced' >&2; exit 4` failed \(exit 4\): unit still referenced\nRolled back the files from \S+, but activation failed again/,
+      /delete \(remove\): activation `echo 'unit still referenced' >&2; exit 4` failed \(exit 4\)\.\nRolled back the files from \S+, but activation failed again \(exit 4\): the service needs attention\.\n--- activation after the change \(exit 4\):\nunit still referenced\n--- activation after restoring the previous files \(exit 4\):\nunit still referenced/,
     );
     expect(await host.readFile("/etc/systemd/system/neve-rmfail.service")).toContain("neve-rmfail");
+  });
+
+  it('must also remove, on delete with "remove", the directories the push created, where empty', async () => {
+    const d = await declare("dirs", {
+      connection: conn(host),
+      service: "neve-dirs",
+      files: [
+        { path: "/etc/neve-dirs/conf.d/a.conf", content: "a\n" },
+        { path: "/etc/neve-dirs/b.conf", content: "b\n" },
+      ],
+      onDelete: "remove",
+    });
+    expect((await host.exec("test -e /etc/neve-dirs")).code).not.toBe(0);
+    const s = await create(ph, d);
+    expect(await host.readFile("/etc/neve-dirs/conf.d/a.conf")).toBe("a\n");
+    await ph.delete(s.id, d.urn, s.outputs);
+    expect((await host.exec("test -e /etc/neve-dirs")).code).not.toBe(0);
+    expect((await host.exec("test -d /etc")).code).toBe(0);
   });
 
   it('must restore the originals found at the first create on delete with "restore": adopted file back, new file gone, reloaded', async () => {

@@ -113,7 +113,7 @@ describe("HostConfig scripts under the real /bin/sh", () => {
     expect(rep).toMatchObject({ rollback: "reactivate-failed", reactivateCode: 3, failed: { what: "activate", code: 3 } });
     const message = describeFailure({ activate: "act", healthCheck: null }, r.code, r.stderr, rep);
     expect(message).toMatch(
-      /^activation `act` failed \(exit 3\), and activation failed again after the rollback \(exit 3\): the service needs attention\.\n--- activation with the new files \(exit 3\):\nfirst: new config refused\n--- activation after restoring the previous files from \S+ \(exit 3\):\nsecond: old config refused too$/,
+      /^activation `act` failed \(exit 3\)\.\nRolled back the files from \S+, but activation failed again \(exit 3\): the service needs attention\.\n--- activation after the change \(exit 3\):\nfirst: new config refused\n--- activation after restoring the previous files \(exit 3\):\nsecond: old config refused too$/,
     );
   });
 
