@@ -28,6 +28,24 @@ export const CONNECTION_DEFAULTS = {
 /** A Unix user or group name, as the host's tools accept it. */
 export const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
 
+/** True when `host` can name an SSH host: a name or address, no blank, line break, "/" or "@". */
+export function isSshHost(host: unknown): boolean {
+  return typeof host === "string" && host.trim() !== "" && !/[\s/@]/.test(host);
+}
+
+/** Why `pin` is not a usable `connection.hostKey`, or null (the rule is parseHostKeyPin's). */
+export function hostKeyProblem(pin: unknown): string | null {
+  if (typeof pin !== "string" || pin.trim() === "") {
+    return 'is required (no trust on first use): give "SHA256:..." from `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host, or that .pub line';
+  }
+  try {
+    parseHostKeyPin(pin);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 /**
  * Validate the `connection` input and apply its defaults, reporting each problem through `fail` under
  * "connection" or "connection.<field>". A connection wholly unknown in a preview has nothing to check
@@ -40,7 +58,7 @@ export function checkConnection(raw: unknown, fail: (property: string, reason: s
     fail("connection", "is required: { host, hostKey, port?, username?, privateKey?, timeouts? }");
   }
   const host = c.host;
-  if (!isUnknown(host) && (typeof host !== "string" || host.trim() === "" || /[\s/@]/.test(host))) {
+  if (!isUnknown(host) && !isSshHost(host)) {
     fail("connection.host", "must be a host name or IP address (no spaces, '/' or '@')");
   }
   const port = c.port === undefined || c.port === null ? CONNECTION_DEFAULTS.port : c.port;
@@ -52,20 +70,8 @@ export function checkConnection(raw: unknown, fail: (property: string, reason: s
     fail("connection.username", `must be a user name such as "root", got ${JSON.stringify(username)}`);
   }
   const hostKey = c.hostKey;
-  if (!isUnknown(hostKey)) {
-    if (typeof hostKey !== "string" || hostKey.trim() === "") {
-      fail(
-        "connection.hostKey",
-        'is required (no trust on first use): give "SHA256:..." from `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host, or that .pub line',
-      );
-    } else {
-      try {
-        parseHostKeyPin(hostKey);
-      } catch (e) {
-        fail("connection.hostKey", (e as Error).message);
-      }
-    }
-  }
+  const pinProblem = isUnknown(hostKey) ? null : hostKeyProblem(hostKey);
+  if (pinProblem) fail("connection.hostKey", pinProblem);
   const privateKey = c.privateKey === undefined ? null : c.privateKey;
   if (privateKey !== null && !isUnknown(privateKey)) {
     if (typeof privateKey !== "string" || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(privateKey)) {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { hostKeyProblem, isSshHost, USER_RE } from "../../providers/common/connection";
 import { SSH_TIMEOUT_BOUNDS, SSH_TIMEOUT_DEFAULTS } from "../../providers/ssh/timeouts";
 import { portSchema } from "./common";
 
@@ -26,19 +27,24 @@ export const sshTimeoutsSchema = z.strictObject({
 /** `neve-infra:ssh`: how host configuration files are pushed to neve. */
 export const sshSchema = z.strictObject({
   /** Address or name of the host's sshd as reached from where `pulumi` runs (the tailnet address). */
-  host: z.string().min(1, { error: "must name the host to connect to" }),
+  host: z.string().refine(isSshHost, { error: "must name the host to connect to: a host name or IP address (no blanks, line breaks, '/' or '@')" }),
   /** sshd port. Defaults to 22. */
   port: portSchema.default(22),
   /** Login user. Defaults to root (the files under /etc need it). */
-  user: z.string().min(1).default("root"),
+  user: z
+    .string()
+    .regex(USER_RE, { error: 'must be a user name such as "root" (lower case, digits, _ -; no blanks or line breaks)' })
+    .default("root"),
   /**
    * Pinned host key, `ssh-ed25519 AAAA...` (known_hosts style, no host name) or its `SHA256:...`
    * fingerprint. Optional here; the host-config resources refuse to connect without it.
    */
   hostKey: z
     .string()
-    .refine((s) => /^(ssh-[a-z0-9-]+|ecdsa-[a-z0-9-]+) [A-Za-z0-9+/=]+$/.test(s) || /^SHA256:[A-Za-z0-9+/]{43}=?$/.test(s), {
-      error: "must be a public host key line like 'ssh-ed25519 AAAA...' or a fingerprint like 'SHA256:...'",
+    .superRefine((s, ctx) => {
+      // The providers' own rule (a garbled key line is refused here, not only at the first connection).
+      const problem = hostKeyProblem(s);
+      if (problem) ctx.addIssue({ code: "custom", message: `must be a public host key line like 'ssh-ed25519 AAAA...' or a fingerprint like 'SHA256:...': ${problem}` });
     })
     .optional(),
   /** Time limits of the SSH connection (seconds); omitted fields keep the providers' defaults. */

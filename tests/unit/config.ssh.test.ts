@@ -1,5 +1,6 @@
-// `neve-infra:ssh.timeouts`: checked by the schema against the providers' own bounds, and handed to
-// every host resource as `connection.timeouts` (one home for the limits: providers/ssh/timeouts.ts).
+// `neve-infra:ssh`: checked by the schema with the providers' own rules (host, user, host key pin,
+// time-limit bounds), so the plan refuses what a provider check would; `timeouts` is handed to every
+// host resource as `connection.timeouts` (one home for the limits: providers/ssh/timeouts.ts).
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { sshSchema } from "../../stacks/config/ssh";
 
@@ -7,6 +8,24 @@ const HOST_TYPES = ["pulumi-nodejs:dynamic/neve:HostConfig", "pulumi-nodejs:dyna
 const SSH = { host: "100.94.229.96", port: 22, user: "root", hostKey: "SHA256:uO2YrKm6bWk9h0Oq1oX3b9zVxR2mX0Q1y8m0aVbQ5Ys" };
 const plain = (v: unknown): Record<string, unknown> =>
   (v && typeof v === "object" && (v as Record<string, unknown>)[specialSigKey] === specialSecretSig ? (v as { value: unknown }).value : v) as Record<string, unknown>;
+
+describe("neve-infra:ssh", () => {
+  it.each([
+    ["a user with a line break", { user: "root\nevil" }, "user", "must be a user name"],
+    ["a host with a blank", { host: "100.94.229.96 x" }, "host", "must name the host to connect to"],
+    ["a host key line whose key is garbled", { hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBadBad" }, "hostKey", "must be a public host key line"],
+  ])("must refuse %s naming the field, as the providers' check would", (_name, over, path, message) => {
+    const r = sshSchema.safeParse({ ...SSH, ...over });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues[0].path.join(".")).toBe(path);
+    expect(r.error!.issues[0].message).toContain(message);
+  });
+
+  it("must accept the pinned fingerprint and key line forms the providers accept", () => {
+    expect(sshSchema.safeParse(SSH).success).toBe(true);
+    expect(sshSchema.safeParse({ ...SSH, hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl" }).success).toBe(true);
+  });
+});
 
 describe("neve-infra:ssh.timeouts", () => {
   it.each([
