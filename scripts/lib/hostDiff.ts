@@ -13,7 +13,7 @@
 import { createHash } from "crypto";
 import { createTwoFilesPatch } from "diff";
 import { close, connect, exec, shellQuote, type SshSession } from "../../providers/ssh";
-import { extractLxcRawLines, lxcConfigPath } from "../../stacks/render/lxcRaw";
+import { canonicalRawLxcLine, extractLxcRawLines, isRawLxcLine, lxcConfigPath } from "../../stacks/render/lxcRaw";
 import type { CapturedResource } from "./mockRunner";
 import type { SecretKey } from "../../stacks/config/secrets";
 import { isSecretValue, unwrapSecret } from "./secretValue";
@@ -297,7 +297,9 @@ export function compareHost(where: string, group: HostGroup, live: readonly Live
     const e = live[group.files.length + j];
     if (e.state !== "file") return { declared: d, status: e.state };
     const found = extractLxcRawLines(e.content ?? "");
-    const same = found.length === d.rawLines.length && found.every((l, k) => l === d.rawLines[k]);
+    // Both sides as Proxmox writes them back: "lxc.key = v" and "lxc.key: v" are the same line.
+    const declared = d.rawLines.map((l) => (isRawLxcLine(l) ? canonicalRawLxcLine(l) : l));
+    const same = found.length === declared.length && found.every((l, k) => l === declared[k]);
     const path = lxcConfigPath(d.vmid);
     const text = (ls: readonly string[]) => (ls.length ? ls.join("\n") + "\n" : "");
     return {
