@@ -89,7 +89,7 @@ function lostAfterSwap(e: unknown, stdoutSoFar: string): Error {
  */
 async function confirmAccess(inputs: HostConfigInputs, stash: string, endedAt: number): Promise<void> {
   const n = inputs.accessCritical!.confirmSeconds;
-  const timeoutMs = Math.max(1000, Math.min(SSH_FIXED.accessCheckMaxMs, (n * 1000) / 2));
+  const timeoutMs = Math.max(SSH_FIXED.accessCheckMinMs, Math.min(SSH_FIXED.accessCheckMaxMs, (n * 1000) / 2));
   const script = buildConfirmScript(stash);
   let report: ScriptReport;
   try {
@@ -99,7 +99,7 @@ async function confirmAccess(inputs: HostConfigInputs, stash: string, endedAt: n
     report = parseReport(res.stdout);
   } catch (e) {
     const cause = (e as Error).message;
-    await sleep(Math.max(0, endedAt + n * 1000 + 3000 - Date.now()));
+    await sleep(Math.max(0, endedAt + n * 1000 + SSH_FIXED.selfRestoreGraceMs - Date.now()));
     let healed: string;
     try {
       const res = await withFreshConnection(targetOf(inputs.connection, SSH_FIXED.accessRecheckMs), (s) =>

@@ -32,6 +32,10 @@ export const SSH_FIXED = {
   lockWaitSeconds: 60,
   /** Longest wait (ms) of the access check after an access-critical change (at most half the confirm window). */
   accessCheckMaxMs: 15000,
+  /** Shortest wait (ms) of that access check. */
+  accessCheckMinMs: 1000,
+  /** Extra wait (ms) after the confirm window before checking that the host restored itself. */
+  selfRestoreGraceMs: 3000,
   /** Wait (ms) of the access re-check after the confirm window passed. */
   accessRecheckMs: 10000,
 };
