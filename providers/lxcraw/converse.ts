@@ -15,7 +15,7 @@ export interface ConverseOptions {
   onThrow: string;
   /** What the command is, for error messages (never the data it carries). */
   label: string;
-  /** Kill the command and fail after this many milliseconds. Defaults to 120000. */
+  /** Kill the command and fail after this many milliseconds. Defaults to `SSH_FIXED.commandMs` (ssh/timeouts). */
   timeoutMs?: number;
 }
 
