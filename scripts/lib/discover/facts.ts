@@ -44,6 +44,8 @@ export interface GuestFacts {
   readonly snapshots: readonly SnapshotFacts[];
   /** Names of other special sections seen (e.g. `special:cloudinit`), for diagnostics. */
   readonly specialSections: readonly string[];
+  /** Lines Proxmox itself would not parse (e.g. `key:` without a value), as written; absent when none. */
+  readonly unparsed?: readonly string[];
 }
 
 /** One section of storage.cfg or jobs.cfg: `<type>: <id>` then tab-indented `key value` lines. */
@@ -96,6 +98,8 @@ export interface FirewallFacts {
   readonly rules: readonly FirewallRuleFacts[];
   /** Names of other sections seen (`IPSET x`, `ALIASES`, `group x`), kept so `--check` can name them. */
   readonly otherSections: readonly string[];
+  /** Option or rule lines Proxmox would skip (unparsable), as written; absent when none. */
+  readonly unparsed?: readonly string[];
 }
 
 /** One `iface` stanza of /etc/network/interfaces (or a file it sources). */
@@ -144,6 +148,8 @@ export interface HostFileFacts {
   readonly content?: string;
   /** sha256 of the content, kept in memory for secret comparisons only; never printed. */
   readonly sha256?: string;
+  /** Why a path that exists was not read: `unreadable` (permissions, I/O) or `refused` (it resolves into /etc/pve/priv). Absent when it was read. */
+  readonly problem?: "unreadable" | "refused";
   /** Octal mode, owner and group, when it exists. */
   readonly mode?: string;
   readonly owner?: string;

@@ -1,0 +1,287 @@
+/**
+ * The host files the stack manages (HostConfig files, LxcRawConfig raw lines) compared with what
+ * discover read from the host ({@link LiveFacts}): what `npm run host-diff` did with its own probe,
+ * now on top of the one discover read (the same exec reads these files and Proxmox's).
+ *
+ * Secret files (flagged `secret`, or whose content is a Pulumi secret) are compared by the sha256 of
+ * the live file against the sha256 of the declared content, in memory only: neither their content nor
+ * either hash is ever printed. Unified diffs go live -> declared.
+ */
+import { createHash } from "crypto";
+import { createTwoFilesPatch } from "diff";
+import { lxcConfigPath } from "../../../stacks/render/lxcRaw";
+import type { CapturedResource } from "../mockRunner";
+import { isSecretValue, unwrapSecret } from "../secretValue";
+import type { LiveFacts } from "./facts";
+import { DiscoverError } from "./probe";
+
+/** Type token of the HostConfig dynamic resource. */
+export const HOSTCONFIG_TYPE = "pulumi-nodejs:dynamic/neve:HostConfig";
+/** Type token of the LxcRawConfig dynamic resource. */
+export const LXCRAW_TYPE = "pulumi-nodejs:dynamic/neve:LxcRawConfig";
+
+/** Where one group of resources connects (the declared connection, minus its private key). */
+export interface HostTarget {
+  /** Host name or address. */
+  readonly host: string;
+  /** sshd port. */
+  readonly port: number;
+  /** Remote user. */
+  readonly username: string;
+  /** Pinned host key ("SHA256:..." or a key line). */
+  readonly hostKey: string;
+}
+
+/** One file a HostConfig declares. */
+export interface DeclaredFile {
+  /** Logical name of the HostConfig resource that declares it. */
+  readonly resource: string;
+  /** Absolute path on the host. */
+  readonly path: string;
+  /** Declared content (for secret files: held in memory only, never printed). */
+  readonly content: string;
+  /** Four octal digits, e.g. "0644". */
+  readonly mode: string;
+  /** Declared owner. */
+  readonly owner: string;
+  /** Declared group. */
+  readonly group: string;
+  /** Secret file: compared by hash only. */
+  readonly secret: boolean;
+}
+
+/** The raw lxc lines an LxcRawConfig declares for one container. */
+export interface DeclaredLxc {
+  /** Logical name of the LxcRawConfig resource. */
+  readonly resource: string;
+  /** Container id. */
+  readonly vmid: number;
+  /** Declared raw lines, in order. */
+  readonly rawLines: readonly string[];
+}
+
+/** Everything declared for one host. */
+export interface HostGroup {
+  /** Where to connect. */
+  readonly target: HostTarget;
+  /** Declared files, in declaration order. */
+  readonly files: readonly DeclaredFile[];
+  /** Declared raw lxc lines per container. */
+  readonly lxc: readonly DeclaredLxc[];
+}
+
+const DEFAULT_MODE = "0644";
+
+/**
+ * Group every HostConfig file and LxcRawConfig declaration of a program run by connection host.
+ * Throws {@link DiscoverError} for a resource whose connection or files are not plain values.
+ */
+export function collectDeclared(resources: readonly CapturedResource[]): HostGroup[] {
+  const groups = new Map<string, { target: HostTarget; files: DeclaredFile[]; lxc: DeclaredLxc[] }>();
+  const groupOf = (r: CapturedResource) => {
+    const c = unwrapSecret(r.inputs.connection) as Record<string, unknown> | undefined;
+    if (!c || typeof c !== "object" || typeof c.host !== "string" || typeof c.hostKey !== "string") {
+      throw new DiscoverError(`${r.name}: its connection has no plain host and hostKey (ssh.host / ssh.hostKey in the stack)`);
+    }
+    const target: HostTarget = {
+      host: c.host,
+      port: typeof c.port === "number" ? c.port : 22,
+      username: typeof c.username === "string" ? c.username : "root",
+      hostKey: c.hostKey,
+    };
+    const key = `${target.username}@${target.host}:${target.port} ${target.hostKey}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { target, files: [], lxc: [] }));
+    return g;
+  };
+  for (const r of resources) {
+    if (r.type === HOSTCONFIG_TYPE) {
+      const files = unwrapSecret(r.inputs.files);
+      if (!Array.isArray(files)) throw new DiscoverError(`${r.name}: files is not a list`);
+      const g = groupOf(r);
+      for (const raw of files) {
+        const wrapped = isSecretValue(raw);
+        const f = unwrapSecret(raw) as Record<string, unknown>;
+        const content = unwrapSecret(f.content);
+        if (typeof f.path !== "string" || typeof content !== "string") throw new DiscoverError(`${r.name}: a file has no path or content`);
+        g.files.push({
+          resource: r.name,
+          path: f.path,
+          content,
+          mode: typeof f.mode === "string" ? f.mode : DEFAULT_MODE,
+          owner: typeof f.owner === "string" ? f.owner : "root",
+          group: typeof f.group === "string" ? f.group : "root",
+          secret: wrapped || f.secret === true || isSecretValue(f.content),
+        });
+      }
+    } else if (r.type === LXCRAW_TYPE) {
+      const vmid = unwrapSecret(r.inputs.vmid);
+      const rawLines = unwrapSecret(r.inputs.rawLines);
+      if (typeof vmid !== "number" || !Array.isArray(rawLines)) throw new DiscoverError(`${r.name}: vmid or rawLines is not a plain value`);
+      groupOf(r).lxc.push({ resource: r.name, vmid, rawLines: rawLines.map(String) });
+    }
+  }
+  return [...groups.values()];
+}
+
+/** The `files` of a discover read request for one group: every declared path, secret ones by hash only. */
+export function requestedFiles(group: HostGroup): Array<{ path: string; secret: boolean }> {
+  const out: Array<{ path: string; secret: boolean }> = [];
+  for (const f of group.files) {
+    const seen = out.find((o) => o.path === f.path);
+    if (seen) seen.secret = seen.secret || f.secret;
+    else out.push({ path: f.path, secret: f.secret });
+  }
+  return out;
+}
+
+/** Outcome for one declared file. */
+export type FileStatus = "same" | "differs" | "absent" | "notfile" | "unreadable" | "unverified";
+
+/** The comparison of one declared file with the live one. */
+export interface FileReport {
+  /** The declaration. */
+  readonly declared: DeclaredFile;
+  /** Overall outcome ("differs" also when only mode/owner/group differ). */
+  readonly status: FileStatus;
+  /** True when the content differs (or the file is absent). */
+  readonly contentDiffers: boolean;
+  /** "mode live 0640, declared 0644" ... one per differing attribute. */
+  readonly metadata: readonly string[];
+  /** Unified diff live -> declared (non-secret files with different content only). */
+  readonly patch?: string;
+}
+
+/** The comparison of one container's raw lxc lines. */
+export interface LxcReport {
+  /** The declaration. */
+  readonly declared: DeclaredLxc;
+  /** "same", "differs", or "absent" (no such container config on the node). */
+  readonly status: "same" | "differs" | "absent";
+  /** Raw lines found in the main section (when the config was read). */
+  readonly live?: readonly string[];
+  /** Unified diff of the raw lines, live -> declared. */
+  readonly patch?: string;
+}
+
+/** Everything compared for one group. */
+export interface GroupReport {
+  /** Per declared file. */
+  readonly files: readonly FileReport[];
+  /** Per declared container. */
+  readonly lxc: readonly LxcReport[];
+}
+
+const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
+
+/** The raw `lxc.*` lines of a container's main section as Proxmox writes them back (`key: value`). */
+export function liveRawLines(facts: LiveFacts, vmid: number): string[] | undefined {
+  const g = facts.guests.find((x) => x.vmid === vmid && x.kind === "lxc");
+  return g?.main.filter(([k]) => k.startsWith("lxc.")).map(([k, v]) => `${k}: ${v}`);
+}
+
+/**
+ * Compare one group's declarations with the facts. `placeholders`: secret values that are only
+ * placeholders; a secret file holding one is `unverified` (not compared).
+ */
+export function compareGroup(group: HostGroup, facts: LiveFacts, placeholders: readonly string[] = []): GroupReport {
+  const files = group.files.map((d): FileReport => {
+    const e = facts.files[d.path];
+    if (d.secret && placeholders.some((p) => p !== "" && d.content.includes(p))) {
+      return { declared: d, status: "unverified", contentDiffers: false, metadata: [] };
+    }
+    if (!e) throw new DiscoverError(`${d.path} was not read (the read request did not name it); this is a bug in discover`);
+    if (e.kind !== "file") {
+      const status: FileStatus = e.kind === "absent" ? "absent" : e.problem ? "unreadable" : "notfile";
+      const patch = status === "absent" && !d.secret ? createTwoFilesPatch(`live:${d.path}`, `declared:${d.path}`, "", d.content, "(absent)", undefined) : undefined;
+      return { declared: d, status, contentDiffers: true, metadata: [], patch };
+    }
+    const metadata: string[] = [];
+    const mode = d.mode.padStart(4, "0");
+    if (e.mode !== mode) metadata.push(`mode live ${e.mode}, declared ${mode}`);
+    if (e.owner !== d.owner) metadata.push(`owner live ${e.owner}, declared ${d.owner}`);
+    if (e.group !== d.group) metadata.push(`group live ${e.group}, declared ${d.group}`);
+    const contentDiffers = e.sha256 !== sha256(d.content);
+    const patch =
+      contentDiffers && !d.secret && e.content !== undefined ? createTwoFilesPatch(`live:${d.path}`, `declared:${d.path}`, e.content, d.content) : undefined;
+    return { declared: d, status: contentDiffers || metadata.length > 0 ? "differs" : "same", contentDiffers, metadata, patch };
+  });
+  const lxc = group.lxc.map((d): LxcReport => {
+    const found = liveRawLines(facts, d.vmid);
+    if (!found) return { declared: d, status: "absent" };
+    const same = found.length === d.rawLines.length && found.every((l, k) => l === d.rawLines[k]);
+    const path = lxcConfigPath(d.vmid);
+    const text = (ls: readonly string[]) => (ls.length ? ls.join("\n") + "\n" : "");
+    return {
+      declared: d,
+      status: same ? "same" : "differs",
+      live: found,
+      patch: same ? undefined : createTwoFilesPatch(`live:${path}`, `declared:${path}`, text(found), text(d.rawLines), "raw lxc lines", "raw lxc lines"),
+    };
+  });
+  return { files, lxc };
+}
+
+const STATUS_TEXT: Record<FileStatus, string> = {
+  same: "same",
+  differs: "differs",
+  absent: "absent",
+  notfile: "not a regular file",
+  unreadable: "unreadable",
+  unverified: "unchecked",
+};
+
+/** Report lines for one group: a line per file, its diff and attribute differences, then the containers' raw lines. */
+export function formatGroup(r: GroupReport): string[] {
+  const out: string[] = [];
+  for (const f of r.files) {
+    const d = f.declared;
+    let line = `  ${STATUS_TEXT[f.status].padEnd(9)} ${d.path} (${d.resource})`;
+    if (d.secret) {
+      line +=
+        f.status === "unverified"
+          ? " [secret: the declared value is a placeholder; pass the real one with --secret KEY=FILE to compare]"
+          : f.contentDiffers && f.status === "differs"
+            ? " [secret: content differs, compared by hash, not shown]"
+            : f.status === "differs"
+              ? " [secret: content same, compared by hash]"
+              : " [secret: compared by hash, not shown]";
+    } else if (f.status === "differs" && !f.contentDiffers) {
+      line += " [content same]";
+    }
+    out.push(line);
+    for (const m of f.metadata) out.push(`            ${m}`);
+    if (f.patch) out.push(f.patch.trimEnd());
+  }
+  for (const l of r.lxc) {
+    const path = lxcConfigPath(l.declared.vmid);
+    out.push(
+      l.status === "absent"
+        ? `  ${"absent".padEnd(9)} ${path} (${l.declared.resource}) [no such container config]`
+        : `  ${l.status.padEnd(9)} ${path} (${l.declared.resource}) [raw lxc lines of the main section]`,
+    );
+    if (l.patch) out.push(l.patch.trimEnd());
+  }
+  return out;
+}
+
+/** True when the first `pulumi up` would change something of this group. */
+export function groupDiffers(r: GroupReport): boolean {
+  return r.files.some((f) => f.status !== "same" && f.status !== "unverified") || r.lxc.some((l) => l.status !== "same");
+}
+
+/** Options of {@link fileReport}. */
+export interface FileReportOptions {
+  /** Secret values that are only placeholders (secret files holding one are not compared). */
+  readonly placeholders?: readonly string[];
+}
+
+/**
+ * One group's managed files compared with the facts: unified diffs live -> declared, mode/owner/group
+ * lines, the raw lxc lines; secret files only as same/differs/absent. `differs` is true when anything
+ * compared differs (secret files left unchecked do not count).
+ */
+export function fileReport(group: HostGroup, facts: LiveFacts, opts: FileReportOptions = {}): { lines: string[]; differs: boolean } {
+  const r = compareGroup(group, facts, opts.placeholders);
+  return { lines: formatGroup(r), differs: groupDiffers(r) };
+}

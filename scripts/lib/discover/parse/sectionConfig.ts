@@ -1,0 +1,36 @@
+/**
+ * Parser of Proxmox "section config" files: /etc/pve/storage.cfg and /etc/pve/jobs.cfg.
+ *
+ * As proxmox/pve-common src/PVE/SectionConfig.pm `parse_config` reads them: `#` lines are skipped; a
+ * section starts with a header `<type>: <id>` at the start of a line (`^(\S+):\s*(\S+)\s*$`, type
+ * lower-cased: pve-storage `parse_section_header`, the same for jobs.cfg); its properties follow on
+ * indented lines (Proxmox writes a tab) `key value` (`^\s+(\S+)(\s+(.*\S))?\s*$`), a key without a
+ * value being a flag (e.g. `disable`); an empty line ends the section. A repeated key keeps the first
+ * value (SectionConfig refuses the duplicate). Lines outside a section are ignored, as Proxmox does.
+ */
+import type { SectionFacts } from "../facts";
+
+const HEADER = /^(\S+):\s*(\S+)\s*$/;
+const PROP = /^\s+(\S+)(?:\s+(.*\S))?\s*$/;
+
+/** Parse a section config text into its sections, in file order. */
+export function parseSectionConfig(text: string): SectionFacts[] {
+  const out: Array<{ type: string; id: string; props: Array<[string, string]> }> = [];
+  let cur: (typeof out)[number] | undefined;
+  for (const rawLine of text.split("\n")) {
+    const line = rawLine.replace(/\r$/, "");
+    if (/^\s*#/.test(line)) continue;
+    if (/^\s*$/.test(line)) {
+      cur = undefined;
+      continue;
+    }
+    if (!cur) {
+      const h = HEADER.exec(line);
+      if (h) out.push((cur = { type: h[1].toLowerCase(), id: h[2], props: [] }));
+      continue;
+    }
+    const p = PROP.exec(line);
+    if (p && !cur.props.some(([k]) => k === p[1])) cur.props.push([p[1], p[2] ?? ""]);
+  }
+  return out;
+}
