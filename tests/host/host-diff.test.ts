@@ -34,6 +34,9 @@ beforeAll(async () => {
   host = await startTestHost({ haproxy: true });
   declared = await lib.loadDeclared({ hostKey: host.hostKeyFingerprint, secrets: { tunnelCredentials: credsOf(DECLARED_SECRET) } });
   await host.writeFile(credsPath, credsOf(LIVE_SECRET), "0600");
+  // host-diff reads through discover, which reads guest configs under /etc/pve/nodes/<node> (the stack's
+  // proxmox.nodeName): lay the node out as pmxcfs shows it, /etc/pve/lxc being a link into it.
+  await host.exec("mkdir -p /etc/pve/nodes/neve/lxc /etc/pve/nodes/neve/qemu-server && ln -sfn nodes/neve/lxc /etc/pve/lxc");
 }, 120000);
 
 afterAll(async () => {

@@ -12,27 +12,11 @@ import * as os from "os";
 import * as path from "path";
 import { buildReadCommand, buildReadScript, checkRequest, DiscoverError, expandGlob, parseReadOutput, readRoot } from "../../scripts/lib/discover/probe";
 import { readLive } from "../../scripts/lib/discover/read";
+import { treeHash } from "../treeHash";
 
 const FIXTURE = path.resolve(__dirname, "..", "fixtures", "pve-neve");
 const PRIV_MARKER = "FIXTURE-PRIVATE-MUST-NEVER-BE-READ";
 const sha256 = (s: string | Buffer) => crypto.createHash("sha256").update(s).digest("hex");
-
-/** Hash of a tree: every path, type, mode, size, mtime and content (symlinks by target). Not atime. */
-export function treeHash(dir: string): string {
-  const h = crypto.createHash("sha256");
-  const walk = (d: string) => {
-    for (const name of fs.readdirSync(d).sort()) {
-      const p = path.join(d, name);
-      const st = fs.lstatSync(p);
-      h.update(`${path.relative(dir, p)} ${st.mode} ${st.size} ${st.mtimeMs} ${st.ctimeMs}\n`);
-      if (st.isSymbolicLink()) h.update(fs.readlinkSync(p));
-      else if (st.isDirectory()) walk(p);
-      else h.update(fs.readFileSync(p));
-    }
-  };
-  walk(dir);
-  return h.digest("hex");
-}
 
 describe("the read request", () => {
   it.each([

@@ -1,0 +1,142 @@
+/**
+ * discover's read against a REAL sshd test host (tests/host/harness): the pve-neve fixture is placed at
+ * its host paths inside the test host, then read over SSH (one pinned connection, one read-only exec)
+ * and, here, from the fixture directory with --root: both must give the same facts. The host must be
+ * left as it was, and /etc/pve/priv never read (a file there whose access time would move on any read).
+ */
+import { execFileSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import type { LiveFacts } from "../../scripts/lib/discover/facts";
+import { DiscoverError, readLive, type ReadRequest, type ReadTarget } from "../../scripts/lib/discover/read";
+import { treeHash } from "../treeHash";
+import { startTestHost, TestHost } from "./harness/testHost";
+
+const FIXTURE = path.resolve(__dirname, "..", "fixtures", "pve-neve");
+const PRIV_KEY = "/etc/pve/priv/authkey.key";
+const PRIV_MARKER = "FIXTURE-PRIVATE-MUST-NEVER-BE-READ";
+const TUNNEL_JSON = "/etc/cloudflared/464de2f3-7058-4a1f-9f93-ae8425f0ffbe.json";
+const REQUEST: ReadRequest = {
+  node: "neve",
+  files: [
+    { path: "/etc/haproxy/haproxy.cfg", secret: false },
+    { path: "/etc/cloudflared/config.yml", secret: false },
+    { path: TUNNEL_JSON, secret: true },
+    { path: "/etc/dnsmasq.d/neve-vmbr1.conf", secret: false },
+    { path: "/etc/pve", secret: false },
+  ],
+};
+const WATCHED = ["/etc/pve", "/etc/network", "/etc/sysctl.d", "/etc/sysctl.conf", "/etc/haproxy", "/etc/cloudflared", "/etc/dnsmasq.d", "/root"];
+
+let host: TestHost;
+let fixtureHash: string;
+const count = (text: string, re: RegExp) => (text.match(re) ?? []).length;
+const ssh = (over: Partial<Extract<ReadTarget, { kind: "ssh" }>> = {}): ReadTarget => ({
+  kind: "ssh",
+  host: host.address,
+  port: host.port,
+  username: host.username,
+  hostKey: host.hostKeyFingerprint,
+  privateKey: host.clientPrivateKey,
+  connectTimeoutMs: 5000,
+  ...over,
+});
+/** Everything under the watched paths: path, mode, owner, size, mtime, ctime (and priv's atime, which any read moves). */
+const snapshot = async () =>
+  (await host.exec(`find ${WATCHED.join(" ")} -printf '%p %m %u %g %s %T@ %C@\\n' 2>/dev/null | sort; stat -c 'priv-atime %X' ${PRIV_KEY}`)).stdout;
+const withoutOrigin = (f: LiveFacts) => {
+  const { source: _s, sysctlRuntime: _r, ...rest } = f;
+  return rest;
+};
+
+beforeAll(async () => {
+  fixtureHash = treeHash(FIXTURE);
+  host = await startTestHost({ haproxy: false });
+  // The fixture onto the host at its host paths, modes and links kept (tar through base64: writeFile takes text).
+  const tar = execFileSync("tar", ["-C", FIXTURE, "--owner=root", "--group=root", "-cf", "-", "etc"]);
+  await host.writeFile("/tmp/pve-neve.tar.b64", tar.toString("base64"));
+  const r = await host.exec("base64 -d /tmp/pve-neve.tar.b64 | tar -C / -xpf - && rm -f /tmp/pve-neve.tar.b64");
+  if (r.code !== 0) throw new Error(`placing the fixture failed: ${r.stderr}`);
+  // A canary: any read of Proxmox's private dir would move this access time (tmpfs, relatime: atime older than mtime).
+  await host.exec(`touch -a -d '2000-01-01 00:00:00' ${PRIV_KEY}`);
+}, 120000);
+
+afterAll(async () => {
+  await host?.stop();
+});
+
+describe("discover's read over SSH against a host holding neve's files", () => {
+  it("must give the same facts as --root on the same tree, over one connection and one exec", async () => {
+    const before = await host.sshdLog();
+    const live = await readLive(ssh(), REQUEST);
+    const log = (await host.sshdLog()).slice(before.length);
+    expect(count(log, /Accepted publickey/g)).toBe(1);
+    expect(count(log, /Starting session:/g)).toBe(1);
+    expect(count(log, /subsystem request for sftp/g)).toBe(0);
+    const offline = await readLive({ kind: "root", dir: FIXTURE }, REQUEST);
+    expect(withoutOrigin(live)).toEqual(withoutOrigin(offline));
+    expect(live.source).toBe(`ssh://root@${host.address}:22`);
+    // The read covered everything the fixture holds (so the equality is not vacuous).
+    expect(live.guests).toHaveLength(8);
+    expect(live.network.files).toEqual(["/etc/network/interfaces", "/etc/network/interfaces.d/vmbr1-ipv6"]);
+    expect(live.files[TUNNEL_JSON]).toMatchObject({ kind: "file", owner: "root" });
+    expect(live.files["/etc/pve"]).toEqual({ path: "/etc/pve", exists: false, kind: "other" });
+    expect(Object.keys(live.sysctlRuntime ?? {}).sort()).toEqual(["net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"]);
+    for (const v of Object.values(live.sysctlRuntime ?? {})) expect(v).toMatch(/^[0-9]+$/);
+    const text = JSON.stringify(live);
+    expect(text).not.toContain(PRIV_MARKER);
+    expect(text).not.toContain("FIXTURE-TUNNEL-SECRET-NOT-REAL");
+  });
+
+  it("must write nothing on the host and never read /etc/pve/priv", async () => {
+    const before = await snapshot();
+    expect(before).toContain("priv-atime 946684800");
+    expect(before).toContain("/etc/pve/nodes/neve/qemu-server/1201.conf ");
+    await readLive(ssh(), REQUEST);
+    expect(await snapshot()).toBe(before);
+    // The canary is live: a read of the file does move its access time.
+    await host.exec(`cat ${PRIV_KEY} >/dev/null`);
+    expect(await snapshot()).not.toBe(before);
+    await host.exec(`touch -a -d '2000-01-01 00:00:00' ${PRIV_KEY}`);
+  });
+
+  it("must refuse, unread, a requested file that is a link into /etc/pve/priv", async () => {
+    await host.exec(`ln -sfn ${PRIV_KEY} /etc/haproxy/innocent.cfg`);
+    try {
+      const before = await snapshot();
+      const f = await readLive(ssh(), { node: "neve", files: [{ path: "/etc/haproxy/innocent.cfg", secret: false }] });
+      expect(f.files["/etc/haproxy/innocent.cfg"]).toEqual({ path: "/etc/haproxy/innocent.cfg", exists: false, kind: "other", problem: "refused" });
+      expect(JSON.stringify(f)).not.toContain(PRIV_MARKER);
+      expect(await snapshot()).toBe(before);
+    } finally {
+      await host.exec("rm -f /etc/haproxy/innocent.cfg");
+    }
+  });
+
+  it("must refuse a request for /etc/pve/priv before connecting", async () => {
+    const before = await host.sshdLog();
+    await expect(readLive(ssh(), { node: "neve", files: [{ path: PRIV_KEY, secret: true }] })).rejects.toThrow(/lies under \/etc\/pve\/priv/);
+    expect(count((await host.sshdLog()).slice(before.length), /Accepted publickey|Connection from/g)).toBe(0);
+  });
+
+  it("must refuse a host whose key is not the pinned one before authenticating, naming both fingerprints", async () => {
+    const other = "SHA256:" + crypto.createHash("sha256").update("not the test host").digest("base64").replace(/=+$/, "");
+    const before = await host.sshdLog();
+    const e = await readLive(ssh({ hostKey: other }), REQUEST).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(DiscoverError);
+    expect((e as Error).message).toContain(`host key mismatch for root@${host.address}:${host.port}: expected ${other}, got ${host.hostKeyFingerprint}`);
+    expect((e as Error).message).not.toContain("PRIVATE KEY");
+    expect(count((await host.sshdLog()).slice(before.length), /Accepted publickey|Failed publickey|Postponed publickey|Starting session/g)).toBe(0);
+  });
+
+  it("must name the host's nodes when the node name is wrong", async () => {
+    await expect(readLive(ssh(), { node: "pve", files: [] })).rejects.toThrow("/etc/pve/nodes/pve does not exist (nodes there: neve)");
+  });
+});
+
+describe("the fixture directory read with --root", () => {
+  it("must be exactly as it was before these tests (nothing written in DIR)", () => {
+    expect(treeHash(FIXTURE)).toBe(fixtureHash);
+  });
+});
