@@ -26,7 +26,11 @@ interface Section {
   readonly description: string[];
 }
 
-/** `PVE::Tools::decode_text`: %XX escapes back to bytes, read as UTF-8. */
+/**
+ * `PVE::Tools::decode_text` (proxmox/pve-common src/PVE/Tools.pm): `Encode::decode("utf8", uri_unescape($data))`,
+ * i.e. every %XX back to a byte, the bytes read as UTF-8. (`encode_text` escapes control and non-ASCII
+ * characters and ':', not '%', so a literal "%41" written by hand also decodes, as in Proxmox.)
+ */
 export function decodeText(s: string): string {
   if (!s.includes("%")) return s;
   const bytes: number[] = [];
