@@ -7,9 +7,11 @@
 import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import type { LiveFacts } from "../../scripts/lib/discover/facts";
 import { DiscoverError, readLive, type ReadRequest, type ReadTarget } from "../../scripts/lib/discover/read";
+import { LIVE_EDIT_CASES } from "../discoverCases";
 import { treeHash } from "../treeHash";
 import { startTestHost, TestHost } from "./harness/testHost";
 
@@ -56,11 +58,20 @@ beforeAll(async () => {
   // The fixture onto the host at its host paths, modes and links kept (tar through base64: writeFile takes text).
   const tar = execFileSync("tar", ["-C", FIXTURE, "--owner=root", "--group=root", "-cf", "-", "etc"]);
   await host.writeFile("/tmp/pve-neve.tar.b64", tar.toString("base64"));
-  const r = await host.exec("base64 -d /tmp/pve-neve.tar.b64 | tar -C / -xpf - && rm -f /tmp/pve-neve.tar.b64");
-  if (r.code !== 0) throw new Error(`placing the fixture failed: ${r.stderr}`);
-  // A canary: any read of Proxmox's private dir would move this access time (tmpfs, relatime: atime older than mtime).
-  await host.exec(`touch -a -d '2000-01-01 00:00:00' ${PRIV_KEY}`);
+  const r = await host.exec("base64 -d /tmp/pve-neve.tar.b64 > /tmp/pve-neve.tar && rm -f /tmp/pve-neve.tar.b64");
+  if (r.code !== 0) throw new Error(`unpacking the fixture failed: ${r.stderr}`);
+  await placeFixture();
 }, 120000);
+
+/** (Re)place the fixture at its host paths, removing what a previous case added. */
+async function placeFixture(): Promise<void> {
+  const r = await host.exec(
+    "rm -rf /etc/pve/* /etc/network /etc/sysctl.d/* /etc/sysctl.conf /etc/haproxy/* /etc/cloudflared/* && tar -C / -xpf /tmp/pve-neve.tar" +
+      // A canary: any read of Proxmox's private dir would move this access time (tmpfs, relatime: atime older than mtime).
+      ` && touch -a -d '2000-01-01 00:00:00' ${PRIV_KEY}`,
+  );
+  if (r.code !== 0) throw new Error(`placing the fixture failed: ${r.stderr}`);
+}
 
 afterAll(async () => {
   await host?.stop();
@@ -132,6 +143,32 @@ describe("discover's read over SSH against a host holding neve's files", () => {
 
   it("must name the host's nodes when the node name is wrong", async () => {
     await expect(readLive(ssh(), { node: "pve", files: [] })).rejects.toThrow("/etc/pve/nodes/pve does not exist (nodes there: neve)");
+  });
+});
+
+describe.each(LIVE_EDIT_CASES.map((c) => [c.name, c] as const))("live edit over SSH and with --root: %s", (_name, c) => {
+  let dir: string;
+  beforeAll(async () => {
+    await placeFixture();
+    const r = await host.exec(`cd / && ${c.edit}`);
+    if (r.code !== 0) throw new Error(`the edit failed on the test host: ${r.stderr}`);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "discover-case-"));
+    fs.cpSync(FIXTURE, dir, { recursive: true, verbatimSymlinks: true });
+    execFileSync("/bin/sh", ["-c", c.edit], { cwd: dir });
+  });
+  afterAll(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("must read the same over SSH as from the edited copy, and show the edit", async () => {
+    const request = { node: "neve", files: [] };
+    if ("error" in c.expect) {
+      await expect(readLive(ssh(), request)).rejects.toThrow(c.expect.error);
+      await expect(readLive({ kind: "root", dir }, request)).rejects.toThrow(c.expect.error);
+      return;
+    }
+    const a = await readLive(ssh(), request);
+    const b = await readLive({ kind: "root", dir }, request);
+    expect(withoutOrigin(a)).toEqual(withoutOrigin(b));
+    c.expect(a);
   });
 });
 
