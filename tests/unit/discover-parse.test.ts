@@ -108,6 +108,7 @@ describe("parseSectionConfig (storage.cfg, jobs.cfg)", () => {
     ["an empty file has no sections", "", []],
     ["comments are skipped, a blank line ends a section", "# c\ndir: a\n\tpath /x\n\n\tcontent iso\ndir: b\n", [{ type: "dir", id: "a", props: [["path", "/x"]] }, { type: "dir", id: "b", props: [] }]],
     ["the type is lower-cased, a repeated key keeps the first value", "DIR: a\n\tpath /x\n\tpath /y\n", [{ type: "dir", id: "a", props: [["path", "/x"]] }]],
+    ["a line of whitespace only does not end the section (only an empty line does)", "dir: a\n\t\n\tpath /x\n", [{ type: "dir", id: "a", props: [["path", "/x"]] }]],
     ["space-indented keys count like tab-indented ones", "pbs: e\n    server 10.0.0.1\n", [{ type: "pbs", id: "e", props: [["server", "10.0.0.1"]] }]],
   ])("format rule: %s", (_n, text, expected) => {
     it("must parse as SectionConfig does", () => expect(parseSectionConfig(text)).toEqual(expected));

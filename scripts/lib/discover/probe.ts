@@ -324,7 +324,8 @@ export function readRoot(dir: string, request: ProbeRequest): RawRead {
       } catch {
         // keep
       }
-      if (real === privReal || real.startsWith(privReal + "/")) {
+      // Refused: into the copy's /etc/pve/priv, or (an absolute link in the copy) into this machine's.
+      if (real === privReal || real.startsWith(privReal + "/") || isPrivPath(real)) {
         records.push({ tag, path: p, state: "refused" });
         return;
       }

@@ -1,11 +1,13 @@
 /**
  * Parser of Proxmox "section config" files: /etc/pve/storage.cfg and /etc/pve/jobs.cfg.
  *
- * As proxmox/pve-common src/PVE/SectionConfig.pm `parse_config` reads them: `#` lines are skipped; a
+ * As proxmox/pve-common src/PVE/SectionConfig.pm `parse_config` reads them: `#` lines and lines of
+ * whitespace only are skipped; a
  * section starts with a header `<type>: <id>` at the start of a line (`^(\S+):\s*(\S+)\s*$`, type
  * lower-cased: pve-storage `parse_section_header`, the same for jobs.cfg); its properties follow on
  * indented lines (Proxmox writes a tab) `key value` (`^\s+(\S+)(\s+(.*\S))?\s*$`), a key without a
- * value being a flag (e.g. `disable`); an empty line ends the section. A repeated key keeps the first
+ * value being a flag (e.g. `disable`, which `write_config` writes right after the header); an empty
+ * line ends the section. A repeated key keeps the first
  * value (SectionConfig refuses the duplicate). Lines outside a section are ignored, as Proxmox does.
  */
 import type { SectionFacts } from "../facts";
@@ -19,11 +21,12 @@ export function parseSectionConfig(text: string): SectionFacts[] {
   let cur: (typeof out)[number] | undefined;
   for (const rawLine of text.split("\n")) {
     const line = rawLine.replace(/\r$/, "");
-    if (/^\s*#/.test(line)) continue;
-    if (/^\s*$/.test(line)) {
+    if (line === "") {
       cur = undefined;
       continue;
     }
+    // Comment and whitespace-only lines are skipped without ending the section (`$nextline`).
+    if (/^\s*(?:#|$)/.test(line)) continue;
     if (!cur) {
       const h = HEADER.exec(line);
       if (h) out.push((cur = { type: h[1].toLowerCase(), id: h[2], props: [] }));
