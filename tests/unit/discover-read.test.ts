@@ -10,7 +10,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { buildReadCommand, buildReadScript, checkRequest, DiscoverError, expandGlob, parseReadOutput, readRoot } from "../../scripts/lib/discover/probe";
+import { buildReadCommand, buildReadScript, checkRequest, DiscoverError, parseReadOutput } from "../../scripts/lib/discover/probe";
+import { expandGlob, readRoot } from "../../scripts/lib/discover/root";
 import { readLive } from "../../scripts/lib/discover/read";
 import { treeHash } from "../treeHash";
 

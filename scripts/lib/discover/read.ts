@@ -1,7 +1,7 @@
 /**
  * readLive: what `npm run discover` knows about a Proxmox host, read over ONE pinned SSH connection
  * with ONE read-only exec, or from a directory of copies (`--root DIR`), and parsed into {@link LiveFacts}.
- * Which files and how they are read: ./probe.ts. How each is parsed: ./parse/*.ts.
+ * Which files and how they are read: ./probe.ts (over SSH) and ./root.ts (--root). How each is parsed: ./parse/*.ts.
  */
 import { close, connect, exec, type SshSession } from "../../../providers/ssh";
 import type { GuestFacts, HostFileFacts, LiveFacts } from "./facts";
@@ -10,7 +10,8 @@ import { parseGuestConf } from "./parse/guestConf";
 import { parseInterfaces } from "./parse/interfaces";
 import { parseSectionConfig } from "./parse/sectionConfig";
 import { parseSysctl } from "./parse/sysctl";
-import { buildReadCommand, DiscoverError, parseReadOutput, readRoot, type RawRead, type RawRecord } from "./probe";
+import { buildReadCommand, DiscoverError, parseReadOutput, type RawRead, type RawRecord } from "./probe";
+import { readRoot } from "./root";
 
 export { DiscoverError } from "./probe";
 

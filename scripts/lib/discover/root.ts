@@ -1,0 +1,208 @@
+/**
+ * `--root DIR`: the reads of ./probe.ts's one SSH exec, done with Node's fs on copies at DIR/<host path>
+ * (for offline use and tests). Read only: nothing here opens a file for writing, creates or removes one.
+ * The same rules as the shell script, so both give the same records (tests/unit/discover-read.test.ts
+ * runs both on this machine's files; tests/host/discover-read.test.ts on the test host's): shell glob
+ * order (sorted, no dot files), symbolic links followed, `source` resolved as ifupdown2 does, a link into
+ * /etc/pve/priv refused unread.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { sourceLines } from "./parse/interfaces";
+import {
+  checkRequest,
+  DiscoverError,
+  INTERFACES,
+  isPrivPath,
+  PRIV,
+  PVE_FILES,
+  sha256,
+  SYSCTL_CONF,
+  SYSCTL_DIR,
+  type ProbeRequest,
+  type RawRead,
+  type RawRecord,
+  type RecordTag,
+} from "./probe";
+
+
+/** uid/gid -> name from DIR/etc/passwd|group, else this machine's, else the number. */
+function namer(root: string, file: "passwd" | "group"): (id: number) => string {
+  const map = new Map<number, string>();
+  for (const candidate of [path.join(root, "etc", file), `/etc/${file}`]) {
+    try {
+      for (const l of fs.readFileSync(candidate, "utf8").split("\n")) {
+        const parts = l.split(":");
+        if (parts.length >= 3 && /^\d+$/.test(parts[2]) && !map.has(Number(parts[2]))) map.set(Number(parts[2]), parts[0]);
+      }
+      break;
+    } catch {
+      // next candidate
+    }
+  }
+  return (id) => map.get(id) ?? String(id);
+}
+
+/** Sorted directory entries (no dot files, as a shell glob), or [] when it is not a readable directory. */
+function list(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir).filter((n) => !n.startsWith(".")).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Expand a shell glob (`*`, `?`, `[...]` per path segment), sorted; a pattern without a match yields itself. */
+export function expandGlob(root: string, pattern: string): string[] {
+  if (!/[*?[]/.test(pattern)) return [pattern];
+  const segs = pattern.split("/").filter((s, i) => i === 0 || s !== "");
+  let paths = [""];
+  for (const seg of segs.slice(1)) {
+    if (!/[*?[]/.test(seg)) {
+      paths = paths.map((p) => `${p}/${seg}`);
+      continue;
+    }
+    const re = new RegExp(
+      "^" +
+        seg.replace(/\[!/g, "[^").replace(/[.+^${}()|\\]/g, (c) => (c === "^" ? "^" : "\\" + c)).replace(/\*/g, ".*").replace(/\?/g, ".") +
+        "$",
+    );
+    paths = paths.flatMap((p) => list(path.join(root, p || "/")).filter((n) => re.test(n)).map((n) => `${p}/${n}`));
+  }
+  return paths.length ? paths : [pattern];
+}
+
+/** Read everything {@link buildReadScript} reads, from copies at DIR/<host path>. Never writes. */
+export function readRoot(dir: string, request: ProbeRequest): RawRead {
+  checkRequest(request);
+  const root = path.resolve(dir);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(root);
+  } catch {
+    throw new DiscoverError(`--root ${dir}: no such directory`);
+  }
+  if (!st.isDirectory()) throw new DiscoverError(`--root ${dir}: not a directory`);
+  const userOf = namer(root, "passwd");
+  const groupOf = namer(root, "group");
+  const at = (p: string) => path.join(root, p);
+  const privReal = (() => {
+    try {
+      return fs.realpathSync(at(PRIV));
+    } catch {
+      return at(PRIV);
+    }
+  })();
+  const records: RawRecord[] = [];
+  const rec = (tag: RecordTag, p: string, withContent: boolean) => {
+    const local = at(p);
+    let s: fs.Stats | undefined;
+    try {
+      s = fs.statSync(local);
+    } catch {
+      s = undefined;
+    }
+    if (s?.isFile()) {
+      let real = local;
+      try {
+        real = fs.realpathSync(local);
+      } catch {
+        // keep
+      }
+      // Refused: into the copy's /etc/pve/priv, or (an absolute link in the copy) into this machine's.
+      if (real === privReal || real.startsWith(privReal + "/") || isPrivPath(real)) {
+        records.push({ tag, path: p, state: "refused" });
+        return;
+      }
+      let bytes: Buffer;
+      try {
+        bytes = fs.readFileSync(local);
+      } catch {
+        records.push({ tag, path: p, state: "unreadable" });
+        return;
+      }
+      records.push({
+        tag,
+        path: p,
+        state: "file",
+        sha256: sha256(bytes),
+        mode: (s.mode & 0o7777).toString(8).padStart(4, "0"),
+        owner: userOf(s.uid),
+        group: groupOf(s.gid),
+        ...(withContent ? { content: bytes.toString("utf8") } : {}),
+      });
+      return;
+    }
+    let exists = s !== undefined;
+    if (!exists) {
+      try {
+        fs.lstatSync(local);
+        exists = true;
+      } catch {
+        exists = false;
+      }
+    }
+    records.push({ tag, path: p, state: exists ? "notfile" : "absent" });
+  };
+  const exists = (p: string) => {
+    try {
+      fs.lstatSync(at(p));
+      return fs.existsSync(at(p));
+    } catch {
+      return false;
+    }
+  };
+  const seen = new Set<string>();
+  const net = (p: string) => {
+    if (seen.has(p)) return;
+    seen.add(p);
+    rec("net", p, true);
+    const r = records[records.length - 1];
+    if (r.state !== "file") return;
+    for (const s of sourceLines(r.content ?? "")) {
+      const v = s.arg.startsWith("/") ? s.arg : `${p.slice(0, p.lastIndexOf("/"))}/${s.arg}`;
+      if (s.kind === "source") {
+        for (const g of expandGlob(root, v)) if (exists(g)) net(g);
+      } else {
+        for (const n of list(at(v))) if (/^[A-Za-z0-9_-]+$/.test(n) && exists(`${v}/${n}`)) net(`${v}/${n}`);
+      }
+    }
+  };
+  const nodeDir = `/etc/pve/nodes/${request.node}`;
+  const isDir = (p: string) => {
+    try {
+      return fs.statSync(at(p)).isDirectory();
+    } catch {
+      return false;
+    }
+  };
+  const nodes = list(at("/etc/pve/nodes")).filter((n) => isDir(`/etc/pve/nodes/${n}`));
+  for (const kind of ["qemu-server", "lxc"] as const) {
+    for (const n of list(at(`${nodeDir}/${kind}`))) {
+      if (n.endsWith(".conf") && exists(`${nodeDir}/${kind}/${n}`)) rec(kind === "lxc" ? "lxc" : "qemu", `${nodeDir}/${kind}/${n}`, true);
+    }
+  }
+  for (const f of PVE_FILES) rec(f.tag, f.path, true);
+  net(INTERFACES);
+  const sysctlConfReal = (() => {
+    try {
+      return fs.realpathSync(at(SYSCTL_CONF));
+    } catch {
+      return undefined;
+    }
+  })();
+  for (const n of list(at(SYSCTL_DIR))) {
+    if (!n.endsWith(".conf") || !exists(`${SYSCTL_DIR}/${n}`)) continue;
+    let real: string | undefined;
+    try {
+      real = fs.realpathSync(at(`${SYSCTL_DIR}/${n}`));
+    } catch {
+      real = undefined;
+    }
+    if (real !== undefined && real === sysctlConfReal) continue;
+    rec("sysctl", `${SYSCTL_DIR}/${n}`, true);
+  }
+  rec("sysctl", SYSCTL_CONF, true);
+  for (const f of request.files) rec("file", f.path, !f.secret);
+  return { nodePresent: isDir(nodeDir), nodes, records };
+}
