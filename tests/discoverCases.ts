@@ -100,10 +100,12 @@ export const LIVE_EDIT_CASES: readonly LiveEditCase[] = [
     sameFacts: true,
   },
   {
-    name: "source-directory instead of source (only names of [A-Za-z0-9_-] count)",
-    edit: "sed -i 's|^source /etc/network/interfaces.d/\\*$|source-directory /etc/network/interfaces.d|' etc/network/interfaces && printf 'iface skipped inet manual\\n' > etc/network/interfaces.d/skip.me",
-    expect: (f) => eq(f.network.files, ["/etc/network/interfaces", "/etc/network/interfaces.d/vmbr1-ipv6"], "network files"),
-    sameFacts: true,
+    name: "source-directory instead of source (ifupdown2 reads every file there, dot files too)",
+    edit: "sed -i 's|^source /etc/network/interfaces.d/\\*$|source-directory /etc/network/interfaces.d|' etc/network/interfaces && printf 'iface extra0 inet manual\\n' > etc/network/interfaces.d/extra.cfg && printf 'iface late0 inet manual\\n' > etc/network/interfaces.d/.late",
+    expect: (f) => {
+      eq(f.network.files, ["/etc/network/interfaces", "/etc/network/interfaces.d/extra.cfg", "/etc/network/interfaces.d/vmbr1-ipv6", "/etc/network/interfaces.d/.late"], "network files");
+      eq(f.network.stanzas.slice(-3).map((x) => x.name), ["extra0", "vmbr1", "late0"], "last stanzas");
+    },
   },
   {
     name: "IPv6 forwarding moved from sysctl.conf to a sysctl.d file (applied before sysctl.conf)",

@@ -55,18 +55,17 @@ export interface ConnectOptions {
   readonly connectTimeoutMs?: number;
   /** Secret values in play (for `unverified` detection and scrubbing): placeholders and real ones. */
   readonly placeholders?: readonly string[];
-  /** Proxmox node name (container configs are read under /etc/pve/nodes/<node>/lxc). Defaults to the stack's. */
+  /** Proxmox node name (container configs are read under /etc/pve/nodes/<node>/lxc): the stack's proxmox.nodeName. */
   readonly node?: string;
 }
-
-/** Node name when none is given: neve's (the stack's proxmox.nodeName, which loadDeclared passes on). */
-const DEFAULT_NODE = "neve";
 
 /** Probe each host (one connection, one exec) and compare. Throws {@link HostDiffError} on any failure. */
 export async function probeHosts(groups: readonly HostGroup[], opts: ConnectOptions = {}): Promise<HostReport[]> {
   if (groups.length > 1 && (opts.host !== undefined || opts.port !== undefined || opts.hostKey !== undefined)) {
     throw new HostDiffError(`--host, --port and --host-key apply to one host, but the stack declares ${groups.length}; leave them out`);
   }
+  const node = opts.node;
+  if (node === undefined) throw new HostDiffError("no Proxmox node name: set proxmox.nodeName in the stack (container configs are read under /etc/pve/nodes/<node>)");
   const reports: HostReport[] = [];
   for (const g of groups) {
     const target = {
@@ -79,7 +78,7 @@ export async function probeHosts(groups: readonly HostGroup[], opts: ConnectOpti
     };
     const facts = await readLive(
       { kind: "ssh", ...target, privateKey: target.privateKey ?? undefined },
-      { node: opts.node ?? DEFAULT_NODE, files: requestedFiles(g) },
+      { node, files: requestedFiles(g) },
     );
     const where = facts.source.replace(/^ssh:\/\//, "");
     reports.push({ where, ...compareGroup(g, facts, opts.placeholders) });

@@ -171,13 +171,18 @@ describe("parseInterfaces", () => {
   });
 
   it("must join continued lines, skip comments and find source lines by physical line", () => {
-    expect(logicalLines("# c\niface a inet static\n  address 1.2.3.4/24 \\\n  # not a comment here\n")).toEqual(["iface a inet static", "address 1.2.3.4/24    # not a comment here"]);
+    expect(logicalLines("# c\niface a inet static\n  address 1.2.3.4/24 \\\n  # not a comment here\n")).toEqual(["iface a inet static", "address 1.2.3.4/24 # not a comment here"]);
+    // ifupdown2 joins continuations before it looks for comments.
+    expect(logicalLines("# comment \\\nauto eth0\nauto eth1\n")).toEqual(["auto eth1"]);
     expect(sourceLines("source /etc/network/interfaces.d/*\n  source-directory extra\n# source /nope\n")).toEqual([
       { kind: "source", arg: "/etc/network/interfaces.d/*" },
       { kind: "source-directory", arg: "extra" },
     ]);
     expect(parseInterfaces([]).stanzas).toEqual([]);
-    expect(parseInterfaces([{ path: "/i", text: "allow-hotplug eno1\niface eno1\n" }])).toMatchObject({ auto: ["eno1"], stanzas: [{ name: "eno1", family: "inet", method: "" }] });
+    expect(parseInterfaces([{ path: "/i", text: "allow-hotplug eno1\niface eno1\n  mtu\n  mtu 9000\nvlan v10\n  vlan-id 10\n" }])).toMatchObject({
+      auto: ["eno1"],
+      stanzas: [{ name: "eno1", family: "inet", method: "", options: [["mtu", "9000"]] }, { name: "v10", options: [["vlan-id", "10"]] }],
+    });
   });
 });
 

@@ -132,7 +132,8 @@ export function buildReadScript(request: ProbeRequest): string {
 }`,
     // net FILE: the file, then (depth first, in line order) what its source / source-directory lines name:
     // ifupdown2 networkinterfaces.py process_source: a relative glob is taken from the sourcing file's
-    // directory and expanded sorted; source-directory takes the files named [A-Za-z0-9_-]+ (interfaces(5)).
+    // directory and expanded sorted; process_source_directory: every entry of the (globbed) directory,
+    // dot files too, in os.listdir order (arbitrary; here: names sorted, dot names after the others).
     // Positional parameters are per call, and loop lists are expanded before a recursive call changes a variable.
     `net() {
   case " $seen " in *" $1 "*) return 0;; esac
@@ -147,7 +148,7 @@ export function buildReadScript(request: ProbeRequest): string {
     case $v in /*) ;; *) v=\${1%/*}/$v;; esac
     case $x in
       s:*) for g in $v; do [ -e "$g" ] && net "$g"; done;;
-      d:*) for g in "$v"/*; do case \${g##*/} in *[!A-Za-z0-9_-]*) continue;; esac; [ -e "$g" ] && net "$g"; done;;
+      d:*) for sd in $v; do for g in "$sd"/* "$sd"/.[!.]* "$sd"/..?*; do [ -e "$g" ] && net "$g"; done; done;;
     esac
   done
   set +f

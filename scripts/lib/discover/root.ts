@@ -52,6 +52,20 @@ function list(dir: string): string[] {
   }
 }
 
+/** Every entry of a directory in the order of the shell's `D/* D/.[!.]* D/..?*`: names sorted, dot names after the others. */
+function listAll(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => n !== "." && n !== "..");
+  } catch {
+    return [];
+  }
+  const plain = names.filter((n) => !n.startsWith(".")).sort();
+  const dot = names.filter((n) => n.startsWith(".") && !n.startsWith("..")).sort();
+  const dotdot = names.filter((n) => n.startsWith("..")).sort();
+  return [...plain, ...dot, ...dotdot];
+}
+
 /** Expand a shell glob (`*`, `?`, `[...]` per path segment), sorted; a pattern without a match yields itself. */
 export function expandGlob(root: string, pattern: string): string[] {
   if (!/[*?[]/.test(pattern)) return [pattern];
@@ -164,7 +178,7 @@ export function readRoot(dir: string, request: ProbeRequest): RawRead {
       if (s.kind === "source") {
         for (const g of expandGlob(root, v)) if (exists(g)) net(g);
       } else {
-        for (const n of list(at(v))) if (/^[A-Za-z0-9_-]+$/.test(n) && exists(`${v}/${n}`)) net(`${v}/${n}`);
+        for (const d of expandGlob(root, v)) for (const n of listAll(at(d))) if (exists(`${d}/${n}`)) net(`${d}/${n}`);
       }
     }
   };

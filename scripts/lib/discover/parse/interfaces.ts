@@ -1,15 +1,18 @@
 /**
  * Parser of /etc/network/interfaces and the files it sources, as ifupdown2 (Proxmox VE's network
- * stack) reads them: CumulusNetworks/ifupdown2 ifupdown2/ifupdown/networkinterfaces.py.
- * - `#` lines (after leading whitespace) are comments; a line ending in `\` continues on the next;
- * - stanzas start with `auto`, `allow-<class>`, `iface`, `mapping`, `source`, `source-directory`;
- *   every other line belongs to the `iface` stanza above it as `<option> <value>`; options may repeat
- *   (`post-up` lines, `address`);
- * - `iface <name> [inet|inet6] [method]` (ifupdown2 allows both to be left out: family "inet" and an
+ * stack) reads them: CumulusNetworks/ifupdown2 ifupdown2/ifupdown/networkinterfaces.py
+ * (`process_interfaces`, `parse_iface`, `process_source`, `process_source_directory`).
+ * - continuations first: the text is split at every `\`, the pieces stripped and joined with a space;
+ *   then each line is stripped, and empty lines and lines starting with `#` are skipped;
+ * - keywords: `auto`, `allow-<class>`, `iface`, `vlan`, `source`, `source-directory`; every other line
+ *   belongs to the `iface` / `vlan` stanza above it as `<option> <value>` (a line without a value is
+ *   a parse error there and is skipped here too); options may repeat (`post-up`, `address`);
+ *   values are kept as written (ifupdown2 would substitute `$IFACE`; files containing `%` would go
+ *   through its template engine: neither is interpreted here);
+ * - `iface <name> [inet|inet6] [method]`: ifupdown2 allows both to be left out (family "inet" and an
  *   empty method are recorded then);
- * - `source <glob>` (relative to the sourcing file's directory, expanded sorted) and
- *   `source-directory <dir>` are resolved where the files are read (../read.ts), not here: this parser
- *   gets the files already in reading order and only parses them.
+ * - `source <glob>` / `source-directory <dir>` are resolved where the files are read (../probe.ts,
+ *   ../root.ts), not here: this parser gets the files already in reading order.
  */
 import type { InterfaceStanza, NetworkFacts } from "../facts";
 
@@ -21,26 +24,19 @@ export interface NamedText {
   readonly text: string;
 }
 
-/** Logical lines of a file: comments and blank lines dropped, `\` continuations joined. */
+/** Logical lines of a file, as ifupdown2's `process_interfaces` sees them (continuations joined, comments dropped). */
 export function logicalLines(text: string): string[] {
-  const out: string[] = [];
-  let pending = "";
-  for (const rawLine of text.split("\n")) {
-    const line = rawLine.replace(/\r$/, "");
-    if (pending === "" && /^\s*#/.test(line)) continue;
-    if (/\\$/.test(line)) {
-      pending += line.slice(0, -1) + " ";
-      continue;
-    }
-    const full = (pending + line).trim();
-    pending = "";
-    if (full !== "") out.push(full);
-  }
-  if (pending.trim() !== "") out.push(pending.trim());
-  return out;
+  const joined = text
+    .split("\\")
+    .map((piece) => piece.trim())
+    .join(" ");
+  return joined
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
 }
 
-const KEYWORD = /^(auto|allow-[A-Za-z0-9_-]+|iface|mapping|source|source-directory)(\s|$)/;
+const KEYWORD = /^(auto|allow(?:-\S*)?|iface|vlan|source|source-directory)(?:\s|$)/;
 
 /**
  * The `source` / `source-directory` arguments of a file, in order, by physical line (`^\s*source\s+(\S+)`),
@@ -67,7 +63,7 @@ export function parseInterfaces(files: readonly NamedText[]): NetworkFacts {
         const words = line.split(/\s+/);
         if (kw[1] === "auto" || kw[1] === "allow-auto" || kw[1] === "allow-hotplug") {
           for (const w of words.slice(1)) if (!auto.includes(w)) auto.push(w);
-        } else if (kw[1] === "iface" && words[1]) {
+        } else if ((kw[1] === "iface" || kw[1] === "vlan") && words[1]) {
           const family = words[2] === "inet6" ? "inet6" : "inet";
           cur = { name: words[1], family, method: words[3] ?? "", options: [], file: f.path };
           // `iface x ipx static` or another family ifupdown2 ignores for bridges: recorded as inet only when given as inet.
@@ -77,8 +73,8 @@ export function parseInterfaces(files: readonly NamedText[]): NetworkFacts {
         continue;
       }
       if (!cur) continue;
-      const m = /^(\S+)(?:\s+(.*))?$/.exec(line)!;
-      cur.options.push([m[1], (m[2] ?? "").trim()]);
+      const m = /^(\S+)\s+(.*)$/.exec(line);
+      if (m) cur.options.push([m[1], m[2].trim()]);
     }
   }
   return { auto, stanzas: stanzas as InterfaceStanza[], files: files.map((f) => f.path) };
