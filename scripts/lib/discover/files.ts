@@ -9,7 +9,7 @@
  */
 import { createHash } from "crypto";
 import { createTwoFilesPatch } from "diff";
-import { lxcConfigPath } from "../../../stacks/render/lxcRaw";
+import { canonicalRawLxcLine, isRawLxcLine, lxcConfigPath } from "../../../stacks/render/lxcRaw";
 import type { CapturedResource } from "../mockRunner";
 import { isSecretValue, unwrapSecret } from "../secretValue";
 import type { LiveFacts } from "./facts";
@@ -209,14 +209,16 @@ export function compareGroup(group: HostGroup, facts: LiveFacts, placeholders: r
   const lxc = group.lxc.map((d): LxcReport => {
     const found = liveRawLines(facts, d.vmid);
     if (!found) return { declared: d, status: "absent" };
-    const same = found.length === d.rawLines.length && found.every((l, k) => l === d.rawLines[k]);
+    // Both sides as Proxmox writes them back: "lxc.key = v" and "lxc.key: v" are the same line.
+    const declared = d.rawLines.map((l) => (isRawLxcLine(l) ? canonicalRawLxcLine(l) : l));
+    const same = found.length === declared.length && found.every((l, k) => l === declared[k]);
     const path = lxcConfigPath(d.vmid);
     const text = (ls: readonly string[]) => (ls.length ? ls.join("\n") + "\n" : "");
     return {
       declared: d,
       status: same ? "same" : "differs",
       live: found,
-      patch: same ? undefined : createTwoFilesPatch(`live:${path}`, `declared:${path}`, text(found), text(d.rawLines), "raw lxc lines", "raw lxc lines"),
+      patch: same ? undefined : createTwoFilesPatch(`live:${path}`, `declared:${path}`, text(found), text(declared), "raw lxc lines", "raw lxc lines"),
     };
   });
   return { files, lxc };
