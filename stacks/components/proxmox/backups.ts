@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import * as proxmoxve from "./sdk";
 import type { NeveModel } from "../../config";
 import { ProxmoxContext, proxmoxResourceOptions } from "./options";
 

@@ -1,0 +1,113 @@
+// @ts-check
+"use strict";
+/**
+ * The one TypeScript transpile of this project, shared by `npm run plan` (scripts/register.js),
+ * `pulumi up` (Pulumi.yaml `nodeargs: --require ./scripts/register.js`) and jest
+ * (scripts/lib/jestTransform.js), so the program's code, and with it every serialized dynamic
+ * provider (`__provider`), is the same text on all three paths.
+ *
+ * It is `ts.transpileModule` with tsconfig.json's compilerOptions: the same call ts-node makes with
+ * `--transpile-only` (ts-node 10 `createTranspileOnlyGetOutputFunction`), and the same output that
+ * Pulumi's own runtime produced with `typescript: true`. What changes is the cost: the result is kept
+ * under node_modules/.cache/neve-ts, keyed by the source, the file name, tsconfig.json and the
+ * TypeScript version, so the compiler is loaded only when a file changed. Plain JavaScript so that it
+ * runs before anything can transpile. No type checking here: `npm run typecheck` does that.
+ */
+const crypto = require("crypto");
+const fs = require("fs");
+const path = require("path");
+
+/** Bump when the transpile below changes in a way the cache key cannot see. */
+const TRANSPILER_VERSION = "1";
+
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+const TSCONFIG = path.join(REPO_ROOT, "tsconfig.json");
+const CACHE_DIR = path.join(REPO_ROOT, "node_modules", ".cache", "neve-ts");
+
+/** @type {string | undefined} */
+let keyBase;
+/** @type {any} */
+let ts;
+/** @type {any} */
+let compilerOptions;
+
+/** What every cache key starts with: transpiler version, TypeScript version and tsconfig.json. */
+function cacheKeyBase() {
+  if (keyBase === undefined) {
+    const tsVersion = JSON.parse(fs.readFileSync(require.resolve("typescript/package.json"), "utf8")).version;
+    keyBase = `${TRANSPILER_VERSION}\0${tsVersion}\0${fs.readFileSync(TSCONFIG, "utf8")}`;
+  }
+  return keyBase;
+}
+
+/**
+ * Cache key of one file's transpile.
+ * @param {string} source
+ * @param {string} filename
+ */
+function cacheKey(source, filename) {
+  return crypto.createHash("sha256").update(cacheKeyBase()).update("\0").update(filename).update("\0").update(source).digest("hex");
+}
+
+/** tsconfig.json's compilerOptions, parsed by TypeScript itself (loaded on first use only). */
+function options() {
+  if (!compilerOptions) {
+    ts = require("typescript");
+    const read = ts.readConfigFile(TSCONFIG, ts.sys.readFile);
+    if (read.error) throw new Error(`tsconfig.json: ${ts.flattenDiagnosticMessageText(read.error.messageText, "\n")}`);
+    const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, REPO_ROOT, undefined, TSCONFIG);
+    // As ts-node: emit JavaScript plus a source map, never declarations or files on disk.
+    compilerOptions = { ...parsed.options, sourceMap: true, inlineSourceMap: false, inlineSources: true, declaration: false, declarationMap: false, noEmit: false };
+    for (const k of ["out", "outFile", "outDir", "composite", "declarationDir", "emitDeclarationOnly", "tsBuildInfoFile", "incremental"]) delete compilerOptions[k];
+  }
+  return compilerOptions;
+}
+
+/**
+ * Transpile one TypeScript file to CommonJS, without the cache.
+ * @param {string} source
+ * @param {string} filename
+ * @returns {{ code: string, map: string }}
+ */
+function transpileUncached(source, filename) {
+  const opts = options();
+  const r = ts.transpileModule(source, { fileName: filename, compilerOptions: opts, reportDiagnostics: false });
+  // Drop the `//# sourceMappingURL=` line: callers attach the map themselves.
+  const code = String(r.outputText).replace(/\n\/\/# sourceMappingURL=.*$/, "");
+  return { code, map: String(r.sourceMapText) };
+}
+
+/**
+ * Transpile one TypeScript file to CommonJS, through the on-disk cache.
+ * @param {string} source
+ * @param {string} filename
+ * @returns {{ code: string, map: string }}
+ */
+function transpile(source, filename) {
+  const file = path.join(CACHE_DIR, `${cacheKey(source, filename)}.json`);
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch {
+    // Not cached yet (or unreadable): transpile and store.
+  }
+  const result = transpileUncached(source, filename);
+  try {
+    fs.mkdirSync(CACHE_DIR, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(result));
+    fs.renameSync(tmp, file);
+  } catch {
+    // A read-only tree just means no cache.
+  }
+  return result;
+}
+
+/**
+ * The code with its source map inline, for Node's own source-map support.
+ * @param {{ code: string, map: string }} r
+ */
+function withInlineMap(r) {
+  return `${r.code}\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(r.map).toString("base64")}\n`;
+}
+
+module.exports = { transpile, transpileUncached, withInlineMap, cacheKey, REPO_ROOT, CACHE_DIR };
