@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { CONFIG_NAMESPACE, QUALIFIED_SECRET_KEYS, SECRET_KEYS, SecretKey } from "../../stacks/config/secrets";
 import { DEFAULT_STACK_FILE, REPO_ROOT, readStackConfig } from "./stackFile";
+import { assertPatchableMockMonitor, assertRegisterRequest } from "./mockInternals";
 
 /**
  * Runs the real program (stacks/neve/index.ts) in-process under `pulumi.runtime.setMocks`, fed a
@@ -150,8 +151,10 @@ export async function runProgram(opts: RunProgramOptions = {}): Promise<ProgramR
   const monitor = pulumi.runtime.getMonitor() as unknown as {
     registerResource(req: RegisterRequest, cb: (err: unknown, res: unknown) => void): Promise<void>;
   };
+  assertPatchableMockMonitor(monitor);
   const original = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) => {
+    assertRegisterRequest(req);
     captured.push({
       key: `${req.getType()}::${req.getName()}`,
       type: req.getType(),
