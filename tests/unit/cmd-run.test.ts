@@ -1,0 +1,52 @@
+// What `pulumi preview` runs is not the mock runner but the SDK's own entry point,
+// @pulumi/pulumi/cmd/run, started by the Node language host. These tests start it the same way
+// against a resource monitor of their own (tests/unit/support/cmdRun.ts) and hold it to what the
+// offline plan shows under mocks: the same resources, and the same serialized dynamic providers.
+import type { ProgramRun } from "../../scripts/lib/mockRunner";
+import { type CmdRunResult, runCmdRun } from "./support/cmdRun";
+
+let real: CmdRunResult;
+let mocked: ProgramRun;
+
+beforeAll(async () => {
+  real = await runCmdRun();
+  const { runProgram } = await import("../../scripts/lib/mockRunner");
+  mocked = await runProgram();
+}, 180000);
+
+const key = (r: { type: string; name: string }) => `${r.type}::${r.name}`;
+const dynamic = (r: { type: string }) => r.type.startsWith("pulumi-nodejs:dynamic");
+/** A parent URN as `type::name`: the real run's URNs carry the stack type in the chain, the mocks' do not. */
+const parentKey = (urn?: string) => (urn ? `${urn.split("::")[2].split("$").pop()}::${urn.split("::")[3]}` : "");
+
+describe("the program under @pulumi/pulumi/cmd/run, as the Pulumi CLI runs it", () => {
+  it("must run to the end without an error", () => {
+    const errors = real.logs.filter((l) => l.severity === "ERROR");
+    expect({ code: real.code, errors, stderr: real.stderr }).toEqual({ code: 0, errors: [], stderr: "" });
+  });
+
+  it("must declare exactly the resources it declares under mocks", () => {
+    const declared = real.registrations.filter((r) => r.type !== "pulumi:pulumi:Stack").map(key).sort();
+    expect(declared.length).toBeGreaterThan(20);
+    expect(declared).toEqual(mocked.resources.map(key).sort());
+  });
+
+  it("must declare the same resource options as under mocks", () => {
+    const pick = (r: { type: string; name: string; protect: boolean; importId?: string; ignoreChanges: readonly string[]; parent?: string }) =>
+      [key(r), r.protect, r.importId ?? "", [...r.ignoreChanges].sort().join(","), parentKey(r.parent)].join(" ");
+    expect(real.registrations.filter((r) => r.type !== "pulumi:pulumi:Stack").map(pick).sort()).toEqual(mocked.resources.map(pick).sort());
+  });
+
+  it("must serialize every dynamic provider (__provider) to the same text as under mocks", () => {
+    const providers = (rs: readonly { type: string; name: string; inputs: Record<string, unknown> }[]) =>
+      Object.fromEntries(rs.filter(dynamic).map((r) => [key(r), r.inputs.__provider]));
+    const fromRun = providers(real.registrations);
+    expect(Object.keys(fromRun).length).toBeGreaterThan(5);
+    for (const text of Object.values(fromRun)) expect(typeof text === "string" && text.includes("exports.handler")).toBe(true);
+    expect(fromRun).toEqual(providers(mocked.resources));
+  });
+
+  it("must export the same stack outputs as under mocks", () => {
+    expect(real.stackOutputs).toEqual(mocked.outputs);
+  });
+});
