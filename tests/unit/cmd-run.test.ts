@@ -50,3 +50,17 @@ describe("the program under @pulumi/pulumi/cmd/run, as the Pulumi CLI runs it", 
     expect(real.stackOutputs).toEqual(mocked.outputs);
   });
 });
+
+describe("the fast transpile (scripts/register.js) against Pulumi's own TypeScript path", () => {
+  it("must serialize the same __provider as `typescript: true` (Pulumi's ts-node, transpile-only)", async () => {
+    // What the language host does for `typescript: true` (main.go sets PULUMI_NODEJS_TYPESCRIPT);
+    // cmd/run/run.js then registers ts-node with tsconfig.json. Transpile-only, as type checking
+    // is not what is compared here.
+    const viaTsNode = await runCmdRun({ entry: "index.ts", env: { PULUMI_NODEJS_TYPESCRIPT: "true", PULUMI_NODEJS_TRANSPILE_ONLY: "true" } });
+    expect(viaTsNode.code).toBe(0);
+    const providers = (rs: readonly { type: string; name: string; inputs: Record<string, unknown> }[]) =>
+      Object.fromEntries(rs.filter(dynamic).map((r) => [key(r), r.inputs.__provider]));
+    expect(Object.keys(providers(viaTsNode.registrations)).length).toBeGreaterThan(5);
+    expect(providers(real.registrations)).toEqual(providers(viaTsNode.registrations));
+  }, 180000);
+});

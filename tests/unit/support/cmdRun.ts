@@ -72,6 +72,10 @@ export interface CmdRunOptions extends Pick<RunProgramOptions, "stackFile" | "co
   readonly dryRun?: boolean;
   /** Extra arguments for node before cmd/run (Pulumi.yaml `nodeargs`). */
   readonly nodeArgs?: readonly string[];
+  /** Entry to run, relative to {@link PROGRAM_DIR}. Defaults to {@link ENTRY}. */
+  readonly entry?: string;
+  /** Extra environment (e.g. `PULUMI_NODEJS_TYPESCRIPT`, which the language host sets for `typescript: true`). */
+  readonly env?: Record<string, string>;
   /** Kill the run after this many ms. Defaults to 120000. */
   readonly timeoutMs?: number;
 }
@@ -227,12 +231,12 @@ export async function runCmdRun(opts: CmdRunOptions = {}): Promise<CmdRunResult>
       "--pwd",
       PROGRAM_DIR,
       ...(opts.dryRun === false ? [] : ["--dry-run"]),
-      ENTRY,
+      opts.entry ?? ENTRY,
     ];
     const started = process.hrtime.bigint();
     const child = spawn(process.execPath, args, {
       cwd: PROGRAM_DIR,
-      env: { ...process.env, PULUMI_CONFIG: JSON.stringify(envConfig), PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(QUALIFIED_SECRET_KEYS) },
+      env: { ...process.env, ...opts.env, PULUMI_CONFIG: JSON.stringify(envConfig), PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(QUALIFIED_SECRET_KEYS) },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
