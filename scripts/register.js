@@ -1,5 +1,4 @@
 // @ts-check
-"use strict";
 /**
  * `node --require ./scripts/register.js program.ts`: runs this project's TypeScript the fast way.
  * Used by every npm script that runs TypeScript and by `pulumi up`/`preview` (Pulumi.yaml
@@ -12,9 +11,9 @@
  * (`NODE_OPTIONS=--enable-source-maps`): @pulumi/pulumi formats a stack trace for every promise it
  * makes (runtime/debuggable.js), and mapping those costs about 0.3 s per run of this program.
  */
-const fs = require("fs");
-const Module = require("module");
-const path = require("path");
+const fs = require("node:fs");
+const Module = require("node:module");
+const path = require("node:path");
 const { transpile, withInlineMap, REPO_ROOT } = require("./lib/transpile");
 
 // Node >= 22.1; `NODE_COMPILE_CACHE` (if set) wins. https://nodejs.org/api/module.html#moduleenablecompilecachedirectory

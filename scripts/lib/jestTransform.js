@@ -1,5 +1,4 @@
 // @ts-check
-"use strict";
 /**
  * Jest's TypeScript transform: scripts/lib/transpile.js, the same transpile as `npm run plan` and
  * `pulumi up` (scripts/register.js), so the tests see the same JavaScript, and the same serialized

@@ -1,5 +1,4 @@
 // @ts-check
-"use strict";
 /**
  * The one TypeScript transpile of this project, shared by `npm run plan` (scripts/register.js),
  * `pulumi up` (Pulumi.yaml `nodeargs: --require ./scripts/register.js`) and jest
@@ -13,16 +12,17 @@
  * TypeScript version, so the compiler is loaded only when a file changed. Plain JavaScript so that it
  * runs before anything can transpile. No type checking here: `npm run typecheck` does that.
  */
-const crypto = require("crypto");
-const fs = require("fs");
-const path = require("path");
+const crypto = require("node:crypto");
+const fs = require("node:fs");
+const path = require("node:path");
 
 /** Bump when the transpile below changes in a way the cache key cannot see. */
 const TRANSPILER_VERSION = "1";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const TSCONFIG = path.join(REPO_ROOT, "tsconfig.json");
-const CACHE_DIR = path.join(REPO_ROOT, "node_modules", ".cache", "neve-ts");
+// NEVE_TRANSPILE_CACHE moves the cache (bench/plan.ts points it at an empty directory for a cold run).
+const CACHE_DIR = process.env.NEVE_TRANSPILE_CACHE || path.join(REPO_ROOT, "node_modules", ".cache", "neve-ts");
 
 /** @type {string | undefined} */
 let keyBase;
@@ -57,8 +57,17 @@ function options() {
     if (read.error) throw new Error(`tsconfig.json: ${ts.flattenDiagnosticMessageText(read.error.messageText, "\n")}`);
     const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, REPO_ROOT, undefined, TSCONFIG);
     // As ts-node: emit JavaScript plus a source map, never declarations or files on disk.
-    compilerOptions = { ...parsed.options, sourceMap: true, inlineSourceMap: false, inlineSources: true, declaration: false, declarationMap: false, noEmit: false };
-    for (const k of ["out", "outFile", "outDir", "composite", "declarationDir", "emitDeclarationOnly", "tsBuildInfoFile", "incremental"]) delete compilerOptions[k];
+    compilerOptions = {
+      ...parsed.options,
+      sourceMap: true,
+      inlineSourceMap: false,
+      inlineSources: true,
+      declaration: false,
+      declarationMap: false,
+      noEmit: false,
+    };
+    for (const k of ["out", "outFile", "outDir", "composite", "declarationDir", "emitDeclarationOnly", "tsBuildInfoFile", "incremental"])
+      delete compilerOptions[k];
   }
   return compilerOptions;
 }

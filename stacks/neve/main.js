@@ -1,5 +1,4 @@
 // @ts-check
-"use strict";
 /**
  * The entry point `pulumi preview`/`up` runs (Pulumi.yaml `main`, with `typescript: false`): it
  * installs this project's TypeScript loader (scripts/register.js: a cached ts.transpileModule with

@@ -26,7 +26,10 @@ describe("the program under @pulumi/pulumi/cmd/run, as the Pulumi CLI runs it", 
   });
 
   it("must declare exactly the resources it declares under mocks", () => {
-    const declared = real.registrations.filter((r) => r.type !== "pulumi:pulumi:Stack").map(key).sort();
+    const declared = real.registrations
+      .filter((r) => r.type !== "pulumi:pulumi:Stack")
+      .map(key)
+      .sort();
     expect(declared.length).toBeGreaterThan(20);
     expect(declared).toEqual(mocked.resources.map(key).sort());
   });
@@ -34,7 +37,12 @@ describe("the program under @pulumi/pulumi/cmd/run, as the Pulumi CLI runs it", 
   it("must declare the same resource options as under mocks", () => {
     const pick = (r: { type: string; name: string; protect: boolean; importId?: string; ignoreChanges: readonly string[]; parent?: string }) =>
       [key(r), r.protect, r.importId ?? "", [...r.ignoreChanges].sort().join(","), parentKey(r.parent)].join(" ");
-    expect(real.registrations.filter((r) => r.type !== "pulumi:pulumi:Stack").map(pick).sort()).toEqual(mocked.resources.map(pick).sort());
+    expect(
+      real.registrations
+        .filter((r) => r.type !== "pulumi:pulumi:Stack")
+        .map(pick)
+        .sort(),
+    ).toEqual(mocked.resources.map(pick).sort());
   });
 
   it("must serialize every dynamic provider (__provider) to the same text as under mocks", () => {

@@ -1,8 +1,8 @@
 // The offline plan reads resource options off @pulumi/pulumi's mock monitor (an SDK internal, see
 // scripts/lib/mockInternals.ts). These tests pin that internal: after an SDK upgrade they fail here,
 // with the reason, instead of a plan that quietly shows no protect, import or ignoreChanges.
-import * as path from "path";
-import { REGISTER_REQUEST_GETTERS, assertPatchableMockMonitor, assertRegisterRequest } from "../../scripts/lib/mockInternals";
+import * as path from "node:path";
+import { assertPatchableMockMonitor, assertRegisterRequest, REGISTER_REQUEST_GETTERS } from "../../scripts/lib/mockInternals";
 import type { ProgramRun } from "../../scripts/lib/mockRunner";
 
 let run: ProgramRun;
@@ -32,7 +32,11 @@ describe("the mock monitor internals the plan relies on", () => {
   });
 
   it.each([
-    ["a plain object instead of the MockMonitor", () => assertPatchableMockMonitor({ registerResource: (_a: unknown, _b: unknown) => undefined }), "is not the SDK's MockMonitor"],
+    [
+      "a plain object instead of the MockMonitor",
+      () => assertPatchableMockMonitor({ registerResource: (_a: unknown, _b: unknown) => undefined }),
+      "is not the SDK's MockMonitor",
+    ],
     ["a request without getters", () => assertRegisterRequest({ getType: () => "t" }), "has no getName, getCustom"],
   ])("must fail loudly, naming the file to fix, on %s", (_what, fn, text) => {
     expect(fn).toThrow(text);

@@ -15,18 +15,19 @@
  * ids `<import id>` or `<name>-id`, the inputs echoed as state, invokes echoed; so a registration
  * here can be compared one to one with `runProgram` under mocks.
  */
+
+import { spawn } from "node:child_process";
+import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import { spawn } from "child_process";
-import * as path from "path";
-import * as enginePb from "@pulumi/pulumi/proto/engine_pb";
 import * as engineRpc from "@pulumi/pulumi/proto/engine_grpc_pb";
-import * as resourcePb from "@pulumi/pulumi/proto/resource_pb";
+import * as enginePb from "@pulumi/pulumi/proto/engine_pb";
 import * as resourceRpc from "@pulumi/pulumi/proto/resource_grpc_pb";
+import * as resourcePb from "@pulumi/pulumi/proto/resource_pb";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
-import { QUALIFIED_SECRET_KEYS } from "../../../stacks/config/secrets";
-import { RunProgramOptions, buildConfig } from "../../../scripts/lib/mockRunner";
+import { buildConfig, type RunProgramOptions } from "../../../scripts/lib/mockRunner";
 import { REPO_ROOT } from "../../../scripts/lib/stackFile";
+import { QUALIFIED_SECRET_KEYS } from "../../../stacks/config/secrets";
 
 /** Project and stack, as in Pulumi.yaml and Pulumi.neve.yaml. */
 export const PROJECT = "neve-infra";
@@ -103,7 +104,10 @@ export async function runCmdRun(opts: CmdRunOptions = {}): Promise<CmdRunResult>
   let stackOutputs: Record<string, unknown> | undefined;
   let rootResource = "";
 
-  const unimplemented = (name: string): Unary<unknown, unknown> => (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: `${name} is not implemented by the test monitor` });
+  const unimplemented =
+    (name: string): Unary<unknown, unknown> =>
+    (_call, cb) =>
+      cb({ code: grpc.status.UNIMPLEMENTED, details: `${name} is not implemented by the test monitor` });
 
   const monitor = {
     getDeploymentInfo: ((_call, cb) => {

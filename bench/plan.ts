@@ -1,0 +1,126 @@
+/**
+ * `npm run bench:plan`: what evaluating the program costs, against the floor, in the same run.
+ *
+ * Every `pulumi preview` and `npm run plan` evaluates the whole program, so its start-up is paid on
+ * every run. Measured, each BENCH_REPS times (default 5), medians, each a fresh node process (the
+ * same node that runs this script: the project's Node 24 under npm):
+ * - floor: `node -e 'require("@pulumi/pulumi")'`, the SDK's own load time, which no program beats;
+ * - plan: the command `npm run plan` runs (`node --require ./scripts/register.js scripts/plan.ts`),
+ *   output discarded; and `npm run -s plan` itself, i.e. plus npm's own start-up;
+ * - cmdRun: the path `pulumi preview` takes: `@pulumi/pulumi/cmd/run` with stacks/neve/main.js,
+ *   started as the Node language host starts it, against tests/unit/support/cmdRun.ts's recording
+ *   resource monitor (spawn to exit);
+ * - before: the plan as it ran before (`ts-node --transpile-only scripts/plan.ts`), for comparison;
+ * - cold: the plan with an empty transpile cache and no compile cache (first run after a change of
+ *   every file), once.
+ * The last line of output is one JSON object (see `Summary`).
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { runCmdRun } from "../tests/unit/support/cmdRun";
+
+const REPS = Math.max(1, Number(process.env.BENCH_REPS ?? 5));
+const REPO_ROOT = path.resolve(__dirname, "..");
+const NODE = process.execPath;
+
+/** The last line of output. */
+interface Summary {
+  /** Node version the figures were taken with. */
+  node: string;
+  reps: number;
+  /** Median ms of `node -e 'require("@pulumi/pulumi")'`. */
+  floorMs: number;
+  /** Median ms of the command `npm run plan` runs. */
+  planMs: number;
+  /** planMs / floorMs (target: at most 2). */
+  planVsFloor: number;
+  /** Median ms of `npm run -s plan` (npm's own start-up included). */
+  npmRunPlanMs: number;
+  npmRunPlanVsFloor: number;
+  /** Median ms of the program under @pulumi/pulumi/cmd/run (what `pulumi preview` runs). */
+  cmdRunMs: number;
+  cmdRunVsFloor: number;
+  /** Median ms of the plan as it ran before (ts-node --transpile-only). */
+  beforeMs: number;
+  /** One plan with empty transpile and compile caches. */
+  coldPlanMs: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.floor((s.length - 1) / 2)] + (s.length % 2 ? 0 : (s[s.length / 2] - s[s.length / 2 - 1]) / 2));
+}
+
+/** Wall time of one child process, in ms; throws if it fails. */
+function timeProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd: REPO_ROOT, env, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
+async function main(): Promise<void> {
+  const floor = () => timeProcess(NODE, ["-e", 'require("@pulumi/pulumi")']);
+  const plan = () => timeProcess(NODE, ["--require", "./scripts/register.js", "scripts/plan.ts"]);
+  const npmPlan = () => timeProcess("npm", ["run", "-s", "plan"]);
+  const before = () => timeProcess(NODE, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/plan.ts"]);
+  const cmdRun = async () => {
+    const r = await runCmdRun();
+    if (r.code !== 0) throw new Error(`cmd/run exited ${r.code}: ${r.stderr}`);
+    return r.ms;
+  };
+
+  // Warm the caches (transpile, compile, page cache) once; not counted.
+  plan();
+  await cmdRun();
+  const cold = fs.mkdtempSync(path.join(os.tmpdir(), "neve-bench-plan-"));
+  let coldPlanMs: number;
+  try {
+    coldPlanMs = Math.round(
+      timeProcess(NODE, ["--require", "./scripts/register.js", "scripts/plan.ts"], {
+        ...process.env,
+        NEVE_TRANSPILE_CACHE: cold,
+        NODE_DISABLE_COMPILE_CACHE: "1",
+      }),
+    );
+  } finally {
+    fs.rmSync(cold, { recursive: true, force: true });
+  }
+
+  const t: Record<"floor" | "plan" | "npmPlan" | "cmdRun" | "before", number[]> = { floor: [], plan: [], npmPlan: [], cmdRun: [], before: [] };
+  // Interleaved, so that load from other processes on the machine falls on all of them alike.
+  for (let i = 0; i < REPS; i++) {
+    t.floor.push(floor());
+    t.plan.push(plan());
+    t.npmPlan.push(npmPlan());
+    t.cmdRun.push(await cmdRun());
+    t.before.push(before());
+    process.stdout.write(
+      `rep ${i + 1}/${REPS}: floor ${Math.round(t.floor[i])} ms, plan ${Math.round(t.plan[i])} ms, npm run plan ${Math.round(t.npmPlan[i])} ms, cmd/run ${Math.round(t.cmdRun[i])} ms, before ${Math.round(t.before[i])} ms\n`,
+    );
+  }
+  const floorMs = median(t.floor);
+  const ratio = (ms: number) => Math.round((ms / floorMs) * 100) / 100;
+  const s: Summary = {
+    node: process.version,
+    reps: REPS,
+    floorMs,
+    planMs: median(t.plan),
+    planVsFloor: ratio(median(t.plan)),
+    npmRunPlanMs: median(t.npmPlan),
+    npmRunPlanVsFloor: ratio(median(t.npmPlan)),
+    cmdRunMs: median(t.cmdRun),
+    cmdRunVsFloor: ratio(median(t.cmdRun)),
+    beforeMs: median(t.before),
+    coldPlanMs,
+  };
+  process.stdout.write(`${JSON.stringify(s)}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench:plan failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
