@@ -1,13 +1,13 @@
 // @ts-check
 /**
  * The one TypeScript transpile of this project, shared by `npm run plan` (scripts/register.js),
- * `pulumi up` (Pulumi.yaml `nodeargs: --require ./scripts/register.js`) and jest
+ * `pulumi preview`/`up` (Pulumi.yaml `main: stacks/neve/main.js`, which loads scripts/register.js) and jest
  * (scripts/lib/jestTransform.js), so the program's code, and with it every serialized dynamic
  * provider (`__provider`), is the same text on all three paths.
  *
  * It is `ts.transpileModule` with tsconfig.json's compilerOptions: the same call ts-node makes with
- * `--transpile-only` (ts-node 10 `createTranspileOnlyGetOutputFunction`), and the same output that
- * Pulumi's own runtime produced with `typescript: true`. What changes is the cost: the result is kept
+ * `--transpile-only` (ts-node 10 `createTranspileOnlyGetOutputFunction`); tests/unit/cmd-run.test.ts
+ * checks that `__provider` is the same text as under Pulumi's own `typescript: true` (ts-node). What changes is the cost: the result is kept
  * under node_modules/.cache/neve-ts, keyed by the source, the file name, tsconfig.json and the
  * TypeScript version, so the compiler is loaded only when a file changed. Plain JavaScript so that it
  * runs before anything can transpile. No type checking here: `npm run typecheck` does that.
