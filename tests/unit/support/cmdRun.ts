@@ -11,9 +11,11 @@
  * directory. For `main: stacks/neve/main.js` the CLI's program directory is stacks/neve and the
  * entry is `main.js` (pkg/engine/project.go `getPwdMain`).
  *
- * The monitor answers like the SDK's MockMonitor (runtime/mocks.js): every feature but outputValues,
- * ids `<import id>` or `<name>-id`, the inputs echoed as state, invokes echoed; so a registration
- * here can be compared one to one with `runProgram` under mocks.
+ * The monitor answers as the SDK's MockMonitor does (runtime/mocks.js) where it matters for the
+ * comparison: no outputValues (inputs arrive as plain values), ids `<import id>` or `<name>-id`, the
+ * inputs echoed as state, invokes echoed; so a registration here can be compared one to one with
+ * `runProgram` under mocks. It advertises only the features the program uses (secrets, resource
+ * references, alias specs, deletedWith) and answers UNIMPLEMENTED to what it does not serve.
  */
 
 import { spawn } from "node:child_process";
