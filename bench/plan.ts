@@ -12,7 +12,10 @@
  *   resource monitor (spawn to exit);
  * - before: the plan as it ran before (`ts-node --transpile-only scripts/plan.ts`), for comparison;
  * - cold: the plan with an empty transpile cache and no compile cache (first run after a change of
- *   every file), once.
+ *   every file), once;
+ * - cmdRunBefore: cmd/run as Pulumi ran the program before (Pulumi.yaml `typescript: true`: the
+ *   language host sets PULUMI_NODEJS_TYPESCRIPT and cmd/run registers ts-node, which type-checks by
+ *   default), once.
  * The last line of output is one JSON object (see `Summary`).
  */
 import { spawnSync } from "node:child_process";
@@ -46,6 +49,8 @@ interface Summary {
   beforeMs: number;
   /** One plan with empty transpile and compile caches. */
   coldPlanMs: number;
+  /** One cmd/run as Pulumi ran the program before (`typescript: true`, ts-node with type checking). */
+  cmdRunBeforeMs: number;
 }
 
 function median(xs: number[]): number {
@@ -67,8 +72,8 @@ async function main(): Promise<void> {
   const plan = () => timeProcess(NODE, ["--require", "./scripts/register.js", "scripts/plan.ts"]);
   const npmPlan = () => timeProcess("npm", ["run", "-s", "plan"]);
   const before = () => timeProcess(NODE, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/plan.ts"]);
-  const cmdRun = async () => {
-    const r = await runCmdRun();
+  const cmdRun = async (opts: Parameters<typeof runCmdRun>[0] = {}) => {
+    const r = await runCmdRun(opts);
     if (r.code !== 0) throw new Error(`cmd/run exited ${r.code}: ${r.stderr}`);
     return r.ms;
   };
@@ -89,6 +94,8 @@ async function main(): Promise<void> {
   } finally {
     fs.rmSync(cold, { recursive: true, force: true });
   }
+
+  const cmdRunBeforeMs = Math.round(await cmdRun({ entry: "index.ts", env: { PULUMI_NODEJS_TYPESCRIPT: "true" } }));
 
   const t: Record<"floor" | "plan" | "npmPlan" | "cmdRun" | "before", number[]> = { floor: [], plan: [], npmPlan: [], cmdRun: [], before: [] };
   // Interleaved, so that load from other processes on the machine falls on all of them alike.
@@ -116,6 +123,7 @@ async function main(): Promise<void> {
     cmdRunVsFloor: ratio(median(t.cmdRun)),
     beforeMs: median(t.before),
     coldPlanMs,
+    cmdRunBeforeMs,
   };
   process.stdout.write(`${JSON.stringify(s)}\n`);
 }
