@@ -1,5 +1,5 @@
 import * as ipaddr from "ipaddr.js";
-import type { StackConfig } from "./stack";
+import type { StackConfig } from "./schema";
 import type { BackupJobModel, FirewallRuleModel, GuestModel, NeveModel, RouteModel, StorageModel } from "./model";
 import { isAddressOrCidr } from "./common";
 import { ipv4InRange, lowestFree, prefixLength } from "./ipplan";

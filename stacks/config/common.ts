@@ -1,5 +1,20 @@
 import { z } from "zod";
 import * as ipaddr from "ipaddr.js";
+import { networkAddressProblem, portProblem, publicHostnameProblem } from "./predicates";
+// The providers' own predicates: what their `check` refuses, the schema refuses first (one rule, one place).
+import { rawLxcLineProblem } from "../../providers/lxcraw/format";
+import { pathProblem } from "../../providers/common/paths";
+
+/**
+ * A zod refinement from one of the shared predicates (./predicates): the predicate's reason becomes
+ * the issue's message, so the schema and every other user of the rule say the same thing.
+ */
+export function refineWith<T>(problem: (v: T) => string | null) {
+  return (v: T, ctx: z.core.$RefinementCtx<T>): void => {
+    const p = problem(v);
+    if (p !== null) ctx.addIssue({ code: "custom", message: p, input: v });
+  };
+}
 
 /** One label of a DNS name (RFC 1123): letters, digits and inner hyphens, 1-63 characters. */
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
@@ -9,11 +24,9 @@ export function isHostname(s: string): boolean {
   return LABEL.test(s);
 }
 
-/** True when `s` is a fully qualified DNS name of at least two labels (public hostnames). */
+/** True when `s` is a public hostname: a lower-case DNS name of at least two labels (see `publicHostnameProblem`). */
 export function isFqdn(s: string): boolean {
-  if (s.length > 253) return false;
-  const labels = s.split(".");
-  return labels.length >= 2 && labels.every((l) => LABEL.test(l));
+  return publicHostnameProblem(s) === null;
 }
 
 /** A single-label host name, e.g. a guest name. */
@@ -21,17 +34,11 @@ export const hostnameSchema = z
   .string()
   .refine(isHostname, { error: "must be a valid host name (letters, digits, inner hyphens, at most 63 characters)" });
 
-/** A fully qualified DNS name, e.g. `cipher.wenzelarifiandi.com`. */
-export const fqdnSchema = z
-  .string()
-  .refine(isFqdn, { error: "must be a fully qualified host name such as cipher.example.com" });
+/** A public hostname in lower case, e.g. `cipher.wenzelarifiandi.com` (the renderers use the same predicate). */
+export const fqdnSchema = z.string().superRefine(refineWith(publicHostnameProblem));
 
-/** A TCP/UDP port, 1-65535. */
-export const portSchema = z
-  .number({ error: "must be a port number" })
-  .int({ error: "must be a whole port number" })
-  .min(1, { error: "must be a port in 1-65535" })
-  .max(65535, { error: "must be a port in 1-65535" });
+/** A TCP/UDP port, 1-65535 (`portProblem`, shared with the renderers). */
+export const portSchema = z.number({ error: "must be a port number" }).superRefine(refineWith(portProblem));
 
 /** A dotted-quad IPv4 address without prefix, e.g. `10.10.10.90`. */
 export const ipv4Schema = z
@@ -44,6 +51,18 @@ export const ipv6Schema = z
   .refine((s) => ipaddr.IPv6.isValid(s) && !s.includes("/"), {
     error: "must be an IPv6 address like 2001:db8::90 (no prefix length)",
   });
+
+/** An IPv4 CIDR written as its network address, e.g. `10.10.10.0/24` (host bits set is refused). */
+export const ipv4NetworkSchema = z
+  .string()
+  .refine(isIpv4Cidr, { error: "must be an IPv4 CIDR like 10.10.10.0/24" })
+  .superRefine(refineWith(networkAddressProblem));
+
+/** An IPv6 prefix written as its network address, e.g. `2001:bc8:1201:722::/64`. */
+export const ipv6NetworkSchema = z
+  .string()
+  .refine(isIpv6Cidr, { error: "must be an IPv6 CIDR like 2001:db8::/64" })
+  .superRefine(refineWith(networkAddressProblem));
 
 /** An IPv4 CIDR, e.g. `10.10.10.0/24`. */
 export const ipv4CidrSchema = z.string().refine(isIpv4Cidr, { error: "must be an IPv4 CIDR like 10.10.10.0/24" });
@@ -78,6 +97,17 @@ export function isAddressOrCidr(s: string): boolean {
   if (s.includes("/")) return isIpv4Cidr(s) || isIpv6Cidr(s);
   return ipaddr.IPv4.isValidFourPartDecimal(s) || ipaddr.IPv6.isValid(s);
 }
+
+/** Why an address/CIDR reference (firewall source or dest) is refused, or null: a CIDR must be a network address. */
+export function addressOrCidrProblem(s: string): string | null {
+  return s.includes("/") && isAddressOrCidr(s) ? networkAddressProblem(s) : null;
+}
+
+/** One raw LXC config line as Proxmox reads it (`lxc.<key>: <value>` or `lxc.<key> = <value>`): exactly what LxcRawConfig's check accepts. */
+export const rawLxcLineSchema = z.string().superRefine(refineWith(rawLxcLineProblem));
+
+/** An absolute host path: exactly what HostConfig's check accepts (no control characters, no . or ..). */
+export const hostPathSchema = z.string().superRefine(refineWith((s: string) => pathProblem(s)));
 
 /** An inclusive IPv4 range `start`-`end`. */
 export const ipv4RangeSchema = z.strictObject({

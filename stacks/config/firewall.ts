@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { portSchema } from "./common";
+import { addressOrCidrProblem, portSchema, refineWith } from "./common";
 
 const policySchema = z.enum(["ACCEPT", "DROP", "REJECT"], { error: "policy must be ACCEPT, DROP or REJECT" });
 
@@ -11,10 +11,10 @@ export const firewallRuleSchema = z.strictObject({
   action: policySchema,
   /** Protocol. Defaults to tcp. */
   proto: z.enum(["tcp", "udp", "icmp", "ipv6-icmp"], { error: "proto must be tcp, udp, icmp or ipv6-icmp" }).default("tcp"),
-  /** Source: an address/CIDR or a guest name. Omit for any source. */
-  source: z.string().min(1).optional(),
-  /** Destination: an address/CIDR or a guest name. Omit for the host itself / any. */
-  dest: z.string().min(1).optional(),
+  /** Source: an address, a CIDR written as its network address, or a guest name. Omit for any source. */
+  source: z.string().min(1).superRefine(refineWith(addressOrCidrProblem)).optional(),
+  /** Destination: an address, a CIDR written as its network address, or a guest name. Omit for the host itself / any. */
+  dest: z.string().min(1).superRefine(refineWith(addressOrCidrProblem)).optional(),
   /** Destination ports. */
   dports: z.array(portSchema).default([]),
   /** Interface (bridge name) the rule is bound to. Omit for all interfaces. */

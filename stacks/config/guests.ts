@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { hostnameSchema, ipv4Schema, ipv6Schema } from "./common";
+import { hostnameSchema, ipv4Schema, ipv6Schema, rawLxcLineSchema } from "./common";
 
 /** Proxmox accepts VM/CT ids 100-999999999. */
 export const VMID_MIN = 100;
@@ -113,7 +113,7 @@ export const ctSchema = z.strictObject({
    * Raw `lxc.*` lines appended to the container's config on the host (e.g. AppArmor unconfined,
    * /dev/fuse passthrough). Pushed over SSH by the host-config resources, not through the API.
    */
-  rawLxc: z.array(z.string().regex(/^lxc\.[a-z0-9_.]+\s*[:=]\s*\S.*$/, { error: "raw lines look like 'lxc.key: value'" })).default([]),
+  rawLxc: z.array(rawLxcLineSchema).default([]),
 });
 
 /** One guest, discriminated by `kind`. */

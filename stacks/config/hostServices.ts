@@ -1,10 +1,6 @@
 import { z } from "zod";
-import { hostnameSchema, ipv4Schema, portSchema } from "./common";
+import { hostPathSchema, hostnameSchema, ipv4Schema, portSchema } from "./common";
 
-/** An absolute path on the host without "." or ".." segments. */
-const absPathSchema = z.string().refine((s) => s.startsWith("/") && !s.split("/").some((p) => p === "." || p === ".."), {
-  error: "must be an absolute path without . or .. segments, such as /root/etc-pve.stash",
-});
 
 /** `host:port` of a local TCP service, e.g. `127.0.0.1:3128`. */
 const targetSchema = z.strictObject({
@@ -34,7 +30,7 @@ export const hostServicesSchema = z.strictObject({
   /** Manage the host's configuration files at all. Defaults to true. */
   enabled: z.boolean().default(true),
   /** Where the previous version of every file is kept on the host. Defaults to /root/etc-pve.stash. */
-  stashDir: absPathSchema.default("/root/etc-pve.stash"),
+  stashDir: hostPathSchema.default("/root/etc-pve.stash"),
   /** Previous versions kept per service (the adopted original is always kept). Defaults to 10. */
   stashKeep: z.number().int().min(1, { error: "must keep at least 1 previous version" }).max(100, { error: "must be at most 100" }).default(10),
   /**

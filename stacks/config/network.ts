@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ipv4CidrSchema, ipv4RangeSchema, ipv4Schema, ipv6CidrSchema, ipv6Schema } from "./common";
+import { ipv4CidrSchema, ipv4NetworkSchema, ipv4RangeSchema, ipv4Schema, ipv6CidrSchema, ipv6NetworkSchema, ipv6Schema } from "./common";
 
 /** Linux bridge names as Proxmox accepts them: a letter first, letters/digits/_ after, at most 10 characters. */
 const BRIDGE_NAME = /^[a-zA-Z][a-zA-Z0-9_]{0,9}$/;
@@ -22,7 +22,10 @@ export const bridgeSchema = z.strictObject({
    * always protected, and firewall rules must never open the API port on it.
    */
   public: z.boolean().default(false),
-  /** The host masquerades this bridge's subnet to the outside (NAT, rendered by host config). */
+  /**
+   * The host masquerades this bridge's own IPv4 subnet (the network of `ipv4`) to the outside
+   * through the public bridge (NAT, rendered by host config). Needs a static `ipv4`.
+   */
   nat: z.boolean().default(false),
 });
 
@@ -44,8 +47,8 @@ export const unmanagedHolderSchema = z.strictObject({
 export const ipv4PlanSchema = z.strictObject({
   /** Bridge the plan applies to (`vmbr1`). */
   bridge: z.string(),
-  /** Subnet, e.g. `10.10.10.0/24`. */
-  subnet: ipv4CidrSchema,
+  /** Subnet, e.g. `10.10.10.0/24` (its network address). */
+  subnet: ipv4NetworkSchema,
   /** Gateway (the host on the bridge), e.g. `10.10.10.1`. */
   gateway: ipv4Schema,
   /** Range served by dnsmasq; no static address may lie inside. */
@@ -62,16 +65,16 @@ export const ipv4PlanSchema = z.strictObject({
 
 /** The public IPv6 prefix routed to guests through the host. */
 export const ipv6PlanSchema = z.strictObject({
-  /** Prefix, e.g. `2001:bc8:1201:722::/64`. */
-  prefix: ipv6CidrSchema,
+  /** Prefix, e.g. `2001:bc8:1201:722::/64` (its network address). */
+  prefix: ipv6NetworkSchema,
   /** Gateway for guests (the host), e.g. `2001:bc8:1201:722::1`. */
   gateway: ipv6Schema,
 });
 
 /** The tailnet (Tailscale) the operator comes from. */
 export const tailnetSchema = z.strictObject({
-  /** Tailnet range allowed to SSH and the web UI, `100.64.0.0/10`. */
-  cidr: ipv4CidrSchema,
+  /** Tailnet range allowed to SSH and the web UI, `100.64.0.0/10` (its network address). */
+  cidr: ipv4NetworkSchema,
   /** The host's own tailnet address (`tailscale0`). */
   hostAddress: ipv4Schema,
 });

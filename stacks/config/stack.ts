@@ -1,53 +1,12 @@
 import { z } from "zod";
-import { proxmoxSchema } from "./proxmox";
-import { networkSchema } from "./network";
-import { guestsSchema } from "./guests";
-import { storageSchema } from "./storage";
-import { routesSchema } from "./routes";
-import { tunnelSchema } from "./tunnel";
-import { firewallSchema } from "./firewall";
-import { backupsSchema } from "./backups";
-import { sshSchema } from "./ssh";
-import { hostServicesSchema } from "./hostServices";
-import { adoptionSchema } from "./adoption";
 import { ConfigError, ConfigIssue, formatPath } from "./errors";
 import { checkRules } from "./rules";
 import { buildModel } from "./build";
+import { stackConfigSchema } from "./schema";
 import type { NeveModel } from "./model";
 
-/** Every non-secret `neve-infra:` key, each with its own schema file. Unknown keys are rejected. */
-export const stackConfigSchema = z.strictObject({
-  /** `neve-infra:adopt`: adopt the existing host (import ids on every Proxmox resource). */
-  adopt: z.boolean({ error: "must be true or false" }).default(false),
-  /** `neve-infra:adoption`: what `npm run discover -- --write` last reconciled (see adoption.ts). */
-  adoption: adoptionSchema.default(() => adoptionSchema.parse({})),
-  /** `neve-infra:proxmox`. */
-  proxmox: proxmoxSchema,
-  /** `neve-infra:network`. */
-  network: networkSchema,
-  /** `neve-infra:guests`. */
-  guests: guestsSchema,
-  /** `neve-infra:storage`. */
-  storage: storageSchema,
-  /** `neve-infra:routes`. */
-  routes: routesSchema.default([]),
-  /** `neve-infra:tunnel`. */
-  tunnel: tunnelSchema,
-  /** `neve-infra:firewall`. */
-  firewall: firewallSchema,
-  /** `neve-infra:backups`. */
-  backups: backupsSchema.default({}),
-  /** `neve-infra:ssh`. */
-  ssh: sshSchema,
-  /** `neve-infra:hostServices`. */
-  hostServices: hostServicesSchema.default(() => hostServicesSchema.parse({})),
-});
-
-/** The parsed (schema-valid, not yet cross-checked) stack config. */
-export type StackConfig = z.infer<typeof stackConfigSchema>;
-
-/** The config sections, i.e. the allowed non-secret keys after `neve-infra:`. */
-export const CONFIG_SECTIONS: readonly string[] = Object.keys(stackConfigSchema.shape);
+export { stackConfigSchema, CONFIG_SECTIONS } from "./schema";
+export type { StackConfig } from "./schema";
 
 function zodIssueToConfigIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
   const path = formatPath(issue.path);
@@ -63,7 +22,9 @@ function zodIssueToConfigIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
   if (issue.code === "invalid_type" && issue.input === undefined) {
     return [{ path: path || "(root)", message: `is required (expected ${issue.expected})` }];
   }
-  const shown = "input" in issue && issue.input !== undefined && typeof issue.input !== "object" ? ` (got ${JSON.stringify(issue.input)})` : "";
+  const input = "input" in issue && issue.input !== undefined && typeof issue.input !== "object" ? JSON.stringify(issue.input) : undefined;
+  // A shared predicate's reason (./predicates) usually quotes the value already.
+  const shown = input !== undefined && !issue.message.includes(input) ? ` (got ${input})` : "";
   return [{ path: path || "(root)", message: `${issue.message}${shown}` }];
 }
 

@@ -1,14 +1,16 @@
 import { z } from "zod";
-import { fqdnSchema } from "./common";
+import { fqdnSchema, refineWith } from "./common";
+import { originUrlProblem } from "./predicates";
+
+/** Origin schemes the stack config allows (the rules check that the host is the host or a guest). */
+export const TUNNEL_ORIGIN_SCHEMES: readonly string[] = ["http", "https"];
 
 /** One ingress rule of the Cloudflare Tunnel. */
 export const tunnelIngressSchema = z.strictObject({
   /** Public hostname served through the tunnel. */
   hostname: fqdnSchema,
   /** Origin URL on the host, e.g. `https://127.0.0.1:8006`. Its host must be an IP address. */
-  service: z.string().refine((s) => /^https?:\/\/[^/\s]+:\d+\/?$/.test(s), {
-    error: "must be an origin URL with explicit port, such as https://127.0.0.1:8006",
-  }),
+  service: z.string().superRefine(refineWith((s: string) => originUrlProblem(s, TUNNEL_ORIGIN_SCHEMES))),
   /** Accept the origin's self-signed certificate. Defaults to false. */
   noTLSVerify: z.boolean().default(false),
 });

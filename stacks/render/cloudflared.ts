@@ -1,4 +1,5 @@
 import { renderTemplate } from "./handlebars";
+import { originUrlProblem } from "../config/predicates";
 import { RenderModelError, assertAbsPath, assertHostname, assertNonEmpty, assertUnique, show } from "./validate";
 
 /** One public hostname served through the tunnel. */
@@ -37,7 +38,6 @@ export interface CloudflaredCredentials {
 export const CLOUDFLARED_DIR = "/etc/cloudflared";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const ORIGIN_SCHEMES = new Set(["http:", "https:", "tcp:", "ssh:", "rdp:", "smb:"]);
 
 function assertTunnelId(field: string, value: unknown): string {
   if (typeof value !== "string" || !UUID.test(value)) {
@@ -64,18 +64,10 @@ export function renderCloudflaredConfig(model: CloudflaredModel): string {
   const rules = model.ingress.map((r, i) => {
     const f = `cloudflared.ingress[${i}]`;
     assertHostname(`${f}.hostname`, r.hostname);
-    let url: URL | undefined;
-    try {
-      url = typeof r.service === "string" ? new URL(r.service) : undefined;
-    } catch {
-      url = undefined;
-    }
-    if (url === undefined || !ORIGIN_SCHEMES.has(url.protocol) || url.hostname === "") {
-      throw new RenderModelError(`${f}.service`, `must be an origin URL such as "https://127.0.0.1:8006" (http, https, tcp, ssh, rdp or smb), got ${show(r.service)}`);
-    }
-    if ((url.pathname !== "" && url.pathname !== "/") || url.search !== "" || url.hash !== "" || url.username !== "" || /\s/.test(r.service)) {
-      throw new RenderModelError(`${f}.service`, `${show(r.service)} has a path, query or credentials; cloudflared accepts only scheme://host:port`);
-    }
+    // One predicate with the config schema: scheme://host:port, explicit port 1-65535, nothing else.
+    const problem = originUrlProblem(r.service);
+    if (problem !== null) throw new RenderModelError(`${f}.service`, problem);
+    const url = new URL(r.service);
     if (r.noTLSVerify !== undefined && typeof r.noTLSVerify !== "boolean") {
       throw new RenderModelError(`${f}.noTLSVerify`, `must be true or false, got ${show(r.noTLSVerify)}`);
     }

@@ -104,9 +104,15 @@ function checkBinds(field: string, binds: readonly HaproxyBind[] | undefined, hi
   return binds!;
 }
 
-/** A backend name HAProxy accepts, derived from the hostname ("cipher.example.com" -> "cipher_example_com"). */
-function backendId(hostname: string): string {
-  return hostname.replace(/[^a-z0-9]/g, "_");
+/**
+ * The backend name of a route, derived from its (valid, lower-case) hostname: "." becomes "_" and
+ * nothing else changes ("cipher.example.com" -> "cipher_example_com"). Hostname labels never hold "_",
+ * so distinct hostnames give distinct names ("a-b.example.com" -> "a-b_example_com",
+ * "a.b.example.com" -> "a_b_example_com"). HAProxy accepts letters, digits, "-", "_", "." and ":" in
+ * proxy names (haproxy src/tools.c `invalid_char`), and `haproxy -c` runs on every rendered file in the tests.
+ */
+export function haproxyBackendId(hostname: string): string {
+  return hostname.replace(/\./g, "_");
 }
 
 /** Validate `model` and render /etc/haproxy/haproxy.cfg. Throws RenderModelError naming the bad field. */
@@ -150,7 +156,7 @@ export function renderHaproxyConfig(model: HaproxyModel): string {
         );
       }
     }
-    const id = backendId(r.hostname);
+    const id = haproxyBackendId(r.hostname);
     return {
       hostname: r.hostname,
       tlsBackend: `tls_${id}`,
@@ -161,6 +167,7 @@ export function renderHaproxyConfig(model: HaproxyModel): string {
     };
   });
   assertUnique("haproxy.routes", model.routes, (r) => r.hostname, "hostname");
+  assertUnique("haproxy.routes", routes, (r) => r.serverName, "backend name");
 
   let fallback: (typeof routes)[number] | null = null;
   if (model.fallbackHostname !== undefined) {

@@ -1,4 +1,5 @@
 import * as ipaddr from "ipaddr.js";
+import { portProblem, publicHostnameProblem } from "../config/predicates";
 
 /**
  * A render model value that would produce a broken file. The message names the field path
@@ -15,29 +16,18 @@ export class RenderModelError extends Error {
   }
 }
 
-const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
-
-/** Lowercase DNS hostname with at least two labels (RFC 1123); no trailing dot, no wildcard. */
+/** Lowercase DNS hostname with at least two labels (RFC 1123); no trailing dot, no wildcard. Same predicate as the config schema. */
 export function assertHostname(field: string, value: unknown): string {
-  if (typeof value !== "string" || value.length === 0) {
-    throw new RenderModelError(field, `must be a hostname such as "cipher.wenzelarifiandi.com", got ${show(value)}`);
-  }
-  const labels = value.split(".");
-  if (value.length > 253 || labels.length < 2 || !labels.every((l) => LABEL.test(l))) {
-    throw new RenderModelError(
-      field,
-      `${show(value)} is not a valid lowercase hostname; use labels of a-z, 0-9 and inner "-" separated by dots, e.g. "cipher.wenzelarifiandi.com"`,
-    );
-  }
-  return value;
+  const problem = publicHostnameProblem(value);
+  if (problem !== null) throw new RenderModelError(field, typeof value === "string" && value !== "" ? problem : `${problem}, got ${show(value)}`);
+  return value as string;
 }
 
-/** TCP/UDP port: an integer 1-65535. */
+/** TCP/UDP port: an integer 1-65535 (the config schema's predicate). */
 export function assertPort(field: string, value: unknown): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 65535) {
-    throw new RenderModelError(field, `must be an integer port 1-65535, got ${show(value)}`);
-  }
-  return value;
+  const problem = portProblem(value);
+  if (problem !== null) throw new RenderModelError(field, problem);
+  return value as number;
 }
 
 /** Which address families a field accepts. */

@@ -1,41 +1,30 @@
-import {
-  HOST_SERVICE_KINDS,
-  HostServiceKind,
-  HostServiceRef,
-  ServiceFileRole,
-  renderCloudflaredConfig,
-  renderCloudflaredUnit,
-  renderDnsmasqConfig,
-  renderFixPveCertsUnits,
-  renderHaproxyConfig,
-  renderNatLoaderUnit,
-  renderNatNft,
-  renderNovncUnit,
-  renderSocatForwardUnit,
-  renderSysctlForwarding,
-  serviceSpec,
-} from "../../stacks/render";
+// The host-service registry (stacks/components/host/registry.ts): one entry per kind, with files,
+// validators, activation and health checks; pinned on the frozen fixture stack file.
+import * as fs from "fs";
+import { DeclaredService, HOST_SERVICES, HOST_SERVICE_KINDS, declaredServices } from "../../stacks/components/host/registry";
+import { TEMPLATE_DIR, ServiceFileRole, renderDnsmasqConfig, renderHaproxyConfig, renderNatNft } from "../../stacks/render";
+import { fixtureModel } from "../support/stacks";
 import * as neve from "./neve.fixture";
 import { netns, scratchDir, which, writeIn } from "./tools";
 
-const refs: Record<HostServiceKind, HostServiceRef> = {
-  haproxy: { kind: "haproxy", statsPort: 8404 },
-  cloudflared: { kind: "cloudflared", tunnelId: neve.TUNNEL_ID },
-  dnsmasq: { kind: "dnsmasq", bridge: "vmbr1", listenAddress: "10.10.10.1" },
-  novnc: { kind: "novnc", vmid: 1201, port: 6081 },
-  "spiceproxy-socat": { kind: "spiceproxy-socat", port: 61001 },
-  "fix-pve-certs": { kind: "fix-pve-certs" },
-  "sysctl-forwarding": { kind: "sysctl-forwarding" },
-  nat: { kind: "nat" },
-  "lxc-raw": { kind: "lxc-raw", vmid: 201 },
-};
-const specs = HOST_SERVICE_KINDS.map((k) => serviceSpec(refs[k]));
-const byKind = (k: HostServiceKind) => specs.find((s) => s.kind === k)!;
+const declared: DeclaredService[] = declaredServices(fixtureModel());
+const specs = declared.map((d) => ({ kind: d.kind, ...d.spec }));
+const byKind = (k: string) => specs.find((s) => s.kind === k)!;
 
-describe("services table", () => {
-  it("must describe every kind once, under a distinct resource name", () => {
-    expect([...HOST_SERVICE_KINDS].sort()).toEqual(Object.keys(refs).sort());
+describe("host service registry", () => {
+  it("must declare every kind of the registry for the fixture stack, under distinct resource names", () => {
+    expect([...new Set(specs.map((s) => s.kind))].sort()).toEqual([...HOST_SERVICE_KINDS].sort());
     expect(new Set(specs.map((s) => s.name)).size).toBe(specs.length);
+  });
+
+  it("must use every template in templates/ exactly once across the registry", () => {
+    const used = HOST_SERVICE_KINDS.flatMap((k) => HOST_SERVICES[k].templates).sort();
+    const present = fs.readdirSync(TEMPLATE_DIR).filter((f) => f.endsWith(".hbs")).map((f) => f.replace(/\.hbs$/, "")).sort();
+    expect(used).toEqual(present);
+  });
+
+  it("must not keep the dead lxc-raw variant (raw lines are LxcRawConfig's, read-modify-write)", () => {
+    expect(HOST_SERVICE_KINDS).not.toContain("lxc-raw");
   });
 
   it("must put each file at neve's real path", () => {
@@ -53,7 +42,6 @@ describe("services table", () => {
       "fix-pve-certs": ["unit /etc/systemd/system/fix-pve-certs.service", "timer /etc/systemd/system/fix-pve-certs.timer"],
       "sysctl-forwarding": ["config /etc/sysctl.d/90-neve-forwarding.conf"],
       nat: ["config /etc/nftables.d/neve-nat.nft", "unit /etc/systemd/system/neve-nat.service"],
-      "lxc-201-raw": ["config /etc/pve/lxc/201.conf"],
     });
   });
 
@@ -97,17 +85,15 @@ describe("services table", () => {
 
 // Each validator of the table, run for real against the rendered file (and against a broken one),
 // inside a throwaway network namespace so nft checks never see this machine's rule set.
-describe("services table validators on the rendered files", () => {
-  const contents: Record<string, Partial<Record<ServiceFileRole, string>>> = {
-    haproxy: { config: renderHaproxyConfig(neve.haproxy) },
-    cloudflared: { config: renderCloudflaredConfig(neve.cloudflared), unit: renderCloudflaredUnit({ tunnelId: neve.TUNNEL_ID }) },
-    "dnsmasq-vmbr1": { config: renderDnsmasqConfig(neve.dnsmasq) },
-    "novnc-1201": { unit: renderNovncUnit(neve.novnc) },
-    "spiceproxy-socat": { unit: renderSocatForwardUnit(neve.spiceproxySocat) },
-    "fix-pve-certs": { unit: renderFixPveCertsUnits(neve.fixPveCerts).service, timer: renderFixPveCertsUnits(neve.fixPveCerts).timer },
-    "sysctl-forwarding": { config: renderSysctlForwarding(neve.sysctl) },
-    nat: { config: renderNatNft(neve.nat), unit: renderNatLoaderUnit() },
-  };
+describe("registry validators on the rendered files", () => {
+  const contents: Record<string, Partial<Record<ServiceFileRole, string>>> = Object.fromEntries(
+    declared.map((d) => [d.spec.name, Object.fromEntries(d.spec.files.filter((f) => !f.secret).map((f) => [f.role, d.render(f.role)]))]),
+  );
+  it("must render from the registry what the render fixtures pin", () => {
+    expect(contents.haproxy.config).toBe(renderHaproxyConfig(neve.haproxy));
+    expect(contents["dnsmasq-vmbr1"].config).toBe(renderDnsmasqConfig({ ...neve.dnsmasq, exceptInterfaces: ["lo", "tailscale0", "vmbr0"] }));
+    expect(contents.nat.config).toBe(renderNatNft(neve.nat));
+  });
   const breakers: Record<string, (t: string) => string> = {
     haproxy: (t) => t.replace("mode tcp", "mode tpc"),
     "dnsmasq-vmbr1": (t) => t.replace("dhcp-range=", "dhcp-rnage="),

@@ -1,25 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, NeveModel } from "../../config";
-import {
-  HostServiceRef,
-  ServiceFileRole,
-  ServiceSpec,
-  serviceSpec,
-  renderCloudflaredConfig,
-  renderCloudflaredCredentials,
-  renderCloudflaredUnit,
-  renderDnsmasqConfig,
-  renderFixPveCertsUnits,
-  renderHaproxyConfig,
-  renderNatLoaderUnit,
-  renderNatNft,
-  renderNovncUnit,
-  renderSocatForwardUnit,
-  renderSysctlForwarding,
-} from "../../render";
+import { renderCloudflaredCredentials } from "../../render";
 import { HostConfig, HostConfigConnectionArgs, HostConfigFileArgs } from "../../../providers/hostconfig";
 import { LxcRawConfig } from "../../../providers/lxcraw";
-import { HostRenderModels, hostRenderModels, hostServiceRefs } from "./renderModels";
+import { SECRET_CONTENT } from "./declarations";
+import { preflightHostServices } from "./preflight";
 
 /** Arguments of {@link HostServices}. */
 export interface HostServicesArgs {
@@ -75,100 +60,46 @@ export class HostServices extends pulumi.ComponentResource {
     };
     const credentials = args.tunnelCredentials.apply((json) => renderCloudflaredCredentials(json, model.tunnel.id));
 
-    const render = hostRenderModels(model);
+    // Rendered, cross-checked and provider-checked before any child exists (the program and
+    // `npm run plan` run the same preflight first; here it also yields the declarations).
+    const declared = preflightHostServices(model);
     this.services = {};
-    for (const ref of hostServiceRefs(model, render)) {
-      const spec = serviceSpec(ref);
-      const files: HostConfigFileArgs[] = spec.files.map((f) => ({
-        path: f.path,
-        content: f.secret ? credentials : contentFor(ref, f.role, render),
-        mode: f.mode,
-        owner: f.owner,
-        group: f.group,
-        secret: f.secret,
-      }));
+    for (const d of declared?.services ?? []) {
+      const files: HostConfigFileArgs[] = d.files.map((f) => ({ ...f, content: f.content === SECRET_CONTENT ? credentials : f.content }));
       const resource = new HostConfig(
-        `${name}-${spec.name}`,
+        `${name}-${d.name}`,
         {
           connection,
-          service: spec.name,
+          service: d.name,
           files,
-          validate: validators(spec),
-          activate: spec.activate ?? undefined,
-          healthCheck: spec.healthCheck ?? undefined,
+          validate: [...d.validate],
+          activate: d.activate,
+          healthCheck: d.healthCheck,
           stashDir: hs.stashDir,
           stashKeep: hs.stashKeep,
           onDelete: hs.onDelete,
-          accessCritical: spec.accessCritical ? { confirmSeconds: hs.confirmSeconds } : undefined,
+          accessCritical: d.accessCritical,
         },
         { parent: this },
       );
-      this.services[spec.name] = resource.id;
+      this.services[d.name] = resource.id;
     }
-    for (const g of model.guests) {
-      if (g.kind !== "ct" || g.rawLxc.length === 0) continue;
+    for (const r of declared?.lxcRaw ?? []) {
       const raw = new LxcRawConfig(
-        `${name}-lxc-${g.vmid}-raw`,
+        `${name}-${r.name}`,
         {
           connection,
-          vmid: g.vmid,
-          rawLines: [...g.rawLxc],
+          vmid: r.vmid,
+          rawLines: [...r.rawLines],
           stashDir: hs.stashDir,
           // The raw lines have no separate "original" to restore: remove takes them out, anything else keeps them.
           onDelete: hs.onDelete === "remove" ? "remove" : "keep",
         },
-        { parent: this, dependsOn: args.guests?.[g.name] ? [args.guests[g.name]] : [] },
+        { parent: this, dependsOn: args.guests?.[r.guest] ? [args.guests[r.guest]] : [] },
       );
-      this.services[`lxc-${g.vmid}-raw`] = raw.id;
+      this.services[r.name] = raw.id;
     }
     this.registerOutputs({ services: this.services });
   }
 }
 
-/**
- * The services table writes `{staged}` per file; the provider needs `{staged:/abs/path}` once a
- * service has several files.
- */
-export function validators(spec: ServiceSpec): string[] {
-  return spec.files.flatMap((f) => f.validate.map((cmd) => cmd.split("{staged}").join(`{staged:${f.path}}`)));
-}
-
-/** Rendered text of one (non-secret) file of a service. */
-export function contentFor(ref: HostServiceRef, role: ServiceFileRole, r: HostRenderModels): string {
-  const wrong = () => new Error(`service ${ref.kind} has no ${role} file`);
-  switch (ref.kind) {
-    case "sysctl-forwarding":
-      return renderSysctlForwarding(r.sysctl);
-    case "nat":
-      if (r.nat === null) throw wrong();
-      return role === "unit" ? renderNatLoaderUnit() : renderNatNft(r.nat);
-    case "dnsmasq":
-      return renderDnsmasqConfig(r.dnsmasq);
-    case "haproxy":
-      return renderHaproxyConfig(r.haproxy);
-    case "cloudflared":
-      if (role === "unit") return renderCloudflaredUnit({ tunnelId: ref.tunnelId });
-      if (role === "config") return renderCloudflaredConfig(r.cloudflared);
-      throw wrong();
-    case "novnc": {
-      const unit = r.novnc.find((n) => n.vmid === ref.vmid);
-      if (!unit) throw wrong();
-      return renderNovncUnit(unit);
-    }
-    case "spiceproxy-socat":
-      if (r.spiceProxy === null) throw wrong();
-      return renderSocatForwardUnit(r.spiceProxy);
-    case "fix-pve-certs": {
-      if (r.fixPveCerts === null) throw wrong();
-      const units = renderFixPveCertsUnits(r.fixPveCerts);
-      return role === "timer" ? units.timer : units.service;
-    }
-    case "lxc-raw":
-      // Needs the live /etc/pve/lxc/<id>.conf (read-modify-write on the host): not pushed as a whole file.
-      throw wrong();
-    default: {
-      const never: never = ref;
-      throw new Error(`unknown host service ${JSON.stringify(never)}`);
-    }
-  }
-}

@@ -1,0 +1,413 @@
+// The host services neve runs, one entry each: the templates it renders, its render models taken
+// from the stack model, its files (paths, modes, validators), activation, health check, whether it is
+// access-critical, the ports it claims and which stack field each render-model field comes from.
+// Pure: no Pulumi, no SSH. Adding a service = one key in HostServiceModels and one entry here; the
+// mapped type of HOST_SERVICES makes the compiler refuse a kind without an entry.
+import type { NeveModel } from "../../config/model";
+import {
+  CLOUDFLARED_DIR,
+  DEFAULT_NAT_TABLE,
+  CloudflaredModel,
+  DnsmasqModel,
+  FixPveCertsModel,
+  HaproxyModel,
+  NatModel,
+  NovncUnitModel,
+  ServiceFileRole,
+  ServiceSpec,
+  SocatForwardUnitModel,
+  SysctlForwardingModel,
+  TemplateName,
+  cloudflaredConfigPath,
+  cloudflaredCredentialsPath,
+  configFile,
+  natFilePath,
+  natLoaderUnitName,
+  novncUnitName,
+  renderCloudflaredConfig,
+  renderCloudflaredUnit,
+  renderDnsmasqConfig,
+  renderFixPveCertsUnits,
+  renderHaproxyConfig,
+  renderNatLoaderUnit,
+  renderNatNft,
+  renderNovncUnit,
+  renderSocatForwardUnit,
+  renderSysctlForwarding,
+  restartUnit,
+  tcpProbe,
+  unitFile,
+} from "../../render";
+import * as ipaddr from "ipaddr.js";
+
+/** The render model of each host service kind. The keys are the closed set of kinds. */
+export interface HostServiceModels {
+  /** IPv4/IPv6 forwarding sysctl drop-in. */
+  "sysctl-forwarding": SysctlForwardingModel;
+  /** NAT nftables table of the bridges marked nat, and its boot-time loader. */
+  nat: NatModel;
+  /** dnsmasq DHCP/DNS on the private bridge. */
+  dnsmasq: DnsmasqModel;
+  /** HAProxy edge proxy. */
+  haproxy: HaproxyModel;
+  /** Cloudflare tunnel: config, credentials, unit. */
+  cloudflared: CloudflaredModel;
+  /** noVNC web console of one VM. */
+  novnc: NovncUnitModel;
+  /** socat relay to the local SPICE proxy. */
+  "spiceproxy-socat": SocatForwardUnitModel;
+  /** Node certificate fix-up: service + timer. */
+  "fix-pve-certs": FixPveCertsModel;
+}
+
+/** One host service kind. */
+export type HostServiceKind = keyof HostServiceModels;
+
+/** A port a service listens on, with the stack field that sets it. */
+export interface PortClaim {
+  /** TCP port. */
+  readonly port: number;
+  /** Stack-file field path that sets it, e.g. `hostServices.novnc[0].port`. */
+  readonly field: string;
+}
+
+/** One declared instance of a service: its render model and where in the stack file it comes from. */
+export interface ServiceInstance<M> {
+  /** The render model. */
+  readonly model: M;
+  /** The stack-file section the instance comes from, e.g. `hostServices.novnc[0]` (fallback for errors). */
+  readonly at: string;
+  /**
+   * Render-model field (prefix) -> stack-file field, e.g. `haproxy.routes[0].hostname` ->
+   * `routes[0].hostname`, so a renderer's refusal is reported where the operator can fix it.
+   */
+  readonly fields: Readonly<Record<string, string>>;
+  /** Ports this instance listens on (besides the fixed frontends of the host). */
+  readonly ports: readonly PortClaim[];
+}
+
+/** Everything about one host service kind. */
+export interface HostServiceEntry<M> {
+  /** templates/*.hbs it renders. */
+  readonly templates: readonly TemplateName[];
+  /** The instances the stack declares (none when the service is not configured). */
+  instances(model: NeveModel): readonly ServiceInstance<M>[];
+  /** Files, activation, health check, access-criticality. */
+  spec(m: M): ServiceSpec;
+  /** Rendered text of one non-secret file of the service (throws RenderModelError naming the render field). */
+  render(m: M, role: ServiceFileRole): string;
+}
+
+/** Thrown by `render` for a role the service has no (non-secret) file for: a bug, not a config problem. */
+function noFile(kind: HostServiceKind, role: ServiceFileRole): Error {
+  return new Error(`host service ${kind} has no non-secret ${role} file`);
+}
+
+/** The public bridge, where NAT goes out (the config rules require one when a bridge is NATed). */
+function publicBridge(model: NeveModel): string {
+  return Object.entries(model.network.bridges).find(([, b]) => b.public)?.[0] ?? "";
+}
+
+/** `10.10.10.1/24` -> `10.10.10.0/24`. */
+function networkOf(cidr: string): string {
+  const [, len] = ipaddr.IPv4.parseCIDR(cidr);
+  return `${ipaddr.IPv4.networkAddressFromCIDR(cidr).toString()}/${len}`;
+}
+
+const one = <M>(model: M, at: string, fields: Record<string, string> = {}, ports: PortClaim[] = []): ServiceInstance<M>[] => [{ model, at, fields, ports }];
+
+/**
+ * The registry, in the order a first deployment pushes the services (network before the services
+ * that use it). A mapped type over HostServiceKind: a kind without an entry does not compile.
+ */
+export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<HostServiceModels[K]> } = {
+  "sysctl-forwarding": {
+    templates: ["sysctl-forwarding.conf"],
+    instances: (model) =>
+      one(
+        {
+          ipv4Forwarding: Object.values(model.network.bridges).some((b) => b.nat),
+          ipv6Forwarding: model.network.ipv6 !== undefined,
+        },
+        "network",
+      ),
+    spec: () => ({
+      name: "sysctl-forwarding",
+      description: "IPv4 and IPv6 forwarding",
+      files: [configFile("/etc/sysctl.d/90-neve-forwarding.conf", ["! grep -Ev '^[[:space:]]*(#.*)?$|^[a-z0-9_.]+ = [0-9]+$' {staged}"])],
+      // sysctl has no dry run: the validator refuses (and prints) anything but comments and "key = value".
+      activate: "sysctl -p /etc/sysctl.d/90-neve-forwarding.conf",
+      healthCheck: null,
+      // Turning on IPv6 forwarding makes the kernel ignore router advertisements on vmbr0: a host
+      // whose IPv6 default route came from an RA loses it. Guard it like the network change it is.
+      accessCritical: true,
+    }),
+    render: (m) => renderSysctlForwarding(m),
+  },
+  nat: {
+    templates: ["nat.nft", "nat-loader.service"],
+    instances: (model) => {
+      // Each NATed bridge masquerades its own subnet (the network of its static ipv4).
+      const natBridges = Object.entries(model.network.bridges).filter(([, b]) => b.nat && b.ipv4 !== "dhcp");
+      if (natBridges.length === 0) return [];
+      const out = publicBridge(model);
+      const fields: Record<string, string> = { nat: "network.bridges" };
+      natBridges.forEach(([name], i) => {
+        fields[`nat.rules[${i}].source`] = `network.bridges.${name}.ipv4`;
+        fields[`nat.rules[${i}].outInterface`] = `network.bridges.${out}`;
+        fields[`nat.rules[${i}]`] = `network.bridges.${name}`;
+      });
+      return one({ rules: natBridges.map(([, b]) => ({ source: networkOf(b.ipv4), outInterface: out })) }, "network.bridges", fields);
+    },
+    spec: (m) => {
+      const table = m.table ?? DEFAULT_NAT_TABLE;
+      const path = natFilePath(table);
+      const loader = natLoaderUnitName(table);
+      return {
+        name: "nat",
+        description: `NAT table ip ${table} and its boot-time loader ${loader}`,
+        files: [configFile(path, ["nft -c -f {staged}"]), unitFile("unit", loader)],
+        // Load the table directly (atomic replace); the unit only matters at the next boot.
+        activate: `systemctl daemon-reload && systemctl enable ${loader} && nft -f ${path}`,
+        healthCheck: `nft list table ip ${table} >/dev/null`,
+        accessCritical: true,
+      };
+    },
+    render: (m, role) => (role === "unit" ? renderNatLoaderUnit({ table: m.table }) : renderNatNft(m)),
+  },
+  dnsmasq: {
+    templates: ["dnsmasq-bridge.conf"],
+    instances: (model) => {
+      const plan = model.network.ipv4;
+      const hs = model.hostServices;
+      const others = Object.keys(model.network.bridges).filter((b) => b !== plan.bridge);
+      return one(
+        {
+          interface: plan.bridge,
+          exceptInterfaces: [...new Set([...hs.dnsmasq.exceptInterfaces, ...others])],
+          subnet: plan.subnet,
+          router: plan.gateway,
+          dhcpRange: { start: plan.dhcpRange.start, end: plan.dhcpRange.end },
+          leaseTime: hs.dnsmasq.leaseTime,
+        },
+        "network.ipv4",
+        {
+          "dnsmasq.interface": "network.ipv4.bridge",
+          "dnsmasq.exceptInterfaces": "hostServices.dnsmasq.exceptInterfaces",
+          "dnsmasq.subnet": "network.ipv4.subnet",
+          "dnsmasq.router": "network.ipv4.gateway",
+          "dnsmasq.dnsServer": "network.ipv4.gateway",
+          "dnsmasq.dhcpRange": "network.ipv4.dhcpRange",
+          "dnsmasq.leaseTime": "hostServices.dnsmasq.leaseTime",
+        },
+      );
+    },
+    spec: (m) => ({
+      name: `dnsmasq-${m.interface}`,
+      description: `dnsmasq: DHCP and DNS on ${m.interface} only`,
+      files: [configFile(`/etc/dnsmasq.d/neve-${m.interface}.conf`, ["dnsmasq --test --conf-file={staged}"])],
+      activate: "systemctl restart dnsmasq",
+      healthCheck: `systemctl is-active --quiet dnsmasq && ${tcpProbe(m.router, 53)}`,
+      accessCritical: false,
+    }),
+    render: (m) => renderDnsmasqConfig(m),
+  },
+  haproxy: {
+    templates: ["haproxy.cfg"],
+    instances: (model) => {
+      const fields: Record<string, string> = { "haproxy.stats": "hostServices.haproxy.statsPort", "haproxy.routes": "routes" };
+      model.routes.forEach((r, i) => {
+        fields[`haproxy.routes[${i}]`] = `routes[${i}]`;
+        fields[`haproxy.routes[${i}].hostname`] = `routes[${i}].hostname`;
+        fields[`haproxy.routes[${i}].backendAddress`] = `guests.${r.guest}.ipv4`;
+        fields[`haproxy.routes[${i}].tlsPort`] = `routes[${i}].https`;
+        fields[`haproxy.routes[${i}].httpPort`] = `routes[${i}].http`;
+      });
+      const statsPort = model.hostServices.haproxy.statsPort;
+      return one<HaproxyModel>(
+        {
+          tlsBinds: [
+            { address: "0.0.0.0", port: 443 },
+            { address: "::", port: 443 },
+          ],
+          httpBinds: [
+            { address: "0.0.0.0", port: 80 },
+            { address: "::", port: 80 },
+          ],
+          stats: { address: "127.0.0.1", port: statsPort, path: "/stats" },
+          // The config rules require both ports while host services are enabled.
+          routes: model.routes.map((r) => ({ hostname: r.hostname, backendAddress: r.targetIpv4, tlsPort: r.https as number, httpPort: r.http as number })),
+        },
+        "routes",
+        fields,
+        [{ port: statsPort, field: "hostServices.haproxy.statsPort" }],
+      );
+    },
+    spec: (m) => ({
+      name: "haproxy",
+      description: "HAProxy: TLS passthrough by SNI on 443, Host routing on 80",
+      files: [configFile("/etc/haproxy/haproxy.cfg", ["haproxy -c -f {staged}"])],
+      // reload = haproxy's own graceful hand-over: open connections keep going.
+      activate: "systemctl reload haproxy",
+      healthCheck: `systemctl is-active --quiet haproxy && ${tcpProbe("127.0.0.1", m.stats.port)}`,
+      // The operator reaches the host through Tailscale and the tunnel, not through HAProxy.
+      accessCritical: false,
+    }),
+    render: (m) => renderHaproxyConfig(m),
+  },
+  cloudflared: {
+    templates: ["cloudflared-config.yml", "cloudflared.service"],
+    instances: (model) => {
+      const fields: Record<string, string> = { "cloudflared.tunnelId": "tunnel.id", "cloudflaredUnit.tunnelId": "tunnel.id", "cloudflared.ingress": "tunnel.ingress" };
+      model.tunnel.ingress.forEach((_, i) => {
+        for (const k of ["", ".hostname", ".service", ".noTLSVerify"]) fields[`cloudflared.ingress[${i}]${k}`] = `tunnel.ingress[${i}]${k}`;
+      });
+      return one(
+        { tunnelId: model.tunnel.id, ingress: model.tunnel.ingress.map((i) => ({ hostname: i.hostname, service: i.service, noTLSVerify: i.noTLSVerify })) },
+        "tunnel",
+        fields,
+      );
+    },
+    spec: (m) => ({
+      name: "cloudflared",
+      description: `Cloudflare tunnel ${m.tunnelId}: config, credentials and unit`,
+      files: [
+        configFile(cloudflaredConfigPath(CLOUDFLARED_DIR), ["cloudflared tunnel --config {staged} ingress validate"]),
+        { role: "credentials", path: cloudflaredCredentialsPath(m.tunnelId), mode: "0600", owner: "root", group: "root", secret: true, validate: [] },
+        unitFile("unit", "cloudflared.service"),
+      ],
+      activate: restartUnit("cloudflared.service"),
+      healthCheck: "systemctl is-active --quiet cloudflared",
+      // The public Proxmox UI runs through this tunnel.
+      accessCritical: true,
+    }),
+    render: (m, role) => {
+      if (role === "unit") return renderCloudflaredUnit({ tunnelId: m.tunnelId });
+      if (role === "config") return renderCloudflaredConfig(m);
+      throw noFile("cloudflared", role);
+    },
+  },
+  novnc: {
+    templates: ["novnc.service"],
+    instances: (model) =>
+      model.hostServices.novnc.map((n, i) => {
+        const at = `hostServices.novnc[${i}]`;
+        return {
+          model: {
+            vmid: model.guests.find((g) => g.name === n.guest)?.vmid as number,
+            vmName: n.guest,
+            listenAddress: n.listenAddress,
+            listenPort: n.port,
+            vncDisplay: n.vncDisplay,
+          },
+          at,
+          fields: {
+            "novnc.vmid": `guests.${n.guest}.vmid`,
+            "novnc.vmName": `${at}.guest`,
+            "novnc.listenAddress": `${at}.listenAddress`,
+            "novnc.listenPort": `${at}.port`,
+            "novnc.vncDisplay": `${at}.vncDisplay`,
+          },
+          ports: [{ port: n.port, field: `${at}.port` }],
+        };
+      }),
+    spec: (m) => {
+      const unit = novncUnitName(m.vmid);
+      const probe = m.listenAddress === "0.0.0.0" ? "127.0.0.1" : m.listenAddress;
+      return {
+        name: `novnc-${m.vmid}`,
+        description: `noVNC web console for VM ${m.vmid} on port ${m.listenPort}`,
+        files: [unitFile("unit", unit)],
+        activate: restartUnit(unit),
+        healthCheck: `systemctl is-active --quiet ${unit} && ${tcpProbe(probe, m.listenPort)}`,
+        accessCritical: false,
+      };
+    },
+    render: (m) => renderNovncUnit(m),
+  },
+  "spiceproxy-socat": {
+    templates: ["socat-forward.service"],
+    instances: (model) => {
+      const s = model.hostServices.spiceProxy;
+      if (!s) return [];
+      const at = "hostServices.spiceProxy";
+      return one(
+        {
+          description: `SPICE proxy relay: ${s.port} -> ${s.target.host}:${s.target.port}`,
+          listenPort: s.port,
+          targetHost: s.target.host,
+          targetPort: s.target.port,
+          after: ["spiceproxy.service"],
+        },
+        at,
+        { "socat.listenPort": `${at}.port`, "socat.targetHost": `${at}.target.host`, "socat.targetPort": `${at}.target.port` },
+        [{ port: s.port, field: `${at}.port` }],
+      );
+    },
+    spec: (m) => ({
+      name: "spiceproxy-socat",
+      description: `socat relay from port ${m.listenPort} to the SPICE proxy`,
+      files: [unitFile("unit", "spiceproxy-socat.service")],
+      activate: restartUnit("spiceproxy-socat.service"),
+      healthCheck: `systemctl is-active --quiet spiceproxy-socat.service && ${tcpProbe("127.0.0.1", m.listenPort)}`,
+      accessCritical: false,
+    }),
+    render: (m) => renderSocatForwardUnit(m),
+  },
+  "fix-pve-certs": {
+    templates: ["fix-pve-certs.service", "fix-pve-certs.timer"],
+    instances: (model) => {
+      const f = model.hostServices.fixPveCerts;
+      return f ? one({ onCalendar: f.onCalendar }, "hostServices.fixPveCerts", { "fixPveCerts.onCalendar": "hostServices.fixPveCerts.onCalendar" }) : [];
+    },
+    spec: () => ({
+      name: "fix-pve-certs",
+      description: "Node certificate fix-up: oneshot service and its timer",
+      files: [unitFile("unit", "fix-pve-certs.service"), unitFile("timer", "fix-pve-certs.timer")],
+      // Re-arm the timer only: running the service now would restart pveproxy during a deployment.
+      activate: "systemctl daemon-reload && systemctl enable fix-pve-certs.timer && systemctl restart fix-pve-certs.timer",
+      healthCheck: "systemctl is-active --quiet fix-pve-certs.timer",
+      accessCritical: false,
+    }),
+    render: (m, role) => {
+      const units = renderFixPveCertsUnits(m);
+      return role === "timer" ? units.timer : units.service;
+    },
+  },
+};
+
+/** The kinds in push order (the registry's key order). */
+export const HOST_SERVICE_KINDS = Object.keys(HOST_SERVICES) as readonly HostServiceKind[];
+
+/** One instance of any kind, with its entry, for code that walks every declared service. */
+export interface DeclaredService {
+  /** The kind. */
+  readonly kind: HostServiceKind;
+  /** The instance (render model, stack section, field map, ports). */
+  readonly instance: ServiceInstance<unknown>;
+  /** Files, activation, health check. */
+  readonly spec: ServiceSpec;
+  /** Render one non-secret file. */
+  render(role: ServiceFileRole): string;
+}
+
+/** Every service instance the stack declares, in push order. */
+export function declaredServices(model: NeveModel): DeclaredService[] {
+  const out: DeclaredService[] = [];
+  for (const kind of HOST_SERVICE_KINDS) {
+    const entry = HOST_SERVICES[kind] as HostServiceEntry<unknown>;
+    for (const instance of entry.instances(model)) {
+      out.push({ kind, instance, spec: entry.spec(instance.model), render: (role) => entry.render(instance.model, role) });
+    }
+  }
+  return out;
+}
+
+/** The stack-file field a render-model field comes from: the longest matching prefix of the instance's map, else its section. */
+export function stackFieldOf(instance: ServiceInstance<unknown>, renderField: string): string {
+  let best: string | undefined;
+  for (const key of Object.keys(instance.fields)) {
+    if ((renderField === key || renderField.startsWith(`${key}.`) || renderField.startsWith(`${key}[`)) && (best === undefined || key.length > best.length)) best = key;
+  }
+  return best === undefined ? instance.at : instance.fields[best];
+}

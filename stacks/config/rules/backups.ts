@@ -1,0 +1,18 @@
+import type { SectionRules } from "./types";
+
+/** Backup jobs: a storage that holds backups, known guests listed once. */
+export const backupRules: SectionRules = (c, add) => {
+  const guestNames = Object.keys(c.guests);
+  for (const [id, j] of Object.entries(c.backups)) {
+    const at = `backups.${id}`;
+    const s = c.storage[j.storage];
+    if (!s) add(`${at}.storage`, `unknown storage "${j.storage}"; use one of ${Object.keys(c.storage).join(", ")}`);
+    else if (!s.contents.includes("backup")) add(`${at}.storage`, `storage "${j.storage}" does not hold backup content; add "backup" to storage.${j.storage}.contents or pick another storage`);
+    const seen = new Set<string>();
+    j.guests.forEach((name, k) => {
+      if (!c.guests[name]) add(`${at}.guests[${k}]`, `unknown guest "${name}"; use one of ${guestNames.join(", ")}`);
+      if (seen.has(name)) add(`${at}.guests[${k}]`, `"${name}" is listed twice; list each guest once`);
+      seen.add(name);
+    });
+  }
+};

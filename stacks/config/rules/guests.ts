@@ -1,0 +1,79 @@
+import * as ipaddr from "ipaddr.js";
+import { formatRange, ipv4InCidr, ipv4InRange, ipv4ToNumber, ipv6InCidr, sameIpv6 } from "../ipplan";
+import { templateNames, type SectionRules } from "./types";
+
+/** Guests: unique ids, known bridges and templates, addresses inside the plan and used once. */
+export const guestRules: SectionRules = (c, add, { cloneHint, nextClone }) => {
+  const plan = c.network.ipv4;
+  const v6 = c.network.ipv6;
+  const bridges = Object.keys(c.network.bridges);
+  const inSubnet = (a: string) => ipv4InCidr(a, plan.subnet);
+  // Addresses already held, for the duplicate rule: the gateway and the unmanaged holders first.
+  const heldV4 = new Map<number, string>([[ipv4ToNumber(plan.gateway), "network.ipv4.gateway"]]);
+  plan.unmanaged.forEach((u, i) => {
+    const n = ipv4ToNumber(u.address);
+    const prev = heldV4.get(n);
+    if (prev) add(`network.ipv4.unmanaged[${i}].address`, `${u.address} is already used by ${prev}; an address may be used only once`);
+    else heldV4.set(n, `network.ipv4.unmanaged[${i}] (${u.holder})`);
+  });
+  const heldV6: { addr: string; path: string }[] = v6 ? [{ addr: v6.gateway, path: "network.ipv6.gateway" }] : [];
+  const vmids = new Map<number, string>();
+
+  for (const [name, g] of Object.entries(c.guests)) {
+    const at = `guests.${name}`;
+    const prevId = vmids.get(g.vmid);
+    if (prevId) add(`${at}.vmid`, `${g.vmid} is already used by guests.${prevId}; every guest needs its own Proxmox id`);
+    else vmids.set(g.vmid, name);
+
+    if (!c.network.bridges[g.bridge]) add(`${at}.bridge`, `unknown bridge "${g.bridge}"; use one of ${bridges.join(", ")}`);
+
+    if (g.kind === "vm" && g.clone) {
+      const src = c.guests[g.clone.from];
+      if (!src) add(`${at}.clone.from`, `unknown guest "${g.clone.from}"; name a template of guests (${templateNames(c).join(", ") || "none defined"})`);
+      else if (src.kind !== "vm" || !src.template) add(`${at}.clone.from`, `"${g.clone.from}" is not a VM template; name one of ${templateNames(c).join(", ") || "(none defined)"}`);
+    }
+    if (g.template && g.running) add(`${at}.running`, "a template cannot run; set running: false");
+
+    if (g.ipv4) {
+      const a = g.ipv4;
+      if (g.bridge !== plan.bridge) {
+        add(`${at}.ipv4`, `${a} is set but ${g.bridge} has no IPv4 plan (only ${plan.bridge} does); remove ipv4 (the guest uses DHCP) or move the guest to ${plan.bridge}`);
+      } else if (!inSubnet(a)) {
+        add(`${at}.ipv4`, `${a} lies outside the subnet ${plan.subnet}; pick an address inside it`);
+      } else if (a === ipaddr.IPv4.networkAddressFromCIDR(plan.subnet).toString() || a === ipaddr.IPv4.broadcastAddressFromCIDR(plan.subnet).toString()) {
+        add(`${at}.ipv4`, `${a} is the network or broadcast address of ${plan.subnet}; pick a host address`);
+      } else if (ipv4InRange(a, plan.dhcpRange)) {
+        add(
+          `${at}.ipv4`,
+          `${a} lies in the DHCP range ${formatRange(plan.dhcpRange)}; pick a free address in ${formatRange(plan.cloneRange)} (${cloneHint}) or another static address outside the DHCP range`,
+        );
+      } else if (g.kind === "vm" && g.clone && !g.clone.outsideCloneRange && !ipv4InRange(a, plan.cloneRange)) {
+        add(
+          `${at}.ipv4`,
+          `${a} is outside the clone range ${formatRange(plan.cloneRange)} though the VM is a clone of ${g.clone.from}; use the next free address there (${cloneHint}) or set ${at}.clone.outsideCloneRange: true for a deliberate exception`,
+        );
+      } else if (!g.template && !(g.kind === "vm" && g.clone) && ipv4InRange(a, plan.cloneRange)) {
+        add(`${at}.ipv4`, `${a} lies in the clone range ${formatRange(plan.cloneRange)}, which is kept for template clones; pick a static address outside it and outside the DHCP range`);
+      } else if (!g.template) {
+        // Templates only carry a cloud-init placeholder that every clone overrides: not a holder.
+        const n = ipv4ToNumber(a);
+        const prev = heldV4.get(n);
+        if (prev) add(`${at}.ipv4`, `${a} is already used by ${prev}; an address may be used only once (${cloneHint})`);
+        else heldV4.set(n, `guests.${name}`);
+      }
+    }
+    if (g.ipv6) {
+      if (!v6) add(`${at}.ipv6`, "is set but network.ipv6 is not defined; add network.ipv6.prefix and gateway");
+      else if (!ipv6InCidr(g.ipv6, v6.prefix)) add(`${at}.ipv6`, `${g.ipv6} lies outside the prefix ${v6.prefix}; pick an address inside it`);
+      else {
+        const prev = heldV6.find((h) => sameIpv6(h.addr, g.ipv6 as string));
+        if (prev) add(`${at}.ipv6`, `${g.ipv6} is already used by ${prev.path}; an address may be used only once`);
+        else heldV6.push({ addr: g.ipv6, path: `guests.${name}` });
+      }
+    }
+    if (g.kind === "vm" && g.cloudInit && !g.ipv4 && !g.template) {
+      const fix = nextClone ? `use ${nextClone}, the next free address of the clone range` : "the clone range is full: widen network.ipv4.cloneRange or free an address there";
+      add(`${at}.ipv4`, `is required with cloudInit: true (ipconfig0 gets a static address); ${fix}`);
+    }
+  }
+};

@@ -1,0 +1,24 @@
+import type { StackConfig } from "../schema";
+
+/** Report one issue: the stack-file field path and what is wrong and how to fix it. */
+export type AddIssue = (path: string, message: string) => void;
+
+/** Facts several sections need, computed once by `checkRules`. */
+export interface SharedFacts {
+  /** "next free: 10.10.10.93" or "the clone range is full", for messages that suggest an address. */
+  readonly cloneHint: string;
+  /** The lowest free address of the clone range, or undefined when it is full. */
+  readonly nextClone: string | undefined;
+  /** Public hostnames seen so far (lower case) -> the field that routes them; routes first, then the tunnel. */
+  readonly hostnames: Map<string, string>;
+}
+
+/** One section's cross-field rules. */
+export type SectionRules = (c: StackConfig, add: AddIssue, shared: SharedFacts) => void;
+
+/** Names of the VM templates of the config, for messages. */
+export function templateNames(c: StackConfig): string[] {
+  return Object.entries(c.guests)
+    .filter(([, g]) => g.kind === "vm" && g.template)
+    .map(([n]) => n);
+}
