@@ -25,7 +25,9 @@ function main(argv: string[]): number {
       process.stderr.write(`${e.message}\n`);
       return 3;
     }
-    throw e;
+    // Anything else is a bug, not the operator's input: one line, no stack trace.
+    process.stderr.write(`next-ip failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
   }
 }
 

@@ -5,7 +5,8 @@
 import * as path from "path";
 import { stringify } from "yaml";
 import { ConfigError } from "../stacks/config/errors";
-import { DEFAULT_STACK_FILE, loadModelFromFile } from "./lib/stackFile";
+import { DEFAULT_STACK_FILE } from "./lib/stackFile";
+import { checkStackFile } from "./lib/planCheck";
 import { renderTable } from "./lib/planTable";
 import { writeHostFiles } from "./lib/hostFiles";
 
@@ -25,8 +26,9 @@ async function main(): Promise<number> {
   const { stackFile, filesDir } = parseArgs(process.argv.slice(2));
   const shown = path.relative(process.cwd(), stackFile) || stackFile;
   try {
-    // Same parser as the program: fail with the config problems before any mock is set.
-    loadModelFromFile(stackFile);
+    // Same parser and preflight as the program (what the renderers and the providers' checks
+    // would refuse): fail with the config problems, by stack-file field, before any mock is set.
+    checkStackFile(stackFile);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`${shown}: ${e.message}\n`);

@@ -3,7 +3,8 @@ import * as path from "path";
 import { parse } from "yaml";
 // Not the stacks/config index: that one loads @pulumi/pulumi, which plain config checks do not need.
 import { parseStackConfig, rawConfigFromPulumi } from "../../stacks/config/stack";
-import { SECRET_KEYS } from "../../stacks/config/secrets";
+import { CONFIG_NAMESPACE, SECRET_KEYS } from "../../stacks/config/secrets";
+import { ConfigError, ConfigIssue } from "../../stacks/config/errors";
 import type { NeveModel } from "../../stacks/config/model";
 
 /** The repository root (two levels above scripts/lib). */
@@ -33,7 +34,22 @@ export function readStackConfig(file: string = DEFAULT_STACK_FILE): Record<strin
   return out;
 }
 
+/**
+ * Secret keys written into the stack file in plain text (not `{ secure: ... }`), as config issues:
+ * the offline plan would otherwise drop them silently and use its placeholder, and the value
+ * sits readable in the repository.
+ */
+export function plaintextSecretIssues(values: Record<string, unknown>): ConfigIssue[] {
+  return SECRET_KEYS.filter((k) => values[`${CONFIG_NAMESPACE}:${k}`] !== undefined).map((k) => ({
+    path: `${CONFIG_NAMESPACE}:${k}`,
+    message: `is a secret written in plain text into the stack file; remove the line (and rotate the value), then set it with \`pulumi config set --secret ${CONFIG_NAMESPACE}:${k}\``,
+  }));
+}
+
 /** Validate a stack file the way the program does and return the model (throws `ConfigError`). */
 export function loadModelFromFile(file: string = DEFAULT_STACK_FILE): NeveModel {
-  return parseStackConfig(rawConfigFromPulumi(readStackConfig(file), SECRET_KEYS));
+  const values = readStackConfig(file);
+  const plaintext = plaintextSecretIssues(values);
+  if (plaintext.length) throw new ConfigError(plaintext);
+  return parseStackConfig(rawConfigFromPulumi(values, SECRET_KEYS));
 }

@@ -24,7 +24,7 @@ function zodIssueToConfigIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
   }
   const input = "input" in issue && issue.input !== undefined && typeof issue.input !== "object" ? JSON.stringify(issue.input) : undefined;
   // A shared predicate's reason (./predicates) usually quotes the value already.
-  const shown = input !== undefined && !issue.message.includes(input) ? ` (got ${input})` : "";
+  const shown = input !== undefined && !(issue.code === "custom" && issue.message.includes(input)) ? ` (got ${input})` : "";
   return [{ path: path || "(root)", message: `${issue.message}${shown}` }];
 }
 

@@ -9,6 +9,7 @@ import { Storages } from "../components/proxmox/storage";
 import { ClusterFirewall } from "../components/proxmox/firewall";
 import { BackupJobs } from "../components/proxmox/backups";
 import { HostServices } from "../components/host/hostServices";
+import { preflightHostServices } from "../components/host/preflight";
 import { buildOutputs } from "./outputs";
 
 /** Run `f`; a ConfigError becomes a RunError, which Pulumi prints as the message alone (no stack trace). */
@@ -22,6 +23,8 @@ function configured<T>(f: () => T): T {
 }
 
 const model = configured(loadModel);
+// What the host resources' renderers and providers would refuse, and the invariants across them, before any resource exists.
+configured(() => preflightHostServices(model));
 const secrets = loadSecrets();
 const provider = createProxmoxProvider("proxmox", model, secrets.proxmoxApiToken);
 const ctx = { provider, nodeName: model.proxmox.nodeName, adopt: model.adopt };

@@ -4,14 +4,15 @@ import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { parseStackConfig, rawConfigFromPulumi, SECRET_KEYS } from "../../stacks/config";
-import { DEFAULT_STACK_FILE, loadModelFromFile, readStackConfig } from "../../scripts/lib/stackFile";
+import { loadModelFromFile, readStackConfig } from "../../scripts/lib/stackFile";
+import { FIXTURE_STACK_FILE, Raw, rawConfig } from "../support/stacks";
 
-type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-const realRaw = (): Raw => structuredClone(rawConfigFromPulumi(readStackConfig(), SECRET_KEYS)) as Raw;
+const DEFAULT_STACK_FILE = FIXTURE_STACK_FILE;
+const realRaw = (): Raw => rawConfig();
 
 describe("config model", () => {
   it("must be frozen, so no component can change the inventory under another's feet", () => {
-    const m = loadModelFromFile();
+    const m = loadModelFromFile(FIXTURE_STACK_FILE);
     expect(Object.isFrozen(m)).toBe(true);
     expect(Object.isFrozen(m.guests[0])).toBe(true);
     expect(Object.isFrozen(m.network.ipv4.dhcpRange)).toBe(true);
@@ -25,14 +26,14 @@ describe("config model", () => {
   });
 
   it("must resolve routes and the PBS server to guest addresses", () => {
-    const m = loadModelFromFile();
+    const m = loadModelFromFile(FIXTURE_STACK_FILE);
     expect(m.routes[0]).toMatchObject({ hostname: "cipher.wenzelarifiandi.com", targetIpv4: "10.10.10.90" });
     expect(m.storage.find((s) => s.id === "etoile")?.serverAddress).toBe("10.10.10.2");
   });
 
   it("must decode structured config the way the Pulumi engine passes it (JSON text)", () => {
     const all: Record<string, string> = {};
-    for (const [k, v] of Object.entries(readStackConfig())) all[k] = typeof v === "string" ? v : JSON.stringify(v);
+    for (const [k, v] of Object.entries(readStackConfig(FIXTURE_STACK_FILE))) all[k] = typeof v === "string" ? v : JSON.stringify(v);
     all["neve-infra:proxmoxApiToken"] = "not-parsed";
     all["proxmoxve:endpoint"] = "https://elsewhere:8006";
     const raw = rawConfigFromPulumi(all, SECRET_KEYS);

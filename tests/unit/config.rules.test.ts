@@ -1,13 +1,13 @@
 // The config module refuses bad input before any resource is declared, naming the field and the fix.
-// Every case starts from the real Pulumi.neve.yaml and breaks exactly one thing.
-import { ConfigError, parseStackConfig, rawConfigFromPulumi, SECRET_KEYS } from "../../stacks/config";
-import { readStackConfig } from "../../scripts/lib/stackFile";
+// Every case starts from the frozen fixture copy of Pulumi.neve.yaml and breaks exactly one thing.
+import { ConfigError, parseStackConfig } from "../../stacks/config";
+import { checkRules, SECTION_RULES } from "../../stacks/config/rules";
+import { Raw, REAL_STACK_FILE, rawConfig } from "../support/stacks";
+import { stackConfigSchema } from "../../stacks/config/schema";
 
-type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const parseStackConfigSchemaOnly = (raw: Raw) => stackConfigSchema.parse(raw);
 
-function realRaw(): Raw {
-  return structuredClone(rawConfigFromPulumi(readStackConfig(), SECRET_KEYS)) as Raw;
-}
+const realRaw = (): Raw => rawConfig();
 
 function errorOf(mutate: (c: Raw) => void): string {
   const raw = realRaw();
@@ -21,10 +21,19 @@ function errorOf(mutate: (c: Raw) => void): string {
   throw new Error("expected the config to be refused, but it was accepted");
 }
 
-describe("the real Pulumi.neve.yaml", () => {
-  it("must be accepted by the config module", () => {
+describe("the stack files", () => {
+  it("must accept the real Pulumi.neve.yaml (an invariant: whatever the operator added)", () => {
+    expect(() => parseStackConfig(rawConfig(REAL_STACK_FILE))).not.toThrow();
+  });
+
+  it("must read the fixture's six guests", () => {
     const model = parseStackConfig(realRaw());
     expect(model.guests.map((g) => g.vmid).sort((a, b) => a - b)).toEqual([200, 201, 1200, 1201, 9000, 9100]);
+  });
+
+  it("must run one rule module per section, each on its own", () => {
+    expect(SECTION_RULES.length).toBeGreaterThanOrEqual(8);
+    expect(checkRules(parseStackConfigSchemaOnly(realRaw()))).toEqual([]);
   });
 
   it("must reject a secret written into the stack file in plain text", () => {
@@ -55,7 +64,7 @@ const cases: [string, (c: Raw) => void, string][] = [
     c.backups["nightly-local"].guests = ["etoile"];
     c.backups["weekly-etoile"].guests = ["cipher"];
   }, "guests.lune_2: guest names must be valid host names"],
-  ["public hostnames must be fully qualified", (c) => (c.routes[0].hostname = "cipher"), "routes[0].hostname: must be a fully qualified host name such as cipher.example.com"],
+  ["public hostnames must be fully qualified", (c) => (c.routes[0].hostname = "cipher"), 'routes[0].hostname: "cipher" is not a fully qualified host name'],
   ["ports must be valid", (c) => (c.routes[0].https = 70000), "routes[0].https: must be a port in 1-65535 (got 70000)"],
   ["firewall ports must be valid", (c) => (c.firewall.rules[2].dports = [0]), "firewall.rules[2].dports[0]: must be a port in 1-65535 (got 0)"],
   ["a route must point at a known guest", (c) => (c.routes[0].guest = "cypher"), 'routes[0].guest: unknown guest "cypher"; route to one of'],
@@ -90,9 +99,14 @@ const cases: [string, (c: Raw) => void, string][] = [
   ["the edge proxy needs both ports of a route while host services are on", (c) => delete c.routes[0].http, "routes[0].http: is required while hostServices.enabled"],
   ["a noVNC console must belong to a known VM", (c) => (c.hostServices.novnc[0].guest = "etolie"), 'hostServices.novnc[0].guest: unknown guest "etolie"; use one of the VMs'],
   ["a noVNC console is for VMs, not containers", (c) => (c.hostServices.novnc[0].guest = "lune"), 'hostServices.novnc[0].guest: "lune" is a container'],
-  ["host service ports must not collide with the Proxmox API", (c) => (c.hostServices.novnc[0].port = 8006), "hostServices.novnc[0].port: port 8006 is already used by the Proxmox API; pick a free port"],
-  ["host service ports must not collide with each other", (c) => (c.hostServices.spiceProxy.port = 6081), "hostServices.spiceProxy.port: port 6081 is already used by hostServices.novnc[0].port; pick a free port"],
-  ["the stash directory must be absolute", (c) => (c.hostServices.stashDir = "etc-pve.stash"), "hostServices.stashDir: must be an absolute path without . or .. segments"],
+  ["the stash directory must be absolute", (c) => (c.hostServices.stashDir = "etc-pve.stash"), 'hostServices.stashDir: "etc-pve.stash" is relative; write it as an absolute path starting with "/"'],
+  ["a raw lxc line must be what LxcRawConfig accepts", (c) => (c.guests.lune.rawLxc[0] = "lxc.x=y"), 'guests.lune.rawLxc[0]: "lxc.x=y" has no ": " separator'],
+  ["a public hostname must be lower case", (c) => (c.routes[0].hostname = "Cipher.wenzelarifiandi.com"), "routes[0].hostname: \"Cipher.wenzelarifiandi.com\" has upper-case letters; write it in lower case"],
+  ["a tunnel origin port must be 1-65535", (c) => (c.tunnel.ingress[0].service = "https://127.0.0.1:70000"), "tunnel.ingress[0].service: \"https://127.0.0.1:70000\" has port 70000"],
+  ["a firewall CIDR must be a network address", (c) => (c.firewall.rules[0].source = "100.64.0.5/10"), "firewall.rules[0].source: 100.64.0.5/10 is not a network address; write 100.64.0.0/10"],
+  ["the tailnet must be a network address", (c) => (c.network.tailnet.cidr = "100.94.229.96/10"), "network.tailnet.cidr: 100.94.229.96/10 is not a network address; write 100.64.0.0/10"],
+  ["the IPv6 prefix must be a network address", (c) => (c.network.ipv6.prefix = "2001:bc8:1201:722::1/64"), "network.ipv6.prefix: 2001:bc8:1201:722::1/64 is not a network address; write 2001:bc8:1201:722::/64"],
+  ["a NATed bridge needs a static subnet", (c) => (c.network.bridges.vmbr1.nat = true, c.network.bridges.vmbr0.nat = true), "network.bridges.vmbr0.nat: vmbr0 has no static IPv4 subnet to masquerade"],
   ["the dead-man timer must leave time for an SSH login", (c) => (c.hostServices.confirmSeconds = 5), "hostServices.confirmSeconds: must be at least 15 seconds"],
   ["the delete behaviour must be a known one", (c) => (c.hostServices.onDelete = "purge"), "hostServices.onDelete: must be keep, remove or restore"],
   ["unknown host service keys are rejected", (c) => (c.hostServices.haproxy.statPort = 1), "hostServices.haproxy.statPort: unknown key"],

@@ -1,8 +1,9 @@
 // The host's own configuration as the program declares it: one HostConfig resource per service,
-// rendered from the real Pulumi.neve.yaml, with validators, activation, health checks, the
+// rendered from the frozen fixture copy of Pulumi.neve.yaml, with validators, activation, health checks, the
 // dead-man timer on access-critical services, and secrets only ever as Pulumi secrets.
 import type { CapturedResource, ProgramRun } from "../../scripts/lib/mockRunner";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { FIXTURE_STACK_FILE } from "../support/stacks";
 
 const HOST_CONFIG = "pulumi-nodejs:dynamic/neve:HostConfig";
 // Distinctive fake secrets: any appearance outside a secret wrapper is a leak.
@@ -27,7 +28,7 @@ const SECRET_NEEDLES = [
 let run: ProgramRun;
 beforeAll(async () => {
   const { runProgram } = await import("../../scripts/lib/mockRunner");
-  run = await runProgram({ secrets: SECRETS, configOverrides: { ssh: { host: "100.94.229.96", port: 22, user: "root", hostKey: "SHA256:uO2YrKm6bWk9h0Oq1oX3b9zVxR2mX0Q1y8m0aVbQ5Ys" } } });
+  run = await runProgram({ stackFile: FIXTURE_STACK_FILE, secrets: SECRETS, configOverrides: { ssh: { host: "100.94.229.96", port: 22, user: "root", hostKey: "SHA256:uO2YrKm6bWk9h0Oq1oX3b9zVxR2mX0Q1y8m0aVbQ5Ys" } } });
 });
 
 const hostConfigs = () => run.resources.filter((r) => r.type === HOST_CONFIG);

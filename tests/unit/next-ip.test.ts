@@ -5,12 +5,14 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { parse, stringify } from "yaml";
-import { CloneRangeFullError, nextFreeCloneAddress, parseStackConfig, rawConfigFromPulumi, SECRET_KEYS } from "../../stacks/config";
-import { DEFAULT_STACK_FILE, REPO_ROOT, readStackConfig } from "../../scripts/lib/stackFile";
+import { CloneRangeFullError, nextFreeCloneAddress, parseStackConfig } from "../../stacks/config";
+import { REPO_ROOT, loadModelFromFile } from "../../scripts/lib/stackFile";
+import { FIXTURE_STACK_FILE, REAL_STACK_FILE, rawConfig } from "../support/stacks";
 
 const run = promisify(execFile);
 type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-const realRaw = (): Raw => structuredClone(rawConfigFromPulumi(readStackConfig(), SECRET_KEYS)) as Raw;
+const DEFAULT_STACK_FILE = FIXTURE_STACK_FILE;
+const realRaw = (): Raw => rawConfig();
 
 function addClone(raw: Raw, name: string, vmid: number, ipv4: string): void {
   raw.guests[name] = { vmid, kind: "vm", memoryMiB: 1024, bridge: "vmbr1", ipv4, cloudInit: true, running: true, clone: { from: "ubuntu-2404-template" } };
@@ -53,9 +55,24 @@ describe("npm run next-ip", () => {
   const script = path.join(REPO_ROOT, "scripts", "next-ip.ts");
   const tsNode = path.join(REPO_ROOT, "node_modules", ".bin", "ts-node");
 
-  it("must print the lowest free clone address of the real stack file", async () => {
-    const { stdout } = await run(tsNode, ["--transpile-only", script], { cwd: REPO_ROOT });
+  it("must print the lowest free clone address of the fixture stack file", async () => {
+    const { stdout } = await run(tsNode, ["--transpile-only", script, "--config", FIXTURE_STACK_FILE], { cwd: REPO_ROOT });
     expect(stdout.trim()).toBe("10.10.10.93");
+  });
+
+  it("must read the real stack file by default and print what nextFreeCloneAddress gives for it", async () => {
+    let expected: { code: number; out: string };
+    try {
+      expected = { code: 0, out: nextFreeCloneAddress(loadModelFromFile(REAL_STACK_FILE)) };
+    } catch (e) {
+      if (!(e instanceof CloneRangeFullError)) throw e;
+      expected = { code: 3, out: "" };
+    }
+    const got = await run(tsNode, ["--transpile-only", script], { cwd: REPO_ROOT }).then(
+      (r) => ({ code: 0, out: r.stdout.trim() }),
+      (e: { code: number }) => ({ code: e.code, out: "" }),
+    );
+    expect(got).toEqual(expected);
   });
 
   it("must exit 3 with a clear message when the range is full", async () => {

@@ -5,7 +5,12 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { parse, stringify } from "yaml";
-import { DEFAULT_STACK_FILE, REPO_ROOT } from "../../scripts/lib/stackFile";
+import { REPO_ROOT } from "../../scripts/lib/stackFile";
+import { FIXTURE_STACK_FILE } from "../support/stacks";
+
+// Exact values come from the frozen fixture; the default run (the real stack file) is checked by policy only.
+const DEFAULT_STACK_FILE = FIXTURE_STACK_FILE;
+const FIXTURE = ["--", "--config", FIXTURE_STACK_FILE];
 import { PLACEHOLDER_SECRETS } from "../../scripts/lib/mockRunner";
 
 const run = promisify(execFile);
@@ -17,7 +22,7 @@ describe("npm run plan", () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("must exit 0 and print every guest, bridge, storage, firewall rule and backup job", async () => {
-    const { stdout } = await run(npm, ["run", "-s", "plan"], { cwd: REPO_ROOT });
+    const { stdout } = await run(npm, ["run", "-s", "plan", ...FIXTURE], { cwd: REPO_ROOT });
     for (const [name, vmid] of [["debian12-cloud", 1200], ["etoile", 1201], ["ubuntu-2404-template", 9000], ["cipher", 9100], ["atlas", 200], ["lune", 201]]) {
       expect(stdout).toMatch(new RegExp(`${name}-(vm|ct)\\s+vmid=${vmid} `));
     }
@@ -30,7 +35,7 @@ describe("npm run plan", () => {
     expect(stdout).toContain("cipher.wenzelarifiandi.com");
   });
 
-  it("must never print a secret value, even a placeholder", async () => {
+  it("must plan the real stack file by default and never print a secret value, even a placeholder", async () => {
     const { stdout, stderr } = await run(npm, ["run", "-s", "plan"], { cwd: REPO_ROOT });
     for (const v of Object.values(PLACEHOLDER_SECRETS)) {
       expect(stdout).not.toContain(v);
@@ -56,7 +61,7 @@ describe("npm run plan", () => {
 
   it("must write every rendered host file with --files for a diff against the live host, but never the tunnel credentials", async () => {
     const out = path.join(dir, "files");
-    const { stdout } = await run(npm, ["run", "-s", "plan", "--", "--files", out], { cwd: REPO_ROOT });
+    const { stdout } = await run(npm, ["run", "-s", "plan", ...FIXTURE, "--files", out], { cwd: REPO_ROOT });
     expect(stdout).toContain(`Wrote 11 rendered host files under ${out}`);
     const haproxy = fs.readFileSync(path.join(out, "etc/haproxy/haproxy.cfg"), "utf8");
     expect(haproxy).toContain("req.ssl_sni -i cipher.wenzelarifiandi.com");

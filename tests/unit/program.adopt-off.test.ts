@@ -1,10 +1,11 @@
 // Its own test file: Pulumi's mocks are process-global and the program runs once per module registry.
 import type { ProgramRun } from "../../scripts/lib/mockRunner";
+import { FIXTURE_STACK_FILE } from "../support/stacks";
 
 let run: ProgramRun;
 beforeAll(async () => {
   const { runProgram } = await import("../../scripts/lib/mockRunner");
-  run = await runProgram({ configOverrides: { adopt: false } });
+  run = await runProgram({ stackFile: FIXTURE_STACK_FILE, configOverrides: { adopt: false } });
 });
 
 describe("with neve-infra:adopt false", () => {

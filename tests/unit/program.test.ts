@@ -1,8 +1,9 @@
-// The real program under Pulumi mocks, fed the real Pulumi.neve.yaml: what the stack declares,
+// The real program under Pulumi mocks, fed the frozen fixture copy of Pulumi.neve.yaml: what the stack declares,
 // how it adopts the live host, and the outputs contract other stacks rely on.
 import type { CapturedResource, ProgramRun } from "../../scripts/lib/mockRunner";
 import type { NeveStackOutputs } from "../../stacks/neve/outputs";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { FIXTURE_STACK_FILE } from "../support/stacks";
 
 const T = {
   vm: "proxmoxve:index/vmLegacy:VmLegacy",
@@ -25,7 +26,7 @@ const SECRETS = {
 
 beforeAll(async () => {
   const { runProgram } = await import("../../scripts/lib/mockRunner");
-  run = await runProgram({ secrets: SECRETS });
+  run = await runProgram({ stackFile: FIXTURE_STACK_FILE, secrets: SECRETS });
 });
 
 function one(type: string, name: string): CapturedResource {
