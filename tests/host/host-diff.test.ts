@@ -29,10 +29,12 @@ const credsOf = (secret: string) => JSON.stringify({ AccountTag: "acct-test", Tu
 beforeAll(async () => {
   lib = await import("../../scripts/lib/hostDiff");
   const { readStackConfig } = await import("../../scripts/lib/stackFile");
-  tunnelId = String((readStackConfig()["neve-infra:tunnel"] as { id: string }).id);
+  // Exact values (cipher's route) come from the frozen fixture, not the operator's stack file.
+  const { FIXTURE_STACK_FILE } = await import("../support/stacks");
+  tunnelId = String((readStackConfig(FIXTURE_STACK_FILE)["neve-infra:tunnel"] as { id: string }).id);
   credsPath = `/etc/cloudflared/${tunnelId}.json`;
   host = await startTestHost({ haproxy: true });
-  declared = await lib.loadDeclared({ hostKey: host.hostKeyFingerprint, secrets: { tunnelCredentials: credsOf(DECLARED_SECRET) } });
+  declared = await lib.loadDeclared({ stackFile: FIXTURE_STACK_FILE, hostKey: host.hostKeyFingerprint, secrets: { tunnelCredentials: credsOf(DECLARED_SECRET) } });
   await host.writeFile(credsPath, credsOf(LIVE_SECRET), "0600");
   // host-diff reads through discover, which reads guest configs under /etc/pve/nodes/<node> (the stack's
   // proxmox.nodeName): lay the node out as pmxcfs shows it, /etc/pve/lxc being a link into it.

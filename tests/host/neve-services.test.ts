@@ -19,7 +19,9 @@ let declared: CapturedResource[];
 
 beforeAll(async () => {
   const { runProgram } = await import("../../scripts/lib/mockRunner");
-  const run = await runProgram();
+  // Exact values (cipher's route, vmbr1's range) come from the frozen fixture, not the operator's stack file.
+  const { FIXTURE_STACK_FILE } = await import("../support/stacks");
+  const run = await runProgram({ stackFile: FIXTURE_STACK_FILE });
   declared = run.resources.filter((r) => r.type === TYPE);
   [host, ph] = await Promise.all([startTestHost({ haproxy: true, dnsmasq: true }), startProviderHost()]);
   // systemd creates /run/haproxy for haproxy.service (RuntimeDirectory=); the test host has no systemd.

@@ -52,9 +52,11 @@ const rule = neve.cloudflared.ingress[0];
 describe.each<[string, CloudflaredModel, string]>([
   ["a tunnel id that is not a UUID", { ...neve.cloudflared, tunnelId: "neve-tunnel" }, 'cloudflared.tunnelId: must be the tunnel\'s lowercase UUID as printed by `cloudflared tunnel list`, got "neve-tunnel"'],
   ["no ingress rule", { ...neve.cloudflared, ingress: [] }, "cloudflared.ingress: must list at least one entry"],
-  ["a wildcard hostname", { ...neve.cloudflared, ingress: [{ ...rule, hostname: "*.wenzelarifiandi.com" }] }, 'cloudflared.ingress[0].hostname: "*.wenzelarifiandi.com" is not a valid lowercase hostname'],
-  ["an origin without scheme", { ...neve.cloudflared, ingress: [{ ...rule, service: "127.0.0.1:8006" }] }, 'cloudflared.ingress[0].service: must be an origin URL such as "https://127.0.0.1:8006"'],
+  ["a wildcard hostname", { ...neve.cloudflared, ingress: [{ ...rule, hostname: "*.wenzelarifiandi.com" }] }, 'cloudflared.ingress[0].hostname: "*.wenzelarifiandi.com" is not a fully qualified host name'],
+  ["an origin without scheme", { ...neve.cloudflared, ingress: [{ ...rule, service: "127.0.0.1:8006" }] }, 'cloudflared.ingress[0].service: "127.0.0.1:8006" is not an origin URL with an explicit port'],
   ["an origin with a path", { ...neve.cloudflared, ingress: [{ ...rule, service: "https://127.0.0.1:8006/pve" }] }, 'cloudflared.ingress[0].service: "https://127.0.0.1:8006/pve" has a path, query or credentials'],
+  ["an origin on port 70000 (the config schema's own predicate)", { ...neve.cloudflared, ingress: [{ ...rule, service: "https://127.0.0.1:70000" }] }, 'cloudflared.ingress[0].service: "https://127.0.0.1:70000" has port 70000; use a port in 1-65535'],
+  ["an origin on port 0", { ...neve.cloudflared, ingress: [{ ...rule, service: "https://127.0.0.1:0" }] }, 'cloudflared.ingress[0].service: "https://127.0.0.1:0" has port 0'],
   ["noTLSVerify on plain http", { ...neve.cloudflared, ingress: [{ ...rule, service: "http://127.0.0.1:8006" }] }, "cloudflared.ingress[0].noTLSVerify: only applies to an https:// origin"],
   ["the same hostname twice", { ...neve.cloudflared, ingress: [rule, rule] }, 'cloudflared.ingress[1]: hostname "neve.wenzelarifiandi.com" is already used by cloudflared.ingress[0]'],
   ["a catch-all status that is not HTTP", { ...neve.cloudflared, catchAllStatus: 42 }, "cloudflared.catchAllStatus: must be an HTTP status 100-599, got 42"],

@@ -4,7 +4,7 @@ import * as http from "http";
 import * as net from "net";
 import * as path from "path";
 import * as tls from "tls";
-import { HaproxyModel, renderHaproxyConfig } from "../../stacks/render";
+import { HaproxyModel, haproxyBackendId, renderHaproxyConfig } from "../../stacks/render";
 import * as neve from "./neve.fixture";
 import { run, scratchDir, which, writeIn } from "./tools";
 
@@ -29,6 +29,21 @@ describe("haproxy.cfg for neve", () => {
       expect(r.stderr + r.stdout).toContain("Configuration file is valid");
       expect(r.status).toBe(0);
       expect(r.stderr + r.stdout).not.toMatch(/\[(WARNING|ALERT)\]/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("must give distinct hostnames distinct backend names, accepted by `haproxy -c`", () => {
+    const pair = ["a-b.example.com", "a.b.example.com"];
+    expect(new Set(pair.map(haproxyBackendId)).size).toBe(2);
+    const t = renderHaproxyConfig({ ...neve.haproxy, routes: pair.map((hostname) => ({ ...neve.haproxy.routes[0], hostname })) });
+    expect(t).toContain("backend tls_a-b_example_com\n");
+    expect(t).toContain("backend tls_a_b_example_com\n");
+    const { dir, cleanup } = scratchDir("haproxy-names");
+    try {
+      const r = haproxyCheck(writeIn(dir, "haproxy.cfg", t));
+      expect({ status: r.status, out: r.stderr + r.stdout }).toEqual({ status: 0, out: expect.not.stringMatching(/\[(WARNING|ALERT)\]/) });
     } finally {
       cleanup();
     }
@@ -85,12 +100,12 @@ describe.each<[string, HaproxyModel, string]>([
   ["a bind address that is a hostname", { ...neve.haproxy, httpBinds: [{ address: "neve.local", port: 80 }] }, 'haproxy.httpBinds[0].address: "neve.local" is not an IPv4 or IPv6 address'],
   ["a public listener on 8006", { ...neve.haproxy, tlsBinds: [{ address: "0.0.0.0", port: 8006 }] }, "haproxy.tlsBinds[0].port: 8006 is the Proxmox API port"],
   ["the same listener twice", { ...neve.haproxy, tlsBinds: [{ address: "0.0.0.0", port: 443 }, { address: "0.0.0.0", port: 443 }] }, 'haproxy.tlsBinds[1]: listener "0.0.0.0:443" is already used by haproxy.tlsBinds[0]'],
-  ["a port out of range", { ...neve.haproxy, httpBinds: [{ address: "::", port: 70000 }] }, "haproxy.httpBinds[0].port: must be an integer port 1-65535, got 70000"],
+  ["a port out of range", { ...neve.haproxy, httpBinds: [{ address: "::", port: 70000 }] }, "haproxy.httpBinds[0].port: must be a port in 1-65535 (got 70000)"],
   ["stats on a public address", { ...neve.haproxy, stats: { address: "0.0.0.0", port: 8404, path: "/stats" } }, 'haproxy.stats.address: "0.0.0.0" is not a loopback address'],
   ["a stats path with a space", { ...neve.haproxy, stats: { address: "127.0.0.1", port: 8404, path: "/my stats" } }, 'haproxy.stats.path: must be a URI path such as "/stats", got "/my stats"'],
   ["stats on a public port", { ...neve.haproxy, stats: { address: "127.0.0.1", port: 443, path: "/stats" } }, "haproxy.stats.port: 443 is already a public frontend port"],
-  ["an uppercase hostname", { ...neve.haproxy, routes: [{ ...cipherRoute, hostname: "Cipher.example.com" }] }, 'haproxy.routes[0].hostname: "Cipher.example.com" is not a valid lowercase hostname'],
-  ["a hostname with a space (would split the ACL)", { ...neve.haproxy, routes: [{ ...cipherRoute, hostname: "a b.example.com" }] }, 'haproxy.routes[0].hostname: "a b.example.com" is not a valid lowercase hostname'],
+  ["an uppercase hostname", { ...neve.haproxy, routes: [{ ...cipherRoute, hostname: "Cipher.example.com" }] }, 'haproxy.routes[0].hostname: "Cipher.example.com" has upper-case letters; write it in lower case: cipher.example.com'],
+  ["a hostname with a space (would split the ACL)", { ...neve.haproxy, routes: [{ ...cipherRoute, hostname: "a b.example.com" }] }, 'haproxy.routes[0].hostname: "a b.example.com" is not a fully qualified host name'],
   ["a route to the Proxmox API", { ...neve.haproxy, routes: [{ ...cipherRoute, tlsPort: 8006 }] }, "haproxy.routes[0].tlsPort: 8006 is the Proxmox API port; it must not be routed from the public frontends"],
   ["a backend given by name", { ...neve.haproxy, routes: [{ ...cipherRoute, backendAddress: "cipher" }] }, 'haproxy.routes[0].backendAddress: "cipher" is not an IPv4 or IPv6 address'],
   ["a wildcard backend", { ...neve.haproxy, routes: [{ ...cipherRoute, backendAddress: "0.0.0.0" }] }, 'haproxy.routes[0].backendAddress: "0.0.0.0" is a wildcard'],
