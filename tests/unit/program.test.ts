@@ -37,7 +37,7 @@ function one(type: string, name: string): CapturedResource {
 const ofType = (type: string) => run.resources.filter((r) => r.type === type);
 const inputs = (r: CapturedResource) => r.inputs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-describe("declared Proxmox objects of NEVE.md", () => {
+describe("declared Proxmox objects of docs/neve.md", () => {
   it.each([
     ["debian12-cloud", 1200, true, false, 2048],
     ["etoile", 1201, false, true, 4096],
