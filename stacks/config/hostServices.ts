@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { hostPathSchema, hostnameSchema, ipv4Schema, portSchema } from "./common";
+import { hostPathSchema, hostnameSchema, ipv4Schema, portSchema, refineWith } from "./common";
+import { ifnameProblem, leaseTimeProblem } from "./predicates";
 
 
 /** `host:port` of a local TCP service, e.g. `127.0.0.1:3128`. */
@@ -51,9 +52,9 @@ export const hostServicesSchema = z.strictObject({
   dnsmasq: z
     .strictObject({
       /** DHCP lease time, e.g. 12h. Defaults to 12h. */
-      leaseTime: z.string().regex(/^(\d+[mhd]?|infinite)$/, { error: "must be seconds, or a number with m/h/d, or infinite, e.g. 12h" }).default("12h"),
+      leaseTime: z.string().superRefine(refineWith(leaseTimeProblem)).default("12h"),
       /** Interfaces dnsmasq must never answer on, besides the other bridges. Defaults to lo and tailscale0. */
-      exceptInterfaces: z.array(z.string().regex(/^[a-zA-Z0-9_.-]{1,15}$/, { error: "must be an interface name" })).default(["lo", "tailscale0"]),
+      exceptInterfaces: z.array(z.string().superRefine(refineWith(ifnameProblem))).default(["lo", "tailscale0"]),
     })
     .default({ leaseTime: "12h", exceptInterfaces: ["lo", "tailscale0"] }),
   /** noVNC consoles. */

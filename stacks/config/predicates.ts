@@ -77,6 +77,24 @@ export function networkAddressProblem(s: string): string | null {
   return same ? null : `${s} is not a network address; write ${network}/${len}`;
 }
 
+/**
+ * Why `s` is not a dnsmasq lease time, or null: seconds (at least 120, dnsmasq's minimum), a number
+ * with m/h/d/w, or "infinite" (dnsmasq(8), --dhcp-range lease time).
+ */
+export function leaseTimeProblem(s: unknown): string | null {
+  const m = typeof s === "string" ? /^(\d+)([mhdw]?)$/.exec(s) : null;
+  if (s === "infinite") return null;
+  if (m === null || Number(m[1]) === 0 || (m[2] === "" && Number(m[1]) < 120)) {
+    return `must be seconds (at least 120), a number with m/h/d/w such as "12h", or "infinite"; got ${JSON.stringify(s)}`;
+  }
+  return null;
+}
+
+/** Why `s` is not a Linux interface name (IFNAMSIZ: 1-15 of A-Z a-z 0-9 _ . -), or null. */
+export function ifnameProblem(s: unknown): string | null {
+  return typeof s === "string" && /^[A-Za-z0-9_.-]{1,15}$/.test(s) ? null : `must be a network interface name such as "vmbr1" (1-15 of A-Z a-z 0-9 _ . -), got ${JSON.stringify(s)}`;
+}
+
 /** Why `s` is not one line of text (it holds a line break or another control character), or null. */
 export function singleLineProblem(s: string): string | null {
   // eslint-disable-next-line no-control-regex

@@ -1,5 +1,6 @@
 import * as ipaddr from "ipaddr.js";
 import { renderTemplate } from "./handlebars";
+import { leaseTimeProblem } from "../config/predicates";
 import { RenderModelError, assertIfname, assertIp, assertIpv4Network, assertUnique, show } from "./validate";
 
 /** A fixed lease handed to one MAC address. */
@@ -77,10 +78,8 @@ export function renderDnsmasqConfig(model: DnsmasqModel): string {
     throw new RenderModelError("dnsmasq.router", `${model.router} lies in the DHCP range ${model.dhcpRange.start}-${model.dhcpRange.end}; the range must leave the gateway out`);
   }
   const leaseTime = model.leaseTime ?? "12h";
-  const m = /^(\d+)([mhdw]?)$/.exec(leaseTime);
-  if (leaseTime !== "infinite" && (m === null || (m[2] === "" && Number(m[1]) < 120) || Number(m[1]) === 0)) {
-    throw new RenderModelError("dnsmasq.leaseTime", `must be seconds (at least 120), a number with m/h/d/w such as "12h", or "infinite"; got ${show(leaseTime)}`);
-  }
+  const leaseProblem = leaseTimeProblem(leaseTime);
+  if (leaseProblem !== null) throw new RenderModelError("dnsmasq.leaseTime", leaseProblem);
   if (model.domain !== undefined && (typeof model.domain !== "string" || !model.domain.split(".").every((l) => LABEL.test(l)))) {
     throw new RenderModelError("dnsmasq.domain", `must be a lowercase DNS domain such as "neve.lan", got ${show(model.domain)}`);
   }

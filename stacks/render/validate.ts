@@ -1,5 +1,5 @@
 import * as ipaddr from "ipaddr.js";
-import { portProblem, publicHostnameProblem } from "../config/predicates";
+import { ifnameProblem, portProblem, publicHostnameProblem } from "../config/predicates";
 
 /**
  * A render model value that would produce a broken file. The message names the field path
@@ -71,10 +71,9 @@ export function assertAbsPath(field: string, value: unknown): string {
 
 /** Linux interface name (IFNAMSIZ: at most 15 characters of [A-Za-z0-9_.-]). */
 export function assertIfname(field: string, value: unknown): string {
-  if (typeof value !== "string" || !/^[A-Za-z0-9_.-]{1,15}$/.test(value)) {
-    throw new RenderModelError(field, `must be a network interface name such as "vmbr1" (1-15 of A-Z a-z 0-9 _ . -), got ${show(value)}`);
-  }
-  return value;
+  const problem = ifnameProblem(value);
+  if (problem !== null) throw new RenderModelError(field, problem);
+  return value as string;
 }
 
 /** A non-empty list. */

@@ -106,6 +106,7 @@ const cases: [string, (c: Raw) => void, string][] = [
   ["a firewall CIDR must be a network address", (c) => (c.firewall.rules[0].source = "100.64.0.5/10"), "firewall.rules[0].source: 100.64.0.5/10 is not a network address; write 100.64.0.0/10"],
   ["the tailnet must be a network address", (c) => (c.network.tailnet.cidr = "100.94.229.96/10"), "network.tailnet.cidr: 100.94.229.96/10 is not a network address; write 100.64.0.0/10"],
   ["the IPv6 prefix must be a network address", (c) => (c.network.ipv6.prefix = "2001:bc8:1201:722::1/64"), "network.ipv6.prefix: 2001:bc8:1201:722::1/64 is not a network address; write 2001:bc8:1201:722::/64"],
+  ["a lease time dnsmasq accepts (the renderer's predicate)", (c) => (c.hostServices.dnsmasq.leaseTime = "60"), 'hostServices.dnsmasq.leaseTime: must be seconds (at least 120)'],
   ["a NATed bridge needs a static subnet", (c) => (c.network.bridges.vmbr1.nat = true, c.network.bridges.vmbr0.nat = true), "network.bridges.vmbr0.nat: vmbr0 has no static IPv4 subnet to masquerade"],
   ["the dead-man timer must leave time for an SSH login", (c) => (c.hostServices.confirmSeconds = 5), "hostServices.confirmSeconds: must be at least 15 seconds"],
   ["the delete behaviour must be a known one", (c) => (c.hostServices.onDelete = "purge"), "hostServices.onDelete: must be keep, remove or restore"],

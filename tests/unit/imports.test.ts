@@ -1,0 +1,54 @@
+// Layering of the source tree: no import cycles (type-only imports included: a cycle of types is
+// still two modules that cannot be understood one without the other), and providers/ never imports stacks/.
+import * as fs from "fs";
+import * as path from "path";
+import { REPO_ROOT } from "../../scripts/lib/stackFile";
+
+const ROOTS = ["stacks", "providers", "scripts"];
+
+function sources(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? sources(p) : e.name.endsWith(".ts") ? [p] : [];
+  });
+}
+
+/** Relative imports of a file (static `import`/`export ... from`, `import("...")` and `require("...")`), resolved to files. */
+function importsOf(file: string): string[] {
+  const text = fs.readFileSync(file, "utf8");
+  const specs = [...text.matchAll(/(?:from\s+|import\s*\(\s*|require\s*\(\s*|^import\s+)["'](\.{1,2}\/[^"']+)["']/gm)].map((m) => m[1]);
+  return specs.flatMap((s) => {
+    const base = path.resolve(path.dirname(file), s);
+    const hit = [`${base}.ts`, path.join(base, "index.ts")].find((c) => fs.existsSync(c));
+    return hit ? [hit] : [];
+  });
+}
+
+const files = ROOTS.flatMap((r) => sources(path.join(REPO_ROOT, r)));
+const graph = new Map(files.map((f) => [f, importsOf(f)]));
+const rel = (f: string) => path.relative(REPO_ROOT, f);
+
+describe("module graph", () => {
+  it("must have no import cycle", () => {
+    const cycles: string[] = [];
+    const state = new Map<string, "active" | "done">();
+    const stack: string[] = [];
+    const visit = (f: string) => {
+      state.set(f, "active");
+      stack.push(f);
+      for (const g of graph.get(f) ?? []) {
+        if (state.get(g) === "active") cycles.push([...stack.slice(stack.indexOf(g)), g].map(rel).join(" -> "));
+        else if (!state.has(g)) visit(g);
+      }
+      stack.pop();
+      state.set(f, "done");
+    };
+    for (const f of files) if (!state.has(f)) visit(f);
+    expect(cycles).toEqual([]);
+  });
+
+  it("must keep stacks/config free of the layers above it (components, render, neve)", () => {
+    const up = files.filter((f) => rel(f).startsWith("stacks/config/")).flatMap((f) => (graph.get(f) ?? []).filter((g) => /^stacks\/(components|render|neve)\//.test(rel(g))).map((g) => `${rel(f)} -> ${rel(g)}`));
+    expect(up).toEqual([]);
+  });
+});
