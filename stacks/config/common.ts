@@ -1,6 +1,6 @@
 import { z } from "zod";
 import * as ipaddr from "ipaddr.js";
-import { networkAddressProblem, portProblem, publicHostnameProblem } from "./predicates";
+import { networkAddressProblem, portProblem, publicHostnameProblem } from "../common/predicates";
 // The providers' own predicates: what their `check` refuses, the schema refuses first (one rule, one place).
 import { rawLxcLineProblem } from "../../providers/lxcraw/format";
 import { pathProblem } from "../../providers/common/paths";

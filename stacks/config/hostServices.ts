@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { hostPathSchema, hostnameSchema, ipv4Schema, portSchema, refineWith } from "./common";
-import { ifnameProblem, leaseTimeProblem } from "./predicates";
+import { ifnameProblem, leaseTimeProblem } from "../common/predicates";
 
 
 /** `host:port` of a local TCP service, e.g. `127.0.0.1:3128`. */

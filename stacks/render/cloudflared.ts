@@ -1,5 +1,5 @@
 import { renderTemplate } from "./handlebars";
-import { originUrlProblem } from "../config/predicates";
+import { originUrlProblem } from "../common/predicates";
 import { RenderModelError, assertAbsPath, assertHostname, assertNonEmpty, assertUnique, show } from "./validate";
 
 /** One public hostname served through the tunnel. */

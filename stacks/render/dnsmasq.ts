@@ -1,6 +1,6 @@
 import * as ipaddr from "ipaddr.js";
 import { renderTemplate } from "./handlebars";
-import { leaseTimeProblem } from "../config/predicates";
+import { leaseTimeProblem } from "../common/predicates";
 import { RenderModelError, assertIfname, assertIp, assertIpv4Network, assertUnique, show } from "./validate";
 
 /** A fixed lease handed to one MAC address. */

@@ -1,5 +1,5 @@
 import * as ipaddr from "ipaddr.js";
-import { ifnameProblem, portProblem, publicHostnameProblem } from "../config/predicates";
+import { ifnameProblem, portProblem, publicHostnameProblem } from "../common/predicates";
 
 /**
  * A render model value that would produce a broken file. The message names the field path

@@ -1,4 +1,4 @@
-import { originHost } from "../predicates";
+import { originHost } from "../../common/predicates";
 import type { SectionRules } from "./types";
 
 /** Tunnel ingress: hostnames not routed elsewhere, origins on the host or a guest. Runs after the routes. */
