@@ -13,6 +13,8 @@ import type { Declared, HostDiffResult } from "../../scripts/lib/hostDiff";
 import { startTestHost, TestHost } from "./harness/testHost";
 
 const REPO = path.resolve(__dirname, "..", "..");
+// Exact values (cipher's route, the declared files) come from the frozen fixture, not the operator's stack file.
+const FIXTURE_STACK_FILE = path.join(REPO, "tests", "fixtures", "Pulumi.fixture.yaml");
 const HAPROXY = "/etc/haproxy/haproxy.cfg";
 const STASH = "/root/etc-pve.stash";
 const DECLARED_SECRET = `DECLARED-TUNNEL-SECRET-${crypto.randomBytes(10).toString("hex")}`;
@@ -29,8 +31,6 @@ const credsOf = (secret: string) => JSON.stringify({ AccountTag: "acct-test", Tu
 beforeAll(async () => {
   lib = await import("../../scripts/lib/hostDiff");
   const { readStackConfig } = await import("../../scripts/lib/stackFile");
-  // Exact values (cipher's route) come from the frozen fixture, not the operator's stack file.
-  const { FIXTURE_STACK_FILE } = await import("../support/stacks");
   tunnelId = String((readStackConfig(FIXTURE_STACK_FILE)["neve-infra:tunnel"] as { id: string }).id);
   credsPath = `/etc/cloudflared/${tunnelId}.json`;
   host = await startTestHost({ haproxy: true });
@@ -182,12 +182,12 @@ describe("npm run host-diff as a command", () => {
   });
   afterAll(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("must diff the real stack against the host with --key, --host, --host-key and --secret, exit 1, and exit 0 once all matches", async () => {
+  it("must diff the (fixture) stack against the host with --key, --host, --host-key and --secret, exit 1, and exit 0 once all matches", async () => {
     const key = path.join(dir, "id_ed25519");
     const creds = path.join(dir, "creds.json");
     fs.writeFileSync(key, host.clientPrivateKey, { mode: 0o600 });
     fs.writeFileSync(creds, credsOf(DECLARED_SECRET) + "\n", { mode: 0o600 });
-    const args = ["--key", key, "--host", host.address, "--port", String(host.port), "--host-key", host.hostKeyLine, "--secret", `tunnelCredentials=${creds}`];
+    const args = ["--config", FIXTURE_STACK_FILE, "--key", key, "--host", host.address, "--port", String(host.port), "--host-key", host.hostKeyLine, "--secret", `tunnelCredentials=${creds}`];
     const r = await cli(args);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(1);
