@@ -12,13 +12,17 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { renderNovncUnit } from "../../stacks/render";
-import { hostRenderModels } from "../../stacks/components/host/renderModels";
-import { loadModelFromFile } from "../../scripts/lib/stackFile";
+import { NovncUnitModel, renderNovncUnit } from "../../stacks/render";
+import { declaredServices } from "../../stacks/components/host/registry";
+import { fixtureModel } from "../support/stacks";
 import { netns, scratchDir, which, writeIn } from "./tools";
 import { WS_PROBE_SCRIPT, WsProbeResult } from "./wsProbe";
 
-const unitModel = hostRenderModels(loadModelFromFile()).novnc.find((n) => n.vmid === 1201);
+// The unit exactly as the program declares it, from the frozen fixture stack file.
+const unitModel = declaredServices(fixtureModel())
+  .filter((s) => s.kind === "novnc")
+  .map((s) => s.instance.model as NovncUnitModel)
+  .find((n) => n.vmid === 1201);
 const unit = unitModel ? renderNovncUnit(unitModel) : "";
 const GREETING = "RFB 003.008\n";
 
