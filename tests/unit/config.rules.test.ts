@@ -4,6 +4,9 @@ import { ConfigError, parseStackConfig } from "../../stacks/config";
 import { checkRules, SECTION_RULES } from "../../stacks/config/rules";
 import { Raw, REAL_STACK_FILE, rawConfig } from "../support/stacks";
 import { stackConfigSchema } from "../../stacks/config/schema";
+import { checkLxcRawConfig } from "../../providers/lxcraw/check";
+import { UNKNOWN } from "../../providers/common/unknown";
+import { renderLxcRawConfig } from "../../stacks/render";
 
 const parseStackConfigSchemaOnly = (raw: Raw) => stackConfigSchema.parse(raw);
 
@@ -100,7 +103,7 @@ const cases: [string, (c: Raw) => void, string][] = [
   ["a noVNC console must belong to a known VM", (c) => (c.hostServices.novnc[0].guest = "etolie"), 'hostServices.novnc[0].guest: unknown guest "etolie"; use one of the VMs'],
   ["a noVNC console is for VMs, not containers", (c) => (c.hostServices.novnc[0].guest = "lune"), 'hostServices.novnc[0].guest: "lune" is a container'],
   ["the stash directory must be absolute", (c) => (c.hostServices.stashDir = "etc-pve.stash"), 'hostServices.stashDir: "etc-pve.stash" is relative; write it as an absolute path starting with "/"'],
-  ["a raw lxc line must be what LxcRawConfig accepts", (c) => (c.guests.lune.rawLxc[0] = "lxc.x=y"), 'guests.lune.rawLxc[0]: "lxc.x=y" has no ": " separator'],
+  ["a raw lxc line must be what LxcRawConfig accepts", (c) => (c.guests.lune.rawLxc[0] = "lxc.x : y"), 'guests.lune.rawLxc[0]: "lxc.x : y" is not a raw LXC line Proxmox reads'],
   ["a public hostname must be lower case", (c) => (c.routes[0].hostname = "Cipher.wenzelarifiandi.com"), "routes[0].hostname: \"Cipher.wenzelarifiandi.com\" has upper-case letters; write it in lower case"],
   ["a tunnel origin port must be 1-65535", (c) => (c.tunnel.ingress[0].service = "https://127.0.0.1:70000"), "tunnel.ingress[0].service: \"https://127.0.0.1:70000\" has port 70000"],
   ["a firewall CIDR must be a network address", (c) => (c.firewall.rules[0].source = "100.64.0.5/10"), "firewall.rules[0].source: 100.64.0.5/10 is not a network address; write 100.64.0.0/10"],
@@ -117,5 +120,35 @@ const cases: [string, (c: Raw) => void, string][] = [
 describe.each(cases)("config rule: %s", (_rule, mutate, expected) => {
   it("must refuse the broken config with the field path and the fix", () => {
     expect(errorOf(mutate)).toContain(expected);
+  });
+});
+
+// One rule, one place: the schema, the renderer and LxcRawConfig's own check accept exactly the same raw lines.
+describe.each([
+  ["lxc.apparmor.profile: unconfined", true],
+  ["lxc.x=y", true],
+  ["lxc.cgroup2.devices.allow = c 10:229 rwm", true],
+  ["lxc.x : y", false],
+  ["lxc.apparmor.profile: unconfined\nlxc.cap.drop:", false],
+  ["features: fuse=1", false],
+])("raw lxc line %j", (line, accepted) => {
+  it(`must be ${accepted ? "accepted" : "refused"} alike by the config schema, the renderer and the provider's check`, () => {
+    const raw = realRaw();
+    raw.guests.lune.rawLxc = [line];
+    let schema = true;
+    try {
+      parseStackConfig(raw);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      schema = false;
+    }
+    const check = checkLxcRawConfig({ connection: { host: "h", hostKey: UNKNOWN }, vmid: 201, rawLines: [line] }).failures.length === 0;
+    let render = true;
+    try {
+      renderLxcRawConfig("arch: amd64\n", { vmid: 201, rawLines: [line] });
+    } catch {
+      render = false;
+    }
+    expect({ schema, check, render }).toEqual({ schema: accepted, check: accepted, render: accepted });
   });
 });

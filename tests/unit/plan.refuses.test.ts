@@ -29,11 +29,12 @@ function refusal(edit: (doc: Raw) => void): string {
 }
 
 const cases: [string, (d: Raw) => void, string][] = [
-  ['a raw lxc line written "key=value" (LxcRawConfig wants ": ")', (d) => (guests(d).lune.rawLxc[0] = "lxc.x=y"), 'guests.lune.rawLxc[0]: "lxc.x=y" has no ": " separator'],
+  ['a raw lxc line Proxmox would not read ("key : value")', (d) => (guests(d).lune.rawLxc[0] = "lxc.apparmor.profile : unconfined"), 'guests.lune.rawLxc[0]: "lxc.apparmor.profile : unconfined" is not a raw LXC line Proxmox reads'],
   ["a line break inside a raw lxc line", (d) => (guests(d).lune.rawLxc[0] = "lxc.apparmor.profile: unconfined\nlxc.cap.drop: "), "guests.lune.rawLxc[0]: "],
   ["a line break inside stashDir", (d) => (d.config[`${ns}:hostServices`].stashDir = "/root/stash\n/etc"), "hostServices.stashDir: "],
   ["a line break inside ssh.user", (d) => (d.config[`${ns}:ssh`].user = "root\nx"), "ssh.user: must be a user name"],
-  ["a pinned host key line the provider cannot parse (only its check knew)", (d) => (d.config[`${ns}:ssh`].hostKey = "ssh-ed25519 AAAAnotakey"), "ssh.hostKey: expected \"SHA256:<43 base64 chars>\""],
+  ["a pinned host key line the provider cannot parse", (d) => (d.config[`${ns}:ssh`].hostKey = "ssh-ed25519 AAAAnotakey"), "ssh.hostKey: must be a public host key line"],
+  ["a stash directory only LxcRawConfig's own check refuses (inside /etc/pve)", (d) => (d.config[`${ns}:hostServices`].stashDir = "/etc/pve/neve-stash"), 'hostServices.stashDir: "/etc/pve/neve-stash" lies inside /etc/pve'],
   ["an upper-case route hostname", (d) => (d.config[`${ns}:routes`][0].hostname = "Cipher.wenzelarifiandi.com"), "routes[0].hostname: \"Cipher.wenzelarifiandi.com\" has upper-case letters; write it in lower case: cipher.wenzelarifiandi.com"],
   ["a tunnel origin on port 70000", (d) => (d.config[`${ns}:tunnel`].ingress[0].service = "https://127.0.0.1:70000"), 'tunnel.ingress[0].service: "https://127.0.0.1:70000" has port 70000; use a port in 1-65535'],
   ["a tunnel origin on port 0", (d) => (d.config[`${ns}:tunnel`].ingress[0].service = "https://127.0.0.1:0"), 'tunnel.ingress[0].service: "https://127.0.0.1:0" has port 0; use a port in 1-65535'],
