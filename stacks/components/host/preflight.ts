@@ -50,6 +50,7 @@ function connectionOf(model: NeveModel): Record<string, unknown> {
     // Without a pin the component refuses with its own message (ssh.hostKey is required).
     hostKey: model.ssh.hostKey ?? UNKNOWN,
     privateKey: UNKNOWN,
+    timeouts: model.ssh.timeouts,
   };
 }
 
