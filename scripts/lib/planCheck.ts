@@ -1,5 +1,5 @@
-import type { NeveModel } from "../../stacks/config/model";
 import { preflightHostServices } from "../../stacks/components/host/preflight";
+import type { NeveModel } from "../../stacks/config/model";
 import { loadModelFromFile } from "./stackFile";
 
 /**

@@ -14,7 +14,14 @@ const LOWER_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 export function publicHostnameProblem(s: unknown): string | null {
   if (typeof s !== "string" || s === "") return 'must be a fully qualified host name such as "cipher.example.com"';
   const labels = s.split(".");
-  if (s !== s.toLowerCase() && s.toLowerCase().split(".").every((l) => LOWER_LABEL.test(l)) && labels.length >= 2) {
+  if (
+    s !== s.toLowerCase() &&
+    s
+      .toLowerCase()
+      .split(".")
+      .every((l) => LOWER_LABEL.test(l)) &&
+    labels.length >= 2
+  ) {
     return `${JSON.stringify(s)} has upper-case letters; write it in lower case: ${s.toLowerCase()}`;
   }
   if (s.length > 253 || labels.length < 2 || !labels.every((l) => LOWER_LABEL.test(l))) {
@@ -39,7 +46,7 @@ export const ORIGIN_SCHEMES: readonly string[] = ["http", "https", "tcp", "ssh",
 export function originUrlProblem(s: unknown, schemes: readonly string[] = ORIGIN_SCHEMES): string | null {
   const example = 'an origin URL with an explicit port, such as "https://127.0.0.1:8006"';
   if (typeof s !== "string" || /\s/.test(s)) return `must be ${example}`;
-  const m = /^([a-z][a-z0-9+.-]*):\/\/(\[[0-9a-fA-F:.]+\]|[^/:?#@\[\]]+):(\d+)(\/?)(.*)$/.exec(s);
+  const m = /^([a-z][a-z0-9+.-]*):\/\/(\[[0-9a-fA-F:.]+\]|[^/:?#@[\]]+):(\d+)(\/?)(.*)$/.exec(s);
   if (!m) return `${JSON.stringify(s)} is not ${example} (${schemes.join(", ")})`;
   const [, scheme, , portText, , rest] = m;
   if (!schemes.includes(scheme)) return `${JSON.stringify(s)} has scheme ${scheme}; use one of ${schemes.join(", ")}`;
@@ -92,7 +99,9 @@ export function leaseTimeProblem(s: unknown): string | null {
 
 /** Why `s` is not a Linux interface name (IFNAMSIZ: 1-15 of A-Z a-z 0-9 _ . -), or null. */
 export function ifnameProblem(s: unknown): string | null {
-  return typeof s === "string" && /^[A-Za-z0-9_.-]{1,15}$/.test(s) ? null : `must be a network interface name such as "vmbr1" (1-15 of A-Z a-z 0-9 _ . -), got ${JSON.stringify(s)}`;
+  return typeof s === "string" && /^[A-Za-z0-9_.-]{1,15}$/.test(s)
+    ? null
+    : `must be a network interface name such as "vmbr1" (1-15 of A-Z a-z 0-9 _ . -), got ${JSON.stringify(s)}`;
 }
 
 /** Why `s` is not one line of text (it holds a line break or another control character), or null. */

@@ -1,17 +1,17 @@
 // The whole stack config schema: one section per file, composed here. Imported by the rules and the
 // model builder (types) and by stack.ts (parsing); it imports none of them, so there is no cycle.
 import { z } from "zod";
-import { proxmoxSchema } from "./proxmox";
-import { networkSchema } from "./network";
-import { guestsSchema } from "./guests";
-import { storageSchema } from "./storage";
-import { routesSchema } from "./routes";
-import { tunnelSchema } from "./tunnel";
-import { firewallSchema } from "./firewall";
-import { backupsSchema } from "./backups";
-import { sshSchema } from "./ssh";
-import { hostServicesSchema } from "./hostServices";
 import { adoptionSchema } from "./adoption";
+import { backupsSchema } from "./backups";
+import { firewallSchema } from "./firewall";
+import { guestsSchema } from "./guests";
+import { hostServicesSchema } from "./hostServices";
+import { networkSchema } from "./network";
+import { proxmoxSchema } from "./proxmox";
+import { routesSchema } from "./routes";
+import { sshSchema } from "./ssh";
+import { storageSchema } from "./storage";
+import { tunnelSchema } from "./tunnel";
 
 /** Every non-secret `neve-infra:` key, each with its own schema file. Unknown keys are rejected. */
 export const stackConfigSchema = z.strictObject({
@@ -46,4 +46,3 @@ export type StackConfig = z.infer<typeof stackConfigSchema>;
 
 /** The config sections, i.e. the allowed non-secret keys after `neve-infra:`. */
 export const CONFIG_SECTIONS: readonly string[] = Object.keys(stackConfigSchema.shape);
-

@@ -1,14 +1,14 @@
 // Which stack file a test reads. Exact values (addresses, ids, counts, rendered text) come from the
 // frozen fixture; the real Pulumi.neve.yaml is only ever checked by invariants and policies, so an
 // operator's ordinary edit (a clone, a route, a firewall rule) never turns the build red.
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { parse, stringify } from "yaml";
-import { DEFAULT_STACK_FILE, REPO_ROOT, loadModelFromFile, readStackConfig } from "../../scripts/lib/stackFile";
-import { rawConfigFromPulumi } from "../../stacks/config/stack";
-import { SECRET_KEYS } from "../../stacks/config/secrets";
+import { DEFAULT_STACK_FILE, loadModelFromFile, REPO_ROOT, readStackConfig } from "../../scripts/lib/stackFile";
 import type { NeveModel } from "../../stacks/config/model";
+import { SECRET_KEYS } from "../../stacks/config/secrets";
+import { rawConfigFromPulumi } from "../../stacks/config/stack";
 
 /** The frozen copy of the stack file that exact-value tests pin. */
 export const FIXTURE_STACK_FILE = path.join(REPO_ROOT, "tests", "fixtures", "Pulumi.fixture.yaml");

@@ -1,10 +1,11 @@
 // Invariants across host resources, checked with every declared resource in view before any is
 // registered (stacks/components/host/preflight.ts), and the registry's shape. Exact values from the fixture.
-import { parseStackConfig } from "../../stacks/config";
-import { HOST_SERVICES, HOST_SERVICE_KINDS, HostServiceEntry, HostServiceModels, declaredServices } from "../../stacks/components/host/registry";
-import { declareHostServices, HostDeclarations } from "../../stacks/components/host/declarations";
+
+import { declareHostServices, type HostDeclarations } from "../../stacks/components/host/declarations";
 import { backendNameIssues, hostPathIssues, preflightHostServices } from "../../stacks/components/host/preflight";
-import { NatModel, renderNatNft } from "../../stacks/render";
+import { declaredServices, HOST_SERVICE_KINDS, HOST_SERVICES, type HostServiceEntry, type HostServiceModels } from "../../stacks/components/host/registry";
+import { parseStackConfig } from "../../stacks/config";
+import { type NatModel, renderNatNft } from "../../stacks/render";
 import { fixtureModel, rawConfig } from "../support/stacks";
 
 describe("NAT per bridge", () => {
@@ -12,7 +13,8 @@ describe("NAT per bridge", () => {
     const raw = rawConfig();
     raw.network.bridges.vmbr2 = { comment: "lab", ipv4: "10.10.20.1/24", nat: true };
     const nat = declaredServices(parseStackConfig(raw)).find((s) => s.kind === "nat");
-    expect((nat?.instance.model as NatModel).rules).toEqual([
+    const natModel = nat?.instance.model as NatModel | undefined;
+    expect(natModel?.rules).toEqual([
       { source: "10.10.10.0/24", outInterface: "vmbr0" },
       { source: "10.10.20.0/24", outInterface: "vmbr0" },
     ]);
@@ -37,15 +39,27 @@ describe("one owner per host path", () => {
   });
 
   it("must refuse a HostConfig file that an LxcRawConfig also writes, naming both", () => {
-    const clash: HostDeclarations = { ...d, services: [...d.services, { ...d.services[0], name: "intruder", at: "hostServices.intruder", files: [{ ...d.services[0].files[0], path: "/etc/pve/lxc/201.conf" }] }] };
+    const clash: HostDeclarations = {
+      ...d,
+      services: [
+        ...d.services,
+        { ...d.services[0], name: "intruder", at: "hostServices.intruder", files: [{ ...d.services[0].files[0], path: "/etc/pve/lxc/201.conf" }] },
+      ],
+    };
     expect(hostPathIssues(clash)).toEqual([
-      { path: "guests.lune.rawLxc", message: expect.stringContaining("/etc/pve/lxc/201.conf is already written by host service intruder (hostServices.intruder)") },
+      {
+        path: "guests.lune.rawLxc",
+        message: expect.stringContaining("/etc/pve/lxc/201.conf is already written by host service intruder (hostServices.intruder)"),
+      },
     ]);
   });
 
   it("must refuse two HostConfig resources claiming one file", () => {
     const clash: HostDeclarations = { ...d, services: [...d.services, { ...d.services[0], name: "again", at: "hostServices.again" }] };
-    expect(hostPathIssues(clash)[0]).toEqual({ path: "hostServices.again", message: expect.stringContaining(`${d.services[0].files[0].path} is already written by host service ${d.services[0].name}`) });
+    expect(hostPathIssues(clash)[0]).toEqual({
+      path: "hostServices.again",
+      message: expect.stringContaining(`${d.services[0].files[0].path} is already written by host service ${d.services[0].name}`),
+    });
   });
 });
 
@@ -67,7 +81,12 @@ describe("host service registry", () => {
   it("must give every kind a template, a spec and a renderer", () => {
     for (const kind of HOST_SERVICE_KINDS) {
       const e = HOST_SERVICES[kind];
-      expect({ kind, templates: e.templates.length > 0, spec: typeof e.spec, render: typeof e.render }).toEqual({ kind, templates: true, spec: "function", render: "function" });
+      expect({ kind, templates: e.templates.length > 0, spec: typeof e.spec, render: typeof e.render }).toEqual({
+        kind,
+        templates: true,
+        spec: "function",
+        render: "function",
+      });
     }
   });
 

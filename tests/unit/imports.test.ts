@@ -1,7 +1,7 @@
 // Layering of the source tree: no import cycles (type-only imports included: a cycle of types is
 // still two modules that cannot be understood one without the other), and providers/ never imports stacks/.
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { REPO_ROOT } from "../../scripts/lib/stackFile";
 
 const ROOTS = ["stacks", "providers", "scripts"];
@@ -48,7 +48,9 @@ describe("module graph", () => {
   });
 
   it("must keep stacks/config free of the layers above it (components, render, neve)", () => {
-    const up = files.filter((f) => rel(f).startsWith("stacks/config/")).flatMap((f) => (graph.get(f) ?? []).filter((g) => /^stacks\/(components|render|neve)\//.test(rel(g))).map((g) => `${rel(f)} -> ${rel(g)}`));
+    const up = files
+      .filter((f) => rel(f).startsWith("stacks/config/"))
+      .flatMap((f) => (graph.get(f) ?? []).filter((g) => /^stacks\/(components|render|neve)\//.test(rel(g))).map((g) => `${rel(f)} -> ${rel(g)}`));
     expect(up).toEqual([]);
   });
 });

@@ -4,10 +4,10 @@
 // rules, the host preflight (renderers, invariants, providers' checks) and the program under mocks,
 // with the policies intact. Only invariants and policies here: no value of today's inventory is pinned.
 import type { ProgramRun } from "../../scripts/lib/mockRunner";
-import { CloneRangeFullError, nextFreeCloneAddress } from "../../stacks/config";
-import { loadModelFromFile } from "../../scripts/lib/stackFile";
 import { checkStackFile } from "../../scripts/lib/planCheck";
-import { REAL_STACK_FILE, Raw, editedStackFile } from "../support/stacks";
+import { loadModelFromFile } from "../../scripts/lib/stackFile";
+import { CloneRangeFullError, nextFreeCloneAddress } from "../../stacks/config";
+import { editedStackFile, type Raw, REAL_STACK_FILE } from "../support/stacks";
 
 const ns = "neve-infra";
 const real = loadModelFromFile(REAL_STACK_FILE);
@@ -26,15 +26,39 @@ const hostname = `${name}.operator-edit.test`;
 /** The README's steps, as YAML edits of the stack file. */
 function operatorEdits(doc: Raw): void {
   const c = doc.config;
-  c[`${ns}:guests`][name] = { vmid, kind: "vm", running: true, os: "ubuntu", memoryMiB: 2048, bridge: real.network.ipv4.bridge, ipv4: address, cloudInit: true, clone: { from: template?.name } };
-  (c[`${ns}:routes`] ??= []).push({ hostname, guest: name, http: 80, https: 443 });
-  c[`${ns}:firewall`].rules.push({ name: `${name}-ssh`, action: "ACCEPT", proto: "tcp", source: real.network.tailnet.cidr, dest: name, dports: [22], comment: "SSH to the new clone from the tailnet" });
+  c[`${ns}:guests`][name] = {
+    vmid,
+    kind: "vm",
+    running: true,
+    os: "ubuntu",
+    memoryMiB: 2048,
+    bridge: real.network.ipv4.bridge,
+    ipv4: address,
+    cloudInit: true,
+    clone: { from: template?.name },
+  };
+  if (c[`${ns}:routes`] === undefined) c[`${ns}:routes`] = [];
+  c[`${ns}:routes`].push({ hostname, guest: name, http: 80, https: 443 });
+  c[`${ns}:firewall`].rules.push({
+    name: `${name}-ssh`,
+    action: "ACCEPT",
+    proto: "tcp",
+    source: real.network.tailnet.cidr,
+    dest: name,
+    dports: [22],
+    comment: "SSH to the new clone from the tailnet",
+  });
   const jobs = c[`${ns}:backups`] ?? {};
   const first = Object.keys(jobs)[0];
   if (first !== undefined) jobs[first].guests.push(name);
 }
 
-const skip = address === undefined ? "the clone range of the real stack file is full" : template === undefined ? "the real stack file has no cloud-init VM template" : null;
+const skip =
+  address === undefined
+    ? "the clone range of the real stack file is full"
+    : template === undefined
+      ? "the real stack file has no cloud-init VM template"
+      : null;
 if (skip !== null) console.info(`operator-edit tests skipped: ${skip}`);
 const maybe = skip === null ? describe : describe.skip;
 
@@ -84,7 +108,13 @@ maybe("the README's everyday edits on a copy of the real Pulumi.neve.yaml", () =
     const rules = run.resources.filter((r) => r.type === "proxmoxve:firewall/rulesLegacy:RulesLegacy").flatMap((r) => (r.inputs.rules as Raw[]) ?? []);
     expect(rules.length).toBeGreaterThan(0);
     for (const r of rules) {
-      if (r.action === "ACCEPT" && String(r.dport ?? "").split(",").includes(String(real.firewall.apiPort))) expect(r.source).toBeTruthy();
+      if (
+        r.action === "ACCEPT" &&
+        String(r.dport ?? "")
+          .split(",")
+          .includes(String(real.firewall.apiPort))
+      )
+        expect(r.source).toBeTruthy();
     }
   });
 

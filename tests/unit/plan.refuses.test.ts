@@ -2,17 +2,27 @@
 // the host resources' renderers, the invariants across resources and each dynamic provider's own
 // `check`, all reported as config errors naming the stack-file field (exit 2).
 // Each case edits a copy of the frozen fixture stack file in one place.
-import { execFile } from "child_process";
-import * as path from "path";
-import { promisify } from "util";
-import { ConfigError } from "../../stacks/config/errors";
+import { execFile } from "node:child_process";
+import * as path from "node:path";
+import { promisify } from "node:util";
 import { checkStackFile } from "../../scripts/lib/planCheck";
 import { REPO_ROOT } from "../../scripts/lib/stackFile";
-import { FIXTURE_STACK_FILE, Raw, editedStackFile } from "../support/stacks";
+import { ConfigError } from "../../stacks/config/errors";
+import { editedStackFile, FIXTURE_STACK_FILE, type Raw } from "../support/stacks";
 
 const ns = "neve-infra";
 const guests = (d: Raw) => d.config[`${ns}:guests`];
-const cloneAt = (ipv4: string, vmid: number, extra: Raw = {}) => ({ vmid, kind: "vm", memoryMiB: 1024, bridge: "vmbr1", ipv4, cloudInit: true, running: true, clone: { from: "ubuntu-2404-template" }, ...extra });
+const cloneAt = (ipv4: string, vmid: number, extra: Raw = {}) => ({
+  vmid,
+  kind: "vm",
+  memoryMiB: 1024,
+  bridge: "vmbr1",
+  ipv4,
+  cloudInit: true,
+  running: true,
+  clone: { from: "ubuntu-2404-template" },
+  ...extra,
+});
 
 /** The config error `npm run plan` prints for the edited fixture, or a failure when it is accepted. */
 function refusal(edit: (doc: Raw) => void): string {
@@ -29,30 +39,94 @@ function refusal(edit: (doc: Raw) => void): string {
 }
 
 const cases: [string, (d: Raw) => void, string][] = [
-  ['a raw lxc line Proxmox would not read ("key : value")', (d) => (guests(d).lune.rawLxc[0] = "lxc.apparmor.profile : unconfined"), 'guests.lune.rawLxc[0]: "lxc.apparmor.profile : unconfined" is not a raw LXC line Proxmox reads'],
+  [
+    'a raw lxc line Proxmox would not read ("key : value")',
+    (d) => (guests(d).lune.rawLxc[0] = "lxc.apparmor.profile : unconfined"),
+    'guests.lune.rawLxc[0]: "lxc.apparmor.profile : unconfined" is not a raw LXC line Proxmox reads',
+  ],
   ["a line break inside a raw lxc line", (d) => (guests(d).lune.rawLxc[0] = "lxc.apparmor.profile: unconfined\nlxc.cap.drop: "), "guests.lune.rawLxc[0]: "],
   ["a line break inside stashDir", (d) => (d.config[`${ns}:hostServices`].stashDir = "/root/stash\n/etc"), "hostServices.stashDir: "],
   ["a line break inside ssh.user", (d) => (d.config[`${ns}:ssh`].user = "root\nx"), "ssh.user: must be a user name"],
-  ["a pinned host key line the provider cannot parse", (d) => (d.config[`${ns}:ssh`].hostKey = "ssh-ed25519 AAAAnotakey"), "ssh.hostKey: must be a public host key line"],
-  ["a stash directory only LxcRawConfig's own check refuses (inside /etc/pve)", (d) => (d.config[`${ns}:hostServices`].stashDir = "/etc/pve/neve-stash"), 'hostServices.stashDir: "/etc/pve/neve-stash" lies inside /etc/pve'],
-  ["an upper-case route hostname", (d) => (d.config[`${ns}:routes`][0].hostname = "Cipher.wenzelarifiandi.com"), "routes[0].hostname: \"Cipher.wenzelarifiandi.com\" has upper-case letters; write it in lower case: cipher.wenzelarifiandi.com"],
-  ["a tunnel origin on port 70000", (d) => (d.config[`${ns}:tunnel`].ingress[0].service = "https://127.0.0.1:70000"), 'tunnel.ingress[0].service: "https://127.0.0.1:70000" has port 70000; use a port in 1-65535'],
-  ["a tunnel origin on port 0", (d) => (d.config[`${ns}:tunnel`].ingress[0].service = "https://127.0.0.1:0"), 'tunnel.ingress[0].service: "https://127.0.0.1:0" has port 0; use a port in 1-65535'],
+  [
+    "a pinned host key line the provider cannot parse",
+    (d) => (d.config[`${ns}:ssh`].hostKey = "ssh-ed25519 AAAAnotakey"),
+    "ssh.hostKey: must be a public host key line",
+  ],
+  [
+    "a stash directory only LxcRawConfig's own check refuses (inside /etc/pve)",
+    (d) => (d.config[`${ns}:hostServices`].stashDir = "/etc/pve/neve-stash"),
+    'hostServices.stashDir: "/etc/pve/neve-stash" lies inside /etc/pve',
+  ],
+  [
+    "an upper-case route hostname",
+    (d) => (d.config[`${ns}:routes`][0].hostname = "Cipher.wenzelarifiandi.com"),
+    'routes[0].hostname: "Cipher.wenzelarifiandi.com" has upper-case letters; write it in lower case: cipher.wenzelarifiandi.com',
+  ],
+  [
+    "a tunnel origin on port 70000",
+    (d) => (d.config[`${ns}:tunnel`].ingress[0].service = "https://127.0.0.1:70000"),
+    'tunnel.ingress[0].service: "https://127.0.0.1:70000" has port 70000; use a port in 1-65535',
+  ],
+  [
+    "a tunnel origin on port 0",
+    (d) => (d.config[`${ns}:tunnel`].ingress[0].service = "https://127.0.0.1:0"),
+    'tunnel.ingress[0].service: "https://127.0.0.1:0" has port 0; use a port in 1-65535',
+  ],
   ["a route to port 0", (d) => (d.config[`${ns}:routes`][0].http = 0), "routes[0].http: must be a port in 1-65535 (got 0)"],
-  ["a firewall source with host bits set", (d) => (d.config[`${ns}:firewall`].rules[0].source = "100.64.0.5/10"), "firewall.rules[0].source: 100.64.0.5/10 is not a network address; write 100.64.0.0/10"],
-  ["a tailnet cidr with host bits set", (d) => (d.config[`${ns}:network`].tailnet.cidr = "100.94.229.96/10"), "network.tailnet.cidr: 100.94.229.96/10 is not a network address; write 100.64.0.0/10"],
-  ["an IPv6 prefix with host bits set", (d) => (d.config[`${ns}:network`].ipv6.prefix = "2001:bc8:1201:722::1/64"), "network.ipv6.prefix: 2001:bc8:1201:722::1/64 is not a network address; write 2001:bc8:1201:722::/64"],
-  ["a plain-text PBS password in the stack file", (d) => (d.config[`${ns}:pbsPassword`] = "hunter2-plain"), `${ns}:pbsPassword: is a secret written in plain text into the stack file`],
-  ["two noVNC consoles for one VM (two owners of one unit file)", (d) => d.config[`${ns}:hostServices`].novnc.push({ guest: "etoile", port: 6082, vncDisplay: 82 }), "hostServices.novnc[1]: /etc/systemd/system/novnc-1201.service is already written by host service novnc-1201 (hostServices.novnc[0])"],
-  ["a host service port taken by the Proxmox API", (d) => (d.config[`${ns}:hostServices`].novnc[0].port = 8006), "hostServices.novnc[0].port: port 8006 is already used by the Proxmox API; pick a free port"],
-  ["host service ports that collide", (d) => (d.config[`${ns}:hostServices`].spiceProxy.port = 6081), "hostServices.spiceProxy.port: port 6081 is already used by hostServices.novnc[0].port; pick a free port"],
-  ["a NATed bridge without a static subnet", (d) => (d.config[`${ns}:network`].bridges.vmbr9 = { ipv4: "dhcp", nat: true }), "network.bridges.vmbr9.nat: vmbr9 has no static IPv4 subnet to masquerade"],
-  ["a renderer's refusal (VNC display on the console's own port)", (d) => (d.config[`${ns}:hostServices`].novnc[0].port = 5981), "hostServices.novnc[0].port: 5981 is the VNC display's own port"],
-  ["a cloud-init clone without an address while the clone range is full", (d) => {
-    for (let i = 93; i <= 99; i++) guests(d)[`clone-${i}`] = cloneAt(`10.10.10.${i}`, 9000 + i * 2);
-    guests(d).extra = cloneAt("10.10.10.90", 9300, { ipv4: undefined });
-    delete guests(d).extra.ipv4;
-  }, "guests.extra.ipv4: is required with cloudInit: true (ipconfig0 gets a static address); the clone range is full: widen network.ipv4.cloneRange or free an address there"],
+  [
+    "a firewall source with host bits set",
+    (d) => (d.config[`${ns}:firewall`].rules[0].source = "100.64.0.5/10"),
+    "firewall.rules[0].source: 100.64.0.5/10 is not a network address; write 100.64.0.0/10",
+  ],
+  [
+    "a tailnet cidr with host bits set",
+    (d) => (d.config[`${ns}:network`].tailnet.cidr = "100.94.229.96/10"),
+    "network.tailnet.cidr: 100.94.229.96/10 is not a network address; write 100.64.0.0/10",
+  ],
+  [
+    "an IPv6 prefix with host bits set",
+    (d) => (d.config[`${ns}:network`].ipv6.prefix = "2001:bc8:1201:722::1/64"),
+    "network.ipv6.prefix: 2001:bc8:1201:722::1/64 is not a network address; write 2001:bc8:1201:722::/64",
+  ],
+  [
+    "a plain-text PBS password in the stack file",
+    (d) => (d.config[`${ns}:pbsPassword`] = "hunter2-plain"),
+    `${ns}:pbsPassword: is a secret written in plain text into the stack file`,
+  ],
+  [
+    "two noVNC consoles for one VM (two owners of one unit file)",
+    (d) => d.config[`${ns}:hostServices`].novnc.push({ guest: "etoile", port: 6082, vncDisplay: 82 }),
+    "hostServices.novnc[1]: /etc/systemd/system/novnc-1201.service is already written by host service novnc-1201 (hostServices.novnc[0])",
+  ],
+  [
+    "a host service port taken by the Proxmox API",
+    (d) => (d.config[`${ns}:hostServices`].novnc[0].port = 8006),
+    "hostServices.novnc[0].port: port 8006 is already used by the Proxmox API; pick a free port",
+  ],
+  [
+    "host service ports that collide",
+    (d) => (d.config[`${ns}:hostServices`].spiceProxy.port = 6081),
+    "hostServices.spiceProxy.port: port 6081 is already used by hostServices.novnc[0].port; pick a free port",
+  ],
+  [
+    "a NATed bridge without a static subnet",
+    (d) => (d.config[`${ns}:network`].bridges.vmbr9 = { ipv4: "dhcp", nat: true }),
+    "network.bridges.vmbr9.nat: vmbr9 has no static IPv4 subnet to masquerade",
+  ],
+  [
+    "a renderer's refusal (VNC display on the console's own port)",
+    (d) => (d.config[`${ns}:hostServices`].novnc[0].port = 5981),
+    "hostServices.novnc[0].port: 5981 is the VNC display's own port",
+  ],
+  [
+    "a cloud-init clone without an address while the clone range is full",
+    (d) => {
+      for (let i = 93; i <= 99; i++) guests(d)[`clone-${i}`] = cloneAt(`10.10.10.${i}`, 9000 + i * 2);
+      guests(d).extra = cloneAt("10.10.10.90", 9300, { ipv4: undefined });
+      delete guests(d).extra.ipv4;
+    },
+    "guests.extra.ipv4: is required with cloudInit: true (ipconfig0 gets a static address); the clone range is full: widen network.ipv4.cloneRange or free an address there",
+  ],
 ];
 
 describe.each(cases)("npm run plan: %s", (_what, edit, expected) => {

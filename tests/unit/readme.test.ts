@@ -1,7 +1,7 @@
 // The README works in every clone: its links resolve inside the repository, it names no issue
 // numbers, it has a table of contents, and what it promises about commands and defaults is true.
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { REPO_ROOT } from "../../scripts/lib/stackFile";
 import { stackConfigSchema } from "../../stacks/config/schema";
 
@@ -23,7 +23,11 @@ describe("README.md", () => {
 
   it("must have a table of contents whose anchors name real headings", () => {
     const anchors = [...readme.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]);
-    const slug = (h: string) => h.toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-");
+    const slug = (h: string) =>
+      h
+        .toLowerCase()
+        .replace(/[^a-z0-9 -]/g, "")
+        .replace(/ /g, "-");
     const headings = [...readme.matchAll(/^##+ (.+)$/gm)].map((m) => slug(m[1]));
     expect(anchors.length).toBeGreaterThanOrEqual(6);
     for (const a of anchors) expect(headings).toContain(a);

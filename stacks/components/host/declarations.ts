@@ -2,10 +2,10 @@
 // and one LxcRawConfig per container with raw lines, with the inputs they get (secrets left as
 // markers). Pure: the component, the preflight checks and `npm run plan` all start from here, so they
 // see the same inputs. A renderer's refusal becomes a ConfigError naming the stack-file field.
-import { ConfigError, ConfigIssue } from "../../config/errors";
+import { ConfigError, type ConfigIssue } from "../../config/errors";
 import type { NeveModel } from "../../config/model";
-import { RenderModelError, ServiceSpec, lxcConfigPath } from "../../render";
-import { DeclaredService, HostServiceKind, declaredServices, stackFieldOf } from "./registry";
+import { lxcConfigPath, RenderModelError, type ServiceSpec } from "../../render";
+import { type DeclaredService, declaredServices, type HostServiceKind, stackFieldOf } from "./registry";
 
 /** Stands for a secret file's content, filled by the component from a Pulumi secret. */
 export const SECRET_CONTENT: unique symbol = Symbol("secret content");

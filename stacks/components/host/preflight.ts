@@ -3,13 +3,14 @@
 // own pure `check`), and the invariants a provider cannot see because it sees one resource at a time
 // (one owner per host path, unique haproxy backend names, one listener per port).
 // Every issue names the stack-file field. Pure: no Pulumi, no SSH.
-import { ConfigError, ConfigIssue } from "../../config/errors";
-import type { NeveModel } from "../../config/model";
-import { haproxyBackendId } from "../../render";
+
+import { UNKNOWN } from "../../../providers/common/unknown";
 import { checkHostConfig } from "../../../providers/hostconfig/check";
 import { checkLxcRawConfig } from "../../../providers/lxcraw/check";
-import { UNKNOWN } from "../../../providers/common/unknown";
-import { HostDeclarations, SECRET_CONTENT, declareHostServices } from "./declarations";
+import { ConfigError, type ConfigIssue } from "../../config/errors";
+import type { NeveModel } from "../../config/model";
+import { haproxyBackendId } from "../../render";
+import { declareHostServices, type HostDeclarations, SECRET_CONTENT } from "./declarations";
 import { declaredServices } from "./registry";
 
 /** Ports on the host that belong to something other than the managed services. */
@@ -93,7 +94,11 @@ export function providerCheckIssues(model: NeveModel, d: HostDeclarations): Conf
     });
     for (const f of failures) {
       const lines = /^rawLines(.*)$/.exec(f.property);
-      const path = lines ? `guests.${r.guest}.rawLxc${lines[1]}` : f.property === "vmid" ? `guests.${r.guest}.vmid` : (sharedField(f.property) ?? `guests.${r.guest}`);
+      const path = lines
+        ? `guests.${r.guest}.rawLxc${lines[1]}`
+        : f.property === "vmid"
+          ? `guests.${r.guest}.vmid`
+          : (sharedField(f.property) ?? `guests.${r.guest}`);
       push(path, f.reason);
     }
   }
@@ -106,7 +111,11 @@ export function hostPathIssues(d: HostDeclarations): ConfigIssue[] {
   const owners = new Map<string, string>();
   const claim = (path: string, owner: string, field: string) => {
     const prev = owners.get(path);
-    if (prev !== undefined) issues.push({ path: field, message: `${path} is already written by ${prev}; each host file has one owner, or every \`up\` overwrites the other's version and both see drift` });
+    if (prev !== undefined)
+      issues.push({
+        path: field,
+        message: `${path} is already written by ${prev}; each host file has one owner, or every \`up\` overwrites the other's version and both see drift`,
+      });
     else owners.set(path, owner);
   };
   for (const s of d.services) for (const f of s.files) claim(f.path, `host service ${s.name} (${s.at})`, s.at);
@@ -135,7 +144,11 @@ export function backendNameIssues(model: NeveModel): ConfigIssue[] {
   model.routes.forEach((r, i) => {
     const id = haproxyBackendId(r.hostname);
     const prev = ids.get(id);
-    if (prev !== undefined) issues.push({ path: `routes[${i}].hostname`, message: `${r.hostname} gives the haproxy backend name ${id}, as routes[${prev}].hostname does; rename one` });
+    if (prev !== undefined)
+      issues.push({
+        path: `routes[${i}].hostname`,
+        message: `${r.hostname} gives the haproxy backend name ${id}, as routes[${prev}].hostname does; rename one`,
+      });
     else ids.set(id, i);
   });
   return issues;

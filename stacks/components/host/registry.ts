@@ -3,24 +3,21 @@
 // access-critical, the ports it claims and which stack field each render-model field comes from.
 // Pure: no Pulumi, no SSH. Adding a service = one key in HostServiceModels and one entry here; the
 // mapped type of HOST_SERVICES makes the compiler refuse a kind without an entry.
+
+import * as ipaddr from "ipaddr.js";
 import type { NeveModel } from "../../config/model";
 import {
   CLOUDFLARED_DIR,
-  DEFAULT_NAT_TABLE,
-  CloudflaredModel,
-  DnsmasqModel,
-  FixPveCertsModel,
-  HaproxyModel,
-  NatModel,
-  NovncUnitModel,
-  ServiceFileRole,
-  ServiceSpec,
-  SocatForwardUnitModel,
-  SysctlForwardingModel,
-  TemplateName,
+  type CloudflaredModel,
   cloudflaredConfigPath,
   cloudflaredCredentialsPath,
   configFile,
+  DEFAULT_NAT_TABLE,
+  type DnsmasqModel,
+  type FixPveCertsModel,
+  type HaproxyModel,
+  type NatModel,
+  type NovncUnitModel,
   natFilePath,
   natLoaderUnitName,
   novncUnitName,
@@ -35,10 +32,14 @@ import {
   renderSocatForwardUnit,
   renderSysctlForwarding,
   restartUnit,
+  type ServiceFileRole,
+  type ServiceSpec,
+  type SocatForwardUnitModel,
+  type SysctlForwardingModel,
+  type TemplateName,
   tcpProbe,
   unitFile,
 } from "../../render";
-import * as ipaddr from "ipaddr.js";
 
 /** The render model of each host service kind. The keys are the closed set of kinds. */
 export interface HostServiceModels {
@@ -258,7 +259,11 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
   cloudflared: {
     templates: ["cloudflared-config.yml", "cloudflared.service"],
     instances: (model) => {
-      const fields: Record<string, string> = { "cloudflared.tunnelId": "tunnel.id", "cloudflaredUnit.tunnelId": "tunnel.id", "cloudflared.ingress": "tunnel.ingress" };
+      const fields: Record<string, string> = {
+        "cloudflared.tunnelId": "tunnel.id",
+        "cloudflaredUnit.tunnelId": "tunnel.id",
+        "cloudflared.ingress": "tunnel.ingress",
+      };
       model.tunnel.ingress.forEach((_, i) => {
         for (const k of ["", ".hostname", ".service", ".noTLSVerify"]) fields[`cloudflared.ingress[${i}]${k}`] = `tunnel.ingress[${i}]${k}`;
       });
@@ -407,7 +412,8 @@ export function declaredServices(model: NeveModel): DeclaredService[] {
 export function stackFieldOf(instance: ServiceInstance<unknown>, renderField: string): string {
   let best: string | undefined;
   for (const key of Object.keys(instance.fields)) {
-    if ((renderField === key || renderField.startsWith(`${key}.`) || renderField.startsWith(`${key}[`)) && (best === undefined || key.length > best.length)) best = key;
+    if ((renderField === key || renderField.startsWith(`${key}.`) || renderField.startsWith(`${key}[`)) && (best === undefined || key.length > best.length))
+      best = key;
   }
   return best === undefined ? instance.at : instance.fields[best];
 }

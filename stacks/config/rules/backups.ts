@@ -7,7 +7,8 @@ export const backupRules: SectionRules = (c, add) => {
     const at = `backups.${id}`;
     const s = c.storage[j.storage];
     if (!s) add(`${at}.storage`, `unknown storage "${j.storage}"; use one of ${Object.keys(c.storage).join(", ")}`);
-    else if (!s.contents.includes("backup")) add(`${at}.storage`, `storage "${j.storage}" does not hold backup content; add "backup" to storage.${j.storage}.contents or pick another storage`);
+    else if (!s.contents.includes("backup"))
+      add(`${at}.storage`, `storage "${j.storage}" does not hold backup content; add "backup" to storage.${j.storage}.contents or pick another storage`);
     const seen = new Set<string>();
     j.guests.forEach((name, k) => {
       if (!c.guests[name]) add(`${at}.guests[${k}]`, `unknown guest "${name}"; use one of ${guestNames.join(", ")}`);

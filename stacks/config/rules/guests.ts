@@ -1,6 +1,6 @@
 import * as ipaddr from "ipaddr.js";
 import { formatRange, ipv4InCidr, ipv4InRange, ipv4ToNumber, ipv6InCidr, sameIpv6 } from "../ipplan";
-import { templateNames, type SectionRules } from "./types";
+import { type SectionRules, templateNames } from "./types";
 
 /** Guests: unique ids, known bridges and templates, addresses inside the plan and used once. */
 export const guestRules: SectionRules = (c, add, { cloneHint, nextClone }) => {
@@ -30,14 +30,18 @@ export const guestRules: SectionRules = (c, add, { cloneHint, nextClone }) => {
     if (g.kind === "vm" && g.clone) {
       const src = c.guests[g.clone.from];
       if (!src) add(`${at}.clone.from`, `unknown guest "${g.clone.from}"; name a template of guests (${templateNames(c).join(", ") || "none defined"})`);
-      else if (src.kind !== "vm" || !src.template) add(`${at}.clone.from`, `"${g.clone.from}" is not a VM template; name one of ${templateNames(c).join(", ") || "(none defined)"}`);
+      else if (src.kind !== "vm" || !src.template)
+        add(`${at}.clone.from`, `"${g.clone.from}" is not a VM template; name one of ${templateNames(c).join(", ") || "(none defined)"}`);
     }
     if (g.template && g.running) add(`${at}.running`, "a template cannot run; set running: false");
 
     if (g.ipv4) {
       const a = g.ipv4;
       if (g.bridge !== plan.bridge) {
-        add(`${at}.ipv4`, `${a} is set but ${g.bridge} has no IPv4 plan (only ${plan.bridge} does); remove ipv4 (the guest uses DHCP) or move the guest to ${plan.bridge}`);
+        add(
+          `${at}.ipv4`,
+          `${a} is set but ${g.bridge} has no IPv4 plan (only ${plan.bridge} does); remove ipv4 (the guest uses DHCP) or move the guest to ${plan.bridge}`,
+        );
       } else if (!inSubnet(a)) {
         add(`${at}.ipv4`, `${a} lies outside the subnet ${plan.subnet}; pick an address inside it`);
       } else if (a === ipaddr.IPv4.networkAddressFromCIDR(plan.subnet).toString() || a === ipaddr.IPv4.broadcastAddressFromCIDR(plan.subnet).toString()) {
@@ -53,7 +57,10 @@ export const guestRules: SectionRules = (c, add, { cloneHint, nextClone }) => {
           `${a} is outside the clone range ${formatRange(plan.cloneRange)} though the VM is a clone of ${g.clone.from}; use the next free address there (${cloneHint}) or set ${at}.clone.outsideCloneRange: true for a deliberate exception`,
         );
       } else if (!g.template && !(g.kind === "vm" && g.clone) && ipv4InRange(a, plan.cloneRange)) {
-        add(`${at}.ipv4`, `${a} lies in the clone range ${formatRange(plan.cloneRange)}, which is kept for template clones; pick a static address outside it and outside the DHCP range`);
+        add(
+          `${at}.ipv4`,
+          `${a} lies in the clone range ${formatRange(plan.cloneRange)}, which is kept for template clones; pick a static address outside it and outside the DHCP range`,
+        );
       } else if (!g.template) {
         // Templates only carry a cloud-init placeholder that every clone overrides: not a holder.
         const n = ipv4ToNumber(a);
@@ -72,7 +79,9 @@ export const guestRules: SectionRules = (c, add, { cloneHint, nextClone }) => {
       }
     }
     if (g.kind === "vm" && g.cloudInit && !g.ipv4 && !g.template) {
-      const fix = nextClone ? `use ${nextClone}, the next free address of the clone range` : "the clone range is full: widen network.ipv4.cloneRange or free an address there";
+      const fix = nextClone
+        ? `use ${nextClone}, the next free address of the clone range`
+        : "the clone range is full: widen network.ipv4.cloneRange or free an address there";
       add(`${at}.ipv4`, `is required with cloudInit: true (ipconfig0 gets a static address); ${fix}`);
     }
   }

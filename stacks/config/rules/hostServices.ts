@@ -12,7 +12,10 @@ export const hostServiceRules: SectionRules = (c, add) => {
     c.routes.forEach((r, i) => {
       for (const key of ["http", "https"] as const) {
         if (r[key] === undefined) {
-          add(`routes[${i}].${key}`, `is required while hostServices.enabled: the haproxy edge proxy routes both ports of a hostname; set the guest's ${key === "http" ? "HTTP port (80)" : "TLS port (443)"}`);
+          add(
+            `routes[${i}].${key}`,
+            `is required while hostServices.enabled: the haproxy edge proxy routes both ports of a hostname; set the guest's ${key === "http" ? "HTTP port (80)" : "TLS port (443)"}`,
+          );
         }
       }
     });

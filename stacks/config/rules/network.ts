@@ -1,4 +1,4 @@
-import { ipv4InCidr, ipv4InRange, ipv4ToNumber, ipv6InCidr, formatRange, prefixLength, rangesOverlap } from "../ipplan";
+import { formatRange, ipv4InCidr, ipv4InRange, ipv4ToNumber, ipv6InCidr, prefixLength, rangesOverlap } from "../ipplan";
 import type { SectionRules } from "./types";
 
 /** The IP plan, the bridges and the tailnet. (The subnet's network address is the schema's.) */
@@ -16,7 +16,11 @@ export const networkRules: SectionRules = (c, add) => {
   }
   // NAT masquerades the bridge's own subnet: a bridge without a static IPv4 has none to name.
   for (const [name, b] of Object.entries(c.network.bridges)) {
-    if (b.nat && b.ipv4 === "dhcp") add(`network.bridges.${name}.nat`, `${name} has no static IPv4 subnet to masquerade (ipv4: dhcp); give it a static ipv4 such as 10.10.20.1/24 or set nat: false`);
+    if (b.nat && b.ipv4 === "dhcp")
+      add(
+        `network.bridges.${name}.nat`,
+        `${name} has no static IPv4 subnet to masquerade (ipv4: dhcp); give it a static ipv4 such as 10.10.20.1/24 or set nat: false`,
+      );
     if (b.nat && b.public) add(`network.bridges.${name}.nat`, `${name} is the public bridge, where NAT goes out; mark the private bridges nat: true instead`);
   }
   if (Object.values(c.network.bridges).some((b) => b.nat) && !Object.values(c.network.bridges).some((b) => b.public)) {

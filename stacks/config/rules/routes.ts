@@ -11,7 +11,8 @@ export const routeRules: SectionRules = (c, add, { hostnames }) => {
     const g = c.guests[r.guest];
     if (!g) add(`${at}.guest`, `unknown guest "${r.guest}"; route to one of ${guestNames.join(", ")}`);
     else if (g.template) add(`${at}.guest`, `"${r.guest}" is a template and never runs; route to a running guest`);
-    else if (!g.ipv4) add(`${at}.guest`, `"${r.guest}" has no static IPv4 on ${c.network.ipv4.bridge}; the edge proxy needs a fixed address, give the guest an ipv4`);
+    else if (!g.ipv4)
+      add(`${at}.guest`, `"${r.guest}" has no static IPv4 on ${c.network.ipv4.bridge}; the edge proxy needs a fixed address, give the guest an ipv4`);
     if (r.http === undefined && r.https === undefined) add(at, "routes neither http nor https; set http: 80 and/or https: 443 (the guest's ports)");
   });
 };

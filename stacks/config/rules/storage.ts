@@ -7,7 +7,11 @@ export const storageRules: SectionRules = (c, add) => {
   for (const [id, s] of Object.entries(c.storage)) {
     if (s.type === "pbs" && !isAddressOrCidr(s.server)) {
       const g = c.guests[s.server];
-      if (!g) add(`storage.${id}.server`, `"${s.server}" is neither an IP address nor a known guest; write the PBS address or a guest name (${guestNames.join(", ")})`);
+      if (!g)
+        add(
+          `storage.${id}.server`,
+          `"${s.server}" is neither an IP address nor a known guest; write the PBS address or a guest name (${guestNames.join(", ")})`,
+        );
       else if (!g.ipv4) add(`storage.${id}.server`, `guest "${s.server}" has no static IPv4; give it one or write the address`);
     }
   }

@@ -16,6 +16,7 @@ export const tunnelRules: SectionRules = (c, add, { hostnames }) => {
     if (!knownAddresses.has(host)) {
       add(`${at}.service`, `${t.service} points at ${host}, which is neither the host (127.0.0.1, ${plan.gateway}) nor a guest's address; fix the address`);
     }
-    if (t.noTLSVerify && !t.service.startsWith("https://")) add(`${at}.noTLSVerify`, `only applies to an https:// origin, and ${t.service} is not one; remove it`);
+    if (t.noTLSVerify && !t.service.startsWith("https://"))
+      add(`${at}.noTLSVerify`, `only applies to an https:// origin, and ${t.service} is not one; remove it`);
   });
 };
