@@ -1,6 +1,8 @@
-// npm run plan [-- --config FILE] [--files DIR]
+// npm run plan [-- --config FILE] [--files DIR] [--json]
 // Runs the real program in-process under Pulumi's mocks with the stack file (default: the
-// repository's Pulumi.neve.yaml) and prints what the stack declares, then its outputs.
+// repository's Pulumi.neve.yaml) and prints what the stack declares, then its outputs. With
+// --json: one JSON document instead (every resource with its full inputs, options and
+// dependencies, and the outputs; secrets as "[secret]"; scripts/lib/planJson.ts).
 // No Pulumi CLI, no Proxmox host and no secret needed. Exit 2 on invalid config, 1 on other errors.
 import * as path from "path";
 import { stringify } from "yaml";
@@ -10,20 +12,25 @@ import { checkStackFile } from "./lib/planCheck";
 import { renderTable } from "./lib/planTable";
 import { writeHostFiles } from "./lib/hostFiles";
 
-function parseArgs(argv: string[]): { stackFile: string; filesDir?: string } {
+const USAGE = "usage: npm run plan [-- --config FILE] [--files DIR] [--json]";
+
+function parseArgs(argv: string[]): { stackFile: string; filesDir?: string; json: boolean } {
   let stackFile = DEFAULT_STACK_FILE;
   let filesDir: string | undefined;
+  let json = false;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--config" && argv[i + 1]) stackFile = path.resolve(argv[++i]);
     else if (argv[i].startsWith("--config=")) stackFile = path.resolve(argv[i].slice("--config=".length));
     else if (argv[i] === "--files" && argv[i + 1]) filesDir = path.resolve(argv[++i]);
-    else throw new Error(`unknown argument "${argv[i]}"; usage: npm run plan [-- --config FILE] [--files DIR]`);
+    else if (argv[i] === "--json") json = true;
+    else throw new Error(`unknown argument "${argv[i]}"; ${USAGE}`);
   }
-  return { stackFile, filesDir };
+  if (json && filesDir) throw new Error(`--json and --files do not go together (the JSON document is the whole output); ${USAGE}`);
+  return { stackFile, filesDir, json };
 }
 
 async function main(): Promise<number> {
-  const { stackFile, filesDir } = parseArgs(process.argv.slice(2));
+  const { stackFile, filesDir, json } = parseArgs(process.argv.slice(2));
   const shown = path.relative(process.cwd(), stackFile) || stackFile;
   try {
     // Same parser and preflight as the program (what the renderers and the providers' checks
@@ -39,12 +46,17 @@ async function main(): Promise<number> {
   // Loaded only now so @pulumi/pulumi's start-up cost is not paid for a bad config.
   const { runProgram } = await import("./lib/mockRunner");
   const run = await runProgram({ stackFile });
+  const { offlineOutputs, planJson } = await import("./lib/planJson");
+  if (json) {
+    process.stdout.write(`${JSON.stringify(planJson(run, shown), null, 2)}\n`);
+    return 0;
+  }
   const secrets = Object.values(run.secretValues);
   const custom = run.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")).length;
   process.stdout.write(`Plan of stack neve from ${shown} (offline, Pulumi mocks; secrets, and ssh.hostKey when the file pins none, are placeholders)\n\n`);
   process.stdout.write(`${renderTable(run.resources, secrets)}\n\n`);
   process.stdout.write(`${run.resources.length} resources (${custom} managed by providers)\n\nOutputs:\n`);
-  let text = stringify(run.outputs);
+  let text = stringify(offlineOutputs(run.outputs));
   for (const v of secrets) text = text.split(v).join("[secret]");
   process.stdout.write(text.replace(/^/gm, "  ") + "\n");
   if (filesDir) {

@@ -36,6 +36,14 @@ export interface CapturedResource {
   readonly provider?: string;
   /** `ignoreChanges` resource option. */
   readonly ignoreChanges: readonly string[];
+  /**
+   * URNs this resource depends on, as the SDK sends them to the engine: `dependsOn` (a component
+   * expanded to the resources inside it) plus the resources its inputs come from. Always set by
+   * `runProgram`; optional so hand-made test fixtures need not list it.
+   */
+  readonly dependencies?: readonly string[];
+  /** The same dependencies per input property (only properties that have any). */
+  readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Result of {@link runProgram}. */
@@ -63,6 +71,11 @@ export interface RunProgramOptions {
   readonly placeholderHostKey?: boolean;
   /** Program module to import. Defaults to stacks/neve/index.ts. */
   readonly program?: string;
+  /**
+   * Extra state the mock provider reports for a resource (merged over its echoed inputs), e.g.
+   * values only a real provider knows, such as MAC addresses. Defaults to none.
+   */
+  readonly mockState?: (type: string, name: string, inputs: Record<string, unknown>) => Record<string, unknown> | undefined;
 }
 
 /** Clearly fake secret values so the plan runs on a machine without any secret. */
@@ -119,6 +132,18 @@ interface RegisterRequest {
   getParent(): string;
   getProvider(): string;
   getIgnorechangesList(): string[];
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(cb: (deps: { getUrnsList(): string[] }, key: string) => void): void };
+}
+
+/** The request's per-property dependencies as a plain record (properties without any left out). */
+function propertyDependenciesOf(req: RegisterRequest): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  req.getPropertydependenciesMap().forEach((deps, key) => {
+    const urns = deps.getUrnsList();
+    if (urns.length) out[key] = urns;
+  });
+  return out;
 }
 
 /** Resolve an Output (or a structure of them) to its plain value. */
@@ -136,7 +161,7 @@ export async function runProgram(opts: RunProgramOptions = {}): Promise<ProgramR
     {
       newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
         inputsByUrn.set(`${args.type}::${args.name}`, args.inputs);
-        return { id: args.id ? args.id : `${args.name}-id`, state: { ...args.inputs } };
+        return { id: args.id ? args.id : `${args.name}-id`, state: { ...args.inputs, ...(opts.mockState?.(args.type, args.name, args.inputs) ?? {}) } };
       },
       call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
         return args.inputs;
@@ -165,6 +190,8 @@ export async function runProgram(opts: RunProgramOptions = {}): Promise<ProgramR
       parent: req.getParent() || undefined,
       provider: req.getProvider() || undefined,
       ignoreChanges: req.getIgnorechangesList(),
+      dependencies: req.getDependenciesList(),
+      propertyDependencies: propertyDependenciesOf(req),
     });
     return original(req, cb);
   };

@@ -70,14 +70,25 @@ export class CloneRangeFullError extends Error {
 }
 
 /**
- * The lowest free address of the clone range (.91-.99): not held by a non-template guest, the
- * gateway or an unmanaged holder. Template placeholders do not count. Throws `CloneRangeFullError`.
+ * Every IPv4 address held today, address -> holder: the gateway (`gateway`), each unmanaged holder
+ * and each non-template guest with a static address. Template placeholders do not count: every
+ * clone overrides them. The one list behind `next-ip` and the `network.taken` output.
  */
-export function nextFreeCloneAddress(model: NeveModel): string {
+export function heldAddresses(model: NeveModel): Map<string, string> {
   const plan = model.network.ipv4;
   const held = new Map<string, string>([[plan.gateway, "gateway"]]);
   for (const u of plan.unmanaged) held.set(u.address, u.holder);
   for (const g of model.guests) if (!g.template && g.ipv4) held.set(g.ipv4, g.name);
+  return held;
+}
+
+/**
+ * The lowest free address of the clone range (.91-.99): not held by a non-template guest, the
+ * gateway or an unmanaged holder ({@link heldAddresses}). Throws `CloneRangeFullError`.
+ */
+export function nextFreeCloneAddress(model: NeveModel): string {
+  const plan = model.network.ipv4;
+  const held = heldAddresses(model);
   const free = lowestFree(plan.cloneRange, held.keys());
   if (free === undefined) {
     throw new CloneRangeFullError(

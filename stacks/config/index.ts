@@ -8,7 +8,7 @@ export * from "./errors";
 export * from "./secrets";
 export { parseStackConfig, rawConfigFromPulumi, stackConfigSchema, CONFIG_SECTIONS } from "./stack";
 export type { StackConfig } from "./stack";
-export { nextFreeCloneAddress, CloneRangeFullError } from "./build";
+export { heldAddresses, nextFreeCloneAddress, CloneRangeFullError } from "./build";
 export type { DeepReadonly } from "./common";
 
 /** Validate the running stack's `neve-infra:` config and return the model (throws `ConfigError`). */

@@ -10,7 +10,8 @@ import { ClusterFirewall } from "../components/proxmox/firewall";
 import { BackupJobs } from "../components/proxmox/backups";
 import { HostServices } from "../components/host/hostServices";
 import { preflightHostServices } from "../components/host/preflight";
-import { buildOutputs } from "./outputs";
+import { buildOutputs } from "./buildOutputs";
+import { liveGuests } from "./liveGuests";
 
 /** Run `f`; a ConfigError becomes a RunError, which Pulumi prints as the message alone (no stack trace). */
 function configured<T>(f: () => T): T {
@@ -29,13 +30,13 @@ const secrets = loadSecrets();
 const provider = createProxmoxProvider("proxmox", model, secrets.proxmoxApiToken);
 const ctx = { provider, nodeName: model.proxmox.nodeName, adopt: model.adopt };
 
-const bridges = new NetworkBridges("network", { model, ctx });
+const networkBridges = new NetworkBridges("network", { model, ctx });
 const storage = new Storages("storage", { model, ctx, pbsPassword: secrets.pbsPassword });
 /** Guest components by name (host services that edit a guest's config wait for it). */
-const guestComponents: Record<string, pulumi.Resource> = {};
+const guestComponents: Record<string, QemuGuest | LxcGuest> = {};
 for (const g of model.guests) {
   // Guests need their bridge and storage first when they are created rather than adopted.
-  const opts = { dependsOn: [bridges, storage] };
+  const opts = { dependsOn: [networkBridges, storage] };
   switch (g.kind) {
     case "vm":
       guestComponents[g.name] = new QemuGuest(g.name, { guest: g, model, ctx }, opts);
@@ -63,12 +64,27 @@ if (model.hostServices.enabled) {
   );
 }
 
+// The contract is NeveStackOutputs (./outputs, docs/outputs.md); the export names are NEVE_OUTPUT_NAMES.
 const outputs = buildOutputs(model);
-/** Private network: cidr, gateway, bridge, DHCP and clone ranges, IPv6 prefix. */
+/** Private network: cidr, gateway, bridge, DHCP and clone ranges, IPv6 prefix, reserved/unmanaged/taken addresses, next free clone address. */
 export const network = outputs.network;
-/** Every guest by name. */
-export const guests = outputs.guests;
+/** Every guest by name; MAC addresses from the guests' resources. */
+export const guests = liveGuests(outputs.guests, guestComponents);
 /** Public hostnames and where they route. */
 export const publicRoutes = outputs.publicRoutes;
 /** Proxmox storage ids. */
 export const storageIds = outputs.storageIds;
+/** Proxmox API endpoint, node name, version. */
+export const proxmox = outputs.proxmox;
+/** SSH endpoint and the pinned host key's fingerprint (null with a reason while none is pinned). */
+export const ssh = outputs.ssh;
+/** The host's public IPv4 and IPv6 (A/AAAA records of edge-routed names). */
+export const publicAddresses = outputs.publicAddresses;
+/** Cloudflare Tunnel id, CNAME target and hostnames. */
+export const tunnel = outputs.tunnel;
+/** Every bridge with its addresses. */
+export const bridges = outputs.bridges;
+/** Tailnet range and the host's tailnet address. */
+export const tailnet = outputs.tailnet;
+/** Ports of the host's services (SSH, API, edge, haproxy stats, noVNC, SPICE relay). */
+export const hostPorts = outputs.hostPorts;

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { NeveStackOutputs } from "./outputs";
+import { NEVE_OUTPUT_NAMES, NeveStackOutputs } from "./outputs";
 
 /** Every output of stack `neve`, typed, as Outputs of a `StackReference`. */
 export type NeveStackReferenceOutputs = { readonly [K in keyof NeveStackOutputs]: pulumi.Output<NeveStackOutputs[K]> };
@@ -10,6 +10,7 @@ export type NeveStackReferenceOutputs = { readonly [K in keyof NeveStackOutputs]
  * `requireOutput` fails the consumer's preview when an output is missing instead of yielding undefined.
  */
 export function neveOutputs(ref: pulumi.StackReference): NeveStackReferenceOutputs {
-  const get = <K extends keyof NeveStackOutputs>(k: K) => ref.requireOutput(k) as pulumi.Output<NeveStackOutputs[K]>;
-  return { network: get("network"), guests: get("guests"), publicRoutes: get("publicRoutes"), storageIds: get("storageIds") };
+  const out: Partial<Record<keyof NeveStackOutputs, pulumi.Output<unknown>>> = {};
+  for (const k of NEVE_OUTPUT_NAMES) out[k] = ref.requireOutput(k);
+  return out as NeveStackReferenceOutputs;
 }
