@@ -4,8 +4,8 @@ import { isSecretValue } from "./secretValue";
 import { HOST_KEY_UNPINNED_REASON } from "../../stacks/neve/buildOutputs";
 
 /**
- * What a secret value becomes in `npm run plan -- --json`: the string Pulumi's own CLI prints for
- * a secret it does not show (`pulumi stack output --json`, `pulumi preview --json`).
+ * What a secret value becomes in `npm run plan -- --json`: the string the Pulumi CLI prints for a
+ * secret it does not reveal (e.g. `pulumi stack output <name>` without `--show-secrets`).
  */
 export const SECRET_MARKER = "[secret]";
 
