@@ -11,11 +11,16 @@ export type LiveGuestOutput = Omit<GuestOutput, "macAddresses"> & {
 
 /**
  * The MAC addresses a provider reported for a guest's interfaces, in order; null when any of them
- * is missing (the offline plan's mocks echo the inputs, which carry none).
+ * is missing (the offline plan's mocks echo the inputs, which carry none). bpg's provider reads them
+ * from the guest's config on every read and import (proxmoxtf/resource/vm/network/network.go
+ * `ReadNetworkDeviceObjects`: `network_device[].mac_address` from `netN`; proxmoxtf/resource/container:
+ * `network_interface[].mac_address` from `hwaddr`), and leaves a null entry for a gap in netN's
+ * numbering, which is no interface and is skipped here.
  */
-export function macAddressList(interfaces: readonly { readonly macAddress?: string | null }[] | undefined | null): string[] | null {
-  if (!interfaces || interfaces.length === 0) return null;
-  const macs = interfaces.map((i) => i.macAddress);
+export function macAddressList(interfaces: readonly ({ readonly macAddress?: string | null } | null | undefined)[] | undefined | null): string[] | null {
+  const present = (interfaces ?? []).filter((i): i is { readonly macAddress?: string | null } => i !== null && i !== undefined);
+  if (present.length === 0) return null;
+  const macs = present.map((i) => i.macAddress);
   return macs.every((m): m is string => typeof m === "string" && m !== "") ? macs : null;
 }
 

@@ -163,6 +163,7 @@ describe("macAddressList (what the provider reports per interface)", () => {
     ["must list every MAC when every interface is reported", [{ macAddress: "BC:24:11:00:00:01" }, { macAddress: "BC:24:11:00:00:02" }], ["BC:24:11:00:00:01", "BC:24:11:00:00:02"]],
     ["must give null, not a partial list, when one interface is not reported yet", [{ macAddress: "BC:24:11:00:00:01" }, {}], null],
     ["must give null for an empty MAC", [{ macAddress: "" }], null],
+    ["must skip a gap in the interface numbering (net0, net2)", [{ macAddress: "BC:24:11:00:00:01" }, null, { macAddress: "BC:24:11:00:00:03" }], ["BC:24:11:00:00:01", "BC:24:11:00:00:03"]],
     ["must give null for a guest without interfaces", [], null],
     ["must give null when the provider reports nothing", undefined, null],
   ])("%s", (_policy, interfaces, expected) => {
