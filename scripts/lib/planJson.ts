@@ -97,8 +97,8 @@ function planInputs(inputs: Record<string, unknown>, secrets: readonly string[])
  * (the stack file pins none), `ssh` says so instead of showing the placeholder as a fingerprint.
  */
 export function offlineOutputs(outputs: Record<string, unknown>): Record<string, unknown> {
-  const ssh = outputs.ssh as Record<string, unknown> | undefined;
-  if (!ssh || ssh.hostKeyFingerprint !== PLACEHOLDER_HOST_KEY) return outputs;
+  if (!ranWithPlaceholderHostKey(outputs)) return outputs;
+  const ssh = outputs.ssh as Record<string, unknown>;
   return {
     ...outputs,
     ssh: {
@@ -110,6 +110,11 @@ export function offlineOutputs(outputs: Record<string, unknown>): Record<string,
   };
 }
 
+/** True when the program ran with mockRunner's placeholder host key (the stack file pins none). */
+export function ranWithPlaceholderHostKey(outputs: Record<string, unknown>): boolean {
+  return (outputs.ssh as { hostKeyFingerprint?: unknown } | undefined)?.hostKeyFingerprint === PLACEHOLDER_HOST_KEY;
+}
+
 /** Build the JSON plan of a mock run. */
 export function planJson(run: ProgramRun, stackFile: string): PlanJson {
   const secrets = Object.values(run.secretValues);
@@ -118,7 +123,7 @@ export function planJson(run: ProgramRun, stackFile: string): PlanJson {
     stack: "neve",
     stackFile,
     offline: true,
-    placeholders: { secretMarker: SECRET_MARKER, sshHostKey: outputs !== run.outputs },
+    placeholders: { secretMarker: SECRET_MARKER, sshHostKey: ranWithPlaceholderHostKey(run.outputs) },
     resources: run.resources.map((r) => ({
       urn: r.urn,
       type: r.type,

@@ -1,10 +1,18 @@
 // The outputs as the real program exports them (Pulumi mocks, real stack file): live values come
 // from the resources' outputs. The mock provider here reports MAC addresses the way bpg's provider
 // does (VM networkDevices[].macAddress, container networkInterfaces[].macAddress); the config has none.
+import type * as pulumi from "@pulumi/pulumi";
 import type { ProgramRun } from "../../scripts/lib/mockRunner";
 import { NEVE_OUTPUT_NAMES, NeveStackOutputs } from "../../stacks/neve/outputs";
 import { buildOutputs } from "../../stacks/neve/buildOutputs";
 import { loadModelFromFile } from "../../scripts/lib/stackFile";
+
+// Compile-time (npm run typecheck): the program's exports, resolved, are exactly the contract type.
+// `typeof import()` is a type only: it does not run the program.
+type ProgramExports = typeof import("../../stacks/neve/index");
+type Exported = { [K in keyof ProgramExports]: pulumi.Unwrap<ProgramExports[K]> };
+type SameKeys = [Exclude<keyof Exported, keyof NeveStackOutputs>, Exclude<keyof NeveStackOutputs, keyof Exported>] extends [never, never] ? true : false;
+const exportsMatchContract: Exported extends NeveStackOutputs ? SameKeys : false = true;
 
 const VM = "proxmoxve:index/vmLegacy:VmLegacy";
 const CT = "proxmoxve:index/containerLegacy:ContainerLegacy";
@@ -30,6 +38,7 @@ beforeAll(async () => {
 
 describe("outputs of the program", () => {
   it("must export exactly the outputs the contract names", () => {
+    expect(exportsMatchContract).toBe(true);
     expect(Object.keys(run.outputs).sort()).toEqual([...NEVE_OUTPUT_NAMES].sort());
   });
 
