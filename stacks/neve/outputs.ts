@@ -118,7 +118,7 @@ export interface BridgeOutput {
 
 /** The Proxmox VE API of the node. */
 export interface ProxmoxOutput {
-  /** API endpoint as the stack reaches it, e.g. `https://100.94.229.96:8006`. */
+  /** API endpoint as the stack reaches it, e.g. `https://neve:8006`. */
   readonly endpoint: string;
   /** Node name, e.g. `neve`. */
   readonly nodeName: string;
