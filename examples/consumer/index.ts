@@ -3,8 +3,8 @@
 // installed by the root's `npm ci` as an npm workspace). Set `neveStack` to "<org>/neve-infra/neve"
 // (or "organization/neve-infra/neve" on a self-managed backend).
 import * as pulumi from "@pulumi/pulumi";
-import { neveOutputs } from "neve-infra/stacks/neve/reference";
 import type { GuestOutput, NeveStackOutputs } from "neve-infra/stacks/neve/outputs";
+import { neveOutputs } from "neve-infra/stacks/neve/reference";
 
 const config = new pulumi.Config();
 const neve = neveOutputs(new pulumi.StackReference(config.get("neveStack") ?? "organization/neve-infra/neve"));

@@ -1,7 +1,7 @@
-import { createHash } from "crypto";
-import { PLACEHOLDER_HOST_KEY, ProgramRun } from "./mockRunner";
-import { isSecretValue } from "./secretValue";
+import { createHash } from "node:crypto";
 import { HOST_KEY_UNPINNED_REASON } from "../../stacks/neve/buildOutputs";
+import { PLACEHOLDER_HOST_KEY, type ProgramRun } from "./mockRunner";
+import { isSecretValue } from "./secretValue";
 
 /**
  * What a secret value becomes in `npm run plan -- --json`: the string the Pulumi CLI prints for a

@@ -1,17 +1,9 @@
+import { parseHostKeyPin } from "../../providers/ssh/hostkey";
+import { hostRenderModels } from "../components/host/renderModels";
 import { CloneRangeFullError, heldAddresses, nextFreeCloneAddress } from "../config/build";
 import { ipv4ToNumber } from "../config/ipplan";
 import type { NeveModel } from "../config/model";
-import { hostRenderModels } from "../components/host/renderModels";
-import { parseHostKeyPin } from "../../providers/ssh/hostkey";
-import type {
-  AddressHolderOutput,
-  BridgeOutput,
-  GuestOutput,
-  HostPortsOutput,
-  NeveStackOutputs,
-  PublicAddressesOutput,
-  SshOutput,
-} from "./outputs";
+import type { AddressHolderOutput, BridgeOutput, GuestOutput, HostPortsOutput, NeveStackOutputs, PublicAddressesOutput, SshOutput } from "./outputs";
 
 /**
  * Suffix of a Cloudflare Tunnel's DNS target: `cloudflared tunnel route dns` points a hostname at
@@ -21,8 +13,7 @@ import type {
 export const CFARGOTUNNEL_SUFFIX = "cfargotunnel.com";
 
 /** What `hostKeyUnpinnedReason` says while the stack pins no host key. */
-export const HOST_KEY_UNPINNED_REASON =
-  "ssh.hostKey is not set in the stack config: no host key is pinned yet (README, \"Pin the SSH host key\")";
+export const HOST_KEY_UNPINNED_REASON = 'ssh.hostKey is not set in the stack config: no host key is pinned yet (README, "Pin the SSH host key")';
 
 /** The address part of a CIDR (`51.159.96.140/24` -> `51.159.96.140`). */
 function addressOf(cidr: string): string {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { LxcGuest } from "../components/proxmox/container";
 import { QemuGuest } from "../components/proxmox/vm";
-import { LxcGuest } from "../components/proxmox/container";
 import type { GuestOutput } from "./outputs";
 
 /** A guest output whose live fields are still Outputs of the guest's resource. */

@@ -1,5 +1,5 @@
-import * as pulumi from "@pulumi/pulumi";
-import { NEVE_OUTPUT_NAMES, NeveStackOutputs } from "./outputs";
+import type * as pulumi from "@pulumi/pulumi";
+import { NEVE_OUTPUT_NAMES, type NeveStackOutputs } from "./outputs";
 
 /** Every output of stack `neve`, typed, as Outputs of a `StackReference`. */
 export type NeveStackReferenceOutputs = { readonly [K in keyof NeveStackOutputs]: pulumi.Output<NeveStackOutputs[K]> };

@@ -1,7 +1,7 @@
 // examples/consumer is a package of its own that depends on this one through package.json, installed
 // by the root's plain `npm ci` (npm workspace) and type-checked by `npm run typecheck`.
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { REPO_ROOT } from "../../scripts/lib/stackFile";
 
 const CONSUMER = path.join(REPO_ROOT, "examples", "consumer");

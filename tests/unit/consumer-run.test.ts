@@ -2,9 +2,9 @@
 // outputs neve's program builds from the stack file, and the consumer derives what a DNS or an
 // automation stack would (A/AAAA/CNAME records, a free address, the API and SSH endpoints).
 import * as pulumi from "@pulumi/pulumi";
+import { loadModelFromFile } from "../../scripts/lib/stackFile";
 import { buildOutputs } from "../../stacks/neve/buildOutputs";
 import type { NeveStackOutputs } from "../../stacks/neve/outputs";
-import { loadModelFromFile } from "../../scripts/lib/stackFile";
 
 const neve: NeveStackOutputs = buildOutputs(loadModelFromFile());
 const references: string[] = [];
@@ -13,7 +13,7 @@ type Consumer = typeof import("../../examples/consumer/index");
 let consumer: Consumer;
 
 /** The plain value of an Output. */
-const valueOf = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply((v) => resolve(v)));
+const resolved = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply((v) => resolve(v)));
 
 beforeAll(async () => {
   await pulumi.runtime.setMocks(
@@ -37,12 +37,12 @@ beforeAll(async () => {
 
 describe("the example consumer", () => {
   it("must reference the stack named in its config", async () => {
-    await valueOf(consumer.cipherIpv4);
+    await resolved(consumer.cipherIpv4);
     expect(references).toEqual(["acme/neve-infra/neve"]);
   });
 
   it("must build A and AAAA records for edge routes and a CNAME to the tunnel for tunnel routes", async () => {
-    const records = await valueOf(consumer.records);
+    const records = await resolved(consumer.records);
     for (const r of neve.publicRoutes) {
       const mine = records.filter((x) => x.name === r.hostname);
       if (r.via === "tunnel") expect(mine).toEqual([{ name: r.hostname, type: "CNAME", value: `${neve.tunnel.id}.cfargotunnel.com` }]);
@@ -58,13 +58,13 @@ describe("the example consumer", () => {
   });
 
   it("must pick neve's next free clone address for a new guest, one that nothing holds", async () => {
-    const address = await valueOf(consumer.newGuestAddress);
+    const address = await resolved(consumer.newGuestAddress);
     expect(address).toBe(neve.network.nextFreeCloneAddress);
     expect(neve.network.taken.map((t) => t.address)).not.toContain(address);
   });
 
   it("must reach the API on the node and SSH on the endpoint the outputs give", async () => {
-    const access = await valueOf(consumer.access);
+    const access = await resolved(consumer.access);
     expect(access.api).toBe(`${neve.proxmox.endpoint}/api2/json/nodes/${neve.proxmox.nodeName}`);
     expect(access.ssh).toBe(`${neve.ssh.user}@${neve.ssh.host}:${neve.ssh.port}`);
   });

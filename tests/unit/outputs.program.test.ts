@@ -3,9 +3,9 @@
 // does (VM networkDevices[].macAddress, container networkInterfaces[].macAddress); the config has none.
 import type * as pulumi from "@pulumi/pulumi";
 import type { ProgramRun } from "../../scripts/lib/mockRunner";
-import { NEVE_OUTPUT_NAMES, NeveStackOutputs } from "../../stacks/neve/outputs";
-import { buildOutputs } from "../../stacks/neve/buildOutputs";
 import { loadModelFromFile } from "../../scripts/lib/stackFile";
+import { buildOutputs } from "../../stacks/neve/buildOutputs";
+import { NEVE_OUTPUT_NAMES, type NeveStackOutputs } from "../../stacks/neve/outputs";
 
 // Compile-time (npm run typecheck): the program's exports, resolved, are exactly the contract type.
 // `typeof import()` is a type only: it does not run the program.

@@ -1,17 +1,17 @@
 // The outputs contract built from the model (pure, no Pulumi): every field other stacks rely on.
 // Expectations come from the parsed stack file or from values the test itself sets, so an
 // operator's ordinary edit of Pulumi.neve.yaml does not turn this red.
-import { execFileSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { parseStackConfig, rawConfigFromPulumi, SECRET_KEYS } from "../../stacks/config";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { readStackConfig } from "../../scripts/lib/stackFile";
 import type { NeveModel } from "../../stacks/config";
+import { parseStackConfig, rawConfigFromPulumi, SECRET_KEYS } from "../../stacks/config";
 import { ipv4InCidr, ipv4InRange } from "../../stacks/config/ipplan";
 import { buildOutputs, HOST_KEY_UNPINNED_REASON } from "../../stacks/neve/buildOutputs";
 import { macAddressList } from "../../stacks/neve/liveGuests";
 import { NEVE_OUTPUT_NAMES } from "../../stacks/neve/outputs";
-import { readStackConfig } from "../../scripts/lib/stackFile";
 
 type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const realRaw = (): Raw => structuredClone(rawConfigFromPulumi(readStackConfig(), SECRET_KEYS)) as Raw;
@@ -108,7 +108,9 @@ describe("outputs for values the test sets", () => {
     const key = path.join(dir, "host_ed25519");
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "root@neve", "-f", key]);
     const [type, blob] = fs.readFileSync(`${key}.pub`, "utf8").trim().split(" ");
-    const printed = execFileSync("ssh-keygen", ["-lf", `${key}.pub`]).toString().split(" ")[1];
+    const printed = execFileSync("ssh-keygen", ["-lf", `${key}.pub`])
+      .toString()
+      .split(" ")[1];
     const raw = realRaw();
     raw.ssh.hostKey = `${type} ${blob}`;
     expect(buildOutputs(modelOf(raw)).ssh).toMatchObject({ hostKeyFingerprint: printed, hostKeyType: "ssh-ed25519", hostKeyUnpinnedReason: null });
@@ -131,7 +133,12 @@ describe("outputs for values the test sets", () => {
     ];
     const n = buildOutputs(modelOf(raw)).network;
     expect(n.nextFreeCloneAddress).toBeNull();
-    expect(n.taken).toEqual(expect.arrayContaining([{ address: "10.10.10.91", holder: "clone-a" }, { address: "10.10.10.92", holder: "clone-b" }]));
+    expect(n.taken).toEqual(
+      expect.arrayContaining([
+        { address: "10.10.10.91", holder: "clone-a" },
+        { address: "10.10.10.92", holder: "clone-b" },
+      ]),
+    );
   });
 
   it("must list taken addresses lowest first", () => {
@@ -160,10 +167,18 @@ describe("outputs for values the test sets", () => {
 
 describe("macAddressList (what the provider reports per interface)", () => {
   it.each([
-    ["must list every MAC when every interface is reported", [{ macAddress: "BC:24:11:00:00:01" }, { macAddress: "BC:24:11:00:00:02" }], ["BC:24:11:00:00:01", "BC:24:11:00:00:02"]],
+    [
+      "must list every MAC when every interface is reported",
+      [{ macAddress: "BC:24:11:00:00:01" }, { macAddress: "BC:24:11:00:00:02" }],
+      ["BC:24:11:00:00:01", "BC:24:11:00:00:02"],
+    ],
     ["must give null, not a partial list, when one interface is not reported yet", [{ macAddress: "BC:24:11:00:00:01" }, {}], null],
     ["must give null for an empty MAC", [{ macAddress: "" }], null],
-    ["must skip a gap in the interface numbering (net0, net2)", [{ macAddress: "BC:24:11:00:00:01" }, null, { macAddress: "BC:24:11:00:00:03" }], ["BC:24:11:00:00:01", "BC:24:11:00:00:03"]],
+    [
+      "must skip a gap in the interface numbering (net0, net2)",
+      [{ macAddress: "BC:24:11:00:00:01" }, null, { macAddress: "BC:24:11:00:00:03" }],
+      ["BC:24:11:00:00:01", "BC:24:11:00:00:03"],
+    ],
     ["must give null for a guest without interfaces", [], null],
     ["must give null when the provider reports nothing", undefined, null],
   ])("%s", (_policy, interfaces, expected) => {

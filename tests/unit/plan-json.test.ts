@@ -1,12 +1,12 @@
 // `npm run plan -- --json`: one JSON document with every declared resource (type, name, full
 // inputs, import id, protect, ignoreChanges, dependencies) and the outputs; secrets only as "[secret]".
-import { execFile } from "child_process";
-import { promisify } from "util";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { parseHostKeyPin } from "../../providers/ssh/hostkey";
 import type { ProgramRun } from "../../scripts/lib/mockRunner";
 import type { PlanJson } from "../../scripts/lib/planJson";
 import { DEFAULT_STACK_FILE, REPO_ROOT, readStackConfig } from "../../scripts/lib/stackFile";
 import { NEVE_OUTPUT_NAMES } from "../../stacks/neve/outputs";
-import { parseHostKeyPin } from "../../providers/ssh/hostkey";
 
 const exec = promisify(execFile);
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
@@ -43,7 +43,20 @@ describe("the JSON plan", () => {
     expect(plan.resources.map((r) => r.urn)).toEqual(run.resources.map((r) => r.urn));
     for (const r of plan.resources) {
       expect(Object.keys(r).sort()).toEqual(
-        ["custom", "dependencies", "ignoreChanges", "importId", "inputs", "name", "parent", "propertyDependencies", "protect", "provider", "type", "urn"].sort(),
+        [
+          "custom",
+          "dependencies",
+          "ignoreChanges",
+          "importId",
+          "inputs",
+          "name",
+          "parent",
+          "propertyDependencies",
+          "protect",
+          "provider",
+          "type",
+          "urn",
+        ].sort(),
       );
       expect(r.urn).toMatch(/^urn:pulumi:neve::neve-infra::/);
     }
