@@ -1,5 +1,5 @@
 import { parseHostKeyPin } from "../../providers/ssh/hostkey";
-import { hostRenderModels } from "../components/host/renderModels";
+import { HOST_SERVICES } from "../components/host/registry";
 import { CloneRangeFullError, heldAddresses, nextFreeCloneAddress } from "../config/build";
 import { ipv4ToNumber } from "../config/ipplan";
 import type { NeveModel } from "../config/model";
@@ -70,16 +70,17 @@ function nextFreeClone(model: NeveModel): string | null {
 }
 
 function hostPorts(model: NeveModel): HostPortsOutput {
-  // The same render model the host files come from, so the ports cannot drift from haproxy.cfg or the units.
-  const r = hostRenderModels(model);
+  // The same registry the host files are rendered from, so the ports cannot drift from haproxy.cfg or the units.
+  const haproxy = HOST_SERVICES.haproxy.instances(model)[0].model;
+  const spice = HOST_SERVICES["spiceproxy-socat"].instances(model)[0]?.model;
   return {
     managed: model.hostServices.enabled,
     ssh: model.ssh.port,
     proxmoxApi: model.firewall.apiPort,
-    edge: { http: r.haproxy.httpBinds[0].port, https: r.haproxy.tlsBinds[0].port },
-    haproxyStats: { address: r.haproxy.stats.address, port: r.haproxy.stats.port, path: r.haproxy.stats.path },
-    novnc: r.novnc.map((n) => ({ guest: n.vmName, vmid: n.vmid, address: n.listenAddress, port: n.listenPort })),
-    spiceRelay: r.spiceProxy ? { port: r.spiceProxy.listenPort, target: { host: r.spiceProxy.targetHost, port: r.spiceProxy.targetPort } } : null,
+    edge: { http: haproxy.httpBinds[0].port, https: haproxy.tlsBinds[0].port },
+    haproxyStats: { address: haproxy.stats.address, port: haproxy.stats.port, path: haproxy.stats.path },
+    novnc: HOST_SERVICES.novnc.instances(model).map(({ model: n }) => ({ guest: n.vmName, vmid: n.vmid, address: n.listenAddress, port: n.listenPort })),
+    spiceRelay: spice ? { port: spice.listenPort, target: { host: spice.targetHost, port: spice.targetPort } } : null,
   };
 }
 
