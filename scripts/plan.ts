@@ -42,6 +42,8 @@ async function main(): Promise<number> {
   const secrets = Object.values(run.secretValues);
   const custom = run.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")).length;
   process.stdout.write(`Plan of stack neve from ${shown} (offline, Pulumi mocks; secrets, and ssh.hostKey when the file pins none, are placeholders)\n\n`);
+  // Said plainly: the plan runs, but a real preview/up with adopt: true would refuse this stack file.
+  if (run.adoptionNotice) process.stdout.write(`Adoption: ${run.adoptionNotice}\n\n`);
   process.stdout.write(`${renderTable(run.resources, secrets)}\n\n`);
   process.stdout.write(`${run.resources.length} resources (${custom} managed by providers)\n\nOutputs:\n`);
   let text = stringify(run.outputs);

@@ -1,0 +1,68 @@
+// The adoption gate as a pure function over the real stack file: with adopt: true the program must
+// not register anything until discover has reconciled the stack file with the host.
+import { parseStackConfig } from "../../stacks/config";
+import { adoptionVerdict } from "../../stacks/adoption";
+import { gateRefusal } from "../../stacks/adoption/gate";
+import { NEVE_LIVE, NEW_CLONE, realSections, reconciled } from "./support/adoption";
+
+type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const verdictOf = (sections: Raw) => adoptionVerdict(parseStackConfig(sections));
+
+describe("the adoption gate", () => {
+  it("must refuse the repository's stack file with adopt: true, naming both missing keys and the fix", () => {
+    const v = verdictOf(realSections());
+    expect(v.ok).toBe(false);
+    expect(v.problems).toEqual([
+      expect.stringContaining("neve-infra:adoption.live is missing"),
+      expect.stringContaining("neve-infra:adoption.reconciled is missing"),
+    ]);
+    const message = gateRefusal(v);
+    expect(message).toContain("npm run discover -- --check");
+    expect(message).toContain("npm run discover -- --write");
+    expect(message).toContain("neve-infra:adoption.acknowledge");
+    expect(message).toContain("pulumi/pulumi#19339");
+  });
+
+  it("must refuse a record without live objects", () => {
+    const s = reconciled(realSections());
+    delete s.adoption.live;
+    expect(verdictOf(s).problems).toEqual([expect.stringContaining("neve-infra:adoption.live is missing"), expect.stringContaining("changed since")]);
+  });
+
+  it("must accept a stack file whose fingerprint matches the record", () => {
+    expect(verdictOf(reconciled(realSections()))).toEqual({ ok: true, problems: [] });
+  });
+
+  it("must not care about adoption when adopt is false", () => {
+    expect(verdictOf({ ...realSections(), adopt: false }).ok).toBe(true);
+  });
+
+  const edits: [string, (s: Raw) => void][] = [
+    ["a guest field", (s) => (s.guests.cipher.memoryMiB = 8192)],
+    ["a new guest", (s) => (s.guests.nouvelle = NEW_CLONE)],
+    ["a firewall rule", (s) => (s.firewall.rules[2].comment = "edited")],
+    ["a storage", (s) => s.storage.local.contents.push("images")],
+    ["a bridge", (s) => (s.network.bridges.vmbr1.comment = "edited")],
+    ["a backup job", (s) => (s.backups["nightly-local"].keepLast = 4)],
+    ["the live list", (s) => s.adoption.live.guests.push(9107)],
+    ["an acknowledgement", (s) => s.adoption.acknowledge.push("guests.cipher.cores")],
+  ];
+  it.each(edits)("must refuse after an edit of %s since discover --check passed", (_, edit) => {
+    const s = reconciled(realSections());
+    edit(s);
+    const v = verdictOf(s);
+    expect(v.ok).toBe(false);
+    expect(v.problems).toEqual([expect.stringMatching(/^the Proxmox sections .* changed since npm run discover -- --check last passed \(recorded sha256:[0-9a-f]{12}\.\.\., now sha256:[0-9a-f]{12}\.\.\.\)$/)]);
+  });
+
+  it("must not care about sections that are not Proxmox objects (routes, host services)", () => {
+    const s = reconciled(realSections());
+    s.hostServices.haproxy.statsPort = 8405;
+    s.routes[0].http = 8080;
+    expect(verdictOf(s).ok).toBe(true);
+  });
+
+  it("must keep the record's live list as discover wrote it", () => {
+    expect(parseStackConfig(reconciled(realSections())).adoption.live).toEqual(NEVE_LIVE);
+  });
+});
