@@ -179,9 +179,15 @@ export async function runProgram(opts: RunProgramOptions = {}): Promise<ProgramR
 
   pulumi.runtime.setAllConfig(config, [...QUALIFIED_SECRET_KEYS]);
 
+  // The gate runs while the program module loads; the switch is on for exactly that long.
   endOfflinePlan();
   const offline = opts.adoptionGate === "enforce" ? undefined : beginOfflinePlan();
-  const exportsOfProgram = (await import(opts.program ?? PROGRAM_ENTRY)) as Record<string, unknown>;
+  let exportsOfProgram: Record<string, unknown>;
+  try {
+    exportsOfProgram = (await import(opts.program ?? PROGRAM_ENTRY)) as Record<string, unknown>;
+  } finally {
+    endOfflinePlan();
+  }
   const outputs: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(exportsOfProgram)) {
     if (k === "default" || k === "__esModule") continue;

@@ -1,10 +1,8 @@
 // Stack configs with an adoption record, as `npm run discover -- --write` would leave them.
-import { adoptionFingerprint, adoptionScopeOf, parseStackConfig, rawConfigFromPulumi, SECRET_KEYS } from "../../../stacks/config";
-import { readStackConfig } from "../../../scripts/lib/stackFile";
+import { adoptionFingerprint, adoptionScopeOf, parseStackConfig } from "../../../stacks/config";
+import { FIXTURE_STACK_FILE, type Raw, rawConfig } from "../../support/stacks";
 
-type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-/** The objects of NEVE.md that exist on neve (what discover would record as `adoption.live`). */
+/** The objects of docs/neve.md that exist on neve (what discover would record as `adoption.live`). */
 export const NEVE_LIVE = {
   guests: [1200, 1201, 9000, 9100, 200, 201],
   storage: ["local", "vmdata", "etoile"],
@@ -13,9 +11,12 @@ export const NEVE_LIVE = {
   firewall: true,
 };
 
-/** The real stack file's `neve-infra:` sections (keys without namespace), deep-copied. */
-export function realSections(): Raw {
-  return structuredClone(rawConfigFromPulumi(readStackConfig(), SECRET_KEYS)) as Raw;
+/**
+ * A stack file's `neve-infra:` sections (keys without namespace), deep-copied. Defaults to the frozen
+ * fixture, which has no adoption record (as the real file has none until discover --write ran).
+ */
+export function realSections(file: string = FIXTURE_STACK_FILE): Raw {
+  return rawConfig(file);
 }
 
 /** `sections` with `adoption` set to `live` and the fingerprint that matches these sections. */
