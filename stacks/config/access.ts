@@ -2,6 +2,7 @@ import * as ipaddr from "ipaddr.js";
 import type { StackConfig } from "./schema";
 import type { ConfigIssue } from "./errors";
 import type { FirewallRuleConfig } from "./firewall";
+import { isAddressOrCidr } from "./common";
 
 /**
  * The operator's only way in: the tailnet reaching the host's SSH (22) and the Proxmox API / web UI
@@ -32,8 +33,12 @@ interface AccessTraffic {
   readonly hostAddress: string;
 }
 
-/** An address/CIDR as an IPv4 [network, prefix], or undefined when it is IPv6 (never matches tailnet IPv4). */
+/**
+ * An address/CIDR as an IPv4 [network, prefix], or undefined when it is IPv6 (never matches tailnet
+ * IPv4) or not an address at all (the config rules report that field on their own).
+ */
 function ipv4Cidr(v: string): [ipaddr.IPv4, number] | undefined {
+  if (!isAddressOrCidr(v)) return undefined;
   if (v.includes("/")) {
     const [a, len] = ipaddr.parseCIDR(v);
     return a.kind() === "ipv4" ? [a as ipaddr.IPv4, len] : undefined;
