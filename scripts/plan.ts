@@ -54,6 +54,7 @@ async function main(): Promise<number> {
     process.stdout.write(`\nWrote ${written.length} rendered host files under ${filesDir} (secret files left out):\n`);
     for (const w of written) process.stdout.write(`  ${w}\n`);
   }
+  if (run.adoptionNotice) process.stdout.write(`\nThis stack file is not yet reconciled with the host (see "Adoption:" above): pulumi preview and up refuse it while adopt is true.\n`);
   return 0;
 }
 

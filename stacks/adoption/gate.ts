@@ -49,7 +49,7 @@ export function adoptionGate(input: GateInput): GateVerdict {
     const now = adoptionFingerprint(input.scope);
     if (now !== input.reconciled) {
       problems.push(
-        `the Proxmox sections (proxmox.nodeName, guests, storage, network.bridges, firewall, backups, adoption.live, adoption.acknowledge) ` +
+        `the Proxmox sections (proxmox.nodeName, guests, storage, network.bridges, firewall, backups) or the adoption record (live, acknowledge) ` +
           `changed since npm run discover -- --check last passed (recorded ${short(input.reconciled)}, now ${short(now)})`,
       );
     }
