@@ -1,6 +1,10 @@
 // The adoption gate as a pure function over the real stack file: with adopt: true the program must
 // not register anything until discover has reconciled the stack file with the host.
+import * as fs from "fs";
+import * as path from "path";
 import { parseStackConfig } from "../../stacks/config";
+import { REPO_ROOT } from "../../scripts/lib/stackFile";
+import { offlinePlanRecord } from "../../stacks/adoption/offlinePlan";
 import { adoptionVerdict } from "../../stacks/adoption";
 import { gateRefusal } from "../../stacks/adoption/gate";
 import { NEVE_LIVE, NEW_CLONE, realSections, reconciled } from "./support/adoption";
@@ -64,5 +68,27 @@ describe("the adoption gate", () => {
 
   it("must keep the record's live list as discover wrote it", () => {
     expect(parseStackConfig(reconciled(realSections())).adoption.live).toEqual(NEVE_LIVE);
+  });
+});
+
+describe("the offline plan's switch", () => {
+  /** Every .ts file of the program and the scripts (what `pulumi up` or an npm script could load). */
+  function sources(dir: string): string[] {
+    return fs.readdirSync(path.join(REPO_ROOT, dir), { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => path.join(dir, f));
+  }
+
+  it("must be off unless the mock runner turned it on", () => {
+    expect(offlinePlanRecord()).toBeUndefined();
+  });
+
+  it("must not be reachable from anything but the mock runner (no config key, no environment variable)", () => {
+    const users = [...sources("stacks"), ...sources("scripts"), ...sources("providers")].filter((f) =>
+      fs.readFileSync(path.join(REPO_ROOT, f), "utf8").includes("beginOfflinePlan("),
+    );
+    expect(users.sort()).toEqual([path.join("scripts", "lib", "mockRunner.ts"), path.join("stacks", "adoption", "offlinePlan.ts")]);
+    const switchModule = fs.readFileSync(path.join(REPO_ROOT, "stacks", "adoption", "offlinePlan.ts"), "utf8");
+    expect(switchModule).not.toMatch(/process\.env|pulumi\.Config|getConfig/);
   });
 });

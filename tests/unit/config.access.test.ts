@@ -44,7 +44,7 @@ describe("the tailnet access predicate", () => {
       "firewall.rules[0] (no-api, REJECT) matches it before any rule accepts it",
     ],
   ];
-  it.each(blocked)("must refuse a stack file in which %s", (_, mutate, port, why) => {
+  it.each(blocked)("must not accept a stack file in which %s (tcp %i unreachable from the tailnet)", (_, mutate, port, why) => {
     const issues = issuesOf(mutate);
     expect(issues).toHaveLength(1);
     expect(issues[0]).toContain(`firewall.rules: the tailnet 100.64.0.0/10 could not reach`);
