@@ -112,7 +112,7 @@ export function tailnetAccessIssues(c: StackConfig): ConfigIssue[] {
       path: "firewall.rules",
       message:
         `the tailnet ${t.sourceCidr} could not reach ${p.what} (tcp ${p.port}) on ${t.hostAddress}: ${why}. ` +
-        `This is the operator's only way in, so no stack file may say so: keep an enabled rule ` +
+        `That path is the operator's only way in (there is no console), so the stack file must keep it: an enabled rule ` +
         `{ action: ACCEPT, proto: tcp, source: ${t.sourceCidr}, dports: [${p.port}] } without iface above every DROP/REJECT rule that matches it. ` +
         `To really change access on the host, edit cluster.fw over SSH behind a confirm timer (docs/adopting.md, "Changing the firewall or vmbr0 safely"), then bring this file in line`,
     });
