@@ -1,4 +1,4 @@
-import { adoptionFingerprint, AdoptionScope } from "../config/adoption";
+import { type AdoptionScope, adoptionFingerprint } from "../config/adoption";
 
 /**
  * The adoption gate. Since pulumi/pulumi#19339 an `import` whose declared inputs differ from the
@@ -41,7 +41,9 @@ export function adoptionGate(input: GateInput): GateVerdict {
   if (!input.adopt) return { ok: true, problems: [] };
   const problems: string[] = [];
   if (!input.liveRecorded) {
-    problems.push("neve-infra:adoption.live is missing: nothing records which Proxmox objects exist on the host, so none can be imported and each would be created");
+    problems.push(
+      "neve-infra:adoption.live is missing: nothing records which Proxmox objects exist on the host, so none can be imported and each would be created",
+    );
   }
   if (input.reconciled === undefined) {
     problems.push("neve-infra:adoption.reconciled is missing: npm run discover -- --check has never passed on this stack file");
@@ -74,8 +76,5 @@ export function gateRefusal(verdict: GateVerdict): string {
 
 /** The one-paragraph notice of the offline plan (which carries on and prints the plan). */
 export function gateNotice(verdict: GateVerdict): string {
-  return (
-    `not yet reconciled with the host: ${verdict.problems.join("; ")}. ` +
-    `pulumi preview/up with adopt: true will refuse until you ${GATE_FIX}.`
-  );
+  return `not yet reconciled with the host: ${verdict.problems.join("; ")}. ` + `pulumi preview/up with adopt: true will refuse until you ${GATE_FIX}.`;
 }

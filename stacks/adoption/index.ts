@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { adoptionScopeOf, NeveModel } from "../config";
-import { adoptionGate, gateNotice, gateRefusal, GateVerdict } from "./gate";
+import { adoptionScopeOf, type NeveModel } from "../config";
+import { adoptionGate, type GateVerdict, gateNotice, gateRefusal } from "./gate";
 import { offlinePlanRecord } from "./offlinePlan";
 
 export * from "./gate";

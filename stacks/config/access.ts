@@ -1,8 +1,8 @@
 import * as ipaddr from "ipaddr.js";
-import type { StackConfig } from "./schema";
+import { isAddressOrCidr } from "./common";
 import type { ConfigIssue } from "./errors";
 import type { FirewallRuleConfig } from "./firewall";
-import { isAddressOrCidr } from "./common";
+import type { StackConfig } from "./schema";
 
 /**
  * The operator's only way in: the tailnet reaching the host's SSH (22) and the Proxmox API / web UI

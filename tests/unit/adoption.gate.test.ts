@@ -1,12 +1,12 @@
 // The adoption gate as a pure function over the real stack file: with adopt: true the program must
 // not register anything until discover has reconciled the stack file with the host.
-import * as fs from "fs";
-import * as path from "path";
-import { parseStackConfig } from "../../stacks/config";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { REPO_ROOT } from "../../scripts/lib/stackFile";
-import { offlinePlanRecord } from "../../stacks/adoption/offlinePlan";
 import { adoptionVerdict } from "../../stacks/adoption";
 import { gateRefusal } from "../../stacks/adoption/gate";
+import { offlinePlanRecord } from "../../stacks/adoption/offlinePlan";
+import { parseStackConfig } from "../../stacks/config";
 import { NEVE_LIVE, NEW_CLONE, realSections, reconciled } from "./support/adoption";
 
 type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -56,7 +56,11 @@ describe("the adoption gate", () => {
     edit(s);
     const v = verdictOf(s);
     expect(v.ok).toBe(false);
-    expect(v.problems).toEqual([expect.stringMatching(/^the Proxmox sections .* changed since npm run discover -- --check last passed \(recorded sha256:[0-9a-f]{12}\.\.\., now sha256:[0-9a-f]{12}\.\.\.\)$/)]);
+    expect(v.problems).toEqual([
+      expect.stringMatching(
+        /^the Proxmox sections .* changed since npm run discover -- --check last passed \(recorded sha256:[0-9a-f]{12}\.\.\., now sha256:[0-9a-f]{12}\.\.\.\)$/,
+      ),
+    ]);
   });
 
   it("must not care about sections that are not Proxmox objects (routes, host services)", () => {
@@ -74,7 +78,8 @@ describe("the adoption gate", () => {
 describe("the offline plan's switch", () => {
   /** Every .ts file of the program and the scripts (what `pulumi up` or an npm script could load). */
   function sources(dir: string): string[] {
-    return fs.readdirSync(path.join(REPO_ROOT, dir), { recursive: true, encoding: "utf8" })
+    return fs
+      .readdirSync(path.join(REPO_ROOT, dir), { recursive: true, encoding: "utf8" })
       .filter((f) => f.endsWith(".ts"))
       .map((f) => path.join(dir, f));
   }

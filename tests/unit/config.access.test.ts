@@ -1,9 +1,10 @@
 // No stack file may say that the tailnet cannot reach SSH (22) and the API (8006): that is the
 // operator's only way in. Every case starts from the real Pulumi.neve.yaml and changes one thing.
+
+import { readStackConfig } from "../../scripts/lib/stackFile";
 import { ConfigError, parseStackConfig, rawConfigFromPulumi, SECRET_KEYS } from "../../stacks/config";
 import { tailnetAccessIssues } from "../../stacks/config/access";
 import { stackConfigSchema } from "../../stacks/config/stack";
-import { readStackConfig } from "../../scripts/lib/stackFile";
 
 type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const realRaw = () => structuredClone(rawConfigFromPulumi(readStackConfig(), SECRET_KEYS)) as Raw;
@@ -57,17 +58,29 @@ describe("the tailnet access predicate", () => {
     ["a wider source (any) accepts the tailnet", (c) => delete ssh(c).source],
     ["a rule for all ports accepts the tailnet", (c) => (ssh(c).dports = [])],
     ["a DROP comes after the ACCEPT rules", (c) => c.firewall.rules.push({ name: "drop-rest", action: "DROP", proto: "tcp" })],
-    ["an earlier DROP is bound to a bridge (not the tailnet interface)", (c) => c.firewall.rules.unshift({ name: "drop-public", action: "DROP", proto: "tcp", iface: "vmbr0", dports: [22] })],
+    [
+      "an earlier DROP is bound to a bridge (not the tailnet interface)",
+      (c) => c.firewall.rules.unshift({ name: "drop-public", action: "DROP", proto: "tcp", iface: "vmbr0", dports: [22] }),
+    ],
     ["an earlier DROP is for udp", (c) => c.firewall.rules.unshift({ name: "drop-udp", action: "DROP", proto: "udp", source: "100.64.0.0/10" })],
-    ["an earlier DROP comes from outside the tailnet", (c) => c.firewall.rules.unshift({ name: "drop-private", action: "DROP", proto: "tcp", source: "10.10.10.0/24" })],
-    ["the API rule is missing but the input policy accepts", (c) => {
-      c.firewall.rules.splice(1, 1);
-      c.firewall.inputPolicy = "ACCEPT";
-    }],
-    ["the firewall is disabled", (c) => {
-      c.firewall.enabled = false;
-      c.firewall.rules = [];
-    }],
+    [
+      "an earlier DROP comes from outside the tailnet",
+      (c) => c.firewall.rules.unshift({ name: "drop-private", action: "DROP", proto: "tcp", source: "10.10.10.0/24" }),
+    ],
+    [
+      "the API rule is missing but the input policy accepts",
+      (c) => {
+        c.firewall.rules.splice(1, 1);
+        c.firewall.inputPolicy = "ACCEPT";
+      },
+    ],
+    [
+      "the firewall is disabled",
+      (c) => {
+        c.firewall.enabled = false;
+        c.firewall.rules = [];
+      },
+    ],
   ];
   it.each(allowed)("must accept a stack file in which %s", (_, mutate) => {
     expect(issuesOf(mutate)).toEqual([]);

@@ -37,7 +37,10 @@ describe("the offline plan's notice", () => {
   });
 
   it("must import nothing but the read-only access objects while nothing is recorded as live", () => {
-    const imported = (r.run?.resources ?? []).filter((x) => x.importId !== undefined).map((x) => x.name).sort();
+    const imported = (r.run?.resources ?? [])
+      .filter((x) => x.importId !== undefined)
+      .map((x) => x.name)
+      .sort();
     expect(imported).toEqual(["firewall-options", "network-vmbr0"]);
   });
 });
@@ -112,4 +115,3 @@ describe("per-object adoption with a reconciled stack file", () => {
     for (const j of run.resources.filter((r) => r.type === "proxmoxve:backup/job:Job")) expect(j.importId).toBeUndefined();
   });
 });
-
