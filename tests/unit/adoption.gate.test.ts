@@ -1,4 +1,4 @@
-// The adoption gate as a pure function over the real stack file: with adopt: true the program must
+// The adoption gate as a pure function over the fixture stack file: with adopt: true the program must
 // not register anything until discover has reconciled the stack file with the host.
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -7,14 +7,14 @@ import { adoptionVerdict } from "../../stacks/adoption";
 import { gateRefusal } from "../../stacks/adoption/gate";
 import { offlinePlanRecord } from "../../stacks/adoption/offlinePlan";
 import { parseStackConfig } from "../../stacks/config";
-import { NEVE_LIVE, NEW_CLONE, realSections, reconciled } from "./support/adoption";
+import type { Raw } from "../support/stacks";
+import { NEVE_LIVE, NEW_CLONE, reconciled, stackSections } from "./support/adoption";
 
-type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const verdictOf = (sections: Raw) => adoptionVerdict(parseStackConfig(sections));
 
 describe("the adoption gate", () => {
-  it("must refuse the repository's stack file with adopt: true, naming both missing keys and the fix", () => {
-    const v = verdictOf(realSections());
+  it("must refuse a stack file without an adoption record with adopt: true, naming both missing keys and the fix", () => {
+    const v = verdictOf(stackSections());
     expect(v.ok).toBe(false);
     expect(v.problems).toEqual([
       expect.stringContaining("neve-infra:adoption.live is missing"),
@@ -28,17 +28,17 @@ describe("the adoption gate", () => {
   });
 
   it("must refuse a record without live objects", () => {
-    const s = reconciled(realSections());
+    const s = reconciled(stackSections());
     delete s.adoption.live;
     expect(verdictOf(s).problems).toEqual([expect.stringContaining("neve-infra:adoption.live is missing"), expect.stringContaining("changed since")]);
   });
 
   it("must accept a stack file whose fingerprint matches the record", () => {
-    expect(verdictOf(reconciled(realSections()))).toEqual({ ok: true, problems: [] });
+    expect(verdictOf(reconciled(stackSections()))).toEqual({ ok: true, problems: [] });
   });
 
   it("must not care about adoption when adopt is false", () => {
-    expect(verdictOf({ ...realSections(), adopt: false }).ok).toBe(true);
+    expect(verdictOf({ ...stackSections(), adopt: false }).ok).toBe(true);
   });
 
   const edits: [string, (s: Raw) => void][] = [
@@ -52,7 +52,7 @@ describe("the adoption gate", () => {
     ["an acknowledgement", (s) => s.adoption.acknowledge.push("guests.cipher.cores")],
   ];
   it.each(edits)("must refuse after an edit of %s since discover --check passed", (_, edit) => {
-    const s = reconciled(realSections());
+    const s = reconciled(stackSections());
     edit(s);
     const v = verdictOf(s);
     expect(v.ok).toBe(false);
@@ -64,14 +64,14 @@ describe("the adoption gate", () => {
   });
 
   it("must not care about sections that are not Proxmox objects (routes, host services)", () => {
-    const s = reconciled(realSections());
+    const s = reconciled(stackSections());
     s.hostServices.haproxy.statsPort = 8405;
     s.routes[0].http = 8080;
     expect(verdictOf(s).ok).toBe(true);
   });
 
   it("must keep the record's live list as discover wrote it", () => {
-    expect(parseStackConfig(reconciled(realSections())).adoption.live).toEqual(NEVE_LIVE);
+    expect(parseStackConfig(reconciled(stackSections())).adoption.live).toEqual(NEVE_LIVE);
   });
 });
 

@@ -3,14 +3,15 @@
 // against a resource monitor of their own (tests/unit/support/cmdRun.ts) and hold it to what the
 // offline plan shows under mocks: the same resources, and the same serialized dynamic providers.
 import type { ProgramRun } from "../../scripts/lib/mockRunner";
-import { realSections, reconciled } from "./support/adoption";
+import { REAL_STACK_FILE } from "../support/stacks";
+import { reconciled, stackSections } from "./support/adoption";
 import { type CmdRunResult, runCmdRun } from "./support/cmdRun";
 
 let real: CmdRunResult;
 let mocked: ProgramRun;
 // The stack file with the adoption record `npm run discover -- --write` adds: without it the adoption
 // gate refuses the real run (see the last test), while the offline plan only prints a notice.
-const configOverrides = { adoption: reconciled(realSections()).adoption };
+const configOverrides = { adoption: reconciled(stackSections(REAL_STACK_FILE)).adoption };
 
 beforeAll(async () => {
   real = await runCmdRun({ configOverrides });

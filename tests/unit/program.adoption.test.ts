@@ -1,10 +1,9 @@
 // The adoption gate and per-object adoption in the real program under Pulumi mocks. Each run gets
 // its own module registry (Pulumi's mocks are process-global state of @pulumi/pulumi).
-// The offline plan runs first, so the enforcing runs after it also prove that its switch is off again.
+// Runs on the frozen fixture (no adoption record). The offline plan runs first, so the enforcing runs after it also prove that its switch is off again.
 import type { ProgramRun, RunProgramOptions } from "../../scripts/lib/mockRunner";
-import { NEVE_LIVE, NEW_CLONE, realSections, reconciled } from "./support/adoption";
-
-type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { FIXTURE_STACK_FILE, type Raw } from "../support/stacks";
+import { NEVE_LIVE, NEW_CLONE, reconciled, stackSections } from "./support/adoption";
 
 /** Run the program in a fresh module registry; resolves with the run, or with the error and the resources the monitor saw. */
 async function runIsolated(opts: RunProgramOptions): Promise<{ run?: ProgramRun; error?: Error; registered: number }> {
@@ -13,7 +12,7 @@ async function runIsolated(opts: RunProgramOptions): Promise<{ run?: ProgramRun;
     const { runProgram } = await import("../../scripts/lib/mockRunner");
     const pulumi = await import("@pulumi/pulumi");
     try {
-      const run = await runProgram(opts);
+      const run = await runProgram({ stackFile: FIXTURE_STACK_FILE, ...opts });
       result = { run, registered: run.resources.length };
     } catch (e) {
       const monitor = pulumi.runtime.getMonitor() as unknown as { resources: Map<string, unknown> };
@@ -55,7 +54,7 @@ describe("the adoption gate in the program (as under pulumi up)", () => {
   });
 
   it("must refuse after a guest field was edited since discover --check passed, before registering any resource", async () => {
-    const s = reconciled(realSections());
+    const s = reconciled(stackSections());
     s.guests.cipher.memoryMiB = 8192;
     const r = await runIsolated({ adoptionGate: "enforce", configOverrides: overrides(s) });
     expect(r.error?.message).toContain("changed since npm run discover -- --check last passed");
@@ -63,7 +62,7 @@ describe("the adoption gate in the program (as under pulumi up)", () => {
   });
 
   it("must refuse to create a public bridge that the host does not have", async () => {
-    const s = reconciled(realSections(), { ...NEVE_LIVE, bridges: ["vmbr1"] });
+    const s = reconciled(stackSections(), { ...NEVE_LIVE, bridges: ["vmbr1"] });
     const r = await runIsolated({ adoptionGate: "enforce", configOverrides: overrides(s) });
     expect(r.error?.message).toContain("network.bridges.vmbr0 is public but the host has no bridge vmbr0");
     expect(r.error?.message).toContain("never creates a public bridge");
@@ -73,7 +72,7 @@ describe("the adoption gate in the program (as under pulumi up)", () => {
 describe("per-object adoption with a reconciled stack file", () => {
   let run: ProgramRun;
   beforeAll(async () => {
-    const s = realSections();
+    const s = stackSections();
     s.guests.nouvelle = NEW_CLONE;
     const r = await runIsolated({ adoptionGate: "enforce", configOverrides: overrides(reconciled(s)) });
     if (!r.run) throw r.error;

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { CapturedResource, ProgramRun } from "../../scripts/lib/mockRunner";
-import { realSections, reconciled } from "./support/adoption";
+import { stackSections, reconciled } from "./support/adoption";
 import type { NeveStackOutputs } from "../../stacks/neve/outputs";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { FIXTURE_STACK_FILE } from "../support/stacks";
@@ -34,7 +34,7 @@ beforeAll(async () => {
   run = await runProgram({
     stackFile: FIXTURE_STACK_FILE,
     secrets: SECRETS,
-    configOverrides: { adoption: reconciled(realSections()).adoption },
+    configOverrides: { adoption: reconciled(stackSections()).adoption },
     adoptionGate: "enforce",
   });
 });

@@ -15,7 +15,7 @@ export const NEVE_LIVE = {
  * A stack file's `neve-infra:` sections (keys without namespace), deep-copied. Defaults to the frozen
  * fixture, which has no adoption record (as the real file has none until discover --write ran).
  */
-export function realSections(file: string = FIXTURE_STACK_FILE): Raw {
+export function stackSections(file: string = FIXTURE_STACK_FILE): Raw {
   return rawConfig(file);
 }
 
