@@ -54,6 +54,8 @@ async function main(): Promise<number> {
   const secrets = Object.values(run.secretValues);
   const custom = run.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")).length;
   process.stdout.write(`Plan of stack neve from ${shown} (offline, Pulumi mocks; secrets, and ssh.hostKey when the file pins none, are placeholders)\n\n`);
+  // Said plainly: the plan runs, but a real preview/up with adopt: true would refuse this stack file.
+  if (run.adoptionNotice) process.stdout.write(`Adoption: ${run.adoptionNotice}\n\n`);
   process.stdout.write(`${renderTable(run.resources, secrets)}\n\n`);
   process.stdout.write(`${run.resources.length} resources (${custom} managed by providers)\n\nOutputs:\n`);
   let text = stringify(offlineOutputs(run.outputs));
@@ -64,6 +66,7 @@ async function main(): Promise<number> {
     process.stdout.write(`\nWrote ${written.length} rendered host files under ${filesDir} (secret files left out):\n`);
     for (const w of written) process.stdout.write(`  ${w}\n`);
   }
+  if (run.adoptionNotice) process.stdout.write(`\nThis stack file is not yet reconciled with the host (see "Adoption:" above): pulumi preview and up refuse it while adopt is true.\n`);
   return 0;
 }
 

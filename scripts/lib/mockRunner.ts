@@ -4,6 +4,7 @@ import type { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { CONFIG_NAMESPACE, QUALIFIED_SECRET_KEYS, SECRET_KEYS, SecretKey } from "../../stacks/config/secrets";
 import { DEFAULT_STACK_FILE, REPO_ROOT, readStackConfig } from "./stackFile";
 import { assertPatchableMockMonitor, assertRegisterRequest } from "./mockInternals";
+import { beginOfflinePlan, endOfflinePlan } from "../../stacks/adoption/offlinePlan";
 
 /**
  * Runs the real program (stacks/neve/index.ts) in-process under `pulumi.runtime.setMocks`, fed a
@@ -54,6 +55,8 @@ export interface ProgramRun {
   readonly outputs: Record<string, unknown>;
   /** The secret values the program was given (real or placeholder), for leak assertions. */
   readonly secretValues: Readonly<Record<SecretKey, string>>;
+  /** The adoption gate's finding when the stack file is not reconciled with the host (the plan prints it). */
+  readonly adoptionNotice?: string;
 }
 
 /** Options of {@link runProgram}. */
@@ -76,6 +79,11 @@ export interface RunProgramOptions {
    * values only a real provider knows, such as MAC addresses. Defaults to none.
    */
   readonly mockState?: (type: string, name: string, inputs: Record<string, unknown>) => Record<string, unknown> | undefined;
+  /**
+   * The adoption gate: `notice` (default, the offline plan) records its finding in `adoptionNotice`
+   * and lets the program carry on; `enforce` lets it refuse, as under `pulumi up`.
+   */
+  readonly adoptionGate?: "notice" | "enforce";
 }
 
 /** Clearly fake secret values so the plan runs on a machine without any secret. */
@@ -198,7 +206,15 @@ export async function runProgram(opts: RunProgramOptions = {}): Promise<ProgramR
 
   pulumi.runtime.setAllConfig(config, [...QUALIFIED_SECRET_KEYS]);
 
-  const exportsOfProgram = (await import(opts.program ?? PROGRAM_ENTRY)) as Record<string, unknown>;
+  // The gate runs while the program module loads; the switch is on for exactly that long.
+  endOfflinePlan();
+  const offline = opts.adoptionGate === "enforce" ? undefined : beginOfflinePlan();
+  let exportsOfProgram: Record<string, unknown>;
+  try {
+    exportsOfProgram = (await import(opts.program ?? PROGRAM_ENTRY)) as Record<string, unknown>;
+  } finally {
+    endOfflinePlan();
+  }
   const outputs: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(exportsOfProgram)) {
     if (k === "default" || k === "__esModule") continue;
@@ -217,7 +233,7 @@ export async function runProgram(opts: RunProgramOptions = {}): Promise<ProgramR
     urn: urnOf.get(key) ?? "",
     inputs: inputsByUrn.get(key) ?? {},
   }));
-  return { resources, outputs, secretValues };
+  return { resources, outputs, secretValues, adoptionNotice: offline?.adoptionNotice };
 }
 
 /** Children of `parent` (by URN). */

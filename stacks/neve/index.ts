@@ -12,6 +12,7 @@ import { HostServices } from "../components/host/hostServices";
 import { preflightHostServices } from "../components/host/preflight";
 import { buildOutputs } from "./buildOutputs";
 import { liveGuests } from "./liveGuests";
+import { enforceAdoptionGate } from "../adoption";
 
 /** Run `f`; a ConfigError becomes a RunError, which Pulumi prints as the message alone (no stack trace). */
 function configured<T>(f: () => T): T {
@@ -26,9 +27,11 @@ function configured<T>(f: () => T): T {
 const model = configured(loadModel);
 // What the host resources' renderers and providers would refuse, and the invariants across them, before any resource exists.
 configured(() => preflightHostServices(model));
+// Before any resource: with adopt: true, refuse a stack file not reconciled with the host (docs/adopting.md).
+enforceAdoptionGate(model);
 const secrets = loadSecrets();
 const provider = createProxmoxProvider("proxmox", model, secrets.proxmoxApiToken);
-const ctx = { provider, nodeName: model.proxmox.nodeName, adopt: model.adopt };
+const ctx = { provider, nodeName: model.proxmox.nodeName, adopt: model.adopt, live: model.adoption.live };
 
 const networkBridges = new NetworkBridges("network", { model, ctx });
 const storage = new Storages("storage", { model, ctx, pbsPassword: secrets.pbsPassword });

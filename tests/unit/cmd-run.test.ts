@@ -3,15 +3,20 @@
 // against a resource monitor of their own (tests/unit/support/cmdRun.ts) and hold it to what the
 // offline plan shows under mocks: the same resources, and the same serialized dynamic providers.
 import type { ProgramRun } from "../../scripts/lib/mockRunner";
+import { REAL_STACK_FILE } from "../support/stacks";
+import { reconciled, stackSections } from "./support/adoption";
 import { type CmdRunResult, runCmdRun } from "./support/cmdRun";
 
 let real: CmdRunResult;
 let mocked: ProgramRun;
+// The stack file with the adoption record `npm run discover -- --write` adds: without it the adoption
+// gate refuses the real run (see the last test), while the offline plan only prints a notice.
+const configOverrides = { adoption: reconciled(stackSections(REAL_STACK_FILE)).adoption };
 
 beforeAll(async () => {
-  real = await runCmdRun();
+  real = await runCmdRun({ configOverrides });
   const { runProgram } = await import("../../scripts/lib/mockRunner");
-  mocked = await runProgram();
+  mocked = await runProgram({ configOverrides, adoptionGate: "enforce" });
 }, 180000);
 
 const key = (r: { type: string; name: string }) => `${r.type}::${r.name}`;
@@ -64,11 +69,20 @@ describe("the fast transpile (scripts/register.js) against Pulumi's own TypeScri
     // What the language host does for `typescript: true` (main.go sets PULUMI_NODEJS_TYPESCRIPT);
     // cmd/run/run.js then registers ts-node with tsconfig.json. Transpile-only, as type checking
     // is not what is compared here.
-    const viaTsNode = await runCmdRun({ entry: "index.ts", env: { PULUMI_NODEJS_TYPESCRIPT: "true", PULUMI_NODEJS_TRANSPILE_ONLY: "true" } });
+    const viaTsNode = await runCmdRun({ configOverrides, entry: "index.ts", env: { PULUMI_NODEJS_TYPESCRIPT: "true", PULUMI_NODEJS_TRANSPILE_ONLY: "true" } });
     expect(viaTsNode.code).toBe(0);
     const providers = (rs: readonly { type: string; name: string; inputs: Record<string, unknown> }[]) =>
       Object.fromEntries(rs.filter(dynamic).map((r) => [key(r), r.inputs.__provider]));
     expect(Object.keys(providers(viaTsNode.registrations)).length).toBeGreaterThan(5);
     expect(providers(real.registrations)).toEqual(providers(viaTsNode.registrations));
+  }, 180000);
+});
+
+describe("the adoption gate under @pulumi/pulumi/cmd/run", () => {
+  it("must not let a real run treat an unreconciled stack file as the offline plan does: it refuses before any Proxmox resource", async () => {
+    const refused = await runCmdRun();
+    expect(refused.code).not.toBe(0);
+    expect(JSON.stringify(refused.logs) + refused.stderr).toContain("not yet reconciled with the host");
+    expect(refused.registrations.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
   }, 180000);
 });

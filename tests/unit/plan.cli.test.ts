@@ -15,6 +15,9 @@ import { PLACEHOLDER_SECRETS } from "../../scripts/lib/mockRunner";
 
 const run = promisify(execFile);
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+/** `npm run plan` on the fixture (no adoption record), run once and shared by the tests that only read its output. */
+let defaultPlan: ReturnType<typeof run> | undefined;
+const planOnce = () => (defaultPlan ??= run(npm, ["run", "-s", "plan", ...FIXTURE], { cwd: REPO_ROOT }));
 
 describe("npm run plan", () => {
   let dir: string;
@@ -22,7 +25,7 @@ describe("npm run plan", () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("must exit 0 and print every guest, bridge, storage, firewall rule and backup job", async () => {
-    const { stdout } = await run(npm, ["run", "-s", "plan", ...FIXTURE], { cwd: REPO_ROOT });
+    const { stdout } = await planOnce();
     for (const [name, vmid] of [["debian12-cloud", 1200], ["etoile", 1201], ["ubuntu-2404-template", 9000], ["cipher", 9100], ["atlas", 200], ["lune", 201]]) {
       expect(stdout).toMatch(new RegExp(`${name}-(vm|ct)\\s+vmid=${vmid} `));
     }
@@ -30,9 +33,20 @@ describe("npm run plan", () => {
       expect(stdout).toContain(s);
     }
     for (const port of ["22", "8006", "80", "443"]) expect(stdout).toMatch(new RegExp(`in ACCEPT tcp from \\S+ to host:${port} `));
-    expect(stdout).toContain("[protect import=neve/9100");
+    // The fixture has no adoption record: no guest is imported yet, only the read-only public bridge.
+    expect(stdout).toMatch(/cipher-vm\s+vmid=9100 .*\[protect ignore=/);
+    expect(stdout).toContain("[protect import=neve:vmbr0 ");
     expect(stdout).toContain("Outputs:");
     expect(stdout).toContain("cipher.wenzelarifiandi.com");
+  });
+
+  it("must say plainly that the stack file is not yet reconciled with the host, and how to reconcile it", async () => {
+    const { stdout } = await planOnce();
+    expect(stdout).toMatch(/^Adoption: not yet reconciled with the host: neve-infra:adoption\.live is missing/m);
+    expect(stdout).toContain("npm run discover -- --check");
+    // The notice does not cut the plan short: the table and the outputs follow it.
+    expect(stdout.indexOf("Adoption: not yet reconciled")).toBeLessThan(stdout.indexOf("TYPE"));
+    expect(stdout).toContain("Outputs:");
   });
 
   it("must plan the real stack file by default and never print a secret value, even a placeholder", async () => {

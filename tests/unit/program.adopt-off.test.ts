@@ -5,18 +5,25 @@ import { FIXTURE_STACK_FILE } from "../support/stacks";
 let run: ProgramRun;
 beforeAll(async () => {
   const { runProgram } = await import("../../scripts/lib/mockRunner");
-  run = await runProgram({ stackFile: FIXTURE_STACK_FILE, configOverrides: { adopt: false } });
+  // Enforcing, as under pulumi up: with adopt: false the adoption gate has nothing to say.
+  run = await runProgram({ stackFile: FIXTURE_STACK_FILE, configOverrides: { adopt: false }, adoptionGate: "enforce" });
 });
 
 describe("with neve-infra:adopt false", () => {
-  it("must not carry any import id (resources are created, not adopted)", () => {
-    const custom = run.resources.filter((r) => r.custom && r.type.startsWith("proxmoxve:"));
-    expect(custom.length).toBeGreaterThan(10);
-    for (const r of custom) expect(r.importId).toBeUndefined();
+  it("must pass the adoption gate without any adoption record", () => {
+    expect(run.adoptionNotice).toBeUndefined();
   });
 
-  it("must still protect running guests and vmbr0", () => {
+  it("must not carry any import id but those of the read-only access objects (resources are created, not adopted)", () => {
+    const custom = run.resources.filter((r) => r.custom && r.type.startsWith("proxmoxve:"));
+    expect(custom.length).toBeGreaterThan(10);
+    const imported = custom.filter((r) => r.importId !== undefined).map((r) => `${r.name}=${r.importId}`).sort();
+    // The public bridge and the firewall options are never created: they always carry their import id.
+    expect(imported).toEqual(["firewall-options=cluster", "network-vmbr0=neve:vmbr0"]);
+  });
+
+  it("must still protect running guests, vmbr0 and the cluster firewall", () => {
     const protectedNames = run.resources.filter((r) => r.protect).map((r) => r.name).sort();
-    expect(protectedNames).toEqual(["atlas-ct", "cipher-vm", "etoile-vm", "lune-ct", "network-vmbr0"]);
+    expect(protectedNames).toEqual(["atlas-ct", "cipher-vm", "etoile-vm", "firewall-options", "firewall-rules", "lune-ct", "network-vmbr0"]);
   });
 });

@@ -1,7 +1,11 @@
-// The real program under Pulumi mocks, fed the frozen fixture copy of Pulumi.neve.yaml: what the stack declares,
-// how it adopts the live host, and the outputs contract other stacks rely on.
+// The real program under Pulumi mocks, fed the frozen fixture copy of Pulumi.neve.yaml with the
+// adoption record that `npm run discover -- --write` adds (its objects live, fingerprint matching):
+// what the stack declares, how it adopts the live host, and the outputs contract other stacks rely on.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { CapturedResource, ProgramRun } from "../../scripts/lib/mockRunner";
-import { NEVE_OUTPUT_NAMES, NeveStackOutputs } from "../../stacks/neve/outputs";
+import { stackSections, reconciled } from "./support/adoption";
+import { NEVE_OUTPUT_NAMES, type NeveStackOutputs } from "../../stacks/neve/outputs";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { FIXTURE_STACK_FILE } from "../support/stacks";
 
@@ -26,7 +30,13 @@ const SECRETS = {
 
 beforeAll(async () => {
   const { runProgram } = await import("../../scripts/lib/mockRunner");
-  run = await runProgram({ stackFile: FIXTURE_STACK_FILE, secrets: SECRETS });
+  // Enforcing, as under pulumi up: the gate passes because the record matches the stack file.
+  run = await runProgram({
+    stackFile: FIXTURE_STACK_FILE,
+    secrets: SECRETS,
+    configOverrides: { adoption: reconciled(stackSections()).adoption },
+    adoptionGate: "enforce",
+  });
 });
 
 function one(type: string, name: string): CapturedResource {
@@ -35,6 +45,16 @@ function one(type: string, name: string): CapturedResource {
   return found[0];
 }
 const ofType = (type: string) => run.resources.filter((r) => r.type === type);
+/**
+ * The input fields of a resource as the installed SDK declares them (its `<Name>Args` interface in
+ * the .d.ts), read from the file so that a provider upgrade that adds a field fails the policy.
+ */
+function sdkInputFields(dts: string, iface: string): string[] {
+  const text = fs.readFileSync(path.join(require.resolve("@muhlba91/pulumi-proxmoxve/package.json"), "..", dts), "utf8");
+  const body = text.slice(text.indexOf(`export interface ${iface} {`));
+  const block = body.slice(0, body.indexOf("\n}"));
+  return [...block.matchAll(/^\s+(?:readonly\s+)?([A-Za-z0-9_]+)\??:/gm)].map((m) => m[1]).sort();
+}
 const inputs = (r: CapturedResource) => r.inputs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 describe("declared Proxmox objects of docs/neve.md", () => {
@@ -141,7 +161,7 @@ describe("policies", () => {
     expect(one(T.bridge, "network-vmbr0").protect).toBe(true);
   });
 
-  it("must import every existing guest when adopting (neve/<vmid>)", () => {
+  it("must import every guest listed in adoption.live when adopting (neve/<vmid>)", () => {
     for (const r of [...ofType(T.vm), ...ofType(T.ct)]) {
       expect(r.importId).toBe(`neve/${inputs(r).vmId}`);
     }
@@ -157,8 +177,26 @@ describe("policies", () => {
     expect(one(T.fwRules, "firewall-rules").importId).toBe("cluster");
   });
 
-  it("must not import backup jobs that do not exist on the host yet", () => {
+  it("must not import backup jobs that adoption.live does not list", () => {
     for (const j of ofType(T.job)) expect(j.importId).toBeUndefined();
+  });
+
+  it.each([
+    ["the public bridge vmbr0", T.bridge, "network-vmbr0", "network/linux/bridge.d.ts", "BridgeArgs"],
+    ["the cluster firewall's enable switch and policies", T.fwOptions, "firewall-options", "cluster/firewallLegacy.d.ts", "FirewallLegacyArgs"],
+    ["the cluster firewall rules (tailnet SSH and 8006 among them)", T.fwRules, "firewall-rules", "firewall/rulesLegacy.d.ts", "RulesLegacyArgs"],
+  ])("must not let an up change or delete %s: adopted, protected, every input field of the SDK ignored", (_, type, name, dts, args) => {
+    const r = one(type, name);
+    expect(r.protect).toBe(true);
+    expect(r.importId).toBeDefined();
+    const fields = sdkInputFields(dts, args);
+    expect(fields.length).toBeGreaterThan(3);
+    expect([...r.ignoreChanges].sort()).toEqual(fields);
+  });
+
+  it("must not make vmbr1 (not public) read-only: it is managed like any other object", () => {
+    expect(one(T.bridge, "network-vmbr1").ignoreChanges).toEqual([]);
+    expect(one(T.bridge, "network-vmbr1").protect).toBe(false);
   });
 
   it("must ignore the fields the provider churns on after import (clone, disks, MAC)", () => {

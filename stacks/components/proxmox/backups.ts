@@ -35,8 +35,8 @@ export class BackupJobs extends pulumi.ComponentResource {
           pruneBackups: { "keep-last": String(j.keepLast) },
           notesTemplate: j.comment ? `{{guestname}}: ${j.comment}` : "{{guestname}}",
         },
-        // Only jobs that already exist on the host (existingId) are imported; the others are created.
-        proxmoxResourceOptions(this, ctx, { importId: j.existingId }),
+        // Only jobs that exist on the host (existingId, listed in adoption.live.jobs) are imported; the others are created.
+        proxmoxResourceOptions(this, ctx, { importId: j.existingId, object: j.existingId ? { kind: "job", id: j.existingId } : undefined }),
       );
     }
     this.registerOutputs({ jobIds: Object.keys(this.jobs) });

@@ -69,6 +69,7 @@ export class LxcGuest extends pulumi.ComponentResource {
       },
       proxmoxResourceOptions(this, ctx, {
         importId: `${ctx.nodeName}/${g.vmid}`,
+        object: { kind: "guest", vmid: g.vmid },
         protect: g.protect,
         ignoreChanges: CT_IGNORE_CHANGES,
       }),

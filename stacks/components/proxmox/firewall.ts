@@ -1,13 +1,36 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "./sdk";
 import type { FirewallRuleModel, NeveModel } from "../../config";
-import { ProxmoxContext, proxmoxResourceOptions } from "./options";
+import { ProxmoxContext, everyField, proxmoxResourceOptions } from "./options";
+
+/**
+ * Every input field of the cluster firewall options. All ignored: the firewall's enable switch and
+ * policies decide whether the operator gets in, and an `up` has no confirm timer to undo a mistake.
+ */
+export const FIREWALL_OPTIONS_INPUT_FIELDS = everyField<proxmoxve.cluster.FirewallLegacyArgs>()(
+  "ebtables",
+  "enabled",
+  "forwardPolicy",
+  "inputPolicy",
+  "logRatelimit",
+  "outputPolicy",
+);
+
+/**
+ * Every input field of the rule list. All ignored: bpg's RulesLegacy marks the whole `rule` list
+ * ForceNew (proxmoxtf/resource/firewall/rules.go), so any change to one rule replaces the list.
+ * Pulumi replaces create-before-delete by default: the new rules are inserted at the top, then the
+ * old ones are deleted by their stored positions, which now point at the new rules. With
+ * delete-before-replace the host would sit under INPUT DROP with no rule between the calls. Neither
+ * is safe for the rules that let the operator in.
+ */
+export const FIREWALL_RULES_INPUT_FIELDS = everyField<proxmoxve.firewall.RulesLegacyArgs>()("containerId", "nodeName", "rules", "vmId");
 
 /** Arguments of {@link ClusterFirewall}. */
 export interface ClusterFirewallArgs {
   /** The validated model (its `firewall`). */
   readonly model: NeveModel;
-  /** Provider, node and adopt switch. */
+  /** Provider, node, adopt switch and live objects. */
   readonly ctx: ProxmoxContext;
 }
 
@@ -29,6 +52,12 @@ export function toProviderRule(r: FirewallRuleModel): proxmoxve.types.input.fire
 /**
  * The datacenter firewall (cluster.fw): options (enabled, policies) and the ordered rule list.
  * Children: `${name}-options`, `${name}-rules`. The provider only offers the *Legacy* resources here.
+ *
+ * Both are read-only in the stack: protected, every input field in `ignoreChanges`. The options
+ * always exist through the API, so they always carry their import id (never created). The rules are
+ * imported when cluster.fw exists (`adoption.live.firewall`) and created on a host without one.
+ * The config refuses a rule list that would not let the tailnet reach 22 and 8006
+ * (stacks/config/access.ts); changes to the live rules go over SSH behind a confirm timer (docs/adopting.md).
  */
 export class ClusterFirewall extends pulumi.ComponentResource {
   /** Cluster firewall options. */
@@ -43,13 +72,17 @@ export class ClusterFirewall extends pulumi.ComponentResource {
     this.options = new proxmoxve.cluster.FirewallLegacy(
       `${name}-options`,
       { enabled: fw.enabled, inputPolicy: fw.inputPolicy, outputPolicy: fw.outputPolicy },
-      proxmoxResourceOptions(this, ctx, { importId: "cluster" }),
+      proxmoxResourceOptions(this, ctx, { importId: "cluster", readOnly: true, protect: true, ignoreChanges: FIREWALL_OPTIONS_INPUT_FIELDS }),
     );
-    // Rules land before the options switch the firewall on, so enabling never locks the operator out.
     this.rules = new proxmoxve.firewall.RulesLegacy(
       `${name}-rules`,
       { rules: fw.rules.map(toProviderRule) },
-      { ...proxmoxResourceOptions(this, ctx, { importId: "cluster" }) },
+      proxmoxResourceOptions(this, ctx, {
+        importId: "cluster",
+        object: { kind: "firewall" },
+        protect: true,
+        ignoreChanges: FIREWALL_RULES_INPUT_FIELDS,
+      }),
     );
     this.registerOutputs({ enabled: fw.enabled, ruleCount: fw.rules.length });
   }

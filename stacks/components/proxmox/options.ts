@@ -1,5 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "./sdk";
+import type { AdoptionConfig, DeepReadonly } from "../../config";
+
+/** The objects that exist on the host, as `npm run discover -- --write` recorded them (`adoption.live`). */
+export type LiveObjects = NonNullable<DeepReadonly<AdoptionConfig>["live"]>;
 
 /** What every Proxmox component needs besides its own facts. */
 export interface ProxmoxContext {
@@ -7,31 +11,94 @@ export interface ProxmoxContext {
   readonly provider: proxmoxve.Provider;
   /** Proxmox node name (`neve`). */
   readonly nodeName: string;
-  /** Adopt live objects: set each resource's `import` id. */
+  /** Adopt live objects: a resource whose object is in {@link live} carries its `import` id. */
   readonly adopt: boolean;
+  /**
+   * The objects on the host (`adoption.live`); undefined until discover has recorded them, and then
+   * nothing is imported (the adoption gate refuses a real run with `adopt: true` in that state).
+   */
+  readonly live?: LiveObjects;
+}
+
+/** What identifies a Proxmox object on the host, to look it up in `adoption.live`. */
+export type LiveObjectRef =
+  | { readonly kind: "guest"; readonly vmid: number }
+  | { readonly kind: "storage"; readonly id: string }
+  | { readonly kind: "bridge"; readonly iface: string }
+  | { readonly kind: "job"; readonly id: string }
+  | { readonly kind: "firewall" };
+
+/** True when the object is listed in `live` (false when nothing is recorded). */
+export function isLive(live: LiveObjects | undefined, ref: LiveObjectRef): boolean {
+  if (!live) return false;
+  switch (ref.kind) {
+    case "guest":
+      return live.guests.includes(ref.vmid);
+    case "storage":
+      return live.storage.includes(ref.id);
+    case "bridge":
+      return live.bridges.includes(ref.iface);
+    case "job":
+      return live.jobs.includes(ref.id);
+    case "firewall":
+      return live.firewall;
+    default: {
+      const never: never = ref;
+      throw new Error(`unknown live object ${JSON.stringify(never)}`);
+    }
+  }
 }
 
 /** How one Proxmox resource is adopted and guarded. */
 export interface AdoptionSpec {
-  /** The provider's import id (e.g. `neve/1201`); used only when adopting. Omit for objects that do not exist yet. */
+  /** The provider's import id (e.g. `neve/1201`). Omit for objects that cannot exist yet. */
   readonly importId?: string;
-  /** Protect from deletion (running guests, the public bridge). */
+  /** The object this resource manages: imported only when it is in `adoption.live` (per-object adoption); without it, never imported unless read-only. */
+  readonly object?: LiveObjectRef;
+  /**
+   * Access-critical and read-only (the public bridge, the cluster firewall): the resource always
+   * carries its import id, with or without `adopt`, so an `up` can adopt it but never create it
+   * (an import id equal to the one recorded in the state is no new import, pulumi/pulumi#4403).
+   * The component also ignores every input field and protects it.
+   */
+  readonly readOnly?: boolean;
+  /** Protect from deletion (running guests, the public bridge, the firewall). */
   readonly protect?: boolean;
-  /** Properties the provider churns on after import (explained in docs/adopting.md). */
+  /** Properties the provider churns on after import, or every field of a read-only object (docs/adopting.md). */
   readonly ignoreChanges?: readonly string[];
 }
 
-/** Resource options for a Proxmox child: parent, explicit provider, import id when adopting, protect. */
+/** The import id a resource carries: always for read-only objects, otherwise only when adopting an object that is live. */
+export function importIdFor(ctx: Pick<ProxmoxContext, "adopt" | "live">, spec: AdoptionSpec): string | undefined {
+  if (spec.importId === undefined) return undefined;
+  if (spec.readOnly) return spec.importId;
+  if (!ctx.adopt) return undefined;
+  return spec.object !== undefined && isLive(ctx.live, spec.object) ? spec.importId : undefined;
+}
+
+/** Resource options for a Proxmox child: parent, explicit provider, import id (per object), protect, ignoreChanges. */
 export function proxmoxResourceOptions(
   parent: pulumi.Resource,
   ctx: ProxmoxContext,
   spec: AdoptionSpec,
 ): pulumi.CustomResourceOptions {
+  const importId = importIdFor(ctx, spec);
   return {
     parent,
     provider: ctx.provider,
-    protect: spec.protect ?? false,
-    ...(ctx.adopt && spec.importId !== undefined ? { import: spec.importId } : {}),
+    protect: spec.protect ?? spec.readOnly ?? false,
+    ...(importId !== undefined ? { import: importId } : {}),
     ...(spec.ignoreChanges?.length ? { ignoreChanges: [...spec.ignoreChanges] } : {}),
   };
+}
+
+/**
+ * `keys` when it names every key of `T` (a compile error otherwise): the complete list of a
+ * provider resource's input fields, so that a read-only resource ignores all of them and a provider
+ * upgrade that adds a field fails the build (and the policy test that reads the SDK's .d.ts).
+ */
+export function everyField<T>() {
+  return <const K extends readonly (keyof T & string)[]>(
+    ...keys: K & ([Exclude<keyof T & string, K[number]>] extends [never] ? unknown : { missing: Exclude<keyof T & string, K[number]> })
+  ): readonly string[] => keys;
 }

@@ -33,14 +33,14 @@ export class Storages extends pulumi.ComponentResource {
           this.storages[s.id] = new proxmoxve.storage.Directory(
             child,
             { ...base, path: s.path },
-            proxmoxResourceOptions(this, ctx, { importId: s.id }),
+            proxmoxResourceOptions(this, ctx, { importId: s.id, object: { kind: "storage", id: s.id } }),
           );
           break;
         case "zfspool":
           this.storages[s.id] = new proxmoxve.storage.Zfspool(
             child,
             { ...base, zfsPool: s.pool, thinProvision: s.sparse },
-            proxmoxResourceOptions(this, ctx, { importId: s.id }),
+            proxmoxResourceOptions(this, ctx, { importId: s.id, object: { kind: "storage", id: s.id } }),
           );
           break;
         case "pbs":
@@ -61,7 +61,7 @@ export class Storages extends pulumi.ComponentResource {
               fingerprint: s.fingerprint,
             },
             // Proxmox never returns the stored PBS password: after import it cannot match the secret.
-            proxmoxResourceOptions(this, ctx, { importId: s.id, ignoreChanges: ["password"] }),
+            proxmoxResourceOptions(this, ctx, { importId: s.id, object: { kind: "storage", id: s.id }, ignoreChanges: ["password"] }),
           );
           break;
         default: {

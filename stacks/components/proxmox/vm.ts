@@ -72,6 +72,7 @@ export class QemuGuest extends pulumi.ComponentResource {
       },
       proxmoxResourceOptions(this, ctx, {
         importId: `${ctx.nodeName}/${g.vmid}`,
+        object: { kind: "guest", vmid: g.vmid },
         protect: g.protect,
         ignoreChanges: VM_IGNORE_CHANGES,
       }),

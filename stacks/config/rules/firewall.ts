@@ -1,3 +1,4 @@
+import { tailnetAccessIssues } from "../access";
 import { isAddressOrCidr } from "../common";
 import type { SectionRules } from "./types";
 
@@ -30,4 +31,5 @@ export const firewallRules: SectionRules = (c, add) => {
       }
     }
   });
+  for (const i of tailnetAccessIssues(c)) add(i.path, i.message);
 };
