@@ -18,8 +18,12 @@ export const backupJobSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** Proxmox's id of this job when it already exists on the host (adopted); omit to create it. */
   existingId: z.string().optional(),
-  /** Free-text comment (notes template). */
+  /** Free-text comment (notes template `{{guestname}}: <comment>`), when `notesTemplate` is not stated. */
   comment: z.string().optional(),
+  /** The job's notes template verbatim (`notes-template`), e.g. `{{guestname}}`. Wins over `comment`. */
+  notesTemplate: z.string().min(1).optional(),
+  /** Node the job runs on (`node`). Unstated: no `node` line (every node). */
+  node: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/i, { error: "must be a node name such as neve" }).optional(),
 });
 
 /** `neve-infra:backups`: vzdump jobs keyed by job id. */

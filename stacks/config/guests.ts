@@ -44,6 +44,13 @@ const guestBase = {
   ipv6: ipv6Schema.optional(),
   /** Operating system, informational (`ubuntu`, `debian`, `pbs`). */
   os: z.string().optional(),
+  /**
+   * Proxmox's own OS type (`ostype:`): for a VM `l26`, `win11`, `other`...; for a container `ubuntu`,
+   * `debian`... Unstated, the provider declares its default (VM `other`), which discover --check reports.
+   */
+  osType: z.string().regex(/^[a-z0-9]+$/, { error: "must be a Proxmox ostype such as l26 (VM) or ubuntu (container)" }).optional(),
+  /** The firewall flag of the first network interface (`firewall=1` on net0). Unstated: the provider's default, false. */
+  firewall: z.boolean().optional(),
   /** Proxmox tags. */
   tags: z.array(z.string().regex(/^[a-z0-9_][a-z0-9_.+-]*$/i, { error: "tags are letters, digits, _ . + -" })).default([]),
   /**
@@ -81,6 +88,43 @@ export const vmSchema = z.strictObject({
   cloudInitStorage: z.string().optional(),
   /** QEMU guest agent enabled. */
   agent: z.boolean().optional(),
+  /** Emulated CPU type (`cpu:`), e.g. `host` or `x86-64-v2-AES`. Unstated: the provider's default, qemu64. */
+  cpuType: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: "must be a QEMU CPU model such as host or x86-64-v2-AES" }).optional(),
+  /** CPU sockets (`sockets:`). Unstated: the provider's default, 1. */
+  sockets: z.number().int().min(1).max(4).optional(),
+  /** Firmware (`bios:`). Unstated: the provider's default, seabios. */
+  bios: z.enum(["seabios", "ovmf"], { error: "must be seabios or ovmf" }).optional(),
+  /** Machine type (`machine:`), e.g. `q35`. Unstated: Proxmox's default (i440fx, `pc`). */
+  machine: z.string().regex(/^[a-z0-9][a-z0-9_.+=,-]*$/i, { error: "must be a QEMU machine type such as q35 or pc" }).optional(),
+  /** SCSI controller (`scsihw:`). Unstated: the provider's default, virtio-scsi-pci. */
+  scsiHardware: z.string().regex(/^[a-z0-9-]+$/, { error: "must be a SCSI controller such as virtio-scsi-single" }).optional(),
+  /** Display (`vga:`). Unstated: the provider's default, type std, 16 MiB, no clipboard. */
+  vga: z
+    .strictObject({
+      /** VGA type (`std`, `virtio`, `qxl`, `serial0`, `none`...). */
+      type: z.string().regex(/^[a-z0-9]+$/, { error: "must be a VGA type such as std, virtio or qxl" }).optional(),
+      /** VGA memory in MiB. */
+      memoryMiB: z.number().int().min(4).max(512).optional(),
+      /** `vnc` enables the VNC clipboard. */
+      clipboard: z.literal("vnc", { error: "must be vnc (the only clipboard Proxmox offers)" }).optional(),
+    })
+    .optional(),
+  /** Minimum memory of the balloon device in MiB (`balloon:`); 0 disables ballooning. Unstated: the provider's default, 0. */
+  balloonMiB: z.number().int().min(0).optional(),
+  /** Model of the first network interface (`virtio`, `e1000`...). Defaults to virtio (also the provider's default). */
+  nicModel: z.string().regex(/^[a-z0-9_-]+$/, { error: "must be a NIC model such as virtio or e1000" }).optional(),
+  /** ACPI (`acpi:`). Unstated: the provider's default, true. */
+  acpi: z.boolean().optional(),
+  /** USB tablet pointer (`tablet:`). Unstated: the provider's default, true. */
+  tablet: z.boolean().optional(),
+  /** Keyboard layout (`keyboard:`), e.g. `de`. Unstated: the provider's default, en-us. */
+  keyboard: z.string().regex(/^[a-z]{2}(-[a-z]{2})?$/, { error: "must be a keyboard layout such as en-us or de" }).optional(),
+  /**
+   * Extra QEMU arguments (`args:`), e.g. `-vnc 127.0.0.1:81`. Only the user root@pam itself may set
+   * them (qemu-server refuses an API token), so the program never sends them: recorded here for
+   * discover --check, ignored by the VM resource (docs/discover.md). A new VM may not declare them.
+   */
+  args: z.string().min(1).optional(),
 });
 
 /** LXC container features. */
@@ -91,7 +135,20 @@ export const featuresSchema = z.strictObject({
   keyctl: z.boolean().optional(),
   /** Allow FUSE mounts inside the container. */
   fuse: z.boolean().optional(),
+  /** Allow mknod() of some device nodes. */
+  mknod: z.boolean().optional(),
+  /** File system types the container may mount (`mount=nfs;cifs`). */
+  mount: z.array(z.string().regex(/^[a-z0-9]+$/, { error: "must be a file system type such as nfs" })).optional(),
 });
+
+/**
+ * Container features only the user root@pam itself may change (pve-container, PVE/LXC.pm
+ * check_ct_modify_config_perm: every feature of a privileged container, every feature but `nesting`
+ * of an unprivileged one). An API token (root@pam!x) is refused, so these are recorded and ignored.
+ */
+export function rootOnlyFeatures(unprivileged: boolean): readonly (keyof z.infer<typeof featuresSchema>)[] {
+  return unprivileged ? ["keyctl", "fuse", "mknod", "mount"] : ["nesting", "keyctl", "fuse", "mknod", "mount"];
+}
 
 /** An LXC container. */
 export const ctSchema = z.strictObject({
@@ -102,8 +159,8 @@ export const ctSchema = z.strictObject({
   unprivileged: z.boolean(),
   /** LXC features. */
   features: featuresSchema.default({}),
-  /** Proxmox `ostype` (`ubuntu`, `debian`, ...). */
-  osType: z.string().optional(),
+  /** Swap in MiB (`swap:`). Unstated: the provider's default, 0. */
+  swapMiB: z.number().int().min(0).optional(),
   /**
    * OS template volume used only when the container is created, e.g.
    * `local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst`. Omit for adopted containers.

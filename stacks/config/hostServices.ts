@@ -41,6 +41,12 @@ export const hostServicesSchema = z.strictObject({
   confirmSeconds: z.number().int().min(15, { error: "must be at least 15 seconds (an SSH login must fit)" }).max(900, { error: "must be at most 900 seconds" }).default(60),
   /** What removing a service from the program does on the host. Defaults to keep (never take a live service down). */
   onDelete: z.enum(["keep", "remove", "restore"], { error: "must be keep, remove or restore" }).default("keep"),
+  /**
+   * Who sets IP forwarding: `stack` renders /etc/sysctl.d/90-neve-forwarding.conf; `external` means
+   * the host already sets it elsewhere (another sysctl file, a post-up line in /etc/network/interfaces),
+   * as `npm run discover -- --write` found, and the stack declares no second copy. Defaults to stack.
+   */
+  forwarding: z.enum(["stack", "external"], { error: "must be stack or external" }).default("stack"),
   /** haproxy edge proxy. */
   haproxy: z
     .strictObject({

@@ -24,9 +24,12 @@ export const bridgeSchema = z.strictObject({
   public: z.boolean().default(false),
   /**
    * The host masquerades this bridge's own IPv4 subnet (the network of `ipv4`) to the outside
-   * through the public bridge (NAT, rendered by host config). Needs a static `ipv4`.
+   * through the public bridge. `true`: this stack renders the NAT (nftables table, host config;
+   * needs a static `ipv4`). `interfaces`: the host's own `post-up iptables ... MASQUERADE` lines in
+   * /etc/network/interfaces do it (Proxmox's documented recipe, adopted by
+   * `npm run discover -- --write`); the stack declares no second NAT. Defaults to false.
    */
-  nat: z.boolean().default(false),
+  nat: z.union([z.boolean(), z.literal("interfaces")], { error: "must be true, false or interfaces" }).default(false),
 });
 
 /** A range of the private IPv4 plan with its purpose. */

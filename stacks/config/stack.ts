@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ConfigError, ConfigIssue, formatPath } from "./errors";
 import { checkRules } from "./rules";
+import { rootOnlyIssues } from "./rootOnly";
 import { buildModel } from "./build";
 import { stackConfigSchema } from "./schema";
 import type { NeveModel } from "./model";
@@ -36,7 +37,7 @@ function zodIssueToConfigIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
 export function parseStackConfig(raw: Record<string, unknown>): NeveModel {
   const parsed = stackConfigSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new ConfigError(parsed.error.issues.flatMap(zodIssueToConfigIssue));
-  const issues = checkRules(parsed.data);
+  const issues = [...checkRules(parsed.data), ...rootOnlyIssues(parsed.data)];
   if (issues.length) throw new ConfigError(issues);
   return buildModel(parsed.data);
 }

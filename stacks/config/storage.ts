@@ -9,6 +9,11 @@ const common = {
   contents: z.array(contentSchema).min(1, { error: "needs at least one content type" }),
   /** Storage disabled in Proxmox (kept configured). Defaults to false. */
   disabled: z.boolean().default(false),
+  /**
+   * Nodes the storage is limited to (`nodes` line of storage.cfg). Unstated: no `nodes` line (every
+   * node), which Proxmox reads back as an empty list.
+   */
+  nodes: z.array(z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/i, { error: "must be a node name such as neve" })).optional(),
 };
 
 /** Directory storage. */
@@ -27,8 +32,8 @@ export const zfsStorageSchema = z.strictObject({
   type: z.literal("zfspool"),
   /** Dataset, e.g. `rpool/vmdata`. */
   pool: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/, { error: "must be a ZFS dataset like rpool/vmdata" }),
-  /** Thin provisioning (sparse zvols). */
-  sparse: z.boolean().default(true),
+  /** Thin provisioning (`sparse 1`). Unstated: no `sparse` line (thick zvols, Proxmox's default). */
+  sparse: z.boolean().optional(),
 });
 
 /** Proxmox Backup Server storage. Its password is the secret `pbsPassword`. */
@@ -47,6 +52,8 @@ export const pbsStorageSchema = z.strictObject({
     .string()
     .regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/, { error: "must be a SHA-256 fingerprint, 32 hex pairs separated by ':'" })
     .optional(),
+  /** PBS namespace (`namespace` line). Unstated: the root namespace. */
+  namespace: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._\/-]*$/, { error: "must be a PBS namespace such as pve/neve" }).optional(),
 });
 
 /** One storage, discriminated by `type`. */

@@ -124,14 +124,17 @@ const one = <M>(model: M, at: string, fields: Record<string, string> = {}, ports
 export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<HostServiceModels[K]> } = {
   "sysctl-forwarding": {
     templates: ["sysctl-forwarding.conf"],
+    // `forwarding: external`: the host sets forwarding elsewhere (found by discover); no second copy.
     instances: (model) =>
-      one(
-        {
-          ipv4Forwarding: Object.values(model.network.bridges).some((b) => b.nat),
-          ipv6Forwarding: model.network.ipv6 !== undefined,
-        },
-        "network",
-      ),
+      model.hostServices.forwarding === "external"
+        ? []
+        : one(
+            {
+              ipv4Forwarding: Object.values(model.network.bridges).some((b) => b.nat !== false),
+              ipv6Forwarding: model.network.ipv6 !== undefined,
+            },
+            "network",
+          ),
     spec: () => ({
       name: "sysctl-forwarding",
       description: "IPv4 and IPv6 forwarding",
@@ -149,7 +152,8 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
     templates: ["nat.nft", "nat-loader.service"],
     instances: (model) => {
       // Each NATed bridge masquerades its own subnet (the network of its static ipv4).
-      const natBridges = Object.entries(model.network.bridges).filter(([, b]) => b.nat && b.ipv4 !== "dhcp");
+      // `nat: interfaces` is the host's own NAT (adopted by discover): no second one here.
+      const natBridges = Object.entries(model.network.bridges).filter(([, b]) => b.nat === true && b.ipv4 !== "dhcp");
       if (natBridges.length === 0) return [];
       const out = publicBridge(model);
       const fields: Record<string, string> = { nat: "network.bridges" };

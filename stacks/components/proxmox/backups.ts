@@ -2,6 +2,54 @@ import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "./sdk";
 import type { NeveModel } from "../../config";
 import { ProxmoxContext, proxmoxResourceOptions } from "./options";
+import type { CoverageTable } from "./coverage";
+
+const NOT_IN_STACK = "not part of the stack vocabulary: ignored so the first `up` never resets a live value";
+
+/** Job inputs outside the stack vocabulary, never changed by the program (docs/discover.md). */
+export const JOB_IGNORE_CHANGES: readonly string[] = [
+  "all",
+  "bwlimit",
+  "excludePaths",
+  "excludes",
+  "fleecing",
+  "ionice",
+  "lockwait",
+  "mailnotification",
+  "mailtos",
+  "maxfiles",
+  "pbsChangeDetectionMode",
+  "performance",
+  "pigz",
+  "pool",
+  "protected",
+  "remove",
+  "repeatMissed",
+  "script",
+  "starttime",
+  "stdexcludes",
+  "stopwait",
+  "tmpdir",
+  "zstd",
+];
+
+/** How each optional input of `proxmoxve.backup.Job` is covered (no defaults documented: all are listed). */
+export const JOB_INPUT_COVERAGE: CoverageTable = {
+  ...Object.fromEntries(JOB_IGNORE_CHANGES.map((k) => [k, { ignored: k === "script" ? "a hook script path is root@pam-only" : NOT_IN_STACK }])),
+  compress: { stack: "compress" },
+  enabled: { stack: "enabled" },
+  mode: { stack: "mode" },
+  node: { stack: "node" },
+  notesTemplate: { stack: "notesTemplate" },
+  pruneBackups: { stack: "keepLast" },
+  vmids: { stack: "guests" },
+};
+
+/** The notes template a job declares: `notesTemplate` verbatim, else built from `comment`, else none. */
+export function notesTemplateOf(j: { readonly notesTemplate?: string; readonly comment?: string }): string | undefined {
+  if (j.notesTemplate !== undefined) return j.notesTemplate;
+  return j.comment ? `{{guestname}}: ${j.comment}` : undefined;
+}
 
 /** Arguments of {@link BackupJobs}. */
 export interface BackupJobsArgs {
@@ -25,7 +73,8 @@ export class BackupJobs extends pulumi.ComponentResource {
         `${name}-${j.id}`,
         {
           resourceId: j.existingId ?? j.id,
-          node: ctx.nodeName,
+          // Unstated: no `node` line (every node), never a guessed one.
+          node: j.node,
           schedule: j.schedule,
           storage: j.storage,
           vmids: j.vmids.map(String),
@@ -33,10 +82,10 @@ export class BackupJobs extends pulumi.ComponentResource {
           compress: j.compress,
           enabled: j.enabled,
           pruneBackups: { "keep-last": String(j.keepLast) },
-          notesTemplate: j.comment ? `{{guestname}}: ${j.comment}` : "{{guestname}}",
+          notesTemplate: notesTemplateOf(j),
         },
         // Only jobs that exist on the host (existingId, listed in adoption.live.jobs) are imported; the others are created.
-        proxmoxResourceOptions(this, ctx, { importId: j.existingId, object: j.existingId ? { kind: "job", id: j.existingId } : undefined }),
+        proxmoxResourceOptions(this, ctx, { importId: j.existingId, object: j.existingId ? { kind: "job", id: j.existingId } : undefined, ignoreChanges: JOB_IGNORE_CHANGES }),
       );
     }
     this.registerOutputs({ jobIds: Object.keys(this.jobs) });

@@ -2,6 +2,51 @@ import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "./sdk";
 import type { NeveModel } from "../../config";
 import { ProxmoxContext, proxmoxResourceOptions } from "./options";
+import type { CoverageTable } from "./coverage";
+
+const NOT_IN_STACK = "not part of the stack vocabulary: ignored so the first `up` never resets a live value";
+
+/** Storage inputs outside the stack vocabulary, never changed by the program (docs/discover.md). */
+export const STORAGE_IGNORE_CHANGES: Readonly<Record<"dir" | "zfspool" | "pbs", readonly string[]>> = {
+  dir: ["backups", "preallocation", "shared", "createBasePath", "createSubdirs"],
+  zfspool: ["blocksize"],
+  // Proxmox never returns the stored PBS password: after import it cannot match the secret.
+  pbs: ["password", "backups", "encryptionKey", "generateEncryptionKey"],
+};
+
+/**
+ * How each optional input of the storage resources is covered (the SDK documents no defaults for
+ * them, so tests/unit/provider-defaults.test.ts enumerates every optional input instead).
+ */
+export const STORAGE_INPUT_COVERAGE: Readonly<Record<"dir" | "zfspool" | "pbs", CoverageTable>> = {
+  dir: {
+    backups: { ignored: NOT_IN_STACK },
+    contents: { stack: "contents" },
+    createBasePath: { ignored: "only matters when the directory is created" },
+    createSubdirs: { ignored: "only matters when the directory is created" },
+    disable: { stack: "disabled" },
+    nodes: { stack: "nodes" },
+    preallocation: { ignored: NOT_IN_STACK },
+    shared: { ignored: NOT_IN_STACK },
+  },
+  zfspool: {
+    blocksize: { ignored: NOT_IN_STACK },
+    contents: { stack: "contents" },
+    disable: { stack: "disabled" },
+    nodes: { stack: "nodes" },
+    thinProvision: { stack: "sparse" },
+  },
+  pbs: {
+    backups: { ignored: NOT_IN_STACK },
+    contents: { stack: "contents" },
+    disable: { stack: "disabled" },
+    encryptionKey: { ignored: "a secret kept under /etc/pve/priv, never read by discover" },
+    fingerprint: { stack: "fingerprint" },
+    generateEncryptionKey: { ignored: "only matters when the storage is created" },
+    namespace: { stack: "namespace" },
+    nodes: { stack: "nodes" },
+  },
+};
 
 /** Arguments of {@link Storages}. */
 export interface StoragesArgs {
@@ -26,21 +71,22 @@ export class Storages extends pulumi.ComponentResource {
     const { model, ctx } = args;
     this.storages = {};
     for (const s of model.storage) {
-      const base = { resourceId: s.id, nodes: [ctx.nodeName], contents: [...s.contents], disable: s.disabled };
+      // Unstated nodes: no `nodes` line (what Proxmox reads back as an empty list), never a guessed one.
+      const base = { resourceId: s.id, nodes: s.nodes ? [...s.nodes] : undefined, contents: [...s.contents], disable: s.disabled };
       const child = `${name}-${s.id}`;
       switch (s.type) {
         case "dir":
           this.storages[s.id] = new proxmoxve.storage.Directory(
             child,
             { ...base, path: s.path },
-            proxmoxResourceOptions(this, ctx, { importId: s.id, object: { kind: "storage", id: s.id } }),
+            proxmoxResourceOptions(this, ctx, { importId: s.id, object: { kind: "storage", id: s.id }, ignoreChanges: STORAGE_IGNORE_CHANGES.dir }),
           );
           break;
         case "zfspool":
           this.storages[s.id] = new proxmoxve.storage.Zfspool(
             child,
             { ...base, zfsPool: s.pool, thinProvision: s.sparse },
-            proxmoxResourceOptions(this, ctx, { importId: s.id, object: { kind: "storage", id: s.id } }),
+            proxmoxResourceOptions(this, ctx, { importId: s.id, object: { kind: "storage", id: s.id }, ignoreChanges: STORAGE_IGNORE_CHANGES.zfspool }),
           );
           break;
         case "pbs":
@@ -59,9 +105,9 @@ export class Storages extends pulumi.ComponentResource {
               username: s.username,
               password: pulumi.secret(args.pbsPassword),
               fingerprint: s.fingerprint,
+              namespace: s.namespace,
             },
-            // Proxmox never returns the stored PBS password: after import it cannot match the secret.
-            proxmoxResourceOptions(this, ctx, { importId: s.id, object: { kind: "storage", id: s.id }, ignoreChanges: ["password"] }),
+            proxmoxResourceOptions(this, ctx, { importId: s.id, object: { kind: "storage", id: s.id }, ignoreChanges: STORAGE_IGNORE_CHANGES.pbs }),
           );
           break;
         default: {

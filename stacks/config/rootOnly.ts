@@ -1,0 +1,36 @@
+import type { StackConfig } from "./stack";
+import type { ConfigIssue } from "./errors";
+import { rootOnlyFeatures } from "./guests";
+
+/**
+ * A guest the program would CREATE may not declare what only root@pam itself can set: a VM's `args`
+ * (qemu-server) and restricted container features (pve-container check_ct_modify_config_perm). The
+ * API token the program uses is refused there, so the creation would fail halfway. Existing guests
+ * (in `adoption.live.guests`; with no discover record yet, every guest while `adopt: true`) keep them:
+ * recorded, compared by discover --check, ignored by the resources.
+ */
+export function rootOnlyIssues(c: StackConfig): ConfigIssue[] {
+  const live = c.adoption.live;
+  const exists = (vmid: number) => (live ? live.guests.includes(vmid) : c.adopt);
+  const issues: ConfigIssue[] = [];
+  for (const [name, g] of Object.entries(c.guests)) {
+    if (exists(g.vmid)) continue;
+    if (g.kind === "vm" && g.args !== undefined) {
+      issues.push({
+        path: `guests.${name}.args`,
+        message: `${name} (${g.vmid}) does not exist on the host yet and only root@pam itself may set args (the API token cannot); remove args, create the VM, then set them as root on the host (qm set ${g.vmid} --args ...)`,
+      });
+    }
+    if (g.kind === "ct") {
+      for (const f of rootOnlyFeatures(g.unprivileged)) {
+        const v = g.features[f];
+        if (v === undefined || v === false || (Array.isArray(v) && v.length === 0)) continue;
+        issues.push({
+          path: `guests.${name}.features.${f}`,
+          message: `${name} (${g.vmid}) does not exist on the host yet and only root@pam itself may set the ${f} feature of ${g.unprivileged ? "an unprivileged" : "a privileged"} container (the API token cannot); remove it, create the container, then set it as root on the host (pct set ${g.vmid} --features ...)`,
+        });
+      }
+    }
+  }
+  return issues;
+}
