@@ -1,5 +1,6 @@
 import { createHash } from "crypto";
 import { z } from "zod";
+import type { NeveModel } from "./model";
 
 /**
  * `neve-infra:adoption`: the record of the last reconciliation of this stack file with the live host,
@@ -39,6 +40,21 @@ export const adoptionSchema = z.strictObject({
       firewall: z.boolean().default(false),
     })
     .optional(),
+  /**
+   * Objects on the host the stack knows about and deliberately does not manage (written by discover
+   * --write for guests, storages and jobs it found but the stack did not declare): never imported,
+   * never created, not reported as unknown.
+   */
+  unmanaged: z
+    .strictObject({
+      /** Guest ids (e.g. VMs cloned by hand). */
+      guests: z.array(z.number().int()).default([]),
+      /** Storage ids. */
+      storage: z.array(z.string()).default([]),
+      /** Backup job ids (jobs.cfg). */
+      jobs: z.array(z.string()).default([]),
+    })
+    .optional(),
   /** Field paths whose live value the first `up` may change, by the operator's explicit choice. */
   acknowledge: z.array(z.string()).default([]),
 });
@@ -67,6 +83,7 @@ export interface AdoptionScope {
   readonly firewall: unknown;
   readonly backups: unknown;
   readonly live: unknown;
+  readonly unmanaged?: unknown;
   readonly acknowledge: readonly string[];
 }
 
@@ -77,4 +94,19 @@ export interface AdoptionScope {
  */
 export function adoptionFingerprint(scope: AdoptionScope): string {
   return `sha256:${createHash("sha256").update(canonicalJson(scope)).digest("hex")}`;
+}
+
+/** The adoption gate's view of a model: its Proxmox sections and the adoption record (minus `reconciled`). */
+export function adoptionScopeOf(model: NeveModel): AdoptionScope {
+  return {
+    nodeName: model.proxmox.nodeName,
+    guests: model.guests,
+    storage: model.storage,
+    bridges: model.network.bridges,
+    firewall: model.firewall,
+    backups: model.backups,
+    live: model.adoption.live,
+    unmanaged: model.adoption.unmanaged,
+    acknowledge: model.adoption.acknowledge,
+  };
 }

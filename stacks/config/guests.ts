@@ -117,7 +117,7 @@ export const vmSchema = z.strictObject({
   acpi: z.boolean().optional(),
   /** USB tablet pointer (`tablet:`). Unstated: the provider's default, true. */
   tablet: z.boolean().optional(),
-  /** Keyboard layout (`keyboard:`), e.g. `de`. Unstated: the provider's default, en-us. */
+  /** Keyboard layout (`keyboard:`) of a VM the program creates, e.g. `de`; an existing VM's is never changed (docs/discover.md). */
   keyboard: z.string().regex(/^[a-z]{2}(-[a-z]{2})?$/, { error: "must be a keyboard layout such as en-us or de" }).optional(),
   /**
    * Extra QEMU arguments (`args:`), e.g. `-vnc 127.0.0.1:81`. Only the user root@pam itself may set

@@ -38,19 +38,5 @@ export function loadSecrets(config: pulumi.Config = new pulumi.Config("neve-infr
     pbsPassword: get("pbsPassword"),
   };
 }
-export { adoptionFingerprint, adoptionSchema } from "./adoption";
+export { adoptionFingerprint, adoptionSchema, adoptionScopeOf } from "./adoption";
 export type { AdoptionConfig, AdoptionScope } from "./adoption";
-
-/** The adoption gate's view of a model: its Proxmox sections and the adoption record (minus `reconciled`). */
-export function adoptionScopeOf(model: NeveModel): import("./adoption").AdoptionScope {
-  return {
-    nodeName: model.proxmox.nodeName,
-    guests: model.guests,
-    storage: model.storage,
-    bridges: model.network.bridges,
-    firewall: model.firewall,
-    backups: model.backups,
-    live: model.adoption.live,
-    acknowledge: model.adoption.acknowledge,
-  };
-}

@@ -1,0 +1,436 @@
+/**
+ * `discover --check`: what the first `pulumi up` would change on the host, computed from the stack
+ * model and the live facts in stack vocabulary. Pure: no I/O. A field the stack does not state counts
+ * with the value the program then declares (the provider's default, ./fields.ts).
+ *
+ * Exit status: 0 when nothing that exists on the host would change (acknowledged fields aside) and the
+ * stack knows every live object; 1 otherwise. Creations are listed and allowed, unless they duplicate
+ * something live (a second NAT, a second job for the same storage and schedule).
+ */
+import type { BackupJobModel, CtModel, GuestModel, NeveModel, StorageModel, VmModel } from "../../../stacks/config/model";
+import { notesTemplateOf } from "../../../stacks/components/proxmox/backups";
+import { CT_FEATURES, CT_FIELDS, FieldSpec, JOB_FIELDS, STORAGE_COMMON, STORAGE_FIELDS, VM_FIELDS, same, show, vgaCanonical } from "./fields";
+import type { LiveGuest, LiveJob, LiveRule, LiveStorage, LiveVocabulary } from "./vocab";
+
+/** One field the first `up` would change (or a recorded field that no longer matches the host). */
+export interface Change {
+  /** Acknowledge path, e.g. `guests.etoile.cpuType`. */
+  readonly path: string;
+  /** Object, e.g. `guests.etoile`. */
+  readonly object: string;
+  /** Field below the object, e.g. `cpuType`. */
+  readonly field: string;
+  /** Effective live value. */
+  readonly live: unknown;
+  /** Effective declared value. */
+  readonly declared: unknown;
+  /** The stack states the field (else the program declares the provider's default). */
+  readonly stated: boolean;
+  /** Recorded only: the resource ignores it, but the stack file would not describe the host. */
+  readonly recorded: boolean;
+  /** In `adoption.acknowledge`: the operator wants the `up` to apply the declared value. */
+  readonly acknowledged: boolean;
+  /** The stack value that describes the host (what --write sets; undefined = remove the key). */
+  readonly liveStackValue?: unknown;
+  /** Why --write cannot state the live value (then the change stays until acknowledged or fixed by hand). */
+  readonly cannot?: string;
+}
+
+/** An object on the host the stack does not know. */
+export interface Unknown {
+  readonly kind: "guest" | "storage" | "job" | "bridge";
+  /** vmid, storage id, job id or bridge name. */
+  readonly id: string;
+  /** What it is, for the report. */
+  readonly text: string;
+}
+
+/** A host-level conflict: something the program would add that duplicates something live. */
+export interface Conflict {
+  readonly kind: "nat" | "forwarding" | "duplicate";
+  /** The stack field the fix changes. */
+  readonly path: string;
+  readonly text: string;
+  /** The stack value that resolves it (what --write sets), when there is one. */
+  readonly fix?: unknown;
+}
+
+/** The whole comparison. */
+export interface CheckReport {
+  readonly changes: readonly Change[];
+  readonly unknown: readonly Unknown[];
+  readonly conflicts: readonly Conflict[];
+  /** Declared objects that do not exist on the host (created by the first `up`). */
+  readonly creations: readonly string[];
+  /** Notes that do not count (pending changes, sections without stack vocabulary). */
+  readonly info: readonly string[];
+  /** Declared job id -> live job id, for jobs matched without `existingId`. */
+  readonly jobMatches: Readonly<Record<string, string>>;
+  /** 0 nothing would change, 1 something would. */
+  readonly code: 0 | 1;
+}
+
+interface Ctx {
+  readonly changes: Change[];
+  readonly ack: ReadonlySet<string>;
+}
+
+function compare(ctx: Ctx, object: string, field: string, live: unknown, declared: unknown, o: { stated: boolean; recorded?: boolean; liveStackValue?: unknown; cannot?: string }): void {
+  if (same(live, declared)) return;
+  const path = `${object}.${field}`;
+  ctx.changes.push({
+    path,
+    object,
+    field,
+    live,
+    declared,
+    stated: o.stated,
+    recorded: o.recorded ?? false,
+    acknowledged: ctx.ack.has(path),
+    liveStackValue: o.liveStackValue,
+    cannot: o.cannot,
+  });
+}
+
+/** Compare one field by its spec: live (absent -> Proxmox's default) against declared (unstated -> provider default). */
+function compareSpec(ctx: Ctx, object: string, spec: FieldSpec, liveRaw: unknown, stackRaw: unknown, absentOverride?: unknown): void {
+  const absent = absentOverride !== undefined ? absentOverride : spec.absent;
+  const live = liveRaw ?? absent;
+  const stated = stackRaw !== undefined;
+  const declared = stackRaw !== undefined ? stackRaw : spec.recorded ? absent : spec.provider;
+  if (declared === undefined && !spec.recorded) return; // the program declares nothing: no change
+  if (declared === null && live === undefined) return; // removed where there is nothing
+  const cannot = live === undefined || (typeof live === "string" && live.startsWith("(")) ? `the stack cannot state "${show(live)}"` : undefined;
+  compare(ctx, object, spec.field, live, declared, { stated, recorded: spec.recorded, liveStackValue: live, cannot });
+}
+
+function stackField(g: object, field: string): unknown {
+  return (g as Record<string, unknown>)[field];
+}
+
+function checkVm(ctx: Ctx, g: VmModel, l: LiveGuest): void {
+  const object = `guests.${g.name}`;
+  const f = l.fields;
+  if (l.name !== g.name) compare(ctx, object, "name", l.name, g.name, { stated: true, cannot: "a guest is renamed by renaming its key in guests (and every reference to it)" });
+  compare(ctx, object, "template", f.template ?? false, g.template, { stated: true, liveStackValue: f.template ?? false });
+  compare(ctx, object, "onBoot", f.onBoot ?? false, g.onBoot ?? g.running, { stated: true, liveStackValue: f.onBoot ?? false });
+  compare(ctx, object, "bridge", f.bridge, g.bridge, { stated: true, liveStackValue: f.bridge });
+  for (const spec of VM_FIELDS) {
+    let live = f[spec.field];
+    let declared = stackField(g, spec.field);
+    if (spec.field === "vga") {
+      live = live === undefined ? undefined : vgaCanonical(live);
+      declared = declared === undefined ? undefined : vgaCanonical(declared);
+      compareSpec(ctx, object, spec, live, declared);
+      continue;
+    }
+    if (spec.field === "tags" && Array.isArray(declared)) declared = [...declared].sort();
+    if (spec.field === "tags" && Array.isArray(declared) && declared.length === 0) declared = undefined;
+    if (spec.field === "snapshots" && Array.isArray(declared) && declared.length === 0) declared = undefined;
+    // `balloon` absent: the balloon device with its target at `memory` (no minimum).
+    const absent = spec.field === "balloonMiB" ? (f.memoryMiB ?? 512) : undefined;
+    compareSpec(ctx, object, spec, live, declared, absent);
+  }
+  if (g.cloudInit) {
+    compare(ctx, object, "ipv4", f.ipv4, g.ipv4, { stated: true, liveStackValue: f.ipv4 });
+    compare(ctx, object, "ipv6", f.ipv6, g.ipv6, { stated: true, liveStackValue: f.ipv6 });
+  }
+}
+
+function checkCt(ctx: Ctx, g: CtModel, l: LiveGuest): void {
+  const object = `guests.${g.name}`;
+  const f = l.fields;
+  if (l.name !== g.name) compare(ctx, object, "name", l.name, g.name, { stated: true, cannot: "a guest is renamed by renaming its key in guests (and every reference to it)" });
+  compare(ctx, object, "template", f.template ?? false, g.template, { stated: true, liveStackValue: f.template ?? false });
+  compare(ctx, object, "onBoot", f.onBoot ?? false, g.onBoot ?? g.running, { stated: true, liveStackValue: f.onBoot ?? false });
+  compare(ctx, object, "bridge", f.bridge, g.bridge, { stated: true, liveStackValue: f.bridge });
+  compare(ctx, object, "ipv4", f.ipv4, g.ipv4, { stated: true, liveStackValue: f.ipv4 });
+  if (g.ipv6 !== undefined || f.ipv6 !== undefined) compare(ctx, object, "ipv6", f.ipv6, g.ipv6, { stated: true, liveStackValue: f.ipv6 });
+  for (const spec of CT_FIELDS) {
+    let declared = stackField(g, spec.field);
+    if (Array.isArray(declared) && declared.length === 0) declared = undefined;
+    if (spec.field === "tags" && Array.isArray(declared)) declared = [...declared].sort();
+    compareSpec(ctx, object, spec, f[spec.field], declared);
+  }
+  const liveFeatures = (f.features ?? {}) as Record<string, unknown>;
+  for (const feat of CT_FEATURES) {
+    const declared = g.features[feat];
+    compare(ctx, object, `features.${feat}`, liveFeatures[feat] ?? false, declared ?? false, {
+      stated: declared !== undefined,
+      liveStackValue: liveFeatures[feat] === true ? true : undefined,
+    });
+  }
+  const liveMount = (liveFeatures.mount as string[] | undefined) ?? [];
+  compare(ctx, object, "features.mount", liveMount, g.features.mount ?? [], { stated: g.features.mount !== undefined, liveStackValue: liveMount.length ? liveMount : undefined });
+}
+
+function checkStorage(ctx: Ctx, s: StorageModel, l: LiveStorage): void {
+  const object = `storage.${s.id}`;
+  const f = l.fields;
+  if (f.type !== s.type) {
+    compare(ctx, object, "type", f.type, s.type, { stated: true, cannot: "a different storage type is a replacement; rewrite the entry by hand" });
+    return;
+  }
+  for (const spec of STORAGE_COMMON) {
+    let declared = stackField(s, spec.field);
+    if (Array.isArray(declared)) declared = [...declared].sort();
+    compareSpec(ctx, object, spec, f[spec.field], declared);
+  }
+  for (const spec of STORAGE_FIELDS[s.type] ?? []) compareSpec(ctx, object, spec, f[spec.field], stackField(s, spec.field));
+  if (s.type === "pbs") {
+    // The stack may name the PBS guest; what counts is the address the program declares.
+    compare(ctx, object, "server", f.server, s.serverAddress ?? s.server, { stated: true, liveStackValue: f.server });
+  }
+}
+
+function checkJob(ctx: Ctx, model: NeveModel, j: BackupJobModel, l: LiveJob): void {
+  const object = `backups.${j.id}`;
+  const f = l.fields;
+  for (const spec of JOB_FIELDS) compareSpec(ctx, object, spec, f[spec.field], stackField(j, spec.field));
+  const names = (ids: readonly number[]) => ids.map((id) => model.guests.find((g) => g.vmid === id)?.name);
+  if (f.vmids === "all") {
+    compare(ctx, object, "guests", "(all guests)", [...j.vmids].sort((a, b) => a - b), { stated: true, cannot: "the job backs up all guests (`all 1`), which the stack cannot state" });
+  } else {
+    const liveNames = names(f.vmids);
+    const missing = f.vmids.filter((_, i) => liveNames[i] === undefined);
+    compare(ctx, object, "guests", f.vmids, [...j.vmids].sort((a, b) => a - b), {
+      stated: true,
+      liveStackValue: liveNames,
+      cannot: missing.length ? `guests ${missing.join(", ")} are not declared in guests` : undefined,
+    });
+  }
+  const pruneOther = (f.pruneOther as string[] | undefined) ?? [];
+  compare(ctx, object, "keepLast", pruneOther.length ? `(${pruneOther.join(",")})` : f.keepLast, j.keepLast, {
+    stated: true,
+    liveStackValue: f.keepLast,
+    cannot: pruneOther.length || f.keepLast === undefined ? `the job prunes with ${pruneOther.join(",") || "no keep-last"}, which the stack cannot state` : undefined,
+  });
+  compare(ctx, object, "notesTemplate", f.notesTemplate, notesTemplateOf(j), { stated: true, liveStackValue: f.notesTemplate });
+}
+
+/** Canonical one-line form of a firewall rule, for the positional comparison. */
+export function ruleText(r: { action: string; proto?: string; source?: string; dest?: string; dports: readonly number[]; iface?: string; comment?: string; enabled: boolean }): string {
+  const parts = [`${r.enabled ? "" : "|"}IN ${r.action}`];
+  if (r.iface) parts.push(`-i ${r.iface}`);
+  if (r.source) parts.push(`-source ${r.source}`);
+  if (r.dest) parts.push(`-dest ${r.dest}`);
+  if (r.proto) parts.push(`-p ${r.proto}`);
+  if (r.dports.length) parts.push(`-dport ${r.dports.join(",")}`);
+  if (r.comment) parts.push(`# ${r.comment}`);
+  return parts.join(" ");
+}
+
+function checkFirewall(ctx: Ctx, model: NeveModel, live: LiveVocabulary): void {
+  const fw = live.firewall;
+  if (!fw) return;
+  const d = model.firewall;
+  compare(ctx, "firewall", "enabled", fw.enabled, d.enabled, { stated: true, liveStackValue: fw.enabled });
+  compare(ctx, "firewall", "inputPolicy", fw.inputPolicy, d.inputPolicy, { stated: true, liveStackValue: fw.inputPolicy });
+  compare(ctx, "firewall", "outputPolicy", fw.outputPolicy, d.outputPolicy, { stated: true, liveStackValue: fw.outputPolicy });
+  const declared = d.rules.map((r) => ruleText({ ...r, proto: r.proto, source: r.sourceAddress, dest: r.destAddress }));
+  const liveText = fw.rules.map((r) => (r.unexpressed ? r.raw : ruleText(r)));
+  if (!same(liveText, declared)) {
+    const unexpressed = fw.rules.filter((r) => r.unexpressed);
+    compare(ctx, "firewall", "rules", liveText, declared, {
+      stated: true,
+      liveStackValue: fw.rules.filter((r) => !r.unexpressed),
+      cannot: unexpressed.length ? `rules without a stack form: ${unexpressed.map((r) => `"${r.raw}" (${r.unexpressed})`).join("; ")}` : undefined,
+    });
+  }
+}
+
+/** Match declared jobs to live ones: existingId, then the same id, then the same storage and schedule. */
+export function matchJobs(model: NeveModel, live: LiveVocabulary): Map<string, LiveJob> {
+  const out = new Map<string, LiveJob>();
+  const used = new Set<string>();
+  for (const j of model.backups) {
+    const byId = live.jobs.find((l) => l.id === (j.existingId ?? j.id));
+    if (byId) {
+      out.set(j.id, byId);
+      used.add(byId.id);
+    }
+  }
+  for (const j of model.backups) {
+    if (out.has(j.id) || j.existingId !== undefined) continue;
+    const l = live.jobs.find((x) => !used.has(x.id) && x.fields.storage === j.storage && x.fields.schedule === j.schedule);
+    if (l) {
+      out.set(j.id, l);
+      used.add(l.id);
+    }
+  }
+  return out;
+}
+
+/** What the first `up` would change, what the stack does not know, and the conflicts. */
+export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport {
+  const ctx: Ctx = { changes: [], ack: new Set(model.adoption.acknowledge) };
+  const unknown: Unknown[] = [];
+  const conflicts: Conflict[] = [];
+  const creations: string[] = [];
+  const info: string[] = [];
+  const unmanaged = model.adoption.unmanaged ?? { guests: [], storage: [], jobs: [] };
+
+  // Guests
+  for (const g of model.guests) {
+    const l = live.guests.find((x) => x.fields.vmid === g.vmid);
+    if (!l) {
+      const clash = live.guests.find((x) => x.name === g.name);
+      if (clash) conflicts.push({ kind: "duplicate", path: `guests.${g.name}.vmid`, text: `guests.${g.name} (${g.vmid}) would be created, but the host already has a guest named ${g.name} with id ${clash.fields.vmid}` });
+      else creations.push(`guests.${g.name} (${g.kind === "vm" ? "VM" : "container"} ${g.vmid}) would be created`);
+      continue;
+    }
+    if ((l.fields.kind === "vm") !== (g.kind === "vm")) {
+      compare(ctx, `guests.${g.name}`, "kind", l.fields.kind, g.kind, { stated: true, cannot: "a VM and a container with the same id: fix the stack by hand" });
+      continue;
+    }
+    if (g.kind === "vm") checkVm(ctx, g, l);
+    else checkCt(ctx, g as CtModel, l);
+    if (l.pending.length) info.push(`guests.${g.name} has pending changes Proxmox applies at the next restart: ${l.pending.join("; ")}`);
+  }
+  for (const l of live.guests) {
+    if (model.guests.some((g) => g.vmid === l.fields.vmid) || unmanaged.guests.includes(l.fields.vmid)) continue;
+    unknown.push({ kind: "guest", id: String(l.fields.vmid), text: `guest ${l.fields.vmid} ${l.name} (${l.fields.kind === "vm" ? (l.fields.template ? "VM template" : "VM") : "container"}${l.fields.ipv4 ? `, ${l.fields.ipv4}` : ""})` });
+  }
+
+  // Storage
+  for (const s of model.storage) {
+    const l = live.storage.find((x) => x.id === s.id);
+    if (l) checkStorage(ctx, s, l);
+    else creations.push(`storage.${s.id} (${s.type}) would be created`);
+  }
+  for (const l of live.storage) {
+    if (model.storage.some((s) => s.id === l.id) || unmanaged.storage.includes(l.id)) continue;
+    unknown.push({ kind: "storage", id: l.id, text: `storage ${l.id} (${l.fields.type})` });
+  }
+
+  // Backup jobs
+  const matches = matchJobs(model, live);
+  const jobMatches: Record<string, string> = {};
+  for (const j of model.backups) {
+    const l = matches.get(j.id);
+    if (!l) {
+      creations.push(`backups.${j.id} would be created`);
+      continue;
+    }
+    if (j.existingId === undefined && l.id !== j.id) {
+      jobMatches[j.id] = l.id;
+      compare(ctx, `backups.${j.id}`, "existingId", l.id, undefined, { stated: false, liveStackValue: l.id });
+    }
+    checkJob(ctx, model, j, l);
+  }
+  for (const l of live.jobs) {
+    if ([...matches.values()].includes(l) || unmanaged.jobs.includes(l.id)) continue;
+    const what = l.fields.vmids === "all" ? "all guests" : `guests ${l.fields.vmids.join(", ")}`;
+    unknown.push({ kind: "job", id: l.id, text: `backup job ${l.id} (${what} to ${String(l.fields.storage)}, ${String(l.fields.schedule)})` });
+  }
+
+  // Bridges
+  for (const [name, b] of Object.entries(model.network.bridges)) {
+    const l = live.bridges.find((x) => x.name === name);
+    if (!l) {
+      creations.push(`network.bridges.${name} would be created`);
+      continue;
+    }
+    const object = `network.bridges.${name}`;
+    compare(ctx, object, "ports", [...l.fields.ports].sort(), [...b.ports].sort(), { stated: true, liveStackValue: l.fields.ports });
+    compare(ctx, object, "ipv4", l.fields.ipv4, b.ipv4, { stated: true, liveStackValue: l.fields.ipv4, cannot: l.fields.ipv4 === undefined ? "the bridge has no IPv4 on the host" : undefined });
+    compare(ctx, object, "ipv6", l.fields.ipv6, b.ipv6, { stated: b.ipv6 !== undefined, liveStackValue: l.fields.ipv6 });
+  }
+  for (const l of live.bridges) {
+    if (!model.network.bridges[l.name]) unknown.push({ kind: "bridge", id: l.name, text: `bridge ${l.name} (ports ${l.fields.ports.join(" ") || "none"}${l.fields.ipv4 ? `, ${l.fields.ipv4}` : ""})` });
+  }
+
+  checkFirewall(ctx, model, live);
+  if (live.firewall?.otherSections.length) info.push(`cluster.fw sections without stack vocabulary (left alone): ${live.firewall.otherSections.join(", ")}`);
+
+  // NAT and forwarding
+  for (const [name, b] of Object.entries(model.network.bridges)) {
+    const hostNat = live.nat.filter((n) => n.bridge === name || n.source === model.network.ipv4.subnet);
+    if (b.nat === true && hostNat.length) {
+      conflicts.push({
+        kind: "nat",
+        path: `network.bridges.${name}.nat`,
+        text: `network.bridges.${name}.nat: the host already masquerades ${hostNat.map((n) => n.source ?? name).join(", ")} (${hostNat[0].where}); the stack's nftables NAT (host service nat) would be a second one`,
+        fix: "interfaces",
+      });
+    }
+    if (b.nat === "interfaces" && !hostNat.length) {
+      conflicts.push({ kind: "nat", path: `network.bridges.${name}.nat`, text: `network.bridges.${name}.nat is interfaces, but /etc/network/interfaces has no MASQUERADE line for ${name}: nothing would NAT it` });
+    }
+  }
+  const needed = [
+    ...(Object.values(model.network.bridges).some((b) => b.nat !== false) ? ["net.ipv4.ip_forward"] : []),
+    ...(model.network.ipv6 ? ["net.ipv6.conf.all.forwarding"] : []),
+  ];
+  const elsewhere = (key: string) => live.forwarding.filter((x) => x.key === key);
+  if (model.hostServices.enabled && model.hostServices.forwarding === "stack") {
+    const set = live.forwarding;
+    if (set.length) {
+      const allNeeded = needed.every((k) => elsewhere(k).some((x) => x.value === "1"));
+      conflicts.push({
+        kind: "forwarding",
+        path: "hostServices.forwarding",
+        text: `hostServices.forwarding: the host already sets ${set.map((x) => `${x.key}=${x.value} in ${x.where}`).join("; ")}; the stack's /etc/sysctl.d/90-neve-forwarding.conf would be a second place${allNeeded ? "" : ` (and ${needed.filter((k) => !elsewhere(k).some((x) => x.value === "1")).join(", ")} is set nowhere else, so the stack must keep its drop-in: remove the other setting by hand)`}`,
+        fix: allNeeded ? "external" : undefined,
+      });
+    }
+  }
+  if (model.hostServices.forwarding === "external") {
+    for (const k of needed) {
+      if (!elsewhere(k).some((x) => x.value === "1")) {
+        conflicts.push({ kind: "forwarding", path: "hostServices.forwarding", text: `hostServices.forwarding is external, but nothing on the host sets ${k}=1`, fix: "stack" });
+      }
+    }
+  }
+
+  const counted = ctx.changes.filter((c) => !c.acknowledged).length + unknown.length + conflicts.length;
+  return { changes: ctx.changes, unknown, conflicts, creations, info, jobMatches, code: counted > 0 ? 1 : 0 };
+}
+
+/** The report as text: one line per field, then unknown objects, conflicts, creations, notes. */
+export function formatCheck(r: CheckReport): string {
+  const out: string[] = [];
+  const line = (c: Change) =>
+    `  ${c.object} ${c.field}: live ${show(c.live)}, declared ${show(c.declared)}${c.recorded ? " (recorded only: the resource ignores it)" : c.stated ? "" : " (provider default)"}`;
+  const changes = r.changes.filter((c) => !c.acknowledged);
+  const acknowledged = r.changes.filter((c) => c.acknowledged);
+  out.push(`Changes the first \`pulumi up\` would make (or recorded fields that differ): ${changes.length}`);
+  for (const c of changes) out.push(line(c));
+  if (acknowledged.length) {
+    out.push(`Acknowledged (adoption.acknowledge; the up applies the declared value): ${acknowledged.length}`);
+    for (const c of acknowledged) out.push(line(c));
+  }
+  out.push(`Objects on the host the stack does not know: ${r.unknown.length}`);
+  for (const u of r.unknown) out.push(`  ${u.text}`);
+  out.push(`Host-level conflicts: ${r.conflicts.length}`);
+  for (const c of r.conflicts) out.push(`  ${c.text}`);
+  if (r.creations.length) {
+    out.push(`Creations (allowed): ${r.creations.length}`);
+    for (const c of r.creations) out.push(`  ${c}`);
+  }
+  for (const i of r.info) out.push(`Note: ${i}`);
+  out.push(
+    r.code === 0
+      ? "Result: nothing that exists on the host would change (exit 0)."
+      : "Result: the first `pulumi up` would change the host or the stack does not describe it (exit 1); `npm run discover -- --write` updates the stack file, or acknowledge a field in neve-infra:adoption.acknowledge.",
+  );
+  return out.join("\n") + "\n";
+}
+
+/** A rule of the live firewall as a `firewall.rules` entry. */
+export function ruleEntry(r: LiveRule): Record<string, unknown> {
+  const e: Record<string, unknown> = { name: r.name, action: r.action };
+  if (r.proto) e.proto = r.proto;
+  if (r.source) e.source = r.source;
+  if (r.dest) e.dest = r.dest;
+  if (r.dports.length) e.dports = [...r.dports];
+  if (r.iface) e.iface = r.iface;
+  if (r.comment) e.comment = r.comment;
+  if (!r.enabled) e.enabled = false;
+  return e;
+}
+
+/** Convenience for tests: the guest model of a name. */
+export function guestNamed(model: NeveModel, name: string): GuestModel | undefined {
+  return model.guests.find((g) => g.name === name);
+}

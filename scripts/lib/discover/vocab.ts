@@ -1,0 +1,408 @@
+/**
+ * The live facts in the stack file's own vocabulary: what `guests.<name>`, `storage.<id>`,
+ * `backups.<id>`, `network.bridges`, `firewall` would say if they described the host exactly.
+ * Pure: LiveFacts in, plain objects out (no I/O, no Pulumi).
+ *
+ * A field is `undefined` when Proxmox has no line for it; what an absent line means (Proxmox's own
+ * default) is applied by the comparison (./fields.ts), not here, so the printed vocabulary shows
+ * only what the host's files say.
+ */
+import type { ConfEntries, FirewallRuleFacts, GuestFacts, LiveFacts, SectionFacts } from "./facts";
+
+/** Stack-vocabulary fields of one guest (keys as in `neve-infra:guests.<name>`). */
+export type GuestVocab = Record<string, unknown> & {
+  readonly vmid: number;
+  readonly kind: "vm" | "ct";
+};
+
+/** One live guest: its name (the stack key) and its fields. */
+export interface LiveGuest {
+  /** `name:` (VM) or `hostname:` (container); `vm<id>` / `ct<id>` when missing. */
+  readonly name: string;
+  /** Fields in the stack vocabulary. */
+  readonly fields: GuestVocab;
+  /** Pending (not yet applied) changes, `key: value` as Proxmox wrote them. */
+  readonly pending: readonly string[];
+}
+
+/** One live storage: id and stack-vocabulary fields (plus `unexpressed` keys the stack cannot state). */
+export interface LiveStorage {
+  readonly id: string;
+  readonly fields: Record<string, unknown> & { readonly type: string };
+}
+
+/** One live vzdump job (jobs.cfg). */
+export interface LiveJob {
+  readonly id: string;
+  /** Stack fields; `vmids` instead of guest names (the caller maps them). */
+  readonly fields: Record<string, unknown> & { readonly vmids: readonly number[] | "all" };
+}
+
+/** One live bridge. */
+export interface LiveBridge {
+  readonly name: string;
+  readonly fields: { readonly ports: readonly string[]; readonly ipv4?: string; readonly ipv6?: string };
+}
+
+/** The firewall in stack vocabulary. */
+export interface LiveFirewall {
+  readonly enabled: boolean;
+  readonly inputPolicy: string;
+  readonly outputPolicy: string;
+  /** Rules in order, stack-shaped; `unexpressed` says why a rule has no stack form. */
+  readonly rules: ReadonlyArray<LiveRule>;
+  /** Other sections (aliases, IP sets, groups): not part of the stack vocabulary. */
+  readonly otherSections: readonly string[];
+}
+
+/** One firewall rule, stack-shaped (`name` derived from its comment). */
+export interface LiveRule {
+  readonly name: string;
+  readonly action: string;
+  readonly proto?: string;
+  readonly source?: string;
+  readonly dest?: string;
+  readonly dports: readonly number[];
+  readonly iface?: string;
+  readonly comment?: string;
+  readonly enabled: boolean;
+  /** Why the rule cannot be written in the stack vocabulary (direction out, a port range, an unknown macro). */
+  readonly unexpressed?: string;
+  /** The line in cluster.fw. */
+  readonly raw: string;
+}
+
+/** A NAT the host itself sets up (post-up iptables MASQUERADE in /etc/network/interfaces). */
+export interface LiveNat {
+  /** The stanza (bridge) carrying the lines. */
+  readonly bridge: string;
+  /** `-s` of the rule, when given. */
+  readonly source?: string;
+  /** `-o` of the rule, when given. */
+  readonly outInterface?: string;
+  /** File and line, for messages. */
+  readonly where: string;
+}
+
+/** Where a forwarding key is set outside the stack's own drop-in. */
+export interface LiveForwarding {
+  /** `net.ipv4.ip_forward` or `net.ipv6.conf.all.forwarding`. */
+  readonly key: string;
+  /** The value set. */
+  readonly value: string;
+  /** File (and how: sysctl file or post-up line). */
+  readonly where: string;
+}
+
+/** Everything discover maps into the stack vocabulary. */
+export interface LiveVocabulary {
+  readonly node: string;
+  readonly source: string;
+  readonly guests: readonly LiveGuest[];
+  readonly storage: readonly LiveStorage[];
+  readonly jobs: readonly LiveJob[];
+  readonly bridges: readonly LiveBridge[];
+  readonly firewall?: LiveFirewall;
+  readonly nat: readonly LiveNat[];
+  readonly forwarding: readonly LiveForwarding[];
+}
+
+/** The stack's own forwarding drop-in (stacks/render/services.ts): not "elsewhere". */
+export const STACK_SYSCTL_FILE = "/etc/sysctl.d/90-neve-forwarding.conf";
+/** Forwarding keys the stack may declare. */
+export const FORWARDING_KEYS = ["net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"] as const;
+
+/** `a=1,b=2` / `default,a=1`: a Proxmox property string; an entry without `=` gets the key `""`. */
+export function propertyString(value: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const part of value.split(",")) {
+    if (part === "") continue;
+    const eq = part.indexOf("=");
+    if (eq === -1) m.set(m.has("") ? part : "", part);
+    else m.set(part.slice(0, eq), part.slice(eq + 1));
+  }
+  return m;
+}
+
+function get(entries: ConfEntries, key: string): string | undefined {
+  for (const [k, v] of entries) if (k === key) return v;
+  return undefined;
+}
+
+const flag = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : v === "1" || v === "yes" || v === "on");
+const int = (v: string | undefined): number | undefined => (v === undefined || !/^\d+$/.test(v) ? undefined : Number(v));
+const tagsOf = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(/[;, ]+/).filter(Boolean).sort());
+
+/** QEMU NIC models (qemu-server PVE/QemuServer.pm $nic_model_list). */
+const NIC_MODELS = ["e1000", "e1000-82540em", "e1000-82544gc", "e1000-82545em", "e1000e", "i82551", "i82557b", "i82559er", "ne2k_isa", "ne2k_pci", "pcnet", "rtl8139", "virtio", "vmxnet3"];
+
+function vmFields(g: GuestFacts): GuestVocab {
+  const m = g.main;
+  const net0 = propertyString(get(m, "net0") ?? "");
+  const model = [...net0.keys()].find((k) => NIC_MODELS.includes(k));
+  const cpu = get(m, "cpu");
+  const cpuType = cpu === undefined ? undefined : (propertyString(cpu).get("cputype") ?? propertyString(cpu).get(""));
+  const vgaRaw = get(m, "vga");
+  const vga = vgaRaw === undefined ? undefined : propertyString(vgaRaw);
+  const ipc = get(m, "ipconfig0");
+  const ip = ipc ? propertyString(ipc) : undefined;
+  const v4 = ip?.get("ip");
+  const v6 = ip?.get("ip6");
+  const agent = get(m, "agent");
+  return {
+    vmid: g.vmid,
+    kind: "vm",
+    template: flag(get(m, "template")),
+    description: g.description,
+    onBoot: flag(get(m, "onboot")),
+    memoryMiB: int(get(m, "memory")),
+    balloonMiB: int(get(m, "balloon")),
+    cores: int(get(m, "cores")),
+    sockets: int(get(m, "sockets")),
+    cpuType,
+    osType: get(m, "ostype"),
+    bios: get(m, "bios"),
+    machine: get(m, "machine"),
+    scsiHardware: get(m, "scsihw"),
+    vga: vga ? { type: vga.get("type") ?? vga.get(""), memoryMiB: int(vga.get("memory")), clipboard: vga.get("clipboard") } : undefined,
+    nicModel: model,
+    bridge: net0.get("bridge"),
+    firewall: flag(net0.get("firewall")),
+    acpi: flag(get(m, "acpi")),
+    tablet: flag(get(m, "tablet")),
+    keyboard: get(m, "keyboard"),
+    agent: agent === undefined ? undefined : (flag(propertyString(agent).get("enabled") ?? propertyString(agent).get("")) ?? false),
+    args: get(m, "args"),
+    tags: tagsOf(get(m, "tags")),
+    cloudInit: ipc !== undefined ? true : undefined,
+    ipv4: v4 && v4 !== "dhcp" ? v4.split("/")[0] : undefined,
+    ipv6: v6 && v6 !== "dhcp" && v6 !== "auto" ? v6.split("/")[0] : undefined,
+    snapshots: g.snapshots.map((s) => s.name),
+  };
+}
+
+function ctFields(g: GuestFacts): GuestVocab {
+  const m = g.main;
+  const net0 = propertyString(get(m, "net0") ?? "");
+  const feat = get(m, "features");
+  const f = feat === undefined ? undefined : propertyString(feat);
+  const v4 = net0.get("ip");
+  const v6 = net0.get("ip6");
+  const features: Record<string, unknown> = {};
+  if (f) {
+    for (const k of ["nesting", "keyctl", "fuse", "mknod"]) if (f.has(k)) features[k] = flag(f.get(k));
+    if (f.has("mount")) features.mount = (f.get("mount") ?? "").split(";").filter(Boolean);
+  }
+  return {
+    vmid: g.vmid,
+    kind: "ct",
+    template: flag(get(m, "template")),
+    description: g.description,
+    onBoot: flag(get(m, "onboot")),
+    memoryMiB: int(get(m, "memory")),
+    swapMiB: int(get(m, "swap")),
+    cores: int(get(m, "cores")),
+    unprivileged: flag(get(m, "unprivileged")),
+    features,
+    osType: get(m, "ostype"),
+    bridge: net0.get("bridge"),
+    firewall: flag(net0.get("firewall")),
+    tags: tagsOf(get(m, "tags")),
+    ipv4: v4 && v4 !== "dhcp" && v4 !== "manual" ? v4.split("/")[0] : undefined,
+    ipv6: v6 && !["dhcp", "auto", "manual"].includes(v6) ? v6.split("/")[0] : undefined,
+    rawLxc: m.filter(([k]) => k.startsWith("lxc.")).map(([k, v]) => `${k}: ${v}`),
+    snapshots: g.snapshots.map((s) => s.name),
+  };
+}
+
+/** One guest config in the stack vocabulary. */
+export function guestVocab(g: GuestFacts): LiveGuest {
+  const fields = g.kind === "qemu" ? vmFields(g) : ctFields(g);
+  const name = get(g.main, g.kind === "qemu" ? "name" : "hostname") ?? `${g.kind === "qemu" ? "vm" : "ct"}${g.vmid}`;
+  return { name, fields, pending: g.pending.map(([k, v]) => `${k}: ${v}`) };
+}
+
+/** One storage.cfg section in the stack vocabulary. */
+export function storageVocab(s: SectionFacts): LiveStorage {
+  const p = s.props;
+  const list = (k: string) => get(p, k)?.split(",").map((x) => x.trim()).filter(Boolean);
+  const has = (k: string) => p.some(([key]) => key === k);
+  const base = {
+    type: s.type,
+    contents: list("content")?.sort(),
+    disabled: has("disable") ? get(p, "disable") !== "0" : undefined,
+    nodes: list("nodes")?.sort(),
+  };
+  switch (s.type) {
+    case "dir":
+      return { id: s.id, fields: { ...base, path: get(p, "path") } };
+    case "zfspool":
+      return { id: s.id, fields: { ...base, pool: get(p, "pool"), sparse: flag(get(p, "sparse")) } };
+    case "pbs":
+      return {
+        id: s.id,
+        fields: {
+          ...base,
+          server: get(p, "server"),
+          datastore: get(p, "datastore"),
+          username: get(p, "username"),
+          fingerprint: get(p, "fingerprint"),
+          namespace: get(p, "namespace"),
+        },
+      };
+    default:
+      return { id: s.id, fields: base };
+  }
+}
+
+/** One jobs.cfg vzdump section in the stack vocabulary (guests as ids). */
+export function jobVocab(s: SectionFacts): LiveJob {
+  const p = s.props;
+  const prune = propertyString(get(p, "prune-backups") ?? "");
+  const vmid = get(p, "vmid");
+  return {
+    id: s.id,
+    fields: {
+      schedule: get(p, "schedule"),
+      storage: get(p, "storage"),
+      vmids: get(p, "all") === "1" ? "all" : (vmid ?? "").split(",").filter(Boolean).map(Number).sort((a, b) => a - b),
+      mode: get(p, "mode"),
+      compress: get(p, "compress"),
+      enabled: flag(get(p, "enabled")),
+      keepLast: int(prune.get("keep-last")),
+      pruneOther: [...prune.keys()].filter((k) => k !== "keep-last").map((k) => `${k}=${prune.get(k)}`),
+      notesTemplate: get(p, "notes-template"),
+      node: get(p, "node"),
+    },
+  };
+}
+
+/** Firewall macros with a stack form (pve-firewall PVE/Firewall.pm $pve_fw_macros, the common ones). */
+const MACROS: Readonly<Record<string, { proto: string; dports: number[] }>> = {
+  SSH: { proto: "tcp", dports: [22] },
+  HTTP: { proto: "tcp", dports: [80] },
+  HTTPS: { proto: "tcp", dports: [443] },
+  Web: { proto: "tcp", dports: [80, 443] },
+  Ping: { proto: "icmp", dports: [] },
+};
+
+function ruleName(r: FirewallRuleFacts, i: number, taken: Set<string>): string {
+  const base =
+    (r.comment ?? "")
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, 40)
+      .replace(/-+$/, "") ||
+    (r.macro ? r.macro.toLowerCase() : `rule-${i + 1}`);
+  let name = /^[a-z0-9]/.test(base) ? base : `rule-${base}`;
+  for (let n = 2; taken.has(name); n++) name = `${base}-${n}`;
+  taken.add(name);
+  return name;
+}
+
+/** One cluster.fw rule in the stack vocabulary. */
+export function ruleVocab(r: FirewallRuleFacts, i: number, taken: Set<string>): LiveRule {
+  const why: string[] = [];
+  if (r.type !== "in") why.push(`direction ${r.type}`);
+  let proto = r.proto;
+  let dports: number[] = [];
+  if (r.macro) {
+    const m = MACROS[r.macro];
+    if (!m) why.push(`macro ${r.macro}`);
+    else {
+      proto = m.proto;
+      dports = [...m.dports];
+    }
+  }
+  if (r.dport !== undefined) {
+    for (const part of r.dport.split(",")) {
+      if (/^\d+$/.test(part)) dports.push(Number(part));
+      else why.push(`port ${part}`);
+    }
+  }
+  if (r.sport !== undefined) why.push("a source port");
+  if (r.icmpType !== undefined) why.push("an icmp type");
+  return {
+    name: ruleName(r, i, taken),
+    action: r.action,
+    proto,
+    source: r.source,
+    dest: r.dest,
+    dports,
+    iface: r.iface,
+    comment: r.comment,
+    enabled: r.enabled,
+    unexpressed: why.length ? why.join(", ") : undefined,
+    raw: r.raw,
+  };
+}
+
+const MASQ = /\biptables\b.*-t\s+nat\b.*-j\s+MASQUERADE\b/;
+
+/** Map everything discover read into the stack vocabulary. */
+export function liveVocabulary(facts: LiveFacts): LiveVocabulary {
+  const bridges: LiveBridge[] = [];
+  const nat: LiveNat[] = [];
+  const forwarding: LiveForwarding[] = [];
+  for (const s of facts.network.stanzas) {
+    const opts = s.options;
+    const ports = get(opts, "bridge-ports") ?? get(opts, "bridge_ports");
+    if (ports !== undefined) {
+      const prev = bridges.findIndex((b) => b.name === s.name);
+      const ipv4 = s.family === "inet" ? (s.method === "dhcp" ? "dhcp" : get(opts, "address")) : undefined;
+      const entry: LiveBridge = { name: s.name, fields: { ports: ports === "none" ? [] : ports.split(/\s+/).filter(Boolean), ipv4 } };
+      if (prev === -1) bridges.push(entry);
+      else bridges[prev] = { name: s.name, fields: { ...bridges[prev].fields, ...entry.fields, ipv4: bridges[prev].fields.ipv4 ?? ipv4 } };
+    } else if (s.family === "inet6") {
+      const prev = bridges.findIndex((b) => b.name === s.name);
+      const address = s.method === "static" ? get(opts, "address") : undefined;
+      if (prev !== -1 && address) bridges[prev] = { name: s.name, fields: { ...bridges[prev].fields, ipv6: address } };
+    }
+    for (const [k, v] of opts) {
+      if (!/^(pre-up|up|post-up)$/.test(k)) continue;
+      if (MASQ.test(v) && /\s-A\s/.test(v)) {
+        nat.push({ bridge: s.name, source: /-s\s+'?([^'\s]+)'?/.exec(v)?.[1], outInterface: /-o\s+(\S+)/.exec(v)?.[1], where: `${s.file} (iface ${s.name}: ${k} ${v})` });
+      }
+      const fw = /echo\s+1\s*>\s*\/proc\/sys\/net\/(ipv4\/ip_forward|ipv6\/conf\/all\/forwarding)\b/.exec(v);
+      if (fw) forwarding.push({ key: fw[1] === "ipv4/ip_forward" ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding", value: "1", where: `${s.file} (iface ${s.name}: ${k})` });
+      const sc = /sysctl\s+(?:-w\s+)?(net\.ipv4\.ip_forward|net\.ipv6\.conf\.all\.forwarding)=(\d)/.exec(v);
+      if (sc) forwarding.push({ key: sc[1], value: sc[2], where: `${s.file} (iface ${s.name}: ${k})` });
+    }
+  }
+  // Stanzas of the inet6 family seen before their inet stanza: a second pass fills ipv6.
+  for (const s of facts.network.stanzas) {
+    if (s.family !== "inet6" || s.method !== "static") continue;
+    const b = bridges.findIndex((x) => x.name === s.name);
+    const address = get(s.options, "address");
+    if (b !== -1 && address && bridges[b].fields.ipv6 === undefined) bridges[b] = { name: s.name, fields: { ...bridges[b].fields, ipv6: address } };
+  }
+  for (const s of facts.sysctl) {
+    if (s.file === STACK_SYSCTL_FILE) continue;
+    if ((FORWARDING_KEYS as readonly string[]).includes(s.key)) forwarding.push({ key: s.key, value: s.value.trim(), where: s.file });
+  }
+
+  let firewall: LiveFirewall | undefined;
+  if (facts.firewall) {
+    const o = facts.firewall.options;
+    const taken = new Set<string>();
+    firewall = {
+      enabled: get(o, "enable") === "1",
+      inputPolicy: get(o, "policy_in") ?? "DROP",
+      outputPolicy: get(o, "policy_out") ?? "ACCEPT",
+      rules: facts.firewall.rules.map((r, i) => ruleVocab(r, i, taken)),
+      otherSections: facts.firewall.otherSections,
+    };
+  }
+  return {
+    node: facts.node,
+    source: facts.source,
+    guests: facts.guests.map(guestVocab),
+    storage: facts.storage.map(storageVocab),
+    jobs: facts.jobs.filter((j) => j.type === "vzdump").map(jobVocab),
+    bridges,
+    firewall,
+    nat,
+    forwarding,
+  };
+}

@@ -1,0 +1,211 @@
+/**
+ * `discover --write`: update the stack file in place (the `yaml` package's Document API keeps its
+ * comments and key order) so that it describes the host as it is, and say what was chosen for each
+ * object. Pure over text: the CLI reads and writes the file.
+ *
+ * Choices (docs/discover.md):
+ * - a changed field gets the live value (an acknowledged field is left as declared);
+ * - an existing NAT (post-up MASQUERADE in /etc/network/interfaces) is adopted: `nat: interfaces`;
+ *   forwarding set elsewhere: `hostServices.forwarding: external`;
+ * - a guest, job or storage the stack does not know is recorded as unmanaged (`adoption.unmanaged`),
+ *   never adopted into management silently; a guest's address on the IP plan is also recorded as held;
+ * - `adoption.live` lists what discover found, `reconciled` is set only when `--check` on the
+ *   written file exits 0.
+ */
+import { isMap, isSeq, parse, parseDocument } from "yaml";
+import { parseStackConfig, rawConfigFromPulumi } from "../../../stacks/config/stack";
+import { SECRET_KEYS } from "../../../stacks/config/secrets";
+import { adoptionFingerprint, adoptionScopeOf } from "../../../stacks/config/adoption";
+import type { NeveModel } from "../../../stacks/config/model";
+import { ipv4InCidr } from "../../../stacks/config/ipplan";
+import { checkStack, ruleEntry, ruleText, type Change, type CheckReport } from "./check";
+import { show } from "./fields";
+import type { LiveRule, LiveVocabulary } from "./vocab";
+
+const NS = "neve-infra";
+/** Keep the file's own style: `[a, b]` flow lists, no folding of long lines. */
+const TO_STRING = { flowCollectionPadding: false, lineWidth: 0 } as const;
+
+/** The model of a stack file's text, validated like the program does (throws ConfigError). */
+export function modelFromText(text: string): NeveModel {
+  const doc = parse(text) as { config?: Record<string, unknown> } | null;
+  const config: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(doc?.config ?? {})) {
+    if (v && typeof v === "object" && !Array.isArray(v) && "secure" in v) continue;
+    config[k] = v;
+  }
+  return parseStackConfig(rawConfigFromPulumi(config, SECRET_KEYS));
+}
+
+/** YAML path of a change's object (`guests.etoile` -> section guests, key etoile). */
+function objectPath(object: string): string[] {
+  if (object === "firewall") return [`${NS}:firewall`];
+  if (object.startsWith("network.bridges.")) return [`${NS}:network`, "bridges", object.slice("network.bridges.".length)];
+  const dot = object.indexOf(".");
+  return [`${NS}:${object.slice(0, dot)}`, object.slice(dot + 1)];
+}
+
+/** Result of {@link writeStack}. */
+export interface WriteResult {
+  /** The new file text. */
+  readonly text: string;
+  /** One line per choice made (or left undone), for the operator. */
+  readonly choices: readonly string[];
+  /** `--check` on the written file. */
+  readonly after: CheckReport;
+}
+
+/** Options of {@link writeStack}. */
+export interface WriteOptions {
+  /** Timestamp for `adoption.discoveredAt` (ISO 8601). */
+  readonly now: string;
+}
+
+function valueForYaml(c: Change): unknown {
+  return c.liveStackValue;
+}
+
+/**
+ * Make `firewall.rules` the live rules, item by item: a declared rule equal to the live one at the
+ * same position keeps its node (its name and the comments around it); the others are replaced.
+ */
+function writeRules(doc: ReturnType<typeof parseDocument>, p: (string | number)[], model: NeveModel, live: readonly LiveRule[]): string {
+  const declared = model.firewall.rules;
+  let kept = 0;
+  const names = new Set<string>();
+  live.forEach((r, i) => {
+    const d = declared[i];
+    if (d && ruleText({ ...d, source: d.sourceAddress, dest: d.destAddress }) === ruleText(r)) {
+      kept++;
+      names.add(d.name);
+      return;
+    }
+    let name = r.name;
+    for (let n = 2; names.has(name) || declared.some((x, k) => k !== i && x.name === name && ruleText({ ...x, source: x.sourceAddress, dest: x.destAddress }) === ruleText(live[k] ?? r)); n++) name = `${r.name}-${n}`;
+    names.add(name);
+    const node = doc.createNode({ ...ruleEntry(r), name });
+    if (isMap(node)) node.flow = true;
+    doc.setIn([...p, i], node);
+  });
+  for (let i = declared.length - 1; i >= live.length; i--) doc.deleteIn([...p, i]);
+  return `firewall.rules: the ${live.length} rules of cluster.fw in order (${kept} kept as declared, ${live.length - kept} from the host; was ${declared.length} declared)`;
+}
+
+/** Update the stack file text from the live vocabulary; see the module comment for the choices. */
+export function writeStack(text: string, model: NeveModel, live: LiveVocabulary, opts: WriteOptions): WriteResult {
+  const report = checkStack(model, live);
+  const doc = parseDocument(text);
+  const choices: string[] = [];
+  const at = (...p: (string | number)[]) => ["config", ...p];
+  const flow = (v: unknown) => {
+    const n = doc.createNode(v);
+    if (isSeq(n) || isMap(n)) n.flow = true;
+    return n;
+  };
+
+  for (const c of report.changes) {
+    if (c.acknowledged) {
+      choices.push(`${c.path}: kept ${show(c.declared)} (acknowledged; the first up applies it over live ${show(c.live)})`);
+      continue;
+    }
+    if (c.cannot) {
+      choices.push(`${c.path}: left as ${show(c.declared)}: ${c.cannot}; change it by hand or add it to adoption.acknowledge`);
+      continue;
+    }
+    const p = at(...objectPath(c.object), ...c.field.split("."));
+    if (c.object === "firewall" && c.field === "rules") {
+      choices.push(writeRules(doc, p, model, c.liveStackValue as LiveRule[]));
+      continue;
+    }
+    const v = valueForYaml(c);
+    if (v === undefined) doc.deleteIn(p);
+    else doc.setIn(p, typeof v === "object" && v !== null ? flow(v) : v);
+    choices.push(`${c.path}: ${show(c.liveStackValue)} (live; was ${show(c.declared)}${c.stated ? "" : ", the provider's default"})`);
+  }
+
+  for (const k of report.conflicts) {
+    if (k.fix === undefined) {
+      choices.push(`${k.path}: left: ${k.text}`);
+      continue;
+    }
+    const [section, ...rest] = k.path.split(".");
+    doc.setIn(at(`${NS}:${section}`, ...rest), k.fix);
+    choices.push(
+      k.kind === "nat"
+        ? `${k.path}: ${String(k.fix)} (adopted the host's own NAT in /etc/network/interfaces; the stack declares no second NAT)`
+        : `${k.path}: ${String(k.fix)} (${k.fix === "external" ? "forwarding stays where the host sets it; the stack declares no drop-in" : "the stack sets forwarding itself"})`,
+    );
+  }
+
+  const unmanaged = {
+    guests: [...(model.adoption.unmanaged?.guests ?? [])],
+    storage: [...(model.adoption.unmanaged?.storage ?? [])],
+    jobs: [...(model.adoption.unmanaged?.jobs ?? [])],
+  };
+  const plan = model.network.ipv4;
+  const held = new Set<string>([plan.gateway, ...plan.unmanaged.map((u) => u.address), ...model.guests.filter((g) => !g.template && g.ipv4).map((g) => g.ipv4 as string)]);
+  for (const u of report.unknown) {
+    switch (u.kind) {
+      case "guest": {
+        const g = live.guests.find((x) => String(x.fields.vmid) === u.id);
+        unmanaged.guests.push(Number(u.id));
+        let extra = "";
+        const addr = g?.fields.ipv4 as string | undefined;
+        if (g && addr && !g.fields.template && ipv4InCidr(addr, plan.subnet)) {
+          if (held.has(addr)) extra = `; its address ${addr} is already recorded as held`;
+          else {
+            doc.addIn(at(`${NS}:network`, "ipv4", "unmanaged"), flow({ address: addr, holder: g.name }));
+            held.add(addr);
+            extra = `; its address ${addr} recorded in network.ipv4.unmanaged`;
+          }
+        }
+        choices.push(`${u.text}: recorded as unmanaged (adoption.unmanaged.guests)${extra}`);
+        break;
+      }
+      case "storage":
+        unmanaged.storage.push(u.id);
+        choices.push(`${u.text}: recorded as unmanaged (adoption.unmanaged.storage)`);
+        break;
+      case "job":
+        unmanaged.jobs.push(u.id);
+        choices.push(`${u.text}: recorded as unmanaged (adoption.unmanaged.jobs)`);
+        break;
+      case "bridge":
+        choices.push(`${u.text}: left: add it to network.bridges by hand (the stack has no unmanaged bridges)`);
+        break;
+      default: {
+        const never: never = u.kind;
+        throw new Error(`unknown object kind ${String(never)}`);
+      }
+    }
+  }
+  for (const c of report.creations) choices.push(`${c} (kept: not on the host)`);
+
+  const adoption = [`${NS}:adoption`];
+  doc.setIn(at(...adoption, "live"), {
+    guests: flow(live.guests.map((g) => g.fields.vmid)),
+    storage: flow(live.storage.map((s) => s.id)),
+    bridges: flow(live.bridges.map((b) => b.name)),
+    jobs: flow(live.jobs.map((j) => j.id)),
+    firewall: live.firewall !== undefined,
+  });
+  if (unmanaged.guests.length + unmanaged.storage.length + unmanaged.jobs.length) {
+    doc.setIn(at(...adoption, "unmanaged"), { guests: flow(unmanaged.guests), storage: flow(unmanaged.storage), jobs: flow(unmanaged.jobs) });
+  }
+  doc.setIn(at(...adoption, "discoveredAt"), opts.now);
+  doc.setIn(at(...adoption, "source"), live.source);
+  doc.deleteIn(at(...adoption, "reconciled"));
+
+  // Reconciled only when --check on the written file finds nothing.
+  let textOut = doc.toString(TO_STRING);
+  const model2 = modelFromText(textOut);
+  const after = checkStack(model2, live);
+  if (after.code === 0) {
+    doc.setIn(at(...adoption, "reconciled"), adoptionFingerprint(adoptionScopeOf(model2)));
+    textOut = doc.toString(TO_STRING);
+    choices.push("adoption.reconciled: set (--check on the written file exits 0)");
+  } else {
+    choices.push(`adoption.reconciled: not set: --check on the written file still reports ${after.changes.filter((c) => !c.acknowledged).length} changes, ${after.unknown.length} unknown objects, ${after.conflicts.length} conflicts (see the lines above marked "left")`);
+  }
+  return { text: textOut, choices, after };
+}
