@@ -111,7 +111,7 @@ guests:
     unprivileged: true
     features: { nesting: true, keyctl: true, fuse: true, mknod: true, mount: [nfs] }
 storage: {}
-tunnel: { id: 464de2f3-7058-4a1f-9f93-ae8425f0ffbe, ingress: [] }
+tunnel: { id: 464de2f3-7058-4a1f-9f93-ae8425f0ffbe, ingress: [{ hostname: neve.example.org, service: "https://127.0.0.1:8006" }] }
 firewall: { enabled: true, inputPolicy: DROP, rules: [] }
 `) as Record<string, unknown>;
 const model = parseStackConfig(FULL);

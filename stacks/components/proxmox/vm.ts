@@ -71,6 +71,7 @@ export const VM_INPUT_COVERAGE: CoverageTable = {
   amdSev: { ignored: ROOT_ONLY },
   audioDevice: { ignored: NOT_IN_STACK },
   bios: { stack: "bios" },
+  bootOrders: { ignored: NOT_IN_STACK },
   cdrom: { ignored: CREATION_ONLY },
   clone: { ignored: CREATION_ONLY },
   "cpu.architecture": { ignored: ROOT_ONLY },
