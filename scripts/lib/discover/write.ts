@@ -45,6 +45,9 @@ function objectPath(object: string): string[] {
   return [`${NS}:${object.slice(0, dot)}`, object.slice(dot + 1)];
 }
 
+/** --write would produce a stack file the program refuses: nothing is written (exit 2). */
+export class WriteRefusedError extends Error {}
+
 /** Result of {@link writeStack}. */
 export interface WriteResult {
   /** The new file text. */
@@ -154,7 +157,9 @@ export function writeStack(text: string, model: NeveModel, live: LiveVocabulary,
         if (g && addr && !g.fields.template && ipv4InCidr(addr, plan.subnet)) {
           if (held.has(addr)) extra = `; its address ${addr} is already recorded as held`;
           else {
-            doc.addIn(at(`${NS}:network`, "ipv4", "unmanaged"), flow({ address: addr, holder: g.name }));
+            const list = at(`${NS}:network`, "ipv4", "unmanaged");
+            if (!doc.hasIn(list)) doc.setIn(list, doc.createNode([]));
+            doc.addIn(list, flow({ address: addr, holder: g.name }));
             held.add(addr);
             extra = `; its address ${addr} recorded in network.ipv4.unmanaged`;
           }
@@ -198,7 +203,15 @@ export function writeStack(text: string, model: NeveModel, live: LiveVocabulary,
 
   // Reconciled only when --check on the written file finds nothing.
   let textOut = doc.toString(TO_STRING);
-  const model2 = modelFromText(textOut);
+  let model2: NeveModel;
+  try {
+    model2 = modelFromText(textOut);
+  } catch (e) {
+    throw new WriteRefusedError(
+      `the stack file with the live values would not validate, so it was not written:\n${(e as Error).message}\n` +
+        `Live values discover would have written:\n${choices.map((c) => `  ${c}`).join("\n")}\nFix the related fields by hand (or the host), then run discover --write again.`,
+    );
+  }
   const after = checkStack(model2, live);
   if (after.code === 0) {
     doc.setIn(at(...adoption, "reconciled"), adoptionFingerprint(adoptionScopeOf(model2)));

@@ -1,0 +1,258 @@
+import type { ConfEntries, GuestFacts, LiveFacts, SectionFacts } from "../../scripts/lib/discover/facts";
+import { liveVocabulary } from "../../scripts/lib/discover/vocab";
+import { checkStack, formatCheck } from "../../scripts/lib/discover/check";
+import { modelFromText, writeStack } from "../../scripts/lib/discover/write";
+import { parseDocument } from "yaml";
+
+// discover --check and --write over LiveFacts literals (the parsers have their own tests): a host that
+// matches a small stack exactly, then one named drift at a time.
+
+const STACK = `# A small stack the base host matches exactly.
+config:
+  neve-infra:adopt: true
+  neve-infra:proxmox: { nodeName: neve, endpoint: "https://neve:8006", version: "8.3.4" }
+  neve-infra:ssh: { host: 100.94.229.96 }
+  neve-infra:network:
+    bridges:
+      vmbr0: { ports: [enp5s0], ipv4: dhcp, public: true }
+      # the private bridge
+      vmbr1: { ipv4: 10.10.10.1/24, nat: true }
+    ipv4: { bridge: vmbr1, subnet: 10.10.10.0/24, gateway: 10.10.10.1, dhcpRange: { start: 10.10.10.100, end: 10.10.10.200 }, cloneRange: { start: 10.10.10.91, end: 10.10.10.99 } }
+    tailnet: { cidr: 100.64.0.0/10, hostAddress: 100.94.229.96 }
+  neve-infra:guests:
+    etoile:
+      vmid: 1201
+      kind: vm
+      running: true
+      description: Proxmox Backup Server
+      memoryMiB: 4096
+      bridge: vmbr1
+      ipv4: 10.10.10.2
+    atlas:
+      vmid: 200
+      kind: ct
+      running: true
+      memoryMiB: 512
+      cores: 1
+      bridge: vmbr0
+      unprivileged: true
+      osType: ubuntu
+      features: { nesting: true }
+  neve-infra:storage:
+    local: { type: dir, path: /var/lib/vz, contents: [iso, backup] }
+    etoile:
+      type: pbs
+      server: etoile
+      datastore: etoile
+      username: root@pam
+      contents: [backup]
+      fingerprint: "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff"
+  neve-infra:tunnel: { id: 464de2f3-7058-4a1f-9f93-ae8425f0ffbe, ingress: [{ hostname: neve.example.org, service: "https://127.0.0.1:8006" }] }
+  neve-infra:firewall:
+    enabled: true
+    inputPolicy: DROP
+    rules:
+      # the operator's way in
+      - { name: tailnet-ssh, action: ACCEPT, proto: tcp, source: 100.64.0.0/10, dports: [22], comment: SSH from the tailnet }
+  neve-infra:backups:
+    weekly: { storage: local, schedule: "sat 01:00", guests: [etoile, atlas], keepLast: 3, notesTemplate: "{{guestname}}", existingId: backup-aaaa }
+  neve-infra:hostServices: { enabled: false }
+`;
+
+const vm = (main: ConfEntries, extra: Partial<GuestFacts> = {}): GuestFacts => ({
+  vmid: 1201,
+  kind: "qemu",
+  description: "Proxmox Backup Server",
+  main,
+  pending: [],
+  snapshots: [],
+  specialSections: [],
+  ...extra,
+});
+
+const ETOILE: ConfEntries = [
+  ["balloon", "0"],
+  ["cpu", "qemu64"],
+  ["memory", "4096"],
+  ["name", "etoile"],
+  ["net0", "virtio=BC:24:11:5E:7A:21,bridge=vmbr1"],
+  ["onboot", "1"],
+  ["ostype", "other"],
+  ["scsi0", "vmdata:vm-1201-disk-0,size=32G"],
+  ["scsihw", "virtio-scsi-pci"],
+];
+const ATLAS: ConfEntries = [
+  ["cores", "1"],
+  ["features", "nesting=1"],
+  ["hostname", "atlas"],
+  ["memory", "512"],
+  ["net0", "name=eth0,bridge=vmbr0,hwaddr=BC:24:11:2D:0C:C8,ip=dhcp,type=veth"],
+  ["onboot", "1"],
+  ["ostype", "ubuntu"],
+  ["swap", "0"],
+  ["unprivileged", "1"],
+];
+const section = (type: string, id: string, props: ConfEntries): SectionFacts => ({ type, id, props });
+const LOCAL = section("dir", "local", [["path", "/var/lib/vz"], ["content", "iso,backup"]]);
+const PBS = section("pbs", "etoile", [
+  ["datastore", "etoile"],
+  ["server", "10.10.10.2"],
+  ["content", "backup"],
+  ["fingerprint", "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff"],
+  ["username", "root@pam"],
+]);
+const JOB = section("vzdump", "backup-aaaa", [
+  ["schedule", "sat 01:00"],
+  ["compress", "zstd"],
+  ["enabled", "1"],
+  ["mode", "snapshot"],
+  ["notes-template", "{{guestname}}"],
+  ["prune-backups", "keep-last=3"],
+  ["storage", "local"],
+  ["vmid", "1201,200"],
+]);
+const SSH_RULE = { type: "in" as const, action: "ACCEPT", macro: "SSH", enabled: true, source: "100.64.0.0/10", log: "nolog", comment: "SSH from the tailnet", raw: "IN SSH(ACCEPT) -source 100.64.0.0/10 -log nolog # SSH from the tailnet" };
+const VMBR1 = { name: "vmbr1", family: "inet" as const, method: "static", options: [["address", "10.10.10.1/24"], ["bridge-ports", "none"]] as ConfEntries, file: "/etc/network/interfaces" };
+
+function base(): LiveFacts {
+  return {
+    node: "neve",
+    source: "root:fixture",
+    guests: [{ vmid: 200, kind: "lxc", main: ATLAS, pending: [], snapshots: [], specialSections: [] }, vm(ETOILE)],
+    storage: [LOCAL, PBS],
+    jobs: [JOB],
+    firewall: { options: [["enable", "1"], ["policy_in", "DROP"]], rules: [SSH_RULE], otherSections: [] },
+    network: {
+      auto: ["vmbr0", "vmbr1"],
+      stanzas: [{ name: "vmbr0", family: "inet", method: "dhcp", options: [["bridge-ports", "enp5s0"]], file: "/etc/network/interfaces" }, VMBR1],
+      files: ["/etc/network/interfaces"],
+    },
+    sysctl: [],
+    files: {},
+  };
+}
+
+const withVm = (f: (m: ConfEntries) => ConfEntries, extra?: Partial<GuestFacts>) => (l: LiveFacts): LiveFacts => ({ ...l, guests: [l.guests[0], vm(f(ETOILE), extra)] });
+const withCt = (f: (m: ConfEntries) => ConfEntries) => (l: LiveFacts): LiveFacts => ({ ...l, guests: [{ ...l.guests[0], main: f(ATLAS) }, l.guests[1]] });
+const set = (key: string, value: string) => (m: ConfEntries): ConfEntries => [...m.filter(([k]) => k !== key), [key, value]];
+const drop = (key: string) => (m: ConfEntries): ConfEntries => m.filter(([k]) => k !== key);
+
+function run(facts: LiveFacts, text = STACK) {
+  const model = modelFromText(text);
+  const live = liveVocabulary(facts);
+  const report = checkStack(model, live);
+  return { model, live, report, out: formatCheck(report) };
+}
+
+describe("discover --check on a host that matches the stack", () => {
+  it("must exit 0 and list nothing to change", () => {
+    const { report, out } = run(base());
+    expect(out).toContain("Changes the first `pulumi up` would make (or recorded fields that differ): 0");
+    expect(report.code).toBe(0);
+  });
+});
+
+const DRIFTS: Array<[name: string, mutate: (l: LiveFacts) => LiveFacts, line: string]> = [
+  ["a CPU type the stack does not state", withVm(set("cpu", "host")), "guests.etoile cpuType: live host, declared qemu64 (provider default)"],
+  ["a VM without a cpu line (qemu-server's kvm64)", withVm(drop("cpu")), "guests.etoile cpuType: live kvm64, declared qemu64 (provider default)"],
+  ["an OS type", withVm(set("ostype", "l26")), "guests.etoile osType: live l26, declared other (provider default)"],
+  ["a VGA clipboard", withVm(set("vga", "std,clipboard=vnc")), "guests.etoile vga: live {type: std, clipboard: vnc}, declared {type: std} (provider default)"],
+  ["args only root@pam may set", withVm(set("args", "-vnc 127.0.0.1:81")), "guests.etoile args: live -vnc 127.0.0.1:81, declared (none) (recorded only: the resource ignores it)"],
+  ["no scsihw line (qemu-server's lsi)", withVm(drop("scsihw")), "guests.etoile scsiHardware: live lsi, declared virtio-scsi-pci (provider default)"],
+  ["no balloon line (the device at memory size)", withVm(drop("balloon")), "guests.etoile balloonMiB: live 4096, declared 0 (provider default)"],
+  ["a BIOS", withVm(set("bios", "ovmf")), "guests.etoile bios: live ovmf, declared seabios (provider default)"],
+  ["a VM NIC firewall flag", withVm(set("net0", "virtio=BC:24:11:5E:7A:21,bridge=vmbr1,firewall=1")), "guests.etoile firewall: live true, declared false (provider default)"],
+  ["a description edited on the host", (l) => ({ ...l, guests: [l.guests[0], vm(ETOILE, { description: "PBS\nsecond line" })] }), 'guests.etoile description: live "PBS\\nsecond line", declared Proxmox Backup Server'],
+  ["a snapshot", withVm((m) => m, { snapshots: [{ name: "before-update", vmstate: true, entries: [] }] }), "guests.etoile snapshots: live [before-update], declared [] (recorded only: the resource ignores it)"],
+  ["container swap", withCt(set("swap", "512")), "guests.atlas swapMiB: live 512, declared 0 (provider default)"],
+  ["a container NIC firewall flag", withCt(set("net0", "name=eth0,bridge=vmbr0,firewall=1,ip=dhcp,type=veth")), "guests.atlas firewall: live true, declared false (provider default)"],
+  ["a restricted container feature (keyctl)", withCt(set("features", "keyctl=1,nesting=1")), "guests.atlas features.keyctl: live true, declared false"],
+  ["raw lxc lines", withCt((m) => [...m, ["lxc.apparmor.profile", "unconfined"]]), "guests.atlas rawLxc: live [lxc.apparmor.profile: unconfined], declared [] (recorded only: the resource ignores it)"],
+  ["a PBS fingerprint changed on the host", (l) => ({ ...l, storage: [LOCAL, section("pbs", "etoile", PBS.props.map(([k, v]) => [k, k === "fingerprint" ? "ff" + v.slice(2) : v] as const))] }), "storage.etoile fingerprint: live ff:11"],
+  ["a storage limited to nodes", (l) => ({ ...l, storage: [section("dir", "local", [...LOCAL.props, ["nodes", "neve"]]), PBS] }), ""],
+  ["a job's retention", (l) => ({ ...l, jobs: [section("vzdump", "backup-aaaa", JOB.props.map(([k, v]) => [k, k === "prune-backups" ? "keep-last=2" : v] as const))] }), "backups.weekly keepLast: live 2, declared 3"],
+  ["a job without compress (vzdump's 0)", (l) => ({ ...l, jobs: [section("vzdump", "backup-aaaa", JOB.props.filter(([k]) => k !== "compress"))] }), "backups.weekly compress: live 0, declared zstd"],
+  ["an unknown guest", (l) => ({ ...l, guests: [...l.guests, { ...vm([["name", "francoise"], ["memory", "2048"], ["ipconfig0", "ip=10.10.10.91/24,gw=10.10.10.1"], ["net0", "virtio=BC:24:11:7F:E2:91,bridge=vmbr1"]]), vmid: 9101, description: undefined }] }), "guest 9101 francoise (VM, 10.10.10.91)"],
+  ["an unknown backup job", (l) => ({ ...l, jobs: [...l.jobs, section("vzdump", "backup-bbbb", [["schedule", "daily"], ["storage", "local"], ["vmid", "200"]])] }), "backup job backup-bbbb (guests 200 to local, daily)"],
+  ["an unknown storage", (l) => ({ ...l, storage: [...l.storage, section("dir", "scratch", [["path", "/srv/scratch"], ["content", "iso"]])] }), "storage scratch (dir)"],
+  ["NAT in /etc/network/interfaces", (l) => ({ ...l, network: { ...l.network, stanzas: [l.network.stanzas[0], { ...VMBR1, options: [...VMBR1.options, ["post-up", "iptables -t nat -A POSTROUTING -s '10.10.10.0/24' -o vmbr0 -j MASQUERADE"]] }] } }), "network.bridges.vmbr1.nat: the host already masquerades 10.10.10.0/24"],
+  ["the firewall's input policy", (l) => ({ ...l, firewall: { ...l.firewall!, options: [["enable", "1"], ["policy_in", "ACCEPT"]] } }), "firewall inputPolicy: live ACCEPT, declared DROP"],
+  ["a firewall rule added on the host", (l) => ({ ...l, firewall: { ...l.firewall!, rules: [SSH_RULE, { type: "in", action: "ACCEPT", enabled: true, proto: "tcp", dport: "80,443", comment: "web", raw: "IN ACCEPT -p tcp -dport 80,443 # web" }] } }), "firewall rules: live [IN ACCEPT -source 100.64.0.0/10 -p tcp -dport 22 # SSH from the tailnet, IN ACCEPT -p tcp -dport 80,443 # web]"],
+  ["a public IPv6 on the public bridge", (l) => ({ ...l, network: { ...l.network, stanzas: [...l.network.stanzas, { name: "vmbr0", family: "inet6", method: "static", options: [["address", "2001:db8::1/64"]], file: "/etc/network/interfaces" }] } }), "network.bridges.vmbr0 ipv6: live 2001:db8::1/64, declared (none)"],
+];
+
+describe.each(DRIFTS)("discover with drift: %s", (name, mutate, line) => {
+  const facts = mutate(base());
+
+  if (line === "") {
+    it("must not count a field the program does not declare", () => {
+      expect(run(facts).report.code).toBe(0);
+    });
+    return;
+  }
+
+  it("must exit 1 and name it in one line", () => {
+    const { report, out } = run(facts);
+    expect(out).toContain(line);
+    expect(report.code).toBe(1);
+  });
+
+  it("must make --check exit 0 after --write, keeping the file's comments", () => {
+    const { model, live } = run(facts);
+    const written = writeStack(STACK, model, live, { now: "2026-11-30T00:00:00Z" });
+    expect(formatCheck(written.after)).toContain("exit 0");
+    expect(written.text).toContain("# the operator's way in");
+    expect(written.text).toContain("# the private bridge");
+    // The written file is valid and reconciled.
+    const again = modelFromText(written.text);
+    expect(checkStack(again, live).code).toBe(0);
+    expect(again.adoption.reconciled).toMatch(/^sha256:/);
+  });
+});
+
+describe("discover --write choices", () => {
+  it("must honour adoption.acknowledge: listed as acknowledged, exit 0, and never overwritten", () => {
+    const facts = withVm(set("cpu", "host"))(base());
+    const text = STACK.replace("  neve-infra:hostServices:", '  neve-infra:adoption: { acknowledge: ["guests.etoile.cpuType"] }\n  neve-infra:hostServices:');
+    const { report, out, model, live } = run(facts, text);
+    expect(report.code).toBe(0);
+    expect(out).toContain("Acknowledged (adoption.acknowledge; the up applies the declared value): 1\n  guests.etoile cpuType: live host, declared qemu64");
+    const written = writeStack(text, model, live, { now: "2026-11-30T00:00:00Z" });
+    expect(modelFromText(written.text).guests.find((g) => g.name === "etoile")).not.toHaveProperty("cpuType", "host");
+    expect(written.choices.join("\n")).toContain("guests.etoile.cpuType: kept qemu64 (acknowledged");
+  });
+
+  it("must adopt the host's NAT instead of declaring a second one", () => {
+    const facts = DRIFTS.find(([n]) => n === "NAT in /etc/network/interfaces")![1](base());
+    const { model, live } = run(facts);
+    const written = writeStack(STACK, model, live, { now: "2026-11-30T00:00:00Z" });
+    expect(modelFromText(written.text).network.bridges.vmbr1.nat).toBe("interfaces");
+    expect(written.choices.join("\n")).toContain("network.bridges.vmbr1.nat: interfaces (adopted the host's own NAT");
+  });
+
+  it("must record an unknown guest and job as unmanaged, the guest's address as held", () => {
+    const facts = DRIFTS.find(([n]) => n === "an unknown guest")![1](DRIFTS.find(([n]) => n === "an unknown backup job")![1](base()));
+    const { model, live } = run(facts);
+    const written = writeStack(STACK, model, live, { now: "2026-11-30T00:00:00Z" });
+    const m = modelFromText(written.text);
+    expect(m.adoption.unmanaged).toEqual({ guests: [9101], storage: [], jobs: ["backup-bbbb"] });
+    expect(m.network.ipv4.unmanaged).toEqual([{ address: "10.10.10.91", holder: "francoise" }]);
+    expect(m.adoption.live).toEqual({ guests: [200, 1201, 9101], storage: ["local", "etoile"], bridges: ["vmbr0", "vmbr1"], jobs: ["backup-aaaa", "backup-bbbb"], firewall: true });
+  });
+
+  it("must refuse to write a file the program would refuse (a bridge address that no longer fits the IP plan)", () => {
+    const facts: LiveFacts = { ...base(), network: { ...base().network, stanzas: [base().network.stanzas[0], { ...VMBR1, options: [["address", "10.10.10.254/24"], ["bridge-ports", "none"]] }] } };
+    const { model, live, out } = run(facts);
+    expect(out).toContain("network.bridges.vmbr1 ipv4: live 10.10.10.254/24, declared 10.10.10.1/24");
+    expect(() => writeStack(STACK, model, live, { now: "2026-11-30T00:00:00Z" })).toThrow(/would not validate, so it was not written:[\s\S]*network\.bridges\.vmbr1\.ipv4/);
+  });
+
+  it("must not set reconciled while --check still finds something it cannot write", () => {
+    const facts: LiveFacts = { ...base(), jobs: [section("vzdump", "backup-aaaa", JOB.props.map(([k, v]) => [k, k === "prune-backups" ? "keep-all=1" : v] as const))] };
+    const { model, live } = run(facts);
+    const written = writeStack(STACK, model, live, { now: "2026-11-30T00:00:00Z" });
+    expect(written.after.code).toBe(1);
+    expect(parseDocument(written.text).getIn(["config", "neve-infra:adoption", "reconciled"])).toBeUndefined();
+    expect(written.choices.join("\n")).toContain("backups.weekly.keepLast: left as 3: the job prunes with keep-all=1, which the stack cannot state");
+  });
+});
