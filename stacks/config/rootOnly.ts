@@ -6,12 +6,15 @@ import { rootOnlyFeatures } from "./guests";
  * A guest the program would CREATE may not declare what only root@pam itself can set: a VM's `args`
  * (qemu-server) and restricted container features (pve-container check_ct_modify_config_perm). The
  * API token the program uses is refused there, so the creation would fail halfway. Existing guests
- * (in `adoption.live.guests`; with no discover record yet, every guest while `adopt: true`) keep them:
- * recorded, compared by discover --check, ignored by the resources.
+ * (in `adoption.live.guests`) keep them: recorded, compared by discover --check, ignored by the
+ * resources. Without a discover record nothing tells a new guest from an existing one (with
+ * `adopt: false` the guests may long exist in the state), so the rule applies once discover has run;
+ * a guest created since then is known again after the next `discover --write`.
  */
 export function rootOnlyIssues(c: StackConfig): ConfigIssue[] {
   const live = c.adoption.live;
-  const exists = (vmid: number) => (live ? live.guests.includes(vmid) : c.adopt);
+  if (!live) return [];
+  const exists = (vmid: number) => live.guests.includes(vmid);
   const issues: ConfigIssue[] = [];
   for (const [name, g] of Object.entries(c.guests)) {
     if (exists(g.vmid)) continue;
