@@ -383,6 +383,8 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
     }
   }
 
+  if (live.guests.length) info.push("whether a guest runs is not in Proxmox's files: guests.<name>.running is not compared");
+
   const counted = ctx.changes.filter((c) => !c.acknowledged).length + unknown.length + conflicts.length;
   return { changes: ctx.changes, unknown, conflicts, creations, info, jobMatches, code: counted > 0 ? 1 : 0 };
 }
