@@ -6,11 +6,13 @@
  *   dvOperatingSystemType "other", dvBIOS "seabios", dvSCSIHardware "virtio-scsi-pci", dvVGAType "std",
  *   dvVGAMemory 16, dvMemoryFloating 0, dvTabletDevice true, dvACPI true, dvCPUCores 1, dvCPUSockets 1,
  *   dvKVMArguments "") and the SDK's declarations (container swap 0, NIC firewall false);
- * - Proxmox (a key absent from the config): qemu-server PVE/QemuServer.pm confdesc (ostype other,
- *   scsihw lsi, bios seabios, cores 1, sockets 1, memory 512, onboot 0, acpi 1, tablet 1; `balloon`
- *   absent: the balloon device with target = memory) and PVE/QemuServer/CPUConfig.pm (cputype kvm64);
- *   pve-container PVE/LXC/Config.pm (memory 512, swap 512, unprivileged 0); PVE::VZDump (mode snapshot,
- *   compress 0); pve-firewall (policy_in DROP, policy_out ACCEPT).
+ * - Proxmox (a key absent from the config), checked in the sources: qemu-server PVE/QemuServer.pm
+ *   confdesc (`scsihw` default `lsi`; bios seabios, cores 1, sockets 1, memory 512, onboot 0, acpi 1,
+ *   tablet 1; `balloon` absent: the balloon device with its target at `memory`, 0 disables it) and
+ *   PVE/QemuServer/CPUConfig.pm (`cputype` default `kvm64`); pve-container PVE/LXC/Config.pm confdesc
+ *   (memory 512, `swap` default 512, unprivileged 0); pve-manager PVE/VZDump confdesc (`mode` default
+ *   `snapshot`, `compress` default `0`); pve-firewall (policy_in DROP, policy_out ACCEPT). ostype
+ *   absent is treated as `other`, what qemu-server assumes for an unknown OS.
  */
 
 /** A compared field. */
