@@ -1,0 +1,253 @@
+/**
+ * `npm run discover`: argument parsing and the three modes (print, --check, --write) over the reader
+ * (./read.ts), the mapping (./vocab.ts), the comparison (./check.ts, ./files.ts) and the writer
+ * (./write.ts). scripts/discover.ts only calls {@link main}.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { stringify } from "yaml";
+import { ConfigError } from "../../../stacks/config/errors";
+import { SECRET_KEYS, type SecretKey } from "../../../stacks/config/secrets";
+import type { NeveModel } from "../../../stacks/config/model";
+import { DEFAULT_STACK_FILE } from "../stackFile";
+import { readLive, DiscoverError, type ReadTarget } from "./read";
+import { liveVocabulary, type LiveVocabulary } from "./vocab";
+import { checkStack, formatCheck } from "./check";
+import { modelFromText, writeStack, WriteRefusedError } from "./write";
+import type { HostGroup } from "./files";
+
+export const USAGE =
+  "usage: npm run discover [-- --check | --write] [--config FILE] [--root DIR | --key FILE --host H --port P --host-key K] [--secret KEY=FILE] [--fail-on-files]";
+
+/** Parsed arguments. */
+export interface DiscoverArgs {
+  readonly mode: "print" | "check" | "write";
+  readonly stackFile: string;
+  readonly root?: string;
+  readonly keyFile?: string;
+  readonly host?: string;
+  readonly port?: number;
+  readonly hostKey?: string;
+  readonly secretFiles: Partial<Record<SecretKey, string>>;
+  /** Count differing managed host files in --check's exit status (host-diff's old behaviour). */
+  readonly failOnFiles: boolean;
+}
+
+/** A usage error (exit 2). */
+export class UsageError extends Error {}
+
+/** Parse argv (after `--`). Throws {@link UsageError}. */
+export function parseArgs(argv: readonly string[]): DiscoverArgs {
+  let mode: DiscoverArgs["mode"] = "print";
+  const a: { -readonly [K in keyof DiscoverArgs]: DiscoverArgs[K] } = { mode, stackFile: DEFAULT_STACK_FILE, secretFiles: {}, failOnFiles: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v === "") throw new UsageError(`${flag} needs a value; ${USAGE}`);
+      return v;
+    };
+    switch (flag) {
+      case "--check":
+      case "--write":
+        if (mode !== "print") throw new UsageError(`--check and --write exclude each other; ${USAGE}`);
+        mode = flag === "--check" ? "check" : "write";
+        break;
+      case "--config":
+        a.stackFile = path.resolve(value());
+        break;
+      case "--root":
+        a.root = path.resolve(value());
+        break;
+      case "--key":
+        a.keyFile = path.resolve(value());
+        break;
+      case "--host":
+        a.host = value();
+        break;
+      case "--port": {
+        const v = value();
+        if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 65535) throw new UsageError(`--port must be an integer 1-65535, got ${JSON.stringify(v)}`);
+        a.port = Number(v);
+        break;
+      }
+      case "--host-key":
+        a.hostKey = value();
+        break;
+      case "--secret": {
+        const v = value();
+        const k = v.indexOf("=");
+        const key = v.slice(0, k) as SecretKey;
+        if (k <= 0 || !SECRET_KEYS.includes(key)) throw new UsageError(`--secret takes KEY=FILE with KEY one of ${SECRET_KEYS.join(", ")}`);
+        a.secretFiles[key] = path.resolve(v.slice(k + 1));
+        break;
+      }
+      case "--fail-on-files":
+        a.failOnFiles = true;
+        break;
+      default:
+        throw new UsageError(`unknown argument "${arg}"; ${USAGE}`);
+    }
+  }
+  if (a.root !== undefined && (a.keyFile !== undefined || a.host !== undefined || a.port !== undefined || a.hostKey !== undefined)) {
+    throw new UsageError("--root reads copies of the files; --key, --host, --port and --host-key are for SSH: leave them out");
+  }
+  return { ...a, mode };
+}
+
+/** Read a file the operator named; the error names the option and the path, never the content. */
+function readNamed(option: string, file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UsageError(`cannot read ${option} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** Where to read, from the arguments and the stack's `ssh` section (host key pinned, never TOFU). */
+export function targetOf(args: DiscoverArgs, model: NeveModel, privateKey: string | undefined): ReadTarget {
+  if (args.root !== undefined) return { kind: "root", dir: args.root };
+  const hostKey = args.hostKey ?? model.ssh.hostKey;
+  if (hostKey === undefined) {
+    throw new UsageError(
+      "ssh.hostKey is not pinned (no trust on first use): on the host run `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`, then `pulumi config set --path neve-infra:ssh.hostKey SHA256:...` or pass --host-key SHA256:...",
+    );
+  }
+  return { kind: "ssh", host: args.host ?? model.ssh.host, port: args.port ?? model.ssh.port, username: model.ssh.user, hostKey, privateKey };
+}
+
+/** The live vocabulary as the stack-shaped YAML that `discover` prints without flags. */
+export function vocabularyYaml(v: LiveVocabulary): string {
+  const drop = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined && !(Array.isArray(x) && x.length === 0) && !(x && typeof x === "object" && !Array.isArray(x) && Object.keys(x).length === 0)));
+  const doc = {
+    guests: Object.fromEntries(v.guests.map((g) => [g.name, drop({ ...g.fields, pending: g.pending })])),
+    storage: Object.fromEntries(v.storage.map((s) => [s.id, drop(s.fields)])),
+    backups: Object.fromEntries(v.jobs.map((j) => [j.id, drop({ ...j.fields, guests: j.fields.vmids, vmids: undefined })])),
+    network: {
+      bridges: Object.fromEntries(v.bridges.map((b) => [b.name, drop({ ...b.fields, nat: v.nat.some((n) => n.bridge === b.name) ? "interfaces" : undefined })])),
+      natInInterfaces: v.nat.map((n) => n.where),
+      forwardingSetElsewhere: v.forwarding.map((f) => `${f.key}=${f.value} (${f.where})`),
+    },
+    firewall: v.firewall
+      ? { enabled: v.firewall.enabled, inputPolicy: v.firewall.inputPolicy, outputPolicy: v.firewall.outputPolicy, rules: v.firewall.rules.map((r) => drop({ ...r, raw: r.unexpressed ? r.raw : undefined })), otherSections: v.firewall.otherSections }
+      : undefined,
+  };
+  return `# Live facts of node ${v.node} from ${v.source}, in the vocabulary of Pulumi.neve.yaml (guests.<name>, storage.<id>, ...).\n# backups.<id>.guests are Proxmox ids here. Read-only: nothing was changed on the host.\n${stringify(doc, { flowCollectionPadding: false, lineWidth: 0 })}`;
+}
+
+/** Output streams (replaceable in tests). */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** ISO 8601 now, for adoption.discoveredAt. */
+  now(): string;
+}
+
+/** The managed host files, from one run of the program under mocks (for --check's "host files"). */
+async function declaredGroups(args: DiscoverArgs, secrets: Partial<Record<SecretKey, string>>): Promise<{ groups: HostGroup[]; placeholders: string[]; secretValues: string[] }> {
+  const { runProgram } = await import("../mockRunner");
+  const { readStackConfig } = await import("../stackFile");
+  const { collectDeclared } = await import("./files");
+  const configOverrides: Record<string, unknown> = {};
+  if (args.hostKey !== undefined) {
+    const ssh = readStackConfig(args.stackFile)["neve-infra:ssh"];
+    configOverrides.ssh = { ...(ssh && typeof ssh === "object" ? ssh : {}), hostKey: args.hostKey };
+  }
+  // With --root nothing connects: the offline plan's placeholder host key is enough. Over SSH the
+  // stack (or --host-key) must pin the real one.
+  const run = await runProgram({ stackFile: args.stackFile, configOverrides, secrets, placeholderHostKey: args.root !== undefined });
+  const given = new Set(Object.keys(secrets));
+  const entries = Object.entries(run.secretValues) as [string, string][];
+  return { groups: collectDeclared(run.resources), placeholders: entries.filter(([k]) => !given.has(k)).map(([, v]) => v), secretValues: entries.map(([, v]) => v) };
+}
+
+/** Replace every secret value (and the private key) in a text with "[secret]". */
+function scrub(text: string, secrets: readonly string[]): string {
+  let t = text;
+  for (const v of secrets) if (v && v.length >= 4) t = t.split(v).join("[secret]");
+  return t;
+}
+
+/** Run discover; returns the exit code (0, 1, 2). Never throws for an expected failure. */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  let args: DiscoverArgs;
+  let text: string;
+  let model: NeveModel;
+  let privateKey: string | undefined;
+  const secrets: Partial<Record<SecretKey, string>> = {};
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    io.err(`discover: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const shown = path.relative(process.cwd(), args.stackFile) || args.stackFile;
+  try {
+    text = readNamed("--config", args.stackFile);
+    if (args.keyFile) privateKey = readNamed("--key", args.keyFile);
+    for (const [k, f] of Object.entries(args.secretFiles) as [SecretKey, string][]) secrets[k] = readNamed(`--secret ${k}=`, f).replace(/\r?\n$/, "");
+    model = modelFromText(text);
+  } catch (e) {
+    io.err(`discover: ${e instanceof ConfigError ? `${shown}: ` : ""}${(e as Error).message}\n`);
+    return 2;
+  }
+  const scrubList = () => [...Object.values(secrets), privateKey ?? ""];
+  try {
+    const target = targetOf(args, model, privateKey);
+    let files: Array<{ path: string; secret: boolean }> = [];
+    let declared: Awaited<ReturnType<typeof declaredGroups>> | undefined;
+    if (args.mode === "check" && model.hostServices.enabled) {
+      declared = await declaredGroups(args, secrets);
+      if (declared.groups.length > 1) throw new UsageError(`the stack declares host files on ${declared.groups.length} hosts; discover reads one`);
+      const { requestedFiles } = await import("./files");
+      files = declared.groups.length ? requestedFiles(declared.groups[0]) : [];
+    }
+    const facts = await readLive(target, { node: model.proxmox.nodeName, files });
+    const live = liveVocabulary(facts);
+    switch (args.mode) {
+      case "print":
+        io.out(vocabularyYaml(live));
+        return 0;
+      case "check": {
+        const report = checkStack(model, live);
+        io.out(`discover --check of ${shown} against ${facts.source} (read-only)\n\n`);
+        io.out(formatCheck(report));
+        let filesDiffer = false;
+        if (declared && declared.groups.length) {
+          const { fileReport } = await import("./files");
+          const r = fileReport(declared.groups[0], facts, { placeholders: declared.placeholders });
+          filesDiffer = r.differs;
+          io.out(`\nHost files (the first up replaces each differing file, stashing the original first; ${args.failOnFiles ? "counted" : "not counted"} in the exit status${args.failOnFiles ? "" : ", --fail-on-files counts them"}):\n`);
+          io.out(scrub(r.lines.join("\n") + "\n", [...declared.secretValues, ...scrubList()]));
+        } else {
+          io.out("\nHost files: none declared (hostServices.enabled: false).\n");
+        }
+        return report.code === 1 || (args.failOnFiles && filesDiffer) ? 1 : 0;
+      }
+      case "write": {
+        const result = writeStack(text, model, live, { now: io.now() });
+        if (result.text !== text) {
+          const tmp = `${args.stackFile}.discover-${process.pid}.tmp`;
+          fs.writeFileSync(tmp, result.text);
+          fs.renameSync(tmp, args.stackFile);
+        }
+        io.out(`discover --write: ${shown} ${result.text === text ? "unchanged" : "updated"} from ${facts.source}\n`);
+        for (const c of result.choices) io.out(`  ${c}\n`);
+        io.out("\n--check of the written file (host files: run --check):\n");
+        io.out(formatCheck(result.after));
+        return result.after.code;
+      }
+      default: {
+        const never: never = args.mode;
+        throw new Error(`unknown mode ${String(never)}`);
+      }
+    }
+  } catch (e) {
+    const known = e instanceof DiscoverError || e instanceof UsageError || e instanceof WriteRefusedError || e instanceof ConfigError;
+    io.err(scrub(`discover: ${known ? (e as Error).message : `failed: ${(e as Error).stack ?? String(e)}`}\n`, scrubList()));
+    return 2;
+  }
+}

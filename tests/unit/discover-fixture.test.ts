@@ -1,0 +1,153 @@
+import { execFile } from "child_process";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+import { runProgram, type CapturedResource } from "../../scripts/lib/mockRunner";
+
+// Issue 6's "done when", offline half: on the realistic copy of neve's files (tests/fixtures/pve-neve:
+// args, a VGA clipboard, a CPU and an OS type, a PBS fingerprint, a backup job and guests the stack does
+// not know, NAT in /etc/network/interfaces), `discover --root DIR --check` exits 1 naming each of them;
+// `--write` on a copy of Pulumi.neve.yaml, then `--check`, exits 0; the copy of the host files is not
+// modified; and the program run on the written file declares those live values.
+
+const REPO = path.resolve(__dirname, "..", "..");
+const FIXTURE = path.join(REPO, "tests", "fixtures", "pve-neve");
+const run = promisify(execFile);
+
+/** sha256 over every path, mode and content under a directory (symbolic links by their target). */
+function treeHash(dir: string): string {
+  const h = createHash("sha256");
+  const walk = (d: string) => {
+    for (const name of fs.readdirSync(d).sort()) {
+      const p = path.join(d, name);
+      const st = fs.lstatSync(p);
+      h.update(`${path.relative(dir, p)} ${st.mode}\n`);
+      if (st.isSymbolicLink()) h.update(fs.readlinkSync(p));
+      else if (st.isDirectory()) walk(p);
+      else h.update(fs.readFileSync(p));
+    }
+  };
+  walk(dir);
+  return h.digest("hex");
+}
+
+async function discover(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(REPO, "scripts", "discover.ts"), ...args], {
+      cwd: REPO,
+      maxBuffer: 16 * 1024 * 1024,
+      env: { ...process.env, SSH_AUTH_SOCK: "" },
+    });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof x.code === "number" ? x.code : -1, stdout: x.stdout ?? "", stderr: x.stderr ?? "" };
+  }
+}
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "discover-fixture-"));
+const stackCopy = path.join(work, "Pulumi.neve.yaml");
+let before = "";
+
+beforeAll(() => {
+  fs.copyFileSync(path.join(REPO, "Pulumi.neve.yaml"), stackCopy);
+  before = treeHash(FIXTURE);
+});
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+describe("npm run discover -- --root tests/fixtures/pve-neve", () => {
+  let check: Awaited<ReturnType<typeof discover>>;
+  beforeAll(async () => {
+    check = await discover("--root", FIXTURE, "--check", "--config", stackCopy);
+  }, 120_000);
+
+  it("must exit 1 on the stack as written", () => {
+    expect(check.stderr).toBe("");
+    expect(check.code).toBe(1);
+  });
+
+  it.each([
+    ["etoile's args", "guests.etoile args: live -vnc 127.0.0.1:81, declared (none) (recorded only"],
+    ["etoile's VGA clipboard", "guests.etoile vga: live {type: std, clipboard: vnc}, declared {type: std} (provider default)"],
+    ["etoile's CPU type", "guests.etoile cpuType: live host, declared qemu64 (provider default)"],
+    ["etoile's OS type", "guests.etoile osType: live l26, declared other (provider default)"],
+    ["the PBS fingerprint", "storage.etoile fingerprint: live 4c:9e:1d:73"],
+    ["the backup job the stack does not know", "backup job backup-5d2f9a1c-7e34"],
+    ["the guests the stack does not know (francoise)", "guest 9101 francoise (VM, 10.10.10.91)"],
+    ["the guests the stack does not know (dhcp-final-test)", "guest 9102 dhcp-final-test (VM, 10.10.10.92)"],
+    ["the NAT in /etc/network/interfaces", "network.bridges.vmbr1.nat: the host already masquerades 10.10.10.0/24"],
+    ["forwarding set elsewhere", "hostServices.forwarding: the host already sets net.ipv4.ip_forward=1"],
+  ])("must name %s", (_what, line) => {
+    expect(check.stdout).toContain(line);
+  });
+
+  it("must compare the managed host files in the same read (section host files) without printing a secret", () => {
+    expect(check.stdout).toMatch(/Host files \(the first up replaces each differing file/);
+    expect(check.stdout).toContain("/etc/haproxy/haproxy.cfg");
+    expect(check.stdout).not.toMatch(/PLACEHOLDER-NOT-A-SECRET/);
+  });
+});
+
+describe("--write on a copy of Pulumi.neve.yaml, then --check", () => {
+  let write: Awaited<ReturnType<typeof discover>>;
+  let after: Awaited<ReturnType<typeof discover>>;
+  let resources: readonly CapturedResource[] = [];
+  beforeAll(async () => {
+    write = await discover("--root", FIXTURE, "--write", "--config", stackCopy);
+    after = await discover("--root", FIXTURE, "--check", "--config", stackCopy);
+    resources = (await runProgram({ stackFile: stackCopy })).resources;
+  }, 180_000);
+
+  it("must say what it chose for each object and exit 0", () => {
+    expect(write.stderr).toBe("");
+    expect(write.stdout).toContain("network.bridges.vmbr1.nat: interfaces (adopted the host's own NAT");
+    expect(write.stdout).toContain("guest 9101 francoise (VM, 10.10.10.91): recorded as unmanaged");
+    expect(write.stdout).toContain("backup job backup-5d2f9a1c-7e34 (guests 9101, 9102 to local, sat 01:00): recorded as unmanaged");
+    expect(write.stdout).toContain("adoption.reconciled: set");
+    expect(write.code).toBe(0);
+  });
+
+  it("must make --check exit 0", () => {
+    expect(after.stdout).toContain("Result: nothing that exists on the host would change (exit 0).");
+    expect(after.code).toBe(0);
+  });
+
+  it("must keep the stack file's comments", () => {
+    const text = fs.readFileSync(stackCopy, "utf8");
+    expect(text).toContain("# Stack `neve`: the Proxmox VE host neve, the whole inventory as structured config.");
+    expect(text).toContain("# VMs cloned by hand from template 9000, not managed by this stack: their addresses stay taken.");
+  });
+
+  it("must not modify the copy of the host's files", () => {
+    expect(treeHash(FIXTURE)).toBe(before);
+  });
+
+  const vm = (name: string) => resources.find((r) => r.type === "proxmoxve:index/vmLegacy:VmLegacy" && r.name === `${name}-vm`)?.inputs as Record<string, any>;
+  it.each([
+    ["cpu.type", () => vm("etoile").cpu.type, "host"],
+    ["operatingSystem.type", () => vm("etoile").operatingSystem.type, "l26"],
+    ["vga", () => vm("etoile").vga, { type: "std", clipboard: "vnc" }],
+    ["scsiHardware", () => vm("etoile").scsiHardware, "virtio-scsi-single"],
+    ["networkDevices[0].firewall", () => vm("etoile").networkDevices[0].firewall, true],
+    ["cipher's cpu.type", () => vm("cipher").cpu.type, "x86-64-v2-AES"],
+    ["the PBS fingerprint", () => resources.find((r) => r.type === "proxmoxve:storage/pbs:Pbs")?.inputs.fingerprint, "4c:9e:1d:73:a0:5b:e2:88:16:f4:3d:c7:90:2a:6b:e5:0f:d8:41:b3:7c:95:2e:6a:18:c0:f7:53:ad:29:84:e1"],
+    ["atlas's swap", () => (resources.find((r) => r.name === "atlas-ct")?.inputs as any).memory.swap, 512],
+  ])("must declare the live %s in the program's inputs", (_field, get, value) => {
+    expect(get()).toEqual(value);
+  });
+
+  it("must never send etoile's args (root@pam only) and must ignore them", () => {
+    const r = resources.find((x) => x.name === "etoile-vm")!;
+    expect(r.inputs.kvmArguments).toBeUndefined();
+    expect(r.ignoreChanges).toContain("kvmArguments");
+  });
+
+  it("must declare no second NAT and no second forwarding drop-in", () => {
+    const services = resources.filter((r) => r.type === "pulumi-nodejs:dynamic/neve:HostConfig").map((r) => r.inputs.service);
+    expect(services).not.toContain("nat");
+    expect(services).not.toContain("sysctl-forwarding");
+    expect(services).toContain("haproxy");
+  });
+});
