@@ -1,11 +1,11 @@
 /**
- * host-diff: compare what the program declares for the host (HostConfig files, LxcRawConfig raw lines)
- * with what is live there today, before the first `pulumi up` creates those resources.
+ * The host files comparison, per host, as a library (the `npm run host-diff` command is gone:
+ * `npm run discover -- --check` prints the same comparison in its "host files" section): what the
+ * program declares for the host (HostConfig files, LxcRawConfig raw lines) against what is live there.
  *
  * READ-ONLY on the host: one SSH connection and one exec per host, discover's read
  * (scripts/lib/discover/read.ts), which also reads the managed paths; the comparison is
  * scripts/lib/discover/files.ts. Nothing is written, moved, stashed, reloaded or restarted there.
- * `npm run discover -- --check` supersedes this command.
  *
  * Secret files (flagged `secret`, or whose content is a Pulumi secret) are compared by the sha256 of the
  * live file against the sha256 of the declared content, in memory only: neither their content nor

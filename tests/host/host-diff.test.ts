@@ -1,5 +1,6 @@
 /**
- * npm run host-diff against a REAL sshd test host: the program runs under mocks with the real
+ * The host files comparison (formerly `npm run host-diff`, now the "host files" section of
+ * `npm run discover -- --check`) against a REAL sshd test host: the program runs under mocks with the real
  * Pulumi.neve.yaml (host key pinned to the test host's, a distinctive fake tunnel secret), and its
  * HostConfig / LxcRawConfig declarations are compared, read-only, with the files live on the host.
  */
@@ -59,7 +60,7 @@ function lineOf(out: string, p: string): string {
 
 const count = (text: string, re: RegExp) => (text.match(re) ?? []).length;
 
-describe("npm run host-diff against a real host", () => {
+describe("the host files comparison (discover's read, scripts/lib/hostDiff.ts) against a real host", () => {
   it("must show the harness's haproxy.cfg lines as removed and neve's as added, and exit 1", async () => {
     const r = await diff();
     expect(r.stderr).toBe("");
@@ -161,9 +162,9 @@ describe("npm run host-diff against a real host", () => {
   });
 });
 
-/** Run the CLI as the operator would (ts-node, like `npm run host-diff --`), collecting its output. */
+/** Run discover as the operator would (ts-node, like `npm run discover --`), collecting its output. */
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/host-diff.ts", ...args], {
+  const child = spawn(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/discover.ts", ...args], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", SSH_AUTH_SOCK: "", ...env },
   });
@@ -175,24 +176,26 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
   return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
 }
 
-describe("npm run host-diff as a command", () => {
+/** The "Host files" section of discover --check's output. */
+const hostFilesOf = (out: string) => out.slice(out.indexOf("\nHost files ("));
+
+describe("npm run discover -- --check as a command (the host files section, formerly npm run host-diff)", () => {
   let dir: string;
   beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "host-diff-"));
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "discover-check-"));
   });
   afterAll(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("must diff the (fixture) stack against the host with --key, --host, --host-key and --secret, exit 1, and exit 0 once all matches", async () => {
+  it("must diff the (fixture) stack's host files against the host with --key, --host, --host-key and --secret, exit 1 with --fail-on-files, and show every file same once all matches", async () => {
     const key = path.join(dir, "id_ed25519");
     const creds = path.join(dir, "creds.json");
     fs.writeFileSync(key, host.clientPrivateKey, { mode: 0o600 });
     fs.writeFileSync(creds, credsOf(DECLARED_SECRET) + "\n", { mode: 0o600 });
-    const args = ["--config", FIXTURE_STACK_FILE, "--key", key, "--host", host.address, "--port", String(host.port), "--host-key", host.hostKeyLine, "--secret", `tunnelCredentials=${creds}`];
+    const args = ["--check", "--fail-on-files", "--config", FIXTURE_STACK_FILE, "--key", key, "--host", host.address, "--port", String(host.port), "--host-key", host.hostKeyLine, "--secret", `tunnelCredentials=${creds}`];
     const r = await cli(args);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(1);
-    expect(lineOf(r.stdout, credsPath)).toMatch(/^ {2}differs /);
-    expect(r.stdout).toMatch(/Summary: .* The first `pulumi up` would change the host\.\n$/);
+    expect(lineOf(hostFilesOf(r.stdout), credsPath)).toMatch(/^ {2}differs /);
     for (const leak of [LIVE_SECRET, DECLARED_SECRET, ...host.clientPrivateKey.split("\n").filter((l) => l.length > 20)]) expect(r.stdout).not.toContain(leak);
     // Put every declared file and the container's raw lines in place: nothing left to differ.
     for (const f of declared.groups[0].files) {
@@ -203,20 +206,21 @@ describe("npm run host-diff as a command", () => {
     await host.writeFile(`/etc/pve/lxc/${lxc.vmid}.conf`, ["arch: amd64", ...lxc.rawLines, ""].join("\n"));
     const same = await cli(args);
     expect(same.stderr).toBe("");
-    expect(same.stdout).toContain(`Summary: ${declared.groups[0].files.length} same, 0 differ, 0 absent, container raw lxc lines: 1 same, 0 differ or absent. Everything compared matches.`);
-    expect(same.code).toBe(0);
-  }, 60000);
+    const section = hostFilesOf(same.stdout);
+    for (const f of declared.groups[0].files) expect(lineOf(section, f.path)).toMatch(/^ {2}same /);
+    expect(lineOf(section, `/etc/pve/lxc/${lxc.vmid}.conf`)).toMatch(/^ {2}same /);
+    // The Proxmox part decides the exit status now (this test host has no Proxmox objects).
+    expect(same.code).toBe(same.stdout.includes("Result: nothing that exists on the host would change (exit 0).") ? 0 : 1);
+  }, 120000);
 
-  it("must exit 2 with the program's own error when the stack pins no ssh.hostKey (never trust on first use)", async () => {
-    // The real stack file, minus any ssh.hostKey it may pin by now. No agent and no --key: even a
-    // regression that went on to connect would stop at "no SSH credentials", before any traffic.
-    const doc = parse(fs.readFileSync(path.join(REPO, "Pulumi.neve.yaml"), "utf8")) as { config: Record<string, Record<string, unknown>> };
+  it("must exit 2 when the stack pins no ssh.hostKey and no --host-key is given (never trust on first use)", async () => {
+    const doc = parse(fs.readFileSync(FIXTURE_STACK_FILE, "utf8")) as { config: Record<string, Record<string, unknown>> };
     delete doc.config["neve-infra:ssh"].hostKey;
     const stackFile = path.join(dir, "Pulumi.neve.yaml");
     fs.writeFileSync(stackFile, stringify(doc));
-    const { code, stdout, stderr } = await cli(["--config", stackFile]);
+    const { code, stdout, stderr } = await cli(["--check", "--config", stackFile]);
     expect(code).toBe(2);
-    expect(stderr).toContain("ssh.hostKey: is required to push host configuration (no trust on first use)");
+    expect(stderr).toContain("ssh.hostKey is not pinned (no trust on first use)");
     expect(stderr).toContain("--host-key");
     expect(stdout).toBe("");
   }, 60000);
