@@ -5,6 +5,13 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { runProgram, type CapturedResource } from "../../scripts/lib/mockRunner";
+import { readLive } from "../../scripts/lib/discover/read";
+import { liveVocabulary, type LiveVocabulary } from "../../scripts/lib/discover/vocab";
+import { CT_FIELDS, VM_FIELDS, same, show, vgaCanonical } from "../../scripts/lib/discover/fields";
+import { modelFromText } from "../../scripts/lib/discover/write";
+import { VM_INPUT_COVERAGE } from "../../stacks/components/proxmox/vm";
+import { CT_INPUT_COVERAGE } from "../../stacks/components/proxmox/container";
+import type { CoverageTable } from "../../stacks/components/proxmox/coverage";
 
 // Issue 6's "done when", offline half: on the realistic copy of neve's files (tests/fixtures/pve-neve:
 // args, a VGA clipboard, a CPU and an OS type, a PBS fingerprint, a backup job and guests the stack does
@@ -142,6 +149,47 @@ describe("--write on a copy of Pulumi.neve.yaml, then --check", () => {
     const r = resources.find((x) => x.name === "etoile-vm")!;
     expect(r.inputs.kvmArguments).toBeUndefined();
     expect(r.ignoreChanges).toContain("kvmArguments");
+  });
+
+  it("must declare, for every compared guest field the provider manages, the live value (or a provider default equal to it)", async () => {
+    const live: LiveVocabulary = liveVocabulary(await readLive({ kind: "root", dir: FIXTURE }, { node: "neve", files: [] }));
+    const model = modelFromText(fs.readFileSync(stackCopy, "utf8"));
+    const providerPath = (table: CoverageTable, field: string) => Object.entries(table).find(([, c]) => "stack" in c && c.stack === field)?.[0];
+    const valueAt = (o: unknown, p: string): unknown =>
+      p.split(".").reduce<unknown>((v, seg) => {
+        if (v === undefined || v === null) return undefined;
+        const list = seg.endsWith("[]");
+        const x = (v as Record<string, unknown>)[list ? seg.slice(0, -2) : seg];
+        return list ? (Array.isArray(x) ? x[0] : undefined) : x;
+      }, o);
+    const mismatches: string[] = [];
+    let compared = 0;
+    for (const g of model.guests) {
+      const l = live.guests.find((x) => x.fields.vmid === g.vmid);
+      if (!l) continue;
+      const r = resources.find((x) => x.name === `${g.name}-${g.kind === "vm" ? "vm" : "ct"}`)!;
+      const table = g.kind === "vm" ? VM_INPUT_COVERAGE : CT_INPUT_COVERAGE;
+      for (const spec of g.kind === "vm" ? VM_FIELDS : CT_FIELDS) {
+        if (spec.recorded) continue;
+        let declared: unknown;
+        let liveValue: unknown = l.fields[spec.field];
+        if (spec.field === "vga") {
+          const v = r.inputs.vga as { type?: string; memory?: number; clipboard?: string } | undefined;
+          declared = vgaCanonical(v ? { type: v.type, memoryMiB: v.memory, clipboard: v.clipboard } : spec.provider);
+          liveValue = vgaCanonical(liveValue ?? spec.absent);
+        } else {
+          const p = providerPath(table, spec.field);
+          if (!p) throw new Error(`no provider input for ${spec.field}`);
+          declared = valueAt(r.inputs, p) ?? spec.provider;
+          liveValue = liveValue ?? (spec.field === "balloonMiB" ? l.fields.memoryMiB : spec.absent);
+          if (Array.isArray(declared)) declared = [...declared].sort();
+        }
+        compared++;
+        if (declared !== undefined && !same(declared, liveValue)) mismatches.push(`${g.name} ${spec.field}: live ${show(liveValue)}, declared ${show(declared)}`);
+      }
+    }
+    expect(compared).toBeGreaterThan(60);
+    expect(mismatches).toEqual([]);
   });
 
   it("must declare no second NAT and no second forwarding drop-in", () => {
