@@ -56,7 +56,7 @@ config:
       - { name: tailnet-ssh, action: ACCEPT, proto: tcp, source: 100.64.0.0/10, dports: [22], comment: SSH from the tailnet }
   neve-infra:backups:
     weekly: { storage: local, schedule: "sat 01:00", guests: [etoile, atlas], keepLast: 3, notesTemplate: "{{guestname}}", existingId: backup-aaaa }
-  neve-infra:hostServices: { enabled: false }
+  neve-infra:hostServices: { enabled: true }
 `;
 
 const vm = (main: ConfEntries, extra: Partial<GuestFacts> = {}): GuestFacts => ({
@@ -176,6 +176,7 @@ const DRIFTS: Array<[name: string, mutate: (l: LiveFacts) => LiveFacts, line: st
   ["an unknown backup job", (l) => ({ ...l, jobs: [...l.jobs, section("vzdump", "backup-bbbb", [["schedule", "daily"], ["storage", "local"], ["vmid", "200"]])] }), "backup job backup-bbbb (guests 200 to local, daily)"],
   ["an unknown storage", (l) => ({ ...l, storage: [...l.storage, section("dir", "scratch", [["path", "/srv/scratch"], ["content", "iso"]])] }), "storage scratch (dir)"],
   ["NAT in /etc/network/interfaces", (l) => ({ ...l, network: { ...l.network, stanzas: [l.network.stanzas[0], { ...VMBR1, options: [...VMBR1.options, ["post-up", "iptables -t nat -A POSTROUTING -s '10.10.10.0/24' -o vmbr0 -j MASQUERADE"]] }] } }), "network.bridges.vmbr1.nat: the host already masquerades 10.10.10.0/24"],
+  ["IPv4 forwarding set in /etc/sysctl.conf", (l) => ({ ...l, sysctl: [{ file: "/etc/sysctl.conf", key: "net.ipv4.ip_forward", value: "1" }] }), "hostServices.forwarding: the host already sets net.ipv4.ip_forward=1 in /etc/sysctl.conf"],
   ["the firewall's input policy", (l) => ({ ...l, firewall: { ...l.firewall!, options: [["enable", "1"], ["policy_in", "ACCEPT"]] } }), "firewall inputPolicy: live ACCEPT, declared DROP"],
   ["a firewall rule added on the host", (l) => ({ ...l, firewall: { ...l.firewall!, rules: [SSH_RULE, { type: "in", action: "ACCEPT", enabled: true, proto: "tcp", dport: "80,443", comment: "web", raw: "IN ACCEPT -p tcp -dport 80,443 # web" }] } }), "firewall rules: live [IN ACCEPT -source 100.64.0.0/10 -p tcp -dport 22 # SSH from the tailnet, IN ACCEPT -p tcp -dport 80,443 # web]"],
   ["a public IPv6 on the public bridge", (l) => ({ ...l, network: { ...l.network, stanzas: [...l.network.stanzas, { name: "vmbr0", family: "inet6", method: "static", options: [["address", "2001:db8::1/64"]], file: "/etc/network/interfaces" }] } }), "network.bridges.vmbr0 ipv6: live 2001:db8::1/64, declared (none)"],
@@ -220,6 +221,13 @@ describe("discover --write choices", () => {
     const written = writeStack(text, model, live, { now: "2026-11-30T00:00:00Z" });
     expect(modelFromText(written.text).guests.find((g) => g.name === "etoile")).not.toHaveProperty("cpuType", "host");
     expect(written.choices.join("\n")).toContain("guests.etoile.cpuType: kept qemu64 (acknowledged");
+  });
+
+  it("must not call the stack's NAT a duplicate while host services are off (the stack renders none)", () => {
+    const facts = DRIFTS.find(([n]) => n === "NAT in /etc/network/interfaces")![1](base());
+    const { report } = run(facts, STACK.replace("neve-infra:hostServices: { enabled: true }", "neve-infra:hostServices: { enabled: false }"));
+    expect(report.conflicts).toEqual([]);
+    expect(report.code).toBe(0);
   });
 
   it("must adopt the host's NAT instead of declaring a second one", () => {

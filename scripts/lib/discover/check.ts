@@ -346,7 +346,8 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
   // NAT and forwarding
   for (const [name, b] of Object.entries(model.network.bridges)) {
     const hostNat = live.nat.filter((n) => n.bridge === name || n.source === model.network.ipv4.subnet);
-    if (b.nat === true && hostNat.length) {
+    // With host services off the stack renders no NAT at all: nothing would be doubled.
+    if (b.nat === true && hostNat.length && model.hostServices.enabled) {
       conflicts.push({
         kind: "nat",
         path: `network.bridges.${name}.nat`,
