@@ -9,6 +9,9 @@ import { readLive } from "../../scripts/lib/discover/read";
 import { liveVocabulary, type LiveVocabulary } from "../../scripts/lib/discover/vocab";
 import { CT_FIELDS, VM_FIELDS, same, show, vgaCanonical } from "../../scripts/lib/discover/fields";
 import { modelFromText } from "../../scripts/lib/discover/write";
+import { vocabularyYaml } from "../../scripts/lib/discover/cli";
+import { adoptionFingerprint, adoptionScopeOf } from "../../stacks/config/adoption";
+import { parse } from "yaml";
 import { VM_INPUT_COVERAGE } from "../../stacks/components/proxmox/vm";
 import { CT_INPUT_COVERAGE } from "../../stacks/components/proxmox/container";
 import type { CoverageTable } from "../../stacks/components/proxmox/coverage";
@@ -97,6 +100,17 @@ describe("npm run discover -- --root tests/fixtures/pve-neve", () => {
   });
 });
 
+describe("npm run discover without flags", () => {
+  it("must print the live facts as YAML in the stack file's vocabulary", async () => {
+    const text = vocabularyYaml(liveVocabulary(await readLive({ kind: "root", dir: FIXTURE }, { node: "neve", files: [] })));
+    const doc = parse(text) as Record<string, any>;
+    expect(doc.guests.etoile).toMatchObject({ vmid: 1201, kind: "vm", cpuType: "host", osType: "l26", args: "-vnc 127.0.0.1:81", vga: { type: "std", clipboard: "vnc" } });
+    expect(doc.storage.etoile).toMatchObject({ type: "pbs", server: "10.10.10.2", fingerprint: expect.stringMatching(/^4c:9e:/) });
+    expect(doc.network.bridges.vmbr1).toMatchObject({ ipv4: "10.10.10.1/24", nat: "interfaces" });
+    expect(doc.backups["backup-5d2f9a1c-7e34"]).toMatchObject({ guests: [9101, 9102], storage: "local", keepLast: 2 });
+  });
+});
+
 describe("--write on a copy of Pulumi.neve.yaml, then --check", () => {
   let write: Awaited<ReturnType<typeof discover>>;
   let after: Awaited<ReturnType<typeof discover>>;
@@ -114,6 +128,13 @@ describe("--write on a copy of Pulumi.neve.yaml, then --check", () => {
     expect(write.stdout).toContain("backup job backup-5d2f9a1c-7e34 (guests 9101, 9102 to local, sat 01:00): recorded as unmanaged");
     expect(write.stdout).toContain("adoption.reconciled: set");
     expect(write.code).toBe(0);
+  });
+
+  it("must record the fingerprint the adoption gate computes for the written file", () => {
+    const model = modelFromText(fs.readFileSync(stackCopy, "utf8"));
+    expect(model.adoption.reconciled).toBe(adoptionFingerprint(adoptionScopeOf(model)));
+    expect(model.adoption.live?.guests).toEqual([200, 201, 1200, 1201, 9000, 9100, 9101, 9102]);
+    expect(model.adoption.unmanaged).toEqual({ guests: [9101, 9102], storage: [], jobs: ["backup-5d2f9a1c-7e34"] });
   });
 
   it("must make --check exit 0", () => {
