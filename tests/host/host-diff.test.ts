@@ -162,9 +162,9 @@ describe("the host files comparison (discover's read, scripts/lib/hostDiff.ts) a
   });
 });
 
-/** Run discover as the operator would (ts-node, like `npm run discover --`), collecting its output. */
+/** Run discover as the operator would (like `npm run discover --`), collecting its output. */
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/discover.ts", ...args], {
+  const child = spawn(process.execPath, ["--require", "./scripts/register.js", "scripts/discover.ts", ...args], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", SSH_AUTH_SOCK: "", ...env },
   });

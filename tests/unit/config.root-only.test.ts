@@ -1,6 +1,6 @@
 import { parse } from "yaml";
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parseStackConfig, rawConfigFromPulumi } from "../../stacks/config/stack";
 import { SECRET_KEYS } from "../../stacks/config/secrets";
 import { ConfigError } from "../../stacks/config/errors";

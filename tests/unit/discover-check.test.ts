@@ -168,7 +168,7 @@ const DRIFTS: Array<[name: string, mutate: (l: LiveFacts) => LiveFacts, line: st
   ["a container NIC firewall flag", withCt(set("net0", "name=eth0,bridge=vmbr0,firewall=1,ip=dhcp,type=veth")), "guests.atlas firewall: live true, declared false (provider default)"],
   ["a restricted container feature (keyctl)", withCt(set("features", "keyctl=1,nesting=1")), "guests.atlas features.keyctl: live true, declared false"],
   ["raw lxc lines", withCt((m) => [...m, ["lxc.apparmor.profile", "unconfined"]]), "guests.atlas rawLxc: live [lxc.apparmor.profile: unconfined], declared [] (recorded only: the resource ignores it)"],
-  ["a PBS fingerprint changed on the host", (l) => ({ ...l, storage: [LOCAL, section("pbs", "etoile", PBS.props.map(([k, v]) => [k, k === "fingerprint" ? "ff" + v.slice(2) : v] as const))] }), "storage.etoile fingerprint: live ff:11"],
+  ["a PBS fingerprint changed on the host", (l) => ({ ...l, storage: [LOCAL, section("pbs", "etoile", PBS.props.map(([k, v]) => [k, k === "fingerprint" ? `ff${v.slice(2)}` : v] as const))] }), "storage.etoile fingerprint: live ff:11"],
   ["a storage limited to nodes", (l) => ({ ...l, storage: [section("dir", "local", [...LOCAL.props, ["nodes", "neve"]]), PBS] }), ""],
   ["a job's retention", (l) => ({ ...l, jobs: [section("vzdump", "backup-aaaa", JOB.props.map(([k, v]) => [k, k === "prune-backups" ? "keep-last=2" : v] as const))] }), "backups.weekly keepLast: live 2, declared 3"],
   ["a job without compress (vzdump's 0)", (l) => ({ ...l, jobs: [section("vzdump", "backup-aaaa", JOB.props.filter(([k]) => k !== "compress"))] }), "backups.weekly compress: live 0, declared zstd"],
@@ -182,7 +182,7 @@ const DRIFTS: Array<[name: string, mutate: (l: LiveFacts) => LiveFacts, line: st
   ["a public IPv6 on the public bridge", (l) => ({ ...l, network: { ...l.network, stanzas: [...l.network.stanzas, { name: "vmbr0", family: "inet6", method: "static", options: [["address", "2001:db8::1/64"]], file: "/etc/network/interfaces" }] } }), "network.bridges.vmbr0 ipv6: live 2001:db8::1/64, declared (none)"],
 ];
 
-describe.each(DRIFTS)("discover with drift: %s", (name, mutate, line) => {
+describe.each(DRIFTS)("discover with drift: %s", (_name, mutate, line) => {
   const facts = mutate(base());
 
   if (line === "") {

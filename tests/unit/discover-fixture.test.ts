@@ -1,9 +1,9 @@
-import { execFile } from "child_process";
-import { createHash } from "crypto";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { promisify } from "util";
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
 import { runProgram, type CapturedResource } from "../../scripts/lib/mockRunner";
 import { readLive } from "../../scripts/lib/discover/read";
 import { liveVocabulary, type LiveVocabulary } from "../../scripts/lib/discover/vocab";
@@ -45,7 +45,8 @@ function treeHash(dir: string): string {
 
 async function discover(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(REPO, "scripts", "discover.ts"), ...args], {
+    // As `npm run discover --` runs it.
+    const r = await run(process.execPath, ["--require", path.join(REPO, "scripts", "register.js"), path.join(REPO, "scripts", "discover.ts"), ...args], {
       cwd: REPO,
       maxBuffer: 16 * 1024 * 1024,
       env: { ...process.env, SSH_AUTH_SOCK: "" },
@@ -161,7 +162,7 @@ describe("--write on a copy of Pulumi.neve.yaml, then --check", () => {
     ["networkDevices[0].firewall", () => vm("etoile").networkDevices[0].firewall, true],
     ["cipher's cpu.type", () => vm("cipher").cpu.type, "x86-64-v2-AES"],
     ["the PBS fingerprint", () => resources.find((r) => r.type === "proxmoxve:storage/pbs:Pbs")?.inputs.fingerprint, "4c:9e:1d:73:a0:5b:e2:88:16:f4:3d:c7:90:2a:6b:e5:0f:d8:41:b3:7c:95:2e:6a:18:c0:f7:53:ad:29:84:e1"],
-    ["atlas's swap", () => (resources.find((r) => r.name === "atlas-ct")?.inputs as any).memory.swap, 512],
+    ["atlas's swap", () => (resources.find((r) => r.name === "atlas-ct")!.inputs as any).memory.swap, 512],
   ])("must declare the live %s in the program's inputs", (_field, get, value) => {
     expect(get()).toEqual(value);
   });

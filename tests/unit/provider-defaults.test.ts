@@ -1,5 +1,5 @@
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parse } from "yaml";
 import { defaultedInputs, optionalInputs } from "./support/providerDefaults";
 import { parseStackConfig } from "../../stacks/config/stack";

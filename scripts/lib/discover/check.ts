@@ -9,7 +9,7 @@
  */
 import type { BackupJobModel, CtModel, GuestModel, NeveModel, StorageModel, VmModel } from "../../../stacks/config/model";
 import { notesTemplateOf } from "../../../stacks/components/proxmox/backups";
-import { CT_FEATURES, CT_FIELDS, FieldSpec, JOB_FIELDS, STORAGE_COMMON, STORAGE_FIELDS, VM_FIELDS, same, show, vgaCanonical } from "./fields";
+import { CT_FEATURES, CT_FIELDS, type FieldSpec, JOB_FIELDS, STORAGE_COMMON, STORAGE_FIELDS, VM_FIELDS, same, show, vgaCanonical } from "./fields";
 import type { LiveGuest, LiveJob, LiveRule, LiveStorage, LiveVocabulary } from "./vocab";
 
 /** One field the first `up` would change (or a recorded field that no longer matches the host). */
@@ -417,7 +417,7 @@ export function formatCheck(r: CheckReport): string {
       ? "Result: nothing that exists on the host would change (exit 0)."
       : "Result: the first `pulumi up` would change the host or the stack does not describe it (exit 1); `npm run discover -- --write` updates the stack file, or acknowledge a field in neve-infra:adoption.acknowledge.",
   );
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }
 
 /** A rule of the live firewall as a `firewall.rules` entry. */

@@ -3,8 +3,8 @@
  * (./read.ts), the mapping (./vocab.ts), the comparison (./check.ts, ./files.ts) and the writer
  * (./write.ts). scripts/discover.ts only calls {@link main}.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { stringify } from "yaml";
 import { ConfigError } from "../../../stacks/config/errors";
 import { SECRET_KEYS, type SecretKey } from "../../../stacks/config/secrets";
@@ -216,12 +216,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         io.out(`discover --check of ${shown} against ${facts.source} (read-only)\n\n`);
         io.out(formatCheck(report));
         let filesDiffer = false;
-        if (declared && declared.groups.length) {
+        if (declared?.groups.length) {
           const { fileReport } = await import("./files");
           const r = fileReport(declared.groups[0], facts, { placeholders: declared.placeholders });
           filesDiffer = r.differs;
           io.out(`\nHost files (the first up replaces each differing file, stashing the original first; ${args.failOnFiles ? "counted" : "not counted"} in the exit status${args.failOnFiles ? "" : ", --fail-on-files counts them"}):\n`);
-          io.out(scrub(r.lines.join("\n") + "\n", [...declared.secretValues, ...scrubList()]));
+          io.out(scrub(`${r.lines.join("\n")}\n`, [...declared.secretValues, ...scrubList()]));
         } else {
           io.out("\nHost files: none declared (hostServices.enabled: false).\n");
         }
