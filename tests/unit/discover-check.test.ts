@@ -248,6 +248,15 @@ describe("discover --write choices", () => {
     expect(m.adoption.live).toEqual({ guests: [200, 1201, 9101], storage: ["local", "etoile"], bridges: ["vmbr0", "vmbr1"], jobs: ["backup-aaaa", "backup-bbbb"], firewall: true });
   });
 
+  it("must be idempotent: a second --write changes nothing but the timestamp", () => {
+    const facts = DRIFTS.find(([n]) => n === "a CPU type the stack does not state")![1](DRIFTS.find(([n]) => n === "an unknown guest")![1](base()));
+    const { model, live } = run(facts);
+    const first = writeStack(STACK, model, live, { now: "2026-11-30T00:00:00Z" });
+    const second = writeStack(first.text, modelFromText(first.text), live, { now: "2026-11-30T00:00:00Z" });
+    expect(second.text).toBe(first.text);
+    expect(second.choices.filter((c) => /\(live; was/.test(c))).toEqual([]);
+  });
+
   it("must refuse to write a file the program would refuse (a bridge address that no longer fits the IP plan)", () => {
     const facts: LiveFacts = { ...base(), network: { ...base().network, stanzas: [base().network.stanzas[0], { ...VMBR1, options: [["address", "10.10.10.254/24"], ["bridge-ports", "none"]] }] } };
     const { model, live, out } = run(facts);
