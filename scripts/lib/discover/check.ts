@@ -393,8 +393,19 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
 /** The report as text: one line per field, then unknown objects, conflicts, creations, notes. */
 export function formatCheck(r: CheckReport): string {
   const out: string[] = [];
-  const line = (c: Change) =>
-    `  ${c.object} ${c.field}: live ${show(c.live)}, declared ${show(c.declared)}${c.recorded ? " (recorded only: the resource ignores it)" : c.stated ? "" : " (provider default)"}`;
+  const line = (c: Change): string => {
+    if (c.object === "firewall" && c.field === "rules" && Array.isArray(c.live) && Array.isArray(c.declared)) {
+      // One line per differing position, cluster.fw's order.
+      const live = c.live as string[];
+      const declared = c.declared as string[];
+      const rows = [`  firewall rules: live ${live.length} rules, declared ${declared.length}`];
+      for (let i = 0; i < Math.max(live.length, declared.length); i++) {
+        if (live[i] !== declared[i]) rows.push(`    [${i}] live ${live[i] ?? "(none)"}, declared ${declared[i] ?? "(none)"}`);
+      }
+      return rows.join("\n");
+    }
+    return `  ${c.object} ${c.field}: live ${show(c.live)}, declared ${show(c.declared)}${c.recorded ? " (recorded only: the resource ignores it)" : c.stated ? "" : " (provider default)"}`;
+  };
   const changes = r.changes.filter((c) => !c.acknowledged);
   const acknowledged = r.changes.filter((c) => c.acknowledged);
   out.push(`Changes the first \`pulumi up\` would make (or recorded fields that differ): ${changes.length}`);
