@@ -339,6 +339,8 @@ export function ruleVocab(r: FirewallRuleFacts, i: number, taken: Set<string>): 
 }
 
 const MASQ = /\biptables\b.*-t\s+nat\b.*-j\s+MASQUERADE\b/;
+/** The same recipe written for nftables (`nft add rule ip nat postrouting ... masquerade`). */
+const NFT_MASQ = /\bnft\s+(add|insert)\s+rule\b.*\bmasquerade\b/;
 
 /** Map everything discover read into the stack vocabulary. */
 export function liveVocabulary(facts: LiveFacts): LiveVocabulary {
@@ -361,8 +363,8 @@ export function liveVocabulary(facts: LiveFacts): LiveVocabulary {
     }
     for (const [k, v] of opts) {
       if (!/^(pre-up|up|post-up)$/.test(k)) continue;
-      if (MASQ.test(v) && /\s-A\s/.test(v)) {
-        nat.push({ bridge: s.name, source: /-s\s+'?([^'\s]+)'?/.exec(v)?.[1], outInterface: /-o\s+(\S+)/.exec(v)?.[1], where: `${s.file} (iface ${s.name}: ${k} ${v})` });
+      if ((MASQ.test(v) && /\s-[AI]\s/.test(v)) || NFT_MASQ.test(v)) {
+        nat.push({ bridge: s.name, source: (/-s\s+'?([^'\s]+)'?/.exec(v) ?? /\bsaddr\s+([0-9./]+)/.exec(v))?.[1], outInterface: (/-o\s+(\S+)/.exec(v) ?? /\boifname\s+"?([\w.]+)"?/.exec(v))?.[1], where: `${s.file} (iface ${s.name}: ${k} ${v})` });
       }
       const fw = /echo\s+1\s*>\s*\/proc\/sys\/net\/(ipv4\/ip_forward|ipv6\/conf\/all\/forwarding)\b/.exec(v);
       if (fw) forwarding.push({ key: fw[1] === "ipv4/ip_forward" ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding", value: "1", where: `${s.file} (iface ${s.name}: ${k})` });
