@@ -10,7 +10,8 @@ import { ConfigError } from "../../stacks/config/errors";
 // privileged one): the API token would be refused halfway through the creation.
 
 const stack = () => {
-  const doc = parse(fs.readFileSync(path.join(__dirname, "..", "..", "Pulumi.neve.yaml"), "utf8")) as { config: Record<string, unknown> };
+  // The frozen copy of the stack file, so an operator's edit (e.g. discover --write) never turns this red.
+  const doc = parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "Pulumi.fixture.yaml"), "utf8")) as { config: Record<string, unknown> };
   return rawConfigFromPulumi(doc.config, SECRET_KEYS) as Record<string, any>;
 };
 

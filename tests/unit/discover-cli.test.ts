@@ -1,4 +1,5 @@
 import { parseArgs, targetOf, UsageError } from "../../scripts/lib/discover/cli";
+import * as path from "node:path";
 import { loadModelFromFile } from "../../scripts/lib/stackFile";
 
 // The CLI's arguments: one mode at a time, --root excludes the SSH options, the host key is pinned
@@ -19,7 +20,8 @@ describe.each([
 });
 
 describe("discover's read target", () => {
-  const model = loadModelFromFile();
+  // The frozen copy of the stack file (no host key pinned there).
+  const model = loadModelFromFile(path.join(__dirname, "..", "fixtures", "Pulumi.fixture.yaml"));
 
   it("must refuse SSH while no host key is pinned, naming how to pin it", () => {
     expect(model.ssh.hostKey).toBeUndefined();

@@ -19,7 +19,8 @@ import type { CoverageTable } from "../../stacks/components/proxmox/coverage";
 // Issue 6's "done when", offline half: on the realistic copy of neve's files (tests/fixtures/pve-neve:
 // args, a VGA clipboard, a CPU and an OS type, a PBS fingerprint, a backup job and guests the stack does
 // not know, NAT in /etc/network/interfaces), `discover --root DIR --check` exits 1 naming each of them;
-// `--write` on a copy of Pulumi.neve.yaml, then `--check`, exits 0; the copy of the host files is not
+// `--write` on a copy of Pulumi.neve.yaml (its frozen copy tests/fixtures/Pulumi.fixture.yaml), then
+// `--check`, exits 0; the copy of the host files is not
 // modified; and the program run on the written file declares those live values.
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -63,7 +64,8 @@ const stackCopy = path.join(work, "Pulumi.neve.yaml");
 let before = "";
 
 beforeAll(() => {
-  fs.copyFileSync(path.join(REPO, "Pulumi.neve.yaml"), stackCopy);
+  // The frozen copy of Pulumi.neve.yaml (exact values are pinned against it, not the operator's file).
+  fs.copyFileSync(path.join(REPO, "tests", "fixtures", "Pulumi.fixture.yaml"), stackCopy);
   before = treeHash(FIXTURE);
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
