@@ -40,7 +40,8 @@ function bridgeOutputs(model: NeveModel): Record<string, BridgeOutput> {
       ipv4: dhcp ? (b.public ? (model.network.publicIpv4 ?? null) : null) : b.ipv4,
       ipv6: b.ipv6 ?? null,
       public: b.public,
-      nat: b.nat,
+      // `interfaces`: NATed by the host's own post-up lines (adopted by discover) — NATed all the same.
+      nat: b.nat !== false,
     };
   }
   return out;
