@@ -54,6 +54,7 @@ config:
     rules:
       # the operator's way in
       - { name: tailnet-ssh, action: ACCEPT, proto: tcp, source: 100.64.0.0/10, dports: [22], comment: SSH from the tailnet }
+      - { name: tailnet-webui, action: ACCEPT, proto: tcp, source: 100.64.0.0/10, dports: [8006], comment: web UI from the tailnet }
   neve-infra:backups:
     weekly: { storage: local, schedule: "sat 01:00", guests: [etoile, atlas], keepLast: 3, notesTemplate: "{{guestname}}", existingId: backup-aaaa }
   neve-infra:hostServices: { enabled: true }
@@ -112,6 +113,7 @@ const JOB = section("vzdump", "backup-aaaa", [
   ["vmid", "1201,200"],
 ]);
 const SSH_RULE = { type: "in" as const, action: "ACCEPT", macro: "SSH", enabled: true, source: "100.64.0.0/10", log: "nolog", comment: "SSH from the tailnet", raw: "IN SSH(ACCEPT) -source 100.64.0.0/10 -log nolog # SSH from the tailnet" };
+const WEBUI_RULE = { type: "in" as const, action: "ACCEPT", enabled: true, source: "100.64.0.0/10", proto: "tcp", dport: "8006", comment: "web UI from the tailnet", raw: "IN ACCEPT -source 100.64.0.0/10 -p tcp -dport 8006 # web UI from the tailnet" };
 const VMBR1 = { name: "vmbr1", family: "inet" as const, method: "static", options: [["address", "10.10.10.1/24"], ["bridge-ports", "none"]] as ConfEntries, file: "/etc/network/interfaces" };
 
 function base(): LiveFacts {
@@ -121,7 +123,7 @@ function base(): LiveFacts {
     guests: [{ vmid: 200, kind: "lxc", main: ATLAS, pending: [], snapshots: [], specialSections: [] }, vm(ETOILE)],
     storage: [LOCAL, PBS],
     jobs: [JOB],
-    firewall: { options: [["enable", "1"], ["policy_in", "DROP"]], rules: [SSH_RULE], otherSections: [] },
+    firewall: { options: [["enable", "1"], ["policy_in", "DROP"]], rules: [SSH_RULE, WEBUI_RULE], otherSections: [] },
     network: {
       auto: ["vmbr0", "vmbr1"],
       stanzas: [{ name: "vmbr0", family: "inet", method: "dhcp", options: [["bridge-ports", "enp5s0"]], file: "/etc/network/interfaces" }, VMBR1],
@@ -179,7 +181,7 @@ const DRIFTS: Array<[name: string, mutate: (l: LiveFacts) => LiveFacts, line: st
   ["NAT written for nftables in /etc/network/interfaces", (l) => ({ ...l, network: { ...l.network, stanzas: [l.network.stanzas[0], { ...VMBR1, options: [...VMBR1.options, ["post-up", 'nft add rule ip nat postrouting ip saddr 10.10.10.0/24 oifname "vmbr0" masquerade']] }] } }), "network.bridges.vmbr1.nat: the host already masquerades 10.10.10.0/24"],
   ["IPv4 forwarding set in /etc/sysctl.conf", (l) => ({ ...l, sysctl: [{ file: "/etc/sysctl.conf", key: "net.ipv4.ip_forward", value: "1" }] }), "hostServices.forwarding: the host already sets net.ipv4.ip_forward=1 in /etc/sysctl.conf"],
   ["the firewall's input policy", (l) => ({ ...l, firewall: { ...l.firewall!, options: [["enable", "1"], ["policy_in", "ACCEPT"]] } }), "firewall inputPolicy: live ACCEPT, declared DROP"],
-  ["a firewall rule added on the host", (l) => ({ ...l, firewall: { ...l.firewall!, rules: [SSH_RULE, { type: "in", action: "ACCEPT", enabled: true, proto: "tcp", dport: "80,443", comment: "web", raw: "IN ACCEPT -p tcp -dport 80,443 # web" }] } }), "firewall rules: live 2 rules, declared 1\n    [1] live IN ACCEPT -p tcp -dport 80,443 # web, declared (none)"],
+  ["a firewall rule added on the host", (l) => ({ ...l, firewall: { ...l.firewall!, rules: [SSH_RULE, WEBUI_RULE, { type: "in", action: "ACCEPT", enabled: true, proto: "tcp", dport: "80,443", comment: "web", raw: "IN ACCEPT -p tcp -dport 80,443 # web" }] } }), "firewall rules: live 3 rules, declared 2\n    [2] live IN ACCEPT -p tcp -dport 80,443 # web, declared (none)"],
   ["a public IPv6 on the public bridge", (l) => ({ ...l, network: { ...l.network, stanzas: [...l.network.stanzas, { name: "vmbr0", family: "inet6", method: "static", options: [["address", "2001:db8::1/64"]], file: "/etc/network/interfaces" }] } }), "network.bridges.vmbr0 ipv6: live 2001:db8::1/64, declared (none)"],
 ];
 
