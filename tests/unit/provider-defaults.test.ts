@@ -112,7 +112,12 @@ guests:
     features: { nesting: true, keyctl: true, fuse: true, mknod: true, mount: [nfs] }
 storage: {}
 tunnel: { id: 464de2f3-7058-4a1f-9f93-ae8425f0ffbe, ingress: [{ hostname: neve.example.org, service: "https://127.0.0.1:8006" }] }
-firewall: { enabled: true, inputPolicy: DROP, rules: [] }
+firewall:
+  enabled: true
+  inputPolicy: DROP
+  rules:
+    - { name: tailnet-ssh, action: ACCEPT, proto: tcp, source: 100.64.0.0/10, dports: [22] }
+    - { name: tailnet-webui, action: ACCEPT, proto: tcp, source: 100.64.0.0/10, dports: [8006] }
 `) as Record<string, unknown>;
 const model = parseStackConfig(FULL);
 const vm = model.guests.find((g) => g.kind === "vm") as VmModel;
