@@ -1,6 +1,5 @@
 import { createHash } from "crypto";
 import { z } from "zod";
-import type { NeveModel } from "./model";
 
 /**
  * `neve-infra:adoption`: the record of the last reconciliation of this stack file with the live host,
@@ -94,19 +93,4 @@ export interface AdoptionScope {
  */
 export function adoptionFingerprint(scope: AdoptionScope): string {
   return `sha256:${createHash("sha256").update(canonicalJson(scope)).digest("hex")}`;
-}
-
-/** The adoption gate's view of a model: its Proxmox sections and the adoption record (minus `reconciled`). */
-export function adoptionScopeOf(model: NeveModel): AdoptionScope {
-  return {
-    nodeName: model.proxmox.nodeName,
-    guests: model.guests,
-    storage: model.storage,
-    bridges: model.network.bridges,
-    firewall: model.firewall,
-    backups: model.backups,
-    live: model.adoption.live,
-    unmanaged: model.adoption.unmanaged,
-    acknowledge: model.adoption.acknowledge,
-  };
 }

@@ -38,5 +38,6 @@ export function loadSecrets(config: pulumi.Config = new pulumi.Config("neve-infr
     pbsPassword: get("pbsPassword"),
   };
 }
-export { adoptionFingerprint, adoptionSchema, adoptionScopeOf } from "./adoption";
+export { adoptionFingerprint, adoptionSchema } from "./adoption";
+export { adoptionScopeOf } from "./adoptionScope";
 export type { AdoptionConfig, AdoptionScope } from "./adoption";

@@ -1,4 +1,4 @@
-import type { StackConfig } from "./stack";
+import type { StackConfig } from "./schema";
 import type { ConfigIssue } from "./errors";
 import { rootOnlyFeatures } from "./guests";
 

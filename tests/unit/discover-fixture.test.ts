@@ -10,7 +10,8 @@ import { liveVocabulary, type LiveVocabulary } from "../../scripts/lib/discover/
 import { CT_FIELDS, VM_FIELDS, same, show, vgaCanonical } from "../../scripts/lib/discover/fields";
 import { modelFromText } from "../../scripts/lib/discover/write";
 import { vocabularyYaml } from "../../scripts/lib/discover/cli";
-import { adoptionFingerprint, adoptionScopeOf } from "../../stacks/config/adoption";
+import { adoptionFingerprint } from "../../stacks/config/adoption";
+import { adoptionScopeOf } from "../../stacks/config/adoptionScope";
 import { parse } from "yaml";
 import { VM_INPUT_COVERAGE } from "../../stacks/components/proxmox/vm";
 import { CT_INPUT_COVERAGE } from "../../stacks/components/proxmox/container";

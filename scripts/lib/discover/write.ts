@@ -15,7 +15,8 @@
 import { isMap, isSeq, parse, parseDocument } from "yaml";
 import { parseStackConfig, rawConfigFromPulumi } from "../../../stacks/config/stack";
 import { SECRET_KEYS } from "../../../stacks/config/secrets";
-import { adoptionFingerprint, adoptionScopeOf } from "../../../stacks/config/adoption";
+import { adoptionFingerprint } from "../../../stacks/config/adoption";
+import { adoptionScopeOf } from "../../../stacks/config/adoptionScope";
 import type { NeveModel } from "../../../stacks/config/model";
 import { ipv4InCidr } from "../../../stacks/config/ipplan";
 import { checkStack, ruleEntry, ruleText, type Change, type CheckReport } from "./check";
