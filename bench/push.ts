@@ -23,14 +23,15 @@
  *
  * The last line of output is one JSON object (see `Summary`).
  */
+
+import { spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { spawnSync } from "child_process";
-import * as crypto from "crypto";
-import * as path from "path";
 import { Client } from "ssh2";
-import { captureResources, CapturedResource } from "../tests/host/harness/capture";
-import { ProviderHost, startProviderHost, urnFor } from "../tests/host/harness/providerHost";
-import { startTestHost, TestHost } from "../tests/host/harness/testHost";
+import { type CapturedResource, captureResources } from "../tests/host/harness/capture";
+import { type ProviderHost, startProviderHost, urnFor } from "../tests/host/harness/providerHost";
+import { startTestHost, type TestHost } from "../tests/host/harness/testHost";
 
 const REPS = Math.max(1, Number(process.env.BENCH_REPS ?? 7));
 const STASH_DIR = "/root/etc-pve.stash";
@@ -239,11 +240,7 @@ interface OpCounts {
 }
 
 /** `pulumi up`, provider side: check, then create (new) or diff (+ update when something changed). */
-async function up(
-  ph: ProviderHost,
-  caps: CapturedResource[],
-  prev: StackState | null,
-): Promise<{ state: StackState; ops: OpCounts; mutateMs: number }> {
+async function up(ph: ProviderHost, caps: CapturedResource[], prev: StackState | null): Promise<{ state: StackState; ops: OpCounts; mutateMs: number }> {
   const state: StackState = new Map();
   const ops: OpCounts = { create: 0, update: 0, same: 0 };
   // Wall time from the first create/update sent to the last one answered: the push itself, without check/diff
@@ -331,6 +328,7 @@ interface StepTimes {
   mutateMs?: number;
 }
 
+// biome-ignore lint/suspicious/noConfusingVoidType: a phase that measures nothing of its own just returns
 async function measure(host: TestHost, fn: () => Promise<StepTimes | void>): Promise<Sample> {
   const before = await sshdCounts(host);
   const t0 = process.hrtime.bigint();
@@ -372,9 +370,7 @@ function summarize(samples: Sample[]): PhaseSummary {
     roundTrips: median(samples.map((s) => s.roundTrips)),
     sftpRequests: median(samples.map((s) => s.sftpRequests)),
     samplesMs: samples.map((s) => Math.round(s.ms)),
-    mutateMs: samples.every((s) => s.mutateMs !== undefined)
-      ? Math.round(median(samples.map((s) => s.mutateMs!)) * 10) / 10
-      : null,
+    mutateMs: samples.every((s) => s.mutateMs !== undefined) ? Math.round(median(samples.map((s) => s.mutateMs!)) * 10) / 10 : null,
   };
 }
 
@@ -399,8 +395,7 @@ function sshConnect(host: TestHost): Promise<Client> {
       username: host.username,
       privateKey: host.clientPrivateKey,
       readyTimeout: 10000,
-      hostVerifier: (key: Buffer) =>
-        `SHA256:${crypto.createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}` === host.hostKeyFingerprint,
+      hostVerifier: (key: Buffer) => `SHA256:${crypto.createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}` === host.hostKeyFingerprint,
     });
   });
 }
@@ -427,7 +422,7 @@ function floorScript(set: BenchResource[], withActivation: boolean): string {
       if (r.healthCheck) lines.push(r.healthCheck);
     }
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 async function floorPush(host: TestHost, script: string): Promise<void> {
@@ -695,7 +690,7 @@ main().then(
     process.exit(0);
   },
   (e) => {
-    console.error(`bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    console.error(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     process.exit(1);
   },
 );

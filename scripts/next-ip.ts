@@ -1,9 +1,9 @@
 // npm run next-ip [-- --config FILE]
 // Prints the lowest free address of the clone range (.91-.99) from the stack file, for the next
 // VM cloned from template 9000. Exit 2 on invalid config, 3 when the range is full.
-import * as path from "path";
-import { ConfigError } from "../stacks/config/errors";
+import * as path from "node:path";
 import { CloneRangeFullError, nextFreeCloneAddress } from "../stacks/config/build";
+import { ConfigError } from "../stacks/config/errors";
 import { DEFAULT_STACK_FILE, loadModelFromFile } from "./lib/stackFile";
 
 function main(argv: string[]): number {

@@ -4,13 +4,13 @@
 // --json: one JSON document instead (every resource with its full inputs, options and
 // dependencies, and the outputs; secrets as "[secret]"; scripts/lib/planJson.ts).
 // No Pulumi CLI, no Proxmox host and no secret needed. Exit 2 on invalid config, 1 on other errors.
-import * as path from "path";
+import * as path from "node:path";
 import { stringify } from "yaml";
 import { ConfigError } from "../stacks/config/errors";
-import { DEFAULT_STACK_FILE } from "./lib/stackFile";
+import { writeHostFiles } from "./lib/hostFiles";
 import { checkStackFile } from "./lib/planCheck";
 import { renderTable } from "./lib/planTable";
-import { writeHostFiles } from "./lib/hostFiles";
+import { DEFAULT_STACK_FILE } from "./lib/stackFile";
 
 const USAGE = "usage: npm run plan [-- --config FILE] [--files DIR] [--json]";
 
@@ -60,13 +60,16 @@ async function main(): Promise<number> {
   process.stdout.write(`${run.resources.length} resources (${custom} managed by providers)\n\nOutputs:\n`);
   let text = stringify(offlineOutputs(run.outputs));
   for (const v of secrets) text = text.split(v).join("[secret]");
-  process.stdout.write(text.replace(/^/gm, "  ") + "\n");
+  process.stdout.write(`${text.replace(/^/gm, "  ")}\n`);
   if (filesDir) {
     const written = writeHostFiles(run.resources, filesDir);
     process.stdout.write(`\nWrote ${written.length} rendered host files under ${filesDir} (secret files left out):\n`);
     for (const w of written) process.stdout.write(`  ${w}\n`);
   }
-  if (run.adoptionNotice) process.stdout.write(`\nThis stack file is not yet reconciled with the host (see "Adoption:" above): pulumi preview and up refuse it while adopt is true.\n`);
+  if (run.adoptionNotice)
+    process.stdout.write(
+      `\nThis stack file is not yet reconciled with the host (see "Adoption:" above): pulumi preview and up refuse it while adopt is true.\n`,
+    );
   return 0;
 }
 

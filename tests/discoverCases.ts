@@ -37,7 +37,11 @@ export const LIVE_EDIT_CASES: readonly LiveEditCase[] = [
     name: "a snapshot of lune was taken (a new section; the main section is unchanged)",
     edit: `printf '\\n[before-upgrade]\\narch: amd64\\nhostname: lune\\nmemory: 4096\\nsnaptime: 1730000000\\n' >> ${N}/lxc/201.conf && sed -i '1a parent: before-upgrade' ${N}/lxc/201.conf`,
     expect: (f) => {
-      eq(guest(f, 201).snapshots.map((s) => [s.name, s.vmstate, s.snaptime]), [["before-upgrade", false, 1730000000]], "lune's snapshots");
+      eq(
+        guest(f, 201).snapshots.map((s) => [s.name, s.vmstate, s.snaptime]),
+        [["before-upgrade", false, 1730000000]],
+        "lune's snapshots",
+      );
       eq(main(f, 201).get("parent"), "before-upgrade", "lune's parent");
       eq(main(f, 201).get("memory"), "4096", "lune's memory");
       eq(guest(f, 201).main.filter(([k]) => k.startsWith("lxc.")).length, 3, "lune's raw lines");
@@ -49,13 +53,22 @@ export const LIVE_EDIT_CASES: readonly LiveEditCase[] = [
     expect: (f) => {
       eq(guest(f, 1201).pending, [["memory", "8192"]], "etoile's pending");
       eq(main(f, 1201).get("memory"), "4096", "etoile's memory");
-      eq(guest(f, 1201).snapshots.map((s) => s.name), ["etoile-26-9-2025"], "etoile's snapshots");
+      eq(
+        guest(f, 1201).snapshots.map((s) => s.name),
+        ["etoile-26-9-2025"],
+        "etoile's snapshots",
+      );
     },
   },
   {
     name: "dhcp-final-test was destroyed",
     edit: `rm ${N}/qemu-server/9102.conf`,
-    expect: (f) => eq(f.guests.map((g) => g.vmid), [200, 201, 1200, 1201, 9000, 9100, 9101], "guests"),
+    expect: (f) =>
+      eq(
+        f.guests.map((g) => g.vmid),
+        [200, 201, 1200, 1201, 9000, 9100, 9101],
+        "guests",
+      ),
   },
   {
     name: "a container was created by hand (CT 202 the stack does not know)",
@@ -73,12 +86,25 @@ export const LIVE_EDIT_CASES: readonly LiveEditCase[] = [
   {
     name: "a second backup job was added in the GUI",
     edit: `printf 'vzdump: backup-0a1b2c3d-4e5f\\n\\tschedule daily\\n\\tenabled 0\\n\\tstorage etoile\\n\\tvmid 9100\\n\\n' >> etc/pve/jobs.cfg`,
-    expect: (f) => eq(f.jobs.map((j) => [j.id, new Map(j.props).get("enabled")]), [["backup-5d2f9a1c-7e34", "1"], ["backup-0a1b2c3d-4e5f", "0"]], "jobs"),
+    expect: (f) =>
+      eq(
+        f.jobs.map((j) => [j.id, new Map(j.props).get("enabled")]),
+        [
+          ["backup-5d2f9a1c-7e34", "1"],
+          ["backup-0a1b2c3d-4e5f", "0"],
+        ],
+        "jobs",
+      ),
   },
   {
     name: "the web-UI rule was switched off (a leading |)",
     edit: `sed -i 's/^IN ACCEPT -source 100.64.0.0\\/10 -p tcp -dport 8006/|&/' etc/pve/firewall/cluster.fw`,
-    expect: (f) => eq(f.firewall!.rules.filter((r) => !r.enabled).map((r) => r.dport), ["8006", "3128"], "disabled rules"),
+    expect: (f) =>
+      eq(
+        f.firewall!.rules.filter((r) => !r.enabled).map((r) => r.dport),
+        ["8006", "3128"],
+        "disabled rules",
+      ),
   },
   {
     name: "the cluster firewall file was removed",
@@ -103,8 +129,16 @@ export const LIVE_EDIT_CASES: readonly LiveEditCase[] = [
     name: "source-directory instead of source (ifupdown2 reads every file there, dot files too)",
     edit: "sed -i 's|^source /etc/network/interfaces.d/\\*$|source-directory /etc/network/interfaces.d|' etc/network/interfaces && printf 'iface extra0 inet manual\\n' > etc/network/interfaces.d/extra.cfg && printf 'iface late0 inet manual\\n' > etc/network/interfaces.d/.late",
     expect: (f) => {
-      eq(f.network.files, ["/etc/network/interfaces", "/etc/network/interfaces.d/extra.cfg", "/etc/network/interfaces.d/vmbr1-ipv6", "/etc/network/interfaces.d/.late"], "network files");
-      eq(f.network.stanzas.slice(-3).map((x) => x.name), ["extra0", "vmbr1", "late0"], "last stanzas");
+      eq(
+        f.network.files,
+        ["/etc/network/interfaces", "/etc/network/interfaces.d/extra.cfg", "/etc/network/interfaces.d/vmbr1-ipv6", "/etc/network/interfaces.d/.late"],
+        "network files",
+      );
+      eq(
+        f.network.stanzas.slice(-3).map((x) => x.name),
+        ["extra0", "vmbr1", "late0"],
+        "last stanzas",
+      );
     },
   },
   {
@@ -113,7 +147,13 @@ export const LIVE_EDIT_CASES: readonly LiveEditCase[] = [
     expect: (f) =>
       eq(
         f.sysctl.map((s) => `${s.file.replace(/^\/etc\//, "")} ${s.key}=${s.value}`),
-        ["sysctl.d/90-neve-forwarding.conf net.ipv6.conf.all.forwarding=1", "sysctl.d/90-neve-forwarding.conf net.ipv4.ip_forward=1", "sysctl.d/pve.conf net.ipv4.igmp_max_memberships=1024", "sysctl.d/pve.conf fs.aio-max-nr=1048576", "sysctl.conf net.ipv6.conf.all.proxy_ndp=1"],
+        [
+          "sysctl.d/90-neve-forwarding.conf net.ipv6.conf.all.forwarding=1",
+          "sysctl.d/90-neve-forwarding.conf net.ipv4.ip_forward=1",
+          "sysctl.d/pve.conf net.ipv4.igmp_max_memberships=1024",
+          "sysctl.d/pve.conf fs.aio-max-nr=1048576",
+          "sysctl.conf net.ipv6.conf.all.proxy_ndp=1",
+        ],
         "sysctl settings",
       ),
   },

@@ -1,5 +1,5 @@
 import { parseHostKeyPin } from "../ssh/hostkey";
-import { SSH_TIMEOUT_BOUNDS, SSH_TIMEOUT_DEFAULTS, SshTimeouts } from "../ssh/timeouts";
+import { SSH_TIMEOUT_BOUNDS, SSH_TIMEOUT_DEFAULTS, type SshTimeouts } from "../ssh/timeouts";
 import { isUnknown, UNKNOWN } from "./unknown";
 
 /**
@@ -76,7 +76,10 @@ export function checkConnection(raw: unknown, fail: (property: string, reason: s
   if (privateKey !== null && !isUnknown(privateKey)) {
     if (typeof privateKey !== "string" || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(privateKey)) {
       // Never quote the value: it is a secret.
-      fail("connection.privateKey", "must be the text of a private key (-----BEGIN ... PRIVATE KEY-----), set as a Pulumi secret; omit it to use the ssh-agent");
+      fail(
+        "connection.privateKey",
+        "must be the text of a private key (-----BEGIN ... PRIVATE KEY-----), set as a Pulumi secret; omit it to use the ssh-agent",
+      );
     }
   }
   const timeouts = c.timeouts === undefined || c.timeouts === null ? null : c.timeouts;

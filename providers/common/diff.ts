@@ -14,10 +14,7 @@ export function same(a: unknown, b: unknown): boolean {
  * first); new credentials, a new pin or new time limits only need recording (update). `olds` may be missing in an
  * old state.
  */
-export function diffConnection(
-  olds: ConnectionInputs | undefined,
-  news: ConnectionInputs,
-): { replaces: string[]; updates: string[] } {
+export function diffConnection(olds: ConnectionInputs | undefined, news: ConnectionInputs): { replaces: string[]; updates: string[] } {
   const oc = olds ?? ({} as ConnectionInputs);
   const replaces: string[] = [];
   if (!same(oc.host, news.host)) replaces.push("connection.host");

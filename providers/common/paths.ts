@@ -23,4 +23,3 @@ export function pathProblem(path: unknown): string | null {
   if (parts.some((p) => Buffer.byteLength(p) > 200)) return `${JSON.stringify(path)} has a name longer than 200 bytes`;
   return null;
 }
-

@@ -1,6 +1,6 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { SshTarget } from "../ssh/client";
-import { SshTimeouts, timeoutsOf } from "../ssh/timeouts";
+import { type SshTimeouts, timeoutsOf } from "../ssh/timeouts";
 import type { ConnectionInputs } from "./connection";
 
 /**
@@ -51,8 +51,11 @@ export function redact(message: string, secrets: readonly string[]): string {
 
 /** A random token and a UTC time stamp (20251125T181744123Z) naming one change on the host (stash dir, staged files). */
 export function newToken(): { token: string; stamp: string } {
-  const crypto = require("crypto") as typeof import("crypto");
-  const stamp = new Date().toISOString().replace(/[-:.]/g, "").replace(/^(\d{8}T\d{9})Z?$/, "$1Z");
+  const crypto = require("node:crypto") as typeof import("crypto");
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:.]/g, "")
+    .replace(/^(\d{8}T\d{9})Z?$/, "$1Z");
   return { token: crypto.randomBytes(4).toString("hex"), stamp };
 }
 

@@ -41,6 +41,6 @@ export function base64Lines(text: string): string {
 
 /** sha256 hex of a text (UTF-8) or bytes, as the host's `sha256sum` prints it. */
 export function sha256Hex(data: string | Buffer): string {
-  const crypto = require("crypto") as typeof import("crypto");
+  const crypto = require("node:crypto") as typeof import("crypto");
   return crypto.createHash("sha256").update(data).digest("hex");
 }

@@ -5,7 +5,7 @@ import { isUnknown, UNKNOWN } from "../common/unknown";
 import type { HostConfigInputs, OnDelete } from "./types";
 
 /** The preview placeholder (providers/common/unknown) and the path rule (providers/common/paths), re-exported for existing importers. */
-export { UNKNOWN, pathProblem };
+export { pathProblem, UNKNOWN };
 
 /** Defaults of optional inputs, one place. */
 export const DEFAULTS = {
@@ -31,7 +31,10 @@ export function checkHostConfig(raw: Record<string, unknown>): { inputs: HostCon
 
   const service = r.service;
   if (!isUnknown(service) && (typeof service !== "string" || !SERVICE_RE.test(service))) {
-    fail("service", `must be a short name such as "haproxy" (letters, digits, . _ @ -; it becomes part of the id and of the stash path), got ${JSON.stringify(service)}`);
+    fail(
+      "service",
+      `must be a short name such as "haproxy" (letters, digits, . _ @ -; it becomes part of the id and of the stash path), got ${JSON.stringify(service)}`,
+    );
   }
 
   const files = Array.isArray(r.files) ? (r.files as unknown[]) : [];
@@ -48,7 +51,7 @@ export function checkHostConfig(raw: Record<string, unknown>): { inputs: HostCon
         const prev = seen.get(f.path as string);
         if (prev !== undefined) fail(`${at}.path`, `${JSON.stringify(f.path)} is already declared as files[${prev}].path; declare each file once`);
         else seen.set(f.path as string, i);
-        if (typeof stashDir === "string" && ((f.path as string) + "/").startsWith(stashDir.replace(/\/+$/, "") + "/")) {
+        if (typeof stashDir === "string" && `${f.path as string}/`.startsWith(`${stashDir.replace(/\/+$/, "")}/`)) {
           fail(`${at}.path`, `${JSON.stringify(f.path)} lies inside stashDir ${stashDir}; manage files outside the stash`);
         }
       }
@@ -79,12 +82,13 @@ export function checkHostConfig(raw: Record<string, unknown>): { inputs: HostCon
       validate.forEach((v, i) => {
         if (isUnknown(v)) return;
         if (typeof v !== "string" || v.trim() === "") {
-          fail(`validate[${i}]`, "must be a non-empty command such as \"haproxy -c -f {staged}\"; remove the entry instead");
+          fail(`validate[${i}]`, 'must be a non-empty command such as "haproxy -c -f {staged}"; remove the entry instead');
           return;
         }
         for (const m of v.matchAll(/\{staged(?::([^}]*))?\}/g)) {
           if (m[1] === undefined) {
-            if (files.length !== 1) fail(`validate[${i}]`, `{staged} is only allowed with exactly one file; write {staged:/abs/path} to name one of the ${files.length} files`);
+            if (files.length !== 1)
+              fail(`validate[${i}]`, `{staged} is only allowed with exactly one file; write {staged:/abs/path} to name one of the ${files.length} files`);
           } else if (!outFiles.some((f) => f.path === m[1])) {
             fail(`validate[${i}]`, `{staged:${m[1]}} names no file of this resource; use one of: ${outFiles.map((f) => f.path).join(", ")}`);
           }

@@ -6,7 +6,7 @@ import type { FileInputs, FileState, HostConfigInputs, HostConfigOutputs } from 
 
 /** True when a declared file differs from the recorded state (content hash, mode, owner, group, presence). */
 export function fileDiffers(old: FileState | undefined, f: FileInputs): boolean {
-  if (!old || !old.present) return true;
+  if (!old?.present) return true;
   if (hasUnknown(f)) return true;
   return old.sha256 !== sha256Hex(f.content) || old.mode !== f.mode || old.owner !== f.owner || old.group !== f.group || old.secret !== f.secret;
 }

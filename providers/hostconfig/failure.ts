@@ -1,16 +1,11 @@
-import { EXIT, ScriptReport, SECOND_ATTEMPT } from "./script";
+import { EXIT, type ScriptReport, SECOND_ATTEMPT } from "./script";
 import type { HostConfigInputs } from "./types";
 
 /**
  * The error of a failed apply/delete script, in words: what failed, its output, what was rolled back.
  * When activation failed again after the rollback, each attempt's output stands under its own heading.
  */
-export function describeFailure(
-  inputs: Pick<HostConfigInputs, "activate" | "healthCheck">,
-  code: number,
-  stderr: string,
-  report: ScriptReport,
-): string {
+export function describeFailure(inputs: Pick<HostConfigInputs, "activate" | "healthCheck">, code: number, stderr: string, report: ScriptReport): string {
   const err = stderr.trim();
   switch (code) {
     case EXIT.incomplete:
@@ -27,8 +22,7 @@ export function describeFailure(
       return err;
     case EXIT.activate:
     case EXIT.health: {
-      const what =
-        code === EXIT.activate ? `activation \`${inputs.activate}\`` : `health check \`${inputs.healthCheck}\``;
+      const what = code === EXIT.activate ? `activation \`${inputs.activate}\`` : `health check \`${inputs.healthCheck}\``;
       const exit = report.failed ? ` (exit ${report.failed.code})` : "";
       const from = report.stash ? ` from ${report.stash}` : "";
       const cut = err.indexOf(SECOND_ATTEMPT);

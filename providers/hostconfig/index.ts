@@ -1,4 +1,4 @@
-export { HostConfig } from "./resource";
-export type { HostConfigArgs, HostConfigConnectionArgs, HostConfigFileArgs } from "./resource";
-export type { FileState, OnDelete, AccessCritical, ConnectionInputs, HostConfigInputs, HostConfigOutputs } from "./types";
 export { DEFAULTS as HOST_CONFIG_DEFAULTS } from "./check";
+export type { HostConfigArgs, HostConfigConnectionArgs, HostConfigFileArgs } from "./resource";
+export { HostConfig } from "./resource";
+export type { AccessCritical, ConnectionInputs, FileState, HostConfigInputs, HostConfigOutputs, OnDelete } from "./types";

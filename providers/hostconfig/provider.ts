@@ -1,13 +1,22 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { limitMs, newToken, pureMethods, redact, secretsOf, targetOf } from "../common/provider";
 import { sha256Hex } from "../common/shell";
-import { describeTarget, exec, partialStdoutOf } from "../ssh/client";
+import { describeTarget, type ExecResult, exec, partialStdoutOf } from "../ssh/client";
 import { withConnection, withFreshConnection } from "../ssh/pool";
 import { SSH_FIXED } from "../ssh/timeouts";
 import { checkHostConfig } from "./check";
 import { changedFiles, diffHostConfig } from "./diff";
 import { describeFailure } from "./failure";
-import { BOOTSTRAP_COMMAND, buildApplyScript, buildConfirmScript, buildDeleteScript, buildReadScript, fileStates, parseReport, ScriptReport } from "./script";
+import {
+  BOOTSTRAP_COMMAND,
+  buildApplyScript,
+  buildConfirmScript,
+  buildDeleteScript,
+  buildReadScript,
+  fileStates,
+  parseReport,
+  type ScriptReport,
+} from "./script";
 import type { FileState, HostConfigInputs, HostConfigOutputs } from "./types";
 
 /**
@@ -149,14 +158,14 @@ export const hostConfigProvider: dynamic.ResourceProvider<HostConfigInputs, Host
   },
 
   async read(id: string, props?: HostConfigOutputs): Promise<dynamic.ReadResult<HostConfigOutputs>> {
-    if (!props || !props.connection || !Array.isArray(props.files)) {
+    if (!props?.connection || !Array.isArray(props.files)) {
       throw new Error(
         `HostConfig ${id}: cannot be read without its state (import by id is not supported); declare the resource and let create adopt the live files`,
       );
     }
     const where = describeTarget(props.connection);
     const script = buildReadScript(props.files.map((f) => f.path));
-    let res;
+    let res: ExecResult;
     try {
       res = await withConnection(targetOf(props.connection), (s) =>
         exec(s, BOOTSTRAP_COMMAND, { stdin: script, timeoutMs: limitMs(props.connection, "read"), label: `the read of ${props.service}` }),
@@ -188,7 +197,7 @@ export const hostConfigProvider: dynamic.ResourceProvider<HostConfigInputs, Host
       stamp,
     });
     const prefix = `HostConfig ${props.service} on ${where}: delete (${mode}): `;
-    let res;
+    let res: ExecResult;
     try {
       res = await withConnection(targetOf(props.connection), (s) =>
         exec(s, BOOTSTRAP_COMMAND, { stdin: script, timeoutMs: limitMs(props.connection, "change"), label: `the delete of ${props.service}` }),
@@ -197,7 +206,12 @@ export const hostConfigProvider: dynamic.ResourceProvider<HostConfigInputs, Host
       throw new Error(redact(prefix + (e as Error).message, secretsOf(props.connection)));
     }
     if (res.code !== 0) {
-      throw new Error(redact(prefix + describeFailure({ activate: props.activate, healthCheck: null }, res.code, res.stderr, parseReport(res.stdout)), secretsOf(props.connection)));
+      throw new Error(
+        redact(
+          prefix + describeFailure({ activate: props.activate, healthCheck: null }, res.code, res.stderr, parseReport(res.stdout)),
+          secretsOf(props.connection),
+        ),
+      );
     }
   },
 };

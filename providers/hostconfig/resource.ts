@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConnectionArgs, connectionInput, secretConnectionOutput } from "../common/resource";
+import { type ConnectionArgs, connectionInput, secretConnectionOutput } from "../common/resource";
 import { hostConfigProvider } from "./provider";
 import type { AccessCritical, ConnectionInputs, FileState, OnDelete } from "./types";
 
@@ -110,14 +110,7 @@ export class HostConfig extends pulumi.dynamic.Resource {
       host: undefined,
       lastStash: undefined,
     };
-    super(
-      hostConfigProvider,
-      name,
-      props,
-      secretConnectionOutput(opts),
-      "neve",
-      "HostConfig",
-    );
+    super(hostConfigProvider, name, props, secretConnectionOutput(opts), "neve", "HostConfig");
   }
 }
 

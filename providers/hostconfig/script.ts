@@ -121,8 +121,8 @@ function stashCommands(paths: readonly string[], dir: string, failCode: number):
   const out = [`mkdir -p -- ${q(dir)} || neve_fail ${failCode} ${q(`cannot create stash directory ${dir}`)}`];
   for (const p of paths) {
     out.push(
-      `if [ -e ${q(p)} ] || [ -L ${q(p)} ]; then mkdir -p -- ${q(dir + "/files" + dirOf(p))} && cp -a -- ${q(p)} ${q(dir + "/files" + p)} || neve_fail ${failCode} ${q(`cannot stash ${p} into ${dir}`)};` +
-        ` else mkdir -p -- ${q(dir + "/absent" + dirOf(p))} && : > ${q(dir + "/absent" + p)} || neve_fail ${failCode} ${q(`cannot record absent ${p} in ${dir}`)}; fi`,
+      `if [ -e ${q(p)} ] || [ -L ${q(p)} ]; then mkdir -p -- ${q(`${dir}/files${dirOf(p)}`)} && cp -a -- ${q(p)} ${q(`${dir}/files${p}`)} || neve_fail ${failCode} ${q(`cannot stash ${p} into ${dir}`)};` +
+        ` else mkdir -p -- ${q(`${dir}/absent${dirOf(p)}`)} && : > ${q(`${dir}/absent${p}`)} || neve_fail ${failCode} ${q(`cannot record absent ${p} in ${dir}`)}; fi`,
     );
   }
   return out;
@@ -132,8 +132,8 @@ function stashCommands(paths: readonly string[], dir: string, failCode: number):
 function restoreLines(paths: readonly string[], dir: string, token: string, indent = "  "): string[] {
   return paths.map(
     (p) =>
-      `${indent}if [ -e ${q(dir + "/files" + p)} ] || [ -L ${q(dir + "/files" + p)} ]; then cp -a -- ${q(dir + "/files" + p)} ${q(restorePath(p, token))} && mv -f -- ${q(restorePath(p, token))} ${q(p)} || neve_rr=1;` +
-      ` elif [ -e ${q(dir + "/absent" + p)} ]; then rm -f -- ${q(p)} || neve_rr=1; fi`,
+      `${indent}if [ -e ${q(`${dir}/files${p}`)} ] || [ -L ${q(`${dir}/files${p}`)} ]; then cp -a -- ${q(`${dir}/files${p}`)} ${q(restorePath(p, token))} && mv -f -- ${q(restorePath(p, token))} ${q(p)} || neve_rr=1;` +
+      ` elif [ -e ${q(`${dir}/absent${p}`)} ]; then rm -f -- ${q(p)} || neve_rr=1; fi`,
   );
 }
 
@@ -182,7 +182,8 @@ function ancestorsOf(path: string): string[] {
 /** Shell that removes the directories a push created for the paths (recorded under original/dirs), where empty. */
 function removeCreatedDirs(paths: readonly string[], originalDir: string): string[] {
   return paths.map(
-    (p) => `if [ -f ${q(originalDir + "/dirs" + p)} ]; then while IFS= read -r neve_dd; do rmdir -- "$neve_dd" 2>/dev/null || :; done < ${q(originalDir + "/dirs" + p)}; fi`,
+    (p) =>
+      `if [ -f ${q(`${originalDir}/dirs${p}`)} ]; then while IFS= read -r neve_dd; do rmdir -- "$neve_dd" 2>/dev/null || :; done < ${q(`${originalDir}/dirs${p}`)}; fi`,
   );
 }
 
@@ -222,7 +223,9 @@ export function buildApplyScript(plan: ApplyPlan): string {
     L.push(`base64 -d > ${q(stg)} <<'${eof}' || neve_fail ${EXIT.stage} ${q(`cannot write the staged copy of ${f.path} (disk full or read-only?)`)}`);
     L.push(base64Lines(f.content));
     L.push(eof);
-    L.push(`chown -- ${q(`${f.owner}:${f.group}`)} ${q(stg)} || neve_fail ${EXIT.stage} ${q(`cannot chown ${f.path} to ${f.owner}:${f.group} (does that user and group exist on the host?)`)}`);
+    L.push(
+      `chown -- ${q(`${f.owner}:${f.group}`)} ${q(stg)} || neve_fail ${EXIT.stage} ${q(`cannot chown ${f.path} to ${f.owner}:${f.group} (does that user and group exist on the host?)`)}`,
+    );
     L.push(`chmod -- ${q(statMode(f.mode))} ${q(stg)} || neve_fail ${EXIT.stage} ${q(`cannot chmod ${f.path} to ${f.mode}`)}`);
   });
 
@@ -238,10 +241,10 @@ export function buildApplyScript(plan: ApplyPlan): string {
   // 3. adopt: the first time a path is managed, keep what was there (or that nothing was), forever.
   paths.forEach((p, i) => {
     L.push(
-      `if [ ! -e ${q(O + "/files" + p)} ] && [ ! -L ${q(O + "/files" + p)} ] && [ ! -e ${q(O + "/absent" + p)} ]; then` +
-        ` if [ -e ${q(p)} ] || [ -L ${q(p)} ]; then mkdir -p -- ${q(O + "/files" + dirOf(p))} && cp -a -- ${q(p)} ${q(O + "/files" + p)} || neve_fail ${EXIT.stash} ${q(`cannot keep the original of ${p} in ${O}`)};` +
-        ` else mkdir -p -- ${q(O + "/absent" + dirOf(p))} && : > ${q(O + "/absent" + p)} || neve_fail ${EXIT.stash} ${q(`cannot record in ${O} that ${p} was absent`)};` +
-        ` if [ -n "$neve_d${i}" ]; then mkdir -p -- ${q(O + "/dirs" + dirOf(p))} && printf '%s\\n' "$neve_d${i}" > ${q(O + "/dirs" + p)} || neve_fail ${EXIT.stash} ${q(`cannot record in ${O} the directories created for ${p}`)}; fi; fi; fi`,
+      `if [ ! -e ${q(`${O}/files${p}`)} ] && [ ! -L ${q(`${O}/files${p}`)} ] && [ ! -e ${q(`${O}/absent${p}`)} ]; then` +
+        ` if [ -e ${q(p)} ] || [ -L ${q(p)} ]; then mkdir -p -- ${q(`${O}/files${dirOf(p)}`)} && cp -a -- ${q(p)} ${q(`${O}/files${p}`)} || neve_fail ${EXIT.stash} ${q(`cannot keep the original of ${p} in ${O}`)};` +
+        ` else mkdir -p -- ${q(`${O}/absent${dirOf(p)}`)} && : > ${q(`${O}/absent${p}`)} || neve_fail ${EXIT.stash} ${q(`cannot record in ${O} that ${p} was absent`)};` +
+        ` if [ -n "$neve_d${i}" ]; then mkdir -p -- ${q(`${O}/dirs${dirOf(p)}`)} && printf '%s\\n' "$neve_d${i}" > ${q(`${O}/dirs${p}`)} || neve_fail ${EXIT.stash} ${q(`cannot record in ${O} the directories created for ${p}`)}; fi; fi; fi`,
     );
   });
   L.push(`if [ "$neve_any" -eq 0 ]; then echo '@@neve unchanged'; neve_report; exit 0; fi`);
@@ -249,7 +252,7 @@ export function buildApplyScript(plan: ApplyPlan): string {
   // 4. validators on the staged copies; on failure nothing has moved.
   plan.validate.forEach((v) => {
     const cmd = substitutePlaceholders(v, plan.files, plan.token);
-    L.push(runCapture("neve_vout", cmd, plan.withhold) + "; neve_rc=$?");
+    L.push(`${runCapture("neve_vout", cmd, plan.withhold)}; neve_rc=$?`);
     L.push(
       `if [ "$neve_rc" -ne 0 ]; then printf 'validation failed, nothing was changed: \`%s\` exited with %s:\\n%s\\n' ${q(v)} "$neve_rc" "$neve_vout" >&2; exit ${EXIT.validate}; fi`,
     );
@@ -265,26 +268,28 @@ export function buildApplyScript(plan: ApplyPlan): string {
     const unit = `neve-confirm-${plan.service.replace(/[^A-Za-z0-9_-]/g, "_")}-${plan.token}`;
     const rs = `${S}/restore.sh`;
     L.push(`cat > ${q(rs)} <<'${eof}' || neve_fail ${EXIT.arm} ${q(`cannot write ${rs}`)}`);
-    L.push(`mkdir ${q(S + "/confirm.lock")} 2>/dev/null || exit 0`);
+    L.push(`mkdir ${q(`${S}/confirm.lock`)} 2>/dev/null || exit 0`);
     L.push("neve_rr=0");
     L.push(...restoreLines(paths, S, plan.token, ""));
     if (plan.activate) L.push(`sh -c ${q(plan.activate)} </dev/null >/dev/null 2>&1`);
-    L.push(`: > ${q(S + "/SELF-RESTORED")}`);
-    L.push(`command -v logger >/dev/null 2>&1 && logger -t neve-infra ${q(`${plan.service}: access not confirmed within ${n}s, previous files restored from ${S}`)}`);
+    L.push(`: > ${q(`${S}/SELF-RESTORED`)}`);
+    L.push(
+      `command -v logger >/dev/null 2>&1 && logger -t neve-infra ${q(`${plan.service}: access not confirmed within ${n}s, previous files restored from ${S}`)}`,
+    );
     L.push("exit 0");
     L.push(eof);
     L.push(
       `if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then` +
         ` systemd-run --quiet --unit=${q(unit)} --on-active=${n}s --timer-property=AccuracySec=1s /bin/sh ${q(rs)} >/dev/null 2>&1 || neve_fail ${EXIT.arm} 'cannot arm the confirm timer with systemd-run';` +
-        ` echo ${q(unit)} > ${q(S + "/timer.unit")};` +
+        ` echo ${q(unit)} > ${q(`${S}/timer.unit`)};` +
         ` else setsid nohup sh -c ${q(`sleep ${n}; exec sh "$0"`)} ${q(rs)} </dev/null >/dev/null 2>&1 &` +
-        ` echo "$!" > ${q(S + "/timer.pid")}; fi`,
+        ` echo "$!" > ${q(`${S}/timer.pid`)}; fi`,
     );
     L.push(
       "neve_disarm() {",
-      `  mkdir ${q(S + "/confirm.lock")} 2>/dev/null || return 1`,
-      `  if [ -f ${q(S + "/timer.pid")} ]; then kill "$(cat ${q(S + "/timer.pid")})" 2>/dev/null; fi`,
-      `  if [ -f ${q(S + "/timer.unit")} ]; then systemctl stop "$(cat ${q(S + "/timer.unit")}).timer" >/dev/null 2>&1; fi`,
+      `  mkdir ${q(`${S}/confirm.lock`)} 2>/dev/null || return 1`,
+      `  if [ -f ${q(`${S}/timer.pid`)} ]; then kill "$(cat ${q(`${S}/timer.pid`)})" 2>/dev/null; fi`,
+      `  if [ -f ${q(`${S}/timer.unit`)} ]; then systemctl stop "$(cat ${q(`${S}/timer.unit`)}).timer" >/dev/null 2>&1; fi`,
       "  :",
       "}",
     );
@@ -305,19 +310,19 @@ export function buildApplyScript(plan: ApplyPlan): string {
     L.push(`if [ "$neve_rc" -ne 0 ]; then`, ...rollbackLines("activate", EXIT.activate), "fi");
   }
   if (plan.healthCheck) {
-    L.push(runCapture("neve_out", plan.healthCheck, plan.withhold) + "; neve_rc=$?");
+    L.push(`${runCapture("neve_out", plan.healthCheck, plan.withhold)}; neve_rc=$?`);
     L.push(`if [ "$neve_rc" -ne 0 ]; then`, ...rollbackLines("health", EXIT.health), "fi");
   }
 
   // 10. keep the last N stashes (never "original").
   L.push(pruneStashes(svcDir, plan.stashKeep));
   L.push("echo '@@neve changed'", "neve_report", "exit 0", `# ${END_MARKER}`);
-  return L.join("\n") + "\n";
+  return `${L.join("\n")}\n`;
 }
 
 /** Script of `read`: one round trip, hashes, modes and owners of every file. */
 export function buildReadScript(paths: readonly string[]): string {
-  return [...scriptHeader([]), ...reportFunction(paths), "neve_report", "exit 0", `# ${END_MARKER}`].join("\n") + "\n";
+  return `${[...scriptHeader([]), ...reportFunction(paths), "neve_report", "exit 0", `# ${END_MARKER}`].join("\n")}\n`;
 }
 
 /** What `delete` does on the host, besides nothing for "keep". */
@@ -350,8 +355,8 @@ export function buildDeleteScript(plan: DeletePlan): string {
   } else {
     plan.paths.forEach((p, i) => {
       L.push(
-        `if [ -e ${q(O + "/files" + p)} ] || [ -L ${q(O + "/files" + p)} ]; then cp -a -- ${q(O + "/files" + p)} ${q(restores[i])} && mv -f -- ${q(restores[i])} ${q(p)} || { neve_restore; neve_fail ${EXIT.swap} ${q(`cannot restore the original of ${p}; previous files restored`)}; };` +
-          ` elif [ -e ${q(O + "/absent" + p)} ]; then rm -f -- ${q(p)} || { neve_restore; neve_fail ${EXIT.swap} ${q(`cannot remove ${p} (it did not exist before); previous files restored`)}; };` +
+        `if [ -e ${q(`${O}/files${p}`)} ] || [ -L ${q(`${O}/files${p}`)} ]; then cp -a -- ${q(`${O}/files${p}`)} ${q(restores[i])} && mv -f -- ${q(restores[i])} ${q(p)} || { neve_restore; neve_fail ${EXIT.swap} ${q(`cannot restore the original of ${p}; previous files restored`)}; };` +
+          ` elif [ -e ${q(`${O}/absent${p}`)} ]; then rm -f -- ${q(p)} || { neve_restore; neve_fail ${EXIT.swap} ${q(`cannot remove ${p} (it did not exist before); previous files restored`)}; };` +
           " fi",
       );
     });
@@ -362,25 +367,23 @@ export function buildDeleteScript(plan: DeletePlan): string {
   // The files are gone (or back to how they were): the directories the first push created go too, where empty.
   L.push(...removeCreatedDirs(plan.paths, O));
   L.push("echo '@@neve changed'", "neve_report", "exit 0", `# ${END_MARKER}`);
-  return L.join("\n") + "\n";
+  return `${L.join("\n")}\n`;
 }
 
 /** Script run over a NEW connection after an access-critical change: proves access and disarms the timer. */
 export function buildConfirmScript(stashDirOfPush: string): string {
   const S = stashDirOfPush;
-  return (
-    [
-      "set -u",
-      `if mkdir ${q(S + "/confirm.lock")} 2>/dev/null; then`,
-      `  if [ -f ${q(S + "/timer.pid")} ]; then kill "$(cat ${q(S + "/timer.pid")})" 2>/dev/null; fi`,
-      `  if [ -f ${q(S + "/timer.unit")} ]; then systemctl stop "$(cat ${q(S + "/timer.unit")}).timer" >/dev/null 2>&1; fi`,
-      "  echo '@@neve confirmed'; exit 0",
-      "fi",
-      `if [ -e ${q(S + "/SELF-RESTORED")} ]; then echo '@@neve self-restored'; fi`,
-      "exit 3",
-      `# ${END_MARKER}`,
-    ].join("\n") + "\n"
-  );
+  return `${[
+    "set -u",
+    `if mkdir ${q(`${S}/confirm.lock`)} 2>/dev/null; then`,
+    `  if [ -f ${q(`${S}/timer.pid`)} ]; then kill "$(cat ${q(`${S}/timer.pid`)})" 2>/dev/null; fi`,
+    `  if [ -f ${q(`${S}/timer.unit`)} ]; then systemctl stop "$(cat ${q(`${S}/timer.unit`)}).timer" >/dev/null 2>&1; fi`,
+    "  echo '@@neve confirmed'; exit 0",
+    "fi",
+    `if [ -e ${q(`${S}/SELF-RESTORED`)} ]; then echo '@@neve self-restored'; fi`,
+    "exit 3",
+    `# ${END_MARKER}`,
+  ].join("\n")}\n`;
 }
 
 /** Parsed "@@neve" lines of a script's stdout. */

@@ -45,8 +45,11 @@ export function checkLxcRawConfig(raw: Record<string, unknown>): { inputs: LxcRa
   if (!isUnknown(stashDir)) {
     const p = pathProblem(stashDir);
     if (p) fail("stashDir", p);
-    else if (((stashDir as string) + "/").startsWith("/etc/pve/")) {
-      fail("stashDir", `${JSON.stringify(stashDir)} lies inside /etc/pve (the cluster file system, replicated and size-limited); keep the stash outside, e.g. "/root/etc-pve.stash"`);
+    else if (`${stashDir as string}/`.startsWith("/etc/pve/")) {
+      fail(
+        "stashDir",
+        `${JSON.stringify(stashDir)} lies inside /etc/pve (the cluster file system, replicated and size-limited); keep the stash outside, e.g. "/root/etc-pve.stash"`,
+      );
     }
   }
   const onDelete = r.onDelete === undefined || r.onDelete === null ? LXC_RAW_DEFAULTS.onDelete : r.onDelete;

@@ -1,5 +1,5 @@
+import type { ExecResult, SshSession } from "../ssh/client";
 import { exec } from "../ssh/client";
-import type { SshSession, ExecResult } from "../ssh/client";
 
 /** Options of {@link converse}. */
 export interface ConverseOptions {

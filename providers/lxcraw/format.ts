@@ -141,5 +141,5 @@ export function renderLxcRawConfig(existing: string, model: LxcRawModel): string
   while (kept.length > 0 && kept[kept.length - 1].trim() === "") kept.pop();
   const out = [...kept, ...model.rawLines.map(canonicalRawLxcLine)];
   if (rest.length > 0) out.push("", ...rest);
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }

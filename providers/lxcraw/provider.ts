@@ -1,22 +1,13 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { limitMs, newToken, pureMethods, redact, secretsOf, targetOf } from "../common/provider";
 import { base64Lines, sha256Hex } from "../common/shell";
-import { describeTarget, exec, partialStdoutOf } from "../ssh/client";
+import { describeTarget, type ExecResult, exec, partialStdoutOf } from "../ssh/client";
 import { withConnection } from "../ssh/pool";
 import { checkLxcRawConfig } from "./check";
 import { converse } from "./converse";
 import { diffLxcRawConfig, rawLinesChanged } from "./diff";
-import { existingConfigProblem, extractLxcRawLines, lockLine, lxcConfigPath as configPath, renderLxcRawConfig } from "./format";
-import {
-  ANSWER_END,
-  buildApplyScript,
-  buildReadScript,
-  commandOf,
-  LXC_EXIT,
-  LxcReport,
-  parseLxcReport,
-  READ_END,
-} from "./script";
+import { lxcConfigPath as configPath, existingConfigProblem, extractLxcRawLines, lockLine, renderLxcRawConfig } from "./format";
+import { ANSWER_END, buildApplyScript, buildReadScript, commandOf, LXC_EXIT, type LxcReport, parseLxcReport, READ_END } from "./script";
 import type { ConnectionInputs, LxcRawConfigInputs, LxcRawConfigOutputs } from "./types";
 
 /**
@@ -81,7 +72,7 @@ async function applyOnHost(connection: ConnectionInputs, vmid: number, stashDir:
   let readSha: string | null = null;
   let newText: string | null = null;
   let report: LxcReport;
-  let res;
+  let res: ExecResult;
   try {
     res = await withConnection(targetOf(connection), (s) =>
       converse(s, commandOf(script), {
@@ -172,13 +163,13 @@ export const lxcRawConfigProvider: dynamic.ResourceProvider<LxcRawConfigInputs, 
   },
 
   async read(id: string, props?: LxcRawConfigOutputs): Promise<dynamic.ReadResult<LxcRawConfigOutputs>> {
-    if (!props || !props.connection || typeof props.vmid !== "number") {
+    if (!props?.connection || typeof props.vmid !== "number") {
       throw new Error(
         `LxcRawConfig ${id}: cannot be read without its state (import by id is not supported); declare the resource and let create take over the raw lines`,
       );
     }
     const where = whereOf(props.connection, props.vmid);
-    let res;
+    let res: ExecResult;
     try {
       res = await withConnection(targetOf(props.connection), (s) =>
         exec(s, commandOf(buildReadScript(props.vmid)), { timeoutMs: limitMs(props.connection, "read"), label: `the read of ${configPath(props.vmid)}` }),

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConnectionArgs, connectionInput, secretConnectionOutput } from "../common/resource";
+import { type ConnectionArgs, connectionInput, secretConnectionOutput } from "../common/resource";
 import { lxcRawConfigProvider } from "./provider";
 import type { ConnectionInputs, LxcRawOnDelete } from "./types";
 
@@ -75,13 +75,6 @@ export class LxcRawConfig extends pulumi.dynamic.Resource {
       present: undefined,
       lastStash: undefined,
     };
-    super(
-      lxcRawConfigProvider,
-      name,
-      props,
-      secretConnectionOutput(opts),
-      "neve",
-      "LxcRawConfig",
-    );
+    super(lxcRawConfigProvider, name, props, secretConnectionOutput(opts), "neve", "LxcRawConfig");
   }
 }

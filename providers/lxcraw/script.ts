@@ -24,7 +24,6 @@ export const LXC_EXIT = {
 /** How many timestamped stashes of one container are kept (the original is always kept). */
 export const STASH_KEEP = 10;
 
-
 /** Proxmox's own per-container config lock (PVE::LXC::Config->config_file_lock), taken by pct, vzdump, the API. */
 export function lockPath(vmid: number): string {
   return `/run/lock/lxc/pve-config-${vmid}.lock`;
@@ -98,22 +97,20 @@ export function buildApplyScript(plan: LxcApplyPlan): string {
     `neve_h=$(sha256sum < ${q(F)}) && echo "@@neve changed \${neve_h%% *}"`,
     "exit 0",
   ];
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 /** The remote side of `read`: one exec, the live config in base64, or "@@neve missing". */
 export function buildReadScript(vmid: number): string {
   const F = lxcConfigPath(vmid);
-  return (
-    [
-      "set -u",
-      `if [ ! -f ${q(F)} ]; then echo '@@neve missing'; exit 0; fi`,
-      "echo '@@neve begin'",
-      `base64 -w0 < ${q(F)} || exit 11`,
-      "echo",
-      `echo ${q(READ_END)}`,
-    ].join("\n") + "\n"
-  );
+  return `${[
+    "set -u",
+    `if [ ! -f ${q(F)} ]; then echo '@@neve missing'; exit 0; fi`,
+    "echo '@@neve begin'",
+    `base64 -w0 < ${q(F)} || exit 11`,
+    "echo",
+    `echo ${q(READ_END)}`,
+  ].join("\n")}\n`;
 }
 
 /** The command line that runs a script (scripts carry paths only, never a secret, so argv is fine). */

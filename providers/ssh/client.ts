@@ -1,5 +1,5 @@
 import type { Client, ConnectConfig } from "ssh2";
-import { hostKeyAlgorithmsFor, keyTypeOf, fingerprintOf, parseHostKeyPin } from "./hostkey";
+import { fingerprintOf, hostKeyAlgorithmsFor, keyTypeOf, parseHostKeyPin } from "./hostkey";
 import { SSH_FIXED, SSH_TIMEOUT_DEFAULTS } from "./timeouts";
 
 /** Where and how to connect. `privateKey` is a secret: it is never put into an error message. */
@@ -179,12 +179,7 @@ export function PRIVATE_KEY_UNUSABLE(where: string): string {
 }
 
 /** Turn an ssh2 connection error into a message that says what happened and what to check. */
-export function describeConnectError(
-  err: { message?: string; level?: string; code?: string },
-  where: string,
-  timeoutMs: number,
-  usedKey: boolean,
-): string {
+export function describeConnectError(err: { message?: string; level?: string; code?: string }, where: string, timeoutMs: number, usedKey: boolean): string {
   const msg = err.message ?? String(err);
   if (err.level === "client-authentication") {
     return (

@@ -12,7 +12,7 @@ export interface HostKeyPin {
  * Throws an Error that says what is accepted.
  */
 export function parseHostKeyPin(pin: string): HostKeyPin {
-  const crypto = require("crypto") as typeof import("crypto");
+  const crypto = require("node:crypto") as typeof import("crypto");
   const text = String(pin ?? "").trim();
   const fp = /^SHA256:([A-Za-z0-9+/]{43})=?$/.exec(text);
   if (fp) {
@@ -54,8 +54,8 @@ function isWholeSshStrings(blob: Buffer): boolean {
 
 /** OpenSSH SHA256 fingerprint of a raw public key blob. */
 export function fingerprintOf(blob: Buffer, cryptoModule?: typeof import("crypto")): string {
-  const crypto = cryptoModule ?? (require("crypto") as typeof import("crypto"));
-  return "SHA256:" + crypto.createHash("sha256").update(blob).digest("base64").replace(/=+$/, "");
+  const crypto = cryptoModule ?? (require("node:crypto") as typeof import("crypto"));
+  return `SHA256:${crypto.createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
 }
 
 /** Key type named inside a raw SSH public key blob ("ssh-ed25519"), or "unknown". */

@@ -1,8 +1,8 @@
-export { shellQuote, shellJoin } from "./quote";
-export { parseHostKeyPin, fingerprintOf, keyTypeOf } from "./hostkey";
+export type { ExecAnswer, ExecOptions, ExecResult, SshSession, SshTarget } from "./client";
+export { close, connect, describeConnectError, describeTarget, exec, partialStdoutOf } from "./client";
 export type { HostKeyPin } from "./hostkey";
-export { connect, exec, close, describeTarget, describeConnectError, partialStdoutOf } from "./client";
-export type { SshTarget, SshSession, ExecResult, ExecOptions, ExecAnswer } from "./client";
-export { withConnection, withFreshConnection, poolKey, MAX_CHANNELS } from "./pool";
-export { SSH_TIMEOUT_DEFAULTS, timeoutsOf } from "./timeouts";
+export { fingerprintOf, keyTypeOf, parseHostKeyPin } from "./hostkey";
+export { MAX_CHANNELS, poolKey, withConnection, withFreshConnection } from "./pool";
+export { shellJoin, shellQuote } from "./quote";
 export type { SshTimeouts } from "./timeouts";
+export { SSH_TIMEOUT_DEFAULTS, timeoutsOf } from "./timeouts";

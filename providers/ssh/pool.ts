@@ -1,5 +1,5 @@
-import { close, connect, SshSession, SshTarget } from "./client";
-import { acquire, Gate, newGate, release } from "./gate";
+import { close, connect, type SshSession, type SshTarget } from "./client";
+import { acquire, type Gate, newGate, release } from "./gate";
 import { parseHostKeyPin } from "./hostkey";
 
 /** One pooled connection and the gate over its channels. */
@@ -30,10 +30,8 @@ function poolEntries(): Map<string, PoolEntry> {
  * another resource authenticated; only its hash is kept, never the key.
  */
 export function poolKey(target: SshTarget): string {
-  const crypto = require("crypto") as typeof import("crypto");
-  const cred = target.privateKey
-    ? "key:" + crypto.createHash("sha256").update(target.privateKey).digest("hex").slice(0, 16)
-    : "agent";
+  const crypto = require("node:crypto") as typeof import("crypto");
+  const cred = target.privateKey ? `key:${crypto.createHash("sha256").update(target.privateKey).digest("hex").slice(0, 16)}` : "agent";
   let pin = String(target.hostKey).trim();
   try {
     pin = parseHostKeyPin(pin).fingerprint; // a fingerprint and its key line share one connection

@@ -13,7 +13,7 @@ export function shellQuote(value: string): string {
   if (value.includes("\0")) {
     throw new Error("cannot quote a value containing a NUL byte for the shell");
   }
-  return "'" + value.replace(/'/g, "'\\''") + "'";
+  return `'${value.replace(/'/g, "'\\''")}'`;
 }
 
 /** Quote every value and join them with spaces: a safe argument list for a remote command. */

@@ -12,20 +12,20 @@
  * either hash is ever printed.
  */
 import type { SecretKey } from "../../stacks/config/secrets";
-import { collectDeclared, compareGroup, formatGroup, requestedFiles, type FileReport, type HostGroup, type LxcReport } from "./discover/files";
+import { collectDeclared, compareGroup, type FileReport, formatGroup, type HostGroup, type LxcReport, requestedFiles } from "./discover/files";
 import { DiscoverError as HostDiffError } from "./discover/probe";
 import { readLive } from "./discover/read";
 
 export {
-  HOSTCONFIG_TYPE,
-  LXCRAW_TYPE,
   collectDeclared,
-  type HostTarget,
   type DeclaredFile,
   type DeclaredLxc,
-  type HostGroup,
-  type FileStatus,
   type FileReport,
+  type FileStatus,
+  HOSTCONFIG_TYPE,
+  type HostGroup,
+  type HostTarget,
+  LXCRAW_TYPE,
   type LxcReport,
 } from "./discover/files";
 /** An error host-diff reports with exit code 2 (its message is safe to print): discover's. */
@@ -65,7 +65,8 @@ export async function probeHosts(groups: readonly HostGroup[], opts: ConnectOpti
     throw new HostDiffError(`--host, --port and --host-key apply to one host, but the stack declares ${groups.length}; leave them out`);
   }
   const node = opts.node;
-  if (node === undefined) throw new HostDiffError("no Proxmox node name: set proxmox.nodeName in the stack (container configs are read under /etc/pve/nodes/<node>)");
+  if (node === undefined)
+    throw new HostDiffError("no Proxmox node name: set proxmox.nodeName in the stack (container configs are read under /etc/pve/nodes/<node>)");
   const reports: HostReport[] = [];
   for (const g of groups) {
     const target = {
@@ -76,10 +77,7 @@ export async function probeHosts(groups: readonly HostGroup[], opts: ConnectOpti
       privateKey: opts.privateKey ?? null,
       connectTimeoutMs: opts.connectTimeoutMs,
     };
-    const facts = await readLive(
-      { kind: "ssh", ...target, privateKey: target.privateKey ?? undefined },
-      { node, files: requestedFiles(g) },
-    );
+    const facts = await readLive({ kind: "ssh", ...target, privateKey: target.privateKey ?? undefined }, { node, files: requestedFiles(g) });
     const where = facts.source.replace(/^ssh:\/\//, "");
     reports.push({ where, ...compareGroup(g, facts, opts.placeholders) });
   }
@@ -120,7 +118,6 @@ export function exitCodeOf(reports: readonly HostReport[]): 0 | 1 {
   return s.differ + s.absent + s.lxcDiffer > 0 ? 1 : 0;
 }
 
-
 /** Human-readable report: a line per file, its unified diff and attribute differences, then a summary. */
 export function formatReports(reports: readonly HostReport[]): string {
   const out: string[] = [];
@@ -133,7 +130,7 @@ export function formatReports(reports: readonly HostReport[]): string {
   if (s.unverified) parts.push(`${s.unverified} secret unchecked`);
   parts.push(`container raw lxc lines: ${s.lxcSame} same, ${s.lxcDiffer} differ or absent`);
   out.push("", `Summary: ${parts.join(", ")}. ${exitCodeOf(reports) === 0 ? "Everything compared matches." : "The first `pulumi up` would change the host."}`);
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }
 
 /** Replace every secret value (and private key) in a text with "[secret]". */

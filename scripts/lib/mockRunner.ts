@@ -1,10 +1,10 @@
-import * as path from "path";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import { CONFIG_NAMESPACE, QUALIFIED_SECRET_KEYS, SECRET_KEYS, SecretKey } from "../../stacks/config/secrets";
-import { DEFAULT_STACK_FILE, REPO_ROOT, readStackConfig } from "./stackFile";
-import { assertPatchableMockMonitor, assertRegisterRequest } from "./mockInternals";
 import { beginOfflinePlan, endOfflinePlan } from "../../stacks/adoption/offlinePlan";
+import { CONFIG_NAMESPACE, QUALIFIED_SECRET_KEYS, SECRET_KEYS, type SecretKey } from "../../stacks/config/secrets";
+import { assertPatchableMockMonitor, assertRegisterRequest } from "./mockInternals";
+import { DEFAULT_STACK_FILE, REPO_ROOT, readStackConfig } from "./stackFile";
 
 /**
  * Runs the real program (stacks/neve/index.ts) in-process under `pulumi.runtime.setMocks`, fed a
@@ -116,7 +116,8 @@ export function buildConfig(opts: RunProgramOptions = {}): {
     else values[key] = v;
   }
   const ssh = values[`${CONFIG_NAMESPACE}:ssh`] as Record<string, unknown> | undefined;
-  if (opts.placeholderHostKey !== false && ssh && typeof ssh === "object" && ssh.hostKey === undefined) values[`${CONFIG_NAMESPACE}:ssh`] = { ...ssh, hostKey: PLACEHOLDER_HOST_KEY };
+  if (opts.placeholderHostKey !== false && ssh && typeof ssh === "object" && ssh.hostKey === undefined)
+    values[`${CONFIG_NAMESPACE}:ssh`] = { ...ssh, hostKey: PLACEHOLDER_HOST_KEY };
   const tunnel = values[`${CONFIG_NAMESPACE}:tunnel`] as { id?: unknown } | undefined;
   const placeholders = {
     ...PLACEHOLDER_SECRETS,

@@ -1,4 +1,4 @@
-import { createHash } from "crypto";
+import { createHash } from "node:crypto";
 import type { CapturedResource } from "./mockRunner";
 import { isSecretValue, unwrapSecret } from "./secretValue";
 
@@ -111,9 +111,10 @@ export function detailLines(r: CapturedResource, secrets: readonly string[]): st
       const f = unwrapSecret(raw) as Record<string, unknown>;
       const content = typeof f.content === "string" ? f.content : "";
       // Secret content shows as such; other content by its size and a short hash, to compare runs.
-      const what = f.secret || isSecretValue(f.content)
-        ? "[secret content]"
-        : `${content.split("\n").length - 1} lines sha256:${createHash("sha256").update(content).digest("hex").slice(0, 12)}`;
+      const what =
+        f.secret || isSecretValue(f.content)
+          ? "[secret content]"
+          : `${content.split("\n").length - 1} lines sha256:${createHash("sha256").update(content).digest("hex").slice(0, 12)}`;
       return redact(`    ${f.path} ${f.mode ?? "0644"} ${f.owner ?? "root"}:${f.group ?? "root"} ${what}`, secrets);
     });
   }

@@ -1,11 +1,11 @@
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parse } from "yaml";
+import { ConfigError, type ConfigIssue } from "../../stacks/config/errors";
+import type { NeveModel } from "../../stacks/config/model";
+import { CONFIG_NAMESPACE, SECRET_KEYS } from "../../stacks/config/secrets";
 // Not the stacks/config index: that one loads @pulumi/pulumi, which plain config checks do not need.
 import { parseStackConfig, rawConfigFromPulumi } from "../../stacks/config/stack";
-import { CONFIG_NAMESPACE, SECRET_KEYS } from "../../stacks/config/secrets";
-import { ConfigError, ConfigIssue } from "../../stacks/config/errors";
-import type { NeveModel } from "../../stacks/config/model";
 
 /** The repository root (two levels above scripts/lib). */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");

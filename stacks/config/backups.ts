@@ -23,14 +23,14 @@ export const backupJobSchema = z.strictObject({
   /** The job's notes template verbatim (`notes-template`), e.g. `{{guestname}}`. Wins over `comment`. */
   notesTemplate: z.string().min(1).optional(),
   /** Node the job runs on (`node`). Unstated: no `node` line (every node). */
-  node: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/i, { error: "must be a node name such as neve" }).optional(),
+  node: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/i, { error: "must be a node name such as neve" })
+    .optional(),
 });
 
 /** `neve-infra:backups`: vzdump jobs keyed by job id. */
-export const backupsSchema = z.record(
-  z.string().regex(/^[a-z][a-z0-9-]*$/, { error: "backup job ids are lowercase letters, digits and -" }),
-  backupJobSchema,
-);
+export const backupsSchema = z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, { error: "backup job ids are lowercase letters, digits and -" }), backupJobSchema);
 
 /** Parsed backup job. */
 export type BackupJobConfig = z.infer<typeof backupJobSchema>;

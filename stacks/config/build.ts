@@ -1,8 +1,8 @@
 import * as ipaddr from "ipaddr.js";
-import type { StackConfig } from "./schema";
-import type { BackupJobModel, FirewallRuleModel, GuestModel, NeveModel, RouteModel, StorageModel } from "./model";
 import { isAddressOrCidr } from "./common";
 import { ipv4InRange, lowestFree, prefixLength } from "./ipplan";
+import type { BackupJobModel, FirewallRuleModel, GuestModel, NeveModel, RouteModel, StorageModel } from "./model";
+import type { StackConfig } from "./schema";
 
 /** Deep-freeze so the model is readonly at run time too, not only in the types. */
 function freeze<T>(o: T): T {

@@ -1,9 +1,9 @@
-import { z } from "zod";
 import * as ipaddr from "ipaddr.js";
-import { networkAddressProblem, portProblem, publicHostnameProblem } from "../common/predicates";
+import { z } from "zod";
+import { pathProblem } from "../../providers/common/paths";
 // The providers' own predicates: what their `check` refuses, the schema refuses first (one rule, one place).
 import { rawLxcLineProblem } from "../../providers/lxcraw/format";
-import { pathProblem } from "../../providers/common/paths";
+import { networkAddressProblem, portProblem, publicHostnameProblem } from "../common/predicates";
 
 /**
  * A zod refinement from one of the shared predicates (./predicates): the predicate's reason becomes
@@ -30,9 +30,7 @@ export function isFqdn(s: string): boolean {
 }
 
 /** A single-label host name, e.g. a guest name. */
-export const hostnameSchema = z
-  .string()
-  .refine(isHostname, { error: "must be a valid host name (letters, digits, inner hyphens, at most 63 characters)" });
+export const hostnameSchema = z.string().refine(isHostname, { error: "must be a valid host name (letters, digits, inner hyphens, at most 63 characters)" });
 
 /** A public hostname in lower case, e.g. `cipher.wenzelarifiandi.com` (the renderers use the same predicate). */
 export const fqdnSchema = z.string().superRefine(refineWith(publicHostnameProblem));
@@ -41,16 +39,12 @@ export const fqdnSchema = z.string().superRefine(refineWith(publicHostnameProble
 export const portSchema = z.number({ error: "must be a port number" }).superRefine(refineWith(portProblem));
 
 /** A dotted-quad IPv4 address without prefix, e.g. `10.10.10.90`. */
-export const ipv4Schema = z
-  .string()
-  .refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s), { error: "must be an IPv4 address like 10.10.10.90" });
+export const ipv4Schema = z.string().refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s), { error: "must be an IPv4 address like 10.10.10.90" });
 
 /** An IPv6 address without prefix, e.g. `2001:bc8:1201:722::90`. */
-export const ipv6Schema = z
-  .string()
-  .refine((s) => ipaddr.IPv6.isValid(s) && !s.includes("/"), {
-    error: "must be an IPv6 address like 2001:db8::90 (no prefix length)",
-  });
+export const ipv6Schema = z.string().refine((s) => ipaddr.IPv6.isValid(s) && !s.includes("/"), {
+  error: "must be an IPv6 address like 2001:db8::90 (no prefix length)",
+});
 
 /** An IPv4 CIDR written as its network address, e.g. `10.10.10.0/24` (host bits set is refused). */
 export const ipv4NetworkSchema = z
@@ -121,8 +115,4 @@ export const ipv4RangeSchema = z.strictObject({
 export type Ipv4Range = z.infer<typeof ipv4RangeSchema>;
 
 /** Recursively readonly view of a parsed config section. */
-export type DeepReadonly<T> = T extends (infer U)[]
-  ? readonly DeepReadonly<U>[]
-  : T extends object
-    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
-    : T;
+export type DeepReadonly<T> = T extends (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;

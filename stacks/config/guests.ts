@@ -48,7 +48,10 @@ const guestBase = {
    * Proxmox's own OS type (`ostype:`): for a VM `l26`, `win11`, `other`...; for a container `ubuntu`,
    * `debian`... Unstated, the provider declares its default (VM `other`), which discover --check reports.
    */
-  osType: z.string().regex(/^[a-z0-9]+$/, { error: "must be a Proxmox ostype such as l26 (VM) or ubuntu (container)" }).optional(),
+  osType: z
+    .string()
+    .regex(/^[a-z0-9]+$/, { error: "must be a Proxmox ostype such as l26 (VM) or ubuntu (container)" })
+    .optional(),
   /** The firewall flag of the first network interface (`firewall=1` on net0). Unstated: the provider's default, false. */
   firewall: z.boolean().optional(),
   /** Proxmox tags. */
@@ -89,20 +92,32 @@ export const vmSchema = z.strictObject({
   /** QEMU guest agent enabled. */
   agent: z.boolean().optional(),
   /** Emulated CPU type (`cpu:`), e.g. `host` or `x86-64-v2-AES`. Unstated: the provider's default, qemu64. */
-  cpuType: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: "must be a QEMU CPU model such as host or x86-64-v2-AES" }).optional(),
+  cpuType: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: "must be a QEMU CPU model such as host or x86-64-v2-AES" })
+    .optional(),
   /** CPU sockets (`sockets:`). Unstated: the provider's default, 1. */
   sockets: z.number().int().min(1).max(4).optional(),
   /** Firmware (`bios:`). Unstated: the provider's default, seabios. */
   bios: z.enum(["seabios", "ovmf"], { error: "must be seabios or ovmf" }).optional(),
   /** Machine type (`machine:`), e.g. `q35`. Unstated: Proxmox's default (i440fx, `pc`). */
-  machine: z.string().regex(/^[a-z0-9][a-z0-9_.+=,-]*$/i, { error: "must be a QEMU machine type such as q35 or pc" }).optional(),
+  machine: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_.+=,-]*$/i, { error: "must be a QEMU machine type such as q35 or pc" })
+    .optional(),
   /** SCSI controller (`scsihw:`). Unstated: the provider's default, virtio-scsi-pci. */
-  scsiHardware: z.string().regex(/^[a-z0-9-]+$/, { error: "must be a SCSI controller such as virtio-scsi-single" }).optional(),
+  scsiHardware: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, { error: "must be a SCSI controller such as virtio-scsi-single" })
+    .optional(),
   /** Display (`vga:`). Unstated: the provider's default, type std, 16 MiB, no clipboard. */
   vga: z
     .strictObject({
       /** VGA type (`std`, `virtio`, `qxl`, `serial0`, `none`...). */
-      type: z.string().regex(/^[a-z0-9]+$/, { error: "must be a VGA type such as std, virtio or qxl" }).optional(),
+      type: z
+        .string()
+        .regex(/^[a-z0-9]+$/, { error: "must be a VGA type such as std, virtio or qxl" })
+        .optional(),
       /** VGA memory in MiB. */
       memoryMiB: z.number().int().min(4).max(512).optional(),
       /** `vnc` enables the VNC clipboard. */
@@ -112,13 +127,19 @@ export const vmSchema = z.strictObject({
   /** Minimum memory of the balloon device in MiB (`balloon:`); 0 disables ballooning. Unstated: the provider's default, 0. */
   balloonMiB: z.number().int().min(0).optional(),
   /** Model of the first network interface (`virtio`, `e1000`...). Defaults to virtio (also the provider's default). */
-  nicModel: z.string().regex(/^[a-z0-9_-]+$/, { error: "must be a NIC model such as virtio or e1000" }).optional(),
+  nicModel: z
+    .string()
+    .regex(/^[a-z0-9_-]+$/, { error: "must be a NIC model such as virtio or e1000" })
+    .optional(),
   /** ACPI (`acpi:`). Unstated: the provider's default, true. */
   acpi: z.boolean().optional(),
   /** USB tablet pointer (`tablet:`). Unstated: the provider's default, true. */
   tablet: z.boolean().optional(),
   /** Keyboard layout (`keyboard:`) of a VM the program creates, e.g. `de`; an existing VM's is never changed (docs/discover.md). */
-  keyboard: z.string().regex(/^[a-z]{2}(-[a-z]{2})?$/, { error: "must be a keyboard layout such as en-us or de" }).optional(),
+  keyboard: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]{2})?$/, { error: "must be a keyboard layout such as en-us or de" })
+    .optional(),
   /**
    * Extra QEMU arguments (`args:`), e.g. `-vnc 127.0.0.1:81`. Only the user root@pam itself may set
    * them (qemu-server refuses an API token), so the program never sends them: recorded here for
@@ -165,7 +186,10 @@ export const ctSchema = z.strictObject({
    * OS template volume used only when the container is created, e.g.
    * `local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst`. Omit for adopted containers.
    */
-  osTemplate: z.string().regex(/^[a-z][a-z0-9_.-]*:vztmpl\/\S+$/i, { error: "must be a template volume like local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst" }).optional(),
+  osTemplate: z
+    .string()
+    .regex(/^[a-z][a-z0-9_.-]*:vztmpl\/\S+$/i, { error: "must be a template volume like local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst" })
+    .optional(),
   /**
    * Raw `lxc.*` lines appended to the container's config on the host (e.g. AppArmor unconfined,
    * /dev/fuse passthrough). Pushed over SSH by the host-config resources, not through the API.

@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { hostPathSchema, hostnameSchema, ipv4Schema, portSchema, refineWith } from "./common";
 import { ifnameProblem, leaseTimeProblem } from "../common/predicates";
-
+import { hostnameSchema, hostPathSchema, ipv4Schema, portSchema, refineWith } from "./common";
 
 /** `host:port` of a local TCP service, e.g. `127.0.0.1:3128`. */
 const targetSchema = z.strictObject({
@@ -38,7 +37,12 @@ export const hostServicesSchema = z.strictObject({
    * Seconds the host waits for a new SSH connection to confirm an access-critical change (NAT,
    * forwarding, tunnel) before it restores the previous files by itself. Defaults to 60.
    */
-  confirmSeconds: z.number().int().min(15, { error: "must be at least 15 seconds (an SSH login must fit)" }).max(900, { error: "must be at most 900 seconds" }).default(60),
+  confirmSeconds: z
+    .number()
+    .int()
+    .min(15, { error: "must be at least 15 seconds (an SSH login must fit)" })
+    .max(900, { error: "must be at most 900 seconds" })
+    .default(60),
   /** What removing a service from the program does on the host. Defaults to keep (never take a live service down). */
   onDelete: z.enum(["keep", "remove", "restore"], { error: "must be keep, remove or restore" }).default("keep"),
   /**

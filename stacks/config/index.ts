@@ -1,15 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
-import { parseStackConfig, rawConfigFromPulumi } from "./stack";
-import { SECRET_KEYS, SecretKey } from "./secrets";
 import type { NeveModel } from "./model";
+import { SECRET_KEYS, type SecretKey } from "./secrets";
+import { parseStackConfig, rawConfigFromPulumi } from "./stack";
 
-export * from "./model";
-export * from "./errors";
-export * from "./secrets";
-export { parseStackConfig, rawConfigFromPulumi, stackConfigSchema, CONFIG_SECTIONS } from "./stack";
-export type { StackConfig } from "./stack";
-export { heldAddresses, nextFreeCloneAddress, CloneRangeFullError } from "./build";
+export { CloneRangeFullError, heldAddresses, nextFreeCloneAddress } from "./build";
 export type { DeepReadonly } from "./common";
+export * from "./errors";
+export * from "./model";
+export * from "./secrets";
+export type { StackConfig } from "./stack";
+export { CONFIG_SECTIONS, parseStackConfig, rawConfigFromPulumi, stackConfigSchema } from "./stack";
 
 /** Validate the running stack's `neve-infra:` config and return the model (throws `ConfigError`). */
 export function loadModel(): NeveModel {
@@ -38,6 +38,6 @@ export function loadSecrets(config: pulumi.Config = new pulumi.Config("neve-infr
     pbsPassword: get("pbsPassword"),
   };
 }
+export type { AdoptionConfig, AdoptionScope } from "./adoption";
 export { adoptionFingerprint, adoptionSchema } from "./adoption";
 export { adoptionScopeOf } from "./adoptionScope";
-export type { AdoptionConfig, AdoptionScope } from "./adoption";

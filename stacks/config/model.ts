@@ -1,15 +1,15 @@
-import type { DeepReadonly } from "./common";
-import type { ProxmoxConfig } from "./proxmox";
-import type { NetworkConfig } from "./network";
-import type { CtConfig, VmConfig } from "./guests";
-import type { StorageConfig } from "./storage";
-import type { RouteConfig } from "./routes";
-import type { TunnelConfig } from "./tunnel";
-import type { FirewallConfig, FirewallRuleConfig } from "./firewall";
-import type { BackupJobConfig } from "./backups";
-import type { SshConfig } from "./ssh";
-import type { HostServicesConfig } from "./hostServices";
 import type { AdoptionConfig } from "./adoption";
+import type { BackupJobConfig } from "./backups";
+import type { DeepReadonly } from "./common";
+import type { FirewallConfig, FirewallRuleConfig } from "./firewall";
+import type { CtConfig, VmConfig } from "./guests";
+import type { HostServicesConfig } from "./hostServices";
+import type { NetworkConfig } from "./network";
+import type { ProxmoxConfig } from "./proxmox";
+import type { RouteConfig } from "./routes";
+import type { SshConfig } from "./ssh";
+import type { StorageConfig } from "./storage";
+import type { TunnelConfig } from "./tunnel";
 
 /** Fields the model adds to every guest. */
 interface GuestExtras {

@@ -1,5 +1,5 @@
-import { z } from "zod";
 import * as ipaddr from "ipaddr.js";
+import { z } from "zod";
 import { hostnameSchema, isFqdn, isHostname } from "./common";
 import type { ConfigIssue } from "./errors";
 
@@ -16,37 +16,37 @@ const ENDPOINT_URL = /^https:\/\/[^/\s]+(:\d+)?\/?$/;
  * (checkProxmoxTls: the endpoint host must be a name the node's certificate carries) lives here,
  * since it reads only this section.
  */
-export const proxmoxSchema = z.strictObject({
-  /** Proxmox node name (`neve`). */
-  nodeName: hostnameSchema,
-  /**
-   * API endpoint as seen from where `pulumi` runs. The default stack file uses the node name
-   * (`https://neve:8006`): the node's default certificate carries it, and the tailnet's MagicDNS
-   * resolves it to the host's tailnet address, where 8006 is allowed (docs/tls.md).
-   */
-  endpoint: z
-    .string()
-    .refine((s) => ENDPOINT_URL.test(s), {
+export const proxmoxSchema = z
+  .strictObject({
+    /** Proxmox node name (`neve`). */
+    nodeName: hostnameSchema,
+    /**
+     * API endpoint as seen from where `pulumi` runs. The default stack file uses the node name
+     * (`https://neve:8006`): the node's default certificate carries it, and the tailnet's MagicDNS
+     * resolves it to the host's tailnet address, where 8006 is allowed (docs/tls.md).
+     */
+    endpoint: z.string().refine((s) => ENDPOINT_URL.test(s), {
       error: "must be an https URL such as https://neve:8006 (TLS is mandatory for the API token)",
     }),
-  /**
-   * Skip TLS certificate verification of the API. Defaults to false: trust the cluster CA
-   * (/etc/pve/pve-root-ca.pem) instead (docs/tls.md); set true only knowingly.
-   */
-  insecure: z.boolean().default(false),
-  /**
-   * Names (DNS names or IP addresses) the node's API certificate carries besides the ones every
-   * Proxmox default certificate carries (node name, localhost, 127.0.0.1, ::1), e.g. the FQDN of an
-   * ACME certificate. Only needed when `endpoint` uses such a name. Exact names; no wildcards.
-   */
-  certificateNames: z
-    .array(z.string().refine(isCertificateName, { error: "must be a DNS name or an IP address the certificate carries, e.g. neve.example.com" }))
-    .default([]),
-  /** Proxmox VE version the stack was written against (informational, shown in the plan). */
-  version: z.string().optional(),
-}).superRefine((p, ctx) => {
-  for (const issue of checkProxmoxTls(p)) ctx.addIssue({ code: "custom", path: ["endpoint"], message: issue.message });
-});
+    /**
+     * Skip TLS certificate verification of the API. Defaults to false: trust the cluster CA
+     * (/etc/pve/pve-root-ca.pem) instead (docs/tls.md); set true only knowingly.
+     */
+    insecure: z.boolean().default(false),
+    /**
+     * Names (DNS names or IP addresses) the node's API certificate carries besides the ones every
+     * Proxmox default certificate carries (node name, localhost, 127.0.0.1, ::1), e.g. the FQDN of an
+     * ACME certificate. Only needed when `endpoint` uses such a name. Exact names; no wildcards.
+     */
+    certificateNames: z
+      .array(z.string().refine(isCertificateName, { error: "must be a DNS name or an IP address the certificate carries, e.g. neve.example.com" }))
+      .default([]),
+    /** Proxmox VE version the stack was written against (informational, shown in the plan). */
+    version: z.string().optional(),
+  })
+  .superRefine((p, ctx) => {
+    for (const issue of checkProxmoxTls(p)) ctx.addIssue({ code: "custom", path: ["endpoint"], message: issue.message });
+  });
 
 /** Parsed `neve-infra:proxmox`. */
 export type ProxmoxConfig = z.infer<typeof proxmoxSchema>;

@@ -1,6 +1,6 @@
-import type { StackConfig } from "./schema";
 import type { ConfigIssue } from "./errors";
 import { rootOnlyFeatures } from "./guests";
+import type { StackConfig } from "./schema";
 
 /**
  * A guest the program would CREATE may not declare what only root@pam itself can set: a VM's `args`

@@ -31,10 +31,7 @@ export const sshSchema = z.strictObject({
   /** sshd port. Defaults to 22. */
   port: portSchema.default(22),
   /** Login user. Defaults to root (the files under /etc need it). */
-  user: z
-    .string()
-    .regex(USER_RE, { error: 'must be a user name such as "root" (lower case, digits, _ -; no blanks or line breaks)' })
-    .default("root"),
+  user: z.string().regex(USER_RE, { error: 'must be a user name such as "root" (lower case, digits, _ -; no blanks or line breaks)' }).default("root"),
   /**
    * Pinned host key, `ssh-ed25519 AAAA...` (known_hosts style, no host name) or its `SHA256:...`
    * fingerprint. Optional here; the host-config resources refuse to connect without it.
@@ -44,7 +41,8 @@ export const sshSchema = z.strictObject({
     .superRefine((s, ctx) => {
       // The providers' own rule (a garbled key line is refused here, not only at the first connection).
       const problem = hostKeyProblem(s);
-      if (problem) ctx.addIssue({ code: "custom", message: `must be a public host key line like 'ssh-ed25519 AAAA...' or a fingerprint like 'SHA256:...': ${problem}` });
+      if (problem)
+        ctx.addIssue({ code: "custom", message: `must be a public host key line like 'ssh-ed25519 AAAA...' or a fingerprint like 'SHA256:...': ${problem}` });
     })
     .optional(),
   /** Time limits of the SSH connection (seconds); omitted fields keep the providers' defaults. */

@@ -1,13 +1,13 @@
-import { z } from "zod";
-import { ConfigError, ConfigIssue, formatPath } from "./errors";
-import { checkRules } from "./rules";
-import { rootOnlyIssues } from "./rootOnly";
+import type { z } from "zod";
 import { buildModel } from "./build";
-import { stackConfigSchema } from "./schema";
+import { ConfigError, type ConfigIssue, formatPath } from "./errors";
 import type { NeveModel } from "./model";
+import { rootOnlyIssues } from "./rootOnly";
+import { checkRules } from "./rules";
+import { stackConfigSchema } from "./schema";
 
-export { stackConfigSchema, CONFIG_SECTIONS } from "./schema";
 export type { StackConfig } from "./schema";
+export { CONFIG_SECTIONS, stackConfigSchema } from "./schema";
 
 function zodIssueToConfigIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
   const path = formatPath(issue.path);

@@ -53,7 +53,10 @@ export const pbsStorageSchema = z.strictObject({
     .regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/, { error: "must be a SHA-256 fingerprint, 32 hex pairs separated by ':'" })
     .optional(),
   /** PBS namespace (`namespace` line). Unstated: the root namespace. */
-  namespace: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._\/-]*$/, { error: "must be a PBS namespace such as pve/neve" }).optional(),
+  namespace: z
+    .string()
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9._/-]*$/, { error: "must be a PBS namespace such as pve/neve" })
+    .optional(),
 });
 
 /** One storage, discriminated by `type`. */

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { fqdnSchema, refineWith } from "./common";
 import { originUrlProblem } from "../common/predicates";
+import { fqdnSchema, refineWith } from "./common";
 
 /** Origin schemes the stack config allows (the rules check that the host is the host or a guest). */
 export const TUNNEL_ORIGIN_SCHEMES: readonly string[] = ["http", "https"];

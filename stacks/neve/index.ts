@@ -1,18 +1,18 @@
 // Stack `neve`: reads the validated config, wires the components, exports the outputs contract.
 import * as pulumi from "@pulumi/pulumi";
-import { loadModel, loadSecrets, ConfigError } from "../config";
-import { createProxmoxProvider } from "../components/proxmox/provider";
-import { NetworkBridges } from "../components/proxmox/bridges";
-import { QemuGuest } from "../components/proxmox/vm";
-import { LxcGuest } from "../components/proxmox/container";
-import { Storages } from "../components/proxmox/storage";
-import { ClusterFirewall } from "../components/proxmox/firewall";
-import { BackupJobs } from "../components/proxmox/backups";
+import { enforceAdoptionGate } from "../adoption";
 import { HostServices } from "../components/host/hostServices";
 import { preflightHostServices } from "../components/host/preflight";
+import { BackupJobs } from "../components/proxmox/backups";
+import { NetworkBridges } from "../components/proxmox/bridges";
+import { LxcGuest } from "../components/proxmox/container";
+import { ClusterFirewall } from "../components/proxmox/firewall";
+import { createProxmoxProvider } from "../components/proxmox/provider";
+import { Storages } from "../components/proxmox/storage";
+import { QemuGuest } from "../components/proxmox/vm";
+import { ConfigError, loadModel, loadSecrets } from "../config";
 import { buildOutputs } from "./buildOutputs";
 import { liveGuests } from "./liveGuests";
-import { enforceAdoptionGate } from "../adoption";
 
 /** Run `f`; a ConfigError becomes a RunError, which Pulumi prints as the message alone (no stack trace). */
 function configured<T>(f: () => T): T {

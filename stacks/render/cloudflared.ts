@@ -1,6 +1,6 @@
-import { renderTemplate } from "./handlebars";
 import { originUrlProblem } from "../common/predicates";
-import { RenderModelError, assertAbsPath, assertHostname, assertNonEmpty, assertUnique, show } from "./validate";
+import { renderTemplate } from "./handlebars";
+import { assertAbsPath, assertHostname, assertNonEmpty, assertUnique, RenderModelError, show } from "./validate";
 
 /** One public hostname served through the tunnel. */
 export interface CloudflaredIngressRule {

@@ -1,7 +1,7 @@
 import * as ipaddr from "ipaddr.js";
-import { renderTemplate } from "./handlebars";
 import { leaseTimeProblem } from "../common/predicates";
-import { RenderModelError, assertIfname, assertIp, assertIpv4Network, assertUnique, show } from "./validate";
+import { renderTemplate } from "./handlebars";
+import { assertIfname, assertIp, assertIpv4Network, assertUnique, RenderModelError, show } from "./validate";
 
 /** A fixed lease handed to one MAC address. */
 export interface DnsmasqStaticHost {
@@ -75,7 +75,10 @@ export function renderDnsmasqConfig(model: DnsmasqModel): string {
   }
   const inRange = (ip: ipaddr.IPv4) => toInt(ip) >= toInt(start) && toInt(ip) <= toInt(end);
   if (inRange(router)) {
-    throw new RenderModelError("dnsmasq.router", `${model.router} lies in the DHCP range ${model.dhcpRange.start}-${model.dhcpRange.end}; the range must leave the gateway out`);
+    throw new RenderModelError(
+      "dnsmasq.router",
+      `${model.router} lies in the DHCP range ${model.dhcpRange.start}-${model.dhcpRange.end}; the range must leave the gateway out`,
+    );
   }
   const leaseTime = model.leaseTime ?? "12h";
   const leaseProblem = leaseTimeProblem(leaseTime);
@@ -92,7 +95,10 @@ export function renderDnsmasqConfig(model: DnsmasqModel): string {
     }
     const ip = inSubnet(`${f}.address`, h.address);
     if (inRange(ip)) {
-      throw new RenderModelError(`${f}.address`, `${h.address} lies in the DHCP range ${model.dhcpRange.start}-${model.dhcpRange.end}; give fixed leases an address outside it`);
+      throw new RenderModelError(
+        `${f}.address`,
+        `${h.address} lies in the DHCP range ${model.dhcpRange.start}-${model.dhcpRange.end}; give fixed leases an address outside it`,
+      );
     }
     if (toInt(ip) === toInt(router)) {
       throw new RenderModelError(`${f}.address`, `${h.address} is the router's address; pick a free one`);

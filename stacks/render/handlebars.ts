@@ -1,5 +1,5 @@
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import Handlebars from "handlebars";
 
 /** The templates in templates/ (file name without the `.hbs` suffix). */

@@ -1,14 +1,5 @@
 import { renderTemplate } from "./handlebars";
-import {
-  RenderModelError,
-  assertAbsPath,
-  assertHostname,
-  assertIp,
-  assertNonEmpty,
-  assertPort,
-  assertUnique,
-  show,
-} from "./validate";
+import { assertAbsPath, assertHostname, assertIp, assertNonEmpty, assertPort, assertUnique, RenderModelError, show } from "./validate";
 
 /** An address and port HAProxy listens on. */
 export interface HaproxyBind {
@@ -130,7 +121,7 @@ export function renderHaproxyConfig(model: HaproxyModel): string {
   if (statsIp.range() !== "loopback") {
     throw new RenderModelError("haproxy.stats.address", `${show(stats.address)} is not a loopback address; the stats page must stay on 127.0.0.1 or ::1`);
   }
-  if (typeof stats.path !== "string" || !/^\/[A-Za-z0-9._~\/-]*$/.test(stats.path)) {
+  if (typeof stats.path !== "string" || !/^\/[A-Za-z0-9._~/-]*$/.test(stats.path)) {
     throw new RenderModelError("haproxy.stats.path", `must be a URI path such as "/stats", got ${show(stats.path)}`);
   }
   if (publicPorts.has(stats.port)) {

@@ -3,6 +3,8 @@
  * and the splice live in providers/lxcraw/format.ts, where LxcRawConfig runs them against the live
  * file; the program, the schema and the scripts use them from here (arrows point down).
  */
+
+export type { LxcRawModel, RawLxcLine } from "../../providers/lxcraw/format";
 export {
   canonicalRawLxcLine,
   extractLxcRawLines,
@@ -12,7 +14,6 @@ export {
   rawLxcLineProblem,
   renderLxcRawConfig,
 } from "../../providers/lxcraw/format";
-export type { LxcRawModel, RawLxcLine } from "../../providers/lxcraw/format";
 
 /** Raw lines that give a privileged container /dev/fuse (char 10:229) and no AppArmor confinement. */
 export const FUSE_UNCONFINED_RAW_LINES: readonly string[] = [

@@ -1,5 +1,5 @@
 import { renderTemplate } from "./handlebars";
-import { RenderModelError, assertAbsPath, assertIfname, assertIpv4Network, assertNonEmpty, assertUnique, show } from "./validate";
+import { assertAbsPath, assertIfname, assertIpv4Network, assertNonEmpty, assertUnique, RenderModelError, show } from "./validate";
 
 /** Masquerade one private IPv4 network out of one interface. */
 export interface NatMasqueradeRule {

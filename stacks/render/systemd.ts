@@ -1,6 +1,6 @@
 import { CLOUDFLARED_DIR, cloudflaredConfigPath } from "./cloudflared";
 import { renderTemplate } from "./handlebars";
-import { RenderModelError, assertAbsPath, assertIp, assertPort, show } from "./validate";
+import { assertAbsPath, assertIp, assertPort, RenderModelError, show } from "./validate";
 
 /** The noVNC console unit of one VM (novnc-<vmid>.service). */
 export interface NovncUnitModel {
@@ -97,7 +97,10 @@ export function renderNovncUnit(model: NovncUnitModel): string {
   }
   const vncIp = assertIp("novnc.vncAddress", model.vncAddress ?? "127.0.0.1", "ipv4");
   if (vncIp.range() !== "loopback") {
-    throw new RenderModelError("novnc.vncAddress", `${show(model.vncAddress)} is not loopback; the VM's raw VNC display has no password and must stay on 127.0.0.1`);
+    throw new RenderModelError(
+      "novnc.vncAddress",
+      `${show(model.vncAddress)} is not loopback; the VM's raw VNC display has no password and must stay on 127.0.0.1`,
+    );
   }
   return renderTemplate("novnc.service", {
     vmid: model.vmid,

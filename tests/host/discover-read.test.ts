@@ -4,16 +4,16 @@
  * and, here, from the fixture directory with --root: both must give the same facts. The host must be
  * left as it was, and /etc/pve/priv never read (a file there whose access time would move on any read).
  */
-import { execFileSync } from "child_process";
-import * as crypto from "crypto";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { execFileSync } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import type { LiveFacts } from "../../scripts/lib/discover/facts";
-import { DiscoverError, readLive, type ReadRequest, type ReadTarget } from "../../scripts/lib/discover/read";
+import { DiscoverError, type ReadRequest, type ReadTarget, readLive } from "../../scripts/lib/discover/read";
 import { LIVE_EDIT_CASES } from "../discoverCases";
 import { treeHash } from "../treeHash";
-import { startTestHost, TestHost } from "./harness/testHost";
+import { startTestHost, type TestHost } from "./harness/testHost";
 
 const FIXTURE = path.resolve(__dirname, "..", "fixtures", "pve-neve");
 const PRIV_KEY = "/etc/pve/priv/authkey.key";
@@ -132,7 +132,7 @@ describe("discover's read over SSH against a host holding neve's files", () => {
   });
 
   it("must refuse a host whose key is not the pinned one before authenticating, naming both fingerprints", async () => {
-    const other = "SHA256:" + crypto.createHash("sha256").update("not the test host").digest("base64").replace(/=+$/, "");
+    const other = `SHA256:${crypto.createHash("sha256").update("not the test host").digest("base64").replace(/=+$/, "")}`;
     const before = await host.sshdLog();
     const e = await readLive(ssh({ hostKey: other }), REQUEST).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(DiscoverError);

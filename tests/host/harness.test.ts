@@ -2,17 +2,18 @@
  * Smoke tests of the host test harness itself: the SSH test host (real sshd, haproxy, dnsmasq in namespaces) and
  * the real dynamic provider host spoken to over gRPC. If these fail, the provider tests cannot be trusted.
  */
-import { execFileSync } from "child_process";
-import * as crypto from "crypto";
-import * as fs from "fs";
-import * as http from "http";
-import * as os from "os";
-import * as path from "path";
+
+import { execFileSync } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Client } from "ssh2";
 import { captureResources } from "./harness/capture";
-import { ProviderHost, startProviderHost, urnFor } from "./harness/providerHost";
-import { pidAlive as alive, startTestHost, TestHost } from "./harness/testHost";
+import { type ProviderHost, startProviderHost, urnFor } from "./harness/providerHost";
+import { pidAlive as alive, startTestHost, type TestHost } from "./harness/testHost";
 
 function fingerprint(key: Buffer): string {
   return `SHA256:${crypto.createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
@@ -100,9 +101,7 @@ describe("SSH test host", () => {
 
   it("must keep writes inside the host: real paths inside, nothing on this machine's /etc", async () => {
     const marker = `written-by-harness-test-${process.pid}-${Date.now()}`;
-    const r = await host.exec(
-      `mkdir -p /etc/cloudflared && echo ${marker} > /etc/cloudflared/config.yml && echo ${marker} > /etc/neve-harness-marker`,
-    );
+    const r = await host.exec(`mkdir -p /etc/cloudflared && echo ${marker} > /etc/cloudflared/config.yml && echo ${marker} > /etc/neve-harness-marker`);
     expect(r.code).toBe(0);
     expect(await host.readFile("/etc/neve-harness-marker")).toBe(`${marker}\n`);
     expect(fs.existsSync("/etc/neve-harness-marker")).toBe(false);
@@ -212,7 +211,9 @@ describe("SSH test host cleanup", () => {
     const h = await startTestHost({ haproxy: true });
     const haproxy = await h.haproxyPid();
     expect(haproxy).not.toBeNull();
-    const linkOf = execFileSync("ip", ["-o", "route", "get", h.address]).toString().match(/dev (\S+)/)![1];
+    const linkOf = execFileSync("ip", ["-o", "route", "get", h.address])
+      .toString()
+      .match(/dev (\S+)/)![1];
     expect(execFileSync("ip", ["netns", "list"]).toString()).toContain(h.netns);
     await h.stop();
     await h.stop();
@@ -245,7 +246,7 @@ const echoProvider: pulumi.dynamic.ResourceProvider = {
     return { outs: { ...news, updated: true } };
   },
   async delete(id, props) {
-    require("fs").writeFileSync(props.marker, `deleted ${id}`);
+    require("node:fs").writeFileSync(props.marker, `deleted ${id}`);
   },
 };
 

@@ -4,14 +4,15 @@
  * Pulumi.neve.yaml (host key pinned to the test host's, a distinctive fake tunnel secret), and its
  * HostConfig / LxcRawConfig declarations are compared, read-only, with the files live on the host.
  */
-import * as crypto from "crypto";
-import { spawn } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+
+import { spawn } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import type { Declared, HostDiffResult } from "../../scripts/lib/hostDiff";
-import { startTestHost, TestHost } from "./harness/testHost";
+import { startTestHost, type TestHost } from "./harness/testHost";
 
 const REPO = path.resolve(__dirname, "..", "..");
 // Exact values (cipher's route, the declared files) come from the frozen fixture, not the operator's stack file.
@@ -35,7 +36,11 @@ beforeAll(async () => {
   tunnelId = String((readStackConfig(FIXTURE_STACK_FILE)["neve-infra:tunnel"] as { id: string }).id);
   credsPath = `/etc/cloudflared/${tunnelId}.json`;
   host = await startTestHost({ haproxy: true });
-  declared = await lib.loadDeclared({ stackFile: FIXTURE_STACK_FILE, hostKey: host.hostKeyFingerprint, secrets: { tunnelCredentials: credsOf(DECLARED_SECRET) } });
+  declared = await lib.loadDeclared({
+    stackFile: FIXTURE_STACK_FILE,
+    hostKey: host.hostKeyFingerprint,
+    secrets: { tunnelCredentials: credsOf(DECLARED_SECRET) },
+  });
   await host.writeFile(credsPath, credsOf(LIVE_SECRET), "0600");
   // host-diff reads through discover, which reads guest configs under /etc/pve/nodes/<node> (the stack's
   // proxmox.nodeName): lay the node out as pmxcfs shows it, /etc/pve/lxc being a link into it.
@@ -95,7 +100,15 @@ describe("the host files comparison (discover's read, scripts/lib/hostDiff.ts) a
     const line = lineOf(r.stdout, credsPath);
     expect(line).toMatch(/^ {2}differs /);
     expect(line).toContain("[secret: content differs, compared by hash, not shown]");
-    for (const leak of [LIVE_SECRET, DECLARED_SECRET, credsOf(LIVE_SECRET), credsOf(DECLARED_SECRET), sha256(credsOf(LIVE_SECRET)), sha256(credsOf(DECLARED_SECRET)), Buffer.from(credsOf(LIVE_SECRET)).toString("base64").slice(0, 40)]) {
+    for (const leak of [
+      LIVE_SECRET,
+      DECLARED_SECRET,
+      credsOf(LIVE_SECRET),
+      credsOf(DECLARED_SECRET),
+      sha256(credsOf(LIVE_SECRET)),
+      sha256(credsOf(DECLARED_SECRET)),
+      Buffer.from(credsOf(LIVE_SECRET)).toString("base64").slice(0, 40),
+    ]) {
       expect(r.stdout + r.stderr).not.toContain(leak);
     }
     // The comparison is real: the declared credentials on the host make it "same".
@@ -120,7 +133,7 @@ describe("the host files comparison (discover's read, scripts/lib/hostDiff.ts) a
   });
 
   it("must refuse a host whose key is not the pinned one before sending anything, exit 2, naming both fingerprints", async () => {
-    const other = "SHA256:" + crypto.createHash("sha256").update("not the test host").digest("base64").replace(/=+$/, "");
+    const other = `SHA256:${crypto.createHash("sha256").update("not the test host").digest("base64").replace(/=+$/, "")}`;
     const before = await host.sshdLog();
     const r = await diff({ hostKey: other });
     const log = (await host.sshdLog()).slice(before.length);
@@ -140,7 +153,8 @@ describe("the host files comparison (discover's read, scripts/lib/hostDiff.ts) a
 
   it("must write nothing on the host: managed files' stat and mtime unchanged, no stash dir, no staged files", async () => {
     const dirs = ["/etc/haproxy", "/etc/cloudflared", "/etc/dnsmasq.d", "/etc/systemd/system", "/etc/sysctl.d", "/etc/nftables.d", "/etc/pve", "/root"];
-    const snapshot = async () => (await host.exec(`find ${dirs.join(" ")} -printf '%p %m %u %g %s %T@ %C@\\n' | sort; [ -e ${STASH} ] && echo STASH-EXISTS || echo no-stash`)).stdout;
+    const snapshot = async () =>
+      (await host.exec(`find ${dirs.join(" ")} -printf '%p %m %u %g %s %T@ %C@\\n' | sort; [ -e ${STASH} ] && echo STASH-EXISTS || echo no-stash`)).stdout;
     const before = await snapshot();
     expect(before).toContain(`${HAPROXY} 644 root root`);
     expect(before).toContain(`${credsPath} 600 root root`);
@@ -190,8 +204,23 @@ describe("npm run discover -- --check as a command (the host files section, form
     const key = path.join(dir, "id_ed25519");
     const creds = path.join(dir, "creds.json");
     fs.writeFileSync(key, host.clientPrivateKey, { mode: 0o600 });
-    fs.writeFileSync(creds, credsOf(DECLARED_SECRET) + "\n", { mode: 0o600 });
-    const args = ["--check", "--fail-on-files", "--config", FIXTURE_STACK_FILE, "--key", key, "--host", host.address, "--port", String(host.port), "--host-key", host.hostKeyLine, "--secret", `tunnelCredentials=${creds}`];
+    fs.writeFileSync(creds, `${credsOf(DECLARED_SECRET)}\n`, { mode: 0o600 });
+    const args = [
+      "--check",
+      "--fail-on-files",
+      "--config",
+      FIXTURE_STACK_FILE,
+      "--key",
+      key,
+      "--host",
+      host.address,
+      "--port",
+      String(host.port),
+      "--host-key",
+      host.hostKeyLine,
+      "--secret",
+      `tunnelCredentials=${creds}`,
+    ];
     const r = await cli(args);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(1);

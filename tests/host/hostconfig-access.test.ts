@@ -2,11 +2,12 @@
  * Access-critical changes (`commit confirmed`): a timer armed ON THE HOST restores the previous files and re-activates
  * unless a NEW SSH connection proves access after activation. Real nft inside the test host's own netns cuts SSH.
  */
-import { ProviderHost, startProviderHost } from "./harness/providerHost";
-import { startTestHost, TestHost } from "./harness/testHost";
-import { conn, create, declare, State, up } from "../providers/support/hostconfigCase";
-import { connect, close, exec } from "../../providers/ssh/client";
+
 import type { HostConfigArgs } from "../../providers/hostconfig";
+import { close, connect, exec } from "../../providers/ssh/client";
+import { conn, create, declare, type State, up } from "../providers/support/hostconfigCase";
+import { type ProviderHost, startProviderHost } from "./harness/providerHost";
+import { startTestHost, type TestHost } from "./harness/testHost";
 
 const NFT = "/etc/nftables.d/neve-test.nft";
 
@@ -72,7 +73,14 @@ describe("HostConfig access-critical changes (dead-man timer on the host)", () =
     expect(rules.stdout).toContain("neve_fw");
     expect(rules.stdout).not.toMatch(/dport 22/);
     // A brand-new connection from here works again.
-    const s = await connect({ host: host.address, port: 22, username: "root", hostKey: host.hostKeyFingerprint, privateKey: host.clientPrivateKey, connectTimeoutMs: 5000 });
+    const s = await connect({
+      host: host.address,
+      port: 22,
+      username: "root",
+      hostKey: host.hostKeyFingerprint,
+      privateKey: host.clientPrivateKey,
+      connectTimeoutMs: 5000,
+    });
     try {
       expect(await exec(s, "echo ok")).toMatchObject({ code: 0, stdout: "ok\n" });
     } finally {

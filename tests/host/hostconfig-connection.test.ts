@@ -2,19 +2,19 @@
  * The SSH layer under HostConfig, through the REAL provider host against a REAL sshd: host key pinning, auth errors,
  * unreachable hosts, a connection cut in the middle of a push, path injection, and one pooled connection per host.
  */
-import { ChildProcess, execFileSync, spawn } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { ProviderHost, startProviderHost } from "./harness/providerHost";
-import { startTestHost, TestHost } from "./harness/testHost";
-import { conn, create, declare, haproxyCfg, haproxyConfigArgs, State, statOf, up, waitFor } from "../providers/support/hostconfigCase";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import type { HostConfigArgs } from "../../providers/hostconfig";
 import { close, exec } from "../../providers/ssh/client";
 import { MAX_CHANNELS, withConnection } from "../../providers/ssh/pool";
+import { conn, create, declare, haproxyCfg, haproxyConfigArgs, type State, statOf, up, waitFor } from "../providers/support/hostconfigCase";
+import { type ProviderHost, startProviderHost } from "./harness/providerHost";
+import { startTestHost, type TestHost } from "./harness/testHost";
 
 const CFG = "/etc/haproxy/haproxy.cfg";
-const OTHER_FP = "SHA256:" + "A".repeat(43);
+const OTHER_FP = `SHA256:${"A".repeat(43)}`;
 
 function count(text: string, re: RegExp): number {
   return (text.match(new RegExp(re.source, "g")) ?? []).length;
@@ -77,9 +77,7 @@ describe("HostConfig over SSH (real provider host, real sshd)", () => {
   it("must report a refused key as an authentication error naming user@host:port, writing nothing", async () => {
     const before = await statOf(host, CFG);
     const d = await declare("haproxy", args(haproxyCfg(host, "wrong key"), { connection: conn(host, { privateKey: host.otherPrivateKey }) }));
-    await expect(create(ph, d)).rejects.toThrow(
-      `SSH authentication refused for root@${host.address}:22 (publickey from connection.privateKey)`,
-    );
+    await expect(create(ph, d)).rejects.toThrow(`SSH authentication refused for root@${host.address}:22 (publickey from connection.privateKey)`);
     expect(await statOf(host, CFG)).toBe(before);
   });
 

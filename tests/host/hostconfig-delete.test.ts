@@ -2,10 +2,11 @@
  * Delete modes (keep, remove, restore the adopted original) and stash retention of HostConfig, through the REAL
  * provider host against a REAL sshd test host with real haproxy.
  */
-import { ProviderHost, startProviderHost } from "./harness/providerHost";
-import { startTestHost, TestHost } from "./harness/testHost";
-import { conn, create, declare, haproxyCfg, up } from "../providers/support/hostconfigCase";
+
 import type { HostConfigArgs } from "../../providers/hostconfig";
+import { conn, create, declare, haproxyCfg, up } from "../providers/support/hostconfigCase";
+import { type ProviderHost, startProviderHost } from "./harness/providerHost";
+import { startTestHost, type TestHost } from "./harness/testHost";
 
 const CFG = "/etc/haproxy/haproxy.cfg";
 const EXTRA = "/etc/haproxy/extra.cfg";
@@ -115,7 +116,15 @@ describe("HostConfig delete modes and stash", () => {
   it("must replace (delete first) when the set of paths or the service changes, and update when only content changes", async () => {
     const d1 = await declare("ident", unit("neve-ident", "keep"));
     const s = await create(ph, d1);
-    const inputs = (await ph.check(d1.urn, {}, (await declare("ident", { ...unit("neve-ident", "keep"), files: [{ path: "/etc/systemd/system/neve-ident2.service", content: "x\n" }] })).inputs)).inputs;
+    const inputs = (
+      await ph.check(
+        d1.urn,
+        {},
+        (
+          await declare("ident", { ...unit("neve-ident", "keep"), files: [{ path: "/etc/systemd/system/neve-ident2.service", content: "x\n" }] })
+        ).inputs,
+      )
+    ).inputs;
     const replace = await ph.diff(s.id, d1.urn, s.outputs, inputs);
     expect(replace).toMatchObject({ changes: "some", replaces: ["files"], deleteBeforeReplace: true });
     const renamed = (await ph.check(d1.urn, {}, (await declare("ident", { ...unit("neve-ident", "keep"), service: "neve-other" })).inputs)).inputs;

@@ -2,10 +2,11 @@
  * HostConfig lifecycle through the REAL dynamic provider host and a REAL sshd test host with real haproxy:
  * create, no-op, update, drift, validation, rollback on failed activation / health check, modes and owners.
  */
-import { ProviderHost, startProviderHost } from "./harness/providerHost";
-import { startTestHost, TestHost } from "./harness/testHost";
-import { check, conn, create, declare, filesOf, haproxyCfg, haproxyConfigArgs, State, statOf, up } from "../providers/support/hostconfigCase";
+
 import type { HostConfigArgs } from "../../providers/hostconfig";
+import { conn, create, declare, filesOf, haproxyCfg, haproxyConfigArgs, type State, statOf, up } from "../providers/support/hostconfigCase";
+import { type ProviderHost, startProviderHost } from "./harness/providerHost";
+import { startTestHost, type TestHost } from "./harness/testHost";
 
 const CFG = "/etc/haproxy/haproxy.cfg";
 
@@ -137,10 +138,7 @@ describe("HostConfig lifecycle (real provider host, real sshd, real haproxy)", (
 
   it("must roll back when the health check fails: previous file restored and re-activated, error says both", async () => {
     await host.clearSystemctlCalls();
-    const d = await declare(
-      "haproxy",
-      haproxyArgs(haproxyCfg(host, "v5"), { healthCheck: `echo 'expected v6, got v5' >&2; exit 7` }),
-    );
+    const d = await declare("haproxy", haproxyArgs(haproxyCfg(host, "v5"), { healthCheck: `echo 'expected v6, got v5' >&2; exit 7` }));
     await expect(up(ph, state, d)).rejects.toThrow(
       /health check `echo 'expected v6, got v5' >&2; exit 7` failed \(exit 7\): expected v6, got v5\nRolled back: the previous files were restored from \S+ and activation ran again successfully\./,
     );
@@ -152,7 +150,9 @@ describe("HostConfig lifecycle (real provider host, real sshd, real haproxy)", (
     await host.failSystemctl("reload", "haproxy", true);
     try {
       const d = await declare("haproxy", haproxyArgs(haproxyCfg(host, "v6")));
-      await expect(up(ph, state, d)).rejects.toThrow(/activation `systemctl reload haproxy` failed \(exit 1\)[\s\S]*Rolled back the files from \S+, but activation failed again/);
+      await expect(up(ph, state, d)).rejects.toThrow(
+        /activation `systemctl reload haproxy` failed \(exit 1\)[\s\S]*Rolled back the files from \S+, but activation failed again/,
+      );
       expect(await host.readFile(CFG)).toBe(haproxyCfg(host, "v2"));
     } finally {
       await host.failSystemctl("reload", "haproxy", false);
@@ -201,7 +201,7 @@ describe("HostConfig lifecycle (real provider host, real sshd, real haproxy)", (
     const r = await ph.check(d.urn, {}, d.inputs);
     const byProp = Object.fromEntries(r.failures.map((f) => [f.property, f.reason]));
     expect(byProp["connection.hostKey"]).toMatch(/is required \(no trust on first use\)/);
-    expect(byProp["service"]).toMatch(/must be a short name/);
+    expect(byProp.service).toMatch(/must be a short name/);
     expect(byProp["files[0].path"]).toMatch(/is relative/);
     expect(byProp["files[1].path"]).toMatch(/"\." or "\.\." segments/);
     expect(byProp["files[2].mode"]).toMatch(/octal string/);

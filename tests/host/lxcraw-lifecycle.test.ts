@@ -3,14 +3,14 @@
  * plain directory standing in for pmxcfs (no Proxmox here), holding a realistic /etc/pve/lxc/201.conf with a
  * snapshot section and a pending section; Proxmox's config lock is the real flock(1) on /run/lock/lxc.
  */
-import * as crypto from "crypto";
+import * as crypto from "node:crypto";
 import type { LxcRawConfigArgs } from "../../providers/lxcraw";
 import { ANSWER_END, buildApplyScript, commandOf } from "../../providers/lxcraw/script";
 import { FUSE_UNCONFINED_RAW_LINES } from "../../stacks/render/lxcRaw";
-import { ProviderHost, startProviderHost } from "./harness/providerHost";
-import { startTestHost, TestHost } from "./harness/testHost";
-import { check, create, State, statOf, up, waitFor } from "../providers/support/hostconfigCase";
+import { create, type State, statOf, up, waitFor } from "../providers/support/hostconfigCase";
 import { declareLxcRaw, lxcRawArgs } from "../providers/support/lxcrawCase";
+import { type ProviderHost, startProviderHost } from "./harness/providerHost";
+import { startTestHost, type TestHost } from "./harness/testHost";
 
 const CONF = "/etc/pve/lxc/201.conf";
 const STASH = "/root/etc-pve.stash/lxc-201";
@@ -49,7 +49,7 @@ memory: 8192
 delete: swap
 `;
 const ORIGINAL = MAIN + REST;
-const withLines = (lines: readonly string[]) => MAIN + lines.map((l) => l + "\n").join("") + REST;
+const withLines = (lines: readonly string[]) => MAIN + lines.map((l) => `${l}\n`).join("") + REST;
 const EXTRA = "lxc.mount.entry: /srv/media srv/media none bind,create=dir 0 0";
 
 describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-in directory)", () => {
@@ -123,14 +123,18 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
   });
 
   it("must not see drift when Proxmox rewrites its own lines (a new snapshot), and keep them on the next write", async () => {
-    const proxmox = withLines([...FUSE_UNCONFINED_RAW_LINES, EXTRA]).replace("parent: atlas\n", "parent: nightly\n") + "\n[nightly]\narch: amd64\nhostname: lune\nsnaptime: 1764000000\n";
+    const proxmox = `${withLines([...FUSE_UNCONFINED_RAW_LINES, EXTRA]).replace("parent: atlas\n", "parent: nightly\n")}\n[nightly]\narch: amd64\nhostname: lune\nsnaptime: 1764000000\n`;
     await host.writeFile(CONF, proxmox, "0640");
     const r = await ph.read(state.id, "", state.outputs);
     expect(r.properties.rawLines).toEqual([...FUSE_UNCONFINED_RAW_LINES, EXTRA]);
-    const { diff } = await up(ph, { ...state, outputs: r.properties }, await declareLxcRaw("lune-raw", args({ rawLines: [...FUSE_UNCONFINED_RAW_LINES, EXTRA] })));
+    const { diff } = await up(
+      ph,
+      { ...state, outputs: r.properties },
+      await declareLxcRaw("lune-raw", args({ rawLines: [...FUSE_UNCONFINED_RAW_LINES, EXTRA] })),
+    );
     expect(diff.changes).toBe("none");
     const { state: next } = await up(ph, { ...state, outputs: r.properties }, await declareLxcRaw("lune-raw", args()));
-    expect(await host.readFile(CONF)).toBe(proxmox.replace(EXTRA + "\n", ""));
+    expect(await host.readFile(CONF)).toBe(proxmox.replace(`${EXTRA}\n`, ""));
     state = next;
     await host.writeFile(CONF, withLines(FUSE_UNCONFINED_RAW_LINES), "0640");
   });
@@ -206,7 +210,11 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
       () => null,
       (e: Error) => e.message,
     );
-    expect(err).toMatch(new RegExp(`^CT 999 does not exist on ${host.address.replace(/\./g, "\\.")}: /etc/pve/lxc/999\\.conf is missing \\(via root@[\\d.]+:22\\); nothing was written`));
+    expect(err).toMatch(
+      new RegExp(
+        `^CT 999 does not exist on ${host.address.replace(/\./g, "\\.")}: /etc/pve/lxc/999\\.conf is missing \\(via root@[\\d.]+:22\\); nothing was written`,
+      ),
+    );
     expect(await ls("/etc/pve/lxc")).toEqual(["201.conf"]);
     expect((await host.exec("test -e /root/etc-pve.stash/lxc-999")).code).not.toBe(0);
   });
@@ -217,7 +225,9 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
       () => null,
       (e: Error) => e.message,
     );
-    expect(err).toMatch(/LxcRawConfig CT 300 on root@[\d.]+:22: write: \/etc\/pve\/lxc\/300\.conf has no Proxmox keys in its main section \(is vmid 300 the right container\?\); refusing to write only raw lines/);
+    expect(err).toMatch(
+      /LxcRawConfig CT 300 on root@[\d.]+:22: write: \/etc\/pve\/lxc\/300\.conf has no Proxmox keys in its main section \(is vmid 300 the right container\?\); refusing to write only raw lines/,
+    );
     expect(await host.readFile("/etc/pve/lxc/300.conf")).toBe("lxc.apparmor.profile: generated\n");
     expect(await ls("/etc/pve/lxc")).toEqual(["201.conf", "300.conf"]);
     await host.exec("rm -f /etc/pve/lxc/300.conf");
@@ -234,10 +244,10 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
     const cut = await runWith(`write ${sha(live)} ${sha(next)}\n${payload.slice(0, 40)}`);
     expect(cut.code).toBe(97);
     expect(cut.stderr).toContain("incomplete answer from the provider (connection cut?); nothing was written");
-    const wrongNew = await runWith(`write ${sha(live)} ${sha(next + "x")}\n${payload}\n${ANSWER_END}`);
+    const wrongNew = await runWith(`write ${sha(live)} ${sha(`${next}x`)}\n${payload}\n${ANSWER_END}`);
     expect(wrongNew.code).toBe(11);
     expect(wrongNew.stderr).toContain("does not hold the new text");
-    const stale = await runWith(`write ${sha(live + "older")} ${sha(next)}\n${payload}\n${ANSWER_END}`);
+    const stale = await runWith(`write ${sha(`${live}older`)} ${sha(next)}\n${payload}\n${ANSWER_END}`);
     expect(stale.code).toBe(21);
     expect(stale.stdout).toContain(`@@neve cas ${sha(live)}`);
     expect(await statOf(host, CONF)).toBe(before);
@@ -260,7 +270,9 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
         () => null,
         (e: Error) => e.message,
       );
-      expect(err).toMatch(/LxcRawConfig CT 201 on root@[\d.]+:22: write: CT 201 is locked by a running Proxmox operation \(lock: backup\); nothing was written, retry when it has finished/);
+      expect(err).toMatch(
+        /LxcRawConfig CT 201 on root@[\d.]+:22: write: CT 201 is locked by a running Proxmox operation \(lock: backup\); nothing was written, retry when it has finished/,
+      );
       expect(await statOf(host, CONF)).toBe(before);
       expect(await ls("/etc/pve/lxc")).toEqual(["201.conf"]);
     } finally {
@@ -290,7 +302,10 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
   });
 
   it("must refuse bad declarations in check through the provider host, naming the property", async () => {
-    const d = await declareLxcRaw("bad", args({ vmid: 7, rawLines: ["lxc.apparmor.profile: unconfined", "memory: 1", "lxc.cap.drop: x\nlxc.y: z"], onDelete: "restore" as "keep" }));
+    const d = await declareLxcRaw(
+      "bad",
+      args({ vmid: 7, rawLines: ["lxc.apparmor.profile: unconfined", "memory: 1", "lxc.cap.drop: x\nlxc.y: z"], onDelete: "restore" as "keep" }),
+    );
     const r = await ph.check(d.urn, {}, d.inputs);
     const byProp = Object.fromEntries(r.failures.map((f) => [f.property, f.reason]));
     expect(Object.keys(byProp).sort()).toEqual(["onDelete", "rawLines[1]", "rawLines[2]", "vmid"]);

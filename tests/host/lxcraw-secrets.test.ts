@@ -3,14 +3,15 @@
  * never in `__provider`, never in plain outputs, never in an error message, never in the host's output. Also proves
  * that the pure renderer travels inside `__provider` (the provider host has no access to the repo's sources).
  */
-import * as crypto from "crypto";
+
+import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { LxcRawConfigArgs } from "../../providers/lxcraw";
-import { ProviderHost, startProviderHost } from "./harness/providerHost";
-import { startTestHost, TestHost } from "./harness/testHost";
-import { check, conn, create, Declared } from "../providers/support/hostconfigCase";
+import { check, conn, create, type Declared } from "../providers/support/hostconfigCase";
 import { declareLxcRaw, lxcRawArgs } from "../providers/support/lxcrawCase";
 import { collectFailures, expectNoSecret, keyLines } from "../providers/support/secrets";
+import { type ProviderHost, startProviderHost } from "./harness/providerHost";
+import { startTestHost, type TestHost } from "./harness/testHost";
 
 const CONF = "/etc/pve/lxc/201.conf";
 const CT = "arch: amd64\nhostname: lune\nmemory: 4096\n\n[atlas]\nmemory: 2048\nlxc.apparmor.profile: generated\n";
@@ -68,13 +69,15 @@ describe("LxcRawConfig secrets", () => {
   it("must not quote the key in errors: missing container, garbled key, refused key, unreachable host", async () => {
     const missing = await failing(create(ph, await declareLxcRaw("ghost", args({ vmid: 404 }))));
     expect(missing).toMatch(/^CT 404 does not exist on /);
-    const garbled = "-----BEGIN OPENSSH PRIVATE KEY-----\nGARBLED-KEY-MATERIAL-" + crypto.randomBytes(8).toString("hex") + "\n-----END OPENSSH PRIVATE KEY-----\n";
+    const garbled = `-----BEGIN OPENSSH PRIVATE KEY-----\nGARBLED-KEY-MATERIAL-${crypto.randomBytes(8).toString("hex")}\n-----END OPENSSH PRIVATE KEY-----\n`;
     secrets.push(garbled.split("\n")[1]);
     const bad = await declareLxcRaw("badkey", args({ connection: { ...conn(host), privateKey: pulumi.secret(garbled) } }));
     const m = await failing(ph.create(bad.urn, await check(ph, bad)));
     expect(m).toMatch(/cannot use connection\.privateKey for root@[\d.]+:22/);
     secrets.push(...keyLines(host.otherPrivateKey));
-    const refused = await failing(create(ph, await declareLxcRaw("refused", args({ connection: { ...conn(host), privateKey: pulumi.secret(host.otherPrivateKey) } }))));
+    const refused = await failing(
+      create(ph, await declareLxcRaw("refused", args({ connection: { ...conn(host), privateKey: pulumi.secret(host.otherPrivateKey) } }))),
+    );
     expect(refused).toMatch(/SSH authentication refused for root@[\d.]+:22/);
     const closed = await failing(create(ph, await declareLxcRaw("closed", args({ connection: { ...conn(host), port: 2 } }))));
     expect(closed).toMatch(/cannot reach root@[\d.]+:2: connection refused/);

@@ -7,8 +7,8 @@
  * test host's.
  */
 import type { CapturedResource } from "../../scripts/lib/mockRunner";
-import { ProviderHost, startProviderHost, urnFor } from "./harness/providerHost";
-import { startTestHost, TestHost } from "./harness/testHost";
+import { type ProviderHost, startProviderHost, urnFor } from "./harness/providerHost";
+import { startTestHost, type TestHost } from "./harness/testHost";
 
 const TYPE = "pulumi-nodejs:dynamic/neve:HostConfig";
 const SIG = "4dabf18193072939515e22adb298388d";

@@ -1,9 +1,9 @@
-import { checkHostConfig, DEFAULTS, UNKNOWN } from "../../providers/hostconfig/check";
 import { sha256Hex as sha256 } from "../../providers/common/shell";
+import { checkHostConfig, DEFAULTS, UNKNOWN } from "../../providers/hostconfig/check";
 import { diffHostConfig } from "../../providers/hostconfig/diff";
 import type { HostConfigInputs, HostConfigOutputs } from "../../providers/hostconfig/types";
 
-const FP = "SHA256:" + "b".repeat(43);
+const FP = `SHA256:${"b".repeat(43)}`;
 const good = () => ({
   connection: { host: "192.0.2.10", hostKey: FP },
   service: "haproxy",
@@ -34,7 +34,19 @@ describe("HostConfig check", () => {
     ["dot-dot path", (r) => ({ ...r, files: [{ path: "/etc/../root/x", content: "" }] }), "files[0].path", /"\." or "\.\." segments/],
     ["directory path", (r) => ({ ...r, files: [{ path: "/etc/haproxy/", content: "" }] }), "files[0].path", /name a file, not a directory/],
     ["newline in path", (r) => ({ ...r, files: [{ path: "/etc/a\nb", content: "" }] }), "files[0].path", /control character/],
-    ["duplicate path", (r) => ({ ...r, validate: [], files: [{ path: "/etc/a", content: "" }, { path: "/etc/a", content: "" }] }), "files[1].path", /already declared as files\[0\]\.path/],
+    [
+      "duplicate path",
+      (r) => ({
+        ...r,
+        validate: [],
+        files: [
+          { path: "/etc/a", content: "" },
+          { path: "/etc/a", content: "" },
+        ],
+      }),
+      "files[1].path",
+      /already declared as files\[0\]\.path/,
+    ],
     ["path in the stash", (r) => ({ ...r, files: [{ path: "/root/etc-pve.stash/x", content: "" }] }), "files[0].path", /inside stashDir/],
     ["no files", (r) => ({ ...r, files: [] }), "files", /at least one file/],
     ["numeric mode", (r) => ({ ...r, files: [{ path: "/etc/a", content: "", mode: 420 }] }), "files[0].mode", /octal string such as "0644"/],
@@ -43,8 +55,24 @@ describe("HostConfig check", () => {
     ["bad group", (r) => ({ ...r, files: [{ path: "/etc/a", content: "", group: "Wheel Group" }] }), "files[0].group", /must be a group name/],
     ["content not text", (r) => ({ ...r, files: [{ path: "/etc/a", content: 5 }] }), "files[0].content", /must be a string/],
     ["empty validator", (r) => ({ ...r, validate: ["  "] }), "validate[0]", /non-empty command/],
-    ["{staged} with two files", (r) => ({ ...r, files: [{ path: "/etc/a", content: "" }, { path: "/etc/b", content: "" }] }), "validate[0]", /\{staged\} is only allowed with exactly one file/],
-    ["{staged:} of an unknown path", (r) => ({ ...r, validate: ["x {staged:/etc/nope}"] }), "validate[0]", /names no file of this resource; use one of: \/etc\/haproxy\/haproxy\.cfg/],
+    [
+      "{staged} with two files",
+      (r) => ({
+        ...r,
+        files: [
+          { path: "/etc/a", content: "" },
+          { path: "/etc/b", content: "" },
+        ],
+      }),
+      "validate[0]",
+      /\{staged\} is only allowed with exactly one file/,
+    ],
+    [
+      "{staged:} of an unknown path",
+      (r) => ({ ...r, validate: ["x {staged:/etc/nope}"] }),
+      "validate[0]",
+      /names no file of this resource; use one of: \/etc\/haproxy\/haproxy\.cfg/,
+    ],
     ["empty activation", (r) => ({ ...r, activate: "" }), "activate", /non-empty command; omit it/],
     ["empty health check", (r) => ({ ...r, healthCheck: " " }), "healthCheck", /non-empty command; omit it/],
     ["missing hostKey", (r) => ({ ...r, connection: { host: "h" } }), "connection.hostKey", /is required \(no trust on first use\)/],
@@ -80,7 +108,16 @@ describe("HostConfig diff", () => {
   const outputsOf = (i: HostConfigInputs): HostConfigOutputs => ({
     ...i,
     host: i.connection.host,
-    files: i.files.map((f) => ({ path: f.path, mode: f.mode, owner: f.owner, group: f.group, secret: f.secret, sha256: sha256(f.content), content: f.content, present: true })),
+    files: i.files.map((f) => ({
+      path: f.path,
+      mode: f.mode,
+      owner: f.owner,
+      group: f.group,
+      secret: f.secret,
+      sha256: sha256(f.content),
+      content: f.content,
+      present: true,
+    })),
     lastStash: null,
   });
 

@@ -2,18 +2,18 @@
  * The generated scripts run by the real /bin/sh of this machine against files in a temp dir (no SSH): the
  * shell-level guarantees hold before any host test runs.
  */
-import { spawnSync } from "child_process";
-import { createHash } from "crypto";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describeFailure } from "../../providers/hostconfig/failure";
 import {
+  type ApplyPlan,
   BOOTSTRAP_COMMAND,
   buildApplyScript,
   buildDeleteScript,
   buildReadScript,
-  ApplyPlan,
   parseReport,
   stagedPath,
   substitutePlaceholders,
@@ -131,16 +131,28 @@ describe("HostConfig scripts under the real /bin/sh", () => {
       const r = runScript(buildApplyScript(plan({ files, validate: [v], withhold: [creds] })));
       expect(r.code).toBe(12);
       expect(r.stderr).toContain(`exited with 1:\noutput withheld: the command can read ${creds}, a secret file`);
-      for (const piece of [secret, secret.slice(8, 20), Buffer.from(JSON.stringify({ TunnelSecret: secret })).toString("base64").slice(0, 24)]) {
+      for (const piece of [
+        secret,
+        secret.slice(8, 20),
+        Buffer.from(JSON.stringify({ TunnelSecret: secret }))
+          .toString("base64")
+          .slice(0, 24),
+      ]) {
         expect(r.stdout + r.stderr).not.toContain(piece);
       }
     }
-    const h = runScript(buildApplyScript(plan({ files, validate: [], activate: `cat '${creds}'`, healthCheck: `base64 '${creds}'; exit 7`, withhold: [creds] })));
+    const h = runScript(
+      buildApplyScript(plan({ files, validate: [], activate: `cat '${creds}'`, healthCheck: `base64 '${creds}'; exit 7`, withhold: [creds] })),
+    );
     expect(h.code).toBe(16);
     expect(parseReport(h.stdout).failed).toEqual({ what: "health", code: 7 });
     expect(h.stderr).toContain("output withheld: the command can read");
     expect(h.stdout + h.stderr).not.toContain(secret);
-    expect(h.stdout + h.stderr).not.toContain(Buffer.from(JSON.stringify({ TunnelSecret: secret })).toString("base64").slice(0, 24));
+    expect(h.stdout + h.stderr).not.toContain(
+      Buffer.from(JSON.stringify({ TunnelSecret: secret }))
+        .toString("base64")
+        .slice(0, 24),
+    );
   });
 
   it("must remove, with onDelete remove or restore, the directories the first push created (only where empty)", () => {
@@ -152,7 +164,9 @@ describe("HostConfig scripts under the real /bin/sh", () => {
     for (const mode of ["remove", "restore"] as const) {
       const p = plan();
       expect(runScript(buildApplyScript(plan({ files }))).code).toBe(0);
-      const del = runScript(buildDeleteScript({ mode, service: "svc", stashDir: p.stashDir, paths: [deep, other], activate: null, withhold: [], token: p.token, stamp: p.stamp }));
+      const del = runScript(
+        buildDeleteScript({ mode, service: "svc", stashDir: p.stashDir, paths: [deep, other], activate: null, withhold: [], token: p.token, stamp: p.stamp }),
+      );
       expect(del).toMatchObject({ code: 0, stderr: "" });
       expect(fs.existsSync(path.join(dir, "etc", "new"))).toBe(false);
       expect(fs.existsSync(path.join(dir, "etc"))).toBe(true);
@@ -161,7 +175,20 @@ describe("HostConfig scripts under the real /bin/sh", () => {
     expect(runScript(buildApplyScript(plan({ files }))).code).toBe(0);
     fs.writeFileSync(path.join(dir, "etc", "new", "sub", "mine"), "operator's\n");
     const p = plan();
-    expect(runScript(buildDeleteScript({ mode: "remove", service: "svc", stashDir: p.stashDir, paths: [deep, other], activate: null, withhold: [], token: p.token, stamp: p.stamp })).code).toBe(0);
+    expect(
+      runScript(
+        buildDeleteScript({
+          mode: "remove",
+          service: "svc",
+          stashDir: p.stashDir,
+          paths: [deep, other],
+          activate: null,
+          withhold: [],
+          token: p.token,
+          stamp: p.stamp,
+        }),
+      ).code,
+    ).toBe(0);
     expect(fs.existsSync(deep)).toBe(false);
     expect(fs.readFileSync(path.join(dir, "etc", "new", "sub", "mine"), "utf8")).toBe("operator's\n");
   });

@@ -1,9 +1,9 @@
-import { execFileSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { fingerprintOf, hostKeyAlgorithmsFor, keyTypeOf, parseHostKeyPin } from "../../providers/ssh/hostkey";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describeConnectError } from "../../providers/ssh/client";
+import { fingerprintOf, hostKeyAlgorithmsFor, keyTypeOf, parseHostKeyPin } from "../../providers/ssh/hostkey";
 
 describe("host key pins", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "neve-hostkey-"));
@@ -12,7 +12,9 @@ describe("host key pins", () => {
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "test@host", "-f", keyFile]);
   const pubLine = fs.readFileSync(`${keyFile}.pub`, "utf8").trim();
   // What the operator copies: the fingerprint exactly as OpenSSH prints it.
-  const printed = execFileSync("ssh-keygen", ["-lf", `${keyFile}.pub`]).toString().split(" ")[1];
+  const printed = execFileSync("ssh-keygen", ["-lf", `${keyFile}.pub`])
+    .toString()
+    .split(" ")[1];
 
   it("must compute the same SHA256 fingerprint as ssh-keygen -lf", () => {
     const blob = Buffer.from(pubLine.split(" ")[1], "base64");
@@ -67,7 +69,9 @@ describe("pool key", () => {
     try {
       execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "k")]);
       const line = fs.readFileSync(path.join(dir, "k.pub"), "utf8").trim();
-      const fp = execFileSync("ssh-keygen", ["-lf", path.join(dir, "k.pub")]).toString().split(" ")[1];
+      const fp = execFileSync("ssh-keygen", ["-lf", path.join(dir, "k.pub")])
+        .toString()
+        .split(" ")[1];
       const base = { host: "192.0.2.1", port: 22, username: "root", privateKey: "-----BEGIN KEY A-----" };
       expect(poolKey({ ...base, hostKey: line })).toBe(poolKey({ ...base, hostKey: fp }));
       expect(poolKey({ ...base, hostKey: fp })).not.toBe(poolKey({ ...base, hostKey: fp, privateKey: "-----BEGIN KEY B-----" }));

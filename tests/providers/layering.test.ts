@@ -3,8 +3,8 @@
  * and the providers' modules import each other without a cycle (a cycle makes the closure serializer of
  * `__provider` and a reader alike go round in circles).
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 const ROOT = path.join(__dirname, "..", "..");
 const PROVIDERS = path.join(ROOT, "providers");
@@ -22,7 +22,8 @@ function importsOf(file: string): string[] {
   const specs = [...text.matchAll(/(?:from\s+|require\()\s*["'](\.[^"']+)["']/g)].map((m) => m[1]);
   return specs.map((s) => {
     const base = path.resolve(path.dirname(file), s);
-    for (const candidate of [base + ".ts", path.join(base, "index.ts"), base]) if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return candidate;
+    for (const candidate of [`${base}.ts`, path.join(base, "index.ts"), base])
+      if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return candidate;
     return base;
   });
 }

@@ -5,7 +5,7 @@ import { buildApplyScript, parseLxcReport, READ_END } from "../../providers/lxcr
 import type { LxcRawConfigInputs, LxcRawConfigOutputs } from "../../providers/lxcraw/types";
 import { FUSE_UNCONFINED_RAW_LINES } from "../../stacks/render/lxcRaw";
 
-const FP = "SHA256:" + "b".repeat(43);
+const FP = `SHA256:${"b".repeat(43)}`;
 const good = (): Record<string, unknown> => ({
   connection: { host: "192.0.2.10", hostKey: FP },
   vmid: 201,
@@ -38,10 +38,25 @@ describe("LxcRawConfig check", () => {
   });
 
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
-    ["a line that is not an lxc key", { rawLines: ["features: fuse=1"] }, "rawLines[0]", /"features: fuse=1" does not start with "lxc\."; only raw LXC keys belong here/],
-    ["a line with a newline", { rawLines: ["lxc.apparmor.profile: unconfined", "lxc.cap.drop: \nunprivileged: 0"] }, "rawLines[1]", /contains a line break \(it would smuggle another key into the config\)/],
+    [
+      "a line that is not an lxc key",
+      { rawLines: ["features: fuse=1"] },
+      "rawLines[0]",
+      /"features: fuse=1" does not start with "lxc\."; only raw LXC keys belong here/,
+    ],
+    [
+      "a line with a newline",
+      { rawLines: ["lxc.apparmor.profile: unconfined", "lxc.cap.drop: \nunprivileged: 0"] },
+      "rawLines[1]",
+      /contains a line break \(it would smuggle another key into the config\)/,
+    ],
     ["a line with a carriage return", { rawLines: ["lxc.apparmor.profile: unconfined\r"] }, "rawLines[0]", /contains a line break/],
-    ["a blank before the colon (Proxmox reads no raw line)", { rawLines: ["lxc.apparmor.profile : unconfined"] }, "rawLines[0]", /is not a raw LXC line Proxmox reads; write "lxc\.<key>: <value>"/],
+    [
+      "a blank before the colon (Proxmox reads no raw line)",
+      { rawLines: ["lxc.apparmor.profile : unconfined"] },
+      "rawLines[0]",
+      /is not a raw LXC line Proxmox reads; write "lxc\.<key>: <value>"/,
+    ],
     ["a key without separator", { rawLines: ["lxc.apparmor.profile unconfined"] }, "rawLines[0]", /is not a raw LXC line Proxmox reads/],
     ["an upper-case key", { rawLines: ["lxc.AppArmor.profile: unconfined"] }, "rawLines[0]", /is not a raw LXC line Proxmox reads; .*a key of a-z 0-9 _ - \./],
     ["a number as line", { rawLines: [42] }, "rawLines[0]", /must be a string "lxc\.<key>: <value>", got 42/],
@@ -69,10 +84,20 @@ describe("LxcRawConfig check", () => {
   it("must accept every form Proxmox reads and record it the way Proxmox writes it back", () => {
     const { inputs, failures } = checkLxcRawConfig({
       ...good(),
-      rawLines: ["lxc.apparmor.profile = unconfined", "lxc.cgroup2.devices.allow:c 10:229 rwm", "lxc.cap.drop: ", "lxc.mount.entry=/dev/fuse dev/fuse none bind,create=file 0 0"],
+      rawLines: [
+        "lxc.apparmor.profile = unconfined",
+        "lxc.cgroup2.devices.allow:c 10:229 rwm",
+        "lxc.cap.drop: ",
+        "lxc.mount.entry=/dev/fuse dev/fuse none bind,create=file 0 0",
+      ],
     });
     expect(failures).toEqual([]);
-    expect(inputs.rawLines).toEqual(["lxc.apparmor.profile: unconfined", "lxc.cgroup2.devices.allow: c 10:229 rwm", "lxc.cap.drop: ", "lxc.mount.entry: /dev/fuse dev/fuse none bind,create=file 0 0"]);
+    expect(inputs.rawLines).toEqual([
+      "lxc.apparmor.profile: unconfined",
+      "lxc.cgroup2.devices.allow: c 10:229 rwm",
+      "lxc.cap.drop: ",
+      "lxc.mount.entry: /dev/fuse dev/fuse none bind,create=file 0 0",
+    ]);
   });
 
   it("must refuse connection.timeouts outside 1-3600 s or with an unknown field, and record the given ones only", () => {
@@ -87,7 +112,7 @@ describe("LxcRawConfig check", () => {
   });
 
   it("must never quote a private key that is not one", () => {
-    const secret = "hunter2-not-a-key-" + "z".repeat(20);
+    const secret = `hunter2-not-a-key-${"z".repeat(20)}`;
     const { failures } = checkLxcRawConfig({ ...good(), connection: { host: "h", hostKey: FP, privateKey: secret } });
     expect(failures).toEqual([{ property: "connection.privateKey", reason: expect.stringMatching(/must be the text of a private key/) }]);
     expect(JSON.stringify(failures)).not.toContain("hunter2");
@@ -117,7 +142,12 @@ describe("LxcRawConfig diff", () => {
     ["drift seen by a refresh", {}, { rawLines: ["lxc.apparmor.profile: generated"] }, { changes: true, replaces: [] }],
     ["a container config missing at refresh", {}, { present: false, rawLines: [] }, { changes: true, replaces: [] }],
     ["another user", { connection: { ...inputs().connection, username: "admin" } }, {}, { changes: true, replaces: [] }],
-    ["another private key", { connection: { ...inputs().connection, privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n" } }, {}, { changes: true, replaces: [] }],
+    [
+      "another private key",
+      { connection: { ...inputs().connection, privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n" } },
+      {},
+      { changes: true, replaces: [] },
+    ],
     ["onDelete remove", { onDelete: "remove" }, {}, { changes: true, replaces: [] }],
     ["another stash dir", { stashDir: "/root/other.stash" }, {}, { changes: true, replaces: [] }],
     ["new time limits (recorded only)", { connection: { ...inputs().connection, timeouts: { change: 900 } } }, {}, { changes: true, replaces: [] }],
@@ -131,7 +161,10 @@ describe("LxcRawConfig diff", () => {
   });
 
   it("must replace when the whole connection is unknown in a preview", () => {
-    expect(diffLxcRawConfig(outputs(), inputs({ connection: UNKNOWN as unknown as LxcRawConfigInputs["connection"] }))).toMatchObject({ changes: true, replaces: ["connection"] });
+    expect(diffLxcRawConfig(outputs(), inputs({ connection: UNKNOWN as unknown as LxcRawConfigInputs["connection"] }))).toMatchObject({
+      changes: true,
+      replaces: ["connection"],
+    });
   });
 });
 

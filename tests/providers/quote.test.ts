@@ -1,7 +1,7 @@
-import { execFileSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { shellJoin, shellQuote } from "../../providers/ssh/quote";
 
 describe("shellQuote", () => {

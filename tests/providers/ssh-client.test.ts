@@ -65,7 +65,7 @@ describe("a private key the SSH client cannot parse", () => {
 
   it("must be reported with a fixed message that quotes nothing of the key", async () => {
     const where = "root@127.0.0.1:9";
-    const err = connect({ host: "127.0.0.1", port: 9, username: "root", hostKey: "SHA256:" + "A".repeat(43), privateKey: key });
+    const err = connect({ host: "127.0.0.1", port: 9, username: "root", hostKey: `SHA256:${"A".repeat(43)}`, privateKey: key });
     await expect(err).rejects.toThrow(PRIVATE_KEY_UNUSABLE(where));
     const message = await err.catch((e: Error) => e.message);
     expect(message).not.toContain("TOPSECRET");

@@ -1,6 +1,6 @@
-import { ChildProcess, spawn } from "child_process";
-import { DnsmasqModel, renderDnsmasqConfig } from "../../stacks/render";
-import { DHCP_PROBE_SCRIPT, DhcpProbeResult } from "./dhcpProbe";
+import { type ChildProcess, spawn } from "node:child_process";
+import { type DnsmasqModel, renderDnsmasqConfig } from "../../stacks/render";
+import { DHCP_PROBE_SCRIPT, type DhcpProbeResult } from "./dhcpProbe";
 import * as neve from "./neve.fixture";
 import { netns, run, scratchDir, which, writeIn } from "./tools";
 
@@ -48,7 +48,10 @@ describe("dnsmasq drop-in for vmbr1", () => {
     const t = renderDnsmasqConfig({
       ...neve.dnsmasq,
       domain: "neve.lan",
-      staticHosts: [{ mac: "BC:24:11:5A:0C:01", address: "10.10.10.50", hostname: "lune" }, { mac: "bc:24:11:00:00:02", address: "10.10.10.2" }],
+      staticHosts: [
+        { mac: "BC:24:11:5A:0C:01", address: "10.10.10.50", hostname: "lune" },
+        { mac: "bc:24:11:00:00:02", address: "10.10.10.2" },
+      ],
     });
     expect(t).toContain("dhcp-host=bc:24:11:5a:0c:01,10.10.10.50,lune\n");
     expect(t).toContain("dhcp-host=bc:24:11:00:00:02,10.10.10.2\n");
@@ -67,19 +70,63 @@ const lune = { mac: "bc:24:11:5a:0c:01", address: "10.10.10.50", hostname: "lune
 describe.each<[string, DnsmasqModel, string]>([
   ["a bad interface name", { ...neve.dnsmasq, interface: "vmbr1; rm" }, 'dnsmasq.interface: must be a network interface name such as "vmbr1"'],
   ["the served bridge excepted", { ...neve.dnsmasq, exceptInterfaces: ["vmbr1"] }, 'dnsmasq.exceptInterfaces[0]: "vmbr1" is the served interface itself'],
-  ["a subnet with host bits", { ...neve.dnsmasq, subnet: "10.10.10.1/24" }, "dnsmasq.subnet: 10.10.10.1/24 has host bits set; write the network address 10.10.10.0/24"],
+  [
+    "a subnet with host bits",
+    { ...neve.dnsmasq, subnet: "10.10.10.1/24" },
+    "dnsmasq.subnet: 10.10.10.1/24 has host bits set; write the network address 10.10.10.0/24",
+  ],
   ["a router outside the subnet", { ...neve.dnsmasq, router: "10.10.11.1" }, "dnsmasq.router: 10.10.11.1 is not a host address of 10.10.10.0/24"],
-  ["a range end outside the subnet", { ...neve.dnsmasq, dhcpRange: { start: "10.10.10.100", end: "10.10.10.255" } }, "dnsmasq.dhcpRange.end: 10.10.10.255 is not a host address of 10.10.10.0/24"],
-  ["a reversed range", { ...neve.dnsmasq, dhcpRange: { start: "10.10.10.200", end: "10.10.10.100" } }, "dnsmasq.dhcpRange: starts at 10.10.10.200 after it ends at 10.10.10.100; swap them"],
-  ["the router inside the range", { ...neve.dnsmasq, dhcpRange: { start: "10.10.10.1", end: "10.10.10.200" } }, "dnsmasq.router: 10.10.10.1 lies in the DHCP range 10.10.10.1-10.10.10.200"],
-  ["a lease time typo", { ...neve.dnsmasq, leaseTime: "12hours" }, 'dnsmasq.leaseTime: must be seconds (at least 120), a number with m/h/d/w such as "12h", or "infinite"; got "12hours"'],
+  [
+    "a range end outside the subnet",
+    { ...neve.dnsmasq, dhcpRange: { start: "10.10.10.100", end: "10.10.10.255" } },
+    "dnsmasq.dhcpRange.end: 10.10.10.255 is not a host address of 10.10.10.0/24",
+  ],
+  [
+    "a reversed range",
+    { ...neve.dnsmasq, dhcpRange: { start: "10.10.10.200", end: "10.10.10.100" } },
+    "dnsmasq.dhcpRange: starts at 10.10.10.200 after it ends at 10.10.10.100; swap them",
+  ],
+  [
+    "the router inside the range",
+    { ...neve.dnsmasq, dhcpRange: { start: "10.10.10.1", end: "10.10.10.200" } },
+    "dnsmasq.router: 10.10.10.1 lies in the DHCP range 10.10.10.1-10.10.10.200",
+  ],
+  [
+    "a lease time typo",
+    { ...neve.dnsmasq, leaseTime: "12hours" },
+    'dnsmasq.leaseTime: must be seconds (at least 120), a number with m/h/d/w such as "12h", or "infinite"; got "12hours"',
+  ],
   ["a lease too short", { ...neve.dnsmasq, leaseTime: "60" }, "dnsmasq.leaseTime: must be seconds (at least 120)"],
-  ["a bad MAC", { ...neve.dnsmasq, staticHosts: [{ ...lune, mac: "bc:24:11:5a:0c" }] }, 'dnsmasq.staticHosts[0].mac: must be a MAC address such as "bc:24:11:aa:bb:cc", got "bc:24:11:5a:0c"'],
-  ["a fixed lease inside the range", { ...neve.dnsmasq, staticHosts: [{ ...lune, address: "10.10.10.150" }] }, "dnsmasq.staticHosts[0].address: 10.10.10.150 lies in the DHCP range 10.10.10.100-10.10.10.200; give fixed leases an address outside it"],
-  ["a fixed lease on the router", { ...neve.dnsmasq, staticHosts: [{ ...lune, address: "10.10.10.1" }] }, "dnsmasq.staticHosts[0].address: 10.10.10.1 is the router's address"],
-  ["a hostname with dots", { ...neve.dnsmasq, staticHosts: [{ ...lune, hostname: "lune.lan" }] }, 'dnsmasq.staticHosts[0].hostname: must be a single lowercase DNS label such as "lune", got "lune.lan"'],
-  ["the same MAC twice", { ...neve.dnsmasq, staticHosts: [lune, { ...lune, address: "10.10.10.51", mac: "BC:24:11:5A:0C:01" }] }, 'dnsmasq.staticHosts[1]: MAC address "bc:24:11:5a:0c:01" is already used by dnsmasq.staticHosts[0]'],
-  ["the same address twice", { ...neve.dnsmasq, staticHosts: [lune, { ...lune, mac: "bc:24:11:00:00:09" }] }, 'dnsmasq.staticHosts[1]: address "10.10.10.50" is already used by dnsmasq.staticHosts[0]'],
+  [
+    "a bad MAC",
+    { ...neve.dnsmasq, staticHosts: [{ ...lune, mac: "bc:24:11:5a:0c" }] },
+    'dnsmasq.staticHosts[0].mac: must be a MAC address such as "bc:24:11:aa:bb:cc", got "bc:24:11:5a:0c"',
+  ],
+  [
+    "a fixed lease inside the range",
+    { ...neve.dnsmasq, staticHosts: [{ ...lune, address: "10.10.10.150" }] },
+    "dnsmasq.staticHosts[0].address: 10.10.10.150 lies in the DHCP range 10.10.10.100-10.10.10.200; give fixed leases an address outside it",
+  ],
+  [
+    "a fixed lease on the router",
+    { ...neve.dnsmasq, staticHosts: [{ ...lune, address: "10.10.10.1" }] },
+    "dnsmasq.staticHosts[0].address: 10.10.10.1 is the router's address",
+  ],
+  [
+    "a hostname with dots",
+    { ...neve.dnsmasq, staticHosts: [{ ...lune, hostname: "lune.lan" }] },
+    'dnsmasq.staticHosts[0].hostname: must be a single lowercase DNS label such as "lune", got "lune.lan"',
+  ],
+  [
+    "the same MAC twice",
+    { ...neve.dnsmasq, staticHosts: [lune, { ...lune, address: "10.10.10.51", mac: "BC:24:11:5A:0C:01" }] },
+    'dnsmasq.staticHosts[1]: MAC address "bc:24:11:5a:0c:01" is already used by dnsmasq.staticHosts[0]',
+  ],
+  [
+    "the same address twice",
+    { ...neve.dnsmasq, staticHosts: [lune, { ...lune, mac: "bc:24:11:00:00:09" }] },
+    'dnsmasq.staticHosts[1]: address "10.10.10.50" is already used by dnsmasq.staticHosts[0]',
+  ],
 ])("dnsmasq model with %s", (_name, model, message) => {
   it("must be refused with an error naming the field", () => {
     expect(() => renderDnsmasqConfig(model)).toThrow(message);
@@ -143,8 +190,21 @@ describe("dnsmasq with the rendered drop-in, live in namespaces", () => {
     // --no-resolv/--no-hosts: no upstream server at all, so no query could ever leave.
     dnsmasq = spawn(
       "ip",
-      ["netns", "exec", host.name, DNSMASQ, "--keep-in-foreground", `--conf-file=${conf}`, "--user=root", "--group=root",
-        `--pid-file=${work.dir}/dnsmasq.pid`, `--dhcp-leasefile=${work.dir}/leases`, "--log-facility=-", "--no-resolv", "--no-hosts"],
+      [
+        "netns",
+        "exec",
+        host.name,
+        DNSMASQ,
+        "--keep-in-foreground",
+        `--conf-file=${conf}`,
+        "--user=root",
+        "--group=root",
+        `--pid-file=${work.dir}/dnsmasq.pid`,
+        `--dhcp-leasefile=${work.dir}/leases`,
+        "--log-facility=-",
+        "--no-resolv",
+        "--no-hosts",
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     dnsmasq.stdout!.on("data", (d) => (log += d));
@@ -173,7 +233,7 @@ describe("dnsmasq with the rendered drop-in, live in namespaces", () => {
       .join("\n")
       .split("\n")
       .map((l) => l.trim().split(/\s+/)[3])
-      .filter((a): a is string => a !== undefined && a.endsWith(":53"));
+      .filter((a): a is string => a?.endsWith(":53"));
     expect(listeners).toContain("10.10.10.1:53");
     for (const a of listeners) expect(a).toMatch(/^10\.10\.10\.1:53$|%vmbr1:53$/);
   });

@@ -1,6 +1,6 @@
-import * as fs from "fs";
-import * as path from "path";
-import { TEMPLATE_DIR, renderSocatForwardUnit, renderTemplate } from "../../stacks/render";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { renderSocatForwardUnit, renderTemplate, TEMPLATE_DIR } from "../../stacks/render";
 import * as neve from "./neve.fixture";
 
 describe("the Handlebars setup", () => {
@@ -25,7 +25,11 @@ describe("the Handlebars setup", () => {
   });
 
   it("must have a renderer for every template file, and a file for every template name", () => {
-    const files = fs.readdirSync(TEMPLATE_DIR).filter((f) => f.endsWith(".hbs")).map((f) => f.slice(0, -4)).sort();
+    const files = fs
+      .readdirSync(TEMPLATE_DIR)
+      .filter((f) => f.endsWith(".hbs"))
+      .map((f) => f.slice(0, -4))
+      .sort();
     const used = new Set<string>();
     for (const f of fs.readdirSync(path.resolve(__dirname, "../../stacks/render"))) {
       const src = fs.readFileSync(path.resolve(__dirname, "../../stacks/render", f), "utf8");

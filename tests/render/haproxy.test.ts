@@ -1,10 +1,10 @@
-import { ChildProcess, spawn } from "child_process";
-import * as fs from "fs";
-import * as http from "http";
-import * as net from "net";
-import * as path from "path";
-import * as tls from "tls";
-import { HaproxyModel, haproxyBackendId, renderHaproxyConfig } from "../../stacks/render";
+import { type ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as net from "node:net";
+import * as path from "node:path";
+import * as tls from "node:tls";
+import { type HaproxyModel, haproxyBackendId, renderHaproxyConfig } from "../../stacks/render";
 import * as neve from "./neve.fixture";
 import { run, scratchDir, which, writeIn } from "./tools";
 
@@ -97,21 +97,79 @@ const cipherRoute = neve.haproxy.routes[0];
 
 describe.each<[string, HaproxyModel, string]>([
   ["no TLS listener", { ...neve.haproxy, tlsBinds: [] }, "haproxy.tlsBinds: must list at least one entry"],
-  ["a bind address that is a hostname", { ...neve.haproxy, httpBinds: [{ address: "neve.local", port: 80 }] }, 'haproxy.httpBinds[0].address: "neve.local" is not an IPv4 or IPv6 address'],
+  [
+    "a bind address that is a hostname",
+    { ...neve.haproxy, httpBinds: [{ address: "neve.local", port: 80 }] },
+    'haproxy.httpBinds[0].address: "neve.local" is not an IPv4 or IPv6 address',
+  ],
   ["a public listener on 8006", { ...neve.haproxy, tlsBinds: [{ address: "0.0.0.0", port: 8006 }] }, "haproxy.tlsBinds[0].port: 8006 is the Proxmox API port"],
-  ["the same listener twice", { ...neve.haproxy, tlsBinds: [{ address: "0.0.0.0", port: 443 }, { address: "0.0.0.0", port: 443 }] }, 'haproxy.tlsBinds[1]: listener "0.0.0.0:443" is already used by haproxy.tlsBinds[0]'],
+  [
+    "the same listener twice",
+    {
+      ...neve.haproxy,
+      tlsBinds: [
+        { address: "0.0.0.0", port: 443 },
+        { address: "0.0.0.0", port: 443 },
+      ],
+    },
+    'haproxy.tlsBinds[1]: listener "0.0.0.0:443" is already used by haproxy.tlsBinds[0]',
+  ],
   ["a port out of range", { ...neve.haproxy, httpBinds: [{ address: "::", port: 70000 }] }, "haproxy.httpBinds[0].port: must be a port in 1-65535 (got 70000)"],
-  ["stats on a public address", { ...neve.haproxy, stats: { address: "0.0.0.0", port: 8404, path: "/stats" } }, 'haproxy.stats.address: "0.0.0.0" is not a loopback address'],
-  ["a stats path with a space", { ...neve.haproxy, stats: { address: "127.0.0.1", port: 8404, path: "/my stats" } }, 'haproxy.stats.path: must be a URI path such as "/stats", got "/my stats"'],
-  ["stats on a public port", { ...neve.haproxy, stats: { address: "127.0.0.1", port: 443, path: "/stats" } }, "haproxy.stats.port: 443 is already a public frontend port"],
-  ["an uppercase hostname", { ...neve.haproxy, routes: [{ ...cipherRoute, hostname: "Cipher.example.com" }] }, 'haproxy.routes[0].hostname: "Cipher.example.com" has upper-case letters; write it in lower case: cipher.example.com'],
-  ["a hostname with a space (would split the ACL)", { ...neve.haproxy, routes: [{ ...cipherRoute, hostname: "a b.example.com" }] }, 'haproxy.routes[0].hostname: "a b.example.com" is not a fully qualified host name'],
-  ["a route to the Proxmox API", { ...neve.haproxy, routes: [{ ...cipherRoute, tlsPort: 8006 }] }, "haproxy.routes[0].tlsPort: 8006 is the Proxmox API port; it must not be routed from the public frontends"],
-  ["a backend given by name", { ...neve.haproxy, routes: [{ ...cipherRoute, backendAddress: "cipher" }] }, 'haproxy.routes[0].backendAddress: "cipher" is not an IPv4 or IPv6 address'],
-  ["a wildcard backend", { ...neve.haproxy, routes: [{ ...cipherRoute, backendAddress: "0.0.0.0" }] }, 'haproxy.routes[0].backendAddress: "0.0.0.0" is a wildcard'],
-  ["the same hostname twice", { ...neve.haproxy, routes: [cipherRoute, cipherRoute] }, 'haproxy.routes[1]: hostname "cipher.wenzelarifiandi.com" is already used by haproxy.routes[0]'],
-  ["a fallback that is not a route", { ...neve.haproxy, fallbackHostname: "nope.example.com" }, 'haproxy.fallbackHostname: "nope.example.com" is not the hostname of any route'],
-  ["a relative chroot", { ...neve.haproxy, runtime: { chroot: "var/lib/haproxy", statsSocket: null, user: null, group: null } }, "haproxy.runtime.chroot: must be an absolute path"],
+  [
+    "stats on a public address",
+    { ...neve.haproxy, stats: { address: "0.0.0.0", port: 8404, path: "/stats" } },
+    'haproxy.stats.address: "0.0.0.0" is not a loopback address',
+  ],
+  [
+    "a stats path with a space",
+    { ...neve.haproxy, stats: { address: "127.0.0.1", port: 8404, path: "/my stats" } },
+    'haproxy.stats.path: must be a URI path such as "/stats", got "/my stats"',
+  ],
+  [
+    "stats on a public port",
+    { ...neve.haproxy, stats: { address: "127.0.0.1", port: 443, path: "/stats" } },
+    "haproxy.stats.port: 443 is already a public frontend port",
+  ],
+  [
+    "an uppercase hostname",
+    { ...neve.haproxy, routes: [{ ...cipherRoute, hostname: "Cipher.example.com" }] },
+    'haproxy.routes[0].hostname: "Cipher.example.com" has upper-case letters; write it in lower case: cipher.example.com',
+  ],
+  [
+    "a hostname with a space (would split the ACL)",
+    { ...neve.haproxy, routes: [{ ...cipherRoute, hostname: "a b.example.com" }] },
+    'haproxy.routes[0].hostname: "a b.example.com" is not a fully qualified host name',
+  ],
+  [
+    "a route to the Proxmox API",
+    { ...neve.haproxy, routes: [{ ...cipherRoute, tlsPort: 8006 }] },
+    "haproxy.routes[0].tlsPort: 8006 is the Proxmox API port; it must not be routed from the public frontends",
+  ],
+  [
+    "a backend given by name",
+    { ...neve.haproxy, routes: [{ ...cipherRoute, backendAddress: "cipher" }] },
+    'haproxy.routes[0].backendAddress: "cipher" is not an IPv4 or IPv6 address',
+  ],
+  [
+    "a wildcard backend",
+    { ...neve.haproxy, routes: [{ ...cipherRoute, backendAddress: "0.0.0.0" }] },
+    'haproxy.routes[0].backendAddress: "0.0.0.0" is a wildcard',
+  ],
+  [
+    "the same hostname twice",
+    { ...neve.haproxy, routes: [cipherRoute, cipherRoute] },
+    'haproxy.routes[1]: hostname "cipher.wenzelarifiandi.com" is already used by haproxy.routes[0]',
+  ],
+  [
+    "a fallback that is not a route",
+    { ...neve.haproxy, fallbackHostname: "nope.example.com" },
+    'haproxy.fallbackHostname: "nope.example.com" is not the hostname of any route',
+  ],
+  [
+    "a relative chroot",
+    { ...neve.haproxy, runtime: { chroot: "var/lib/haproxy", statsSocket: null, user: null, group: null } },
+    "haproxy.runtime.chroot: must be an absolute path",
+  ],
 ])("haproxy model with %s", (_name, model, message) => {
   it("must be refused with an error naming the field", () => {
     expect(() => renderHaproxyConfig(model)).toThrow(message);
@@ -161,8 +219,7 @@ describe("haproxy with the rendered config, live on loopback", () => {
       hosts.push(String(req.headers.host));
       res.end(`http-backend ${name}\n`);
     });
-    const listen = (srv: net.Server) =>
-      new Promise<number>((resolve) => srv.listen(0, "127.0.0.1", () => resolve((srv.address() as net.AddressInfo).port)));
+    const listen = (srv: net.Server) => new Promise<number>((resolve) => srv.listen(0, "127.0.0.1", () => resolve((srv.address() as net.AddressInfo).port)));
     const tlsPort = await listen(tlsServer);
     const httpPort = await listen(httpServer);
     const close = async () => {
@@ -206,7 +263,23 @@ describe("haproxy with the rendered config, live on loopback", () => {
     work = scratchDir("haproxy-live");
     const keyPath = path.join(work.dir, "key.pem");
     const certPath = path.join(work.dir, "cert.pem");
-    const gen = run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyPath, "-out", certPath, "-subj", "/CN=render-test-backend", "-days", "1"]);
+    const gen = run("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      keyPath,
+      "-out",
+      certPath,
+      "-subj",
+      "/CN=render-test-backend",
+      "-days",
+      "1",
+    ]);
     if (gen.status !== 0) throw new Error(`openssl failed: ${gen.stderr}`);
     const key = fs.readFileSync(keyPath);
     const cert = fs.readFileSync(certPath);

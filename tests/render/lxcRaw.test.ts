@@ -1,4 +1,4 @@
-import { FUSE_UNCONFINED_RAW_LINES, LxcRawModel, extractLxcRawLines, lxcConfigPath, renderLxcRawConfig } from "../../stacks/render";
+import { extractLxcRawLines, FUSE_UNCONFINED_RAW_LINES, type LxcRawModel, lxcConfigPath, renderLxcRawConfig } from "../../stacks/render";
 import * as neve from "./neve.fixture";
 
 const model: LxcRawModel = { vmid: 201, rawLines: neve.luneRawLines };
@@ -75,9 +75,24 @@ describe("raw lxc lines of CT 201 lune", () => {
 });
 
 describe.each<[string, string, LxcRawModel, string]>([
-  ["a line that is not an lxc key", neve.lune201Conf, { vmid: 201, rawLines: ["features: fuse=1"] }, 'lxc[201].rawLines[0]: "features: fuse=1" does not start with "lxc."'],
-  ["a line with a newline (would smuggle a key)", neve.lune201Conf, { vmid: 201, rawLines: ["lxc.apparmor.profile: unconfined\nunprivileged: 0"] }, "lxc[201].rawLines[0]"],
-  ["a blank before the colon (Proxmox reads no raw line)", neve.lune201Conf, { vmid: 201, rawLines: ["lxc.apparmor.profile : unconfined"] }, 'lxc[201].rawLines[0]: "lxc.apparmor.profile : unconfined" is not a raw LXC line Proxmox reads'],
+  [
+    "a line that is not an lxc key",
+    neve.lune201Conf,
+    { vmid: 201, rawLines: ["features: fuse=1"] },
+    'lxc[201].rawLines[0]: "features: fuse=1" does not start with "lxc."',
+  ],
+  [
+    "a line with a newline (would smuggle a key)",
+    neve.lune201Conf,
+    { vmid: 201, rawLines: ["lxc.apparmor.profile: unconfined\nunprivileged: 0"] },
+    "lxc[201].rawLines[0]",
+  ],
+  [
+    "a blank before the colon (Proxmox reads no raw line)",
+    neve.lune201Conf,
+    { vmid: 201, rawLines: ["lxc.apparmor.profile : unconfined"] },
+    'lxc[201].rawLines[0]: "lxc.apparmor.profile : unconfined" is not a raw LXC line Proxmox reads',
+  ],
   ["a bad container id", neve.lune201Conf, { vmid: 20, rawLines: [] }, "lxc[20].vmid: must be a Proxmox guest id 100-999999999, got 20"],
   ["an empty existing file", "", model, "lxc[201].existing: /etc/pve/lxc/201.conf has no Proxmox keys in its main section (is vmid 201 the right container?)"],
   ["CRLF line ends", neve.lune201Conf.replace(/\n/g, "\r\n"), model, "lxc[201].existing: /etc/pve/lxc/201.conf must be the text Proxmox wrote (LF line ends)"],

@@ -1,6 +1,6 @@
-import { NatModel, SysctlForwardingModel, renderNatNft, renderSysctlForwarding } from "../../stacks/render";
+import { type ChildProcess, spawn } from "node:child_process";
+import { type NatModel, renderNatNft, renderSysctlForwarding, type SysctlForwardingModel } from "../../stacks/render";
 import * as neve from "./neve.fixture";
-import { ChildProcess, spawn } from "child_process";
 import { netns, scratchDir, which, writeIn } from "./tools";
 
 // Forwarding sysctls and nftables rule sets are per network namespace: each test gets a throwaway
@@ -100,8 +100,16 @@ describe("NAT nftables file", () => {
     ["no rule", { rules: [] }, "nat.rules: must list at least one entry"],
     ["a public source", { rules: [{ source: "51.159.96.0/24", outInterface: "vmbr0" }] }, "nat.rules[0].source: 51.159.96.0/24 is not a private network"],
     ["a source with host bits", { rules: [{ source: "10.10.10.1/24", outInterface: "vmbr0" }] }, "nat.rules[0].source: 10.10.10.1/24 has host bits set"],
-    ["an interface name with a quote", { rules: [{ source: "10.10.10.0/24", outInterface: 'vmbr0"' }] }, "nat.rules[0].outInterface: must be a network interface name"],
-    ["a table name with a dash", { table: "neve-nat", rules: neve.nat.rules }, 'nat.table: must be a table name of a-z, 0-9 and "_" starting with a letter, got "neve-nat"'],
+    [
+      "an interface name with a quote",
+      { rules: [{ source: "10.10.10.0/24", outInterface: 'vmbr0"' }] },
+      "nat.rules[0].outInterface: must be a network interface name",
+    ],
+    [
+      "a table name with a dash",
+      { table: "neve-nat", rules: neve.nat.rules },
+      'nat.table: must be a table name of a-z, 0-9 and "_" starting with a letter, got "neve-nat"',
+    ],
     ["the same rule twice", { rules: [...neve.nat.rules, ...neve.nat.rules] }, 'nat.rules[1]: rule "10.10.10.0/24 -> vmbr0" is already used by nat.rules[0]'],
   ])("must refuse %s", (_n, model, message) => {
     expect(() => renderNatNft(model)).toThrow(message);

@@ -9,14 +9,14 @@
 // with no_new_privs (setpriv), the nearest equivalent of DynamicUser=yes + NoNewPrivileges=yes, which
 // shows websockify needs no privilege for what the unit asks of it. `systemd-analyze verify` checks
 // the unit file itself (systemd.test.ts).
-import { ChildProcess, spawn } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
-import { NovncUnitModel, renderNovncUnit } from "../../stacks/render";
+import { type ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { declaredServices } from "../../stacks/components/host/registry";
+import { type NovncUnitModel, renderNovncUnit } from "../../stacks/render";
 import { fixtureModel } from "../support/stacks";
 import { netns, scratchDir, which, writeIn } from "./tools";
-import { WS_PROBE_SCRIPT, WsProbeResult } from "./wsProbe";
+import { WS_PROBE_SCRIPT, type WsProbeResult } from "./wsProbe";
 
 // The unit exactly as the program declares it, from the frozen fixture stack file.
 const unitModel = declaredServices(fixtureModel())
@@ -34,7 +34,8 @@ function execStartArgv(text: string): string[] {
   const lines = text.split("\n").filter((l) => l.startsWith("ExecStart="));
   if (lines.length !== 1) throw new Error(`expected one ExecStart= line, found ${lines.length}`);
   const cmd = lines[0].slice("ExecStart=".length);
-  if (/["'\\%$]/.test(cmd) || /^[-@:+!|]/.test(cmd)) throw new Error(`ExecStart= needs systemd's full command-line syntax, which this test does not parse: ${cmd}`);
+  if (/["'\\%$]/.test(cmd) || /^[-@:+!|]/.test(cmd))
+    throw new Error(`ExecStart= needs systemd's full command-line syntax, which this test does not parse: ${cmd}`);
   return cmd.trim().split(/\s+/);
 }
 
@@ -84,14 +85,28 @@ describe("novnc-1201.service, live with Debian's websockify and noVNC", () => {
   };
   const waitListening = async (what: string, child: Child, addr: string) => {
     const deadline = Date.now() + 15000;
-    while (!sh(["ss", "-Hlnt"]).split("\n").some((l) => l.split(/\s+/)[3] === addr)) {
+    while (
+      !sh(["ss", "-Hlnt"])
+        .split("\n")
+        .some((l) => l.split(/\s+/)[3] === addr)
+    ) {
       if (child.proc.exitCode !== null || Date.now() > deadline) throw new Error(`${what} did not listen on ${addr}: ${child.stderr()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   };
   const probe = (): WsProbeResult => {
     const listen = unitModel!.listenAddress === "0.0.0.0" ? "127.0.0.1" : unitModel!.listenAddress;
-    const r = ns!.exec([process.execPath, "-e", WS_PROBE_SCRIPT, listen, String(unitModel!.listenPort), "/vnc.html", "10000", String(GREETING.length), GREETING]);
+    const r = ns!.exec([
+      process.execPath,
+      "-e",
+      WS_PROBE_SCRIPT,
+      listen,
+      String(unitModel!.listenPort),
+      "/vnc.html",
+      "10000",
+      String(GREETING.length),
+      GREETING,
+    ]);
     const line = r.stdout.trim().split("\n").pop() ?? "";
     try {
       return JSON.parse(line) as WsProbeResult;

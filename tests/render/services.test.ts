@@ -1,8 +1,8 @@
 // The host-service registry (stacks/components/host/registry.ts): one entry per kind, with files,
 // validators, activation and health checks; pinned on the frozen fixture stack file.
-import * as fs from "fs";
-import { DeclaredService, HOST_SERVICES, HOST_SERVICE_KINDS, declaredServices } from "../../stacks/components/host/registry";
-import { TEMPLATE_DIR, ServiceFileRole, renderDnsmasqConfig, renderHaproxyConfig, renderNatNft } from "../../stacks/render";
+import * as fs from "node:fs";
+import { type DeclaredService, declaredServices, HOST_SERVICE_KINDS, HOST_SERVICES } from "../../stacks/components/host/registry";
+import { renderDnsmasqConfig, renderHaproxyConfig, renderNatNft, type ServiceFileRole, TEMPLATE_DIR } from "../../stacks/render";
 import { fixtureModel } from "../support/stacks";
 import * as neve from "./neve.fixture";
 import { netns, scratchDir, which, writeIn } from "./tools";
@@ -19,7 +19,11 @@ describe("host service registry", () => {
 
   it("must use every template in templates/ exactly once across the registry", () => {
     const used = HOST_SERVICE_KINDS.flatMap((k) => HOST_SERVICES[k].templates).sort();
-    const present = fs.readdirSync(TEMPLATE_DIR).filter((f) => f.endsWith(".hbs")).map((f) => f.replace(/\.hbs$/, "")).sort();
+    const present = fs
+      .readdirSync(TEMPLATE_DIR)
+      .filter((f) => f.endsWith(".hbs"))
+      .map((f) => f.replace(/\.hbs$/, ""))
+      .sort();
     expect(used).toEqual(present);
   });
 
@@ -48,12 +52,26 @@ describe("host service registry", () => {
   it("must keep the tunnel credentials secret, 0600 root:root, and nothing else secret", () => {
     const secret = specs.flatMap((s) => s.files.filter((f) => f.secret).map((f) => ({ ...f, service: s.name })));
     expect(secret).toEqual([
-      { service: "cloudflared", role: "credentials", path: `/etc/cloudflared/${neve.TUNNEL_ID}.json`, mode: "0600", owner: "root", group: "root", secret: true, validate: [] },
+      {
+        service: "cloudflared",
+        role: "credentials",
+        path: `/etc/cloudflared/${neve.TUNNEL_ID}.json`,
+        mode: "0600",
+        owner: "root",
+        group: "root",
+        secret: true,
+        validate: [],
+      },
     ]);
   });
 
   it("must mark exactly the changes that can cut the operator off as access-critical", () => {
-    expect(specs.filter((s) => s.accessCritical).map((s) => s.kind).sort()).toEqual(["cloudflared", "nat", "sysctl-forwarding"]);
+    expect(
+      specs
+        .filter((s) => s.accessCritical)
+        .map((s) => s.kind)
+        .sort(),
+    ).toEqual(["cloudflared", "nat", "sysctl-forwarding"]);
   });
 
   it("must validate haproxy before a graceful reload, and reload dnsmasq/cloudflared by restart", () => {

@@ -1,13 +1,13 @@
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import {
+  type NovncUnitModel,
   renderCloudflaredUnit,
   renderFixPveCertsUnits,
   renderNatLoaderUnit,
   renderNovncUnit,
   renderSocatForwardUnit,
-  NovncUnitModel,
-  SocatForwardUnitModel,
+  type SocatForwardUnitModel,
 } from "../../stacks/render";
 import * as neve from "./neve.fixture";
 import { run, scratchDir, which, writeIn } from "./tools";
@@ -31,16 +31,12 @@ describe.each(Object.keys(units))("unit %s", (name) => {
 
 describe("unit contents", () => {
   it("must run websockify on 6081 towards VM 1201's loopback VNC display, serving noVNC", () => {
-    expect(execLines(units["novnc-1201.service"])).toEqual([
-      "ExecStart=/usr/bin/websockify --web /usr/share/novnc 0.0.0.0:6081 127.0.0.1:5981",
-    ]);
+    expect(execLines(units["novnc-1201.service"])).toEqual(["ExecStart=/usr/bin/websockify --web /usr/share/novnc 0.0.0.0:6081 127.0.0.1:5981"]);
     expect(units["novnc-1201.service"]).toContain("args: -vnc 127.0.0.1:81");
   });
 
   it("must relay 61001 to the SPICE proxy on 127.0.0.1:3128 with socat", () => {
-    expect(execLines(units["spiceproxy-socat.service"])).toEqual([
-      "ExecStart=/usr/bin/socat TCP-LISTEN:61001,fork,reuseaddr TCP:127.0.0.1:3128",
-    ]);
+    expect(execLines(units["spiceproxy-socat.service"])).toEqual(["ExecStart=/usr/bin/socat TCP-LISTEN:61001,fork,reuseaddr TCP:127.0.0.1:3128"]);
   });
 
   it("must re-issue the node certificate, then restart pveproxy, as a oneshot on a timer", () => {
@@ -52,9 +48,7 @@ describe("unit contents", () => {
   });
 
   it("must run the tunnel from /etc/cloudflared/config.yml", () => {
-    expect(execLines(units["cloudflared.service"])).toEqual([
-      "ExecStart=/usr/bin/cloudflared --no-autoupdate tunnel --config /etc/cloudflared/config.yml run",
-    ]);
+    expect(execLines(units["cloudflared.service"])).toEqual(["ExecStart=/usr/bin/cloudflared --no-autoupdate tunnel --config /etc/cloudflared/config.yml run"]);
   });
 
   it("must load the NAT table at boot, before the network, and remove only that table on stop", () => {
@@ -120,7 +114,9 @@ describe("systemd-analyze verify", () => {
             binds.push(`mount --bind ${bin} ${target}`);
             real.push(bin);
           } else if (!PROXMOX_ONLY.has(bin) && path.isAbsolute(bin)) {
-            throw new Error(`${bin} is not installed on this machine; the units are verified against real binaries, so install the Debian package that ships it (websockify and novnc for /usr/bin/websockify)`);
+            throw new Error(
+              `${bin} is not installed on this machine; the units are verified against real binaries, so install the Debian package that ships it (websockify and novnc for /usr/bin/websockify)`,
+            );
           } else {
             writeIn(root, bin, "#!/bin/sh\n# stand-in: not installed on the test machine\nexit 0\n");
             fs.chmodSync(target, 0o755);
@@ -142,7 +138,13 @@ describe("systemd-analyze verify", () => {
     }
   }
 
-  const cases = [["novnc-1201.service"], ["spiceproxy-socat.service"], ["fix-pve-certs.service", "fix-pve-certs.timer"], ["cloudflared.service"], ["neve-nat.service"]];
+  const cases = [
+    ["novnc-1201.service"],
+    ["spiceproxy-socat.service"],
+    ["fix-pve-certs.service", "fix-pve-certs.timer"],
+    ["cloudflared.service"],
+    ["neve-nat.service"],
+  ];
 
   it.each(cases)("must accept %s without a complaint", (...names) => {
     if (SA === null) {
@@ -171,15 +173,39 @@ describe("systemd-analyze verify", () => {
 
 describe.each<[string, () => unknown, string]>([
   ["a novnc vmid below 100", () => renderNovncUnit({ ...neve.novnc, vmid: 99 }), "novnc.vmid: must be a Proxmox guest id 100-999999999, got 99"],
-  ["a novnc listener that is a name", () => renderNovncUnit({ ...neve.novnc, listenAddress: "neve" } as NovncUnitModel), 'novnc.listenAddress: "neve" is not an IPv4 address'],
+  [
+    "a novnc listener that is a name",
+    () => renderNovncUnit({ ...neve.novnc, listenAddress: "neve" } as NovncUnitModel),
+    'novnc.listenAddress: "neve" is not an IPv4 address',
+  ],
   ["a public raw VNC display", () => renderNovncUnit({ ...neve.novnc, vncAddress: "0.0.0.0" }), 'novnc.vncAddress: "0.0.0.0" is not loopback'],
   ["a VNC display on the web port", () => renderNovncUnit({ ...neve.novnc, vncDisplay: 181 }), "novnc.listenPort: 6081 is the VNC display's own port"],
-  ["a vmName with a newline (would inject unit lines)", () => renderNovncUnit({ ...neve.novnc, vmName: "etoile\nExecStartPre=/bin/rm" }), "novnc.vmName: must be one line of text"],
-  ["a socat target that is a name", () => renderSocatForwardUnit({ ...neve.spiceproxySocat, targetHost: "localhost" } as SocatForwardUnitModel), 'socat.targetHost: "localhost" is not an IPv4 or IPv6 address'],
-  ["a socat After= that is not a unit", () => renderSocatForwardUnit({ ...neve.spiceproxySocat, after: ["spiceproxy"] }), 'socat.after[0]: must be a unit name such as "spiceproxy.service", got "spiceproxy"'],
+  [
+    "a vmName with a newline (would inject unit lines)",
+    () => renderNovncUnit({ ...neve.novnc, vmName: "etoile\nExecStartPre=/bin/rm" }),
+    "novnc.vmName: must be one line of text",
+  ],
+  [
+    "a socat target that is a name",
+    () => renderSocatForwardUnit({ ...neve.spiceproxySocat, targetHost: "localhost" } as SocatForwardUnitModel),
+    'socat.targetHost: "localhost" is not an IPv4 or IPv6 address',
+  ],
+  [
+    "a socat After= that is not a unit",
+    () => renderSocatForwardUnit({ ...neve.spiceproxySocat, after: ["spiceproxy"] }),
+    'socat.after[0]: must be a unit name such as "spiceproxy.service", got "spiceproxy"',
+  ],
   ["a relative websockify", () => renderNovncUnit({ ...neve.novnc, websockify: "websockify" }), "novnc.websockify: must be an absolute path"],
-  ["a calendar with a % specifier", () => renderFixPveCertsUnits({ onCalendar: "%H" }), 'fixPveCerts.onCalendar: must be one line of text without control characters, "%" or "\\"'],
-  ["a NAT loader table with a dash", () => renderNatLoaderUnit({ table: "neve-nat" }), 'natLoader.table: must be a table name of a-z, 0-9 and "_" starting with a letter, got "neve-nat"'],
+  [
+    "a calendar with a % specifier",
+    () => renderFixPveCertsUnits({ onCalendar: "%H" }),
+    'fixPveCerts.onCalendar: must be one line of text without control characters, "%" or "\\"',
+  ],
+  [
+    "a NAT loader table with a dash",
+    () => renderNatLoaderUnit({ table: "neve-nat" }),
+    'natLoader.table: must be a table name of a-z, 0-9 and "_" starting with a letter, got "neve-nat"',
+  ],
   ["a cloudflared unit without tunnel id", () => renderCloudflaredUnit({ tunnelId: "" }), 'cloudflaredUnit.tunnelId: must be the tunnel\'s UUID, got ""'],
 ])("unit model with %s", (_name, render, message) => {
   it("must be refused with an error naming the field", () => {

@@ -1,8 +1,8 @@
 // Helpers for tests that drive the real tools (haproxy, dnsmasq, nft, systemd-analyze, ip netns).
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 
 /** Result of one finished command. */
 export interface RunResult {

@@ -23,17 +23,17 @@
 // Proxmox's always has). No connection goes anywhere but 127.0.0.1: the endpoint's name is mapped
 // to 127.0.0.1 by the `lookup` option, and the old endpoint's identity is checked on a connection
 // to 127.0.0.1 with tls.checkServerIdentity for the old host.
-import { execFileSync, spawnSync } from "child_process";
-import { randomUUID } from "crypto";
-import * as fs from "fs";
-import * as https from "https";
-import { isIP, type AddressInfo } from "net";
-import * as os from "os";
-import * as path from "path";
-import * as tls from "tls";
+import { execFileSync, spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
+import * as https from "node:https";
+import { type AddressInfo, isIP } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as tls from "node:tls";
+import { loadModelFromFile, readStackConfig } from "../../scripts/lib/stackFile";
 import { ConfigError, parseStackConfig, rawConfigFromPulumi, SECRET_KEYS } from "../../stacks/config";
 import { endpointHost } from "../../stacks/config/proxmox";
-import { loadModelFromFile, readStackConfig } from "../../scripts/lib/stackFile";
 
 const model = loadModelFromFile();
 const nodeName = model.proxmox.nodeName;
@@ -44,7 +44,7 @@ const nodeIp = (model.network.publicIpv4 ?? "").split("/")[0];
 
 /** The subjectAltName list gen_pve_ssl_cert writes, in its order. */
 function proxmoxSans(node: string, ip: string, search?: string): string {
-  return `IP:127.0.0.1,IP:::1,DNS:localhost,IP:${ip},DNS:${node}` + (search ? `,DNS:${node}.${search}` : "");
+  return `IP:127.0.0.1,IP:::1,DNS:localhost,IP:${ip},DNS:${node}${search ? `,DNS:${node}.${search}` : ""}`;
 }
 
 interface NodeCert {
@@ -62,8 +62,23 @@ function openssl(args: string[], cwd: string): string {
 function makeProxmoxCa(dir: string): void {
   openssl(["genrsa", "-out", "pve-root-ca.key", "4096"], dir);
   openssl(
-    ["req", "-batch", "-days", "3650", "-new", "-x509", "-nodes", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-      "-key", "pve-root-ca.key", "-out", "pve-root-ca.pem", "-subj", `/CN=Proxmox Virtual Environment/OU=${randomUUID()}/O=PVE Cluster Manager CA/`],
+    [
+      "req",
+      "-batch",
+      "-days",
+      "3650",
+      "-new",
+      "-x509",
+      "-nodes",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+      "-key",
+      "pve-root-ca.key",
+      "-out",
+      "pve-root-ca.pem",
+      "-subj",
+      `/CN=Proxmox Virtual Environment/OU=${randomUUID()}/O=PVE Cluster Manager CA/`,
+    ],
     dir,
   );
   fs.writeFileSync(path.join(dir, "pve-root-ca.srl"), "0000000000000000\n");
@@ -74,17 +89,53 @@ function makeProxmoxNodeCert(dir: string, node: string, ip: string, search?: str
   const fqdn = search ? `${node}.${search}` : node;
   openssl(["genrsa", "-out", "pve-ssl.key", "2048"], dir);
   openssl(
-    ["req", "-batch", "-new", "-key", "pve-ssl.key", "-out", "req.csr", "-subj", `/OU=PVE Cluster Node/O=Proxmox Virtual Environment/CN=${fqdn}`,
-      "-addext", "basicConstraints=CA:FALSE", "-addext", "extendedKeyUsage=serverAuth", "-addext", `subjectAltName=${proxmoxSans(node, ip, search)}`],
+    [
+      "req",
+      "-batch",
+      "-new",
+      "-key",
+      "pve-ssl.key",
+      "-out",
+      "req.csr",
+      "-subj",
+      `/OU=PVE Cluster Node/O=Proxmox Virtual Environment/CN=${fqdn}`,
+      "-addext",
+      "basicConstraints=CA:FALSE",
+      "-addext",
+      "extendedKeyUsage=serverAuth",
+      "-addext",
+      `subjectAltName=${proxmoxSans(node, ip, search)}`,
+    ],
     dir,
   );
   openssl(
-    ["x509", "-req", "-in", "req.csr", "-days", "730", "-out", "pve-ssl.pem", "-CAkey", "pve-root-ca.key", "-CA", "pve-root-ca.pem",
-      "-CAserial", "pve-root-ca.srl", "-copy_extensions", "copyall"],
+    [
+      "x509",
+      "-req",
+      "-in",
+      "req.csr",
+      "-days",
+      "730",
+      "-out",
+      "pve-ssl.pem",
+      "-CAkey",
+      "pve-root-ca.key",
+      "-CA",
+      "pve-root-ca.pem",
+      "-CAserial",
+      "pve-root-ca.srl",
+      "-copy_extensions",
+      "copyall",
+    ],
     dir,
   );
   const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
-  return { ca: read("pve-root-ca.pem"), key: read("pve-ssl.key"), cert: read("pve-ssl.pem"), text: openssl(["x509", "-in", "pve-ssl.pem", "-noout", "-text"], dir) };
+  return {
+    ca: read("pve-root-ca.pem"),
+    key: read("pve-ssl.key"),
+    cert: read("pve-ssl.pem"),
+    text: openssl(["x509", "-in", "pve-ssl.pem", "-noout", "-text"], dir),
+  };
 }
 
 type Outcome = { ok: true; body: string } | { ok: false; code: string };
@@ -232,8 +283,16 @@ describe("config rule: the endpoint host must be a name the node's certificate c
   });
 
   it.each<[string, Raw, string]>([
-    ["the tailnet address (the old endpoint)", { endpoint: "https://100.94.229.96:8006" }, 'proxmox.endpoint: host "100.94.229.96" is not a name the node\'s certificate carries (neve, localhost, 127.0.0.1, ::1), so TLS verification would fail; use https://neve:8006'],
-    ["the MagicDNS FQDN, which is not certain to be in the certificate", { endpoint: "https://neve.tail0000.ts.net:8006" }, 'proxmox.endpoint: host "neve.tail0000.ts.net" is not a name'],
+    [
+      "the tailnet address (the old endpoint)",
+      { endpoint: "https://100.94.229.96:8006" },
+      'proxmox.endpoint: host "100.94.229.96" is not a name the node\'s certificate carries (neve, localhost, 127.0.0.1, ::1), so TLS verification would fail; use https://neve:8006',
+    ],
+    [
+      "the MagicDNS FQDN, which is not certain to be in the certificate",
+      { endpoint: "https://neve.tail0000.ts.net:8006" },
+      'proxmox.endpoint: host "neve.tail0000.ts.net" is not a name',
+    ],
     ["an FQDN not declared", { endpoint: "https://pve.example.com:8006", certificateNames: ["other.example.com"] }, "add it to proxmox.certificateNames"],
     ["a certificate name that is no name", { certificateNames: ["neve example"] }, "proxmox.certificateNames[0]: must be a DNS name or an IP address"],
   ])("must refuse %s, naming the field and the fix", (_name, patch, message) => {

@@ -1,11 +1,11 @@
 // The config module's model: typed, readonly, references resolved; the stack file reader.
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { parse, stringify } from "yaml";
-import { parseStackConfig, rawConfigFromPulumi, SECRET_KEYS } from "../../stacks/config";
 import { loadModelFromFile, readStackConfig } from "../../scripts/lib/stackFile";
-import { FIXTURE_STACK_FILE, Raw, rawConfig } from "../support/stacks";
+import { parseStackConfig, rawConfigFromPulumi, SECRET_KEYS } from "../../stacks/config";
+import { FIXTURE_STACK_FILE, type Raw, rawConfig } from "../support/stacks";
 
 const DEFAULT_STACK_FILE = FIXTURE_STACK_FILE;
 const realRaw = (): Raw => rawConfig();

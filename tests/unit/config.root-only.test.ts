@@ -1,9 +1,9 @@
-import { parse } from "yaml";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseStackConfig, rawConfigFromPulumi } from "../../stacks/config/stack";
-import { SECRET_KEYS } from "../../stacks/config/secrets";
+import { parse } from "yaml";
 import { ConfigError } from "../../stacks/config/errors";
+import { SECRET_KEYS } from "../../stacks/config/secrets";
+import { parseStackConfig, rawConfigFromPulumi } from "../../stacks/config/stack";
 
 // A guest the program would create may not declare what only root@pam itself can set (qemu-server
 // `args`; pve-container features other than nesting of an unprivileged container, any feature of a
@@ -22,14 +22,45 @@ function withGuest(name: string, guest: Record<string, unknown>, adoption?: Reco
   return c;
 }
 
-const NEW_VM = { vmid: 9103, kind: "vm", memoryMiB: 2048, bridge: "vmbr1", ipv4: "10.10.10.93", clone: { from: "ubuntu-2404-template" }, cloudInit: true, args: "-vnc 127.0.0.1:82" };
-const NEW_CT = (unprivileged: boolean, features: Record<string, unknown>) => ({ vmid: 202, kind: "ct", memoryMiB: 512, bridge: "vmbr0", unprivileged, features });
+const NEW_VM = {
+  vmid: 9103,
+  kind: "vm",
+  memoryMiB: 2048,
+  bridge: "vmbr1",
+  ipv4: "10.10.10.93",
+  clone: { from: "ubuntu-2404-template" },
+  cloudInit: true,
+  args: "-vnc 127.0.0.1:82",
+};
+const NEW_CT = (unprivileged: boolean, features: Record<string, unknown>) => ({
+  vmid: 202,
+  kind: "ct",
+  memoryMiB: 512,
+  bridge: "vmbr0",
+  unprivileged,
+  features,
+});
 const LIVE = { live: { guests: [200, 201, 1200, 1201, 9000, 9100] } };
 
 describe.each([
-  ["a new VM with args", withGuest("nova", NEW_VM, LIVE), "guests.nova.args", /nova \(9103\) does not exist on the host yet and only root@pam itself may set args \(the API token cannot\); remove args/],
-  ["a new unprivileged container with keyctl", withGuest("nova", NEW_CT(true, { nesting: true, keyctl: true }), LIVE), "guests.nova.features.keyctl", /only root@pam itself may set the keyctl feature of an unprivileged container/],
-  ["a new privileged container with nesting", withGuest("nova", NEW_CT(false, { nesting: true }), LIVE), "guests.nova.features.nesting", /the nesting feature of a privileged container/],
+  [
+    "a new VM with args",
+    withGuest("nova", NEW_VM, LIVE),
+    "guests.nova.args",
+    /nova \(9103\) does not exist on the host yet and only root@pam itself may set args \(the API token cannot\); remove args/,
+  ],
+  [
+    "a new unprivileged container with keyctl",
+    withGuest("nova", NEW_CT(true, { nesting: true, keyctl: true }), LIVE),
+    "guests.nova.features.keyctl",
+    /only root@pam itself may set the keyctl feature of an unprivileged container/,
+  ],
+  [
+    "a new privileged container with nesting",
+    withGuest("nova", NEW_CT(false, { nesting: true }), LIVE),
+    "guests.nova.features.nesting",
+    /the nesting feature of a privileged container/,
+  ],
 ])("must refuse %s", (_name, raw, field, message) => {
   it("with the field and the reason", () => {
     let err: unknown;

@@ -7,7 +7,10 @@ import { sshSchema } from "../../stacks/config/ssh";
 const HOST_TYPES = ["pulumi-nodejs:dynamic/neve:HostConfig", "pulumi-nodejs:dynamic/neve:LxcRawConfig"];
 const SSH = { host: "100.94.229.96", port: 22, user: "root", hostKey: "SHA256:uO2YrKm6bWk9h0Oq1oX3b9zVxR2mX0Q1y8m0aVbQ5Ys" };
 const plain = (v: unknown): Record<string, unknown> =>
-  (v && typeof v === "object" && (v as Record<string, unknown>)[specialSigKey] === specialSecretSig ? (v as { value: unknown }).value : v) as Record<string, unknown>;
+  (v && typeof v === "object" && (v as Record<string, unknown>)[specialSigKey] === specialSecretSig ? (v as { value: unknown }).value : v) as Record<
+    string,
+    unknown
+  >;
 
 describe("neve-infra:ssh", () => {
   it.each([

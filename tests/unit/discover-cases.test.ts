@@ -2,10 +2,10 @@
  * The named live edits of tests/discoverCases.ts, each applied to a fresh copy of the pve-neve fixture
  * and read with --root: the facts must show exactly the edit. Over SSH too: tests/host/discover-read.test.ts.
  */
-import { execFileSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { readLive } from "../../scripts/lib/discover/read";
 import { LIVE_EDIT_CASES } from "../discoverCases";
 

@@ -1,8 +1,8 @@
+import { parseDocument } from "yaml";
+import { checkStack, formatCheck } from "../../scripts/lib/discover/check";
 import type { ConfEntries, GuestFacts, LiveFacts, SectionFacts } from "../../scripts/lib/discover/facts";
 import { liveVocabulary } from "../../scripts/lib/discover/vocab";
-import { checkStack, formatCheck } from "../../scripts/lib/discover/check";
 import { modelFromText, writeStack } from "../../scripts/lib/discover/write";
-import { parseDocument } from "yaml";
 
 // discover --check and --write over LiveFacts literals (the parsers have their own tests): a host that
 // matches a small stack exactly, then one named drift at a time.
@@ -94,7 +94,10 @@ const ATLAS: ConfEntries = [
   ["unprivileged", "1"],
 ];
 const section = (type: string, id: string, props: ConfEntries): SectionFacts => ({ type, id, props });
-const LOCAL = section("dir", "local", [["path", "/var/lib/vz"], ["content", "iso,backup"]]);
+const LOCAL = section("dir", "local", [
+  ["path", "/var/lib/vz"],
+  ["content", "iso,backup"],
+]);
 const PBS = section("pbs", "etoile", [
   ["datastore", "etoile"],
   ["server", "10.10.10.2"],
@@ -112,9 +115,36 @@ const JOB = section("vzdump", "backup-aaaa", [
   ["storage", "local"],
   ["vmid", "1201,200"],
 ]);
-const SSH_RULE = { type: "in" as const, action: "ACCEPT", macro: "SSH", enabled: true, source: "100.64.0.0/10", log: "nolog", comment: "SSH from the tailnet", raw: "IN SSH(ACCEPT) -source 100.64.0.0/10 -log nolog # SSH from the tailnet" };
-const WEBUI_RULE = { type: "in" as const, action: "ACCEPT", enabled: true, source: "100.64.0.0/10", proto: "tcp", dport: "8006", comment: "web UI from the tailnet", raw: "IN ACCEPT -source 100.64.0.0/10 -p tcp -dport 8006 # web UI from the tailnet" };
-const VMBR1 = { name: "vmbr1", family: "inet" as const, method: "static", options: [["address", "10.10.10.1/24"], ["bridge-ports", "none"]] as ConfEntries, file: "/etc/network/interfaces" };
+const SSH_RULE = {
+  type: "in" as const,
+  action: "ACCEPT",
+  macro: "SSH",
+  enabled: true,
+  source: "100.64.0.0/10",
+  log: "nolog",
+  comment: "SSH from the tailnet",
+  raw: "IN SSH(ACCEPT) -source 100.64.0.0/10 -log nolog # SSH from the tailnet",
+};
+const WEBUI_RULE = {
+  type: "in" as const,
+  action: "ACCEPT",
+  enabled: true,
+  source: "100.64.0.0/10",
+  proto: "tcp",
+  dport: "8006",
+  comment: "web UI from the tailnet",
+  raw: "IN ACCEPT -source 100.64.0.0/10 -p tcp -dport 8006 # web UI from the tailnet",
+};
+const VMBR1 = {
+  name: "vmbr1",
+  family: "inet" as const,
+  method: "static",
+  options: [
+    ["address", "10.10.10.1/24"],
+    ["bridge-ports", "none"],
+  ] as ConfEntries,
+  file: "/etc/network/interfaces",
+};
 
 function base(): LiveFacts {
   return {
@@ -123,7 +153,14 @@ function base(): LiveFacts {
     guests: [{ vmid: 200, kind: "lxc", main: ATLAS, pending: [], snapshots: [], specialSections: [] }, vm(ETOILE)],
     storage: [LOCAL, PBS],
     jobs: [JOB],
-    firewall: { options: [["enable", "1"], ["policy_in", "DROP"]], rules: [SSH_RULE, WEBUI_RULE], otherSections: [] },
+    firewall: {
+      options: [
+        ["enable", "1"],
+        ["policy_in", "DROP"],
+      ],
+      rules: [SSH_RULE, WEBUI_RULE],
+      otherSections: [],
+    },
     network: {
       auto: ["vmbr0", "vmbr1"],
       stanzas: [{ name: "vmbr0", family: "inet", method: "dhcp", options: [["bridge-ports", "enp5s0"]], file: "/etc/network/interfaces" }, VMBR1],
@@ -134,10 +171,19 @@ function base(): LiveFacts {
   };
 }
 
-const withVm = (f: (m: ConfEntries) => ConfEntries, extra?: Partial<GuestFacts>) => (l: LiveFacts): LiveFacts => ({ ...l, guests: [l.guests[0], vm(f(ETOILE), extra)] });
-const withCt = (f: (m: ConfEntries) => ConfEntries) => (l: LiveFacts): LiveFacts => ({ ...l, guests: [{ ...l.guests[0], main: f(ATLAS) }, l.guests[1]] });
-const set = (key: string, value: string) => (m: ConfEntries): ConfEntries => [...m.filter(([k]) => k !== key), [key, value]];
-const drop = (key: string) => (m: ConfEntries): ConfEntries => m.filter(([k]) => k !== key);
+const withVm =
+  (f: (m: ConfEntries) => ConfEntries, extra?: Partial<GuestFacts>) =>
+  (l: LiveFacts): LiveFacts => ({ ...l, guests: [l.guests[0], vm(f(ETOILE), extra)] });
+const withCt =
+  (f: (m: ConfEntries) => ConfEntries) =>
+  (l: LiveFacts): LiveFacts => ({ ...l, guests: [{ ...l.guests[0], main: f(ATLAS) }, l.guests[1]] });
+const set =
+  (key: string, value: string) =>
+  (m: ConfEntries): ConfEntries => [...m.filter(([k]) => k !== key), [key, value]];
+const drop =
+  (key: string) =>
+  (m: ConfEntries): ConfEntries =>
+    m.filter(([k]) => k !== key);
 
 function run(facts: LiveFacts, text = STACK) {
   const model = modelFromText(text);
@@ -159,30 +205,210 @@ const DRIFTS: Array<[name: string, mutate: (l: LiveFacts) => LiveFacts, line: st
   ["a VM without a cpu line (qemu-server's kvm64)", withVm(drop("cpu")), "guests.etoile cpuType: live kvm64, declared qemu64 (provider default)"],
   ["an OS type", withVm(set("ostype", "l26")), "guests.etoile osType: live l26, declared other (provider default)"],
   ["a VGA clipboard", withVm(set("vga", "std,clipboard=vnc")), "guests.etoile vga: live {type: std, clipboard: vnc}, declared {type: std} (provider default)"],
-  ["args only root@pam may set", withVm(set("args", "-vnc 127.0.0.1:81")), "guests.etoile args: live -vnc 127.0.0.1:81, declared (none) (recorded only: the resource ignores it)"],
+  [
+    "args only root@pam may set",
+    withVm(set("args", "-vnc 127.0.0.1:81")),
+    "guests.etoile args: live -vnc 127.0.0.1:81, declared (none) (recorded only: the resource ignores it)",
+  ],
   ["no scsihw line (qemu-server's lsi)", withVm(drop("scsihw")), "guests.etoile scsiHardware: live lsi, declared virtio-scsi-pci (provider default)"],
   ["no balloon line (the device at memory size)", withVm(drop("balloon")), "guests.etoile balloonMiB: live 4096, declared 0 (provider default)"],
   ["a BIOS", withVm(set("bios", "ovmf")), "guests.etoile bios: live ovmf, declared seabios (provider default)"],
-  ["a VM NIC firewall flag", withVm(set("net0", "virtio=BC:24:11:5E:7A:21,bridge=vmbr1,firewall=1")), "guests.etoile firewall: live true, declared false (provider default)"],
-  ["a description edited on the host", (l) => ({ ...l, guests: [l.guests[0], vm(ETOILE, { description: "PBS\nsecond line" })] }), 'guests.etoile description: live "PBS\\nsecond line", declared Proxmox Backup Server'],
-  ["a snapshot", withVm((m) => m, { snapshots: [{ name: "before-update", vmstate: true, entries: [] }] }), "guests.etoile snapshots: live [before-update], declared [] (recorded only: the resource ignores it)"],
+  [
+    "a VM NIC firewall flag",
+    withVm(set("net0", "virtio=BC:24:11:5E:7A:21,bridge=vmbr1,firewall=1")),
+    "guests.etoile firewall: live true, declared false (provider default)",
+  ],
+  [
+    "a description edited on the host",
+    (l) => ({ ...l, guests: [l.guests[0], vm(ETOILE, { description: "PBS\nsecond line" })] }),
+    'guests.etoile description: live "PBS\\nsecond line", declared Proxmox Backup Server',
+  ],
+  [
+    "a snapshot",
+    withVm((m) => m, { snapshots: [{ name: "before-update", vmstate: true, entries: [] }] }),
+    "guests.etoile snapshots: live [before-update], declared [] (recorded only: the resource ignores it)",
+  ],
   ["container swap", withCt(set("swap", "512")), "guests.atlas swapMiB: live 512, declared 0 (provider default)"],
-  ["a container NIC firewall flag", withCt(set("net0", "name=eth0,bridge=vmbr0,firewall=1,ip=dhcp,type=veth")), "guests.atlas firewall: live true, declared false (provider default)"],
+  [
+    "a container NIC firewall flag",
+    withCt(set("net0", "name=eth0,bridge=vmbr0,firewall=1,ip=dhcp,type=veth")),
+    "guests.atlas firewall: live true, declared false (provider default)",
+  ],
   ["a restricted container feature (keyctl)", withCt(set("features", "keyctl=1,nesting=1")), "guests.atlas features.keyctl: live true, declared false"],
-  ["raw lxc lines", withCt((m) => [...m, ["lxc.apparmor.profile", "unconfined"]]), "guests.atlas rawLxc: live [lxc.apparmor.profile: unconfined], declared [] (recorded only: the resource ignores it)"],
-  ["a PBS fingerprint changed on the host", (l) => ({ ...l, storage: [LOCAL, section("pbs", "etoile", PBS.props.map(([k, v]) => [k, k === "fingerprint" ? `ff${v.slice(2)}` : v] as const))] }), "storage.etoile fingerprint: live ff:11"],
+  [
+    "raw lxc lines",
+    withCt((m) => [...m, ["lxc.apparmor.profile", "unconfined"]]),
+    "guests.atlas rawLxc: live [lxc.apparmor.profile: unconfined], declared [] (recorded only: the resource ignores it)",
+  ],
+  [
+    "a PBS fingerprint changed on the host",
+    (l) => ({
+      ...l,
+      storage: [
+        LOCAL,
+        section(
+          "pbs",
+          "etoile",
+          PBS.props.map(([k, v]) => [k, k === "fingerprint" ? `ff${v.slice(2)}` : v] as const),
+        ),
+      ],
+    }),
+    "storage.etoile fingerprint: live ff:11",
+  ],
   ["a storage limited to nodes", (l) => ({ ...l, storage: [section("dir", "local", [...LOCAL.props, ["nodes", "neve"]]), PBS] }), ""],
-  ["a job's retention", (l) => ({ ...l, jobs: [section("vzdump", "backup-aaaa", JOB.props.map(([k, v]) => [k, k === "prune-backups" ? "keep-last=2" : v] as const))] }), "backups.weekly keepLast: live 2, declared 3"],
-  ["a job without compress (vzdump's 0)", (l) => ({ ...l, jobs: [section("vzdump", "backup-aaaa", JOB.props.filter(([k]) => k !== "compress"))] }), "backups.weekly compress: live 0, declared zstd"],
-  ["an unknown guest", (l) => ({ ...l, guests: [...l.guests, { ...vm([["name", "francoise"], ["memory", "2048"], ["ipconfig0", "ip=10.10.10.91/24,gw=10.10.10.1"], ["net0", "virtio=BC:24:11:7F:E2:91,bridge=vmbr1"]]), vmid: 9101, description: undefined }] }), "guest 9101 francoise (VM, 10.10.10.91)"],
-  ["an unknown backup job", (l) => ({ ...l, jobs: [...l.jobs, section("vzdump", "backup-bbbb", [["schedule", "daily"], ["storage", "local"], ["vmid", "200"]])] }), "backup job backup-bbbb (guests 200 to local, daily)"],
-  ["an unknown storage", (l) => ({ ...l, storage: [...l.storage, section("dir", "scratch", [["path", "/srv/scratch"], ["content", "iso"]])] }), "storage scratch (dir)"],
-  ["NAT in /etc/network/interfaces", (l) => ({ ...l, network: { ...l.network, stanzas: [l.network.stanzas[0], { ...VMBR1, options: [...VMBR1.options, ["post-up", "iptables -t nat -A POSTROUTING -s '10.10.10.0/24' -o vmbr0 -j MASQUERADE"]] }] } }), "network.bridges.vmbr1.nat: the host already masquerades 10.10.10.0/24"],
-  ["NAT written for nftables in /etc/network/interfaces", (l) => ({ ...l, network: { ...l.network, stanzas: [l.network.stanzas[0], { ...VMBR1, options: [...VMBR1.options, ["post-up", 'nft add rule ip nat postrouting ip saddr 10.10.10.0/24 oifname "vmbr0" masquerade']] }] } }), "network.bridges.vmbr1.nat: the host already masquerades 10.10.10.0/24"],
-  ["IPv4 forwarding set in /etc/sysctl.conf", (l) => ({ ...l, sysctl: [{ file: "/etc/sysctl.conf", key: "net.ipv4.ip_forward", value: "1" }] }), "hostServices.forwarding: the host already sets net.ipv4.ip_forward=1 in /etc/sysctl.conf"],
-  ["the firewall's input policy", (l) => ({ ...l, firewall: { ...l.firewall!, options: [["enable", "1"], ["policy_in", "ACCEPT"]] } }), "firewall inputPolicy: live ACCEPT, declared DROP"],
-  ["a firewall rule added on the host", (l) => ({ ...l, firewall: { ...l.firewall!, rules: [SSH_RULE, WEBUI_RULE, { type: "in", action: "ACCEPT", enabled: true, proto: "tcp", dport: "80,443", comment: "web", raw: "IN ACCEPT -p tcp -dport 80,443 # web" }] } }), "firewall rules: live 3 rules, declared 2\n    [2] live IN ACCEPT -p tcp -dport 80,443 # web, declared (none)"],
-  ["a public IPv6 on the public bridge", (l) => ({ ...l, network: { ...l.network, stanzas: [...l.network.stanzas, { name: "vmbr0", family: "inet6", method: "static", options: [["address", "2001:db8::1/64"]], file: "/etc/network/interfaces" }] } }), "network.bridges.vmbr0 ipv6: live 2001:db8::1/64, declared (none)"],
+  [
+    "a job's retention",
+    (l) => ({
+      ...l,
+      jobs: [
+        section(
+          "vzdump",
+          "backup-aaaa",
+          JOB.props.map(([k, v]) => [k, k === "prune-backups" ? "keep-last=2" : v] as const),
+        ),
+      ],
+    }),
+    "backups.weekly keepLast: live 2, declared 3",
+  ],
+  [
+    "a job without compress (vzdump's 0)",
+    (l) => ({
+      ...l,
+      jobs: [
+        section(
+          "vzdump",
+          "backup-aaaa",
+          JOB.props.filter(([k]) => k !== "compress"),
+        ),
+      ],
+    }),
+    "backups.weekly compress: live 0, declared zstd",
+  ],
+  [
+    "an unknown guest",
+    (l) => ({
+      ...l,
+      guests: [
+        ...l.guests,
+        {
+          ...vm([
+            ["name", "francoise"],
+            ["memory", "2048"],
+            ["ipconfig0", "ip=10.10.10.91/24,gw=10.10.10.1"],
+            ["net0", "virtio=BC:24:11:7F:E2:91,bridge=vmbr1"],
+          ]),
+          vmid: 9101,
+          description: undefined,
+        },
+      ],
+    }),
+    "guest 9101 francoise (VM, 10.10.10.91)",
+  ],
+  [
+    "an unknown backup job",
+    (l) => ({
+      ...l,
+      jobs: [
+        ...l.jobs,
+        section("vzdump", "backup-bbbb", [
+          ["schedule", "daily"],
+          ["storage", "local"],
+          ["vmid", "200"],
+        ]),
+      ],
+    }),
+    "backup job backup-bbbb (guests 200 to local, daily)",
+  ],
+  [
+    "an unknown storage",
+    (l) => ({
+      ...l,
+      storage: [
+        ...l.storage,
+        section("dir", "scratch", [
+          ["path", "/srv/scratch"],
+          ["content", "iso"],
+        ]),
+      ],
+    }),
+    "storage scratch (dir)",
+  ],
+  [
+    "NAT in /etc/network/interfaces",
+    (l) => ({
+      ...l,
+      network: {
+        ...l.network,
+        stanzas: [
+          l.network.stanzas[0],
+          { ...VMBR1, options: [...VMBR1.options, ["post-up", "iptables -t nat -A POSTROUTING -s '10.10.10.0/24' -o vmbr0 -j MASQUERADE"]] },
+        ],
+      },
+    }),
+    "network.bridges.vmbr1.nat: the host already masquerades 10.10.10.0/24",
+  ],
+  [
+    "NAT written for nftables in /etc/network/interfaces",
+    (l) => ({
+      ...l,
+      network: {
+        ...l.network,
+        stanzas: [
+          l.network.stanzas[0],
+          { ...VMBR1, options: [...VMBR1.options, ["post-up", 'nft add rule ip nat postrouting ip saddr 10.10.10.0/24 oifname "vmbr0" masquerade']] },
+        ],
+      },
+    }),
+    "network.bridges.vmbr1.nat: the host already masquerades 10.10.10.0/24",
+  ],
+  [
+    "IPv4 forwarding set in /etc/sysctl.conf",
+    (l) => ({ ...l, sysctl: [{ file: "/etc/sysctl.conf", key: "net.ipv4.ip_forward", value: "1" }] }),
+    "hostServices.forwarding: the host already sets net.ipv4.ip_forward=1 in /etc/sysctl.conf",
+  ],
+  [
+    "the firewall's input policy",
+    (l) => ({
+      ...l,
+      firewall: {
+        ...l.firewall!,
+        options: [
+          ["enable", "1"],
+          ["policy_in", "ACCEPT"],
+        ],
+      },
+    }),
+    "firewall inputPolicy: live ACCEPT, declared DROP",
+  ],
+  [
+    "a firewall rule added on the host",
+    (l) => ({
+      ...l,
+      firewall: {
+        ...l.firewall!,
+        rules: [
+          SSH_RULE,
+          WEBUI_RULE,
+          { type: "in", action: "ACCEPT", enabled: true, proto: "tcp", dport: "80,443", comment: "web", raw: "IN ACCEPT -p tcp -dport 80,443 # web" },
+        ],
+      },
+    }),
+    "firewall rules: live 3 rules, declared 2\n    [2] live IN ACCEPT -p tcp -dport 80,443 # web, declared (none)",
+  ],
+  [
+    "a public IPv6 on the public bridge",
+    (l) => ({
+      ...l,
+      network: {
+        ...l.network,
+        stanzas: [
+          ...l.network.stanzas,
+          { name: "vmbr0", family: "inet6", method: "static", options: [["address", "2001:db8::1/64"]], file: "/etc/network/interfaces" },
+        ],
+      },
+    }),
+    "network.bridges.vmbr0 ipv6: live 2001:db8::1/64, declared (none)",
+  ],
 ];
 
 describe.each(DRIFTS)("discover with drift: %s", (_name, mutate, line) => {
@@ -248,7 +474,13 @@ describe("discover --write choices", () => {
     const m = modelFromText(written.text);
     expect(m.adoption.unmanaged).toEqual({ guests: [9101], storage: [], jobs: ["backup-bbbb"] });
     expect(m.network.ipv4.unmanaged).toEqual([{ address: "10.10.10.91", holder: "francoise" }]);
-    expect(m.adoption.live).toEqual({ guests: [200, 1201, 9101], storage: ["local", "etoile"], bridges: ["vmbr0", "vmbr1"], jobs: ["backup-aaaa", "backup-bbbb"], firewall: true });
+    expect(m.adoption.live).toEqual({
+      guests: [200, 1201, 9101],
+      storage: ["local", "etoile"],
+      bridges: ["vmbr0", "vmbr1"],
+      jobs: ["backup-aaaa", "backup-bbbb"],
+      firewall: true,
+    });
   });
 
   it("must be idempotent: a second --write changes nothing but the timestamp", () => {
@@ -261,14 +493,40 @@ describe("discover --write choices", () => {
   });
 
   it("must refuse to write a file the program would refuse (a bridge address that no longer fits the IP plan)", () => {
-    const facts: LiveFacts = { ...base(), network: { ...base().network, stanzas: [base().network.stanzas[0], { ...VMBR1, options: [["address", "10.10.10.254/24"], ["bridge-ports", "none"]] }] } };
+    const facts: LiveFacts = {
+      ...base(),
+      network: {
+        ...base().network,
+        stanzas: [
+          base().network.stanzas[0],
+          {
+            ...VMBR1,
+            options: [
+              ["address", "10.10.10.254/24"],
+              ["bridge-ports", "none"],
+            ],
+          },
+        ],
+      },
+    };
     const { model, live, out } = run(facts);
     expect(out).toContain("network.bridges.vmbr1 ipv4: live 10.10.10.254/24, declared 10.10.10.1/24");
-    expect(() => writeStack(STACK, model, live, { now: "2026-11-30T00:00:00Z" })).toThrow(/would not validate, so it was not written:[\s\S]*network\.bridges\.vmbr1\.ipv4/);
+    expect(() => writeStack(STACK, model, live, { now: "2026-11-30T00:00:00Z" })).toThrow(
+      /would not validate, so it was not written:[\s\S]*network\.bridges\.vmbr1\.ipv4/,
+    );
   });
 
   it("must not set reconciled while --check still finds something it cannot write", () => {
-    const facts: LiveFacts = { ...base(), jobs: [section("vzdump", "backup-aaaa", JOB.props.map(([k, v]) => [k, k === "prune-backups" ? "keep-all=1" : v] as const))] };
+    const facts: LiveFacts = {
+      ...base(),
+      jobs: [
+        section(
+          "vzdump",
+          "backup-aaaa",
+          JOB.props.map(([k, v]) => [k, k === "prune-backups" ? "keep-all=1" : v] as const),
+        ),
+      ],
+    };
     const { model, live } = run(facts);
     const written = writeStack(STACK, model, live, { now: "2026-11-30T00:00:00Z" });
     expect(written.after.code).toBe(1);

@@ -1,5 +1,5 @@
-import { parseArgs, targetOf, UsageError } from "../../scripts/lib/discover/cli";
 import * as path from "node:path";
+import { parseArgs, targetOf, UsageError } from "../../scripts/lib/discover/cli";
 import { loadModelFromFile } from "../../scripts/lib/stackFile";
 
 // The CLI's arguments: one mode at a time, --root excludes the SSH options, the host key is pinned
@@ -7,7 +7,11 @@ import { loadModelFromFile } from "../../scripts/lib/stackFile";
 
 describe.each([
   ["--check --write", ["--check", "--write"], /--check and --write exclude each other/],
-  ["--root with --host-key", ["--root", "/x", "--host-key", "SHA256:abc"], /--root reads copies of the files; --key, --host, --port and --host-key are for SSH/],
+  [
+    "--root with --host-key",
+    ["--root", "/x", "--host-key", "SHA256:abc"],
+    /--root reads copies of the files; --key, --host, --port and --host-key are for SSH/,
+  ],
   ["a bad port", ["--port", "70000"], /--port must be an integer 1-65535, got "70000"/],
   ["an unknown secret key", ["--secret", "nope=/x"], /--secret takes KEY=FILE with KEY one of proxmoxApiToken/],
   ["an unknown flag", ["--force"], /unknown argument "--force"/],

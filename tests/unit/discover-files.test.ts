@@ -3,27 +3,36 @@
  * own comparison): grouping the declarations, and the comparison rules for secret, placeholder and raw
  * lxc declarations. The probe that used to live here is discover's read (tests/unit/discover-read.test.ts).
  */
-import * as crypto from "crypto";
-import * as path from "path";
-import type { CapturedResource } from "../../scripts/lib/mockRunner";
+import * as crypto from "node:crypto";
+import * as path from "node:path";
 import type { HostFileFacts, LiveFacts } from "../../scripts/lib/discover/facts";
-import { collectDeclared, compareGroup, fileReport, HOSTCONFIG_TYPE, LXCRAW_TYPE, requestedFiles, type HostGroup } from "../../scripts/lib/discover/files";
-import { readLive } from "../../scripts/lib/discover/read";
+import { collectDeclared, compareGroup, fileReport, HOSTCONFIG_TYPE, type HostGroup, LXCRAW_TYPE, requestedFiles } from "../../scripts/lib/discover/files";
 import { parseGuestConf } from "../../scripts/lib/discover/parse/guestConf";
+import { readLive } from "../../scripts/lib/discover/read";
 import { HostDiffError } from "../../scripts/lib/hostDiff";
+import type { CapturedResource } from "../../scripts/lib/mockRunner";
 
 const SIG = "4dabf18193072939515e22adb298388d";
 const secret = (value: unknown) => ({ [SIG]: "1b47061264138c4ac30d75fd1eb44270", value });
-const conn = secret({ host: "10.0.0.1", port: 22, username: "root", hostKey: "SHA256:" + "A".repeat(43), privateKey: "KEY" });
+const conn = secret({ host: "10.0.0.1", port: 22, username: "root", hostKey: `SHA256:${"A".repeat(43)}`, privateKey: "KEY" });
 const resource = (type: string, name: string, inputs: Record<string, unknown>): CapturedResource => ({
-  type, name, urn: `urn:${name}`, custom: true, inputs, protect: false, ignoreChanges: [],
+  type,
+  name,
+  urn: `urn:${name}`,
+  custom: true,
+  inputs,
+  protect: false,
+  ignoreChanges: [],
 });
 const sha256 = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
 
 describe("collectDeclared", () => {
   it("must group HostConfig files and LxcRawConfig lines by host, and mark flagged or secret-valued files secret", () => {
     const groups = collectDeclared([
-      resource(HOSTCONFIG_TYPE, "host-a", { connection: conn, files: [{ path: "/etc/a", content: "a\n", mode: "0640", owner: "root", group: "adm", secret: false }] }),
+      resource(HOSTCONFIG_TYPE, "host-a", {
+        connection: conn,
+        files: [{ path: "/etc/a", content: "a\n", mode: "0640", owner: "root", group: "adm", secret: false }],
+      }),
       resource(HOSTCONFIG_TYPE, "host-b", {
         connection: conn,
         files: secret([
@@ -36,7 +45,7 @@ describe("collectDeclared", () => {
       resource("proxmoxve:index/vmLegacy:VmLegacy", "vm", { connection: conn }),
     ]);
     expect(groups).toHaveLength(1);
-    expect(groups[0].target).toEqual({ host: "10.0.0.1", port: 22, username: "root", hostKey: "SHA256:" + "A".repeat(43) });
+    expect(groups[0].target).toEqual({ host: "10.0.0.1", port: 22, username: "root", hostKey: `SHA256:${"A".repeat(43)}` });
     expect(groups[0].files.map((f) => [f.path, f.secret, f.mode, f.group])).toEqual([
       ["/etc/a", false, "0640", "adm"],
       ["/etc/b.yml", false, "0644", "root"],
@@ -72,17 +81,37 @@ function facts(files: Record<string, Omit<HostFileFacts, "path">>, lxc: Record<n
     files: Object.fromEntries(Object.entries(files).map(([p, f]) => [p, { path: p, ...f }])),
   };
 }
-const live = (content: string | undefined, hashOf: string, mode = "0644") => ({ exists: true, kind: "file" as const, sha256: sha256(hashOf), mode, owner: "root", group: "root", ...(content === undefined ? {} : { content }) });
+const live = (content: string | undefined, hashOf: string, mode = "0644") => ({
+  exists: true,
+  kind: "file" as const,
+  sha256: sha256(hashOf),
+  mode,
+  owner: "root",
+  group: "root",
+  ...(content === undefined ? {} : { content }),
+});
 
 describe("compareGroup / fileReport", () => {
   const target = { host: "h", port: 22, username: "root", hostKey: "k" };
-  const file = (p: string, content: string, secretFile = false) => ({ resource: "r", path: p, content, mode: "0644", owner: "root", group: "root", secret: secretFile });
+  const file = (p: string, content: string, secretFile = false) => ({
+    resource: "r",
+    path: p,
+    content,
+    mode: "0644",
+    owner: "root",
+    group: "root",
+    secret: secretFile,
+  });
 
   it("must compare secret files by hash alone and leave those holding a placeholder secret unchecked", () => {
     const group: HostGroup = { target, files: [file("/s1", "REAL", true), file("/s2", "x PLACEHOLDER y", true), file("/s3", "REAL", true)], lxc: [] };
     const f = facts({ "/s1": live(undefined, "OTHER"), "/s2": live(undefined, "OTHER"), "/s3": live(undefined, "REAL") });
     const r = compareGroup(group, f, ["PLACEHOLDER"]);
-    expect(r.files.map((x) => [x.status, x.patch])).toEqual([["differs", undefined], ["unverified", undefined], ["same", undefined]]);
+    expect(r.files.map((x) => [x.status, x.patch])).toEqual([
+      ["differs", undefined],
+      ["unverified", undefined],
+      ["same", undefined],
+    ]);
     const report = fileReport(group, f, { placeholders: ["PLACEHOLDER"] });
     expect(report.differs).toBe(true);
     expect(report.lines.join("\n")).not.toContain(sha256("OTHER"));
@@ -92,7 +121,12 @@ describe("compareGroup / fileReport", () => {
 
   it("must report mode, owner and group differences even when the content is the same", () => {
     const r = compareGroup({ target, files: [file("/a", "x\n")], lxc: [] }, facts({ "/a": { ...live("x\n", "x\n", "0600"), owner: "www" } }));
-    expect(r.files[0]).toMatchObject({ status: "differs", contentDiffers: false, metadata: ["mode live 0600, declared 0644", "owner live www, declared root"], patch: undefined });
+    expect(r.files[0]).toMatchObject({
+      status: "differs",
+      contentDiffers: false,
+      metadata: ["mode live 0600, declared 0644", "owner live www, declared root"],
+      patch: undefined,
+    });
   });
 
   it("must show an absent file as wholly added, and a diff live -> declared for a changed one", () => {
@@ -111,7 +145,10 @@ describe("compareGroup / fileReport", () => {
     const conf = "arch: amd64\nlxc.apparmor.profile: unconfined\n\n[snap]\nlxc.cgroup2.devices.allow: a\n";
     const same = compareGroup({ target, files: [], lxc: [{ resource: "l", vmid: 201, rawLines: lines }] }, facts({}, { 201: conf }));
     expect(same.lxc[0].status).toBe("same");
-    const differs = compareGroup({ target, files: [], lxc: [{ resource: "l", vmid: 201, rawLines: [...lines, "lxc.mount.entry: a b"] }] }, facts({}, { 201: conf }));
+    const differs = compareGroup(
+      { target, files: [], lxc: [{ resource: "l", vmid: 201, rawLines: [...lines, "lxc.mount.entry: a b"] }] },
+      facts({}, { 201: conf }),
+    );
     expect(differs.lxc[0].status).toBe("differs");
     expect(differs.lxc[0].patch).toContain("+lxc.mount.entry: a b\n");
     expect(compareGroup({ target, files: [], lxc: [{ resource: "l", vmid: 202, rawLines: lines }] }, facts({}, { 201: conf })).lxc[0].status).toBe("absent");
@@ -122,7 +159,17 @@ describe("compareGroup / fileReport", () => {
     const group: HostGroup = {
       target,
       files: [file("/etc/haproxy/haproxy.cfg", "global\n")],
-      lxc: [{ resource: "lune-raw", vmid: 201, rawLines: ["lxc.apparmor.profile: unconfined", "lxc.cgroup2.devices.allow: c 10:229 rwm", "lxc.mount.entry: /dev/fuse dev/fuse none bind,create=file"] }],
+      lxc: [
+        {
+          resource: "lune-raw",
+          vmid: 201,
+          rawLines: [
+            "lxc.apparmor.profile: unconfined",
+            "lxc.cgroup2.devices.allow: c 10:229 rwm",
+            "lxc.mount.entry: /dev/fuse dev/fuse none bind,create=file",
+          ],
+        },
+      ],
     };
     const f = await readLive({ kind: "root", dir: fixture }, { node: "neve", files: requestedFiles(group) });
     const r = compareGroup(group, f);

@@ -4,18 +4,18 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { runProgram, type CapturedResource } from "../../scripts/lib/mockRunner";
-import { readLive } from "../../scripts/lib/discover/read";
-import { liveVocabulary, type LiveVocabulary } from "../../scripts/lib/discover/vocab";
-import { CT_FIELDS, VM_FIELDS, same, show, vgaCanonical } from "../../scripts/lib/discover/fields";
-import { modelFromText } from "../../scripts/lib/discover/write";
-import { vocabularyYaml } from "../../scripts/lib/discover/cli";
-import { adoptionFingerprint } from "../../stacks/config/adoption";
-import { adoptionScopeOf } from "../../stacks/config/adoptionScope";
 import { parse } from "yaml";
-import { VM_INPUT_COVERAGE } from "../../stacks/components/proxmox/vm";
+import { vocabularyYaml } from "../../scripts/lib/discover/cli";
+import { CT_FIELDS, same, show, VM_FIELDS, vgaCanonical } from "../../scripts/lib/discover/fields";
+import { readLive } from "../../scripts/lib/discover/read";
+import { type LiveVocabulary, liveVocabulary } from "../../scripts/lib/discover/vocab";
+import { modelFromText } from "../../scripts/lib/discover/write";
+import { type CapturedResource, runProgram } from "../../scripts/lib/mockRunner";
 import { CT_INPUT_COVERAGE } from "../../stacks/components/proxmox/container";
 import type { CoverageTable } from "../../stacks/components/proxmox/coverage";
+import { VM_INPUT_COVERAGE } from "../../stacks/components/proxmox/vm";
+import { adoptionFingerprint } from "../../stacks/config/adoption";
+import { adoptionScopeOf } from "../../stacks/config/adoptionScope";
 
 // Issue 6's "done when", offline half: on the realistic copy of neve's files (tests/fixtures/pve-neve:
 // args, a VGA clipboard, a CPU and an OS type, a PBS fingerprint, a backup job and guests the stack does
@@ -108,7 +108,14 @@ describe("npm run discover without flags", () => {
   it("must print the live facts as YAML in the stack file's vocabulary", async () => {
     const text = vocabularyYaml(liveVocabulary(await readLive({ kind: "root", dir: FIXTURE }, { node: "neve", files: [] })));
     const doc = parse(text) as Record<string, any>;
-    expect(doc.guests.etoile).toMatchObject({ vmid: 1201, kind: "vm", cpuType: "host", osType: "l26", args: "-vnc 127.0.0.1:81", vga: { type: "std", clipboard: "vnc" } });
+    expect(doc.guests.etoile).toMatchObject({
+      vmid: 1201,
+      kind: "vm",
+      cpuType: "host",
+      osType: "l26",
+      args: "-vnc 127.0.0.1:81",
+      vga: { type: "std", clipboard: "vnc" },
+    });
     expect(doc.storage.etoile).toMatchObject({ type: "pbs", server: "10.10.10.2", fingerprint: expect.stringMatching(/^4c:9e:/) });
     expect(doc.network.bridges.vmbr1).toMatchObject({ ipv4: "10.10.10.1/24", nat: "interfaces" });
     expect(doc.backups["backup-5d2f9a1c-7e34"]).toMatchObject({ guests: [9101, 9102], storage: "local", keepLast: 2 });
@@ -164,7 +171,11 @@ describe("--write on a copy of Pulumi.neve.yaml, then --check", () => {
     ["scsiHardware", () => vm("etoile").scsiHardware, "virtio-scsi-single"],
     ["networkDevices[0].firewall", () => vm("etoile").networkDevices[0].firewall, true],
     ["cipher's cpu.type", () => vm("cipher").cpu.type, "x86-64-v2-AES"],
-    ["the PBS fingerprint", () => resources.find((r) => r.type === "proxmoxve:storage/pbs:Pbs")?.inputs.fingerprint, "4c:9e:1d:73:a0:5b:e2:88:16:f4:3d:c7:90:2a:6b:e5:0f:d8:41:b3:7c:95:2e:6a:18:c0:f7:53:ad:29:84:e1"],
+    [
+      "the PBS fingerprint",
+      () => resources.find((r) => r.type === "proxmoxve:storage/pbs:Pbs")?.inputs.fingerprint,
+      "4c:9e:1d:73:a0:5b:e2:88:16:f4:3d:c7:90:2a:6b:e5:0f:d8:41:b3:7c:95:2e:6a:18:c0:f7:53:ad:29:84:e1",
+    ],
     ["atlas's swap", () => (resources.find((r) => r.name === "atlas-ct")!.inputs as any).memory.swap, 512],
   ])("must declare the live %s in the program's inputs", (_field, get, value) => {
     expect(get()).toEqual(value);
@@ -210,7 +221,8 @@ describe("--write on a copy of Pulumi.neve.yaml, then --check", () => {
           if (Array.isArray(declared)) declared = [...declared].sort();
         }
         compared++;
-        if (declared !== undefined && !same(declared, liveValue)) mismatches.push(`${g.name} ${spec.field}: live ${show(liveValue)}, declared ${show(declared)}`);
+        if (declared !== undefined && !same(declared, liveValue))
+          mismatches.push(`${g.name} ${spec.field}: live ${show(liveValue)}, declared ${show(declared)}`);
       }
     }
     expect(compared).toBeGreaterThan(60);

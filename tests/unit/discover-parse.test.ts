@@ -2,12 +2,12 @@
  * The pure parsers of discover (scripts/lib/discover/parse), on text written the way Proxmox writes it.
  * Each case names the format rule it pins (the Proxmox source is cited in the parser's module comment).
  */
-import * as fs from "fs";
-import * as path from "path";
-import { decodeText, parseGuestConf } from "../../scripts/lib/discover/parse/guestConf";
-import { parseSectionConfig } from "../../scripts/lib/discover/parse/sectionConfig";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parseFirewall, parseFirewallRule } from "../../scripts/lib/discover/parse/firewall";
+import { decodeText, parseGuestConf } from "../../scripts/lib/discover/parse/guestConf";
 import { logicalLines, parseInterfaces, sourceLines } from "../../scripts/lib/discover/parse/interfaces";
+import { parseSectionConfig } from "../../scripts/lib/discover/parse/sectionConfig";
 import { normaliseSysctlKey, parseSysctl } from "../../scripts/lib/discover/parse/sysctl";
 
 const FIXTURE = path.resolve(__dirname, "..", "fixtures", "pve-neve");
@@ -39,7 +39,9 @@ describe("parseGuestConf on neve's guest configs", () => {
     const g = parseGuestConf(fixture(`${NODE}/qemu-server/9100.conf`), 9100, "qemu");
     expect(g.specialSections).toEqual(["special:cloudinit"]);
     expect(g.snapshots.map((s) => [s.name, s.vmstate])).toEqual([["C28-9-25-20_27", true]]);
-    expect(g.main.filter(([k]) => k === "ipconfig0")).toEqual([["ipconfig0", "ip=10.10.10.90/24,gw=10.10.10.1,ip6=2001:bc8:1201:722::90/64,gw6=2001:bc8:1201:722::1"]]);
+    expect(g.main.filter(([k]) => k === "ipconfig0")).toEqual([
+      ["ipconfig0", "ip=10.10.10.90/24,gw=10.10.10.1,ip6=2001:bc8:1201:722::90/64,gw6=2001:bc8:1201:722::1"],
+    ]);
     expect(g.main.find(([k]) => k === "snaptime")).toBeUndefined();
   });
 
@@ -66,10 +68,46 @@ describe("parseGuestConf on neve's guest configs", () => {
   describe.each<[string, string, "qemu" | "lxc", Partial<ReturnType<typeof parseGuestConf>>]>([
     ["an empty file is a guest with no keys", "", "qemu", { main: [], pending: [], snapshots: [], specialSections: [] }],
     ["a key without a value is kept as unparsed, as qemu-server refuses it", "name: a\nvga:\n", "qemu", { main: [["name", "a"]], unparsed: ["vga:"] }],
-    ["a later key replaces an earlier one in place", "memory: 1\nname: a\nmemory: 2\n", "qemu", { main: [["memory", "2"], ["name", "a"]] }],
-    ["CRLF line ends are tolerated (Proxmox writes LF)", "name: a\r\nmemory: 512\r\n", "qemu", { main: [["name", "a"], ["memory", "512"]] }],
-    ["an unknown section is skipped and named", "name: a\n\n[weird section]\nmemory: 9\n", "qemu", { main: [["name", "a"]], specialSections: ["weird section"], snapshots: [] }],
-    ["the LXC pending section is [pve:pending]", "memory: 512\n\n[pve:pending]\nmemory: 1024\ndelete: swap\n", "lxc", { main: [["memory", "512"]], pending: [["memory", "1024"], ["delete", "swap"]] }],
+    [
+      "a later key replaces an earlier one in place",
+      "memory: 1\nname: a\nmemory: 2\n",
+      "qemu",
+      {
+        main: [
+          ["memory", "2"],
+          ["name", "a"],
+        ],
+      },
+    ],
+    [
+      "CRLF line ends are tolerated (Proxmox writes LF)",
+      "name: a\r\nmemory: 512\r\n",
+      "qemu",
+      {
+        main: [
+          ["name", "a"],
+          ["memory", "512"],
+        ],
+      },
+    ],
+    [
+      "an unknown section is skipped and named",
+      "name: a\n\n[weird section]\nmemory: 9\n",
+      "qemu",
+      { main: [["name", "a"]], specialSections: ["weird section"], snapshots: [] },
+    ],
+    [
+      "the LXC pending section is [pve:pending]",
+      "memory: 512\n\n[pve:pending]\nmemory: 1024\ndelete: swap\n",
+      "lxc",
+      {
+        main: [["memory", "512"]],
+        pending: [
+          ["memory", "1024"],
+          ["delete", "swap"],
+        ],
+      },
+    ],
     ["an lxc.* key written with = is read like one with :", "lxc.apparmor.profile = unconfined\n", "lxc", { main: [["lxc.apparmor.profile", "unconfined"]] }],
     ["lxc.* keys are not special in a QEMU config", "lxc.x: y\n", "qemu", { main: [], unparsed: ["lxc.x: y"] }],
     ["description: lines join the # lines", "#first\ndescription: second\nname: a\n", "qemu", { description: "first\nsecond", main: [["name", "a"]] }],
@@ -90,7 +128,11 @@ describe("parseGuestConf on neve's guest configs", () => {
 describe("parseSectionConfig (storage.cfg, jobs.cfg)", () => {
   it("must read neve's storage with tab-indented keys, the PBS fingerprint and the `disable` flag", () => {
     const s = parseSectionConfig(fixture("etc/pve/storage.cfg"));
-    expect(s.map((x) => [x.type, x.id])).toEqual([["dir", "local"], ["zfspool", "vmdata"], ["pbs", "etoile"]]);
+    expect(s.map((x) => [x.type, x.id])).toEqual([
+      ["dir", "local"],
+      ["zfspool", "vmdata"],
+      ["pbs", "etoile"],
+    ]);
     const pbs = new Map(s[2].props);
     expect(pbs.get("fingerprint")).toMatch(/^([0-9a-f]{2}:){31}[0-9a-f]{2}$/);
     expect(pbs.get("disable")).toBe("");
@@ -106,9 +148,20 @@ describe("parseSectionConfig (storage.cfg, jobs.cfg)", () => {
 
   describe.each<[string, string, ReturnType<typeof parseSectionConfig>]>([
     ["an empty file has no sections", "", []],
-    ["comments are skipped, a blank line ends a section", "# c\ndir: a\n\tpath /x\n\n\tcontent iso\ndir: b\n", [{ type: "dir", id: "a", props: [["path", "/x"]] }, { type: "dir", id: "b", props: [] }]],
+    [
+      "comments are skipped, a blank line ends a section",
+      "# c\ndir: a\n\tpath /x\n\n\tcontent iso\ndir: b\n",
+      [
+        { type: "dir", id: "a", props: [["path", "/x"]] },
+        { type: "dir", id: "b", props: [] },
+      ],
+    ],
     ["the type is lower-cased, a repeated key keeps the first value", "DIR: a\n\tpath /x\n\tpath /y\n", [{ type: "dir", id: "a", props: [["path", "/x"]] }]],
-    ["a line of whitespace only does not end the section (only an empty line does)", "dir: a\n\t\n\tpath /x\n", [{ type: "dir", id: "a", props: [["path", "/x"]] }]],
+    [
+      "a line of whitespace only does not end the section (only an empty line does)",
+      "dir: a\n\t\n\tpath /x\n",
+      [{ type: "dir", id: "a", props: [["path", "/x"]] }],
+    ],
     ["space-indented keys count like tab-indented ones", "pbs: e\n    server 10.0.0.1\n", [{ type: "pbs", id: "e", props: [["server", "10.0.0.1"]] }]],
   ])("format rule: %s", (_n, text, expected) => {
     it("must parse as SectionConfig does", () => expect(parseSectionConfig(text)).toEqual(expected));
@@ -118,7 +171,12 @@ describe("parseSectionConfig (storage.cfg, jobs.cfg)", () => {
 describe("parseFirewall (cluster.fw)", () => {
   it("must read neve's options, macros, port lists, a disabled rule and comments", () => {
     const fw = parseFirewall(fixture("etc/pve/firewall/cluster.fw"));
-    expect(new Map(fw.options)).toEqual(new Map([["enable", "1"], ["policy_in", "DROP"]]));
+    expect(new Map(fw.options)).toEqual(
+      new Map([
+        ["enable", "1"],
+        ["policy_in", "DROP"],
+      ]),
+    );
     expect(fw.otherSections).toEqual(["ALIASES", "IPSET management"]);
     expect(fw.rules[0]).toMatchObject({ type: "in", macro: "SSH", action: "ACCEPT", source: "100.64.0.0/10", enabled: true, comment: "SSH from the tailnet" });
     expect(fw.rules.find((r) => r.dport === "80,443")).toMatchObject({ proto: "tcp", action: "ACCEPT" });
@@ -171,7 +229,10 @@ describe("parseInterfaces", () => {
   });
 
   it("must join continued lines, skip comments and find source lines by physical line", () => {
-    expect(logicalLines("# c\niface a inet static\n  address 1.2.3.4/24 \\\n  # not a comment here\n")).toEqual(["iface a inet static", "address 1.2.3.4/24 # not a comment here"]);
+    expect(logicalLines("# c\niface a inet static\n  address 1.2.3.4/24 \\\n  # not a comment here\n")).toEqual([
+      "iface a inet static",
+      "address 1.2.3.4/24 # not a comment here",
+    ]);
     // ifupdown2 joins continuations before it looks for comments.
     expect(logicalLines("# comment \\\nauto eth0\nauto eth1\n")).toEqual(["auto eth1"]);
     expect(sourceLines("source /etc/network/interfaces.d/*\n  source-directory extra\n# source /nope\n")).toEqual([
@@ -181,7 +242,10 @@ describe("parseInterfaces", () => {
     expect(parseInterfaces([]).stanzas).toEqual([]);
     expect(parseInterfaces([{ path: "/i", text: "allow-hotplug eno1\niface eno1\n  mtu\n  mtu 9000\nvlan v10\n  vlan-id 10\n" }])).toMatchObject({
       auto: ["eno1"],
-      stanzas: [{ name: "eno1", family: "inet", method: "", options: [["mtu", "9000"]] }, { name: "v10", options: [["vlan-id", "10"]] }],
+      stanzas: [
+        { name: "eno1", family: "inet", method: "", options: [["mtu", "9000"]] },
+        { name: "v10", options: [["vlan-id", "10"]] },
+      ],
     });
   });
 });

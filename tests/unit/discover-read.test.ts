@@ -5,14 +5,14 @@
  * `--root` on the pve-neve fixture yields the facts the issue names without writing there.
  * The same reads over a real SSH connection: tests/host/discover-read.test.ts.
  */
-import { execFileSync } from "child_process";
-import * as crypto from "crypto";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { execFileSync } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { buildReadCommand, buildReadScript, checkRequest, DiscoverError, parseReadOutput } from "../../scripts/lib/discover/probe";
-import { expandGlob, readRoot } from "../../scripts/lib/discover/root";
 import { readLive } from "../../scripts/lib/discover/read";
+import { expandGlob, readRoot } from "../../scripts/lib/discover/root";
 import { treeHash } from "../treeHash";
 
 const FIXTURE = path.resolve(__dirname, "..", "fixtures", "pve-neve");
@@ -20,14 +20,13 @@ const PRIV_MARKER = "FIXTURE-PRIVATE-MUST-NEVER-BE-READ";
 const sha256 = (s: string | Buffer) => crypto.createHash("sha256").update(s).digest("hex");
 
 describe("the read request", () => {
-  it.each([
-    ["/etc/pve/priv/authkey.key"],
-    ["/etc/pve/priv"],
-    ["//etc/pve//priv/x"],
-  ])("must refuse %s (under /etc/pve/priv) before any command is built", (p) => {
-    expect(() => checkRequest({ node: "neve", files: [{ path: p, secret: true }] })).toThrow(/lies under \/etc\/pve\/priv, which discover never reads/);
-    expect(() => buildReadCommand({ node: "neve", files: [{ path: p, secret: false }] })).toThrow(DiscoverError);
-  });
+  it.each([["/etc/pve/priv/authkey.key"], ["/etc/pve/priv"], ["//etc/pve//priv/x"]])(
+    "must refuse %s (under /etc/pve/priv) before any command is built",
+    (p) => {
+      expect(() => checkRequest({ node: "neve", files: [{ path: p, secret: true }] })).toThrow(/lies under \/etc\/pve\/priv, which discover never reads/);
+      expect(() => buildReadCommand({ node: "neve", files: [{ path: p, secret: false }] })).toThrow(DiscoverError);
+    },
+  );
 
   it.each([
     ["etc/relative", /must be an absolute host path/],
@@ -83,7 +82,11 @@ describe("the one read-only script, run by a local sh, against the --root reader
     expect(viaSh.nodePresent).toBe(viaFs.nodePresent);
     const files = viaSh.records.filter((r) => r.tag === "file");
     expect(files.map((r) => r.state)).toEqual(["file", "file", "file", "absent", "notfile", "file"]);
-    expect(files[0]).toMatchObject({ mode: "0640", content: "line 1\n@@discover done 0\nno newline at end", sha256: sha256("line 1\n@@discover done 0\nno newline at end") });
+    expect(files[0]).toMatchObject({
+      mode: "0640",
+      content: "line 1\n@@discover done 0\nno newline at end",
+      sha256: sha256("line 1\n@@discover done 0\nno newline at end"),
+    });
     expect(files[2].content).toBeUndefined();
     expect(files[2].sha256).toBe(sha256("TOP-SECRET-VALUE"));
     expect(stdout).not.toContain(Buffer.from("TOP-SECRET-VALUE").toString("base64").slice(0, 12));
@@ -94,7 +97,9 @@ describe("the one read-only script, run by a local sh, against the --root reader
   it("must refuse an answer cut short anywhere, and one whose content does not match its hash", () => {
     const stdout = runLocal();
     const lines = stdout.split("\n");
-    expect(() => parseReadOutput(stdout.replace(/@@discover done \d+\n$/, ""), "h")).toThrow("the read-only read on h answered incompletely (no end marker); nothing was reported, run discover again");
+    expect(() => parseReadOutput(stdout.replace(/@@discover done \d+\n$/, ""), "h")).toThrow(
+      "the read-only read on h answered incompletely (no end marker); nothing was reported, run discover again",
+    );
     // Every cut point before the final line: never accepted.
     for (let cut = 0; cut < lines.length - 2; cut++) {
       expect(() => parseReadOutput(lines.slice(0, cut).join("\n"), "h")).toThrow(DiscoverError);
@@ -104,7 +109,9 @@ describe("the one read-only script, run by a local sh, against the --root reader
     expect(() => parseReadOutput([...lines.slice(0, i), ...lines.slice(i + 1)].join("\n"), "h")).toThrow(/\d+ of \d+ files/);
     // A content line lost in transit.
     const c = lines.findIndex((l) => l.startsWith("@@discover file ") && l.endsWith(" content"));
-    expect(() => parseReadOutput([...lines.slice(0, c + 1), ...lines.slice(c + 2)].join("\n"), "h")).toThrow(/changed while it was read, or its content is cut short/);
+    expect(() => parseReadOutput([...lines.slice(0, c + 1), ...lines.slice(c + 2)].join("\n"), "h")).toThrow(
+      /changed while it was read, or its content is cut short/,
+    );
   });
 });
 
@@ -124,7 +131,16 @@ describe("--root on the pve-neve fixture", () => {
     expect(treeHash(FIXTURE)).toBe(before);
     expect(facts.source).toBe(`root:${FIXTURE}`);
     expect(facts.sysctlRuntime).toBeUndefined();
-    expect(facts.guests.map((g) => `${g.kind}:${g.vmid}`)).toEqual(["lxc:200", "lxc:201", "qemu:1200", "qemu:1201", "qemu:9000", "qemu:9100", "qemu:9101", "qemu:9102"]);
+    expect(facts.guests.map((g) => `${g.kind}:${g.vmid}`)).toEqual([
+      "lxc:200",
+      "lxc:201",
+      "qemu:1200",
+      "qemu:1201",
+      "qemu:9000",
+      "qemu:9100",
+      "qemu:9101",
+      "qemu:9102",
+    ]);
     const etoile = new Map(facts.guests.find((g) => g.vmid === 1201)!.main);
     expect([etoile.get("args"), etoile.get("vga"), etoile.get("cpu"), etoile.get("ostype")]).toEqual(["-vnc 127.0.0.1:81", "std,clipboard=vnc", "host", "l26"]);
     expect(new Map(facts.storage.find((s) => s.id === "etoile")!.props).get("fingerprint")).toBeDefined();
@@ -164,7 +180,9 @@ describe("--root on the pve-neve fixture", () => {
   });
 
   it("must expand source globs like a shell: sorted, no dot files, the pattern itself when nothing matches", () => {
-    expect(expandGlob(FIXTURE, "/etc/pve/nodes/neve/qemu-server/9*.conf")).toEqual(["9000", "9100", "9101", "9102"].map((v) => `/etc/pve/nodes/neve/qemu-server/${v}.conf`));
+    expect(expandGlob(FIXTURE, "/etc/pve/nodes/neve/qemu-server/9*.conf")).toEqual(
+      ["9000", "9100", "9101", "9102"].map((v) => `/etc/pve/nodes/neve/qemu-server/${v}.conf`),
+    );
     expect(expandGlob(FIXTURE, "/etc/pve/nodes/*/lxc/20[!0].conf")).toEqual(["/etc/pve/nodes/neve/lxc/201.conf"]);
     expect(expandGlob(FIXTURE, "/etc/network/none.d/*")).toEqual(["/etc/network/none.d/*"]);
   });

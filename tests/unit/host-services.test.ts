@@ -1,8 +1,9 @@
 // The host's own configuration as the program declares it: one HostConfig resource per service,
 // rendered from the frozen fixture copy of Pulumi.neve.yaml, with validators, activation, health checks, the
 // dead-man timer on access-critical services, and secrets only ever as Pulumi secrets.
-import type { CapturedResource, ProgramRun } from "../../scripts/lib/mockRunner";
+
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import type { ProgramRun } from "../../scripts/lib/mockRunner";
 import { FIXTURE_STACK_FILE } from "../support/stacks";
 
 const HOST_CONFIG = "pulumi-nodejs:dynamic/neve:HostConfig";
@@ -28,17 +29,21 @@ const SECRET_NEEDLES = [
 let run: ProgramRun;
 beforeAll(async () => {
   const { runProgram } = await import("../../scripts/lib/mockRunner");
-  run = await runProgram({ stackFile: FIXTURE_STACK_FILE, secrets: SECRETS, configOverrides: { ssh: { host: "100.94.229.96", port: 22, user: "root", hostKey: "SHA256:uO2YrKm6bWk9h0Oq1oX3b9zVxR2mX0Q1y8m0aVbQ5Ys" } } });
+  run = await runProgram({
+    stackFile: FIXTURE_STACK_FILE,
+    secrets: SECRETS,
+    configOverrides: { ssh: { host: "100.94.229.96", port: 22, user: "root", hostKey: "SHA256:uO2YrKm6bWk9h0Oq1oX3b9zVxR2mX0Q1y8m0aVbQ5Ys" } },
+  });
 });
 
 const hostConfigs = () => run.resources.filter((r) => r.type === HOST_CONFIG);
-const byService = (service: string): Record<string, any> => { // eslint-disable-line @typescript-eslint/no-explicit-any
+const byService = (service: string): Record<string, any> => {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   const found = hostConfigs().filter((r) => r.inputs.service === service);
   expect(found).toHaveLength(1);
   return found[0].inputs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 };
-const isSecret = (v: unknown): v is { value: unknown } =>
-  !!v && typeof v === "object" && (v as Record<string, unknown>)[specialSigKey] === specialSecretSig;
+const isSecret = (v: unknown): v is { value: unknown } => !!v && typeof v === "object" && (v as Record<string, unknown>)[specialSigKey] === specialSecretSig;
 const plain = (v: unknown): any => (isSecret(v) ? v.value : v); // eslint-disable-line @typescript-eslint/no-explicit-any
 const filesOf = (service: string) => (plain(byService(service).files) as unknown[]).map(plain) as Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -66,9 +71,11 @@ describe("host services declared from Pulumi.neve.yaml", () => {
   });
 
   it("must declare no other host service", () => {
-    expect(hostConfigs().map((r) => r.inputs.service).sort()).toEqual(
-      ["cloudflared", "dnsmasq-vmbr1", "fix-pve-certs", "haproxy", "nat", "novnc-1201", "spiceproxy-socat", "sysctl-forwarding"],
-    );
+    expect(
+      hostConfigs()
+        .map((r) => r.inputs.service)
+        .sort(),
+    ).toEqual(["cloudflared", "dnsmasq-vmbr1", "fix-pve-certs", "haproxy", "nat", "novnc-1201", "spiceproxy-socat", "sysctl-forwarding"]);
   });
 
   it("must connect to the tailnet address with the pinned host key, as root", () => {

@@ -1,12 +1,12 @@
 // next free clone address (.91-.99): pure function, and `npm run next-ip` on real and temp stack files.
-import { execFile } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { promisify } from "util";
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
 import { parse, stringify } from "yaml";
+import { loadModelFromFile, REPO_ROOT } from "../../scripts/lib/stackFile";
 import { CloneRangeFullError, nextFreeCloneAddress, parseStackConfig } from "../../stacks/config";
-import { REPO_ROOT, loadModelFromFile } from "../../scripts/lib/stackFile";
 import { FIXTURE_STACK_FILE, REAL_STACK_FILE, rawConfig } from "../support/stacks";
 
 const run = promisify(execFile);
@@ -79,7 +79,14 @@ describe("npm run next-ip", () => {
     const doc = parse(fs.readFileSync(DEFAULT_STACK_FILE, "utf8"));
     const guests = doc.config["neve-infra:guests"];
     for (let i = 93; i <= 99; i++) {
-      guests[`clone-${i}`] = { vmid: 9000 + i * 2, kind: "vm", memoryMiB: 1024, bridge: "vmbr1", ipv4: `10.10.10.${i}`, clone: { from: "ubuntu-2404-template" } };
+      guests[`clone-${i}`] = {
+        vmid: 9000 + i * 2,
+        kind: "vm",
+        memoryMiB: 1024,
+        bridge: "vmbr1",
+        ipv4: `10.10.10.${i}`,
+        clone: { from: "ubuntu-2404-template" },
+      };
     }
     const file = path.join(dir, "Pulumi.full.yaml");
     fs.writeFileSync(file, stringify(doc));

@@ -1,7 +1,8 @@
 // The plan table is generic: resources it has never heard of (dynamic host-config resources) show
 // up without crashing, and secret values are never printed.
-import { renderTable, shortType } from "../../scripts/lib/planTable";
+
 import type { CapturedResource } from "../../scripts/lib/mockRunner";
+import { renderTable, shortType } from "../../scripts/lib/planTable";
 
 const base = { custom: true, protect: false, ignoreChanges: [] as string[] };
 

@@ -1,9 +1,9 @@
 // `npm run plan` as a user runs it: a child process, no Pulumi CLI, no Proxmox, no secrets.
-import { execFile } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { promisify } from "util";
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
 import { parse, stringify } from "yaml";
 import { REPO_ROOT } from "../../scripts/lib/stackFile";
 import { FIXTURE_STACK_FILE } from "../support/stacks";
@@ -11,6 +11,7 @@ import { FIXTURE_STACK_FILE } from "../support/stacks";
 // Exact values come from the frozen fixture; the default run (the real stack file) is checked by policy only.
 const DEFAULT_STACK_FILE = FIXTURE_STACK_FILE;
 const FIXTURE = ["--", "--config", FIXTURE_STACK_FILE];
+
 import { PLACEHOLDER_SECRETS } from "../../scripts/lib/mockRunner";
 
 const run = promisify(execFile);
@@ -26,7 +27,14 @@ describe("npm run plan", () => {
 
   it("must exit 0 and print every guest, bridge, storage, firewall rule and backup job", async () => {
     const { stdout } = await planOnce();
-    for (const [name, vmid] of [["debian12-cloud", 1200], ["etoile", 1201], ["ubuntu-2404-template", 9000], ["cipher", 9100], ["atlas", 200], ["lune", 201]]) {
+    for (const [name, vmid] of [
+      ["debian12-cloud", 1200],
+      ["etoile", 1201],
+      ["ubuntu-2404-template", 9000],
+      ["cipher", 9100],
+      ["atlas", 200],
+      ["lune", 201],
+    ]) {
       expect(stdout).toMatch(new RegExp(`${name}-(vm|ct)\\s+vmid=${vmid} `));
     }
     for (const s of ["network-vmbr0", "network-vmbr1", "storage-local", "storage-vmdata", "storage-etoile", "backups-nightly-local", "backups-weekly-etoile"]) {
@@ -81,7 +89,10 @@ describe("npm run plan", () => {
     expect(haproxy).toContain("req.ssl_sni -i cipher.wenzelarifiandi.com");
     expect(fs.readFileSync(path.join(out, "etc/cloudflared/config.yml"), "utf8")).toContain("464de2f3-7058-4a1f-9f93-ae8425f0ffbe");
     expect(fs.existsSync(path.join(out, "etc/cloudflared/464de2f3-7058-4a1f-9f93-ae8425f0ffbe.json"))).toBe(false);
-    const all = fs.readdirSync(out, { recursive: true, encoding: "utf8" }).map((p) => path.join(out, p)).filter((p) => fs.statSync(p).isFile());
+    const all = fs
+      .readdirSync(out, { recursive: true, encoding: "utf8" })
+      .map((p) => path.join(out, p))
+      .filter((p) => fs.statSync(p).isFile());
     for (const p of all) expect(fs.readFileSync(p, "utf8")).not.toContain("PLACEHOLDER-NOT-A-SECRET");
   });
 });

@@ -17,13 +17,19 @@ describe("with neve-infra:adopt false", () => {
   it("must not carry any import id but those of the read-only access objects (resources are created, not adopted)", () => {
     const custom = run.resources.filter((r) => r.custom && r.type.startsWith("proxmoxve:"));
     expect(custom.length).toBeGreaterThan(10);
-    const imported = custom.filter((r) => r.importId !== undefined).map((r) => `${r.name}=${r.importId}`).sort();
+    const imported = custom
+      .filter((r) => r.importId !== undefined)
+      .map((r) => `${r.name}=${r.importId}`)
+      .sort();
     // The public bridge and the firewall options are never created: they always carry their import id.
     expect(imported).toEqual(["firewall-options=cluster", "network-vmbr0=neve:vmbr0"]);
   });
 
   it("must still protect running guests, vmbr0 and the cluster firewall", () => {
-    const protectedNames = run.resources.filter((r) => r.protect).map((r) => r.name).sort();
+    const protectedNames = run.resources
+      .filter((r) => r.protect)
+      .map((r) => r.name)
+      .sort();
     expect(protectedNames).toEqual(["atlas-ct", "cipher-vm", "etoile-vm", "firewall-options", "firewall-rules", "lune-ct", "network-vmbr0"]);
   });
 });

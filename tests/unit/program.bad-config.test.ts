@@ -9,9 +9,9 @@ describe("the program with a bad config", () => {
     guests.cipher.ipv4 = "10.10.10.150";
     const pulumi = await import("@pulumi/pulumi");
     const seen: CapturedResource[] = [];
-    await expect(
-      runProgram({ stackFile: FIXTURE_STACK_FILE, configOverrides: { guests } }).then((r) => seen.push(...r.resources)),
-    ).rejects.toThrow("guests.cipher.ipv4: 10.10.10.150 lies in the DHCP range 10.10.10.100-10.10.10.200");
+    await expect(runProgram({ stackFile: FIXTURE_STACK_FILE, configOverrides: { guests } }).then((r) => seen.push(...r.resources))).rejects.toThrow(
+      "guests.cipher.ipv4: 10.10.10.150 lies in the DHCP range 10.10.10.100-10.10.10.200",
+    );
     expect(seen).toEqual([]);
     // The mock monitor saw nothing either.
     const monitor = pulumi.runtime.getMonitor() as unknown as { resources: Map<string, unknown> };

@@ -3,11 +3,11 @@
 // what the stack declares, how it adopts the live host, and the outputs contract other stacks rely on.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { CapturedResource, ProgramRun } from "../../scripts/lib/mockRunner";
-import { stackSections, reconciled } from "./support/adoption";
-import { NEVE_OUTPUT_NAMES, type NeveStackOutputs } from "../../stacks/neve/outputs";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import type { CapturedResource, ProgramRun } from "../../scripts/lib/mockRunner";
+import { NEVE_OUTPUT_NAMES, type NeveStackOutputs } from "../../stacks/neve/outputs";
 import { FIXTURE_STACK_FILE } from "../support/stacks";
+import { reconciled, stackSections } from "./support/adoption";
 
 const T = {
   vm: "proxmoxve:index/vmLegacy:VmLegacy",
@@ -264,7 +264,17 @@ describe("outputs contract", () => {
       ipv6Prefix: "2001:bc8:1201:722::/64",
     });
     // MAC addresses come from the provider; the mocks of this file report none.
-    expect(o.guests.cipher).toEqual({ id: 9100, name: "cipher", kind: "vm", bridge: "vmbr1", ipv4: "10.10.10.90", ipv6: "2001:bc8:1201:722::90", template: false, running: true, macAddresses: null });
+    expect(o.guests.cipher).toEqual({
+      id: 9100,
+      name: "cipher",
+      kind: "vm",
+      bridge: "vmbr1",
+      ipv4: "10.10.10.90",
+      ipv6: "2001:bc8:1201:722::90",
+      template: false,
+      running: true,
+      macAddresses: null,
+    });
     expect(o.guests.atlas).toMatchObject({ id: 200, kind: "ct", bridge: "vmbr0", ipv4: null });
     expect(o.guests["ubuntu-2404-template"]).toMatchObject({ id: 9000, template: true });
     expect(Object.keys(o.guests).sort()).toEqual(["atlas", "cipher", "debian12-cloud", "etoile", "lune", "ubuntu-2404-template"]);

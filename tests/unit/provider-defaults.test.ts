@@ -1,14 +1,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { defaultedInputs, optionalInputs } from "./support/providerDefaults";
-import { parseStackConfig } from "../../stacks/config/stack";
-import type { CtModel, VmModel } from "../../stacks/config/model";
-import { VM_IGNORE_CHANGES, VM_INPUT_COVERAGE, vmArgs } from "../../stacks/components/proxmox/vm";
-import { CT_INPUT_COVERAGE, ctArgs, ctIgnoreChanges } from "../../stacks/components/proxmox/container";
-import { STORAGE_IGNORE_CHANGES, STORAGE_INPUT_COVERAGE } from "../../stacks/components/proxmox/storage";
 import { JOB_IGNORE_CHANGES, JOB_INPUT_COVERAGE } from "../../stacks/components/proxmox/backups";
+import { CT_INPUT_COVERAGE, ctArgs, ctIgnoreChanges } from "../../stacks/components/proxmox/container";
 import type { CoverageTable, InputCoverage } from "../../stacks/components/proxmox/coverage";
+import { STORAGE_IGNORE_CHANGES, STORAGE_INPUT_COVERAGE } from "../../stacks/components/proxmox/storage";
+import { VM_IGNORE_CHANGES, VM_INPUT_COVERAGE, vmArgs } from "../../stacks/components/proxmox/vm";
+import type { CtModel, VmModel } from "../../stacks/config/model";
+import { parseStackConfig } from "../../stacks/config/stack";
+import { defaultedInputs, optionalInputs } from "./support/providerDefaults";
 
 // Item 2 of issue 6: every provider input with a default is stated by the stack, ignored with a
 // reason, or a provider-side behaviour switch. The defaulted inputs come from the SDK's own

@@ -7,9 +7,10 @@
  * stack knows every live object; 1 otherwise. Creations are listed and allowed, unless they duplicate
  * something live (a second NAT, a second job for the same storage and schedule).
  */
-import type { BackupJobModel, CtModel, GuestModel, NeveModel, StorageModel, VmModel } from "../../../stacks/config/model";
+
 import { notesTemplateOf } from "../../../stacks/components/proxmox/backups";
-import { CT_FEATURES, CT_FIELDS, type FieldSpec, JOB_FIELDS, STORAGE_COMMON, STORAGE_FIELDS, VM_FIELDS, same, show, vgaCanonical } from "./fields";
+import type { BackupJobModel, CtModel, GuestModel, NeveModel, StorageModel, VmModel } from "../../../stacks/config/model";
+import { CT_FEATURES, CT_FIELDS, type FieldSpec, JOB_FIELDS, STORAGE_COMMON, STORAGE_FIELDS, same, show, VM_FIELDS, vgaCanonical } from "./fields";
 import type { LiveGuest, LiveJob, LiveRule, LiveStorage, LiveVocabulary } from "./vocab";
 
 /** One field the first `up` would change (or a recorded field that no longer matches the host). */
@@ -75,7 +76,14 @@ interface Ctx {
   readonly ack: ReadonlySet<string>;
 }
 
-function compare(ctx: Ctx, object: string, field: string, live: unknown, declared: unknown, o: { stated: boolean; recorded?: boolean; liveStackValue?: unknown; cannot?: string }): void {
+function compare(
+  ctx: Ctx,
+  object: string,
+  field: string,
+  live: unknown,
+  declared: unknown,
+  o: { stated: boolean; recorded?: boolean; liveStackValue?: unknown; cannot?: string },
+): void {
   if (same(live, declared)) return;
   const path = `${object}.${field}`;
   ctx.changes.push({
@@ -111,7 +119,8 @@ function stackField(g: object, field: string): unknown {
 function checkVm(ctx: Ctx, g: VmModel, l: LiveGuest): void {
   const object = `guests.${g.name}`;
   const f = l.fields;
-  if (l.name !== g.name) compare(ctx, object, "name", l.name, g.name, { stated: true, cannot: "a guest is renamed by renaming its key in guests (and every reference to it)" });
+  if (l.name !== g.name)
+    compare(ctx, object, "name", l.name, g.name, { stated: true, cannot: "a guest is renamed by renaming its key in guests (and every reference to it)" });
   compare(ctx, object, "template", f.template ?? false, g.template, { stated: true, liveStackValue: f.template ?? false });
   compare(ctx, object, "onBoot", f.onBoot ?? false, g.onBoot ?? g.running, { stated: true, liveStackValue: f.onBoot ?? false });
   compare(ctx, object, "bridge", f.bridge, g.bridge, { stated: true, liveStackValue: f.bridge });
@@ -140,7 +149,8 @@ function checkVm(ctx: Ctx, g: VmModel, l: LiveGuest): void {
 function checkCt(ctx: Ctx, g: CtModel, l: LiveGuest): void {
   const object = `guests.${g.name}`;
   const f = l.fields;
-  if (l.name !== g.name) compare(ctx, object, "name", l.name, g.name, { stated: true, cannot: "a guest is renamed by renaming its key in guests (and every reference to it)" });
+  if (l.name !== g.name)
+    compare(ctx, object, "name", l.name, g.name, { stated: true, cannot: "a guest is renamed by renaming its key in guests (and every reference to it)" });
   compare(ctx, object, "template", f.template ?? false, g.template, { stated: true, liveStackValue: f.template ?? false });
   compare(ctx, object, "onBoot", f.onBoot ?? false, g.onBoot ?? g.running, { stated: true, liveStackValue: f.onBoot ?? false });
   compare(ctx, object, "bridge", f.bridge, g.bridge, { stated: true, liveStackValue: f.bridge });
@@ -161,7 +171,10 @@ function checkCt(ctx: Ctx, g: CtModel, l: LiveGuest): void {
     });
   }
   const liveMount = (liveFeatures.mount as string[] | undefined) ?? [];
-  compare(ctx, object, "features.mount", liveMount, g.features.mount ?? [], { stated: g.features.mount !== undefined, liveStackValue: liveMount.length ? liveMount : undefined });
+  compare(ctx, object, "features.mount", liveMount, g.features.mount ?? [], {
+    stated: g.features.mount !== undefined,
+    liveStackValue: liveMount.length ? liveMount : undefined,
+  });
 }
 
 function checkStorage(ctx: Ctx, s: StorageModel, l: LiveStorage): void {
@@ -189,27 +202,51 @@ function checkJob(ctx: Ctx, model: NeveModel, j: BackupJobModel, l: LiveJob): vo
   for (const spec of JOB_FIELDS) compareSpec(ctx, object, spec, f[spec.field], stackField(j, spec.field));
   const names = (ids: readonly number[]) => ids.map((id) => model.guests.find((g) => g.vmid === id)?.name);
   if (f.vmids === "all") {
-    compare(ctx, object, "guests", "(all guests)", [...j.vmids].sort((a, b) => a - b), { stated: true, cannot: "the job backs up all guests (`all 1`), which the stack cannot state" });
+    compare(
+      ctx,
+      object,
+      "guests",
+      "(all guests)",
+      [...j.vmids].sort((a, b) => a - b),
+      { stated: true, cannot: "the job backs up all guests (`all 1`), which the stack cannot state" },
+    );
   } else {
     const liveNames = names(f.vmids);
     const missing = f.vmids.filter((_, i) => liveNames[i] === undefined);
-    compare(ctx, object, "guests", f.vmids, [...j.vmids].sort((a, b) => a - b), {
-      stated: true,
-      liveStackValue: liveNames,
-      cannot: missing.length ? `guests ${missing.join(", ")} are not declared in guests` : undefined,
-    });
+    compare(
+      ctx,
+      object,
+      "guests",
+      f.vmids,
+      [...j.vmids].sort((a, b) => a - b),
+      {
+        stated: true,
+        liveStackValue: liveNames,
+        cannot: missing.length ? `guests ${missing.join(", ")} are not declared in guests` : undefined,
+      },
+    );
   }
   const pruneOther = (f.pruneOther as string[] | undefined) ?? [];
   compare(ctx, object, "keepLast", pruneOther.length ? `(${pruneOther.join(",")})` : f.keepLast, j.keepLast, {
     stated: true,
     liveStackValue: f.keepLast,
-    cannot: pruneOther.length || f.keepLast === undefined ? `the job prunes with ${pruneOther.join(",") || "no keep-last"}, which the stack cannot state` : undefined,
+    cannot:
+      pruneOther.length || f.keepLast === undefined ? `the job prunes with ${pruneOther.join(",") || "no keep-last"}, which the stack cannot state` : undefined,
   });
   compare(ctx, object, "notesTemplate", f.notesTemplate, notesTemplateOf(j), { stated: true, liveStackValue: f.notesTemplate });
 }
 
 /** Canonical one-line form of a firewall rule, for the positional comparison. */
-export function ruleText(r: { action: string; proto?: string; source?: string; dest?: string; dports: readonly number[]; iface?: string; comment?: string; enabled: boolean }): string {
+export function ruleText(r: {
+  action: string;
+  proto?: string;
+  source?: string;
+  dest?: string;
+  dports: readonly number[];
+  iface?: string;
+  comment?: string;
+  enabled: boolean;
+}): string {
   const parts = [`${r.enabled ? "" : "|"}IN ${r.action}`];
   if (r.iface) parts.push(`-i ${r.iface}`);
   if (r.source) parts.push(`-source ${r.source}`);
@@ -275,7 +312,12 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
     const l = live.guests.find((x) => x.fields.vmid === g.vmid);
     if (!l) {
       const clash = live.guests.find((x) => x.name === g.name);
-      if (clash) conflicts.push({ kind: "duplicate", path: `guests.${g.name}.vmid`, text: `guests.${g.name} (${g.vmid}) would be created, but the host already has a guest named ${g.name} with id ${clash.fields.vmid}` });
+      if (clash)
+        conflicts.push({
+          kind: "duplicate",
+          path: `guests.${g.name}.vmid`,
+          text: `guests.${g.name} (${g.vmid}) would be created, but the host already has a guest named ${g.name} with id ${clash.fields.vmid}`,
+        });
       else creations.push(`guests.${g.name} (${g.kind === "vm" ? "VM" : "container"} ${g.vmid}) would be created`);
       continue;
     }
@@ -289,7 +331,11 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
   }
   for (const l of live.guests) {
     if (model.guests.some((g) => g.vmid === l.fields.vmid) || unmanaged.guests.includes(l.fields.vmid)) continue;
-    unknown.push({ kind: "guest", id: String(l.fields.vmid), text: `guest ${l.fields.vmid} ${l.name} (${l.fields.kind === "vm" ? (l.fields.template ? "VM template" : "VM") : "container"}${l.fields.ipv4 ? `, ${l.fields.ipv4}` : ""})` });
+    unknown.push({
+      kind: "guest",
+      id: String(l.fields.vmid),
+      text: `guest ${l.fields.vmid} ${l.name} (${l.fields.kind === "vm" ? (l.fields.template ? "VM template" : "VM") : "container"}${l.fields.ipv4 ? `, ${l.fields.ipv4}` : ""})`,
+    });
   }
 
   // Storage
@@ -333,11 +379,20 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
     }
     const object = `network.bridges.${name}`;
     compare(ctx, object, "ports", [...l.fields.ports].sort(), [...b.ports].sort(), { stated: true, liveStackValue: l.fields.ports });
-    compare(ctx, object, "ipv4", l.fields.ipv4, b.ipv4, { stated: true, liveStackValue: l.fields.ipv4, cannot: l.fields.ipv4 === undefined ? "the bridge has no IPv4 on the host" : undefined });
+    compare(ctx, object, "ipv4", l.fields.ipv4, b.ipv4, {
+      stated: true,
+      liveStackValue: l.fields.ipv4,
+      cannot: l.fields.ipv4 === undefined ? "the bridge has no IPv4 on the host" : undefined,
+    });
     compare(ctx, object, "ipv6", l.fields.ipv6, b.ipv6, { stated: b.ipv6 !== undefined, liveStackValue: l.fields.ipv6 });
   }
   for (const l of live.bridges) {
-    if (!model.network.bridges[l.name]) unknown.push({ kind: "bridge", id: l.name, text: `bridge ${l.name} (ports ${l.fields.ports.join(" ") || "none"}${l.fields.ipv4 ? `, ${l.fields.ipv4}` : ""})` });
+    if (!model.network.bridges[l.name])
+      unknown.push({
+        kind: "bridge",
+        id: l.name,
+        text: `bridge ${l.name} (ports ${l.fields.ports.join(" ") || "none"}${l.fields.ipv4 ? `, ${l.fields.ipv4}` : ""})`,
+      });
   }
 
   checkFirewall(ctx, model, live);
@@ -356,7 +411,11 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
       });
     }
     if (b.nat === "interfaces" && !hostNat.length) {
-      conflicts.push({ kind: "nat", path: `network.bridges.${name}.nat`, text: `network.bridges.${name}.nat is interfaces, but /etc/network/interfaces has no MASQUERADE line for ${name}: nothing would NAT it` });
+      conflicts.push({
+        kind: "nat",
+        path: `network.bridges.${name}.nat`,
+        text: `network.bridges.${name}.nat is interfaces, but /etc/network/interfaces has no MASQUERADE line for ${name}: nothing would NAT it`,
+      });
     }
   }
   const needed = [
@@ -379,7 +438,12 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
   if (model.hostServices.forwarding === "external") {
     for (const k of needed) {
       if (!elsewhere(k).some((x) => x.value === "1")) {
-        conflicts.push({ kind: "forwarding", path: "hostServices.forwarding", text: `hostServices.forwarding is external, but nothing on the host sets ${k}=1`, fix: "stack" });
+        conflicts.push({
+          kind: "forwarding",
+          path: "hostServices.forwarding",
+          text: `hostServices.forwarding is external, but nothing on the host sets ${k}=1`,
+          fix: "stack",
+        });
       }
     }
   }

@@ -7,14 +7,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { ConfigError } from "../../../stacks/config/errors";
-import { SECRET_KEYS, type SecretKey } from "../../../stacks/config/secrets";
 import type { NeveModel } from "../../../stacks/config/model";
+import { SECRET_KEYS, type SecretKey } from "../../../stacks/config/secrets";
 import { DEFAULT_STACK_FILE } from "../stackFile";
-import { readLive, DiscoverError, type ReadTarget } from "./read";
-import { liveVocabulary, type LiveVocabulary } from "./vocab";
 import { checkStack, formatCheck } from "./check";
-import { modelFromText, writeStack, WriteRefusedError } from "./write";
 import type { HostGroup } from "./files";
+import { DiscoverError, type ReadTarget, readLive } from "./read";
+import { type LiveVocabulary, liveVocabulary } from "./vocab";
+import { modelFromText, WriteRefusedError, writeStack } from "./write";
 
 export const USAGE =
   "usage: npm run discover [-- --check | --write] [--config FILE] [--root DIR | --key FILE --host H --port P --host-key K] [--secret KEY=FILE] [--fail-on-files]";
@@ -121,18 +121,32 @@ export function targetOf(args: DiscoverArgs, model: NeveModel, privateKey: strin
 
 /** The live vocabulary as the stack-shaped YAML that `discover` prints without flags. */
 export function vocabularyYaml(v: LiveVocabulary): string {
-  const drop = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined && !(Array.isArray(x) && x.length === 0) && !(x && typeof x === "object" && !Array.isArray(x) && Object.keys(x).length === 0)));
+  const drop = (o: Record<string, unknown>) =>
+    Object.fromEntries(
+      Object.entries(o).filter(
+        ([, x]) =>
+          x !== undefined && !(Array.isArray(x) && x.length === 0) && !(x && typeof x === "object" && !Array.isArray(x) && Object.keys(x).length === 0),
+      ),
+    );
   const doc = {
     guests: Object.fromEntries(v.guests.map((g) => [g.name, drop({ ...g.fields, pending: g.pending })])),
     storage: Object.fromEntries(v.storage.map((s) => [s.id, drop(s.fields)])),
     backups: Object.fromEntries(v.jobs.map((j) => [j.id, drop({ ...j.fields, guests: j.fields.vmids, vmids: undefined })])),
     network: {
-      bridges: Object.fromEntries(v.bridges.map((b) => [b.name, drop({ ...b.fields, nat: v.nat.some((n) => n.bridge === b.name) ? "interfaces" : undefined })])),
+      bridges: Object.fromEntries(
+        v.bridges.map((b) => [b.name, drop({ ...b.fields, nat: v.nat.some((n) => n.bridge === b.name) ? "interfaces" : undefined })]),
+      ),
       natInInterfaces: v.nat.map((n) => n.where),
       forwardingSetElsewhere: v.forwarding.map((f) => `${f.key}=${f.value} (${f.where})`),
     },
     firewall: v.firewall
-      ? { enabled: v.firewall.enabled, inputPolicy: v.firewall.inputPolicy, outputPolicy: v.firewall.outputPolicy, rules: v.firewall.rules.map((r) => drop({ ...r, raw: r.unexpressed ? r.raw : undefined })), otherSections: v.firewall.otherSections }
+      ? {
+          enabled: v.firewall.enabled,
+          inputPolicy: v.firewall.inputPolicy,
+          outputPolicy: v.firewall.outputPolicy,
+          rules: v.firewall.rules.map((r) => drop({ ...r, raw: r.unexpressed ? r.raw : undefined })),
+          otherSections: v.firewall.otherSections,
+        }
       : undefined,
   };
   return `# Live facts of node ${v.node} from ${v.source}, in the vocabulary of Pulumi.neve.yaml (guests.<name>, storage.<id>, ...).\n# backups.<id>.guests are Proxmox ids here. Read-only: nothing was changed on the host.\n${stringify(doc, { flowCollectionPadding: false, lineWidth: 0 })}`;
@@ -147,7 +161,10 @@ export interface Io {
 }
 
 /** The managed host files, from one run of the program under mocks (for --check's "host files"). */
-async function declaredGroups(args: DiscoverArgs, secrets: Partial<Record<SecretKey, string>>): Promise<{ groups: HostGroup[]; placeholders: string[]; secretValues: string[] }> {
+async function declaredGroups(
+  args: DiscoverArgs,
+  secrets: Partial<Record<SecretKey, string>>,
+): Promise<{ groups: HostGroup[]; placeholders: string[]; secretValues: string[] }> {
   const { runProgram } = await import("../mockRunner");
   const { readStackConfig } = await import("../stackFile");
   const { collectDeclared } = await import("./files");
@@ -161,7 +178,11 @@ async function declaredGroups(args: DiscoverArgs, secrets: Partial<Record<Secret
   const run = await runProgram({ stackFile: args.stackFile, configOverrides, secrets, placeholderHostKey: args.root !== undefined });
   const given = new Set(Object.keys(secrets));
   const entries = Object.entries(run.secretValues) as [string, string][];
-  return { groups: collectDeclared(run.resources), placeholders: entries.filter(([k]) => !given.has(k)).map(([, v]) => v), secretValues: entries.map(([, v]) => v) };
+  return {
+    groups: collectDeclared(run.resources),
+    placeholders: entries.filter(([k]) => !given.has(k)).map(([, v]) => v),
+    secretValues: entries.map(([, v]) => v),
+  };
 }
 
 /** Replace every secret value (and the private key) in a text with "[secret]". */
@@ -220,7 +241,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           const { fileReport } = await import("./files");
           const r = fileReport(declared.groups[0], facts, { placeholders: declared.placeholders });
           filesDiffer = r.differs;
-          io.out(`\nHost files (the first up replaces each differing file, stashing the original first; ${args.failOnFiles ? "counted" : "not counted"} in the exit status${args.failOnFiles ? "" : ", --fail-on-files counts them"}):\n`);
+          io.out(
+            `\nHost files (the first up replaces each differing file, stashing the original first; ${args.failOnFiles ? "counted" : "not counted"} in the exit status${args.failOnFiles ? "" : ", --fail-on-files counts them"}):\n`,
+          );
           io.out(scrub(`${r.lines.join("\n")}\n`, [...declared.secretValues, ...scrubList()]));
         } else {
           io.out("\nHost files: none declared (hostServices.enabled: false).\n");

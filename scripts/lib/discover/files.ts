@@ -7,7 +7,7 @@
  * the live file against the sha256 of the declared content, in memory only: neither their content nor
  * either hash is ever printed. Unified diffs go live -> declared.
  */
-import { createHash } from "crypto";
+import { createHash } from "node:crypto";
 import { createTwoFilesPatch } from "diff";
 import { canonicalRawLxcLine, isRawLxcLine, lxcConfigPath } from "../../../stacks/render/lxcRaw";
 import type { CapturedResource } from "../mockRunner";
@@ -91,7 +91,10 @@ export function collectDeclared(resources: readonly CapturedResource[]): HostGro
     };
     const key = `${target.username}@${target.host}:${target.port} ${target.hostKey}`;
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { target, files: [], lxc: [] }));
+    if (!g) {
+      g = { target, files: [], lxc: [] };
+      groups.set(key, g);
+    }
     return g;
   };
   for (const r of resources) {
@@ -193,7 +196,8 @@ export function compareGroup(group: HostGroup, facts: LiveFacts, placeholders: r
     if (!e) throw new DiscoverError(`${d.path} was not read (the read request did not name it); this is a bug in discover`);
     if (e.kind !== "file") {
       const status: FileStatus = e.kind === "absent" ? "absent" : e.problem ? "unreadable" : "notfile";
-      const patch = status === "absent" && !d.secret ? createTwoFilesPatch(`live:${d.path}`, `declared:${d.path}`, "", d.content, "(absent)", undefined) : undefined;
+      const patch =
+        status === "absent" && !d.secret ? createTwoFilesPatch(`live:${d.path}`, `declared:${d.path}`, "", d.content, "(absent)", undefined) : undefined;
       return { declared: d, status, contentDiffers: true, metadata: [], patch };
     }
     const metadata: string[] = [];
@@ -213,7 +217,7 @@ export function compareGroup(group: HostGroup, facts: LiveFacts, placeholders: r
     const declared = d.rawLines.map((l) => (isRawLxcLine(l) ? canonicalRawLxcLine(l) : l));
     const same = found.length === declared.length && found.every((l, k) => l === declared[k]);
     const path = lxcConfigPath(d.vmid);
-    const text = (ls: readonly string[]) => (ls.length ? ls.join("\n") + "\n" : "");
+    const text = (ls: readonly string[]) => (ls.length ? `${ls.join("\n")}\n` : "");
     return {
       declared: d,
       status: same ? "same" : "differs",

@@ -20,7 +20,7 @@
  * through a symbolic link is reported `refused` by the command itself (`readlink -f`), unread.
  * Secret requested files travel as sha256 only, never their content.
  */
-import { createHash } from "crypto";
+import { createHash } from "node:crypto";
 import { shellQuote } from "../../../providers/ssh";
 
 /** An error discover reports with exit code 2; its message is safe to print. */
@@ -87,7 +87,7 @@ const MARK = "@@discover";
 
 /** True when a host path is /etc/pve/priv or below it. */
 export function isPrivPath(p: string): boolean {
-  return p === PRIV || p.startsWith(PRIV + "/");
+  return p === PRIV || p.startsWith(`${PRIV}/`);
 }
 
 /** Refuse a request discover must not send: a bad node name, a relative or odd path, anything under /etc/pve/priv. */
@@ -192,7 +192,7 @@ export function parseReadOutput(stdout: string, where: string): RawRead {
   const fail = (why: string) => new DiscoverError(`the read-only read on ${where} answered incompletely (${why}); nothing was reported, run discover again`);
   for (let k = 0; k < lines.length; k++) {
     const line = lines[k];
-    if (!line.startsWith(MARK + " ")) continue;
+    if (!line.startsWith(`${MARK} `)) continue;
     const f = line.slice(MARK.length + 1).split(" ");
     if (f[0] === "done") {
       done = Number(f[1]);

@@ -82,7 +82,9 @@ export async function readLive(target: ReadTarget, request: ReadRequest): Promis
 function textOf(r: RawRecord | undefined, where: string): string | undefined {
   if (!r || r.state === "absent") return undefined;
   if (r.state !== "file") {
-    throw new DiscoverError(`${where}: ${r.path} is ${r.state === "notfile" ? "not a regular file" : r.state}; discover cannot report it (check the path on the host)`);
+    throw new DiscoverError(
+      `${where}: ${r.path} is ${r.state === "notfile" ? "not a regular file" : r.state}; discover cannot report it (check the path on the host)`,
+    );
   }
   return r.content ?? "";
 }
@@ -103,12 +105,15 @@ export function assembleFacts(raw: RawRead, request: ReadRequest, source: string
     guests.push(parseGuestConf(text, Number(m[1]), r.tag));
   }
   guests.sort((a, b) => a.vmid - b.vmid || a.kind.localeCompare(b.kind));
-  const one = (tag: RawRecord["tag"]) => textOf(raw.records.find((r) => r.tag === tag), source);
+  const one = (tag: RawRecord["tag"]) =>
+    textOf(
+      raw.records.find((r) => r.tag === tag),
+      source,
+    );
   const storage = one("storage");
   const jobs = one("jobs");
   const firewall = one("firewall");
-  const texts = (tag: RawRecord["tag"]) =>
-    raw.records.filter((r) => r.tag === tag && r.state === "file").map((r) => ({ path: r.path, text: r.content ?? "" }));
+  const texts = (tag: RawRecord["tag"]) => raw.records.filter((r) => r.tag === tag && r.state === "file").map((r) => ({ path: r.path, text: r.content ?? "" }));
   const files: Record<string, HostFileFacts> = {};
   for (const r of raw.records.filter((x) => x.tag === "file")) {
     const secret = request.files.find((f) => f.path === r.path)?.secret ?? true;

@@ -6,8 +6,8 @@
  * order (sorted, no dot files), symbolic links followed, `source` resolved as ifupdown2 does, a link into
  * /etc/pve/priv refused unread.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { sourceLines } from "./parse/interfaces";
 import {
   checkRequest,
@@ -15,16 +15,15 @@ import {
   INTERFACES,
   isPrivPath,
   PRIV,
-  PVE_FILES,
-  sha256,
-  SYSCTL_CONF,
-  SYSCTL_DIR,
   type ProbeRequest,
+  PVE_FILES,
   type RawRead,
   type RawRecord,
   type RecordTag,
+  SYSCTL_CONF,
+  SYSCTL_DIR,
+  sha256,
 } from "./probe";
-
 
 /** uid/gid -> name from DIR/etc/passwd|group, else this machine's, else the number. */
 function namer(root: string, file: "passwd" | "group"): (id: number) => string {
@@ -46,7 +45,10 @@ function namer(root: string, file: "passwd" | "group"): (id: number) => string {
 /** Sorted directory entries (no dot files, as a shell glob), or [] when it is not a readable directory. */
 function list(dir: string): string[] {
   try {
-    return fs.readdirSync(dir).filter((n) => !n.startsWith(".")).sort();
+    return fs
+      .readdirSync(dir)
+      .filter((n) => !n.startsWith("."))
+      .sort();
   } catch {
     return [];
   }
@@ -78,10 +80,18 @@ export function expandGlob(root: string, pattern: string): string[] {
     }
     const re = new RegExp(
       "^" +
-        seg.replace(/\[!/g, "[^").replace(/[.+^${}()|\\]/g, (c) => (c === "^" ? "^" : "\\" + c)).replace(/\*/g, ".*").replace(/\?/g, ".") +
+        seg
+          .replace(/\[!/g, "[^")
+          .replace(/[.+^${}()|\\]/g, (c) => (c === "^" ? "^" : `\\${c}`))
+          .replace(/\*/g, ".*")
+          .replace(/\?/g, ".") +
         "$",
     );
-    paths = paths.flatMap((p) => list(path.join(root, p || "/")).filter((n) => re.test(n)).map((n) => `${p}/${n}`));
+    paths = paths.flatMap((p) =>
+      list(path.join(root, p || "/"))
+        .filter((n) => re.test(n))
+        .map((n) => `${p}/${n}`),
+    );
   }
   return paths.length ? paths : [pattern];
 }
@@ -124,7 +134,7 @@ export function readRoot(dir: string, request: ProbeRequest): RawRead {
         // keep
       }
       // Refused: into the copy's /etc/pve/priv, or (an absolute link in the copy) into this machine's.
-      if (real === privReal || real.startsWith(privReal + "/") || isPrivPath(real)) {
+      if (real === privReal || real.startsWith(`${privReal}/`) || isPrivPath(real)) {
         records.push({ tag, path: p, state: "refused" });
         return;
       }

@@ -131,10 +131,31 @@ function get(entries: ConfEntries, key: string): string | undefined {
 
 const flag = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : v === "1" || v === "yes" || v === "on");
 const int = (v: string | undefined): number | undefined => (v === undefined || !/^\d+$/.test(v) ? undefined : Number(v));
-const tagsOf = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(/[;, ]+/).filter(Boolean).sort());
+const tagsOf = (v: string | undefined): string[] | undefined =>
+  v === undefined
+    ? undefined
+    : v
+        .split(/[;, ]+/)
+        .filter(Boolean)
+        .sort();
 
 /** QEMU NIC models (qemu-server PVE/QemuServer.pm $nic_model_list). */
-const NIC_MODELS = ["e1000", "e1000-82540em", "e1000-82544gc", "e1000-82545em", "e1000e", "i82551", "i82557b", "i82559er", "ne2k_isa", "ne2k_pci", "pcnet", "rtl8139", "virtio", "vmxnet3"];
+const NIC_MODELS = [
+  "e1000",
+  "e1000-82540em",
+  "e1000-82544gc",
+  "e1000-82545em",
+  "e1000e",
+  "i82551",
+  "i82557b",
+  "i82559er",
+  "ne2k_isa",
+  "ne2k_pci",
+  "pcnet",
+  "rtl8139",
+  "virtio",
+  "vmxnet3",
+];
 
 function vmFields(g: GuestFacts): GuestVocab {
   const m = g.main;
@@ -225,7 +246,11 @@ export function guestVocab(g: GuestFacts): LiveGuest {
 /** One storage.cfg section in the stack vocabulary. */
 export function storageVocab(s: SectionFacts): LiveStorage {
   const p = s.props;
-  const list = (k: string) => get(p, k)?.split(",").map((x) => x.trim()).filter(Boolean);
+  const list = (k: string) =>
+    get(p, k)
+      ?.split(",")
+      .map((x) => x.trim())
+      .filter(Boolean);
   const has = (k: string) => p.some(([key]) => key === k);
   const base = {
     type: s.type,
@@ -265,7 +290,14 @@ export function jobVocab(s: SectionFacts): LiveJob {
     fields: {
       schedule: get(p, "schedule"),
       storage: get(p, "storage"),
-      vmids: get(p, "all") === "1" ? "all" : (vmid ?? "").split(",").filter(Boolean).map(Number).sort((a, b) => a - b),
+      vmids:
+        get(p, "all") === "1"
+          ? "all"
+          : (vmid ?? "")
+              .split(",")
+              .filter(Boolean)
+              .map(Number)
+              .sort((a, b) => a - b),
       mode: get(p, "mode"),
       compress: get(p, "compress"),
       enabled: flag(get(p, "enabled")),
@@ -293,8 +325,7 @@ function ruleName(r: FirewallRuleFacts, i: number, taken: Set<string>): string {
       .replace(/[^a-z0-9]+/g, "-")
       .replace(/^-+|-+$/g, "")
       .slice(0, 40)
-      .replace(/-+$/, "") ||
-    (r.macro ? r.macro.toLowerCase() : `rule-${i + 1}`);
+      .replace(/-+$/, "") || (r.macro ? r.macro.toLowerCase() : `rule-${i + 1}`);
   let name = /^[a-z0-9]/.test(base) ? base : `rule-${base}`;
   for (let n = 2; taken.has(name); n++) name = `${base}-${n}`;
   taken.add(name);
@@ -364,10 +395,20 @@ export function liveVocabulary(facts: LiveFacts): LiveVocabulary {
     for (const [k, v] of opts) {
       if (!/^(pre-up|up|post-up)$/.test(k)) continue;
       if ((MASQ.test(v) && /\s-[AI]\s/.test(v)) || NFT_MASQ.test(v)) {
-        nat.push({ bridge: s.name, source: (/-s\s+'?([^'\s]+)'?/.exec(v) ?? /\bsaddr\s+([0-9./]+)/.exec(v))?.[1], outInterface: (/-o\s+(\S+)/.exec(v) ?? /\boifname\s+"?([\w.]+)"?/.exec(v))?.[1], where: `${s.file} (iface ${s.name}: ${k} ${v})` });
+        nat.push({
+          bridge: s.name,
+          source: (/-s\s+'?([^'\s]+)'?/.exec(v) ?? /\bsaddr\s+([0-9./]+)/.exec(v))?.[1],
+          outInterface: (/-o\s+(\S+)/.exec(v) ?? /\boifname\s+"?([\w.]+)"?/.exec(v))?.[1],
+          where: `${s.file} (iface ${s.name}: ${k} ${v})`,
+        });
       }
       const fw = /echo\s+1\s*>\s*\/proc\/sys\/net\/(ipv4\/ip_forward|ipv6\/conf\/all\/forwarding)\b/.exec(v);
-      if (fw) forwarding.push({ key: fw[1] === "ipv4/ip_forward" ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding", value: "1", where: `${s.file} (iface ${s.name}: ${k})` });
+      if (fw)
+        forwarding.push({
+          key: fw[1] === "ipv4/ip_forward" ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding",
+          value: "1",
+          where: `${s.file} (iface ${s.name}: ${k})`,
+        });
       const sc = /sysctl\s+(?:-w\s+)?(net\.ipv4\.ip_forward|net\.ipv6\.conf\.all\.forwarding)=(\d)/.exec(v);
       if (sc) forwarding.push({ key: sc[1], value: sc[2], where: `${s.file} (iface ${s.name}: ${k})` });
     }

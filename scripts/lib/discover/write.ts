@@ -13,13 +13,13 @@
  *   written file exits 0.
  */
 import { isMap, isSeq, parse, parseDocument } from "yaml";
-import { parseStackConfig, rawConfigFromPulumi } from "../../../stacks/config/stack";
-import { SECRET_KEYS } from "../../../stacks/config/secrets";
 import { adoptionFingerprint } from "../../../stacks/config/adoption";
 import { adoptionScopeOf } from "../../../stacks/config/adoptionScope";
-import type { NeveModel } from "../../../stacks/config/model";
 import { ipv4InCidr } from "../../../stacks/config/ipplan";
-import { checkStack, ruleEntry, ruleText, type Change, type CheckReport } from "./check";
+import type { NeveModel } from "../../../stacks/config/model";
+import { SECRET_KEYS } from "../../../stacks/config/secrets";
+import { parseStackConfig, rawConfigFromPulumi } from "../../../stacks/config/stack";
+import { type Change, type CheckReport, checkStack, ruleEntry, ruleText } from "./check";
 import { show } from "./fields";
 import type { LiveRule, LiveVocabulary } from "./vocab";
 
@@ -85,7 +85,13 @@ function writeRules(doc: ReturnType<typeof parseDocument>, p: (string | number)[
       return;
     }
     let name = r.name;
-    for (let n = 2; names.has(name) || declared.some((x, k) => k !== i && x.name === name && ruleText({ ...x, source: x.sourceAddress, dest: x.destAddress }) === ruleText(live[k] ?? r)); n++) name = `${r.name}-${n}`;
+    for (
+      let n = 2;
+      names.has(name) ||
+      declared.some((x, k) => k !== i && x.name === name && ruleText({ ...x, source: x.sourceAddress, dest: x.destAddress }) === ruleText(live[k] ?? r));
+      n++
+    )
+      name = `${r.name}-${n}`;
     names.add(name);
     const node = doc.createNode({ ...ruleEntry(r), name });
     if (isMap(node)) node.flow = true;
@@ -147,7 +153,11 @@ export function writeStack(text: string, model: NeveModel, live: LiveVocabulary,
     jobs: [...(model.adoption.unmanaged?.jobs ?? [])],
   };
   const plan = model.network.ipv4;
-  const held = new Set<string>([plan.gateway, ...plan.unmanaged.map((u) => u.address), ...model.guests.filter((g) => !g.template && g.ipv4).map((g) => g.ipv4 as string)]);
+  const held = new Set<string>([
+    plan.gateway,
+    ...plan.unmanaged.map((u) => u.address),
+    ...model.guests.filter((g) => !g.template && g.ipv4).map((g) => g.ipv4 as string),
+  ]);
   for (const u of report.unknown) {
     switch (u.kind) {
       case "guest": {
@@ -219,7 +229,9 @@ export function writeStack(text: string, model: NeveModel, live: LiveVocabulary,
     textOut = doc.toString(TO_STRING);
     choices.push("adoption.reconciled: set (--check on the written file exits 0)");
   } else {
-    choices.push(`adoption.reconciled: not set: --check on the written file still reports ${after.changes.filter((c) => !c.acknowledged).length} changes, ${after.unknown.length} unknown objects, ${after.conflicts.length} conflicts (see the lines above marked "left")`);
+    choices.push(
+      `adoption.reconciled: not set: --check on the written file still reports ${after.changes.filter((c) => !c.acknowledged).length} changes, ${after.unknown.length} unknown objects, ${after.conflicts.length} conflicts (see the lines above marked "left")`,
+    );
   }
   return { text: textOut, choices, after };
 }

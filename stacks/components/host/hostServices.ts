@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, NeveModel } from "../../config";
-import { renderCloudflaredCredentials } from "../../render";
-import { HostConfig, HostConfigConnectionArgs, HostConfigFileArgs } from "../../../providers/hostconfig";
+import { HostConfig, type HostConfigConnectionArgs, type HostConfigFileArgs } from "../../../providers/hostconfig";
 import { LxcRawConfig } from "../../../providers/lxcraw";
+import { ConfigError, type NeveModel } from "../../config";
+import { renderCloudflaredCredentials } from "../../render";
 import { SECRET_CONTENT } from "./declarations";
 import { preflightHostServices } from "./preflight";
 
@@ -102,4 +102,3 @@ export class HostServices extends pulumi.ComponentResource {
     this.registerOutputs({ services: this.services });
   }
 }
-

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as proxmoxve from "./sdk";
 import type { NeveModel } from "../../config";
-import { ProxmoxContext, proxmoxResourceOptions } from "./options";
 import type { CoverageTable } from "./coverage";
+import { type ProxmoxContext, proxmoxResourceOptions } from "./options";
+import * as proxmoxve from "./sdk";
 
 const NOT_IN_STACK = "not part of the stack vocabulary: ignored so the first `up` never resets a live value";
 
@@ -85,7 +85,11 @@ export class BackupJobs extends pulumi.ComponentResource {
           notesTemplate: notesTemplateOf(j),
         },
         // Only jobs that exist on the host (existingId, listed in adoption.live.jobs) are imported; the others are created.
-        proxmoxResourceOptions(this, ctx, { importId: j.existingId, object: j.existingId ? { kind: "job", id: j.existingId } : undefined, ignoreChanges: JOB_IGNORE_CHANGES }),
+        proxmoxResourceOptions(this, ctx, {
+          importId: j.existingId,
+          object: j.existingId ? { kind: "job", id: j.existingId } : undefined,
+          ignoreChanges: JOB_IGNORE_CHANGES,
+        }),
       );
     }
     this.registerOutputs({ jobIds: Object.keys(this.jobs) });

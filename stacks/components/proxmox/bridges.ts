@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as proxmoxve from "./sdk";
 import type { NeveModel } from "../../config";
-import { ProxmoxContext, everyField, isLive, proxmoxResourceOptions } from "./options";
+import { everyField, isLive, type ProxmoxContext, proxmoxResourceOptions } from "./options";
+import * as proxmoxve from "./sdk";
 
 /**
  * Every input field of the provider's Linux bridge. A public bridge ignores all of them: the PVE

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as proxmoxve from "./sdk";
 import type { CtModel, NeveModel } from "../../config";
-import { ProxmoxContext, proxmoxResourceOptions } from "./options";
 import { rootOnlyFeatures } from "../../config/guests";
 import type { CoverageTable } from "./coverage";
 import { PROVIDER_BEHAVIOUR } from "./coverage";
+import { type ProxmoxContext, proxmoxResourceOptions } from "./options";
+import * as proxmoxve from "./sdk";
 
 const ROOT_ONLY = "only the user root@pam itself may change it (pve-container check_ct_modify_config_perm refuses an API token); never sent, so never removed";
 const NOT_IN_STACK = "not part of the stack vocabulary: ignored so the first `up` never resets a live value to the provider's default";
@@ -64,7 +64,10 @@ export const CT_INPUT_COVERAGE: CoverageTable = {
   "networkInterfaces[].enabled": { ignored: "deprecated switch of the provider; the interface exists" },
   "networkInterfaces[].firewall": { stack: "firewall" },
   "networkInterfaces[].hostManaged": { ignored: "Proxmox VE 9.1+ only; neve runs 8.3" },
-  operatingSystem: { ignored: "the block needs the creation template (templateFileId), which an adopted container no longer has; ostype is recorded as osType and compared by discover --check" },
+  operatingSystem: {
+    ignored:
+      "the block needs the creation template (templateFileId), which an adopted container no longer has; ostype is recorded as osType and compared by discover --check",
+  },
   protection: { ignored: "Proxmox's protection flag is not part of the stack vocabulary (Pulumi's protect guards running guests)" },
   startOnBoot: { stack: "onBoot" },
   started: { stack: "running" },

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as proxmoxve from "./sdk";
 import type { FirewallRuleModel, NeveModel } from "../../config";
-import { ProxmoxContext, everyField, proxmoxResourceOptions } from "./options";
+import { everyField, type ProxmoxContext, proxmoxResourceOptions } from "./options";
+import * as proxmoxve from "./sdk";
 
 /**
  * Every input field of the cluster firewall options. All ignored: the firewall's enable switch and

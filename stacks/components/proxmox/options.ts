@@ -1,6 +1,6 @@
-import * as pulumi from "@pulumi/pulumi";
-import * as proxmoxve from "./sdk";
+import type * as pulumi from "@pulumi/pulumi";
 import type { AdoptionConfig, DeepReadonly } from "../../config";
+import type * as proxmoxve from "./sdk";
 
 /** The objects that exist on the host, as `npm run discover -- --write` recorded them (`adoption.live`). */
 export type LiveObjects = NonNullable<DeepReadonly<AdoptionConfig>["live"]>;
@@ -77,11 +77,7 @@ export function importIdFor(ctx: Pick<ProxmoxContext, "adopt" | "live">, spec: A
 }
 
 /** Resource options for a Proxmox child: parent, explicit provider, import id (per object), protect, ignoreChanges. */
-export function proxmoxResourceOptions(
-  parent: pulumi.Resource,
-  ctx: ProxmoxContext,
-  spec: AdoptionSpec,
-): pulumi.CustomResourceOptions {
+export function proxmoxResourceOptions(parent: pulumi.Resource, ctx: ProxmoxContext, spec: AdoptionSpec): pulumi.CustomResourceOptions {
   const importId = importIdFor(ctx, spec);
   return {
     parent,

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as proxmoxve from "./sdk";
 import type { NeveModel } from "../../config";
-import { ProxmoxContext, proxmoxResourceOptions } from "./options";
 import type { CoverageTable } from "./coverage";
+import { type ProxmoxContext, proxmoxResourceOptions } from "./options";
+import * as proxmoxve from "./sdk";
 
 const NOT_IN_STACK = "not part of the stack vocabulary: ignored so the first `up` never resets a live value";
 

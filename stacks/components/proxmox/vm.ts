@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as proxmoxve from "./sdk";
 import type { NeveModel, VmModel } from "../../config";
-import { ProxmoxContext, proxmoxResourceOptions } from "./options";
 import type { CoverageTable } from "./coverage";
 import { PROVIDER_BEHAVIOUR } from "./coverage";
+import { type ProxmoxContext, proxmoxResourceOptions } from "./options";
+import * as proxmoxve from "./sdk";
 
 const ROOT_ONLY = "only the user root@pam itself may set it (qemu-server refuses an API token); never sent, so never removed";
 const NOT_IN_STACK = "not part of the stack vocabulary: ignored so the first `up` never resets a live value to the provider's default";
@@ -94,7 +94,10 @@ export const VM_INPUT_COVERAGE: CoverageTable = {
   "initialization.datastoreId": { ignored: CREATION_ONLY },
   "initialization.interface": { ignored: CREATION_ONLY },
   "initialization.upgrade": { ignored: CREATION_ONLY },
-  keyboardLayout: { ignored: "Proxmox leaves `keyboard` unset (the datacenter default) where the provider would write en-us; `keyboard` in the stack applies when a VM is created" },
+  keyboardLayout: {
+    ignored:
+      "Proxmox leaves `keyboard` unset (the datacenter default) where the provider would write en-us; `keyboard` in the stack applies when a VM is created",
+  },
   kvmArguments: { ignored: ROOT_ONLY },
   machine: { stack: "machine" },
   "memory.dedicated": { stack: "memoryMiB" },

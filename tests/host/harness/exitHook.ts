@@ -5,7 +5,7 @@
  * `vm.runInThisContext("process")` evaluates in Node's main context and so returns the real process object
  * (outside Jest it is simply `process`).
  */
-import * as vm from "vm";
+import * as vm from "node:vm";
 
 /** The real process object, even inside a Jest sandbox. */
 export const realProcess: NodeJS.Process = vm.runInThisContext("process");

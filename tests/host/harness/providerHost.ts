@@ -7,8 +7,8 @@
  * there is exactly one protobuf runtime. As the engine does for a provider that says acceptSecrets=false, secret
  * values are unwrapped before sending; `undefined` is stripped (the host rejects it: "Unexpected struct type").
  */
-import { spawn } from "child_process";
-import * as path from "path";
+import { spawn } from "node:child_process";
+import * as path from "node:path";
 import { onProcessExit, realProcess } from "./exitHook";
 
 /** Result of `check`. */
@@ -44,18 +44,9 @@ export interface ProviderHost {
   /** ResourceProvider.Create. */
   create(urn: string, props: Record<string, unknown>): Promise<{ id: string; properties: Record<string, unknown> }>;
   /** ResourceProvider.Read (refresh). `inputs` is empty when the provider returned none. */
-  read(
-    id: string,
-    urn: string,
-    props: Record<string, unknown>,
-  ): Promise<{ id: string; properties: Record<string, unknown>; inputs: Record<string, unknown> }>;
+  read(id: string, urn: string, props: Record<string, unknown>): Promise<{ id: string; properties: Record<string, unknown>; inputs: Record<string, unknown> }>;
   /** ResourceProvider.Update. */
-  update(
-    id: string,
-    urn: string,
-    olds: Record<string, unknown>,
-    news: Record<string, unknown>,
-  ): Promise<{ properties: Record<string, unknown> }>;
+  update(id: string, urn: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ properties: Record<string, unknown> }>;
   /** ResourceProvider.Delete. */
   delete(id: string, urn: string, props: Record<string, unknown>): Promise<void>;
   /** stdout+stderr the host process printed so far (for secret-leak assertions). */
@@ -125,7 +116,9 @@ function plain(s: any): Record<string, unknown> {
 export async function startProviderHost(opts: ProviderHostOptions = {}): Promise<ProviderHost> {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
-    onProcessExit(() => [...live].forEach((kill) => kill()));
+    onProcessExit(() => {
+      for (const kill of [...live]) kill();
+    });
   }
   const entry = path.join(pulumiDir, "cmd", "dynamic-provider", "index.js");
   const child = spawn(process.execPath, [entry, "127.0.0.1:1"], {
@@ -155,11 +148,10 @@ export async function startProviderHost(opts: ProviderHostOptions = {}): Promise
   live.add(kill);
 
   // A detached watchdog kills the host when this process dies without running its exit handlers.
-  const watchdog = spawn(
-    "/bin/sh",
-    ["-c", `while kill -0 ${realProcess.pid} 2>/dev/null; do sleep 1; done; kill -9 ${pid} 2>/dev/null`],
-    { detached: true, stdio: "ignore" },
-  );
+  const watchdog = spawn("/bin/sh", ["-c", `while kill -0 ${realProcess.pid} 2>/dev/null; do sleep 1; done; kill -9 ${pid} 2>/dev/null`], {
+    detached: true,
+    stdio: "ignore",
+  });
   watchdog.unref();
 
   const port = await new Promise<number>((resolve, reject) => {

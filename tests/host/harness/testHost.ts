@@ -15,10 +15,10 @@
  * Cleanup: `stop()` (idempotent), a process 'exit' handler, a detached watchdog that cleans up when the test process
  * dies without running its exit handlers (SIGKILL), and a sweep of stale namespaces/dirs of dead runs at each start.
  */
-import { ChildProcess, spawn, spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { onProcessExit, realProcess } from "./exitHook";
 
 /** Options of {@link startTestHost}. */
@@ -97,7 +97,9 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  onProcessExit(() => [...live].forEach((stop) => stop()));
+  onProcessExit(() => {
+    for (const stop of [...live]) stop();
+  });
 }
 
 function sleepSync(ms: number): void {
@@ -507,7 +509,12 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     if (stopped) return;
     stopped = true;
     live.delete(stopSync);
-    teardownSync(ns, link, dir, [watchdogPid, holderPid].filter((p) => p > 0));
+    teardownSync(
+      ns,
+      link,
+      dir,
+      [watchdogPid, holderPid].filter((p) => p > 0),
+    );
   };
   live.add(stopSync);
 

@@ -4,8 +4,8 @@
  * through the engine's sequence (check -> create, or check -> diff -> update).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { HostConfig, HostConfigArgs } from "../../../providers/hostconfig";
 import type { HostConfigOutputs } from "../../../providers/hostconfig";
+import { HostConfig, type HostConfigArgs } from "../../../providers/hostconfig";
 import { captureResources } from "../../host/harness/capture";
 import type { ProviderHost } from "../../host/harness/providerHost";
 import { urnFor } from "../../host/harness/providerHost";
@@ -97,7 +97,7 @@ export function filesOf(s: State): HostConfigOutputs["files"] {
 
 /** stat inside the host: "mode:owner:group:mtime-ns:inode" or "missing". */
 export async function statOf(h: TestHost, path: string): Promise<string> {
-  const q = "'" + path.replace(/'/g, "'\\''") + "'";
+  const q = `'${path.replace(/'/g, "'\\''")}'`;
   const r = await h.exec(`if [ -e ${q} ]; then stat -c '%a:%U:%G:%.9Y:%i' -- ${q}; else echo missing; fi`);
   return r.stdout.trim();
 }

@@ -2,10 +2,10 @@
  * Helpers shared by the LxcRawConfig host tests (tests/host/lxcraw-*.test.ts): declare an LxcRawConfig under mocks,
  * and the usual arguments (CT 201, the FUSE/AppArmor lines lune needs, the key as a Pulumi secret).
  */
-import { LxcRawConfig, LxcRawConfigArgs } from "../../../providers/lxcraw";
+import { LxcRawConfig, type LxcRawConfigArgs } from "../../../providers/lxcraw";
 import { FUSE_UNCONFINED_RAW_LINES } from "../../../stacks/render/lxcRaw";
 import type { TestHost } from "../../host/harness/testHost";
-import { declareResource, Declared, secretConn } from "./hostconfigCase";
+import { type Declared, declareResource, secretConn } from "./hostconfigCase";
 
 export const LXC_RAW_TYPE = "pulumi-nodejs:dynamic/neve:LxcRawConfig";
 

@@ -29,7 +29,10 @@ export function parseSectionConfig(text: string): SectionFacts[] {
     if (/^\s*(?:#|$)/.test(line)) continue;
     if (!cur) {
       const h = HEADER.exec(line);
-      if (h) out.push((cur = { type: h[1].toLowerCase(), id: h[2], props: [] }));
+      if (h) {
+        cur = { type: h[1].toLowerCase(), id: h[2], props: [] };
+        out.push(cur);
+      }
       continue;
     }
     const p = PROP.exec(line);
