@@ -47,6 +47,13 @@ describe("module graph", () => {
     expect(cycles).toEqual([]);
   });
 
+  it("must never import stacks/ or scripts/ from providers/ (arrows point down; a provider module is serialized into __provider)", () => {
+    const providers = files.filter((f) => rel(f).startsWith("providers/"));
+    expect(providers.length).toBeGreaterThan(20);
+    const upward = providers.flatMap((f) => (graph.get(f) ?? []).filter((g) => !rel(g).startsWith("providers/")).map((g) => `${rel(f)} -> ${rel(g)}`));
+    expect(upward).toEqual([]);
+  });
+
   it("must keep stacks/config free of the layers above it (components, render, neve)", () => {
     const up = files
       .filter((f) => rel(f).startsWith("stacks/config/"))
