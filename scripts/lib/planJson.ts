@@ -52,6 +52,11 @@ export interface PlanJson {
     /** True when the stack file pins no `ssh.hostKey` and the plan ran the host services with a placeholder key. */
     readonly sshHostKey: boolean;
   };
+  /**
+   * Why a real `pulumi preview`/`up` with `adopt: true` would refuse this stack file (not yet
+   * reconciled with the host), or null. The text plan prints the same notice.
+   */
+  readonly adoptionNotice: string | null;
   /** Every registered resource (components, providers and custom resources), in registration order. */
   readonly resources: readonly PlanJsonResource[];
   /** The stack outputs (the NeveStackOutputs contract). */
@@ -124,6 +129,7 @@ export function planJson(run: ProgramRun, stackFile: string): PlanJson {
     stackFile,
     offline: true,
     placeholders: { secretMarker: SECRET_MARKER, sshHostKey: ranWithPlaceholderHostKey(run.outputs) },
+    adoptionNotice: run.adoptionNotice ?? null,
     resources: run.resources.map((r) => ({
       urn: r.urn,
       type: r.type,

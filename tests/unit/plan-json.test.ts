@@ -126,6 +126,7 @@ describe("npm run plan -- --json", () => {
     const { stdout, stderr } = await exec(npm, ["run", "-s", "plan", "--", "--json"], { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 });
     const doc = JSON.parse(stdout) as PlanJson;
     expect(doc).toMatchObject({ stack: "neve", offline: true });
+    expect(doc.adoptionNotice).toBe(run.adoptionNotice ?? null);
     expect(doc.resources.map((r) => `${r.type}::${r.name}`)).toEqual(plan.resources.map((r) => `${r.type}::${r.name}`));
     expect(Object.keys(doc.outputs).sort()).toEqual([...NEVE_OUTPUT_NAMES].sort());
     for (const v of Object.values(PLACEHOLDER_SECRETS)) {
