@@ -97,7 +97,13 @@ function webSocket() {
     if (!replied && payload.length >= Number(expectText)) {
       replied = true;
       s.removeAllListeners("close");
-      s.write(frame(reply), () => setTimeout(() => { s.destroy(); finish({ opcodes, payload: payload.toString("latin1") }); }, 200));
+      // Stay connected until the target hangs up (the stand-in exits once it has read the reply, so
+      // websockify closes): closing at once could drop the reply inside websockify on a loaded machine.
+      // Bounded: at the latest after 5 s.
+      const done = () => { s.destroy(); finish({ opcodes, payload: payload.toString("latin1") }); };
+      const bound = setTimeout(done, 5000);
+      s.on("close", () => { clearTimeout(bound); done(); });
+      s.write(frame(reply));
     }
   });
 }
