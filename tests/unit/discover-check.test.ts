@@ -516,6 +516,19 @@ describe("discover --write choices", () => {
     );
   });
 
+  it.each([
+    ["a VM", withVm(set("net1", "virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1")), "guests.etoile"],
+    ["a container", withCt(set("net1", "name=eth1,bridge=vmbr1,hwaddr=BC:24:11:00:00:02,ip=10.10.10.60/24,type=veth")), "guests.atlas"],
+  ])("must report a second NIC of %s as one the first up deletes, which --write cannot state", (_kind, mutate, object) => {
+    const { model, live, report, out } = run(mutate(base()));
+    expect(report.code).toBe(1);
+    expect(out).toMatch(new RegExp(`${object} extraNics: live \\[net1: .*bridge=vmbr[01].*\\], declared \\(removed\\)`));
+    const written = writeStack(STACK, model, live, { now: "2026-11-30T00:00:00Z" });
+    expect(written.after.code).toBe(1);
+    expect(written.choices.join("\n")).toContain(`${object}.extraNics: left as (removed): the stack declares one NIC per guest`);
+    expect(parseDocument(written.text).getIn(["config", "neve-infra:adoption", "reconciled"])).toBeUndefined();
+  });
+
   it("must not set reconciled while --check still finds something it cannot write", () => {
     const facts: LiveFacts = {
       ...base(),

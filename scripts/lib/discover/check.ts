@@ -116,6 +116,22 @@ function stackField(g: object, field: string): unknown {
   return (g as Record<string, unknown>)[field];
 }
 
+/**
+ * A guest's NICs after net0. The stack declares exactly one NIC per guest, and bpg's VM update deletes
+ * every `netN` past the declared list (bpg/terraform-provider-proxmox proxmoxtf/resource/vm/vm.go,
+ * vmUpdate: `for i := len(NetworkDevices); i < MaxNetworkDevices; i++ { del = append(del, "net<i>") }`);
+ * the container's interface list is treated the same way, conservatively. --write cannot state them.
+ */
+function checkExtraNics(ctx: Ctx, object: string, live: unknown): void {
+  if (!Array.isArray(live) || live.length === 0) return;
+  compare(ctx, object, "extraNics", live, null, {
+    stated: false,
+    cannot:
+      "the stack declares one NIC per guest and the provider deletes the others at the first up (remove the NIC on the host first, " +
+      "or leave the guest out of guests so that it is recorded as unmanaged)",
+  });
+}
+
 function checkVm(ctx: Ctx, g: VmModel, l: LiveGuest): void {
   const object = `guests.${g.name}`;
   const f = l.fields;
@@ -140,6 +156,7 @@ function checkVm(ctx: Ctx, g: VmModel, l: LiveGuest): void {
     const absent = spec.field === "balloonMiB" ? (f.memoryMiB ?? 512) : undefined;
     compareSpec(ctx, object, spec, live, declared, absent);
   }
+  checkExtraNics(ctx, object, f.extraNics);
   if (g.cloudInit) {
     compare(ctx, object, "ipv4", f.ipv4, g.ipv4, { stated: true, liveStackValue: f.ipv4 });
     compare(ctx, object, "ipv6", f.ipv6, g.ipv6, { stated: true, liveStackValue: f.ipv6 });
@@ -162,6 +179,7 @@ function checkCt(ctx: Ctx, g: CtModel, l: LiveGuest): void {
     if (spec.field === "tags" && Array.isArray(declared)) declared = [...declared].sort();
     compareSpec(ctx, object, spec, f[spec.field], declared);
   }
+  checkExtraNics(ctx, object, f.extraNics);
   const liveFeatures = (f.features ?? {}) as Record<string, unknown>;
   for (const feat of CT_FEATURES) {
     const declared = g.features[feat];

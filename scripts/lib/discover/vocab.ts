@@ -157,6 +157,15 @@ const NIC_MODELS = [
   "vmxnet3",
 ];
 
+/**
+ * NICs after net0 (`net1: ...` to `net31: ...`, as Proxmox wrote them): the stack declares one NIC per
+ * guest, so check.ts reports each as one the first `up` would delete.
+ */
+function extraNics(m: ConfEntries): string[] | undefined {
+  const nics = m.filter(([k]) => /^net[1-9]\d*$/.test(k)).map(([k, v]) => `${k}: ${v}`);
+  return nics.length ? nics : undefined;
+}
+
 function vmFields(g: GuestFacts): GuestVocab {
   const m = g.main;
   const net0 = propertyString(get(m, "net0") ?? "");
@@ -189,6 +198,7 @@ function vmFields(g: GuestFacts): GuestVocab {
     nicModel: model,
     bridge: net0.get("bridge"),
     firewall: flag(net0.get("firewall")),
+    extraNics: extraNics(m),
     acpi: flag(get(m, "acpi")),
     tablet: flag(get(m, "tablet")),
     keyboard: get(m, "keyboard"),
@@ -228,6 +238,7 @@ function ctFields(g: GuestFacts): GuestVocab {
     osType: get(m, "ostype"),
     bridge: net0.get("bridge"),
     firewall: flag(net0.get("firewall")),
+    extraNics: extraNics(m),
     tags: tagsOf(get(m, "tags")),
     ipv4: v4 && v4 !== "dhcp" && v4 !== "manual" ? v4.split("/")[0] : undefined,
     ipv6: v6 && !["dhcp", "auto", "manual"].includes(v6) ? v6.split("/")[0] : undefined,
