@@ -529,6 +529,24 @@ describe("discover --write choices", () => {
     expect(parseDocument(written.text).getIn(["config", "neve-infra:adoption", "reconciled"])).toBeUndefined();
   });
 
+  const jobSelecting = (props: ReadonlyArray<readonly [string, string]>) =>
+    section("vzdump", "backup-aaaa", [...JOB.props.filter(([k]) => k !== "vmid"), ...props] as ConfEntries);
+  it.each([
+    ["all guests (`all 1`)", [["all", "1"]] as const, "(all guests)", "all guests"],
+    ["a pool (`pool prod`)", [["pool", "prod"]] as const, "(the guests of pool prod)", "the guests of pool prod"],
+  ])("must name a job that backs up %s, never write an empty guest list for it", (_what, props, liveShown, unknownShown) => {
+    const facts: LiveFacts = { ...base(), jobs: [jobSelecting(props)] };
+    const { model, live, report, out } = run(facts);
+    expect(report.code).toBe(1);
+    expect(out).toContain(`backups.weekly guests: live ${liveShown}, declared`);
+    const written = writeStack(STACK, model, live, { now: "2026-11-30T00:00:00Z" });
+    expect(parseDocument(written.text).toJS().config["neve-infra:backups"].weekly.guests).toEqual(["etoile", "atlas"]);
+    expect(written.choices.join("\n")).toContain("backups.weekly.guests: left as");
+    // The same job unknown to the stack: its one-line description says what it backs up.
+    const unknownOut = run(facts, STACK.replace(/neve-infra:backups:\n {4}weekly: .*\n/, "neve-infra:backups: {}\n")).out;
+    expect(unknownOut).toContain(`backup job backup-aaaa (${unknownShown} to local, sat 01:00)`);
+  });
+
   it("must not set reconciled while --check still finds something it cannot write", () => {
     const facts: LiveFacts = {
       ...base(),

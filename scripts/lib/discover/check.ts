@@ -219,7 +219,16 @@ function checkJob(ctx: Ctx, model: NeveModel, j: BackupJobModel, l: LiveJob): vo
   const f = l.fields;
   for (const spec of JOB_FIELDS) compareSpec(ctx, object, spec, f[spec.field], stackField(j, spec.field));
   const names = (ids: readonly number[]) => ids.map((id) => model.guests.find((g) => g.vmid === id)?.name);
-  if (f.vmids === "all") {
+  if (typeof f.pool === "string") {
+    compare(
+      ctx,
+      object,
+      "guests",
+      `(the guests of pool ${f.pool})`,
+      [...j.vmids].sort((a, b) => a - b),
+      { stated: true, cannot: `the job backs up the pool ${f.pool} (\`pool ${f.pool}\`), which the stack cannot state` },
+    );
+  } else if (f.vmids === "all") {
     compare(
       ctx,
       object,
@@ -384,7 +393,12 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
   }
   for (const l of live.jobs) {
     if ([...matches.values()].includes(l) || unmanaged.jobs.includes(l.id)) continue;
-    const what = l.fields.vmids === "all" ? "all guests" : `guests ${l.fields.vmids.join(", ")}`;
+    const what =
+      typeof l.fields.pool === "string"
+        ? `the guests of pool ${l.fields.pool}`
+        : l.fields.vmids === "all"
+          ? "all guests"
+          : `guests ${l.fields.vmids.join(", ")}`;
     unknown.push({ kind: "job", id: l.id, text: `backup job ${l.id} (${what} to ${String(l.fields.storage)}, ${String(l.fields.schedule)})` });
   }
 

@@ -316,6 +316,9 @@ export function jobVocab(s: SectionFacts): LiveJob {
       pruneOther: [...prune.keys()].filter((k) => k !== "keep-last").map((k) => `${k}=${prune.get(k)}`),
       notesTemplate: get(p, "notes-template"),
       node: get(p, "node"),
+      // `pool <id>`: the guests of a pool, whoever they are at run time (pve-manager PVE/VZDump.pm,
+      // option `pool`, exclusive with `vmid` and `all`); no vmid list to compare.
+      pool: get(p, "pool"),
     },
   };
 }
