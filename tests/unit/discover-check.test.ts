@@ -547,6 +547,21 @@ describe("discover --write choices", () => {
     expect(unknownOut).toContain(`backup job backup-aaaa (${unknownShown} to local, sat 01:00)`);
   });
 
+  it.each([
+    ["an IP set as source", { source: "+admins" }, "source +admins (an IP set)"],
+    ["an alias as source", { source: "tailnet" }, "source tailnet (an alias)"],
+    ["a datacenter alias as dest", { dest: "dc/neve" }, "dest dc/neve (an alias)"],
+    ["an interface that is not a bridge", { iface: "tailscale0" }, "interface tailscale0 (not a bridge)"],
+  ])("must keep a live rule with %s out of the written file, saying why (never a file the program refuses)", (_what, extra, why) => {
+    const rule = { type: "in" as const, action: "ACCEPT", enabled: true, proto: "tcp", dport: "80", comment: "web", raw: "IN ACCEPT ... # web", ...extra };
+    const facts: LiveFacts = { ...base(), firewall: { ...base().firewall!, rules: [SSH_RULE, WEBUI_RULE, rule] } };
+    const { model, live, report } = run(facts);
+    expect(report.code).toBe(1);
+    const written = writeStack(STACK, model, live, { now: "2026-11-30T00:00:00Z" });
+    expect(written.choices.join("\n")).toContain(`rules without a stack form: "IN ACCEPT ... # web" (${why})`);
+    expect(() => modelFromText(written.text)).not.toThrow();
+  });
+
   it("must not set reconciled while --check still finds something it cannot write", () => {
     const facts: LiveFacts = {
       ...base(),

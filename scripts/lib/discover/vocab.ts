@@ -346,10 +346,31 @@ function ruleName(r: FirewallRuleFacts, i: number, taken: Set<string>): string {
   return name;
 }
 
-/** One cluster.fw rule in the stack vocabulary. */
-export function ruleVocab(r: FirewallRuleFacts, i: number, taken: Set<string>): LiveRule {
+/**
+ * What a rule's `-source`/`-dest` refers to when it is not a literal address list: an IP set
+ * (`+name`, `+dc/name`, `+guest/name`) or an alias (`name`, `dc/name`) of cluster.fw (pve-firewall
+ * PVE/Firewall.pm parse_address_list). The stack states addresses or guest names only, so such a rule
+ * has no stack form (a guest name there is rendered as the guest's address, not as an alias).
+ */
+function addressRef(v: string): string | undefined {
+  if (v.startsWith("+")) return "an IP set";
+  if (/^(dc\/|guest\/)?[A-Za-z][A-Za-z0-9_-]*$/.test(v)) return "an alias";
+  return undefined;
+}
+
+/** One cluster.fw rule in the stack vocabulary (`bridges`: the host's bridge names, for `-i`). */
+export function ruleVocab(r: FirewallRuleFacts, i: number, taken: Set<string>, bridges?: readonly string[]): LiveRule {
   const why: string[] = [];
   if (r.type !== "in") why.push(`direction ${r.type}`);
+  for (const [opt, v] of [
+    ["source", r.source],
+    ["dest", r.dest],
+  ] as const) {
+    const ref = v === undefined ? undefined : addressRef(v);
+    if (ref) why.push(`${opt} ${v} (${ref})`);
+  }
+  // The stack's `iface` names one of its bridges; an interface such as tailscale0 has no stack form.
+  if (r.iface !== undefined && bridges !== undefined && !bridges.includes(r.iface)) why.push(`interface ${r.iface} (not a bridge)`);
   let proto = r.proto;
   let dports: number[] = [];
   if (r.macro) {
@@ -447,7 +468,14 @@ export function liveVocabulary(facts: LiveFacts): LiveVocabulary {
       enabled: get(o, "enable") === "1",
       inputPolicy: get(o, "policy_in") ?? "DROP",
       outputPolicy: get(o, "policy_out") ?? "ACCEPT",
-      rules: facts.firewall.rules.map((r, i) => ruleVocab(r, i, taken)),
+      rules: facts.firewall.rules.map((r, i) =>
+        ruleVocab(
+          r,
+          i,
+          taken,
+          bridges.map((b) => b.name),
+        ),
+      ),
       otherSections: facts.firewall.otherSections,
     };
   }
