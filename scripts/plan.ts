@@ -41,6 +41,11 @@ async function main(): Promise<number> {
       process.stderr.write(`${shown}: ${e.message}\n`);
       return 2;
     }
+    // A stack file that is not YAML is an invalid config too; the parser's message has no file name.
+    if ((e as Error).name === "YAMLParseError") {
+      process.stderr.write(`${shown} is not valid YAML (fix it, or restore it with git checkout): ${(e as Error).message}\n`);
+      return 2;
+    }
     throw e;
   }
   // Loaded only now so @pulumi/pulumi's start-up cost is not paid for a bad config.

@@ -1,5 +1,7 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { parseArgs, targetOf, UsageError } from "../../scripts/lib/discover/cli";
+import { main, parseArgs, targetOf, UsageError } from "../../scripts/lib/discover/cli";
 import { loadModelFromFile } from "../../scripts/lib/stackFile";
 
 // The CLI's arguments: one mode at a time, --root excludes the SSH options, the host key is pinned
@@ -45,5 +47,38 @@ describe("discover's read target", () => {
 
   it("must read copies with --root and never connect", () => {
     expect(targetOf(parseArgs(["--root", "/srv/copy", "--write"]), model, undefined)).toEqual({ kind: "root", dir: "/srv/copy" });
+  });
+});
+
+describe("discover's errors", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "discover-errors-"));
+  const stack = path.join(dir, "Pulumi.neve.yaml");
+  const bad = path.join(dir, "Pulumi.bad.yaml");
+  const fixtureStack = fs.readFileSync(path.join(__dirname, "..", "fixtures", "Pulumi.fixture.yaml"), "utf8");
+  fs.writeFileSync(stack, fixtureStack);
+  fs.writeFileSync(bad, "config:\n  neve-infra:adopt: [true\n");
+  fs.mkdirSync(path.join(dir, "empty"));
+  fs.mkdirSync(path.join(dir, "other", "etc", "pve", "nodes", "pve1"), { recursive: true });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ["a --root that does not exist", ["--root", path.join(dir, "missing"), "--config", stack, "--write"], /--root .*missing: no such directory/],
+    [
+      "a --root without any node directory",
+      ["--root", path.join(dir, "empty"), "--config", stack, "--write"],
+      /no node directories there at all\): with --root, DIR must hold copies of the host's files at their host paths/,
+    ],
+    ["a --root with another node", ["--root", path.join(dir, "other"), "--config", stack, "--write"], /nodes there: pve1\); set proxmox.nodeName/],
+    ["a --config that is not YAML", ["--root", path.join(dir, "empty"), "--config", bad, "--check"], /Pulumi\.bad\.yaml is not valid YAML \(fix it.*line 3/],
+    ["SSH without a pinned host key", ["--config", stack, "--check"], /ssh.hostKey is not pinned \(no trust on first use\)/],
+  ])("must refuse %s with exit 2, one clear message, no stack trace, nothing written", async (_name, argv, message) => {
+    let out = "";
+    let err = "";
+    const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t), now: () => "2026-11-30T00:00:00Z" });
+    expect(code).toBe(2);
+    expect(err).toMatch(message);
+    expect(err).not.toMatch(/\n\s+at /);
+    expect(out).toBe("");
+    expect(fs.readFileSync(stack, "utf8")).toBe(fixtureStack);
   });
 });

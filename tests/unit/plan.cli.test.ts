@@ -81,6 +81,17 @@ describe("npm run plan", () => {
     expect(err?.stdout).not.toContain("TYPE");
   });
 
+  it("must exit 2 naming the file when the stack file is not YAML", async () => {
+    const file = path.join(dir, "Pulumi.notyaml.yaml");
+    fs.writeFileSync(file, "config:\n  neve-infra:adopt: [true\n");
+    const err = await run(npm, ["run", "-s", "plan", "--", "--config", file], { cwd: REPO_ROOT }).then(
+      () => undefined,
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(2);
+    expect(err?.stderr).toMatch(/Pulumi\.notyaml\.yaml is not valid YAML \(fix it, or restore it with git checkout\): .*line 3/);
+  });
+
   it("must write every rendered host file with --files for a diff against the live host, but never the tunnel credentials", async () => {
     const out = path.join(dir, "files");
     const { stdout } = await run(npm, ["run", "-s", "plan", ...FIXTURE, "--files", out], { cwd: REPO_ROOT });

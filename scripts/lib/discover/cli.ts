@@ -212,7 +212,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     for (const [k, f] of Object.entries(args.secretFiles) as [SecretKey, string][]) secrets[k] = readNamed(`--secret ${k}=`, f).replace(/\r?\n$/, "");
     model = modelFromText(text);
   } catch (e) {
-    io.err(`discover: ${e instanceof ConfigError ? `${shown}: ` : ""}${(e as Error).message}\n`);
+    // The yaml package's parse errors carry their line and column but not the file.
+    const notYaml = (e as Error).name === "YAMLParseError" ? `${shown} is not valid YAML (fix it, or restore it with git checkout): ` : "";
+    io.err(`discover: ${e instanceof ConfigError ? `${shown}: ` : notYaml}${(e as Error).message}\n`);
     return 2;
   }
   const scrubList = () => [...Object.values(secrets), privateKey ?? ""];

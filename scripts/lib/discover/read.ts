@@ -92,8 +92,15 @@ function textOf(r: RawRecord | undefined, where: string): string | undefined {
 /** Parse a raw read into LiveFacts. Exported for tests. */
 export function assembleFacts(raw: RawRead, request: ReadRequest, source: string): LiveFacts {
   if (!raw.nodePresent) {
-    const known = raw.nodes.length ? `nodes there: ${raw.nodes.join(", ")}` : "no node directories there at all";
-    throw new DiscoverError(`${source}: /etc/pve/nodes/${request.node} does not exist (${known}); set proxmox.nodeName in the stack to the host's node name`);
+    if (!raw.nodes.length) {
+      // Not a node-name problem: /etc/pve/nodes is empty or absent, so this is not (a copy of) a Proxmox host's files.
+      throw new DiscoverError(
+        `${source}: /etc/pve/nodes/${request.node} does not exist (no node directories there at all): with --root, DIR must hold copies of the host's files at their host paths (DIR/etc/pve/nodes/${request.node}/...); over SSH, /etc/pve is empty while pve-cluster (pmxcfs) is not running`,
+      );
+    }
+    throw new DiscoverError(
+      `${source}: /etc/pve/nodes/${request.node} does not exist (nodes there: ${raw.nodes.join(", ")}); set proxmox.nodeName in the stack to the host's node name`,
+    );
   }
   const guests: GuestFacts[] = [];
   for (const r of raw.records) {
