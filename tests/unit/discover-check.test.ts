@@ -255,7 +255,6 @@ const DRIFTS: Array<[name: string, mutate: (l: LiveFacts) => LiveFacts, line: st
     }),
     "storage.etoile fingerprint: live ff:11",
   ],
-  ["a storage limited to nodes", (l) => ({ ...l, storage: [section("dir", "local", [...LOCAL.props, ["nodes", "neve"]]), PBS] }), ""],
   [
     "a job's retention",
     (l) => ({
@@ -318,6 +317,21 @@ const DRIFTS: Array<[name: string, mutate: (l: LiveFacts) => LiveFacts, line: st
       ],
     }),
     "backup job backup-bbbb (guests 200 to local, daily)",
+  ],
+  [
+    "a storage limited to this node (`nodes neve`), content in another order",
+    (l) => ({
+      ...l,
+      storage: [
+        section("dir", "local", [
+          ["path", "/var/lib/vz"],
+          ["content", "backup,iso"],
+          ["nodes", "neve"],
+        ]),
+        l.storage[1],
+      ],
+    }),
+    "storage.local nodes: live [neve], declared [] (provider default)",
   ],
   [
     "an unknown storage",

@@ -79,7 +79,9 @@ export const STORAGE_FIELDS: Readonly<Record<string, readonly FieldSpec[]>> = {
 export const STORAGE_COMMON: readonly FieldSpec[] = [
   { field: "contents", absent: [] },
   { field: "disabled", absent: false, provider: false },
-  { field: "nodes" },
+  // bpg's storage schema (fwprovider/storage, the schema factory): `nodes` is Optional+Computed with
+  // the default empty set, so an unstated `nodes` removes a live `nodes neve` line at the first up.
+  { field: "nodes", absent: [], provider: [] },
 ];
 
 /** Backup job fields (guests, keepLast and the notes are handled in check.ts). */
