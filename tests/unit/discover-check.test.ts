@@ -376,6 +376,22 @@ const DRIFTS: Array<[name: string, mutate: (l: LiveFacts) => LiveFacts, line: st
     "network.bridges.vmbr1.nat: the host already masquerades 10.10.10.0/24",
   ],
   [
+    "NAT in Debian's nftables ruleset (/etc/nftables.conf)",
+    (l) => ({
+      ...l,
+      files: {
+        "/etc/nftables.conf": {
+          path: "/etc/nftables.conf",
+          exists: true,
+          kind: "file",
+          content:
+            'table ip nat {\n  chain postrouting {\n    type nat hook postrouting priority 100;\n    ip saddr 10.10.10.0/24 oifname "vmbr0" masquerade\n  }\n}\n',
+        },
+      },
+    }),
+    'network.bridges.vmbr1.nat: the host already masquerades 10.10.10.0/24 (/etc/nftables.conf (ip saddr 10.10.10.0/24 oifname "vmbr0" masquerade))',
+  ],
+  [
     "IPv4 forwarding set in /etc/sysctl.conf",
     (l) => ({ ...l, sysctl: [{ file: "/etc/sysctl.conf", key: "net.ipv4.ip_forward", value: "1" }] }),
     "hostServices.forwarding: the host already sets net.ipv4.ip_forward=1 in /etc/sysctl.conf",

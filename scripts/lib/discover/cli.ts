@@ -13,7 +13,7 @@ import { DEFAULT_STACK_FILE } from "../stackFile";
 import { checkStack, formatCheck } from "./check";
 import type { HostGroup } from "./files";
 import { DiscoverError, type ReadTarget, readLive } from "./read";
-import { type LiveVocabulary, liveVocabulary } from "./vocab";
+import { type LiveVocabulary, liveVocabulary, NFTABLES_CONF } from "./vocab";
 import { modelFromText, WriteRefusedError, writeStack } from "./write";
 
 export const USAGE =
@@ -228,6 +228,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       const { requestedFiles } = await import("./files");
       files = declared.groups.length ? requestedFiles(declared.groups[0]) : [];
     }
+    // A NAT may also live in Debian's nftables ruleset: read it too (it holds no secret), in every mode.
+    if (!files.some((f) => f.path === NFTABLES_CONF)) files = [...files, { path: NFTABLES_CONF, secret: false }];
     const facts = await readLive(target, { node: model.proxmox.nodeName, files });
     const live = liveVocabulary(facts);
     switch (args.mode) {

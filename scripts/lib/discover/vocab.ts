@@ -408,6 +408,28 @@ const MASQ = /\biptables\b.*-t\s+nat\b.*-j\s+MASQUERADE\b/;
 /** The same recipe written for nftables (`nft add rule ip nat postrouting ... masquerade`). */
 const NFT_MASQ = /\bnft\s+(add|insert)\s+rule\b.*\bmasquerade\b/;
 
+/**
+ * Debian's nftables ruleset (nftables.service loads it at boot): a NAT written there, not in
+ * /etc/network/interfaces, is just as live. discover requests it with the managed host files.
+ */
+export const NFTABLES_CONF = "/etc/nftables.conf";
+
+/** `ip saddr <cidr> [oifname "<if>"] ... masquerade` rules of an nftables ruleset file. */
+function nftablesNat(path: string, content: string): LiveNat[] {
+  const out: LiveNat[] = [];
+  for (const line of content.split("\n")) {
+    const t = line.replace(/#.*$/, "").trim();
+    if (!/\bmasquerade\b/.test(t)) continue;
+    out.push({
+      bridge: "",
+      source: /\bsaddr\s+([0-9./]+)/.exec(t)?.[1],
+      outInterface: /\boifname\s+"?([\w.]+)"?/.exec(t)?.[1],
+      where: `${path} (${t})`,
+    });
+  }
+  return out;
+}
+
 /** Map everything discover read into the stack vocabulary. */
 export function liveVocabulary(facts: LiveFacts): LiveVocabulary {
   const bridges: LiveBridge[] = [];
@@ -455,6 +477,8 @@ export function liveVocabulary(facts: LiveFacts): LiveVocabulary {
     const address = get(s.options, "address");
     if (b !== -1 && address && bridges[b].fields.ipv6 === undefined) bridges[b] = { name: s.name, fields: { ...bridges[b].fields, ipv6: address } };
   }
+  const nft = facts.files[NFTABLES_CONF];
+  if (nft?.content !== undefined) nat.push(...nftablesNat(NFTABLES_CONF, nft.content));
   for (const s of facts.sysctl) {
     if (s.file === STACK_SYSCTL_FILE) continue;
     if ((FORWARDING_KEYS as readonly string[]).includes(s.key)) forwarding.push({ key: s.key, value: s.value.trim(), where: s.file });

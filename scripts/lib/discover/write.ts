@@ -142,7 +142,7 @@ export function writeStack(text: string, model: NeveModel, live: LiveVocabulary,
     doc.setIn(at(`${NS}:${section}`, ...rest), k.fix);
     choices.push(
       k.kind === "nat"
-        ? `${k.path}: ${String(k.fix)} (adopted the host's own NAT in /etc/network/interfaces; the stack declares no second NAT)`
+        ? `${k.path}: ${String(k.fix)} (adopted the host's own NAT, named in the conflict; the stack declares no second NAT)`
         : `${k.path}: ${String(k.fix)} (${k.fix === "external" ? "forwarding stays where the host sets it; the stack declares no drop-in" : "the stack sets forwarding itself"})`,
     );
   }
