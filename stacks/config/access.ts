@@ -13,8 +13,8 @@ import type { StackConfig } from "./schema";
  * The firewall is evaluated the way pve-firewall evaluates cluster.fw's `[RULES]` for the host:
  * enabled rules top to bottom, the first match decides, then `policy_in`. The traffic checked is
  * every tcp packet from `network.tailnet.cidr` to `network.tailnet.hostAddress` on the port,
- * arriving on the tailnet interface (tailscale0; every rule `iface` in this stack names a bridge,
- * so a rule bound to an iface never matches it). Conservative on purpose: an earlier DROP/REJECT
+ * arriving on the tailnet interface (`network.tailnet.iface`, tailscale0): a rule bound to that
+ * interface matches it, a rule bound to a bridge never does. Conservative on purpose: an earlier DROP/REJECT
  * that may match *part* of that traffic counts as blocking, and an ACCEPT counts only when it
  * matches *all* of it.
  */
@@ -71,7 +71,7 @@ function cover(field: string | undefined | null, cidr: string): Cover {
 
 /** How much of the traffic (tcp, tailnet -> host:port, on tailscale0) a rule matches. */
 function ruleCover(c: StackConfig, r: FirewallRuleConfig, port: number, t: AccessTraffic): Cover {
-  if (!r.enabled || r.proto !== "tcp" || r.iface !== undefined) return "none";
+  if (!r.enabled || r.proto !== "tcp" || (r.iface !== undefined && r.iface !== c.network.tailnet.iface)) return "none";
   if (r.dports.length && !r.dports.includes(port)) return "none";
   const dest = cover(resolve(c, r.dest), `${t.hostAddress}/32`);
   const source = cover(resolve(c, r.source), t.sourceCidr);
@@ -90,7 +90,7 @@ function blockedBy(c: StackConfig, port: number, t: AccessTraffic): string | und
     if (r.action !== "ACCEPT") return `firewall.rules[${i}] (${r.name}, ${r.action}) matches it before any rule accepts it`;
   }
   if (fw.inputPolicy === "ACCEPT") return undefined;
-  return `no enabled rule accepts it (an ACCEPT rule with proto tcp, dports containing ${port}, source ${t.sourceCidr} or wider, no dest or one containing ${t.hostAddress}, and no iface), so inputPolicy ${fw.inputPolicy} drops it`;
+  return `no enabled rule accepts it (an ACCEPT rule with proto tcp, dports containing ${port}, source ${t.sourceCidr} or wider, no dest or one containing ${t.hostAddress}, and no iface or the tailnet interface), so inputPolicy ${fw.inputPolicy} drops it`;
 }
 
 /**
@@ -113,7 +113,7 @@ export function tailnetAccessIssues(c: StackConfig): ConfigIssue[] {
       message:
         `the tailnet ${t.sourceCidr} could not reach ${p.what} (tcp ${p.port}) on ${t.hostAddress}: ${why}. ` +
         `That path is the operator's only way in (there is no console), so the stack file must keep it: an enabled rule ` +
-        `{ action: ACCEPT, proto: tcp, source: ${t.sourceCidr}, dports: [${p.port}] } without iface above every DROP/REJECT rule that matches it. ` +
+        `{ action: ACCEPT, proto: tcp, source: ${t.sourceCidr}, dports: [${p.port}] } without iface (or with iface ${c.network.tailnet.iface}) above every DROP/REJECT rule that matches it. ` +
         `To really change access on the host, edit cluster.fw over SSH behind a confirm timer (docs/adopting.md, "Changing the firewall or vmbr0 safely"), then bring this file in line`,
     });
   }

@@ -74,12 +74,23 @@ export const ipv6PlanSchema = z.strictObject({
   gateway: ipv6Schema,
 });
 
+/** Tailscale's interface name on the host (docs/neve.md). */
+export const TAILNET_IFACE = "tailscale0";
+
 /** The tailnet (Tailscale) the operator comes from. */
 export const tailnetSchema = z.strictObject({
   /** Tailnet range allowed to SSH and the web UI, `100.64.0.0/10` (its network address). */
   cidr: ipv4NetworkSchema,
   /** The host's own tailnet address (`tailscale0`). */
   hostAddress: ipv4Schema,
+  /**
+   * The host's tailnet interface (docs/neve.md: tailscale0). Firewall rules may name it in `iface`
+   * (only tailnet traffic arrives there). Defaults to `tailscale0`.
+   */
+  iface: z
+    .string()
+    .regex(/^[a-z][a-z0-9_.-]{0,14}$/i, { error: "must be an interface name such as tailscale0" })
+    .default(TAILNET_IFACE),
 });
 
 /** `neve-infra:network`: bridges, IP plans, public and tailnet addresses. */

@@ -28,6 +28,12 @@ describe("the tailnet access predicate", () => {
     ["the SSH rule admits only part of the tailnet", (c) => (ssh(c).source = "100.100.0.0/16"), 22, "no enabled rule accepts it"],
     ["the SSH rule has the wrong source", (c) => (ssh(c).source = "10.10.10.0/24"), 22, "no enabled rule accepts it"],
     ["the SSH rule is bound to a bridge", (c) => (ssh(c).iface = "vmbr0"), 22, "no enabled rule accepts it"],
+    [
+      "an earlier DROP is bound to the tailnet interface",
+      (c) => c.firewall.rules.unshift({ name: "drop-tailnet", action: "DROP", proto: "tcp", iface: "tailscale0", dports: [22] }),
+      22,
+      "firewall.rules[0] (drop-tailnet, DROP) matches it",
+    ],
     ["the SSH rule is for another destination", (c) => (ssh(c).dest = "etoile"), 22, "no enabled rule accepts it"],
     ["the API rule is missing", (c) => c.firewall.rules.splice(1, 1), 8006, "no enabled rule accepts it"],
     ["the API rule is disabled", (c) => (api(c).enabled = false), 8006, "inputPolicy DROP drops it"],
@@ -56,6 +62,14 @@ describe("the tailnet access predicate", () => {
   const allowed: [string, (c: Raw) => void][] = [
     ["a wider source (any) accepts the tailnet", (c) => delete ssh(c).source],
     ["a rule for all ports accepts the tailnet", (c) => (ssh(c).dports = [])],
+    ["the SSH rule is bound to the tailnet interface", (c) => (ssh(c).iface = "tailscale0")],
+    [
+      "the SSH rule is bound to the tailnet interface, with no source",
+      (c) => {
+        ssh(c).iface = "tailscale0";
+        delete ssh(c).source;
+      },
+    ],
     ["a DROP comes after the ACCEPT rules", (c) => c.firewall.rules.push({ name: "drop-rest", action: "DROP", proto: "tcp" })],
     [
       "an earlier DROP is bound to a bridge (not the tailnet interface)",

@@ -30,6 +30,13 @@ describe("the stack files", () => {
     expect(() => parseStackConfig(rawConfig(REAL_STACK_FILE))).not.toThrow();
   });
 
+  it("must accept a firewall rule bound to the tailnet interface (only tailnet traffic arrives there), also for the API port without a source", () => {
+    const raw = realRaw();
+    raw.firewall.rules[1].iface = "tailscale0";
+    delete raw.firewall.rules[1].source;
+    expect(() => parseStackConfig(raw)).not.toThrow();
+  });
+
   it("must read the fixture's six guests", () => {
     const model = parseStackConfig(realRaw());
     expect(model.guests.map((g) => g.vmid).sort((a, b) => a - b)).toEqual([200, 201, 1200, 1201, 9000, 9100]);
@@ -136,7 +143,11 @@ const cases: [string, (c: Raw) => void, string][] = [
     (c) => (c.firewall.rules[0].source = "tailnet"),
     'firewall.rules[0].source: "tailnet" is neither an address/CIDR nor a known guest',
   ],
-  ["a firewall rule must name a known interface", (c) => (c.firewall.rules[2].iface = "eth9"), 'firewall.rules[2].iface: unknown interface "eth9"'],
+  [
+    "a firewall rule must name a known interface",
+    (c) => (c.firewall.rules[2].iface = "eth9"),
+    'firewall.rules[2].iface: unknown interface "eth9"; use one of vmbr0, vmbr1, tailscale0 or omit iface',
+  ],
   [
     "the API port must not be opened to any source",
     (c) => delete c.firewall.rules[1].source,

@@ -581,7 +581,7 @@ describe("discover --write choices", () => {
     ["an IP set as source", { source: "+admins" }, "source +admins (an IP set)"],
     ["an alias as source", { source: "tailnet" }, "source tailnet (an alias)"],
     ["a datacenter alias as dest", { dest: "dc/neve" }, "dest dc/neve (an alias)"],
-    ["an interface that is not a bridge", { iface: "tailscale0" }, "interface tailscale0 (not a bridge)"],
+    ["an interface that is neither a bridge nor the tailnet interface", { iface: "wg0" }, "interface wg0 (neither a bridge nor tailscale0)"],
   ])("must keep a live rule with %s out of the written file, saying why (never a file the program refuses)", (_what, extra, why) => {
     const rule = { type: "in" as const, action: "ACCEPT", enabled: true, proto: "tcp", dport: "80", comment: "web", raw: "IN ACCEPT ... # web", ...extra };
     const facts: LiveFacts = { ...base(), firewall: { ...base().firewall!, rules: [SSH_RULE, WEBUI_RULE, rule] } };

@@ -7,6 +7,8 @@
  * default) is applied by the comparison (./fields.ts), not here, so the printed vocabulary shows
  * only what the host's files say.
  */
+
+import { TAILNET_IFACE } from "../../../stacks/config/network";
 import type { ConfEntries, FirewallRuleFacts, GuestFacts, LiveFacts, SectionFacts } from "./facts";
 
 /** Stack-vocabulary fields of one guest (keys as in `neve-infra:guests.<name>`). */
@@ -369,8 +371,9 @@ export function ruleVocab(r: FirewallRuleFacts, i: number, taken: Set<string>, b
     const ref = v === undefined ? undefined : addressRef(v);
     if (ref) why.push(`${opt} ${v} (${ref})`);
   }
-  // The stack's `iface` names one of its bridges; an interface such as tailscale0 has no stack form.
-  if (r.iface !== undefined && bridges !== undefined && !bridges.includes(r.iface)) why.push(`interface ${r.iface} (not a bridge)`);
+  // The stack's `iface` names one of its bridges or the tailnet interface; any other interface has no stack form.
+  if (r.iface !== undefined && bridges !== undefined && !bridges.includes(r.iface) && r.iface !== TAILNET_IFACE)
+    why.push(`interface ${r.iface} (neither a bridge nor ${TAILNET_IFACE})`);
   let proto = r.proto;
   let dports: number[] = [];
   if (r.macro) {

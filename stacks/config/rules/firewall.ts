@@ -17,11 +17,13 @@ export const firewallRules: SectionRules = (c, add) => {
         add(`${at}.${field}`, `guest "${v}" has no static IPv4 to match on; write an address instead`);
       }
     }
-    if (r.iface !== undefined && !c.network.bridges[r.iface]) {
-      add(`${at}.iface`, `unknown interface "${r.iface}"; use one of ${bridges.join(", ")} or omit iface`);
+    const tailnetIface = c.network.tailnet.iface;
+    if (r.iface !== undefined && !c.network.bridges[r.iface] && r.iface !== tailnetIface) {
+      add(`${at}.iface`, `unknown interface "${r.iface}"; use one of ${[...bridges, tailnetIface].join(", ")} or omit iface`);
     }
     if (r.action === "ACCEPT" && r.dports.includes(apiPort)) {
-      const open = r.source === undefined || r.source === "0.0.0.0/0" || r.source === "::/0";
+      // Only tailnet traffic arrives on the tailnet interface: a rule bound to it is not open to everyone.
+      const open = r.iface !== tailnetIface && (r.source === undefined || r.source === "0.0.0.0/0" || r.source === "::/0");
       const publicIface = r.iface !== undefined && c.network.bridges[r.iface]?.public;
       if (open || publicIface) {
         add(
