@@ -1,6 +1,6 @@
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
-import { hostnameSchema, isFqdn, isHostname } from "./common";
+import { hostnameSchema, isFqdn, isHostname, refineWith } from "./common";
 import type { ConfigIssue } from "./errors";
 
 /** True when `s` is a name or address a TLS certificate can carry: a host name, an FQDN or an IP. */
@@ -8,8 +8,22 @@ function isCertificateName(s: string): boolean {
   return isHostname(s) || isFqdn(s) || ipaddr.isValid(s);
 }
 
-/** An https URL of host and optional port, nothing else. */
-const ENDPOINT_URL = /^https:\/\/[^/\s]+(:\d+)?\/?$/;
+/** An https URL of host and optional port, nothing else (no credentials, path, query or fragment). */
+const ENDPOINT_URL = /^https:\/\/(\[[0-9a-fA-F:.]+\]|[^/:?#@[\]\s]+)(?::(\d+))?\/?$/;
+
+/**
+ * Why `s` is not the API endpoint `https://host[:port]`, or null. The port, when written, is 1-65535:
+ * no TCP connection reaches a port outside it (Go's net package, which the provider dials with,
+ * refuses it as "invalid port"), so the plan refuses it rather than the first `up`.
+ */
+export function endpointProblem(s: string): string | null {
+  const m = ENDPOINT_URL.exec(s);
+  if (!m) return `must be an https URL such as https://neve:8006 (TLS is mandatory for the API token) (got ${JSON.stringify(s)})`;
+  const port = m[2] === undefined ? 443 : Number(m[2]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return `${JSON.stringify(s)} has port ${m[2]}; use a port in 1-65535, such as https://neve:8006`;
+  if (endpointHost(s) === null) return `${JSON.stringify(s)} is not a URL; write it as https://neve:8006`;
+  return null;
+}
 
 /**
  * `neve-infra:proxmox`: how the program reaches the Proxmox VE API. Its one cross-field rule
@@ -25,9 +39,7 @@ export const proxmoxSchema = z
      * (`https://neve:8006`): the node's default certificate carries it, and the tailnet's MagicDNS
      * resolves it to the host's tailnet address, where 8006 is allowed (docs/tls.md).
      */
-    endpoint: z.string().refine((s) => ENDPOINT_URL.test(s), {
-      error: "must be an https URL such as https://neve:8006 (TLS is mandatory for the API token)",
-    }),
+    endpoint: z.string().superRefine(refineWith(endpointProblem)),
     /**
      * Skip TLS certificate verification of the API. Defaults to false: trust the cluster CA
      * (/etc/pve/pve-root-ca.pem) instead (docs/tls.md); set true only knowingly.
@@ -89,7 +101,7 @@ function sameName(a: string, b: string): boolean {
  * the URL host against the certificate's subject alternative names only).
  */
 export function checkProxmoxTls(p: ProxmoxConfig): ConfigIssue[] {
-  if (p.insecure || !ENDPOINT_URL.test(p.endpoint)) return [];
+  if (p.insecure || endpointProblem(p.endpoint) !== null) return [];
   const host = endpointHost(p.endpoint);
   if (host === null) return [];
   const names = [...defaultCertificateNames(p.nodeName), ...p.certificateNames];
