@@ -35,6 +35,13 @@ export function ipv4NetworkOf(cidr: string): string {
   return `${ipaddr.IPv4.networkAddressFromCIDR(`${addr.toString()}/${len}`).toString()}/${len}`;
 }
 
+/** True when the IPv4 CIDRs `a` and `b` share an address (one contains the other's network address). */
+export function ipv4CidrsOverlap(a: string, b: string): boolean {
+  const na = ipv4NetworkOf(a).split("/")[0];
+  const nb = ipv4NetworkOf(b).split("/")[0];
+  return ipv4InCidr(na, b) || ipv4InCidr(nb, a);
+}
+
 /** Prefix length of a CIDR. */
 export function prefixLength(cidr: string): number {
   return ipaddr.parseCIDR(cidr)[1];

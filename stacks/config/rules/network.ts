@@ -1,4 +1,4 @@
-import { formatRange, ipv4InCidr, ipv4InRange, ipv4ToNumber, ipv6InCidr, prefixLength, rangesOverlap } from "../ipplan";
+import { formatRange, ipv4CidrsOverlap, ipv4InCidr, ipv4InRange, ipv4ToNumber, ipv6InCidr, prefixLength, rangesOverlap } from "../ipplan";
 import type { SectionRules } from "./types";
 
 /** The IP plan, the bridges and the tailnet. (The subnet's network address is the schema's.) */
@@ -23,6 +23,23 @@ export const networkRules: SectionRules = (c, add) => {
       );
     if (b.nat && b.public) add(`network.bridges.${name}.nat`, `${name} is the public bridge, where NAT goes out; mark the private bridges nat: true instead`);
   }
+  // Two bridges on one subnet (or nested ones) make the host's routing ambiguous, and NAT, rendered per
+  // bridge from its own subnet, would masquerade the same addresses twice; one NIC can be enslaved to
+  // one bridge only (the kernel refuses a second master, so ifreload would fail on the host).
+  const entries = Object.entries(c.network.bridges);
+  const portOwner = new Map<string, string>();
+  entries.forEach(([name, b], i) => {
+    for (const [other, o] of entries.slice(0, i)) {
+      if (b.ipv4 !== "dhcp" && o.ipv4 !== "dhcp" && ipv4CidrsOverlap(b.ipv4, o.ipv4))
+        add(`network.bridges.${name}.ipv4`, `${b.ipv4} overlaps ${other}'s ${o.ipv4}; give each bridge a subnet of its own, such as 10.10.20.1/24`);
+    }
+    b.ports.forEach((port, k) => {
+      const owner = portOwner.get(port);
+      if (owner !== undefined)
+        add(`network.bridges.${name}.ports[${k}]`, `${port} is already a port of ${owner}; a NIC belongs to one bridge, remove it here or there`);
+      else portOwner.set(port, name);
+    });
+  });
   if (Object.values(c.network.bridges).some((b) => b.nat) && !Object.values(c.network.bridges).some((b) => b.public)) {
     add("network.bridges", "a bridge is marked nat: true but no bridge is public: true; NAT needs the outside interface: mark it public");
   }
