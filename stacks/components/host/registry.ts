@@ -317,7 +317,10 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
             "novnc.listenPort": `${at}.port`,
             "novnc.vncDisplay": `${at}.vncDisplay`,
           },
-          ports: [{ port: n.port, field: `${at}.port` }],
+          // The VM's own VNC server listens on the host too (QEMU `-vnc 127.0.0.1:<display>` is port
+          // 5900 + display): two consoles on one display, or another service on its port, cannot both work.
+          // A console on its own display's port is the renderer's refusal, which says so more plainly.
+          ports: [{ port: n.port, field: `${at}.port` }, ...(n.port === 5900 + n.vncDisplay ? [] : [{ port: 5900 + n.vncDisplay, field: `${at}.vncDisplay` }])],
         };
       }),
     spec: (m) => {
