@@ -1,11 +1,13 @@
 import { z } from "zod";
+import { singleLineProblem } from "../common/predicates";
+import { refineWith } from "./common";
 
 /** One vzdump backup job. */
 export const backupJobSchema = z.strictObject({
   /** Target storage id (key of `storage`, must hold `backup` content). */
   storage: z.string(),
   /** systemd calendar event, e.g. `*-*-* 02:30` or `sun 03:00`. */
-  schedule: z.string().min(1),
+  schedule: z.string().min(1).superRefine(refineWith(singleLineProblem)),
   /** Guest names to back up. */
   guests: z.array(z.string()).min(1, { error: "needs at least one guest" }),
   /** vzdump mode. Defaults to snapshot. */

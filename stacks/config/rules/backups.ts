@@ -1,6 +1,6 @@
 import type { SectionRules } from "./types";
 
-/** Backup jobs: a storage that holds backups, known guests listed once. */
+/** Backup jobs: a storage that holds backups, known guests listed once, no guest backed up into the PBS it serves. */
 export const backupRules: SectionRules = (c, add) => {
   const guestNames = Object.keys(c.guests);
   for (const [id, j] of Object.entries(c.backups)) {
@@ -13,6 +13,14 @@ export const backupRules: SectionRules = (c, add) => {
     j.guests.forEach((name, k) => {
       if (!c.guests[name]) add(`${at}.guests[${k}]`, `unknown guest "${name}"; use one of ${guestNames.join(", ")}`);
       if (seen.has(name)) add(`${at}.guests[${k}]`, `"${name}" is listed twice; list each guest once`);
+      // A guest that serves the PBS storage cannot be backed up into it: the backup would be lost
+      // with the guest, and vzdump would snapshot the server while it writes the backup.
+      const g = c.guests[name];
+      if (s?.type === "pbs" && g && (s.server === name || (g.ipv4 !== undefined && s.server === g.ipv4)))
+        add(
+          `${at}.guests[${k}]`,
+          `"${name}" serves the storage "${j.storage}" (storage.${j.storage}.server) and cannot be backed up into itself; back it up to another storage`,
+        );
       seen.add(name);
     });
   }
