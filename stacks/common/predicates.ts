@@ -27,6 +27,11 @@ export function publicHostnameProblem(s: unknown): string | null {
   if (s.length > 253 || labels.length < 2 || !labels.every((l) => LOWER_LABEL.test(l))) {
     return `${JSON.stringify(s)} is not a fully qualified host name; use lower-case labels of a-z, 0-9 and inner "-" separated by dots, such as "cipher.example.com"`;
   }
+  // An all-numeric last label makes it an IP address (or nothing): no top-level domain is numeric
+  // (RFC 3696 §2), and TLS clients send no IP address in SNI (RFC 6066 §3), so haproxy could not route it.
+  if (/^[0-9]+$/.test(labels[labels.length - 1])) {
+    return `${JSON.stringify(s)} is an address, not a host name; routes and tunnel ingress match names: write the public name, such as "cipher.example.com"`;
+  }
   return null;
 }
 
