@@ -127,6 +127,52 @@ const cases: [string, (d: Raw) => void, string][] = [
     },
     "guests.extra.ipv4: is required with cloudInit: true (ipconfig0 gets a static address); the clone range is full: widen network.ipv4.cloneRange or free an address there",
   ],
+  [
+    "an API endpoint on port 70000",
+    (d) => (d.config[`${ns}:proxmox`].endpoint = "https://neve:70000"),
+    'proxmox.endpoint: "https://neve:70000" has port 70000; use a port in 1-65535',
+  ],
+  [
+    "an API endpoint on port 0",
+    (d) => (d.config[`${ns}:proxmox`].endpoint = "https://neve:0"),
+    'proxmox.endpoint: "https://neve:0" has port 0; use a port in 1-65535',
+  ],
+  ["an API endpoint with credentials", (d) => (d.config[`${ns}:proxmox`].endpoint = "https://root@neve:8006"), "proxmox.endpoint: must be an https URL"],
+  [
+    "a route hostname that is an IP address",
+    (d) => (d.config[`${ns}:routes`][0].hostname = "10.10.10.90"),
+    'routes[0].hostname: "10.10.10.90" is an address, not a host name',
+  ],
+  [
+    "two bridges on overlapping subnets",
+    (d) => (d.config[`${ns}:network`].bridges.vmbr2 = { ports: [], ipv4: "10.10.10.2/25", nat: true }),
+    "network.bridges.vmbr2.ipv4: 10.10.10.2/25 overlaps vmbr1's 10.10.10.1/24; give each bridge a subnet of its own",
+  ],
+  [
+    "one NIC in two bridges",
+    (d) => (d.config[`${ns}:network`].bridges.vmbr2 = { ports: ["enp5s0"], ipv4: "10.10.20.1/24" }),
+    "network.bridges.vmbr2.ports[0]: enp5s0 is already a port of vmbr0; a NIC belongs to one bridge",
+  ],
+  [
+    "two noVNC consoles on one VNC display",
+    (d) => d.config[`${ns}:hostServices`].novnc.push({ guest: "cipher", port: 6082, vncDisplay: 81 }),
+    "hostServices.novnc[1].vncDisplay: port 5981 is already used by hostServices.novnc[0].vncDisplay",
+  ],
+  [
+    "a host service on another console's VNC port",
+    (d) => (d.config[`${ns}:hostServices`].spiceProxy.port = 5981),
+    "hostServices.spiceProxy.port: port 5981 is already used by hostServices.novnc[0].vncDisplay",
+  ],
+  [
+    "the PBS guest backed up into its own storage",
+    (d) => d.config[`${ns}:backups`]["weekly-etoile"].guests.push("etoile"),
+    'backups.weekly-etoile.guests[3]: "etoile" serves the storage "etoile" (storage.etoile.server) and cannot be backed up into itself',
+  ],
+  [
+    "a line break inside a backup schedule",
+    (d) => (d.config[`${ns}:backups`]["nightly-local"].schedule = "*-*-* 02:30\nx"),
+    "backups.nightly-local.schedule: ",
+  ],
 ];
 
 describe.each(cases)("npm run plan: %s", (_what, edit, expected) => {
