@@ -1,6 +1,6 @@
 // The README's everyday edits, made on a copy of the REAL Pulumi.neve.yaml as an operator makes them
 // ("How to change things"): a clone of template 9000 at the address `npm run next-ip` gives, a route
-// to it, a firewall rule for it, and the clone added to a backup job. The result must pass the config
+// to it, a firewall rule for it, the clone added to a backup job, and a noVNC console for it. The result must pass the config
 // rules, the host preflight (renderers, invariants, providers' checks) and the program under mocks,
 // with the policies intact. Only invariants and policies here: no value of today's inventory is pinned.
 import type { ProgramRun } from "../../scripts/lib/mockRunner";
@@ -22,6 +22,12 @@ let name = "opclone";
 while (real.guests.some((g) => g.name === name)) name += "x";
 const vmid = Math.max(...real.guests.map((g) => g.vmid)) + 1;
 const hostname = `${name}.operator-edit.test`;
+// A second noVNC console (for the clone): a port and a VNC display no console uses yet.
+const consoles = real.hostServices.novnc;
+let novncPort = 6082;
+while (consoles.some((n) => n.port === novncPort || 5900 + n.vncDisplay === novncPort)) novncPort++;
+let vncDisplay = 82;
+while (consoles.some((n) => n.vncDisplay === vncDisplay || n.port === 5900 + vncDisplay)) vncDisplay++;
 
 /** The README's steps, as YAML edits of the stack file. */
 function operatorEdits(doc: Raw): void {
@@ -48,6 +54,9 @@ function operatorEdits(doc: Raw): void {
     dports: [22],
     comment: "SSH to the new clone from the tailnet",
   });
+  const services = c[`${ns}:hostServices`] ?? {};
+  services.novnc = [...(services.novnc ?? []), { guest: name, port: novncPort, vncDisplay }];
+  c[`${ns}:hostServices`] = services;
   const jobs = c[`${ns}:backups`] ?? {};
   const first = Object.keys(jobs)[0];
   if (first !== undefined) jobs[first].guests.push(name);
@@ -116,6 +125,12 @@ maybe("the README's everyday edits on a copy of the real Pulumi.neve.yaml", () =
       )
         expect(r.source).toBeTruthy();
     }
+  });
+
+  it("must declare a noVNC console for the clone next to the existing ones", () => {
+    const units = run.resources.filter((r) => r.type.endsWith(":HostConfig") && String(r.inputs.service).startsWith("novnc-"));
+    expect(units.map((r) => r.inputs.service)).toContain(`novnc-${vmid}`);
+    expect(units.length).toBe(consoles.length + 1);
   });
 
   it("must back the clone up with the job it was added to", () => {
