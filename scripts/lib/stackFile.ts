@@ -40,10 +40,14 @@ export function readStackConfig(file: string = DEFAULT_STACK_FILE): Record<strin
  * sits readable in the repository.
  */
 export function plaintextSecretIssues(values: Record<string, unknown>): ConfigIssue[] {
-  return SECRET_KEYS.filter((k) => values[`${CONFIG_NAMESPACE}:${k}`] !== undefined).map((k) => ({
-    path: `${CONFIG_NAMESPACE}:${k}`,
-    message: `is a secret written in plain text into the stack file; remove the line (and rotate the value), then set it with \`pulumi config set --secret ${CONFIG_NAMESPACE}:${k}\``,
-  }));
+  // Also the bare name (`pbsPassword:` without the namespace): whatever the CLI makes of the key, the
+  // value sits readable in the repository, and the program would silently not use it.
+  return SECRET_KEYS.flatMap((k) => [`${CONFIG_NAMESPACE}:${k}`, k])
+    .filter((key) => values[key] !== undefined)
+    .map((key) => ({
+      path: key,
+      message: `is a secret written in plain text into the stack file; remove the line (and rotate the value), then set it with \`pulumi config set --secret ${CONFIG_NAMESPACE}:${key.split(":").pop()}\``,
+    }));
 }
 
 /** Validate a stack file the way the program does and return the model (throws `ConfigError`). */

@@ -127,6 +127,10 @@ const cases: [string, (d: Raw) => void, string][] = [
     },
     "guests.extra.ipv4: is required with cloudInit: true (ipconfig0 gets a static address); the clone range is full: widen network.ipv4.cloneRange or free an address there",
   ],
+  ...(["proxmoxApiToken", "sshPrivateKey", "tunnelCredentials", "pbsPassword"] as const).flatMap((k): [string, (d: Raw) => void, string][] => [
+    [`a plain-text ${k} in the stack file`, (d) => (d.config[`${ns}:${k}`] = "plain"), `${ns}:${k}: is a secret written in plain text into the stack file`],
+    [`a plain-text ${k} without the namespace`, (d) => (d.config[k] = "plain"), `${k}: is a secret written in plain text into the stack file; remove the line`],
+  ]),
   [
     "an API endpoint on port 70000",
     (d) => (d.config[`${ns}:proxmox`].endpoint = "https://neve:70000"),
