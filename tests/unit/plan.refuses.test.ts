@@ -132,6 +132,16 @@ const cases: [string, (d: Raw) => void, string][] = [
     [`a plain-text ${k} without the namespace`, (d) => (d.config[k] = "plain"), `${k}: is a secret written in plain text into the stack file; remove the line`],
   ]),
   [
+    "the API port opened to half the Internet (0.0.0.0/1)",
+    (d) => d.config[`${ns}:firewall`].rules.push({ name: "x", action: "ACCEPT", proto: "tcp", source: "0.0.0.0/1", dports: [8006] }),
+    "firewall.rules[7]: opens the Proxmox API port 8006 to public addresses (source 0.0.0.0/1); restrict source to the tailnet",
+  ],
+  [
+    "the API port opened to one public address",
+    (d) => d.config[`${ns}:firewall`].rules.push({ name: "x", action: "ACCEPT", proto: "tcp", source: "51.159.96.1", dports: [8006] }),
+    "firewall.rules[7]: opens the Proxmox API port 8006 to public addresses (source 51.159.96.1)",
+  ],
+  [
     "an API endpoint on port 70000",
     (d) => (d.config[`${ns}:proxmox`].endpoint = "https://neve:70000"),
     'proxmox.endpoint: "https://neve:70000" has port 70000; use a port in 1-65535',

@@ -1,8 +1,25 @@
+import * as ipaddr from "ipaddr.js";
 import { tailnetAccessIssues } from "../access";
 import { isAddressOrCidr } from "../common";
 import type { SectionRules } from "./types";
 
-/** Firewall rules: known guests and interfaces; the API port never open to everyone or on the public bridge. */
+/** Ranges no Internet host sends from: RFC 1918, the tailnet's CGNAT range (RFC 6598), loopback, link-local, IPv6 ULA. */
+const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "fc00::/7", "fe80::/10", "::1/128"];
+
+/** True when the address or CIDR `s` lies wholly inside one private range. */
+function isPrivateSource(s: string): boolean {
+  try {
+    const [addr, len] = s.includes("/") ? ipaddr.parseCIDR(s) : [ipaddr.parse(s), ipaddr.parse(s).kind() === "ipv4" ? 32 : 128];
+    return PRIVATE_RANGES.some((r) => {
+      const [net, netLen] = ipaddr.parseCIDR(r);
+      return net.kind() === addr.kind() && len >= netLen && addr.match(net, netLen);
+    });
+  } catch {
+    return false;
+  }
+}
+
+/** Firewall rules: known guests and interfaces; the API port never open to a public source or on the public bridge. */
 export const firewallRules: SectionRules = (c, add) => {
   const guestNames = Object.keys(c.guests);
   const bridges = Object.keys(c.network.bridges);
@@ -23,12 +40,14 @@ export const firewallRules: SectionRules = (c, add) => {
     }
     if (r.action === "ACCEPT" && r.dports.includes(apiPort)) {
       // Only tailnet traffic arrives on the tailnet interface: a rule bound to it is not open to everyone.
-      const open = r.iface !== tailnetIface && (r.source === undefined || r.source === "0.0.0.0/0" || r.source === "::/0");
+      // Otherwise open = any source, or one that reaches beyond the private ranges (0.0.0.0/1 is half the Internet).
+      const open = r.iface !== tailnetIface && (r.source === undefined || (!c.guests[r.source] && !isPrivateSource(r.source)));
+      const anySource = r.source === undefined || r.source === "0.0.0.0/0" || r.source === "::/0";
       const publicIface = r.iface !== undefined && c.network.bridges[r.iface]?.public;
       if (open || publicIface) {
         add(
           at,
-          `opens the Proxmox API port ${apiPort} ${publicIface ? `on the public bridge ${r.iface}` : "to any source"}; restrict source to the tailnet (${c.network.tailnet.cidr})`,
+          `opens the Proxmox API port ${apiPort} ${publicIface ? `on the public bridge ${r.iface}` : anySource ? "to any source" : `to public addresses (source ${r.source})`}; restrict source to the tailnet (${c.network.tailnet.cidr})`,
         );
       }
     }
