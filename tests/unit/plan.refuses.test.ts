@@ -142,6 +142,11 @@ const cases: [string, (d: Raw) => void, string][] = [
     "firewall.rules[7]: opens the Proxmox API port 8006 to public addresses (source 51.159.96.1)",
   ],
   [
+    "a public IPv4 that is its network's address",
+    (d) => (d.config[`${ns}:network`].publicIpv4 = "51.159.96.0/24"),
+    "network.publicIpv4: 51.159.96.0 is the network address of 51.159.96.0/24, not a host address",
+  ],
+  [
     "an API endpoint on port 70000",
     (d) => (d.config[`${ns}:proxmox`].endpoint = "https://neve:70000"),
     'proxmox.endpoint: "https://neve:70000" has port 70000; use a port in 1-65535',

@@ -1,4 +1,5 @@
-import { formatRange, ipv4CidrsOverlap, ipv4InCidr, ipv4InRange, ipv4ToNumber, ipv6InCidr, prefixLength, rangesOverlap } from "../ipplan";
+import * as ipaddr from "ipaddr.js";
+import { formatRange, ipv4CidrsOverlap, ipv4InCidr, ipv4InRange, ipv4NetworkOf, ipv4ToNumber, ipv6InCidr, prefixLength, rangesOverlap } from "../ipplan";
 import type { SectionRules } from "./types";
 
 /** The IP plan, the bridges and the tailnet. (The subnet's network address is the schema's.) */
@@ -74,6 +75,19 @@ export const networkRules: SectionRules = (c, add) => {
   const v6 = c.network.ipv6;
   if (v6 && !ipv6InCidr(v6.gateway, v6.prefix)) {
     add("network.ipv6.gateway", `${v6.gateway} lies outside the prefix ${v6.prefix}; pick an address inside it`);
+  }
+  // The host's own public address (A records of routed names come from it): never the prefix's
+  // network or broadcast address (a /31 or /32 has neither).
+  const pub = c.network.publicIpv4;
+  if (pub !== undefined && prefixLength(pub) < 31) {
+    const [addr] = pub.split("/");
+    const net = ipv4NetworkOf(pub).split("/")[0];
+    const bcast = ipaddr.IPv4.broadcastAddressFromCIDR(pub).toString();
+    if (addr === net || addr === bcast)
+      add(
+        "network.publicIpv4",
+        `${addr} is the ${addr === net ? "network" : "broadcast"} address of ${ipv4NetworkOf(pub)}, not a host address; write the host's own address with its prefix, such as 51.159.96.140/24`,
+      );
   }
   if (!ipv4InCidr(c.network.tailnet.hostAddress, c.network.tailnet.cidr)) {
     add("network.tailnet.hostAddress", `${c.network.tailnet.hostAddress} lies outside the tailnet ${c.network.tailnet.cidr}`);
