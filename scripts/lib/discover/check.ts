@@ -132,14 +132,20 @@ function checkExtraNics(ctx: Ctx, object: string, live: unknown): void {
   });
 }
 
-function checkVm(ctx: Ctx, g: VmModel, l: LiveGuest): void {
-  const object = `guests.${g.name}`;
+/** The fields every guest has: name, template, start at boot, bridge of net0. */
+function checkGuestCommon(ctx: Ctx, object: string, g: VmModel | CtModel, l: LiveGuest): void {
   const f = l.fields;
   if (l.name !== g.name)
     compare(ctx, object, "name", l.name, g.name, { stated: true, cannot: "a guest is renamed by renaming its key in guests (and every reference to it)" });
   compare(ctx, object, "template", f.template ?? false, g.template, { stated: true, liveStackValue: f.template ?? false });
   compare(ctx, object, "onBoot", f.onBoot ?? false, g.onBoot ?? g.running, { stated: true, liveStackValue: f.onBoot ?? false });
   compare(ctx, object, "bridge", f.bridge, g.bridge, { stated: true, liveStackValue: f.bridge });
+}
+
+function checkVm(ctx: Ctx, g: VmModel, l: LiveGuest): void {
+  const object = `guests.${g.name}`;
+  const f = l.fields;
+  checkGuestCommon(ctx, object, g, l);
   for (const spec of VM_FIELDS) {
     let live = f[spec.field];
     let declared = stackField(g, spec.field);
@@ -166,11 +172,7 @@ function checkVm(ctx: Ctx, g: VmModel, l: LiveGuest): void {
 function checkCt(ctx: Ctx, g: CtModel, l: LiveGuest): void {
   const object = `guests.${g.name}`;
   const f = l.fields;
-  if (l.name !== g.name)
-    compare(ctx, object, "name", l.name, g.name, { stated: true, cannot: "a guest is renamed by renaming its key in guests (and every reference to it)" });
-  compare(ctx, object, "template", f.template ?? false, g.template, { stated: true, liveStackValue: f.template ?? false });
-  compare(ctx, object, "onBoot", f.onBoot ?? false, g.onBoot ?? g.running, { stated: true, liveStackValue: f.onBoot ?? false });
-  compare(ctx, object, "bridge", f.bridge, g.bridge, { stated: true, liveStackValue: f.bridge });
+  checkGuestCommon(ctx, object, g, l);
   compare(ctx, object, "ipv4", f.ipv4, g.ipv4, { stated: true, liveStackValue: f.ipv4 });
   if (g.ipv6 !== undefined || f.ipv6 !== undefined) compare(ctx, object, "ipv6", f.ipv6, g.ipv6, { stated: true, liveStackValue: f.ipv6 });
   for (const spec of CT_FIELDS) {
