@@ -144,6 +144,11 @@ const cases: [string, (c: Raw) => void, string][] = [
     'firewall.rules[0].source: "tailnet" is neither an address/CIDR nor a known guest',
   ],
   [
+    "a firewall rule name must be unique",
+    (c) => (c.firewall.rules[3].name = c.firewall.rules[2].name),
+    'firewall.rules[3].name: "public-http" is already the name of firewall.rules[2]; give each rule its own name',
+  ],
+  [
     "a firewall rule must name a known interface",
     (c) => (c.firewall.rules[2].iface = "eth9"),
     'firewall.rules[2].iface: unknown interface "eth9"; use one of vmbr0, vmbr1, tailscale0 or omit iface',

@@ -24,8 +24,13 @@ export const firewallRules: SectionRules = (c, add) => {
   const guestNames = Object.keys(c.guests);
   const bridges = Object.keys(c.network.bridges);
   const apiPort = c.firewall.apiPort;
+  const firstByName = new Map<string, number>();
   c.firewall.rules.forEach((r, i) => {
     const at = `firewall.rules[${i}]`;
+    // The name is the rule's identity in the comment (`name: comment`) and in discover's mapping.
+    const first = firstByName.get(r.name);
+    if (first !== undefined) add(`${at}.name`, `"${r.name}" is already the name of firewall.rules[${first}]; give each rule its own name`);
+    else firstByName.set(r.name, i);
     for (const field of ["source", "dest"] as const) {
       const v = r[field];
       if (v !== undefined && !isAddressOrCidr(v) && !c.guests[v]) {
