@@ -11,7 +11,9 @@
  * live file against the sha256 of the declared content, in memory only: neither their content nor
  * either hash is ever printed.
  */
+import { redact } from "../../providers/common/provider";
 import type { SecretKey } from "../../stacks/config/secrets";
+import { type DeclaredHosts, loadDeclaredHosts } from "./discover/declared";
 import { collectDeclared, compareGroup, type FileReport, formatGroup, type HostGroup, type LxcReport, requestedFiles } from "./discover/files";
 import { DiscoverError as HostDiffError } from "./discover/probe";
 import { readLive } from "./discover/read";
@@ -133,21 +135,8 @@ export function formatReports(reports: readonly HostReport[]): string {
   return `${out.join("\n")}\n`;
 }
 
-/** Replace every secret value (and private key) in a text with "[secret]". */
-export function scrub(text: string, secrets: readonly string[]): string {
-  let t = text;
-  for (const v of secrets) if (v && v.length >= 4) t = t.split(v).join("[secret]");
-  return t;
-}
-
 /** The program's declarations for host-diff, from one program run. */
-export interface Declared {
-  /** Declarations grouped by host. */
-  readonly groups: readonly HostGroup[];
-  /** Every secret value the program was given (placeholder or real), for scrubbing output. */
-  readonly secretValues: readonly string[];
-  /** The placeholder secret values (secrets not given): secret files holding one are not compared. */
-  readonly placeholders: readonly string[];
+export interface Declared extends DeclaredHosts {
   /** The stack's Proxmox node name (proxmox.nodeName): container configs are read under /etc/pve/nodes/<node>. */
   readonly node?: string;
 }
@@ -163,30 +152,17 @@ export interface LoadOptions {
 }
 
 /**
- * Run the program under Pulumi's mocks (once per process / jest module registry, see mockRunner) and
- * collect its host declarations. A stack without ssh.hostKey fails with the program's own error unless
- * `hostKey` is given: never a placeholder, never trust on first use.
+ * The program's host declarations (discover's loader) plus the node name. A stack without
+ * ssh.hostKey fails with the program's own error unless `hostKey` is given: never a placeholder,
+ * never trust on first use.
  */
 export async function loadDeclared(opts: LoadOptions = {}): Promise<Declared> {
-  const { runProgram } = await import("./mockRunner");
   const { readStackConfig, DEFAULT_STACK_FILE } = await import("./stackFile");
   const { CONFIG_NAMESPACE } = await import("../../stacks/config/secrets");
   const stackFile = opts.stackFile ?? DEFAULT_STACK_FILE;
-  const configOverrides: Record<string, unknown> = {};
-  if (opts.hostKey !== undefined) {
-    const ssh = readStackConfig(stackFile)[`${CONFIG_NAMESPACE}:ssh`];
-    configOverrides.ssh = { ...(ssh && typeof ssh === "object" ? ssh : {}), hostKey: opts.hostKey };
-  }
-  const run = await runProgram({ stackFile, configOverrides, secrets: opts.secrets, placeholderHostKey: false });
-  const given = new Set(Object.keys(opts.secrets ?? {}));
-  const entries = Object.entries(run.secretValues) as [string, string][];
+  const declared = await loadDeclaredHosts({ stackFile, hostKey: opts.hostKey, secrets: opts.secrets, placeholderHostKey: false });
   const proxmox = readStackConfig(stackFile)[`${CONFIG_NAMESPACE}:proxmox`] as { nodeName?: unknown } | undefined;
-  return {
-    node: typeof proxmox?.nodeName === "string" ? proxmox.nodeName : undefined,
-    groups: collectDeclared(run.resources),
-    secretValues: entries.map(([, v]) => v),
-    placeholders: entries.filter(([k]) => !given.has(k)).map(([, v]) => v),
-  };
+  return { ...declared, node: typeof proxmox?.nodeName === "string" ? proxmox.nodeName : undefined };
 }
 
 /** Result of {@link runHostDiff}: what to print and the exit code. */
@@ -208,9 +184,9 @@ export async function runHostDiff(declared: Declared, opts: ConnectOptions = {})
   const secrets = [...declared.secretValues, ...(opts.privateKey ? [opts.privateKey] : [])];
   try {
     const reports = await probeHosts(declared.groups, { node: declared.node, ...opts, placeholders: declared.placeholders });
-    return { code: exitCodeOf(reports), stdout: scrub(formatReports(reports), secrets), stderr: "" };
+    return { code: exitCodeOf(reports), stdout: redact(formatReports(reports), secrets), stderr: "" };
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    return { code: 2, stdout: "", stderr: scrub(`host-diff: ${msg}\n`, secrets) };
+    return { code: 2, stdout: "", stderr: redact(`host-diff: ${msg}\n`, secrets) };
   }
 }

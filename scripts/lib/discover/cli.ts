@@ -6,12 +6,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
+import { redact } from "../../../providers/common/provider";
 import { ConfigError } from "../../../stacks/config/errors";
 import type { NeveModel } from "../../../stacks/config/model";
 import { SECRET_KEYS, type SecretKey } from "../../../stacks/config/secrets";
 import { DEFAULT_STACK_FILE } from "../stackFile";
 import { checkStack, formatCheck } from "./check";
-import type { HostGroup } from "./files";
+import { type DeclaredHosts, loadDeclaredHosts } from "./declared";
 import { DiscoverError, type ReadTarget, readLive } from "./read";
 import { type LiveVocabulary, liveVocabulary, NFTABLES_CONF } from "./vocab";
 import { modelFromText, WriteRefusedError, writeStack } from "./write";
@@ -160,38 +161,6 @@ export interface Io {
   now(): string;
 }
 
-/** The managed host files, from one run of the program under mocks (for --check's "host files"). */
-async function declaredGroups(
-  args: DiscoverArgs,
-  secrets: Partial<Record<SecretKey, string>>,
-): Promise<{ groups: HostGroup[]; placeholders: string[]; secretValues: string[] }> {
-  const { runProgram } = await import("../mockRunner");
-  const { readStackConfig } = await import("../stackFile");
-  const { collectDeclared } = await import("./files");
-  const configOverrides: Record<string, unknown> = {};
-  if (args.hostKey !== undefined) {
-    const ssh = readStackConfig(args.stackFile)["neve-infra:ssh"];
-    configOverrides.ssh = { ...(ssh && typeof ssh === "object" ? ssh : {}), hostKey: args.hostKey };
-  }
-  // With --root nothing connects: the offline plan's placeholder host key is enough. Over SSH the
-  // stack (or --host-key) must pin the real one.
-  const run = await runProgram({ stackFile: args.stackFile, configOverrides, secrets, placeholderHostKey: args.root !== undefined });
-  const given = new Set(Object.keys(secrets));
-  const entries = Object.entries(run.secretValues) as [string, string][];
-  return {
-    groups: collectDeclared(run.resources),
-    placeholders: entries.filter(([k]) => !given.has(k)).map(([, v]) => v),
-    secretValues: entries.map(([, v]) => v),
-  };
-}
-
-/** Replace every secret value (and the private key) in a text with "[secret]". */
-function scrub(text: string, secrets: readonly string[]): string {
-  let t = text;
-  for (const v of secrets) if (v && v.length >= 4) t = t.split(v).join("[secret]");
-  return t;
-}
-
 /** Run discover; returns the exit code (0, 1, 2). Never throws for an expected failure. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let args: DiscoverArgs;
@@ -221,9 +190,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   try {
     const target = targetOf(args, model, privateKey);
     let files: Array<{ path: string; secret: boolean }> = [];
-    let declared: Awaited<ReturnType<typeof declaredGroups>> | undefined;
+    let declared: DeclaredHosts | undefined;
     if (args.mode === "check" && model.hostServices.enabled) {
-      declared = await declaredGroups(args, secrets);
+      // With --root nothing connects: the offline plan's placeholder host key is enough.
+      declared = await loadDeclaredHosts({ stackFile: args.stackFile, hostKey: args.hostKey, secrets, placeholderHostKey: args.root !== undefined });
       if (declared.groups.length > 1) throw new UsageError(`the stack declares host files on ${declared.groups.length} hosts; discover reads one`);
       const { requestedFiles } = await import("./files");
       files = declared.groups.length ? requestedFiles(declared.groups[0]) : [];
@@ -248,7 +218,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           io.out(
             `\nHost files (the first up replaces each differing file, stashing the original first; ${args.failOnFiles ? "counted" : "not counted"} in the exit status${args.failOnFiles ? "" : ", --fail-on-files counts them"}):\n`,
           );
-          io.out(scrub(`${r.lines.join("\n")}\n`, [...declared.secretValues, ...scrubList()]));
+          io.out(redact(`${r.lines.join("\n")}\n`, [...declared.secretValues, ...scrubList()]));
         } else {
           io.out("\nHost files: none declared (hostServices.enabled: false).\n");
         }
@@ -274,7 +244,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     }
   } catch (e) {
     const known = e instanceof DiscoverError || e instanceof UsageError || e instanceof WriteRefusedError || e instanceof ConfigError;
-    io.err(scrub(`discover: ${known ? (e as Error).message : `failed: ${(e as Error).stack ?? String(e)}`}\n`, scrubList()));
+    io.err(redact(`discover: ${known ? (e as Error).message : `failed: ${(e as Error).stack ?? String(e)}`}\n`, scrubList()));
     return 2;
   }
 }
