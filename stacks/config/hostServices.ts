@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ifnameProblem, leaseTimeProblem } from "../common/predicates";
 import { hostnameSchema, hostPathSchema, ipv4Schema, portSchema, refineWith } from "./common";
+import { TAILNET_IFACE } from "./network";
 
 /** `host:port` of a local TCP service, e.g. `127.0.0.1:3128`. */
 const targetSchema = z.strictObject({
@@ -64,7 +65,7 @@ export const hostServicesSchema = z.strictObject({
       /** DHCP lease time, e.g. 12h. Defaults to 12h. */
       leaseTime: z.string().superRefine(refineWith(leaseTimeProblem)).default("12h"),
       /** Interfaces dnsmasq must never answer on, besides the other bridges. Defaults to lo and tailscale0. */
-      exceptInterfaces: z.array(z.string().superRefine(refineWith(ifnameProblem))).default(["lo", "tailscale0"]),
+      exceptInterfaces: z.array(z.string().superRefine(refineWith(ifnameProblem))).default(["lo", TAILNET_IFACE]),
     })
     .default({ leaseTime: "12h", exceptInterfaces: ["lo", "tailscale0"] }),
   /** noVNC consoles. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { ipv4CidrSchema, ipv4NetworkSchema, ipv4RangeSchema, ipv4Schema, ipv6CidrSchema, ipv6NetworkSchema, ipv6Schema } from "./common";
+import { ifnameProblem } from "../common/predicates";
+import { ipv4CidrSchema, ipv4NetworkSchema, ipv4RangeSchema, ipv4Schema, ipv6CidrSchema, ipv6NetworkSchema, ipv6Schema, refineWith } from "./common";
 
 /** Linux bridge names as Proxmox accepts them: a letter first, letters/digits/_ after, at most 10 characters. */
 const BRIDGE_NAME = /^[a-zA-Z][a-zA-Z0-9_]{0,9}$/;
@@ -87,10 +88,7 @@ export const tailnetSchema = z.strictObject({
    * The host's tailnet interface (docs/neve.md: tailscale0). Firewall rules may name it in `iface`
    * (only tailnet traffic arrives there). Defaults to `tailscale0`.
    */
-  iface: z
-    .string()
-    .regex(/^[a-z][a-z0-9_.-]{0,14}$/i, { error: "must be an interface name such as tailscale0" })
-    .default(TAILNET_IFACE),
+  iface: z.string().superRefine(refineWith(ifnameProblem)).default(TAILNET_IFACE),
 });
 
 /** `neve-infra:network`: bridges, IP plans, public and tailnet addresses. */
