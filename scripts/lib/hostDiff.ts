@@ -14,7 +14,7 @@
 import { redact } from "../../providers/common/provider";
 import type { SecretKey } from "../../stacks/config/secrets";
 import { type DeclaredHosts, loadDeclaredHosts } from "./discover/declared";
-import { collectDeclared, compareGroup, type FileReport, formatGroup, type HostGroup, type LxcReport, requestedFiles } from "./discover/files";
+import { compareGroup, type FileReport, formatGroup, type HostGroup, type LxcReport, requestedFiles } from "./discover/files";
 import { DiscoverError as HostDiffError } from "./discover/probe";
 import { readLive } from "./discover/read";
 
