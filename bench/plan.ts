@@ -10,12 +10,15 @@
  * - cmdRun: the path `pulumi preview` takes: `@pulumi/pulumi/cmd/run` with stacks/neve/main.js,
  *   started as the Node language host starts it, against tests/unit/support/cmdRun.ts's recording
  *   resource monitor (spawn to exit);
- * - before: the plan as it ran before (`ts-node --transpile-only scripts/plan.ts`), for comparison;
- * - cold: the plan with an empty transpile cache and no compile cache (first run after a change of
- *   every file), once;
+ * - uncached: the plan with the serialized-provider cache off (NEVE_PROVIDER_CACHE=off): Pulumi's
+ *   closure serializer runs for each dynamic provider, as on the first run after a provider changed;
+ * - before: the plan as it ran before (`ts-node --transpile-only scripts/plan.ts`, no provider
+ *   cache), for comparison;
+ * - cold: the plan with empty transpile and provider caches and no compile cache (first run after a
+ *   change of every file), once;
  * - cmdRunBefore: cmd/run as Pulumi ran the program before (Pulumi.yaml `typescript: true`: the
  *   language host sets PULUMI_NODEJS_TYPESCRIPT and cmd/run registers ts-node, which type-checks by
- *   default), once.
+ *   default; no provider cache), once.
  * The last line of output is one JSON object (see `Summary`).
  */
 import { spawnSync } from "node:child_process";
@@ -47,9 +50,12 @@ interface Summary {
   /** Median ms of the program under @pulumi/pulumi/cmd/run (what `pulumi preview` runs). */
   cmdRunMs: number;
   cmdRunVsFloor: number;
+  /** Median ms of the plan with the serialized-provider cache off. */
+  uncachedPlanMs: number;
+  uncachedPlanVsFloor: number;
   /** Median ms of the plan as it ran before (ts-node --transpile-only). */
   beforeMs: number;
-  /** One plan with empty transpile and compile caches. */
+  /** One plan with empty transpile, provider and compile caches. */
   coldPlanMs: number;
   /** One cmd/run as Pulumi ran the program before (`typescript: true`, ts-node with type checking). */
   cmdRunBeforeMs: number;
@@ -73,7 +79,9 @@ async function main(): Promise<void> {
   const floor = () => timeProcess(NODE, ["-e", 'require("@pulumi/pulumi")']);
   const plan = () => timeProcess(NODE, ["--require", "./scripts/register.js", "scripts/plan.ts"]);
   const npmPlan = () => timeProcess("npm", ["run", "-s", "plan"]);
-  const before = () => timeProcess(NODE, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/plan.ts"]);
+  const uncachedEnv = { ...process.env, NEVE_PROVIDER_CACHE: "off" };
+  const uncached = () => timeProcess(NODE, ["--require", "./scripts/register.js", "scripts/plan.ts"], uncachedEnv);
+  const before = () => timeProcess(NODE, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/plan.ts"], uncachedEnv);
   const cmdRun = async (opts: Parameters<typeof runCmdRun>[0] = {}) => {
     // With the adoption record discover --write adds: the adoption gate refuses the bare stack file under cmd/run.
     const r = await runCmdRun({ configOverrides: { adoption: reconciled(stackSections(REAL_STACK_FILE)).adoption }, ...opts });
@@ -90,7 +98,8 @@ async function main(): Promise<void> {
     coldPlanMs = Math.round(
       timeProcess(NODE, ["--require", "./scripts/register.js", "scripts/plan.ts"], {
         ...process.env,
-        NEVE_TRANSPILE_CACHE: cold,
+        NEVE_TRANSPILE_CACHE: path.join(cold, "ts"),
+        NEVE_PROVIDER_CACHE: path.join(cold, "providers"),
         NODE_DISABLE_COMPILE_CACHE: "1",
       }),
     );
@@ -98,18 +107,26 @@ async function main(): Promise<void> {
     fs.rmSync(cold, { recursive: true, force: true });
   }
 
-  const cmdRunBeforeMs = Math.round(await cmdRun({ entry: "index.ts", env: { PULUMI_NODEJS_TYPESCRIPT: "true" } }));
+  const cmdRunBeforeMs = Math.round(await cmdRun({ entry: "index.ts", env: { PULUMI_NODEJS_TYPESCRIPT: "true", NEVE_PROVIDER_CACHE: "off" } }));
 
-  const t: Record<"floor" | "plan" | "npmPlan" | "cmdRun" | "before", number[]> = { floor: [], plan: [], npmPlan: [], cmdRun: [], before: [] };
+  const t: Record<"floor" | "plan" | "npmPlan" | "cmdRun" | "uncached" | "before", number[]> = {
+    floor: [],
+    plan: [],
+    npmPlan: [],
+    cmdRun: [],
+    uncached: [],
+    before: [],
+  };
   // Interleaved, so that load from other processes on the machine falls on all of them alike.
   for (let i = 0; i < REPS; i++) {
     t.floor.push(floor());
     t.plan.push(plan());
     t.npmPlan.push(npmPlan());
     t.cmdRun.push(await cmdRun());
+    t.uncached.push(uncached());
     t.before.push(before());
     process.stdout.write(
-      `rep ${i + 1}/${REPS}: floor ${Math.round(t.floor[i])} ms, plan ${Math.round(t.plan[i])} ms, npm run plan ${Math.round(t.npmPlan[i])} ms, cmd/run ${Math.round(t.cmdRun[i])} ms, before ${Math.round(t.before[i])} ms\n`,
+      `rep ${i + 1}/${REPS}: floor ${Math.round(t.floor[i])} ms, plan ${Math.round(t.plan[i])} ms, npm run plan ${Math.round(t.npmPlan[i])} ms, cmd/run ${Math.round(t.cmdRun[i])} ms, uncached ${Math.round(t.uncached[i])} ms, before ${Math.round(t.before[i])} ms\n`,
     );
   }
   const floorMs = median(t.floor);
@@ -124,6 +141,8 @@ async function main(): Promise<void> {
     npmRunPlanVsFloor: ratio(median(t.npmPlan)),
     cmdRunMs: median(t.cmdRun),
     cmdRunVsFloor: ratio(median(t.cmdRun)),
+    uncachedPlanMs: median(t.uncached),
+    uncachedPlanVsFloor: ratio(median(t.uncached)),
     beforeMs: median(t.before),
     coldPlanMs,
     cmdRunBeforeMs,

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource } from "../common/dynamicResource";
 import { type ConnectionArgs, connectionInput, secretConnectionOutput } from "../common/resource";
 import { hostConfigProvider } from "./provider";
 import type { AccessCritical, ConnectionInputs, FileState, OnDelete } from "./types";
@@ -67,7 +68,7 @@ export interface HostConfigArgs {
  * swapped in atomically, activated once, health checked, rolled back on failure.
  * Type token: `pulumi-nodejs:dynamic/neve:HostConfig`. Id: `<host>:<service>`.
  */
-export class HostConfig extends pulumi.dynamic.Resource {
+export class HostConfig extends DynamicResource {
   /** connection.host, for display. */
   public readonly host!: pulumi.Output<string>;
   /** The connection, secret (it carries the private key that delete needs). */

@@ -1,4 +1,5 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { DynamicResource } from "../common/dynamicResource";
 import { type ConnectionArgs, connectionInput, secretConnectionOutput } from "../common/resource";
 import { lxcRawConfigProvider } from "./provider";
 import type { ConnectionInputs, LxcRawOnDelete } from "./types";
@@ -42,7 +43,7 @@ export interface LxcRawConfigArgs {
  *
  * Type token: `pulumi-nodejs:dynamic/neve:LxcRawConfig`. Id: `<host>:lxc/<vmid>`.
  */
-export class LxcRawConfig extends pulumi.dynamic.Resource {
+export class LxcRawConfig extends DynamicResource {
   /** connection.host, for display. */
   public readonly host!: pulumi.Output<string>;
   /** The connection, secret (it carries the private key that delete needs). */

@@ -12,9 +12,13 @@ let mocked: ProgramRun;
 // The stack file with the adoption record `npm run discover -- --write` adds: without it the adoption
 // gate refuses the real run (see the last test), while the offline plan only prints a notice.
 const configOverrides = { adoption: reconciled(stackSections(REAL_STACK_FILE)).adoption };
+// Both real runs serialize their providers afresh (no serialized-provider cache), so that comparing
+// the fast transpile with ts-node compares two serializations, not one cache entry with itself; the
+// mocked run may read the cache, which holds it to a fresh serialization too.
+const uncached = { NEVE_PROVIDER_CACHE: "off" };
 
 beforeAll(async () => {
-  real = await runCmdRun({ configOverrides });
+  real = await runCmdRun({ configOverrides, env: uncached });
   const { runProgram } = await import("../../scripts/lib/mockRunner");
   mocked = await runProgram({ configOverrides, adoptionGate: "enforce" });
 }, 180000);
@@ -69,7 +73,11 @@ describe("the fast transpile (scripts/register.js) against Pulumi's own TypeScri
     // What the language host does for `typescript: true` (main.go sets PULUMI_NODEJS_TYPESCRIPT);
     // cmd/run/run.js then registers ts-node with tsconfig.json. Transpile-only, as type checking
     // is not what is compared here.
-    const viaTsNode = await runCmdRun({ configOverrides, entry: "index.ts", env: { PULUMI_NODEJS_TYPESCRIPT: "true", PULUMI_NODEJS_TRANSPILE_ONLY: "true" } });
+    const viaTsNode = await runCmdRun({
+      configOverrides,
+      entry: "index.ts",
+      env: { ...uncached, PULUMI_NODEJS_TYPESCRIPT: "true", PULUMI_NODEJS_TRANSPILE_ONLY: "true" },
+    });
     expect(viaTsNode.code).toBe(0);
     const providers = (rs: readonly { type: string; name: string; inputs: Record<string, unknown> }[]) =>
       Object.fromEntries(rs.filter(dynamic).map((r) => [key(r), r.inputs.__provider]));
