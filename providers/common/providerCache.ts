@@ -9,24 +9,35 @@ import * as path from "node:path";
  * Why: every preview and plan serializes each dynamic provider with Pulumi's closure serializer,
  * which drives V8's inspector (`Debugger.enable` replays every script loaded so far, then one
  * round trip per function) and loads TypeScript to parse each function. That costs over a second
- * per run, more than the rest of the program. The text it produces is a pure function of the code
- * the provider object reaches, so it is kept on disk under a key that covers that code, and a later
- * run with the same code reads it instead.
+ * per run, more than the rest of the program. The text it produces depends on the code the provider
+ * object reaches and on the values that code captures, so it is kept on disk under a key that
+ * covers the code, and a later run with the same code reads it instead.
  *
- * What the key covers (anything else changing the text would be a bug this key cannot see; the
- * tests in tests/unit/provider-cache.test.ts hold the cached text to a fresh serialization):
- * - every file under providers/ (path and content): a provider module imports only providers/ and
- *   packages (tests/unit/imports.test.ts), and a package is serialized as `require("name")`;
+ * What the key covers:
+ * - every module file under providers/ (path and content; symbolic links followed): a provider
+ *   module imports only providers/ and packages (tests/unit/imports.test.ts), and a package is
+ *   serialized as `require("name")`;
  * - package-lock.json (every package version: @pulumi/pulumi's serializer, TypeScript, ...); without
  *   a lock file nothing is cached;
- * - how TypeScript becomes JavaScript: tsconfig.json and scripts/lib/transpile.js;
+ * - how TypeScript becomes JavaScript: tsconfig.json, scripts/lib/transpile.js, and the variables
+ *   Pulumi's own ts-node path reads (PULUMI_NODEJS_TSCONFIG_PATH, TS_NODE_COMPILER_OPTIONS);
  * - the Node version and architecture (V8 produces the function texts);
  * - the provider's own method texts as loaded (so instrumented code, e.g. jest's coverage, or
  *   another transpiler gets its own entries);
  * - which provider (its type token).
+ * What it cannot see: a value a provider module captures that is not written in its source (a
+ * module-level object changed at run time, an environment variable read at load). Such a change
+ * makes the cached text stale, which is why providers/common/dynamicResource.ts reads the cache only
+ * in runs that deploy nothing (a preview, the offline plan): the text a `pulumi up` stores in the
+ * state and runs is always serialized afresh. tests/unit/provider-cache.test.ts holds the cached
+ * text to a fresh serialization.
  *
- * `NEVE_PROVIDER_CACHE`: unset uses node_modules/.cache/neve-providers in the repo; `off` turns the
- * cache off (every run serializes); any other value is the cache directory.
+ * The entries are code that a preview's provider host runs with the stack's secrets at hand, so
+ * the cache is used only in a directory of the current user that no one else can write (POSIX).
+ *
+ * `NEVE_PROVIDER_CACHE`: unset or empty uses node_modules/.cache/neve-providers in the repo; `off`
+ * turns the cache off (every run serializes); any other value is the cache directory (a relative
+ * path is taken from the working directory).
  */
 
 /** Bump when the entry format or the key's meaning changes. */
@@ -42,45 +53,71 @@ export function providerCacheDir(env: NodeJS.ProcessEnv = process.env, root: str
   const v = env.NEVE_PROVIDER_CACHE;
   if (v === "off") return undefined;
   if (v) return path.resolve(v);
+  // Unset or empty: the default.
   return path.join(root, "node_modules", ".cache", "neve-providers");
 }
 
-/** Every file under `dir`, as sorted paths relative to `root`. */
+/** Extensions `require` loads: the files that can be provider code. */
+const MODULE_FILE = /\.(ts|js|cjs|mjs|json)$/;
+
+/** Every module file under `dir` (links followed, each real directory once), as sorted paths relative to `root`. */
 function filesUnder(root: string, dir: string): string[] {
   const out: string[] = [];
+  const seen = new Set<string>();
   const walk = (d: string) => {
-    for (const e of fs.readdirSync(path.join(root, d), { withFileTypes: true })) {
-      const rel = path.posix.join(d, e.name);
-      if (e.isDirectory()) walk(rel);
-      else if (e.isFile()) out.push(rel);
+    const real = fs.realpathSync(path.join(root, d));
+    if (seen.has(real)) return;
+    seen.add(real);
+    for (const name of fs.readdirSync(real)) {
+      const rel = path.posix.join(d, name);
+      const st = fs.statSync(path.join(real, name));
+      if (st.isDirectory()) walk(rel);
+      else if (st.isFile() && MODULE_FILE.test(name)) out.push(rel);
     }
   };
   walk(dir);
   return out.sort();
 }
 
+/** Environment that changes how Pulumi's own TypeScript path (`typescript: true`) transpiles. */
+const KEY_ENV = ["PULUMI_NODEJS_TSCONFIG_PATH", "TS_NODE_COMPILER_OPTIONS"] as const;
+
 /** sha256 over the code side of the key (the same for every provider of one run), or undefined without a lock file. */
 function codeDigest(root: string): string | undefined {
   if (!fs.existsSync(path.join(root, "package-lock.json"))) return undefined;
   const h = crypto.createHash("sha256");
   const add = (rel: string) => {
-    const p = path.join(root, rel);
-    const content = fs.existsSync(p) ? fs.readFileSync(p) : Buffer.from("(absent)");
+    let content: Buffer;
+    try {
+      content = fs.readFileSync(path.join(root, rel));
+    } catch {
+      content = Buffer.from("(absent)");
+    }
     h.update(`${rel}\0${content.length}\0`).update(content);
   };
   for (const rel of KEY_FILES) add(rel);
   for (const rel of filesUnder(root, "providers")) add(rel);
+  for (const name of KEY_ENV) h.update(`${name}=${process.env[name] ?? ""}\0`);
   return h.digest("hex");
 }
 
 const codeDigests = new Map<string, string | undefined>();
 
 /**
- * The cache key of one provider object, or undefined when nothing may be cached (no lock file).
- * `id` names the provider (its type token); `root` is the repo (tests point it elsewhere).
+ * The cache key of one provider object, or undefined when nothing may be cached (no lock file, or
+ * the code could not be read, e.g. while a checkout changes files). `id` names the provider (its
+ * type token); `root` is the repo (tests point it elsewhere).
  */
 export function providerCacheKey(id: string, provider: object, root: string = REPO_ROOT): string | undefined {
-  if (!codeDigests.has(root)) codeDigests.set(root, codeDigest(root));
+  if (!codeDigests.has(root)) {
+    let digest: string | undefined;
+    try {
+      digest = codeDigest(root);
+    } catch {
+      digest = undefined;
+    }
+    codeDigests.set(root, digest);
+  }
   const code = codeDigests.get(root);
   if (code === undefined) return undefined;
   const h = crypto.createHash("sha256").update(`${KEY_VERSION}\0${id}\0${process.version}\0${process.arch}\0${code}\0`);
@@ -105,15 +142,38 @@ interface Entry {
 
 const sha256 = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
 
-/** The cached text for `key`, or undefined (missing, unreadable, or not intact). */
+/**
+ * Whether `p` may be trusted: owned by the current user (or root) and writable by no one else.
+ * Always true where POSIX ownership does not exist (Windows).
+ */
+function privatePath(p: string): boolean {
+  if (typeof process.getuid !== "function") return true;
+  const st = fs.statSync(p);
+  const uid = process.getuid();
+  return (st.uid === uid || st.uid === 0) && (st.mode & 0o022) === 0;
+}
+
+/**
+ * The cached text for `key`, or undefined (missing, unreadable, not intact, or in a directory or
+ * file another user could have written). A hit refreshes the entry's time, so pruning removes the
+ * least recently used entries.
+ */
 export function readCachedProvider(dir: string, key: string): string | undefined {
+  const file = path.join(dir, `${key}.json`);
   let entry: Entry;
   try {
-    entry = JSON.parse(fs.readFileSync(path.join(dir, `${key}.json`), "utf8"));
+    if (!privatePath(dir) || !privatePath(file)) return undefined;
+    entry = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch {
     return undefined;
   }
   if (entry?.key !== key || typeof entry.text !== "string" || entry.sha256 !== sha256(entry.text)) return undefined;
+  try {
+    const now = new Date();
+    fs.utimesSync(file, now, now);
+  } catch {
+    // Only the pruning order suffers.
+  }
   return entry.text;
 }
 
@@ -127,8 +187,9 @@ export const MAX_CACHED_PROVIDERS = 32;
 export function writeCachedProvider(dir: string, key: string, text: string): void {
   const tmp = path.join(dir, `.${key}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`);
   try {
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(tmp, JSON.stringify({ key, sha256: sha256(text), text } satisfies Entry));
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!privatePath(dir)) return;
+    fs.writeFileSync(tmp, JSON.stringify({ key, sha256: sha256(text), text } satisfies Entry), { mode: 0o600 });
     fs.renameSync(tmp, path.join(dir, `${key}.json`));
     prune(dir);
   } catch {
@@ -141,10 +202,15 @@ export function writeCachedProvider(dir: string, key: string, text: string): voi
   }
 }
 
-/** Remove all but the newest entries (by modification time). */
+/** Remove all but the most recently used entries, and temporary files a killed writer left (older than an hour). */
 function prune(dir: string): void {
-  const entries = fs
-    .readdirSync(dir)
+  const names = fs.readdirSync(dir);
+  const hourAgo = Date.now() - 3600_000;
+  for (const f of names.filter((n) => n.endsWith(".tmp"))) {
+    const p = path.join(dir, f);
+    if (fs.statSync(p).mtimeMs < hourAgo) fs.rmSync(p, { force: true });
+  }
+  const entries = names
     .filter((f) => /^[0-9a-f]{64}\.json$/.test(f))
     .map((f) => ({ f, t: fs.statSync(path.join(dir, f)).mtimeMs }))
     .sort((a, b) => b.t - a.t);

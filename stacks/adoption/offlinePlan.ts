@@ -9,7 +9,7 @@
  * `pulumi preview`/`up` reads can turn it on, and no code of the program sets it.
  */
 
-const OFFLINE_PLAN = Symbol.for("neve-infra.offlinePlan");
+import { OFFLINE_PLAN } from "../../providers/common/runMode";
 
 /** What the offline plan collects from the program instead of refusing. */
 export interface OfflinePlanRecord {

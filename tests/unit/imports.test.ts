@@ -47,6 +47,18 @@ describe("module graph", () => {
     expect(cycles).toEqual([]);
   });
 
+  it("must import nothing outside providers/ from providers/, of any kind, nor the project itself as a package (the serialized-provider cache hashes providers/ only)", () => {
+    const providers = files.filter((f) => rel(f).startsWith("providers/"));
+    const outside = providers.flatMap((f) => {
+      const text = fs.readFileSync(f, "utf8");
+      const specs = [...text.matchAll(/(?:from\s+|import\s*\(\s*|require\s*\(\s*|^import\s+)["']([^"']+)["']/gm)].map((m) => m[1]);
+      return specs
+        .filter((s) => (s.startsWith(".") ? !rel(path.resolve(path.dirname(f), s)).startsWith("providers/") : /^neve-infra(\/|$)/.test(s)))
+        .map((s) => `${rel(f)} -> ${s}`);
+    });
+    expect(outside).toEqual([]);
+  });
+
   it("must never import stacks/ or scripts/ from providers/ (arrows point down; a provider module is serialized into __provider)", () => {
     const providers = files.filter((f) => rel(f).startsWith("providers/"));
     expect(providers.length).toBeGreaterThan(20);

@@ -22,7 +22,9 @@ import { LxcRawConfig } from "../../providers/lxcraw";
 import { lxcRawConfigProvider } from "../../providers/lxcraw/provider";
 import { REPO_ROOT } from "../../scripts/lib/stackFile";
 import { type CapturedResource, captureResources } from "../host/harness/capture";
-import { FIXTURE_STACK_FILE } from "../support/stacks";
+import { FIXTURE_STACK_FILE, REAL_STACK_FILE } from "../support/stacks";
+import { reconciled, stackSections } from "./support/adoption";
+import { runCmdRun } from "./support/cmdRun";
 
 const run = promisify(execFile);
 const HOST_KEY = "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU";
@@ -161,6 +163,47 @@ describe("npm run plan with the cache", () => {
   }, 60000);
 });
 
+describe("under @pulumi/pulumi/cmd/run (what `pulumi preview` and `pulumi up` run)", () => {
+  // An entry that is intact (right key, right sha256) but not what the serializer makes: a preview
+  // must show that the cache is read, an update that it is not.
+  const configOverrides = { adoption: reconciled(stackSections(REAL_STACK_FILE)).adoption };
+  const providers = [
+    ["pulumi-nodejs:dynamic/neve:HostConfig", hostConfigProvider],
+    ["pulumi-nodejs:dynamic/neve:LxcRawConfig", lxcRawConfigProvider],
+  ] as const;
+  let dir: string;
+  let fresh: Record<string, string>;
+  const planted = (token: string) => `${fresh[token]}\n// planted in the cache by the test\n`;
+  const shipped = (r: Awaited<ReturnType<typeof runCmdRun>>) =>
+    Object.fromEntries(r.registrations.filter((x) => x.type.startsWith("pulumi-nodejs:dynamic")).map((x) => [x.type, x.inputs.__provider]));
+  const plant = () => {
+    for (const [token, provider] of providers) {
+      const key = providerCacheKey(token, provider);
+      if (!key) throw new Error("no cache key: package-lock.json missing?");
+      writeCachedProvider(dir, key, planted(token));
+    }
+  };
+  beforeAll(async () => {
+    dir = path.join(tmp, "cmd-run");
+    fresh = Object.fromEntries(await Promise.all(providers.map(async ([token, p]) => [token, await serializeProvider(p, token)])));
+  }, 60000);
+
+  it("must read the cache in a preview", async () => {
+    plant();
+    const r = await runCmdRun({ configOverrides, dryRun: true, env: { NEVE_PROVIDER_CACHE: dir } });
+    expect(r.code).toBe(0);
+    expect(shipped(r)).toEqual(Object.fromEntries(providers.map(([t]) => [t, planted(t)])));
+  }, 120000);
+
+  it("must serialize afresh in an update, whatever the cache holds, and put the fresh text in the cache", async () => {
+    plant();
+    const r = await runCmdRun({ configOverrides, dryRun: false, env: { NEVE_PROVIDER_CACHE: dir } });
+    expect(r.code).toBe(0);
+    expect(shipped(r)).toEqual(fresh);
+    for (const [token, provider] of providers) expect(readCachedProvider(dir, providerCacheKey(token, provider) as string)).toBe(fresh[token]);
+  }, 120000);
+});
+
 describe("the cache key", () => {
   let root: string;
   const provider = { create: async () => ({ id: "a" }), diff: async () => ({}) };
@@ -199,6 +242,31 @@ describe("the cache key", () => {
     fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
     fs.writeFileSync(path.join(root, rel), text);
     expect(key()).not.toBe(before);
+  });
+
+  it("must change when an environment variable of Pulumi's TypeScript path changes", () => {
+    const before = key();
+    process.env.TS_NODE_COMPILER_OPTIONS = '{"target":"es5"}';
+    try {
+      expect(key()).not.toBe(before);
+    } finally {
+      delete process.env.TS_NODE_COMPILER_OPTIONS;
+    }
+  });
+
+  it("must follow a symbolic link under providers/ to the module it names", () => {
+    fs.writeFileSync(path.join(root, "elsewhere.ts"), "export const c = 1;");
+    fs.symlinkSync(path.join(root, "elsewhere.ts"), path.join(root, "providers/common/linked.ts"));
+    const before = key();
+    fs.writeFileSync(path.join(root, "elsewhere.ts"), "export const c = 2;");
+    expect(key()).not.toBe(before);
+  });
+
+  it("must not change for files that cannot be modules (editor swap files, .DS_Store)", () => {
+    const before = key();
+    fs.writeFileSync(path.join(root, "providers/common/.shell.ts.swp"), "x");
+    fs.writeFileSync(path.join(root, "providers/.DS_Store"), "x");
+    expect(key()).toBe(before);
   });
 
   it("must change when a provider module is renamed", () => {
@@ -243,7 +311,7 @@ describe("cache entries", () => {
     expect(readCachedProvider(dir, k)).toBeUndefined();
   });
 
-  it(`must keep only the newest ${MAX_CACHED_PROVIDERS} entries`, () => {
+  it(`must keep only the ${MAX_CACHED_PROVIDERS} most recently used entries`, () => {
     const keys = Array.from({ length: MAX_CACHED_PROVIDERS + 3 }, (_, i) => createHash("sha256").update(String(i)).digest("hex"));
     keys.forEach((key, i) => {
       writeCachedProvider(dir, key, `text ${i}`);
@@ -254,6 +322,23 @@ describe("cache entries", () => {
     expect(readCachedProvider(dir, keys[2])).toBeUndefined();
     expect(readCachedProvider(dir, keys[3])).toBe("text 3");
     expect(readCachedProvider(dir, keys[keys.length - 1])).toBe(`text ${keys.length - 1}`);
+  });
+
+  it("must neither read nor write a directory that other users can write (entries are code a preview runs)", () => {
+    writeCachedProvider(dir, k, "exports.handler = 1;");
+    fs.chmodSync(dir, 0o777);
+    expect(readCachedProvider(dir, k)).toBeUndefined();
+    writeCachedProvider(dir, "b".repeat(64), "x");
+    expect(fs.readdirSync(dir)).toEqual([`${k}.json`]);
+    fs.chmodSync(dir, 0o755);
+    expect(readCachedProvider(dir, k)).toBe("exports.handler = 1;");
+  });
+
+  it("must not read an entry that other users can write", () => {
+    writeCachedProvider(dir, k, "exports.handler = 1;");
+    expect(fs.statSync(path.join(dir, `${k}.json`)).mode & 0o777).toBe(0o600);
+    fs.chmodSync(path.join(dir, `${k}.json`), 0o666);
+    expect(readCachedProvider(dir, k)).toBeUndefined();
   });
 
   it("must not throw, nor leave a temporary file, when the directory cannot be written", () => {
@@ -268,9 +353,10 @@ describe("cache entries", () => {
 describe("NEVE_PROVIDER_CACHE", () => {
   it.each([
     [undefined, path.join("/r", "node_modules", ".cache", "neve-providers")],
+    ["", path.join("/r", "node_modules", ".cache", "neve-providers")],
     ["off", undefined],
     ["/elsewhere/cache", "/elsewhere/cache"],
-  ])("must map %s to %s", (value, dir) => {
+  ])("must map %p to %p", (value, dir) => {
     expect(providerCacheDir(value === undefined ? {} : { NEVE_PROVIDER_CACHE: value }, "/r")).toBe(dir);
   });
 });
