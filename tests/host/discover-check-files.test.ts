@@ -1,9 +1,9 @@
 /**
- * `npm run discover -- --check --fail-on-files`, its "host files" section (what `npm run host-diff` used
- * to print), against a REAL sshd test host (tests/host/harness): discover's own entry point (`main` of
- * scripts/lib/discover/cli.ts, which scripts/discover.ts calls) runs the program under mocks on the frozen
- * fixture stack file (host key pinned with --host-key, a distinctive fake tunnel secret with --secret)
- * and compares its HostConfig / LxcRawConfig declarations, read-only, with the files live on the host.
+ * `npm run discover -- --check --fail-on-files`, its "host files" section, against a REAL sshd test host
+ * (tests/host/harness): discover's own entry point (`main` of scripts/lib/discover/cli.ts, which
+ * scripts/discover.ts calls) runs the program under mocks on the frozen fixture stack file (host key
+ * pinned with --host-key, a distinctive fake tunnel secret with --secret) and compares its HostConfig /
+ * LxcRawConfig declarations, read-only, with the files live on the host.
  *
  * The fixture stack's Proxmox part on this host (an empty node: every guest, storage and bridge is a
  * creation, which is allowed) exits 0, so with --fail-on-files the exit status is the host files' alone:

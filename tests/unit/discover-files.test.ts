@@ -1,15 +1,14 @@
 /**
- * The managed host files against discover's facts (scripts/lib/discover/files.ts, formerly host-diff's
- * own comparison): grouping the declarations, and the comparison rules for secret, placeholder and raw
- * lxc declarations. The probe that used to live here is discover's read (tests/unit/discover-read.test.ts).
+ * The managed host files against discover's facts (scripts/lib/discover/files.ts, the "host files"
+ * section of `discover --check`): grouping the declarations, and the comparison rules for secret,
+ * placeholder and raw lxc declarations. Reading the host is discover's read (tests/unit/discover-read.test.ts).
  */
 import * as crypto from "node:crypto";
 import * as path from "node:path";
 import type { HostFileFacts, LiveFacts } from "../../scripts/lib/discover/facts";
 import { collectDeclared, compareGroup, fileReport, HOSTCONFIG_TYPE, type HostGroup, LXCRAW_TYPE, requestedFiles } from "../../scripts/lib/discover/files";
 import { parseGuestConf } from "../../scripts/lib/discover/parse/guestConf";
-import { readLive } from "../../scripts/lib/discover/read";
-import { HostDiffError } from "../../scripts/lib/hostDiff";
+import { DiscoverError, readLive } from "../../scripts/lib/discover/read";
 import type { CapturedResource } from "../../scripts/lib/mockRunner";
 
 const SIG = "4dabf18193072939515e22adb298388d";
@@ -61,10 +60,10 @@ describe("collectDeclared", () => {
     ]);
   });
 
-  it("must refuse a resource whose connection has no plain host key, naming the resource (host-diff's error class)", () => {
+  it("must refuse a resource whose connection has no plain host key, naming the resource (discover's error class: printed as its message, exit 2)", () => {
     const bad = () => collectDeclared([resource(HOSTCONFIG_TYPE, "host-x", { connection: { host: "h" }, files: [] })]);
     expect(bad).toThrow("host-x: its connection has no plain host and hostKey");
-    expect(bad).toThrow(HostDiffError);
+    expect(bad).toThrow(DiscoverError);
   });
 });
 

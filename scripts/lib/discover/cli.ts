@@ -30,7 +30,7 @@ export interface DiscoverArgs {
   readonly port?: number;
   readonly hostKey?: string;
   readonly secretFiles: Partial<Record<SecretKey, string>>;
-  /** Count differing managed host files in --check's exit status (host-diff's old behaviour). */
+  /** Count differing managed host files in --check's exit status (by default they are shown, not counted). */
   readonly failOnFiles: boolean;
 }
 

@@ -1,7 +1,6 @@
 /**
  * The host files the program declares (HostConfig files, LxcRawConfig raw lines), from one run of the
- * program under Pulumi's mocks: what `discover --check` compares in its "host files" section and the
- * host-file comparison library (scripts/lib/hostDiff.ts) reports on.
+ * program under Pulumi's mocks: what `discover --check` compares in its "host files" section.
  */
 import type { SecretKey } from "../../../stacks/config/secrets";
 import { collectDeclared, type HostGroup } from "./files";

@@ -136,7 +136,7 @@ export interface SysctlSetting {
   readonly value: string;
 }
 
-/** A host file the stack manages (HostConfig files, guest configs for raw lines), as host-diff read it. */
+/** A host file the stack manages (HostConfig files, guest configs for raw lines), as discover's read found it. */
 export interface HostFileFacts {
   /** Absolute host path. */
   readonly path: string;

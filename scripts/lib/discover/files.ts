@@ -1,7 +1,7 @@
 /**
  * The host files the stack manages (HostConfig files, LxcRawConfig raw lines) compared with what
- * discover read from the host ({@link LiveFacts}): what `npm run host-diff` did with its own probe,
- * now on top of the one discover read (the same exec reads these files and Proxmox's).
+ * discover read from the host ({@link LiveFacts}; the same exec reads these files and Proxmox's): the
+ * "host files" section of `npm run discover -- --check` ({@link fileReport}).
  *
  * Secret files (flagged `secret`, or whose content is a Pulumi secret) are compared by the sha256 of
  * the live file against the sha256 of the declared content, in memory only: neither their content nor
@@ -238,7 +238,7 @@ const STATUS_TEXT: Record<FileStatus, string> = {
 };
 
 /** Report lines for one group: a line per file, its diff and attribute differences, then the containers' raw lines. */
-export function formatGroup(r: GroupReport): string[] {
+function formatGroup(r: GroupReport): string[] {
   const out: string[] = [];
   for (const f of r.files) {
     const d = f.declared;
