@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { ConfigError, type ConfigIssue } from "../../stacks/config/errors";
 import type { NeveModel } from "../../stacks/config/model";
-import { CONFIG_NAMESPACE, SECRET_KEYS } from "../../stacks/config/secrets";
+import { CONFIG_NAMESPACE, SECRET_KEYS, secureEntryProblem } from "../../stacks/config/secrets";
 // Not the stacks/config index: that one loads @pulumi/pulumi, which plain config checks do not need.
 import { parseStackConfig, rawConfigFromPulumi } from "../../stacks/config/stack";
 
@@ -20,18 +20,40 @@ export const DEFAULT_STACK_FILE = path.join(REPO_ROOT, "Pulumi.neve.yaml");
  * cannot decrypt them, and the caller substitutes placeholders for secrets.
  */
 export function readStackConfig(file: string = DEFAULT_STACK_FILE): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(readConfigSection(file))) {
+    if (isSecureEntry(v)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** A stack file's `config:` map as YAML parsed it, `{ secure: ... }` entries included. */
+function readConfigSection(file: string): Record<string, unknown> {
   const text = fs.readFileSync(file, "utf8");
   const doc = parse(text) as { config?: Record<string, unknown> } | null;
   const config = doc?.config ?? {};
   if (typeof config !== "object" || Array.isArray(config)) {
     throw new Error(`${file}: "config" must be a map of keys to values`);
   }
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(config)) {
-    if (v && typeof v === "object" && !Array.isArray(v) && "secure" in v) continue;
-    out[k] = v;
-  }
-  return out;
+  return config;
+}
+
+/** True for a value `pulumi config set --secret` wrote: `{ secure: <ciphertext> }`. */
+function isSecureEntry(v: unknown): v is { secure: unknown } {
+  return v !== null && typeof v === "object" && !Array.isArray(v) && "secure" in v;
+}
+
+/**
+ * `{ secure: ... }` entries of a stack file without a ciphertext (`secure: ""`), as config issues
+ * naming the key (`secureEntryProblem`): offline they cannot be decrypted, but an empty one is
+ * refused by Pulumi at `pulumi up` all the same. Never quotes a ciphertext.
+ */
+export function emptySecureIssues(file: string = DEFAULT_STACK_FILE): ConfigIssue[] {
+  return Object.entries(readConfigSection(file)).flatMap(([key, v]) => {
+    const problem = isSecureEntry(v) ? secureEntryProblem(key, v.secure) : null;
+    return problem === null ? [] : [{ path: key, message: problem }];
+  });
 }
 
 /**
@@ -53,7 +75,7 @@ export function plaintextSecretIssues(values: Record<string, unknown>): ConfigIs
 /** Validate a stack file the way the program does and return the model (throws `ConfigError`). */
 export function loadModelFromFile(file: string = DEFAULT_STACK_FILE): NeveModel {
   const values = readStackConfig(file);
-  const plaintext = plaintextSecretIssues(values);
-  if (plaintext.length) throw new ConfigError(plaintext);
+  const secretIssues = [...plaintextSecretIssues(values), ...emptySecureIssues(file)];
+  if (secretIssues.length) throw new ConfigError(secretIssues);
   return parseStackConfig(rawConfigFromPulumi(values, SECRET_KEYS));
 }

@@ -3,6 +3,9 @@
 // Pure: no zod, no Pulumi; each returns the reason a value is refused, or null.
 import * as ipaddr from "ipaddr.js";
 
+// A backup job's schedule: Proxmox's calendar-event grammar, ported in its own module.
+export { CALENDAR_EVENT_KEYWORDS, calendarEventProblem } from "./calendarEvent";
+
 /** One label of a public DNS name (RFC 1123), lower case: a-z, 0-9 and inner hyphens, 1-63 characters. */
 const LOWER_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
@@ -113,4 +116,17 @@ export function ifnameProblem(s: unknown): string | null {
 export function singleLineProblem(s: string): string | null {
   // eslint-disable-next-line no-control-regex
   return /[\u0000-\u001f\u007f]/.test(s) ? `${JSON.stringify(s)} contains a line break or another control character; write it on one line` : null;
+}
+
+/**
+ * Why `s` is not a Proxmox node name, or null: pve-common's `pve-node` format (pve_verify_node_name,
+ * src/PVE/JSONSchema.pm at f665029e: `^[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?$`; pmxcfs's
+ * valid_nodename in pve-cluster src/pmxcfs/memdb.c applies the same letters-digits-hyphen rule).
+ * Upper case is allowed there, and so here. At most 63 characters besides: the node name is the
+ * host name up to its first dot (pmxcfs.c) and the node's certificate carries it as a DNS name,
+ * whose labels are at most 63 characters (RFC 1035 §2.3.4).
+ */
+export function nodeNameProblem(s: unknown): string | null {
+  if (typeof s === "string" && s.length <= 63 && /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/.test(s)) return null;
+  return `must be a Proxmox node name such as "neve" (letters, digits and inner "-", at most 63 characters: the host name without its domain), got ${JSON.stringify(s)}`;
 }

@@ -1,13 +1,16 @@
 import { z } from "zod";
-import { singleLineProblem } from "../common/predicates";
-import { refineWith } from "./common";
+import { calendarEventProblem } from "../common/predicates";
+import { nodeNameSchema, refineWith } from "./common";
 
 /** One vzdump backup job. */
 export const backupJobSchema = z.strictObject({
   /** Target storage id (key of `storage`, must hold `backup` content). */
   storage: z.string(),
-  /** systemd calendar event, e.g. `*-*-* 02:30` or `sun 03:00`. */
-  schedule: z.string().min(1).superRefine(refineWith(singleLineProblem)),
+  /**
+   * Proxmox calendar event (a subset of systemd's), e.g. `*-*-* 02:30`, `sun 03:30`, `mon..fri 21:00`
+   * or `daily`: exactly what the API accepts (`calendarEventProblem`, ported from proxmox-time).
+   */
+  schedule: z.string().superRefine(refineWith(calendarEventProblem)),
   /** Guest names to back up. */
   guests: z.array(z.string()).min(1, { error: "needs at least one guest" }),
   /** vzdump mode. Defaults to snapshot. */
@@ -24,11 +27,8 @@ export const backupJobSchema = z.strictObject({
   comment: z.string().optional(),
   /** The job's notes template verbatim (`notes-template`), e.g. `{{guestname}}`. Wins over `comment`. */
   notesTemplate: z.string().min(1).optional(),
-  /** Node the job runs on (`node`). Unstated: no `node` line (every node). */
-  node: z
-    .string()
-    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/i, { error: "must be a node name such as neve" })
-    .optional(),
+  /** Node the job runs on (`node`), `proxmox.nodeName` when stated (rules/backups.ts). Unstated: no `node` line (every node). */
+  node: nodeNameSchema.optional(),
 });
 
 /** `neve-infra:backups`: vzdump jobs keyed by job id. */

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { pathProblem } from "../../providers/common/paths";
 // The providers' own predicates: what their `check` refuses, the schema refuses first (one rule, one place).
 import { rawLxcLineProblem } from "../../providers/lxcraw/format";
-import { networkAddressProblem, portProblem, publicHostnameProblem } from "../common/predicates";
+import { networkAddressProblem, nodeNameProblem, portProblem, publicHostnameProblem } from "../common/predicates";
 
 /**
  * A zod refinement from one of the shared predicates (./predicates): the predicate's reason becomes
@@ -31,6 +31,9 @@ export function isFqdn(s: string): boolean {
 
 /** A single-label host name, e.g. a guest name. */
 export const hostnameSchema = z.string().refine(isHostname, { error: "must be a valid host name (letters, digits, inner hyphens, at most 63 characters)" });
+
+/** A Proxmox node name (`nodeNameProblem`: pve-common's `pve-node` format): `proxmox.nodeName`, storage `nodes`, a backup job's `node`. */
+export const nodeNameSchema = z.string().superRefine(refineWith(nodeNameProblem));
 
 /** A public hostname in lower case, e.g. `cipher.wenzelarifiandi.com` (the renderers use the same predicate). */
 export const fqdnSchema = z.string().superRefine(refineWith(publicHostnameProblem));

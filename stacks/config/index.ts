@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { ConfigError } from "./errors";
 import type { NeveModel } from "./model";
-import { SECRET_KEYS, type SecretKey } from "./secrets";
+import { emptySecretIssues, SECRET_KEYS, type SecretKey } from "./secrets";
 import { parseStackConfig, rawConfigFromPulumi } from "./stack";
 
 export { CloneRangeFullError, heldAddresses, nextFreeCloneAddress } from "./build";
@@ -28,8 +29,13 @@ export interface StackSecrets {
   readonly pbsPassword: pulumi.Output<string> | undefined;
 }
 
-/** Read the secret config keys (`SECRET_KEYS`) as secret Outputs. */
+/**
+ * Read the secret config keys (`SECRET_KEYS`) as secret Outputs. Throws `ConfigError` naming every
+ * secret that is set but empty (`secretValueProblem`), before any resource uses one; never its value.
+ */
 export function loadSecrets(config: pulumi.Config = new pulumi.Config("neve-infra")): StackSecrets {
+  const empty = emptySecretIssues((k) => pulumi.runtime.getConfig(`${config.name}:${k}`));
+  if (empty.length) throw new ConfigError(empty);
   const get = (k: SecretKey) => config.getSecret(k);
   return {
     proxmoxApiToken: config.requireSecret("proxmoxApiToken"),

@@ -1,6 +1,6 @@
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
-import { hostnameSchema, isFqdn, isHostname, refineWith } from "./common";
+import { isFqdn, isHostname, nodeNameSchema, refineWith } from "./common";
 import type { ConfigIssue } from "./errors";
 
 /** True when `s` is a name or address a TLS certificate can carry: a host name, an FQDN or an IP. */
@@ -32,8 +32,8 @@ export function endpointProblem(s: string): string | null {
  */
 export const proxmoxSchema = z
   .strictObject({
-    /** Proxmox node name (`neve`). */
-    nodeName: hostnameSchema,
+    /** Proxmox node name (`neve`): the host name without its domain, as Proxmox spells it (case counts). */
+    nodeName: nodeNameSchema,
     /**
      * API endpoint as seen from where `pulumi` runs. The default stack file uses the node name
      * (`https://neve:8006`): the node's default certificate carries it, and the tailnet's MagicDNS

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { nodeNameSchema } from "./common";
 
 const contentSchema = z.enum(["images", "rootdir", "iso", "vztmpl", "backup", "snippets", "import"], {
   error: "content types are images, rootdir, iso, vztmpl, backup, snippets, import",
@@ -11,9 +12,9 @@ const common = {
   disabled: z.boolean().default(false),
   /**
    * Nodes the storage is limited to (`nodes` line of storage.cfg). Unstated: no `nodes` line (every
-   * node), which Proxmox reads back as an empty list.
+   * node), which Proxmox reads back as an empty list. Must list `proxmox.nodeName` (rules/storage.ts).
    */
-  nodes: z.array(z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/i, { error: "must be a node name such as neve" })).optional(),
+  nodes: z.array(nodeNameSchema).optional(),
 };
 
 /** Directory storage. */

@@ -29,7 +29,8 @@ const model = configured(loadModel);
 configured(() => preflightHostServices(model));
 // Before any resource: with adopt: true, refuse a stack file not reconciled with the host (docs/adopting.md).
 enforceAdoptionGate(model);
-const secrets = loadSecrets();
+// A secret that is set but empty is refused here, before the provider or any resource uses it.
+const secrets = configured(() => loadSecrets());
 const provider = createProxmoxProvider("proxmox", model, secrets.proxmoxApiToken);
 const ctx = { provider, nodeName: model.proxmox.nodeName, adopt: model.adopt, live: model.adoption.live };
 

@@ -1,10 +1,13 @@
-import type { SectionRules } from "./types";
+import { otherNodeHint, type SectionRules } from "./types";
 
-/** Backup jobs: a storage that holds backups, known guests listed once, no guest backed up into the PBS it serves. */
+/** Backup jobs: this stack's node when one is named, a storage that holds backups, known guests listed once, no guest backed up into the PBS it serves. */
 export const backupRules: SectionRules = (c, add) => {
   const guestNames = Object.keys(c.guests);
   for (const [id, j] of Object.entries(c.backups)) {
     const at = `backups.${id}`;
+    const otherNode = j.node === undefined ? null : otherNodeHint(c, j.node);
+    if (otherNode)
+      add(`${at}.node`, `${otherNode}: the job would never run on ${c.proxmox.nodeName}; write ${c.proxmox.nodeName}, or remove node (every node)`);
     const s = c.storage[j.storage];
     if (!s) add(`${at}.storage`, `unknown storage "${j.storage}"; use one of ${Object.keys(c.storage).join(", ")}`);
     else if (!s.contents.includes("backup"))

@@ -1,10 +1,19 @@
 import { isAddressOrCidr } from "../common";
-import type { SectionRules } from "./types";
+import { otherNodeHint, type SectionRules } from "./types";
 
-/** Storages: a PBS server is an address or a guest with a static IPv4. */
+/** Storages: a PBS server is an address or a guest with a static IPv4; `nodes`, when stated, lists this stack's node. */
 export const storageRules: SectionRules = (c, add) => {
   const guestNames = Object.keys(c.guests);
+  const node = c.proxmox.nodeName;
   for (const [id, s] of Object.entries(c.storage)) {
+    // An empty list is no limit (no `nodes` line), as when unstated.
+    if (s.nodes?.length && !s.nodes.includes(node)) {
+      const hints = s.nodes.map((n) => otherNodeHint(c, n)).filter((h) => h !== null);
+      add(
+        `storage.${id}.nodes`,
+        `${hints.join("; ")}; the storage would not be available on ${node} ("storage '${id}' is not available on node '${node}'"): list ${node}, or remove nodes (every node)`,
+      );
+    }
     if (s.type === "pbs" && !isAddressOrCidr(s.server)) {
       const g = c.guests[s.server];
       if (!g)

@@ -16,6 +16,21 @@ export interface SharedFacts {
 /** One section's cross-field rules. */
 export type SectionRules = (c: StackConfig, add: AddIssue, shared: SharedFacts) => void;
 
+/**
+ * Whether a node name written in the stack (a storage's `nodes`, a job's `node`) names the stack's own
+ * node `proxmox.nodeName`. Proxmox compares node names exactly, case included: a storage limited to
+ * other nodes "is not available on node" neve (pve-storage PVE::Storage::storage_check_node, a hash
+ * lookup), and a job whose `node` differs never runs there (pve-manager PVE/Jobs.pm:
+ * `$cfg->{node} ne $nodename`). Returns null when it does, else the hint for the message.
+ */
+export function otherNodeHint(c: StackConfig, written: string): string | null {
+  const node = c.proxmox.nodeName;
+  if (written === node) return null;
+  if (written.toLowerCase() === node.toLowerCase())
+    return `"${written}" is not "${node}" (proxmox.nodeName): Proxmox compares node names exactly, case included`;
+  return `"${written}" is not this stack's node "${node}" (proxmox.nodeName)`;
+}
+
 /** Names of the VM templates of the config, for messages. */
 export function templateNames(c: StackConfig): string[] {
   return Object.entries(c.guests)

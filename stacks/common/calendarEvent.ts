@@ -1,0 +1,217 @@
+// Proxmox calendar events (the `schedule` of a vzdump backup job), checked offline exactly as Proxmox
+// parses them, so `npm run plan` refuses what the API would refuse at `pulumi up`.
+//
+// Ported from the sources, read at these commits:
+// - proxmox/proxmox-rs f3305009a21264dea2771f5c86c818146796125f (2026-05-25), proxmox-time/src/:
+//   calendar_event.rs (parse_calendar_event_incomplete, parse_date_spec, parse_time_spec,
+//   parse_date_time_comp_list, parse_date_time_comp), parse_helpers.rs (parse_time_comp,
+//   parse_complete_line = nom's all_consuming), week_days.rs (parse_weekday, parse_weekdays_range).
+//   nom 7 combinators, whose backtracking this port keeps: `opt` turns a failed branch into "absent"
+//   and restarts from the same input, and `separated_list1` stops before a separator whose element
+//   does not parse.
+// - proxmox/pve-common f665029eac78022e81810ab2e44eace57ade13fb, src/PVE/CalendarEvent.pm: the API
+//   format `pve-calendar-event` trims the text, refuses it empty, then hands it to
+//   Proxmox::RS::CalendarEvent->new (proxmox/proxmox-perl-rs common/src/bindings/calendar_event.rs:
+//   `event.parse()`, the proxmox-time parser above).
+// - proxmox/pve-manager 14a22df35955d97dfc1af21e117dc894a29df0c9, PVE/API2/Backup.pm: `schedule` is
+//   `format => 'pve-calendar-event', maxLength => 128`.
+// Only the grammar is checked: an event that parses but never fires ("2021-02-29") is accepted, as
+// Proxmox accepts it.
+
+/** A parser result: what is left of the input, or null where nom would return `Err::Error`. */
+type Parsed = { readonly rest: string } | null;
+type Parser = (i: string) => Parsed;
+
+/** The keywords proxmox-time's parse_calendar_event_incomplete accepts verbatim (lower case, nothing else on the line but " UTC"). */
+export const CALENDAR_EVENT_KEYWORDS: readonly string[] = [
+  "minutely",
+  "hourly",
+  "daily",
+  "weekly",
+  "monthly",
+  "yearly",
+  "annually",
+  "quarterly",
+  "semiannually",
+  "semi-annually",
+];
+
+/** Weekday names week_days.rs parse_weekday accepts, compared in lower case. */
+const WEEKDAYS = new Set(["mon", "monday", "tue", "tuesday", "wed", "wednesday", "thu", "thursday", "fri", "friday", "sat", "saturday", "sun", "sunday"]);
+
+/** The API's maxLength of `schedule` (PVE/API2/Backup.pm). */
+export const CALENDAR_EVENT_MAX_LENGTH = 128;
+
+/** parse_time_comp(max): ASCII digits as a u32, below `max`. */
+function timeComp(max: number): (i: string) => { rest: string; value: number } | null {
+  return (i) => {
+    const m = /^[0-9]+/.exec(i);
+    if (!m) return null;
+    const value = Number(m[0]);
+    // A u32 overflow fails `str::parse`; every max here is far below 2^32.
+    if (value >= max) return null;
+    return { rest: i.slice(m[0].length), value };
+  };
+}
+
+/** nom's `separated_list1(tag(","), f)`: at least one element; stops before a "," whose element fails. */
+function commaList1(f: Parser): Parser {
+  return (i) => {
+    const first = f(i);
+    if (!first) return null;
+    let rest = first.rest;
+    while (rest.startsWith(",")) {
+      const next = f(rest.slice(1));
+      if (!next) break;
+      rest = next.rest;
+    }
+    return { rest };
+  };
+}
+
+/** parse_date_time_comp(max): `v`, `a..b` (a <= b), `v/r` or `a..b/r`. */
+function dateTimeComp(max: number): Parser {
+  const comp = timeComp(max);
+  return (i) => {
+    const first = comp(i);
+    if (!first) return null;
+    let rest = first.rest;
+    if (rest.startsWith("..")) {
+      const end = comp(rest.slice(2));
+      // opt(preceded("..", comp)): a failed end leaves the ".." unparsed.
+      if (end) {
+        if (first.value > end.value) return null;
+        rest = end.rest;
+      }
+    }
+    if (rest.startsWith("/")) {
+      const repeat = comp(rest.slice(1));
+      return repeat ? { rest: repeat.rest } : null;
+    }
+    return { rest };
+  };
+}
+
+/** parse_date_time_comp_list(start, max): a star (any value), a star with a repetition "/r" (r > 0), or a comma list of components. */
+function dateTimeCompList(max: number): Parser {
+  const list = commaList1(dateTimeComp(max));
+  return (i) => {
+    if (i.startsWith("*")) {
+      const rest = i.slice(1);
+      if (rest.startsWith("/")) {
+        const repeat = timeComp(max)(rest.slice(1));
+        if (!repeat) return null;
+        if (repeat.value > 0) return { rest: repeat.rest };
+      }
+      return { rest };
+    }
+    return list(i);
+  };
+}
+
+/** `p` then the literal `lit`. */
+function thenTag(p: Parser, lit: string): Parser {
+  return (i) => {
+    const r = p(i);
+    return r?.rest.startsWith(lit) ? { rest: r.rest.slice(lit.length) } : null;
+  };
+}
+
+/** `lit` then `p`. */
+function tagThen(lit: string, p: Parser): Parser {
+  return (i) => (i.startsWith(lit) ? p(i.slice(lit.length)) : null);
+}
+
+/** Parsers in sequence; null when any fails. */
+function sequence(...ps: Parser[]): Parser {
+  return (i) => {
+    let rest = i;
+    for (const p of ps) {
+      const r = p(rest);
+      if (!r) return null;
+      rest = r.rest;
+    }
+    return { rest };
+  };
+}
+
+/** nom's `opt(p)`: p's result, or the untouched input. */
+function opt(p: Parser): (i: string) => { rest: string } {
+  return (i) => p(i) ?? { rest: i };
+}
+
+/** parse_time_spec: `[HOURS:]MINUTES[:SECONDS]`. */
+const timeSpec: Parser = sequence(opt(thenTag(dateTimeCompList(24), ":")), dateTimeCompList(60), opt(tagThen(":", dateTimeCompList(60))));
+
+/** parse_date_spec: `YEARS-MONTHS-DAYS` (years below 2200), else `MONTHS-DAYS`. */
+const dateSpec: Parser = (i) =>
+  sequence(dateTimeCompList(2200), tagThen("-", dateTimeCompList(13)), tagThen("-", dateTimeCompList(32)))(i) ??
+  sequence(dateTimeCompList(13), tagThen("-", dateTimeCompList(32)))(i);
+
+/** parse_weekday: a run of ASCII letters that names a weekday (any case). */
+const weekday: Parser = (i) => {
+  const m = /^[A-Za-z]+/.exec(i);
+  return m && WEEKDAYS.has(m[0].toLowerCase()) ? { rest: i.slice(m[0].length) } : null;
+};
+
+/** parse_weekdays_range: `day` or `day..day` (wrapping ranges such as `fri..mon` included). */
+const weekdaysRange: Parser = (i) => {
+  const start = weekday(i);
+  if (!start) return null;
+  const end = start.rest.startsWith("..") ? weekday(start.rest.slice(2)) : null;
+  return end ?? start;
+};
+
+/** nom's `space0`: spaces and tabs. */
+const space0 = (i: string): string => i.replace(/^[ \t]*/, "");
+
+/** The unparsed remainder of a calendar event after proxmox-time's parser (parse_calendar_event_incomplete), or null when it fails outright. */
+function unparsedRest(text: string): string | null {
+  let i = text;
+  // `strip_suffix("UTC")`, then trailing spaces only.
+  if (i.endsWith("UTC")) i = i.slice(0, -3).replace(/ +$/, "");
+  let found = false;
+  if (/^[A-Za-z]/.test(i)) {
+    if (CALENDAR_EVENT_KEYWORDS.includes(i)) return "";
+    // Whatever starts with a letter must be a weekday list: the parser does not try anything else.
+    const days = commaList1(weekdaysRange)(i);
+    if (!days) return null;
+    found = true;
+    i = space0(days.rest);
+  }
+  const date = dateSpec(i);
+  if (date) {
+    found = true;
+    i = space0(date.rest);
+  }
+  const time = timeSpec(i);
+  if (time) {
+    found = true;
+    i = time.rest;
+  }
+  return found ? i : null;
+}
+
+const FORMAT =
+  `[WEEKDAYS] [[YEARS-]MONTHS-DAYS] [HOURS:MINUTES[:SECONDS]] [UTC], such as "*-*-* 02:30", "sun 03:30", "mon..fri 21:00", "sat,sun *:0/30" or "*-*-01 04:00", ` +
+  `or one of ${CALENDAR_EVENT_KEYWORDS.join(", ")}`;
+
+/**
+ * Why `s` is not a schedule Proxmox accepts for a backup job (`pve-calendar-event`, at most 128
+ * characters), or null. Stricter than Proxmox in one point: surrounding white space, which the API
+ * would trim away only when it checks the value, while jobs.cfg stores it and reads it back trimmed
+ * (pve-common SectionConfig), so every preview would show a change.
+ */
+export function calendarEventProblem(s: unknown): string | null {
+  if (typeof s !== "string" || s.trim() === "") return `must be a Proxmox calendar event: ${FORMAT}`;
+  const shown = JSON.stringify(s);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(s)) return `${shown} contains a line break or another control character; write it on one line`;
+  if (s !== s.trim()) return `${shown} has spaces around it; write ${JSON.stringify(s.trim())}`;
+  if (s.length > CALENDAR_EVENT_MAX_LENGTH) return `${shown} is ${s.length} characters long; Proxmox takes at most ${CALENDAR_EVENT_MAX_LENGTH}`;
+  const rest = unparsedRest(s);
+  if (rest === "") return null;
+  const keyword = CALENDAR_EVENT_KEYWORDS.find((k) => k === s.toLowerCase().replace(/\s*utc$/, ""));
+  const hint = keyword ? `; keywords are lower case: write ${keyword}` : rest ? ` (Proxmox stops at ${JSON.stringify(rest)})` : "";
+  return `${shown} is not a Proxmox calendar event${hint}; write ${FORMAT}`;
+}
