@@ -287,7 +287,50 @@ const cases: [string, (c: Raw) => void, string][] = [
   ["the delete behaviour must be a known one", (c) => (c.hostServices.onDelete = "purge"), "hostServices.onDelete: must be keep, remove or restore"],
   ["unknown host service keys are rejected", (c) => (c.hostServices.haproxy.statPort = 1), "hostServices.haproxy.statPort: unknown key"],
   ["a pinned SSH host key must look like one", (c) => (c.ssh.hostKey = "AAAAC3NzaC1lZDI1NTE5"), "ssh.hostKey: must be a public host key line"],
+  [
+    "a backup schedule must be a Proxmox calendar event",
+    (c) => (c.backups["nightly-local"].schedule = "every night"),
+    'backups.nightly-local.schedule: "every night" is not a Proxmox calendar event; write [WEEKDAYS] [[YEARS-]MONTHS-DAYS] [HOURS:MINUTES[:SECONDS]] [UTC], such as "*-*-* 02:30"',
+  ],
+  [
+    "the node name must be a pve-node name",
+    (c) => (c.proxmox.nodeName = "neve_1"),
+    'proxmox.nodeName: must be a Proxmox node name such as "neve" (letters, digits and inner "-", at most 63 characters: the host name without its domain), got "neve_1"',
+  ],
+  ["the node name must be at most 63 characters", (c) => (c.proxmox.nodeName = "n".repeat(64)), "proxmox.nodeName: must be a Proxmox node name"],
+  [
+    "a storage's nodes must be pve-node names",
+    (c) => (c.storage.local.nodes = ["neve", "-x"]),
+    'storage.local.nodes[1]: must be a Proxmox node name such as "neve"',
+  ],
+  [
+    "a storage limited to nodes must list this stack's node, case included",
+    (c) => (c.storage.local.nodes = ["NEVE"]),
+    'storage.local.nodes: "NEVE" is not "neve" (proxmox.nodeName): Proxmox compares node names exactly, case included; the storage would not be available on neve',
+  ],
+  [
+    "a backup job's node must be this stack's node, case included",
+    (c) => (c.backups["nightly-local"].node = "Neve"),
+    'backups.nightly-local.node: "Neve" is not "neve" (proxmox.nodeName): Proxmox compares node names exactly, case included: the job would never run on neve; write neve, or remove node (every node)',
+  ],
 ];
+
+describe("node names (pve-common's pve-node format)", () => {
+  it("must accept an upper-case node name, as Proxmox does (pve_verify_node_name, pmxcfs valid_nodename)", () => {
+    const raw = realRaw();
+    raw.proxmox.nodeName = "Neve";
+    raw.backups["nightly-local"].node = "Neve";
+    raw.storage.local.nodes = ["Neve", "pve2"];
+    expect(parseStackConfig(raw).proxmox.nodeName).toBe("Neve");
+  });
+
+  it("must accept a storage limited to this node among others, and an empty nodes list (no limit)", () => {
+    const raw = realRaw();
+    raw.storage.local.nodes = ["pve2", "neve"];
+    raw.storage.vmdata.nodes = [];
+    expect(() => parseStackConfig(raw)).not.toThrow();
+  });
+});
 
 describe.each(cases)("config rule: %s", (_rule, mutate, expected) => {
   it("must refuse the broken config with the field path and the fix", () => {

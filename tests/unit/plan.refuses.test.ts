@@ -192,11 +192,88 @@ const cases: [string, (d: Raw) => void, string][] = [
     (d) => (d.config[`${ns}:backups`]["nightly-local"].schedule = "*-*-* 02:30\nx"),
     "backups.nightly-local.schedule: ",
   ],
+  [
+    "a cron expression as a backup schedule",
+    (d) => (d.config[`${ns}:backups`]["nightly-local"].schedule = "30 2 * * *"),
+    'backups.nightly-local.schedule: "30 2 * * *" is not a Proxmox calendar event (Proxmox stops at " 2 * * *"); write [WEEKDAYS] [[YEARS-]MONTHS-DAYS] [HOURS:MINUTES[:SECONDS]]',
+  ],
+  [
+    "a backup schedule keyword in capitals",
+    (d) => (d.config[`${ns}:backups`]["weekly-etoile"].schedule = "Weekly"),
+    'backups.weekly-etoile.schedule: "Weekly" is not a Proxmox calendar event; keywords are lower case: write weekly',
+  ],
+  [
+    "a backup schedule with a minute of 60",
+    (d) => (d.config[`${ns}:backups`]["nightly-local"].schedule = "*-*-* 02:60"),
+    'backups.nightly-local.schedule: "*-*-* 02:60" is not a Proxmox calendar event',
+  ],
+  [
+    "a backup schedule with spaces around it (jobs.cfg reads it back trimmed)",
+    (d) => (d.config[`${ns}:backups`]["nightly-local"].schedule = "sun 03:30 "),
+    'backups.nightly-local.schedule: "sun 03:30 " has spaces around it; write "sun 03:30"',
+  ],
+  [
+    "a node name with a domain",
+    (d) => (d.config[`${ns}:proxmox`].nodeName = "neve.example.com"),
+    'proxmox.nodeName: must be a Proxmox node name such as "neve" (letters, digits and inner "-", at most 63 characters: the host name without its domain), got "neve.example.com"',
+  ],
+  ["a node name ending in a hyphen", (d) => (d.config[`${ns}:proxmox`].nodeName = "neve-"), 'proxmox.nodeName: must be a Proxmox node name such as "neve"'],
+  [
+    "a storage limited to a node spelt in other case",
+    (d) => (d.config[`${ns}:storage`].local.nodes = ["Neve"]),
+    'storage.local.nodes: "Neve" is not "neve" (proxmox.nodeName): Proxmox compares node names exactly, case included; the storage would not be available on neve',
+  ],
+  [
+    "a storage limited to another node",
+    (d) => (d.config[`${ns}:storage`].vmdata.nodes = ["pve2"]),
+    'storage.vmdata.nodes: "pve2" is not this stack\'s node "neve" (proxmox.nodeName); the storage would not be available on neve ("storage \'vmdata\' is not available on node \'neve\'"): list neve, or remove nodes (every node)',
+  ],
+  [
+    "a storage node name with an underscore",
+    (d) => (d.config[`${ns}:storage`].local.nodes = ["neve_1"]),
+    'storage.local.nodes[0]: must be a Proxmox node name such as "neve"',
+  ],
+  [
+    "a backup job on another node",
+    (d) => (d.config[`${ns}:backups`]["nightly-local"].node = "pve2"),
+    'backups.nightly-local.node: "pve2" is not this stack\'s node "neve" (proxmox.nodeName): the job would never run on neve; write neve, or remove node (every node)',
+  ],
+  [
+    "a backup job node with a domain",
+    (d) => (d.config[`${ns}:backups`]["nightly-local"].node = "neve.example.com"),
+    'backups.nightly-local.node: must be a Proxmox node name such as "neve"',
+  ],
+  ...(["proxmoxApiToken", "sshPrivateKey", "tunnelCredentials", "pbsPassword"] as const).map((k): [string, (d: Raw) => void, string] => [
+    `an empty secure ${k} in the stack file`,
+    (d) => (d.config[`${ns}:${k}`] = { secure: "" }),
+    `${ns}:${k}: is an empty secure value in the stack file (no ciphertext to decrypt); set the real value with \`pulumi config set --secret ${ns}:${k}`,
+  ]),
 ];
 
 describe.each(cases)("npm run plan: %s", (_what, edit, expected) => {
   it("must be refused as a config error naming the stack-file field", () => {
     expect(refusal(edit)).toContain(expected);
+  });
+});
+
+describe("npm run plan and secure values", () => {
+  it("must accept a secure value it cannot decrypt (the ciphertext is Pulumi's to check)", () => {
+    const { file, cleanup } = editedStackFile((d) => (d.config[`${ns}:pbsPassword`] = { secure: "v1:bm9uY2U=:Y2lwaGVy" }), FIXTURE_STACK_FILE);
+    try {
+      expect(() => checkStackFile(file)).not.toThrow();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("must name the key but never print a ciphertext", () => {
+    const message = refusal((d) => {
+      d.config[`${ns}:pbsPassword`] = { secure: "" };
+      d.config[`${ns}:proxmoxApiToken`] = { secure: "v1:bm9uY2U=:c2VjcmV0LWNpcGhlcg==" };
+    });
+    expect(message).toContain(`${ns}:pbsPassword: is an empty secure value`);
+    expect(message).not.toContain("proxmoxApiToken");
+    expect(message).not.toContain("c2VjcmV0LWNpcGhlcg==");
   });
 });
 
