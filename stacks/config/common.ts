@@ -19,7 +19,7 @@ export function refineWith<T>(problem: (v: T) => string | null) {
 /** One label of a DNS name (RFC 1123): letters, digits and inner hyphens, 1-63 characters. */
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
-/** True when `s` is a valid single-label host name (guest names, node names). */
+/** True when `s` is a valid single-label host name (guest names; node names follow `nodeNameProblem`). */
 export function isHostname(s: string): boolean {
   return LABEL.test(s);
 }
