@@ -201,9 +201,10 @@ const FORMAT =
 
 /**
  * Why `s` is not a schedule Proxmox accepts for a backup job (`pve-calendar-event`, at most 128
- * characters), or null. Stricter than Proxmox in one point: surrounding white space, which the API
- * would trim away only when it checks the value, while jobs.cfg stores it and reads it back trimmed
- * (pve-common SectionConfig), so every preview would show a change.
+ * characters), or null. Stricter than Proxmox in two points: surrounding white space, which the API
+ * trims only to check the value, while jobs.cfg stores it and reads it back trimmed (pve-common
+ * SectionConfig), so every preview would show a change; and a tab or another control character
+ * inside (the stack's one-line rule, as `singleLineProblem`), where Proxmox takes a tab as a space.
  */
 export function calendarEventProblem(s: unknown): string | null {
   if (typeof s !== "string" || s.trim() === "") return `must be a Proxmox calendar event: ${FORMAT}`;

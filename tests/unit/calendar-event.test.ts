@@ -121,6 +121,8 @@ const REFUSED: [string, string][] = [
   ["mon UTC UTC", '(Proxmox stops at "UTC")'],
   ["UTC", '"UTC" is not a Proxmox calendar event'],
   ["sun 03:30\nx", "contains a line break or another control character; write it on one line"],
+  // Stricter than the API (nom's space0 takes a tab): the stack's one-line rule refuses control characters.
+  ["mon\t12:00", "contains a line break or another control character; write it on one line"],
   // Stricter than the API, which trims: jobs.cfg would read the value back trimmed, a change at every preview.
   [" mon 0 0 0", '" mon 0 0 0" has spaces around it; write "mon 0 0 0"'],
   ["daily ", '"daily " has spaces around it; write "daily"'],
