@@ -76,6 +76,14 @@ export function plaintextSecretIssues(values: Record<string, unknown>): ConfigIs
 export function loadModelFromFile(file: string = DEFAULT_STACK_FILE): NeveModel {
   const values = readStackConfig(file);
   const secretIssues = [...plaintextSecretIssues(values), ...emptySecureIssues(file)];
+  let model: NeveModel;
+  try {
+    model = parseStackConfig(rawConfigFromPulumi(values, SECRET_KEYS));
+  } catch (e) {
+    // One run names every problem: the secrets' first, then the config's.
+    if (e instanceof ConfigError && secretIssues.length) throw new ConfigError([...secretIssues, ...e.issues]);
+    throw e;
+  }
   if (secretIssues.length) throw new ConfigError(secretIssues);
-  return parseStackConfig(rawConfigFromPulumi(values, SECRET_KEYS));
+  return model;
 }

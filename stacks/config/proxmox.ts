@@ -1,5 +1,6 @@
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
+import { nodeNameProblem } from "../common/predicates";
 import { isFqdn, isHostname, nodeNameSchema, refineWith } from "./common";
 import type { ConfigIssue } from "./errors";
 
@@ -101,7 +102,8 @@ function sameName(a: string, b: string): boolean {
  * the URL host against the certificate's subject alternative names only).
  */
 export function checkProxmoxTls(p: ProxmoxConfig): ConfigIssue[] {
-  if (p.insecure || endpointProblem(p.endpoint) !== null) return [];
+  // An invalid node name is reported on proxmox.nodeName alone, not again as a certificate mismatch.
+  if (p.insecure || endpointProblem(p.endpoint) !== null || nodeNameProblem(p.nodeName) !== null) return [];
   const host = endpointHost(p.endpoint);
   if (host === null) return [];
   const names = [...defaultCertificateNames(p.nodeName), ...p.certificateNames];

@@ -266,6 +266,16 @@ describe("npm run plan and secure values", () => {
     }
   });
 
+  it("must name an empty secure value together with the config's own problems, each once", () => {
+    const message = refusal((d) => {
+      d.config[`${ns}:pbsPassword`] = { secure: "" };
+      d.config[`${ns}:proxmox`].nodeName = "neve.example.com";
+    });
+    expect(message).toContain("2 problems:");
+    expect(message).toContain(`${ns}:pbsPassword: is an empty secure value`);
+    expect(message).toContain('proxmox.nodeName: must be a Proxmox node name such as "neve"');
+  });
+
   it("must name the key but never print a ciphertext", () => {
     const message = refusal((d) => {
       d.config[`${ns}:pbsPassword`] = { secure: "" };
