@@ -60,7 +60,7 @@ export function secretValueProblem(key: SecretKey, value: string): string | null
 /**
  * Why a `{ secure: <ciphertext> }` entry of a stack file is refused, or null: its ciphertext is empty
  * or not text, which no `pulumi config set --secret` writes (Pulumi's passphrase decrypter fails on it
- * with "bad value": pulumi/pulumi sdk/go/common/resource/config/crypt.go, symmetricCrypter.DecryptValue).
+ * with "bad value": pulumi/pulumi 1b594989, sdk/go/common/resource/config/crypt.go, symmetricCrypter.DecryptValue).
  * `key` as the stack file spells it; the message never quotes the ciphertext.
  */
 export function secureEntryProblem(key: string, secure: unknown): string | null {
