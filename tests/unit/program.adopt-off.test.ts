@@ -14,7 +14,7 @@ describe("with neve-infra:adopt false", () => {
     expect(run.adoptionNotice).toBeUndefined();
   });
 
-  it("must not carry any import id but those of the read-only access objects (resources are created, not adopted)", () => {
+  it("must not carry any import id but those of the read-only access objects while nothing is recorded as live", () => {
     const custom = run.resources.filter((r) => r.custom && r.type.startsWith("proxmoxve:"));
     expect(custom.length).toBeGreaterThan(10);
     const imported = custom

@@ -114,3 +114,35 @@ describe("per-object adoption with a reconciled stack file", () => {
     for (const j of run.resources.filter((r) => r.type === "proxmoxve:backup/job:Job")) expect(j.importId).toBeUndefined();
   });
 });
+
+describe("after the adopting up (adopt: false): once adopted, always imported", () => {
+  // The engine records each run's import option as the state's importID (pulumi/pulumi#19314); a run
+  // without it erases it, and setting it again later is an import-replacement that deletes the live
+  // guest (its ID is 1201, its import id neve/1201). So dropping adopt must not drop an import id.
+  let adopting: ProgramRun;
+  let after: ProgramRun;
+  beforeAll(async () => {
+    const s = stackSections();
+    s.guests.nouvelle = NEW_CLONE;
+    const a = await runIsolated({ adoptionGate: "enforce", configOverrides: overrides(reconciled(s)) });
+    const b = await runIsolated({ adoptionGate: "enforce", configOverrides: { ...overrides(reconciled(s)), adopt: false } });
+    if (!a.run) throw a.error;
+    if (!b.run) throw b.error;
+    adopting = a.run;
+    after = b.run;
+  });
+  const importIds = (run: ProgramRun) =>
+    run.resources
+      .filter((r) => r.custom && r.type.startsWith("proxmoxve:"))
+      .map((r) => `${r.name}=${r.importId ?? "(created)"}`)
+      .sort();
+
+  it("must carry exactly the import ids of the adopting run, for every resource", () => {
+    expect(importIds(after).filter((x) => !x.endsWith("(created)")).length).toBeGreaterThanOrEqual(13);
+    expect(importIds(after)).toEqual(importIds(adopting));
+  });
+
+  it("must still create, never import, what adoption.live does not list", () => {
+    expect(after.resources.find((r) => r.custom && r.name === "nouvelle-vm")?.importId).toBeUndefined();
+  });
+});

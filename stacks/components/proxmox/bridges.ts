@@ -51,7 +51,7 @@ export class NetworkBridges extends pulumi.ComponentResource {
     for (const [iface, b] of Object.entries(model.network.bridges)) {
       const dhcp = b.ipv4 === "dhcp";
       const object = { kind: "bridge", iface } as const;
-      if (b.public && ctx.adopt && ctx.live && !isLive(ctx.live, object)) {
+      if (b.public && ctx.live && !isLive(ctx.live, object)) {
         throw new pulumi.ResourceError(
           `network.bridges.${iface} is public but the host has no bridge ${iface} (adoption.live.bridges: ${ctx.live.bridges.join(", ") || "none"}): ` +
             `this program never creates a public bridge, because creating or changing it reloads the host's network and can cut the operator off. ` +

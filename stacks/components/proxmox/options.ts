@@ -11,7 +11,11 @@ export interface ProxmoxContext {
   readonly provider: proxmoxve.Provider;
   /** Proxmox node name (`neve`). */
   readonly nodeName: string;
-  /** Adopt live objects: a resource whose object is in {@link live} carries its `import` id. */
+  /**
+   * `neve-infra:adopt`: arms the adoption gate for the runs that adopt objects (stacks/adoption/gate.ts).
+   * It does not switch imports: a resource whose object is in {@link live} carries its import id on
+   * every run ({@link importIdFor}).
+   */
   readonly adopt: boolean;
   /**
    * The objects on the host (`adoption.live`); undefined until discover has recorded them, and then
@@ -53,13 +57,12 @@ export function isLive(live: LiveObjects | undefined, ref: LiveObjectRef): boole
 export interface AdoptionSpec {
   /** The provider's import id (e.g. `neve/1201`). Omit for objects that cannot exist yet. */
   readonly importId?: string;
-  /** The object this resource manages: imported only when it is in `adoption.live` (per-object adoption); without it, never imported unless read-only. */
+  /** The object this resource manages: it carries its import id when it is in `adoption.live` (per-object adoption); without it, never unless read-only. */
   readonly object?: LiveObjectRef;
   /**
    * Access-critical and read-only (the public bridge, the cluster firewall): the resource always
-   * carries its import id, with or without `adopt`, so an `up` can adopt it but never create it
-   * (an import id equal to the one recorded in the state is no new import, pulumi/pulumi#4403).
-   * The component also ignores every input field and protects it.
+   * carries its import id, so an `up` can adopt it but never create it. The component also ignores
+   * every input field and protects it.
    */
   readonly readOnly?: boolean;
   /** Protect from deletion (running guests, the public bridge, the firewall). */
@@ -68,11 +71,22 @@ export interface AdoptionSpec {
   readonly ignoreChanges?: readonly string[];
 }
 
-/** The import id a resource carries: always for read-only objects, otherwise only when adopting an object that is live. */
-export function importIdFor(ctx: Pick<ProxmoxContext, "adopt" | "live">, spec: AdoptionSpec): string | undefined {
+/**
+ * The import id a resource carries: always for read-only objects, and for every object listed in
+ * `adoption.live`, on every run, whatever `adopt` says (docs/adopting.md §3).
+ *
+ * Once adopted, always: the engine records the `import` option of the last run as the state's
+ * importID (pulumi/pulumi#19314) and a run without it erases it. A later run that sets it again is
+ * then compared with the resource ID, which differs from the import id for guests (`1201` against
+ * `neve/1201`) and the firewall rules (`rule-<hash>` against `cluster`): an import-replacement, which
+ * deletes the live object through the provider and which `protect` does not block
+ * (pkg/resource/deploy/step_generator.go `generateSteps`). Kept set, the importID stays equal, no
+ * run re-imports, and the engine refuses to replace the adopted object ("previously-imported
+ * resources that still specify an ID may not be replaced").
+ */
+export function importIdFor(ctx: Pick<ProxmoxContext, "live">, spec: AdoptionSpec): string | undefined {
   if (spec.importId === undefined) return undefined;
   if (spec.readOnly) return spec.importId;
-  if (!ctx.adopt) return undefined;
   return spec.object !== undefined && isLive(ctx.live, spec.object) ? spec.importId : undefined;
 }
 
