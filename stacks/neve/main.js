@@ -3,9 +3,15 @@
  * The entry point `pulumi preview`/`up` runs (Pulumi.yaml `main`, with `typescript: false`): it
  * installs this project's TypeScript loader (scripts/register.js: a cached ts.transpileModule with
  * tsconfig.json, the same JavaScript that ts-node --transpile-only produces, plus Node's compile
- * cache) and then loads the program, whose exports are the stack outputs. The Node language host
- * starts `@pulumi/pulumi/cmd/run` with this file in this directory; tests/unit/cmd-run.test.ts
- * does the same with a resource monitor of its own.
+ * cache), checks the Pulumi CLI's version (./requirements.ts: older engines can delete an adopted
+ * guest) and only then loads the program, whose exports are the stack outputs. The Node language
+ * host starts `@pulumi/pulumi/cmd/run` with this file in this directory; cmd/run calls the exported
+ * function and awaits it. tests/unit/cmd-run.test.ts does the same with a resource monitor of its own.
  */
 require("../../scripts/register.js");
-module.exports = require("./index.ts");
+const { requirePulumiCli } = require("./requirements.ts");
+
+module.exports = async () => {
+  await requirePulumiCli();
+  return require("./index.ts");
+};

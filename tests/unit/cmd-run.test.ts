@@ -86,6 +86,22 @@ describe("the fast transpile (scripts/register.js) against Pulumi's own TypeScri
   }, 180000);
 });
 
+describe("the Pulumi CLI version under @pulumi/pulumi/cmd/run", () => {
+  it("must ask the engine for a CLI >= 3.252.0 (older engines delete an adopted guest after an import and an update)", () => {
+    expect(real.requiredRanges).toEqual([">=3.252.0"]);
+  });
+
+  it("must refuse an older CLI before declaring any resource, naming the range and the fix", async () => {
+    const old = await runCmdRun({ configOverrides, env: uncached, cliVersion: "3.251.9" });
+    expect(old.code).not.toBe(0);
+    const said = JSON.stringify(old.logs) + old.stderr;
+    expect(said).toContain("this program needs the Pulumi CLI >=3.252.0");
+    expect(said).toContain("Pulumi CLI version 3.251.9 does not satisfy the version range");
+    expect(said).toContain("Upgrade the CLI");
+    expect(old.registrations.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
+  }, 180000);
+});
+
 describe("the adoption gate under @pulumi/pulumi/cmd/run", () => {
   it("must not let a real run treat an unreconciled stack file as the offline plan does: it refuses before any Proxmox resource", async () => {
     const refused = await runCmdRun();

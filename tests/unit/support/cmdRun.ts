@@ -65,6 +65,8 @@ export interface CmdRunResult {
   readonly stackOutputs?: Record<string, unknown>;
   /** Engine log messages (severity name and text). */
   readonly logs: readonly { severity: string; message: string }[];
+  /** The version ranges the program asked the engine for (`RequirePulumiVersion`). */
+  readonly requiredRanges: readonly string[];
   /** Wall time from spawn to exit, in ms. */
   readonly ms: number;
 }
@@ -79,6 +81,11 @@ export interface CmdRunOptions extends Pick<RunProgramOptions, "stackFile" | "co
   readonly entry?: string;
   /** Extra environment (e.g. `PULUMI_NODEJS_TYPESCRIPT`, which the language host sets for `typescript: true`). */
   readonly env?: Record<string, string>;
+  /**
+   * The CLI version the engine reports to `RequirePulumiVersion`. Defaults to accepting any range.
+   * The check here is a stand-in for the engine's (blang/semver ParseRange): only `>=X.Y.Z` ranges.
+   */
+  readonly cliVersion?: string;
   /** Kill the run after this many ms. Defaults to 120000. */
   readonly timeoutMs?: number;
 }
@@ -97,10 +104,25 @@ function urnOf(parent: string, type: string, name: string): string {
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => void;
 
+/**
+ * The engine's answer to `RequirePulumiVersion` for `version` and `range`, as its message reads
+ * (pkg/resource/plugin: "Pulumi CLI version X does not satisfy the version range "R""), or undefined.
+ * A stand-in: only `>=X.Y.Z` ranges are understood.
+ */
+function cliVersionProblem(version: string, range: string): string | undefined {
+  const m = /^>=(\d+)\.(\d+)\.(\d+)$/.exec(range);
+  if (!m) throw new Error(`the test engine understands only >=X.Y.Z ranges, not ${range}`);
+  const v = version.split(".").map(Number);
+  const min = m.slice(1).map(Number);
+  const cmp = v[0] - min[0] || v[1] - min[1] || v[2] - min[2];
+  return cmp >= 0 ? undefined : `Pulumi CLI version ${version} does not satisfy the version range "${range}"`;
+}
+
 /** Start the monitor + engine server, run cmd/run against it, stop the server. */
 export async function runCmdRun(opts: CmdRunOptions = {}): Promise<CmdRunResult> {
   const registrations: Registration[] = [];
   const logs: { severity: string; message: string }[] = [];
+  const requiredRanges: string[] = [];
   const pending: Promise<unknown>[] = [];
   let stackUrn = "";
   let stackOutputs: Record<string, unknown> | undefined;
@@ -198,10 +220,13 @@ export async function runCmdRun(opts: CmdRunOptions = {}): Promise<CmdRunResult>
       rootResource = call.request.getUrn();
       cb(null, new enginePb.SetRootResourceResponse());
     }) as Unary<enginePb.SetRootResourceRequest, enginePb.SetRootResourceResponse>,
-    requirePulumiVersion: ((_call, cb) => cb(null, new enginePb.RequirePulumiVersionResponse())) as Unary<
-      enginePb.RequirePulumiVersionRequest,
-      enginePb.RequirePulumiVersionResponse
-    >,
+    requirePulumiVersion: ((call, cb) => {
+      const range = call.request.getPulumiVersionRange();
+      requiredRanges.push(range);
+      const problem = opts.cliVersion === undefined ? undefined : cliVersionProblem(opts.cliVersion, range);
+      if (problem) cb({ code: grpc.status.UNKNOWN, details: problem, metadata: new grpc.Metadata() } as grpc.ServiceError, null);
+      else cb(null, new enginePb.RequirePulumiVersionResponse());
+    }) as Unary<enginePb.RequirePulumiVersionRequest, enginePb.RequirePulumiVersionResponse>,
     startDebugging: unimplemented("StartDebugging"),
   };
 
@@ -257,7 +282,7 @@ export async function runCmdRun(opts: CmdRunOptions = {}): Promise<CmdRunResult>
     clearTimeout(timer);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     await Promise.all(pending);
-    return { code, stdout, stderr, registrations, stackOutputs, logs, ms };
+    return { code, stdout, stderr, registrations, stackOutputs, logs, requiredRanges, ms };
   } finally {
     server.forceShutdown();
   }
