@@ -68,7 +68,11 @@ export type BackupJobModel = DeepReadonly<BackupJobConfig> & {
 
 /** The whole validated, typed, readonly stack config. Build it with `parseStackConfig`. */
 export interface NeveModel {
-  /** Adopt the live host: every Proxmox resource carries its `import` id. */
+  /**
+   * Arms the adoption gate (stacks/adoption/gate.ts) for the runs that adopt objects: the first `up`, and
+   * the first after `npm run discover -- --write` added objects to `adoption.live`. It does not switch
+   * imports: an object in `adoption.live` carries its import id on every run (docs/adopting.md §3).
+   */
   readonly adopt: boolean;
   /** The record of the last reconciliation with the live host (`npm run discover -- --write`). */
   readonly adoption: DeepReadonly<AdoptionConfig>;
