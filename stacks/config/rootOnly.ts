@@ -7,9 +7,10 @@ import type { StackConfig } from "./schema";
  * (qemu-server) and restricted container features (pve-container check_ct_modify_config_perm). The
  * API token the program uses is refused there, so the creation would fail halfway. Existing guests
  * (in `adoption.live.guests`) keep them: recorded, compared by discover --check, ignored by the
- * resources. Without a discover record nothing tells a new guest from an existing one (with
- * `adopt: false` the guests may long exist in the state), so the rule applies once discover has run;
- * a guest created since then is known again after the next `discover --write`.
+ * resources. Without a discover record nothing tells a new guest from an existing one, so the rule
+ * applies once discover has run. A guest this program created is never added to `adoption.live`
+ * (importing it would delete it, docs/adopting.md §3), so the rule keeps applying to it: rightly, as
+ * the API token could not set those fields on it either.
  */
 export function rootOnlyIssues(c: StackConfig): ConfigIssue[] {
   const live = c.adoption.live;
