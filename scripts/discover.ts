@@ -1,10 +1,11 @@
-// npm run discover [-- --check | --write] [--config FILE] [--root DIR | --key FILE --host H --port P --host-key K] [--secret KEY=FILE] [--fail-on-files]
+// npm run discover [-- --check | --write [--adopt KIND:ID ...]] [--config FILE] [--root DIR | --key FILE --host H --port P --host-key K] [--secret KEY=FILE] [--fail-on-files]
 //
 // READ-ONLY on the host: one SSH connection (host key pinned: ssh.hostKey or --host-key, never trust on
 // first use) and one read-only command, or --root DIR with copies of the files at their host paths.
 // Without flags: the live facts in the stack file's vocabulary (YAML). --check: what the first
 // `pulumi up` would change (exit 0 nothing, 1 something, 2 error). --write: update the stack file so it
-// describes the host. Details: docs/discover.md; logic: scripts/lib/discover/.
+// describes the host (adoption.live is append-only: --adopt adds a declared object once it is recorded).
+// Details: docs/discover.md; logic: scripts/lib/discover/.
 import { main } from "./lib/discover/cli";
 
 main(process.argv.slice(2), {

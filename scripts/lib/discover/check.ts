@@ -6,10 +6,16 @@
  * Exit status: 0 when nothing that exists on the host would change (acknowledged fields aside) and the
  * stack knows every live object; 1 otherwise. Creations are listed and allowed, unless they duplicate
  * something live (a second NAT, a second job for the same storage and schedule).
+ *
+ * Once `adoption.live` is recorded (./adopt.ts): a declared object on the host that it does not list
+ * is reported and NOT counted (an object this program created is never listed: that is the normal
+ * state after an `up`, not drift); a declared object it lists that is gone from the host IS counted
+ * (the program imports it, so the next preview fails), an undeclared one is only reported.
  */
 
 import { notesTemplateOf } from "../../../stacks/components/proxmox/backups";
 import type { BackupJobModel, CtModel, GuestModel, NeveModel, StorageModel, VmModel } from "../../../stacks/config/model";
+import { declaredOnHost, type GoneObject, goneFromHost, goneText, type HostObject, notInLive, notInLiveText } from "./adopt";
 import { CT_FEATURES, CT_FIELDS, type FieldSpec, JOB_FIELDS, STORAGE_COMMON, STORAGE_FIELDS, same, show, VM_FIELDS, vgaCanonical } from "./fields";
 import type { LiveGuest, LiveJob, LiveRule, LiveStorage, LiveVocabulary } from "./vocab";
 
@@ -67,6 +73,10 @@ export interface CheckReport {
   readonly info: readonly string[];
   /** Declared job id -> live job id, for jobs matched without `existingId`. */
   readonly jobMatches: Readonly<Record<string, string>>;
+  /** Declared objects on the host that the recorded `adoption.live` does not list (reported, not counted; ./adopt.ts). */
+  readonly notInLive: readonly HostObject[];
+  /** `adoption.live` entries whose object is not on the host (counted when the stack still declares them). */
+  readonly gone: readonly GoneObject[];
   /** 0 nothing would change, 1 something would. */
   readonly code: 0 | 1;
 }
@@ -335,11 +345,14 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
   const creations: string[] = [];
   const info: string[] = [];
   const unmanaged = model.adoption.unmanaged ?? { guests: [], storage: [], jobs: [] };
+  // A declared object listed in adoption.live is imported, never created: when it is gone it is reported as gone, not as a creation.
+  const record = model.adoption.live;
 
   // Guests
   for (const g of model.guests) {
     const l = live.guests.find((x) => x.fields.vmid === g.vmid);
     if (!l) {
+      if (record?.guests.includes(g.vmid)) continue;
       const clash = live.guests.find((x) => x.name === g.name);
       if (clash)
         conflicts.push({
@@ -371,7 +384,7 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
   for (const s of model.storage) {
     const l = live.storage.find((x) => x.id === s.id);
     if (l) checkStorage(ctx, s, l);
-    else creations.push(`storage.${s.id} (${s.type}) would be created`);
+    else if (!record?.storage.includes(s.id)) creations.push(`storage.${s.id} (${s.type}) would be created`);
   }
   for (const l of live.storage) {
     if (model.storage.some((s) => s.id === l.id) || unmanaged.storage.includes(l.id)) continue;
@@ -384,7 +397,7 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
   for (const j of model.backups) {
     const l = matches.get(j.id);
     if (!l) {
-      creations.push(`backups.${j.id} would be created`);
+      if (!record?.jobs.includes(j.existingId ?? j.id)) creations.push(`backups.${j.id} would be created`);
       continue;
     }
     if (j.existingId === undefined && l.id !== j.id) {
@@ -408,7 +421,7 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
   for (const [name, b] of Object.entries(model.network.bridges)) {
     const l = live.bridges.find((x) => x.name === name);
     if (!l) {
-      creations.push(`network.bridges.${name} would be created`);
+      if (!record?.bridges.includes(name)) creations.push(`network.bridges.${name} would be created`);
       continue;
     }
     const object = `network.bridges.${name}`;
@@ -484,8 +497,10 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
 
   if (live.guests.length) info.push("whether a guest runs is not in Proxmox's files: guests.<name>.running is not compared");
 
-  const counted = ctx.changes.filter((c) => !c.acknowledged).length + unknown.length + conflicts.length;
-  return { changes: ctx.changes, unknown, conflicts, creations, info, jobMatches, code: counted > 0 ? 1 : 0 };
+  const notListed = notInLive(record, declaredOnHost(model, live, matches));
+  const gone = goneFromHost(record, model, live);
+  const counted = ctx.changes.filter((c) => !c.acknowledged).length + unknown.length + conflicts.length + gone.filter((o) => o.declared).length;
+  return { changes: ctx.changes, unknown, conflicts, creations, info, jobMatches, notInLive: notListed, gone, code: counted > 0 ? 1 : 0 };
 }
 
 /** The report as text: one line per field, then unknown objects, conflicts, creations, notes. */
@@ -519,6 +534,14 @@ export function formatCheck(r: CheckReport): string {
   if (r.creations.length) {
     out.push(`Creations (allowed): ${r.creations.length}`);
     for (const c of r.creations) out.push(`  ${c}`);
+  }
+  if (r.notInLive.length) {
+    out.push(`Declared objects on the host not in adoption.live (not counted: an object this program created is never listed there): ${r.notInLive.length}`);
+    for (const o of r.notInLive) out.push(`  ${notInLiveText(o)}`);
+  }
+  if (r.gone.length) {
+    out.push(`adoption.live entries not on the host (kept; counted while the stack declares them): ${r.gone.length}`);
+    for (const o of r.gone) out.push(`  ${goneText(o)}`);
   }
   for (const i of r.info) out.push(`Note: ${i}`);
   out.push(

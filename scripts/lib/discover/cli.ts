@@ -11,6 +11,7 @@ import { ConfigError } from "../../../stacks/config/errors";
 import type { NeveModel } from "../../../stacks/config/model";
 import { SECRET_KEYS, type SecretKey } from "../../../stacks/config/secrets";
 import { DEFAULT_STACK_FILE } from "../stackFile";
+import { type AdoptRequest, parseAdopt } from "./adopt";
 import { checkStack, formatCheck } from "./check";
 import { type DeclaredHosts, loadDeclaredHosts } from "./declared";
 import { DiscoverError, type ReadTarget, readLive } from "./read";
@@ -18,7 +19,7 @@ import { type LiveVocabulary, liveVocabulary, NFTABLES_CONF } from "./vocab";
 import { modelFromText, WriteRefusedError, writeStack } from "./write";
 
 export const USAGE =
-  "usage: npm run discover [-- --check | --write] [--config FILE] [--root DIR | --key FILE --host H --port P --host-key K] [--secret KEY=FILE] [--fail-on-files]";
+  "usage: npm run discover [-- --check | --write [--adopt KIND:ID ...]] [--config FILE] [--root DIR | --key FILE --host H --port P --host-key K] [--secret KEY=FILE] [--fail-on-files]";
 
 /** Parsed arguments. */
 export interface DiscoverArgs {
@@ -32,6 +33,8 @@ export interface DiscoverArgs {
   readonly secretFiles: Partial<Record<SecretKey, string>>;
   /** Count differing managed host files in --check's exit status (by default they are shown, not counted). */
   readonly failOnFiles: boolean;
+  /** `--adopt KIND:ID` (repeatable, --write only): declared objects on the host to add to a recorded adoption.live. */
+  readonly adopt: readonly AdoptRequest[];
 }
 
 /** A usage error (exit 2). */
@@ -40,7 +43,8 @@ export class UsageError extends Error {}
 /** Parse argv (after `--`). Throws {@link UsageError}. */
 export function parseArgs(argv: readonly string[]): DiscoverArgs {
   let mode: DiscoverArgs["mode"] = "print";
-  const a: { -readonly [K in keyof DiscoverArgs]: DiscoverArgs[K] } = { mode, stackFile: DEFAULT_STACK_FILE, secretFiles: {}, failOnFiles: false };
+  const adopt: AdoptRequest[] = [];
+  const a: { -readonly [K in keyof DiscoverArgs]: DiscoverArgs[K] } = { mode, stackFile: DEFAULT_STACK_FILE, secretFiles: {}, failOnFiles: false, adopt };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
@@ -89,12 +93,24 @@ export function parseArgs(argv: readonly string[]): DiscoverArgs {
       case "--fail-on-files":
         a.failOnFiles = true;
         break;
+      case "--adopt": {
+        const v = value();
+        try {
+          adopt.push(parseAdopt(v));
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+        break;
+      }
       default:
         throw new UsageError(`unknown argument "${arg}"; ${USAGE}`);
     }
   }
   if (a.root !== undefined && (a.keyFile !== undefined || a.host !== undefined || a.port !== undefined || a.hostKey !== undefined)) {
     throw new UsageError("--root reads copies of the files; --key, --host, --port and --host-key are for SSH: leave them out");
+  }
+  if (adopt.length && mode !== "write") {
+    throw new UsageError("--adopt adds objects to adoption.live in the stack file, so it goes with --write (npm run discover -- --write --adopt guest:1207)");
   }
   return { ...a, mode };
 }
@@ -225,7 +241,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return report.code === 1 || (args.failOnFiles && filesDiffer) ? 1 : 0;
       }
       case "write": {
-        const result = writeStack(text, model, live, { now: io.now() });
+        const result = writeStack(text, model, live, { now: io.now(), adopt: args.adopt });
         if (result.text !== text) {
           const tmp = `${args.stackFile}.discover-${process.pid}.tmp`;
           fs.writeFileSync(tmp, result.text);

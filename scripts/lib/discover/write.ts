@@ -9,8 +9,11 @@
  *   forwarding set elsewhere: `hostServices.forwarding: external`;
  * - a guest, job or storage the stack does not know is recorded as unmanaged (`adoption.unmanaged`),
  *   never adopted into management silently; a guest's address on the IP plan is also recorded as held;
- * - `adoption.live` lists what discover found, `reconciled` is set only when `--check` on the
- *   written file exits 0.
+ * - `adoption.live` is append-only once recorded (./adopt.ts): the first record lists every declared
+ *   object found on the host; later a declared object is added only when `--adopt` names it, every
+ *   entry is kept; whenever objects are added, `neve-infra:adopt` is set to true (it arms the
+ *   adoption gate for the `up` that imports them);
+ * - `reconciled` is set only when `--check` on the written file exits 0.
  */
 import { isMap, isSeq, parse, parseDocument } from "yaml";
 import { adoptionFingerprint } from "../../../stacks/config/adoption";
@@ -19,7 +22,8 @@ import { ipv4InCidr } from "../../../stacks/config/ipplan";
 import type { NeveModel } from "../../../stacks/config/model";
 import { SECRET_KEYS } from "../../../stacks/config/secrets";
 import { parseStackConfig, rawConfigFromPulumi } from "../../../stacks/config/stack";
-import { type Change, type CheckReport, checkStack, ruleEntry, ruleText } from "./check";
+import { type AdoptRequest, adoptArg, declaredOnHost, type HostObject, inRecord, resolveAdopts } from "./adopt";
+import { type Change, type CheckReport, checkStack, matchJobs, ruleEntry, ruleText } from "./check";
 import { show } from "./fields";
 import type { LiveRule, LiveVocabulary } from "./vocab";
 
@@ -63,6 +67,8 @@ export interface WriteResult {
 export interface WriteOptions {
   /** Timestamp for `adoption.discoveredAt` (ISO 8601). */
   readonly now: string;
+  /** `--adopt`: declared objects on the host to add to a recorded `adoption.live`. */
+  readonly adopt?: readonly AdoptRequest[];
 }
 
 function valueForYaml(c: Change): unknown {
@@ -101,9 +107,70 @@ function writeRules(doc: ReturnType<typeof parseDocument>, p: (string | number)[
   return `firewall.rules: the ${live.length} rules of cluster.fw in order (${kept} kept as declared, ${live.length - kept} from the host; was ${declared.length} declared)`;
 }
 
+/**
+ * Write `adoption.live` append-only: the whole list of declared objects on the host when nothing is
+ * recorded; otherwise only the `--adopt`ed objects the record lacks, one item each (the record's
+ * entries and comments stay). Returns the objects added.
+ */
+function writeLive(
+  doc: ReturnType<typeof parseDocument>,
+  p: (string | number)[],
+  record: NeveModel["adoption"]["live"],
+  found: readonly HostObject[],
+  requested: readonly HostObject[],
+  choices: string[],
+): HostObject[] {
+  const ids = (kind: HostObject["kind"]) => found.filter((o) => o.kind === kind).map((o) => (kind === "guest" ? Number(o.id) : o.id));
+  const flow = (v: unknown) => {
+    const n = doc.createNode(v);
+    if (isSeq(n)) n.flow = true;
+    return n;
+  };
+  if (record === undefined) {
+    doc.setIn(p, {
+      guests: flow(ids("guest")),
+      storage: flow(ids("storage")),
+      bridges: flow(ids("bridge")),
+      jobs: flow(ids("job")),
+      firewall: found.some((o) => o.kind === "firewall"),
+    });
+    choices.push(
+      `adoption.live: first record: the ${found.length} declared objects found on the host (${found.map(adoptArg).join(", ") || "none"}); from now on the list only grows by --adopt`,
+    );
+    return [...found];
+  }
+  const added: HostObject[] = [];
+  for (const o of requested) {
+    if (inRecord(record, o)) {
+      choices.push(`--adopt ${adoptArg(o)}: already in adoption.live (nothing to add)`);
+      continue;
+    }
+    if (o.kind === "firewall") doc.setIn([...p, "firewall"], true);
+    else {
+      const key = ({ guest: "guests", storage: "storage", bridge: "bridges", job: "jobs" } as const)[o.kind];
+      if (!isSeq(doc.getIn([...p, key]))) doc.setIn([...p, key], flow([...(record[key] as readonly (string | number)[])]));
+      doc.addIn([...p, key], o.kind === "guest" ? Number(o.id) : o.id);
+    }
+    added.push(o);
+    choices.push(`adoption.live: added ${o.text} (--adopt ${adoptArg(o)})`);
+  }
+  for (const o of found) {
+    if (!inRecord(record, o) && !added.includes(o)) choices.push(`${o.text}: not added to adoption.live (see "not in adoption.live" below)`);
+  }
+  return added;
+}
+
 /** Update the stack file text from the live vocabulary; see the module comment for the choices. */
 export function writeStack(text: string, model: NeveModel, live: LiveVocabulary, opts: WriteOptions): WriteResult {
   const report = checkStack(model, live);
+  const record = model.adoption.live;
+  const found = declaredOnHost(model, live, matchJobs(model, live));
+  let requested: HostObject[];
+  try {
+    requested = resolveAdopts(opts.adopt ?? [], found, model, live);
+  } catch (e) {
+    throw new WriteRefusedError((e as Error).message);
+  }
   const doc = parseDocument(text);
   const choices: string[] = [];
   const at = (...p: (string | number)[]) => ["config", ...p];
@@ -198,13 +265,23 @@ export function writeStack(text: string, model: NeveModel, live: LiveVocabulary,
   for (const c of report.creations) choices.push(`${c} (kept: not on the host)`);
 
   const adoption = [`${NS}:adoption`];
-  doc.setIn(at(...adoption, "live"), {
-    guests: flow(live.guests.map((g) => g.fields.vmid)),
-    storage: flow(live.storage.map((s) => s.id)),
-    bridges: flow(live.bridges.map((b) => b.name)),
-    jobs: flow(live.jobs.map((j) => j.id)),
-    firewall: live.firewall !== undefined,
-  });
+  const added = writeLive(doc, at(...adoption, "live"), record, found, requested, choices);
+  for (const o of added) {
+    // The program imports a job only by its existingId (stacks/components/proxmox/backups.ts): state it.
+    const j = o.kind === "job" ? model.backups.find((x) => x.existingId === undefined && (report.jobMatches[x.id] ?? x.id) === o.id) : undefined;
+    if (j && !doc.hasIn(at(`${NS}:backups`, j.id, "existingId"))) {
+      doc.setIn(at(`${NS}:backups`, j.id, "existingId"), o.id);
+      choices.push(`backups.${j.id}.existingId: ${o.id} (the job in adoption.live: the program imports a job by its existingId)`);
+    }
+  }
+  if (added.length) {
+    doc.setIn(at(`${NS}:adopt`), true);
+    choices.push(
+      `neve-infra:adopt: true (${added.length} object${added.length === 1 ? "" : "s"} added to adoption.live: the next up imports ${added.length === 1 ? "it" : "them"}, ` +
+        "and adopt: true makes the program refuse to run unless adoption.reconciled matches this file). After that up has succeeded, " +
+        "set it back: pulumi config set neve-infra:adopt false",
+    );
+  }
   if (unmanaged.guests.length + unmanaged.storage.length + unmanaged.jobs.length) {
     doc.setIn(at(...adoption, "unmanaged"), { guests: flow(unmanaged.guests), storage: flow(unmanaged.storage), jobs: flow(unmanaged.jobs) });
   }
