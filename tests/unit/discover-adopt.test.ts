@@ -110,6 +110,40 @@ describe("discover after the first record, with a guest the program created (dec
   });
 });
 
+describe("a root@pam-only value set by hand on a guest the program created", () => {
+  const recorded = withNova(write(STACK, base()).result.text);
+  const facts = novaOnHost(base());
+  const withArgs: LiveFacts = {
+    ...facts,
+    guests: [
+      ...facts.guests.slice(0, 2),
+      vm(set("args", "-vnc 127.0.0.1:82")(set("name", "nova")(ETOILE)), { vmid: 1207, description: "created by pulumi up" }),
+    ],
+  };
+
+  it("must be left by --write (the config refuses it on a guest not in live), named, and counted until acknowledged", () => {
+    const { result, choices } = write(recorded, withArgs);
+    expect(choices).toContain("guests.nova.args: left as (none): only root@pam may set it, and the config refuses it on a guest that is not in adoption.live");
+    expect(modelFromText(result.text).adoption.live?.guests).toEqual([200, 1201]);
+    expect(result.after.code).toBe(1);
+    const doc = parseDocument(result.text);
+    doc.setIn(["config", "neve-infra:adoption", "acknowledge"], ["guests.nova.args"]);
+    expect(run(withArgs, doc.toString()).report.code).toBe(0);
+  });
+});
+
+describe("a declared job adopted without existingId (its jobs.cfg id is its stack id)", () => {
+  const text = STACK.replace(", existingId: backup-aaaa }", " }");
+  const facts: LiveFacts = { ...base(), jobs: [{ ...base().jobs[0], id: "weekly" }] };
+
+  it("must get existingId, since the program imports a job only by it", () => {
+    const { model, choices } = write(text, facts);
+    expect(model.adoption.live?.jobs).toEqual(["weekly"]);
+    expect(model.backups.find((j) => j.id === "weekly")?.existingId).toBe("weekly");
+    expect(choices).toContain("backups.weekly.existingId: weekly (the job in adoption.live");
+  });
+});
+
 describe.each([
   ["guest:1201", { guests: [200, 1201] }],
   ["storage:etoile", { storage: ["local", "etoile"] }],

@@ -14,6 +14,7 @@
  */
 
 import { notesTemplateOf } from "../../../stacks/components/proxmox/backups";
+import { rootOnlyFeatures } from "../../../stacks/config/guests";
 import type { BackupJobModel, CtModel, GuestModel, NeveModel, StorageModel, VmModel } from "../../../stacks/config/model";
 import { declaredOnHost, type GoneObject, goneFromHost, goneText, type HostObject, notInLive, notInLiveText } from "./adopt";
 import { CT_FEATURES, CT_FIELDS, type FieldSpec, JOB_FIELDS, STORAGE_COMMON, STORAGE_FIELDS, same, show, VM_FIELDS, vgaCanonical } from "./fields";
@@ -275,6 +276,28 @@ function checkJob(ctx: Ctx, model: NeveModel, j: BackupJobModel, l: LiveJob): vo
   compare(ctx, object, "notesTemplate", f.notesTemplate, notesTemplateOf(j), { stated: true, liveStackValue: f.notesTemplate });
 }
 
+/**
+ * A root@pam-only value (a VM's `args`, a restricted container feature) set by hand on a guest that is
+ * not in `adoption.live` (one the program created): the config refuses it there (stacks/config/rootOnly.ts)
+ * and discover never adds such a guest to `live` (./adopt.ts), so --write cannot state it; the
+ * resource ignores the field, and the operator acknowledges it.
+ */
+function rootOnlyCannot(ctx: Ctx, from: number, g: GuestModel): void {
+  const fields: string[] = g.kind === "vm" ? ["args"] : rootOnlyFeatures((g as CtModel).unprivileged).map((f) => `features.${f}`);
+  for (let i = from; i < ctx.changes.length; i++) {
+    const c = ctx.changes[i];
+    const v = c.liveStackValue;
+    const sets = v !== undefined && v !== false && !(Array.isArray(v) && v.length === 0);
+    if (!fields.includes(c.field) || !sets || c.cannot) continue;
+    ctx.changes[i] = {
+      ...c,
+      cannot:
+        "only root@pam may set it, and the config refuses it on a guest that is not in adoption.live (stacks/config/rootOnly.ts); " +
+        `the resource ignores it: list ${c.path} in adoption.acknowledge`,
+    };
+  }
+}
+
 /** Canonical one-line form of a firewall rule, for the positional comparison. */
 export function ruleText(r: {
   action: string;
@@ -367,8 +390,10 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
       compare(ctx, `guests.${g.name}`, "kind", l.fields.kind, g.kind, { stated: true, cannot: "a VM and a container with the same id: fix the stack by hand" });
       continue;
     }
+    const from = ctx.changes.length;
     if (g.kind === "vm") checkVm(ctx, g, l);
     else checkCt(ctx, g as CtModel, l);
+    if (record && !record.guests.includes(g.vmid)) rootOnlyCannot(ctx, from, g);
     if (l.pending.length) info.push(`guests.${g.name} has pending changes Proxmox applies at the next restart: ${l.pending.join("; ")}`);
   }
   for (const l of live.guests) {
