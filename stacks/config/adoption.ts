@@ -6,7 +6,8 @@ import { z } from "zod";
  * written by `npm run discover -- --write` (never by hand, except `acknowledge`).
  *
  * - `live` lists the objects that exist on the host: only those are imported (adopted); everything
- *   else the stack declares is created. Absent until discover has run.
+ *   else the stack declares is created. Absent until discover has run; append-only afterwards (an
+ *   object the program created must never be listed: docs/discover.md, "adoption.live is append-only").
  * - `reconciled` is the fingerprint ({@link adoptionFingerprint}) of the stack file's Proxmox
  *   sections at the moment `discover --check` found nothing that the first `up` would change on the
  *   host (apart from acknowledged fields). The program's adoption gate compares it with the stack
