@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { parseAdopt } from "../../scripts/lib/discover/adopt";
+import { formatCheck } from "../../scripts/lib/discover/check";
 import { main } from "../../scripts/lib/discover/cli";
 import type { LiveFacts } from "../../scripts/lib/discover/facts";
 import { liveVocabulary } from "../../scripts/lib/discover/vocab";
@@ -145,12 +146,13 @@ describe("a declared job adopted without existingId (its jobs.cfg id is its stac
 });
 
 describe.each([
-  ["guest:1201", { guests: [200, 1201] }],
-  ["storage:etoile", { storage: ["local", "etoile"] }],
-  ["bridge:vmbr1", { bridges: ["vmbr0", "vmbr1"] }],
-  ["job:backup-aaaa", { jobs: ["backup-aaaa"] }],
-  ["firewall", { firewall: true }],
-])("--adopt %s on a record that lacks it", (arg, grown) => {
+  // Only guests and the firewall rules have an import id that differs from their ID (neve/1201, cluster).
+  ["guest:1201", { guests: [200, 1201] }, "importing it would make pulumi up delete it"],
+  ["storage:etoile", { storage: ["local", "etoile"] }, "it needs no import"],
+  ["bridge:vmbr1", { bridges: ["vmbr0", "vmbr1"] }, "it needs no import"],
+  ["job:backup-aaaa", { jobs: ["backup-aaaa"] }, "it needs no import"],
+  ["firewall", { firewall: true }, "importing it would make pulumi up delete it"],
+])("--adopt %s on a record that lacks it", (arg, grown, why) => {
   const partial = { guests: [200], storage: ["local"], bridges: ["vmbr0"], jobs: [], firewall: false };
   const text = withRecord(ADOPT_OFF, partial);
 
@@ -166,6 +168,9 @@ describe.each([
     expect(model.adoption.live).toEqual(partial);
     expect(model.adopt).toBe(false);
     expect(result.after.notInLive.map((o) => (o.kind === "firewall" ? "firewall" : `${o.kind}:${o.id}`))).toContain(arg);
+    expect(formatCheck(result.after)).toContain(
+      `if this program created it, leave it (${why}); if it was made by hand, adopt it: npm run discover -- --write --adopt ${arg}\n`,
+    );
     expect(result.after.code).toBe(0);
   });
 });

@@ -143,11 +143,17 @@ export function goneFromHost(record: LiveRecord | undefined, model: NeveModel, l
   return out;
 }
 
-/** The report line of a declared object on the host that `adoption.live` does not list. */
+/**
+ * The report line of a declared object on the host that `adoption.live` does not list. Only guests
+ * (ID `1201`, import id `neve/1201`) and the cluster firewall rules (ID `rule-<hash>`, import id
+ * `cluster`) have an import id that differs from their ID, so only for them would listing a created
+ * object be an import-replacement; storages, bridges and jobs are imported by their ID.
+ */
 export function notInLiveText(o: HostObject): string {
+  const why = o.kind === "guest" || o.kind === "firewall" ? "importing it would make pulumi up delete it" : "it needs no import";
   return (
     `${o.text} exists on the host and is declared but is not in adoption.live: if this program created it, leave it ` +
-    `(importing it would make pulumi up delete it); if it was made by hand, adopt it: npm run discover -- --write --adopt ${adoptArg(o)}`
+    `(${why}); if it was made by hand, adopt it: npm run discover -- --write --adopt ${adoptArg(o)}`
   );
 }
 
