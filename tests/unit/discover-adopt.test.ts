@@ -109,6 +109,13 @@ describe("discover after the first record, with a guest the program created (dec
     expect(choices).toContain("adoption.live: added guest 1207 (nova) (--adopt guest:1207)");
     expect(choices).toContain("neve-infra:adopt: true (1 object added to adoption.live");
   });
+
+  it("must record a new reconciled fingerprint after --adopt (the fingerprint covers live, so the old one no longer matches)", () => {
+    const before = write(text, facts).model.adoption.reconciled;
+    const { model } = write(text, facts, ["guest:1207"]);
+    expect(model.adoption.reconciled).toBe(adoptionFingerprint(adoptionScopeOf(model)));
+    expect(model.adoption.reconciled).not.toBe(before);
+  });
 });
 
 describe("a root@pam-only value set by hand on a guest the program created", () => {
