@@ -24,6 +24,7 @@ export const REGISTER_REQUEST_GETTERS = [
   "getCustom",
   "getProtect",
   "getImportid",
+  "getRetainondelete",
   "getParent",
   "getProvider",
   "getIgnorechangesList",

@@ -31,6 +31,8 @@ export interface CapturedResource {
   readonly protect: boolean;
   /** `import` id, when set. */
   readonly importId?: string;
+  /** `retainOnDelete` resource option: a delete only forgets the resource, the object stays. */
+  readonly retainOnDelete: boolean;
   /** Parent URN, when the resource has a parent. */
   readonly parent?: string;
   /** Provider reference (`urn::id`), when explicit. */
@@ -138,6 +140,7 @@ interface RegisterRequest {
   getCustom(): boolean;
   getProtect(): boolean;
   getImportid(): string;
+  getRetainondelete(): boolean | undefined;
   getParent(): string;
   getProvider(): string;
   getIgnorechangesList(): string[];
@@ -196,6 +199,7 @@ export async function runProgram(opts: RunProgramOptions = {}): Promise<ProgramR
       custom: req.getCustom(),
       protect: req.getProtect() === true,
       importId: req.getImportid() || undefined,
+      retainOnDelete: req.getRetainondelete() === true,
       parent: req.getParent() || undefined,
       provider: req.getProvider() || undefined,
       ignoreChanges: req.getIgnorechangesList(),

@@ -29,6 +29,8 @@ export interface PlanJsonResource {
   readonly importId: string | null;
   /** `protect` resource option. */
   readonly protect: boolean;
+  /** `retainOnDelete` resource option (a delete forgets the resource and leaves the object on the host). */
+  readonly retainOnDelete: boolean;
   /** `ignoreChanges` resource option. */
   readonly ignoreChanges: readonly string[];
   /** URNs this resource depends on (`dependsOn`, expanded, plus the resources its inputs come from). */
@@ -140,6 +142,7 @@ export function planJson(run: ProgramRun, stackFile: string): PlanJson {
       inputs: planInputs(r.inputs, secrets),
       importId: r.importId ?? null,
       protect: r.protect,
+      retainOnDelete: r.retainOnDelete,
       ignoreChanges: [...r.ignoreChanges],
       dependencies: [...(r.dependencies ?? [])],
       propertyDependencies: { ...(r.propertyDependencies ?? {}) },

@@ -131,7 +131,12 @@ export function detailLines(r: CapturedResource, secrets: readonly string[]): st
 /** Render the resource table: TYPE, NAME, KEY PROPERTIES, OPTIONS. */
 export function renderTable(resources: readonly CapturedResource[], secrets: readonly string[]): string {
   const rows = treeOrder(resources).map(({ r, depth }) => {
-    const opts = [r.protect ? "protect" : "", r.importId ? `import=${r.importId}` : "", r.ignoreChanges.length ? `ignore=${r.ignoreChanges.join(",")}` : ""]
+    const opts = [
+      r.protect ? "protect" : "",
+      r.retainOnDelete ? "retain" : "",
+      r.importId ? `import=${r.importId}` : "",
+      r.ignoreChanges.length ? `ignore=${r.ignoreChanges.join(",")}` : "",
+    ]
       .filter(Boolean)
       .join(" ");
     return { r, cells: [shortType(r.type), `${"  ".repeat(depth)}${r.name}`, keyProperties(r, secrets), opts] };

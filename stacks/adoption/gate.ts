@@ -6,6 +6,11 @@ import { type AdoptionScope, adoptionFingerprint } from "../config/adoption";
  * (pulumi/docs#18198). So with `neve-infra:adopt: true` the stack file must first be reconciled
  * with the live host, or every guess in it would be pushed onto neve by the first `up`.
  *
+ * Whatever `adopt` says, a real run needs `adoption.live`: without it the program cannot tell the
+ * objects on the host from new ones, so it would create next to the live ones (backup jobs twice,
+ * guests and storages failing halfway) and a later first record could list what it created, whose
+ * import would then be an import-replacement (docs/adopting.md §3).
+ *
  * Pure: the program (stacks/neve/index.ts) runs it before it registers any resource and refuses;
  * the offline plan prints the same finding as a notice (see ./offlinePlan.ts).
  */
@@ -24,7 +29,7 @@ export interface GateInput {
 
 /** The gate's finding. */
 export interface GateVerdict {
-  /** True when the program may proceed (adopt is false, or the record matches the stack file). */
+  /** True when the program may proceed (the live record exists, and with adopt it matches the stack file). */
   readonly ok: boolean;
   /** One line per problem, each naming the key; empty when ok. */
   readonly problems: readonly string[];
@@ -38,13 +43,14 @@ export const GATE_FIX =
 
 /** Decide whether a run with this config may register resources (see {@link GateVerdict}). */
 export function adoptionGate(input: GateInput): GateVerdict {
-  if (!input.adopt) return { ok: true, problems: [] };
   const problems: string[] = [];
   if (!input.liveRecorded) {
     problems.push(
-      "neve-infra:adoption.live is missing: nothing records which Proxmox objects exist on the host, so none can be imported and each would be created",
+      "neve-infra:adoption.live is missing: nothing records which Proxmox objects exist on the host, so none can be imported and each would be created" +
+        (input.adopt ? "" : " (a real run needs this record whatever neve-infra:adopt says)"),
     );
   }
+  if (!input.adopt) return { ok: problems.length === 0, problems };
   if (input.reconciled === undefined) {
     problems.push("neve-infra:adoption.reconciled is missing: npm run discover -- --check has never passed on this stack file");
   } else {
@@ -64,9 +70,9 @@ function short(fp: string): string {
 }
 
 /** The refusal the program raises, naming every problem and the fix. */
-export function gateRefusal(verdict: GateVerdict): string {
+export function gateRefusal(verdict: GateVerdict, adopt = true): string {
   return (
-    "neve-infra:adopt is true but the stack file is not yet reconciled with the host:\n" +
+    (adopt ? "neve-infra:adopt is true but the stack file is not yet reconciled with the host:\n" : "the stack file does not record the live host yet:\n") +
     verdict.problems.map((p) => `  - ${p}\n`).join("") +
     "Pulumi imports a live object and then updates it to match this file (pulumi/pulumi#19339), so every value here that differs " +
     "from the host would be written to neve by the first up. Nothing was registered. To continue: " +
@@ -76,5 +82,5 @@ export function gateRefusal(verdict: GateVerdict): string {
 
 /** The one-paragraph notice of the offline plan (which carries on and prints the plan). */
 export function gateNotice(verdict: GateVerdict): string {
-  return `not yet reconciled with the host: ${verdict.problems.join("; ")}. ` + `pulumi preview/up with adopt: true will refuse until you ${GATE_FIX}.`;
+  return `not yet reconciled with the host: ${verdict.problems.join("; ")}. ` + `pulumi preview/up will refuse until you ${GATE_FIX}.`;
 }

@@ -27,5 +27,5 @@ export function enforceAdoptionGate(model: NeveModel): void {
     plan.adoptionNotice = gateNotice(verdict);
     return;
   }
-  throw new pulumi.RunError(gateRefusal(verdict));
+  throw new pulumi.RunError(gateRefusal(verdict, model.adopt));
 }

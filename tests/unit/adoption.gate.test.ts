@@ -37,8 +37,19 @@ describe("the adoption gate", () => {
     expect(verdictOf(reconciled(stackSections()))).toEqual({ ok: true, problems: [] });
   });
 
-  it("must not care about adoption when adopt is false", () => {
-    expect(verdictOf({ ...stackSections(), adopt: false }).ok).toBe(true);
+  it("must not check the fingerprint when adopt is false (edits after the adopting up need no new discover run)", () => {
+    const s: Raw = { ...reconciled(stackSections()), adopt: false };
+    s.guests.cipher.memoryMiB = 8192;
+    expect(verdictOf(s)).toEqual({ ok: true, problems: [] });
+  });
+
+  it("must refuse a stack file without adoption.live even when adopt is false (the program cannot tell live objects from new ones)", () => {
+    const v = verdictOf({ ...stackSections(), adopt: false });
+    expect(v.ok).toBe(false);
+    expect(v.problems).toEqual([expect.stringContaining("a real run needs this record whatever neve-infra:adopt says")]);
+    const message = gateRefusal(v, false);
+    expect(message).toMatch(/^the stack file does not record the live host yet:/);
+    expect(message).toContain("npm run discover -- --check");
   });
 
   const edits: [string, (s: Raw) => void][] = [

@@ -44,8 +44,15 @@ describe("the program under @pulumi/pulumi/cmd/run, as the Pulumi CLI runs it", 
   });
 
   it("must declare the same resource options as under mocks", () => {
-    const pick = (r: { type: string; name: string; protect: boolean; importId?: string; ignoreChanges: readonly string[]; parent?: string }) =>
-      [key(r), r.protect, r.importId ?? "", [...r.ignoreChanges].sort().join(","), parentKey(r.parent)].join(" ");
+    const pick = (r: {
+      type: string;
+      name: string;
+      protect: boolean;
+      retainOnDelete: boolean;
+      importId?: string;
+      ignoreChanges: readonly string[];
+      parent?: string;
+    }) => [key(r), r.protect, r.retainOnDelete, r.importId ?? "", [...r.ignoreChanges].sort().join(","), parentKey(r.parent)].join(" ");
     expect(
       real.registrations
         .filter((r) => r.type !== "pulumi:pulumi:Stack")

@@ -21,6 +21,7 @@ const resource = (type: string, name: string, inputs: Record<string, unknown>): 
   custom: true,
   inputs,
   protect: false,
+  retainOnDelete: false,
   ignoreChanges: [],
 });
 const sha256 = (s: string) => crypto.createHash("sha256").update(s).digest("hex");

@@ -54,6 +54,7 @@ describe("the JSON plan", () => {
           "propertyDependencies",
           "protect",
           "provider",
+          "retainOnDelete",
           "type",
           "urn",
         ].sort(),

@@ -4,7 +4,7 @@
 import type { CapturedResource } from "../../scripts/lib/mockRunner";
 import { renderTable, shortType } from "../../scripts/lib/planTable";
 
-const base = { custom: true, protect: false, ignoreChanges: [] as string[] };
+const base = { custom: true, protect: false, retainOnDelete: false, ignoreChanges: [] as string[] };
 
 describe("plan table", () => {
   it("must list an unknown dynamic resource with its scalar inputs and without __provider", () => {

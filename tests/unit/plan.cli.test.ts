@@ -42,8 +42,8 @@ describe("npm run plan", () => {
     }
     for (const port of ["22", "8006", "80", "443"]) expect(stdout).toMatch(new RegExp(`in ACCEPT tcp from \\S+ to host:${port} `));
     // The fixture has no adoption record: no guest is imported yet, only the read-only public bridge.
-    expect(stdout).toMatch(/cipher-vm\s+vmid=9100 .*\[protect ignore=/);
-    expect(stdout).toContain("[protect import=neve:vmbr0 ");
+    expect(stdout).toMatch(/cipher-vm\s+vmid=9100 .*\[protect retain ignore=/);
+    expect(stdout).toContain("[protect retain import=neve:vmbr0 ");
     expect(stdout).toContain("Outputs:");
     expect(stdout).toContain("cipher.wenzelarifiandi.com");
   });

@@ -5,13 +5,13 @@ import { FIXTURE_STACK_FILE } from "../support/stacks";
 let run: ProgramRun;
 beforeAll(async () => {
   const { runProgram } = await import("../../scripts/lib/mockRunner");
-  // Enforcing, as under pulumi up: with adopt: false the adoption gate has nothing to say.
-  run = await runProgram({ stackFile: FIXTURE_STACK_FILE, configOverrides: { adopt: false }, adoptionGate: "enforce" });
+  // The offline plan (a real run refuses a stack file without adoption.live, program.adoption.test.ts).
+  run = await runProgram({ stackFile: FIXTURE_STACK_FILE, configOverrides: { adopt: false } });
 });
 
-describe("with neve-infra:adopt false", () => {
-  it("must pass the adoption gate without any adoption record", () => {
-    expect(run.adoptionNotice).toBeUndefined();
+describe("with neve-infra:adopt false and nothing recorded as live (the offline plan)", () => {
+  it("must say that a real run needs the live record", () => {
+    expect(run.adoptionNotice).toContain("a real run needs this record whatever neve-infra:adopt says");
   });
 
   it("must not carry any import id but those of the read-only access objects while nothing is recorded as live", () => {

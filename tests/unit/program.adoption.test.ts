@@ -53,6 +53,13 @@ describe("the adoption gate in the program (as under pulumi up)", () => {
     expect(r.registered).toBe(0);
   });
 
+  it("must refuse a stack file without an adoption record with adopt: false too, before registering any resource", async () => {
+    const r = await runIsolated({ adoptionGate: "enforce", configOverrides: { adopt: false } });
+    expect(r.error?.message).toMatch(/^the stack file does not record the live host yet:/);
+    expect(r.error?.message).toContain("a real run needs this record whatever neve-infra:adopt says");
+    expect(r.registered).toBe(0);
+  });
+
   it("must refuse after a guest field was edited since discover --check passed, before registering any resource", async () => {
     const s = reconciled(stackSections());
     s.guests.cipher.memoryMiB = 8192;
@@ -108,6 +115,12 @@ describe("per-object adoption with a reconciled stack file", () => {
     ["firewall-rules", "cluster"],
   ])("must import live object %s as %s", (name, id) => {
     expect(named(name).importId).toBe(id);
+  });
+
+  it("must retain every Proxmox resource on delete: removing, renaming or replacing one never deletes the object on the host", () => {
+    const proxmox = run.resources.filter((r) => r.custom && r.type.startsWith("proxmoxve:") && r.type !== "pulumi:providers:proxmoxve");
+    expect(proxmox.length).toBeGreaterThan(15);
+    expect(proxmox.filter((r) => !r.retainOnDelete).map((r) => r.name)).toEqual([]);
   });
 
   it("must create the backup jobs, which are not in adoption.live.jobs", () => {

@@ -90,12 +90,24 @@ export function importIdFor(ctx: Pick<ProxmoxContext, "live">, spec: AdoptionSpe
   return spec.object !== undefined && isLive(ctx.live, spec.object) ? spec.importId : undefined;
 }
 
-/** Resource options for a Proxmox child: parent, explicit provider, import id (per object), protect, ignoreChanges. */
+/**
+ * Resource options for a Proxmox child: parent, explicit provider, import id (per object), protect,
+ * ignoreChanges, and `retainOnDelete` on every one of them.
+ *
+ * Retain on delete: a delete, whatever causes it, only makes Pulumi forget the resource; the guest,
+ * storage, bridge, job or rule list stays on the host as it is. Causes on this host: a guest removed
+ * from the stack file or whose key was renamed (the old URN is deleted), a replacement, and an
+ * import-replacement (an import id set again after a run erased the state's importID): the engine
+ * skips the provider's Delete for a resource whose state says retainOnDelete, replacements included
+ * (pkg/resource/deploy/step.go `DeleteStep.Apply`). `protect` does not cover the last two. To really
+ * remove a guest, remove it from the stack file, `up`, then destroy it in Proxmox (docs/adopting.md).
+ */
 export function proxmoxResourceOptions(parent: pulumi.Resource, ctx: ProxmoxContext, spec: AdoptionSpec): pulumi.CustomResourceOptions {
   const importId = importIdFor(ctx, spec);
   return {
     parent,
     provider: ctx.provider,
+    retainOnDelete: true,
     protect: spec.protect ?? spec.readOnly ?? false,
     ...(importId !== undefined ? { import: importId } : {}),
     ...(spec.ignoreChanges?.length ? { ignoreChanges: [...spec.ignoreChanges] } : {}),

@@ -48,6 +48,7 @@ export interface Registration {
   readonly provider?: string;
   readonly protect: boolean;
   readonly importId?: string;
+  readonly retainOnDelete: boolean;
   readonly ignoreChanges: readonly string[];
   /** Inputs, deserialized as the mock monitor deserializes them (secrets stay wrapped). */
   readonly inputs: Record<string, unknown>;
@@ -161,6 +162,7 @@ export async function runCmdRun(opts: CmdRunOptions = {}): Promise<CmdRunResult>
           provider: req.getProvider() || undefined,
           protect: req.getProtect() === true,
           importId: req.getImportid() || undefined,
+          retainOnDelete: req.getRetainondelete() === true,
           ignoreChanges: req.getIgnorechangesList(),
           inputs,
         });
