@@ -2,7 +2,12 @@
 // @pulumi/pulumi/cmd/run, started by the Node language host. These tests start it the same way
 // against a resource monitor of their own (tests/unit/support/cmdRun.ts) and hold it to what the
 // offline plan shows under mocks: the same resources, and the same serialized dynamic providers.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
 import type { ProgramRun } from "../../scripts/lib/mockRunner";
+import { REPO_ROOT } from "../../scripts/lib/stackFile";
+import { PULUMI_CLI_RANGE } from "../../stacks/neve/requirements";
 import { REAL_STACK_FILE } from "../support/stacks";
 import { reconciled, stackSections } from "./support/adoption";
 import { type CmdRunResult, runCmdRun } from "./support/cmdRun";
@@ -96,6 +101,12 @@ describe("the fast transpile (scripts/register.js) against Pulumi's own TypeScri
 describe("the Pulumi CLI version under @pulumi/pulumi/cmd/run", () => {
   it("must ask the engine for a CLI >= 3.252.0 (older engines delete an adopted guest after an import and an update)", () => {
     expect(real.requiredRanges).toEqual([">=3.252.0"]);
+  });
+
+  it("must name the same range in Pulumi.yaml (requiredPulumiVersion, which the CLI itself enforces)", () => {
+    const project = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8"));
+    expect(project.requiredPulumiVersion).toBe(PULUMI_CLI_RANGE);
+    expect(real.requiredRanges).toEqual([PULUMI_CLI_RANGE]);
   });
 
   it("must refuse an older CLI before declaring any resource, naming the range and the fix", async () => {
