@@ -17,12 +17,12 @@ export const FIREWALL_OPTIONS_INPUT_FIELDS = everyField<proxmoxve.cluster.Firewa
 );
 
 /**
- * Every input field of the rule list. All ignored: bpg's RulesLegacy marks the whole `rule` list
- * ForceNew (proxmoxtf/resource/firewall/rules.go), so any change to one rule replaces the list.
- * Pulumi replaces create-before-delete by default: the new rules are inserted at the top, then the
- * old ones are deleted by their stored positions, which now point at the new rules. With
- * delete-before-replace the host would sit under INPUT DROP with no rule between the calls. Neither
- * is safe for the rules that let the operator in.
+ * Every input field of the rule list. All ignored: bpg's RulesLegacy changes the live list over
+ * several API calls (proxmoxtf/resource/firewall/rules.go since bpg #2310/#2593: it creates rules,
+ * which Proxmox puts at the top, moves them one call at a time, updates fields, then deletes the
+ * excess), and its Create refuses a cluster that already has rules. Between those calls the rules
+ * that let the operator in may be missing or out of order under INPUT DROP, and an `up` has no
+ * confirm timer to undo it. Changes go over SSH behind one (docs/adopting.md §6-§7).
  */
 export const FIREWALL_RULES_INPUT_FIELDS = everyField<proxmoxve.firewall.RulesLegacyArgs>()("containerId", "nodeName", "rules", "vmId");
 
