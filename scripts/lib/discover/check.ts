@@ -147,7 +147,11 @@ function checkExtraNics(ctx: Ctx, object: string, live: unknown): void {
 function checkGuestCommon(ctx: Ctx, object: string, g: VmModel | CtModel, l: LiveGuest): void {
   const f = l.fields;
   if (l.name !== g.name)
-    compare(ctx, object, "name", l.name, g.name, { stated: true, cannot: "a guest is renamed by renaming its key in guests (and every reference to it)" });
+    compare(ctx, object, "name", l.name, g.name, {
+      stated: true,
+      cannot:
+        "a guest is renamed by renaming its key in guests (and every reference to it); Pulumi then imports it under the new name and forgets the old one, never deleting it (docs/adopting.md §8)",
+    });
   compare(ctx, object, "template", f.template ?? false, g.template, { stated: true, liveStackValue: f.template ?? false });
   compare(ctx, object, "onBoot", f.onBoot ?? false, g.onBoot ?? g.running, { stated: true, liveStackValue: f.onBoot ?? false });
   compare(ctx, object, "bridge", f.bridge, g.bridge, { stated: true, liveStackValue: f.bridge });
