@@ -25,6 +25,12 @@ describe("with neve-infra:adopt false and nothing recorded as live (the offline 
     expect(imported).toEqual(["firewall-options=cluster", "network-vmbr0=neve:vmbr0"]);
   });
 
+  it("must create a private bridge the host does not have, with nothing ignored but what DHCP leaves unmanaged", () => {
+    const vmbr1 = run.resources.find((r) => r.custom && r.name === "network-vmbr1");
+    expect(vmbr1?.importId).toBeUndefined();
+    expect(vmbr1?.ignoreChanges).toEqual([]);
+  });
+
   it("must still protect running guests, vmbr0 and the cluster firewall", () => {
     const protectedNames = run.resources
       .filter((r) => r.protect)

@@ -2,6 +2,7 @@
 // its own module registry (Pulumi's mocks are process-global state of @pulumi/pulumi).
 // Runs on the frozen fixture (no adoption record). The offline plan runs first, so the enforcing runs after it also prove that its switch is off again.
 import type { ProgramRun, RunProgramOptions } from "../../scripts/lib/mockRunner";
+import { BRIDGE_INPUT_FIELDS } from "../../stacks/components/proxmox/bridges";
 import { FIXTURE_STACK_FILE, type Raw } from "../support/stacks";
 import { NEVE_LIVE, NEW_CLONE, reconciled, stackSections } from "./support/adoption";
 
@@ -122,6 +123,15 @@ describe("per-object adoption with a reconciled stack file", () => {
     expect(proxmox.length).toBeGreaterThan(15);
     expect(proxmox.filter((r) => !r.retainOnDelete).map((r) => r.name)).toEqual([]);
   });
+
+  it.each(["network-vmbr0", "network-vmbr1"])(
+    "must never let an up change bridge %s that exists on the host (any update reloads the whole network): protected, every field ignored",
+    (name) => {
+      const r = named(name);
+      expect(r.protect).toBe(true);
+      expect([...r.ignoreChanges].sort()).toEqual([...BRIDGE_INPUT_FIELDS].sort());
+    },
+  );
 
   it("must create the backup jobs, which are not in adoption.live.jobs", () => {
     for (const j of run.resources.filter((r) => r.type === "proxmoxve:backup/job:Job")) expect(j.importId).toBeUndefined();

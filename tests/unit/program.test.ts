@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import type { CapturedResource, ProgramRun } from "../../scripts/lib/mockRunner";
+import { BRIDGE_INPUT_FIELDS } from "../../stacks/components/proxmox/bridges";
 import { NEVE_OUTPUT_NAMES, type NeveStackOutputs } from "../../stacks/neve/outputs";
 import { FIXTURE_STACK_FILE } from "../support/stacks";
 import { reconciled, stackSections } from "./support/adoption";
@@ -194,9 +195,9 @@ describe("policies", () => {
     expect([...r.ignoreChanges].sort()).toEqual(fields);
   });
 
-  it("must not make vmbr1 (not public) read-only: it is managed like any other object", () => {
-    expect(one(T.bridge, "network-vmbr1").ignoreChanges).toEqual([]);
-    expect(one(T.bridge, "network-vmbr1").protect).toBe(false);
+  it("must make vmbr1 read-only too once it exists on the host: any bridge update reloads the whole network, vmbr0 included", () => {
+    expect([...one(T.bridge, "network-vmbr1").ignoreChanges].sort()).toEqual([...BRIDGE_INPUT_FIELDS].sort());
+    expect(one(T.bridge, "network-vmbr1").protect).toBe(true);
   });
 
   it("must ignore the fields the provider churns on after import (clone, disks, MAC)", () => {

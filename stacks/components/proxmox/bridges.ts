@@ -4,10 +4,13 @@ import { everyField, isLive, type ProxmoxContext, proxmoxResourceOptions } from 
 import * as proxmoxve from "./sdk";
 
 /**
- * Every input field of the provider's Linux bridge. A public bridge ignores all of them: the PVE
- * API's interface update sets the method to `static` when an address is given and to `manual` when
- * not (pve-manager, PVE/API2/Network.pm, update_network), and the provider then reloads networking,
- * so any diff on vmbr0 (IPv4 by DHCP) would drop its public address and with it the tailnet path.
+ * Every input field of the provider's Linux bridge. A bridge that exists on the host ignores all of
+ * them. The PVE API's interface update sets the method to `static` when an address is given and to
+ * `manual` when not (pve-manager, PVE/API2/Network.pm, update_network), so any diff on vmbr0 (IPv4 by
+ * DHCP) would drop its public address and with it the tailnet path. And after any bridge create or
+ * update the provider reloads the node's whole network (bpg resource_linux_bridge.go,
+ * ReloadNetworkConfiguration: `PUT /nodes/{node}/network`, which applies everything staged in
+ * /etc/network/interfaces.new and runs `ifreload -a`), vmbr0 included, with no confirm timer.
  */
 export const BRIDGE_INPUT_FIELDS = everyField<proxmoxve.network.linux.BridgeArgs>()(
   "address",
@@ -37,8 +40,11 @@ export interface NetworkBridgesArgs {
  * The node's Linux bridges (vmbr0 public, vmbr1 private). Children: `${name}-<bridge>`.
  *
  * A public bridge is read-only: always adopted (never created: the program refuses when the host
- * has no such bridge), protected, every input field in `ignoreChanges`. Changing it goes through
- * the SSH path with a confirm timer (docs/adopting.md).
+ * has no such bridge), protected, every input field in `ignoreChanges`. A private bridge that exists
+ * on the host (`adoption.live.bridges`) is read-only too: adopted, protected (the guests' network and
+ * the public sites depend on it), every field ignored, because any update reloads the whole network
+ * (see {@link BRIDGE_INPUT_FIELDS}). Changing either goes through the SSH path with a confirm timer
+ * (docs/adopting.md §7). Only a private bridge the host does not have yet is created by `up`.
  */
 export class NetworkBridges extends pulumi.ComponentResource {
   /** Bridge resources by interface name. */
@@ -75,12 +81,14 @@ export class NetworkBridges extends pulumi.ComponentResource {
           ctx,
           b.public
             ? { importId: `${ctx.nodeName}:${iface}`, object, readOnly: true, protect: true, ignoreChanges: BRIDGE_INPUT_FIELDS }
-            : {
-                importId: `${ctx.nodeName}:${iface}`,
-                object,
-                // The provider has no DHCP method: the address it reads back for a DHCP bridge is not ours to manage.
-                ignoreChanges: dhcp ? ["address", "gateway"] : [],
-              },
+            : isLive(ctx.live, object)
+              ? { importId: `${ctx.nodeName}:${iface}`, object, protect: true, ignoreChanges: BRIDGE_INPUT_FIELDS }
+              : {
+                  importId: `${ctx.nodeName}:${iface}`,
+                  object,
+                  // The provider has no DHCP method: the address it reads back for a DHCP bridge is not ours to manage.
+                  ignoreChanges: dhcp ? ["address", "gateway"] : [],
+                },
         ),
       );
     }
