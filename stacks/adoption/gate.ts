@@ -57,7 +57,7 @@ export function adoptionGate(input: GateInput): GateVerdict {
     const now = adoptionFingerprint(input.scope);
     if (now !== input.reconciled) {
       problems.push(
-        `the Proxmox sections (proxmox.nodeName, guests, storage, network.bridges, firewall, backups) or the adoption record (live, acknowledge) ` +
+        `the Proxmox sections (proxmox.nodeName, guests, storage, network.bridges, firewall, backups) or the adoption record (live, unmanaged, acknowledge) ` +
           `changed since npm run discover -- --check last passed (recorded ${short(input.reconciled)}, now ${short(now)})`,
       );
     }

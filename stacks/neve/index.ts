@@ -27,7 +27,7 @@ function configured<T>(f: () => T): T {
 const model = configured(loadModel);
 // What the host resources' renderers and providers would refuse, and the invariants across them, before any resource exists.
 configured(() => preflightHostServices(model));
-// Before any resource: with adopt: true, refuse a stack file not reconciled with the host (docs/adopting.md).
+// Before any resource: refuse a stack file without adoption.live, and with adopt: true one not reconciled with the host (docs/adopting.md §5).
 enforceAdoptionGate(model);
 // A secret that is set but empty is refused here, before the provider or any resource uses it.
 const secrets = configured(() => loadSecrets());

@@ -19,7 +19,7 @@ export interface ProxmoxContext {
   readonly adopt: boolean;
   /**
    * The objects on the host (`adoption.live`); undefined until discover has recorded them, and then
-   * nothing is imported (the adoption gate refuses a real run with `adopt: true` in that state).
+   * nothing is imported (the adoption gate refuses every real run in that state).
    */
   readonly live?: LiveObjects;
 }
