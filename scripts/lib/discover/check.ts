@@ -5,7 +5,8 @@
  *
  * Exit status: 0 when nothing that exists on the host would change (acknowledged fields aside) and the
  * stack knows every live object; 1 otherwise. Creations are listed and allowed, unless they duplicate
- * something live (a second NAT, a second job for the same storage and schedule).
+ * something live (a second NAT, a second job for the same storage and schedule). A staged
+ * /etc/network/interfaces.new that differs from the live file is a counted conflict (./staged.ts).
  *
  * Once `adoption.live` is recorded (./adopt.ts): a declared object on the host that it does not list
  * is reported and NOT counted (an object this program created is never listed: that is the normal
@@ -18,6 +19,8 @@ import { rootOnlyFeatures } from "../../../stacks/config/guests";
 import type { BackupJobModel, CtModel, GuestModel, NeveModel, StorageModel, VmModel } from "../../../stacks/config/model";
 import { declaredOnHost, type GoneObject, goneFromHost, goneText, type HostObject, notInLive, notInLiveText } from "./adopt";
 import { CT_FEATURES, CT_FIELDS, type FieldSpec, JOB_FIELDS, STORAGE_COMMON, STORAGE_FIELDS, same, show, VM_FIELDS, vgaCanonical } from "./fields";
+import { INTERFACES_NEW } from "./probe";
+import { stagedConflictText } from "./staged";
 import type { LiveGuest, LiveJob, LiveRule, LiveStorage, LiveVocabulary } from "./vocab";
 
 /** One field the first `up` would change (or a recorded field that no longer matches the host). */
@@ -55,8 +58,8 @@ export interface Unknown {
 
 /** A host-level conflict: something the program would add that duplicates something live. */
 export interface Conflict {
-  readonly kind: "nat" | "forwarding" | "duplicate";
-  /** The stack field the fix changes. */
+  readonly kind: "nat" | "forwarding" | "duplicate" | "staged";
+  /** The stack field the fix changes (for `staged`: the host file to apply or discard). */
   readonly path: string;
   readonly text: string;
   /** The stack value that resolves it (what --write sets), when there is one. */
@@ -523,6 +526,11 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
       }
     }
   }
+
+  // Staged network changes: counted, since the next up that creates or changes a bridge applies them (./staged.ts).
+  const staged = live.stagedNetwork && stagedConflictText(live.stagedNetwork);
+  if (staged) conflicts.push({ kind: "staged", path: INTERFACES_NEW, text: staged });
+  else if (live.stagedNetwork) info.push(`${INTERFACES_NEW} exists but equals /etc/network/interfaces: a network reload would apply nothing new`);
 
   if (live.guests.length) info.push("whether a guest runs is not in Proxmox's files: guests.<name>.running is not compared");
 

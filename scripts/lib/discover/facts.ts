@@ -124,6 +124,16 @@ export interface NetworkFacts {
   readonly stanzas: readonly InterfaceStanza[];
   /** Files read (host paths), the main file first. */
   readonly files: readonly string[];
+  /** /etc/network/interfaces.new, when it exists: changes staged in the Proxmox UI, not applied. */
+  readonly staged?: StagedNetwork;
+}
+
+/** /etc/network/interfaces.new beside the /etc/network/interfaces it would replace (./staged.ts reports it). */
+export interface StagedNetwork {
+  /** Content of /etc/network/interfaces.new. */
+  readonly text: string;
+  /** Content of /etc/network/interfaces ("" when absent): what the staged file replaces. */
+  readonly current: string;
 }
 
 /** One `key = value` of a sysctl file. */

@@ -27,8 +27,8 @@ import { shellQuote } from "../../../providers/ssh";
 export class DiscoverError extends Error {}
 
 /** Which reader produced a record, i.e. what the file is. */
-export type RecordTag = "qemu" | "lxc" | "storage" | "jobs" | "firewall" | "net" | "sysctl" | "file";
-const TAGS: readonly RecordTag[] = ["qemu", "lxc", "storage", "jobs", "firewall", "net", "sysctl", "file"];
+export type RecordTag = "qemu" | "lxc" | "storage" | "jobs" | "firewall" | "net" | "staged" | "sysctl" | "file";
+const TAGS: readonly RecordTag[] = ["qemu", "lxc", "storage", "jobs", "firewall", "net", "staged", "sysctl", "file"];
 
 /** What the reader found at one path. */
 export interface RawRecord {
@@ -74,6 +74,11 @@ export const PVE_FILES: ReadonlyArray<{ tag: RecordTag; path: string }> = [
 ];
 /** The main network file; what it sources is read after it. */
 export const INTERFACES = "/etc/network/interfaces";
+/**
+ * Network changes staged in the Proxmox UI (or API) but not applied: pve-common src/PVE/INotify.pm
+ * (`$shadowfiles`) writes /etc/network/interfaces there; read with its content (tag `staged`), it holds no secret.
+ */
+export const INTERFACES_NEW = "/etc/network/interfaces.new";
 /** sysctl files: /etc/sysctl.d/*.conf in name order, then /etc/sysctl.conf (procps `sysctl --system` reads it last). */
 export const SYSCTL_DIR = "/etc/sysctl.d";
 export const SYSCTL_CONF = "/etc/sysctl.conf";
@@ -160,6 +165,7 @@ export function buildReadScript(request: ProbeRequest): string {
     `for f in "$N"/lxc/*.conf; do [ -e "$f" ] && rec lxc "$f" 1; done`,
     ...PVE_FILES.map((f) => `rec ${f.tag} ${q(f.path)} 1`),
     `net ${q(INTERFACES)}`,
+    `rec staged ${q(INTERFACES_NEW)} 1`,
     `for f in ${SYSCTL_DIR}/*.conf; do [ -e "$f" ] || continue; [ "$f" -ef ${SYSCTL_CONF} ] && continue; rec sysctl "$f" 1; done`,
     `rec sysctl ${SYSCTL_CONF} 1`,
     ...request.files.map((f) => `rec file ${q(f.path)} ${f.secret ? 0 : 1}`),

@@ -10,7 +10,7 @@ import { parseGuestConf } from "./parse/guestConf";
 import { parseInterfaces } from "./parse/interfaces";
 import { parseSectionConfig } from "./parse/sectionConfig";
 import { parseSysctl } from "./parse/sysctl";
-import { buildReadCommand, DiscoverError, parseReadOutput, type RawRead, type RawRecord } from "./probe";
+import { buildReadCommand, DiscoverError, INTERFACES, parseReadOutput, type RawRead, type RawRecord } from "./probe";
 import { readRoot } from "./root";
 
 export { DiscoverError } from "./probe";
@@ -120,6 +120,7 @@ export function assembleFacts(raw: RawRead, request: ReadRequest, source: string
   const storage = one("storage");
   const jobs = one("jobs");
   const firewall = one("firewall");
+  const staged = one("staged");
   const texts = (tag: RawRecord["tag"]) => raw.records.filter((r) => r.tag === tag && r.state === "file").map((r) => ({ path: r.path, text: r.content ?? "" }));
   const files: Record<string, HostFileFacts> = {};
   for (const r of raw.records.filter((x) => x.tag === "file")) {
@@ -148,7 +149,10 @@ export function assembleFacts(raw: RawRead, request: ReadRequest, source: string
     storage: storage === undefined ? [] : parseSectionConfig(storage),
     jobs: jobs === undefined ? [] : parseSectionConfig(jobs),
     ...(firewall === undefined ? {} : { firewall: parseFirewall(firewall) }),
-    network: parseInterfaces(texts("net")),
+    network: {
+      ...parseInterfaces(texts("net")),
+      ...(staged === undefined ? {} : { staged: { text: staged, current: texts("net").find((t) => t.path === INTERFACES)?.text ?? "" } }),
+    },
     sysctl: parseSysctl(texts("sysctl")),
     ...(raw.runtime ? { sysctlRuntime: raw.runtime } : {}),
     files,

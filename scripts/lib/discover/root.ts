@@ -13,6 +13,7 @@ import {
   checkRequest,
   DiscoverError,
   INTERFACES,
+  INTERFACES_NEW,
   isPrivPath,
   PRIV,
   type ProbeRequest,
@@ -208,6 +209,7 @@ export function readRoot(dir: string, request: ProbeRequest): RawRead {
   }
   for (const f of PVE_FILES) rec(f.tag, f.path, true);
   net(INTERFACES);
+  rec("staged", INTERFACES_NEW, true);
   const sysctlConfReal = (() => {
     try {
       return fs.realpathSync(at(SYSCTL_CONF));

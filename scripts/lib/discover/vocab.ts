@@ -9,7 +9,7 @@
  */
 
 import { TAILNET_IFACE } from "../../../stacks/config/network";
-import type { ConfEntries, FirewallRuleFacts, GuestFacts, LiveFacts, SectionFacts } from "./facts";
+import type { ConfEntries, FirewallRuleFacts, GuestFacts, LiveFacts, SectionFacts, StagedNetwork } from "./facts";
 
 /** Stack-vocabulary fields of one guest (keys as in `neve-infra:guests.<name>`). */
 export type GuestVocab = Record<string, unknown> & {
@@ -107,6 +107,8 @@ export interface LiveVocabulary {
   readonly firewall?: LiveFirewall;
   readonly nat: readonly LiveNat[];
   readonly forwarding: readonly LiveForwarding[];
+  /** /etc/network/interfaces.new beside the live file, when it exists (a conflict of --check: ./staged.ts). */
+  readonly stagedNetwork?: StagedNetwork;
 }
 
 /** The stack's own forwarding drop-in (stacks/render/services.ts): not "elsewhere". */
@@ -516,5 +518,6 @@ export function liveVocabulary(facts: LiveFacts): LiveVocabulary {
     firewall,
     nat,
     forwarding,
+    ...(facts.network.staged ? { stagedNetwork: facts.network.staged } : {}),
   };
 }
