@@ -11,8 +11,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { LiveFacts } from "../../scripts/lib/discover/facts";
 import { DiscoverError, type ReadRequest, type ReadTarget, readLive } from "../../scripts/lib/discover/read";
-import { LIVE_EDIT_CASES } from "../discoverCases";
+import { LIVE_EDIT_CASES, type LiveEditCase } from "../discoverCases";
 import { treeHash } from "../treeHash";
+import { STAGED_VMBR0_EDIT } from "../unit/support/discoverHost";
 import { startTestHost, type TestHost } from "./harness/testHost";
 
 const FIXTURE = path.resolve(__dirname, "..", "fixtures", "pve-neve");
@@ -91,6 +92,7 @@ describe("discover's read over SSH against a host holding neve's files", () => {
     // The read covered everything the fixture holds (so the equality is not vacuous).
     expect(live.guests).toHaveLength(8);
     expect(live.network.files).toEqual(["/etc/network/interfaces", "/etc/network/interfaces.d/vmbr1-ipv6"]);
+    expect(live.network.staged).toBeUndefined(); // the fixture stages nothing
     expect(live.files[TUNNEL_JSON]).toMatchObject({ kind: "file", owner: "root" });
     expect(live.files["/etc/pve"]).toEqual({ path: "/etc/pve", exists: false, kind: "other" });
     expect(Object.keys(live.sysctlRuntime ?? {}).sort()).toEqual(["net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"]);
@@ -146,7 +148,17 @@ describe("discover's read over SSH against a host holding neve's files", () => {
   });
 });
 
-describe.each(LIVE_EDIT_CASES.map((c) => [c.name, c] as const))("live edit over SSH and with --root: %s", (_name, c) => {
+/** A network change staged in the Proxmox UI (read here only: its --check report is tests/unit/discover-staged.test.ts). */
+const STAGED_CASE: LiveEditCase = {
+  name: "vmbr0 changed in the Proxmox UI, not applied (/etc/network/interfaces.new)",
+  edit: STAGED_VMBR0_EDIT,
+  expect: (f) => {
+    if (!f.network.staged?.text.includes("iface vmbr0 inet static\n\taddress 203.0.113.5/24\n")) throw new Error("the staged vmbr0 change is not in the facts");
+    if (!f.network.staged.current.includes("iface vmbr0 inet dhcp\n")) throw new Error("the live interfaces file is not beside the staged one");
+  },
+};
+
+describe.each([...LIVE_EDIT_CASES, STAGED_CASE].map((c) => [c.name, c] as const))("live edit over SSH and with --root: %s", (_name, c) => {
   let dir: string;
   beforeAll(async () => {
     await placeFixture();

@@ -80,6 +80,8 @@ describe("the one read-only script, run by a local sh, against the --root reader
     const viaFs = readRoot("/", request());
     expect(viaSh.records).toEqual(viaFs.records);
     expect(viaSh.nodePresent).toBe(viaFs.nodePresent);
+    // Both read the staged network file (present or not), once, right after the network files.
+    expect(viaSh.records.filter((r) => r.tag === "staged").map((r) => r.path)).toEqual(["/etc/network/interfaces.new"]);
     const files = viaSh.records.filter((r) => r.tag === "file");
     expect(files.map((r) => r.state)).toEqual(["file", "file", "file", "absent", "notfile", "file"]);
     expect(files[0]).toMatchObject({

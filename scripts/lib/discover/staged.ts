@@ -67,7 +67,7 @@ export function stagedPatch(staged: StagedNetwork): string {
 export function stagedConflictText(staged: StagedNetwork): string | undefined {
   if (staged.text === staged.current) return undefined;
   const changes = stagedChanges(staged);
-  const named = changes.length ? changes.map((c) => `${c.iface} (${c.how})`).join(", ") : "no stanza (comments or layout only)";
+  const named = changes.length ? changes.map((c) => `${c.iface} (${c.how})`).join(", ") : "no iface stanza (comments, layout or source lines only)";
   return [
     `${INTERFACES_NEW}: network changes staged in the Proxmox UI but not applied, changing ${named}.`,
     `    The provider reloads the network after creating or changing a bridge (PUT /nodes/<node>/network), which moves this file over ${INTERFACES} and runs ifreload -a, with no confirm timer.`,

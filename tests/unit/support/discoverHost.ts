@@ -190,3 +190,12 @@ export function run(facts: LiveFacts, text = STACK) {
   const report = checkStack(model, live);
   return { model, live, report, out: formatCheck(report) };
 }
+
+/**
+ * A shell edit, run in the root of a copy of tests/fixtures/pve-neve (or `/` of the sshd test host):
+ * vmbr0 switched from DHCP to a static address in the Proxmox UI and not applied, i.e. staged in
+ * /etc/network/interfaces.new (the live file unchanged). Used by tests/unit/discover-staged.test.ts
+ * and tests/host/discover-read.test.ts.
+ */
+export const STAGED_VMBR0_EDIT =
+  "sed -e 's/^iface vmbr0 inet dhcp$/iface vmbr0 inet static\\n\\taddress 203.0.113.5\\/24\\n\\tgateway 203.0.113.1/' etc/network/interfaces > etc/network/interfaces.new";
