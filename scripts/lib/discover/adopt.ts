@@ -161,7 +161,7 @@ export function notInLiveText(o: HostObject): string {
 export function goneText(o: GoneObject): string {
   return o.declared
     ? `${o.text} is in adoption.live but not on the host: the program imports it and pulumi preview fails ("does not exist"); ` +
-        `restore it on the host, take it out of the stack${o.kind === "guest" ? ", or, for the program to create it anew, give it a new vmid" : ""} ` +
+        `restore it on the host, take it out of the stack${o.kind === "guest" ? ", or, for the program to create it anew, run pulumi refresh (so the state forgets it) and then give it a new vmid" : ""} ` +
         "(discover never removes an adoption.live entry; docs/discover.md)"
     : `${o.text} is in adoption.live but not on the host; the stack no longer declares it, so nothing imports it (kept: the list is append-only)`;
 }
