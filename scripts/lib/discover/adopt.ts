@@ -15,6 +15,7 @@
  * entry whose object is gone from the host is kept and reported. Pure: no I/O.
  */
 
+import { isLive, type LiveObjectRef } from "../../../stacks/components/proxmox/options";
 import type { NeveModel } from "../../../stacks/config/model";
 import type { LiveJob, LiveVocabulary } from "./vocab";
 
@@ -68,24 +69,29 @@ export function parseAdopt(value: string): AdoptRequest {
   return { kind, id };
 }
 
-/** True when the record lists the object. */
-export function inRecord(record: LiveRecord, o: AdoptRequest): boolean {
+/** The object as the program names it (stacks/components/proxmox/options.ts), so one predicate decides what `live` lists. */
+function liveRef(o: AdoptRequest): LiveObjectRef {
   switch (o.kind) {
     case "guest":
-      return record.guests.includes(Number(o.id));
+      return { kind: "guest", vmid: Number(o.id) };
     case "storage":
-      return record.storage.includes(o.id);
+      return { kind: "storage", id: o.id };
     case "bridge":
-      return record.bridges.includes(o.id);
+      return { kind: "bridge", iface: o.id };
     case "job":
-      return record.jobs.includes(o.id);
+      return { kind: "job", id: o.id };
     case "firewall":
-      return record.firewall;
+      return { kind: "firewall" };
     default: {
       const never: never = o.kind;
       throw new Error(`unknown object kind ${String(never)}`);
     }
   }
+}
+
+/** True when the record lists the object: the program's own `isLive`, which gives it its import id. */
+export function inRecord(record: LiveRecord, o: AdoptRequest): boolean {
+  return isLive(record, liveRef(o));
 }
 
 /**
