@@ -77,6 +77,8 @@ export interface CheckReport {
   readonly info: readonly string[];
   /** Declared job id -> live job id, for jobs matched without `existingId`. */
   readonly jobMatches: Readonly<Record<string, string>>;
+  /** Declared objects found on the host, in the host's order (what `adoption.live` may list; ./adopt.ts). */
+  readonly onHost: readonly HostObject[];
   /** Declared objects on the host that the recorded `adoption.live` does not list (reported, not counted; ./adopt.ts). */
   readonly notInLive: readonly HostObject[];
   /** `adoption.live` entries whose object is not on the host (counted when the stack still declares them). */
@@ -346,7 +348,7 @@ function checkFirewall(ctx: Ctx, model: NeveModel, live: LiveVocabulary): void {
 }
 
 /** Match declared jobs to live ones: existingId, then the same id, then the same storage and schedule. */
-export function matchJobs(model: NeveModel, live: LiveVocabulary): Map<string, LiveJob> {
+function matchJobs(model: NeveModel, live: LiveVocabulary): Map<string, LiveJob> {
   const out = new Map<string, LiveJob>();
   const used = new Set<string>();
   for (const j of model.backups) {
@@ -534,10 +536,11 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
 
   if (live.guests.length) info.push("whether a guest runs is not in Proxmox's files: guests.<name>.running is not compared");
 
-  const notListed = notInLive(record, declaredOnHost(model, live, matches));
+  const onHost = declaredOnHost(model, live, matches);
+  const notListed = notInLive(record, onHost);
   const gone = goneFromHost(record, model, live);
   const counted = ctx.changes.filter((c) => !c.acknowledged).length + unknown.length + conflicts.length + gone.filter((o) => o.declared).length;
-  return { changes: ctx.changes, unknown, conflicts, creations, info, jobMatches, notInLive: notListed, gone, code: counted > 0 ? 1 : 0 };
+  return { changes: ctx.changes, unknown, conflicts, creations, info, jobMatches, onHost, notInLive: notListed, gone, code: counted > 0 ? 1 : 0 };
 }
 
 /** The report as text: one line per field, then unknown objects, conflicts, creations, notes. */

@@ -22,8 +22,8 @@ import { ipv4InCidr } from "../../../stacks/config/ipplan";
 import type { NeveModel } from "../../../stacks/config/model";
 import { SECRET_KEYS } from "../../../stacks/config/secrets";
 import { parseStackConfig, rawConfigFromPulumi } from "../../../stacks/config/stack";
-import { type AdoptRequest, adoptArg, declaredOnHost, type HostObject, inRecord, resolveAdopts } from "./adopt";
-import { type Change, type CheckReport, checkStack, matchJobs, ruleEntry, ruleText } from "./check";
+import { type AdoptRequest, adoptArg, type HostObject, inRecord, resolveAdopts } from "./adopt";
+import { type Change, type CheckReport, checkStack, ruleEntry, ruleText } from "./check";
 import { show } from "./fields";
 import type { LiveRule, LiveVocabulary } from "./vocab";
 
@@ -164,7 +164,7 @@ function writeLive(
 export function writeStack(text: string, model: NeveModel, live: LiveVocabulary, opts: WriteOptions): WriteResult {
   const report = checkStack(model, live);
   const record = model.adoption.live;
-  const found = declaredOnHost(model, live, matchJobs(model, live));
+  const found = report.onHost;
   let requested: HostObject[];
   try {
     requested = resolveAdopts(opts.adopt ?? [], found, model, live);
