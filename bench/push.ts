@@ -29,6 +29,7 @@ import * as crypto from "node:crypto";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Client } from "ssh2";
+import { startSsh } from "../providers/ssh/socket";
 import { type CapturedResource, captureResources } from "../tests/host/harness/capture";
 import { type ProviderHost, startProviderHost, urnFor } from "../tests/host/harness/providerHost";
 import { startTestHost, type TestHost } from "../tests/host/harness/testHost";
@@ -389,7 +390,7 @@ function sshConnect(host: TestHost): Promise<Client> {
     const c = new Client();
     c.on("ready", () => resolve(c));
     c.on("error", reject);
-    c.connect({
+    startSsh(c, {
       host: host.address,
       port: host.port,
       username: host.username,
@@ -452,6 +453,7 @@ const COLD_FLOOR = `
 const input = JSON.parse(require("fs").readFileSync(0, "utf8"));
 const t0 = process.hrtime.bigint();
 const { Client } = require("ssh2");
+const { startSsh } = require("./providers/ssh/socket");
 const crypto = require("crypto");
 const c = new Client();
 c.on("error", (e) => { console.error(e.message); process.exit(2); });
@@ -468,7 +470,7 @@ c.on("ready", () => c.exec("sh -s", (err, stream) => {
   });
   stream.end(input.script);
 }));
-c.connect({
+startSsh(c, {
   host: input.host, port: input.port, username: input.username, privateKey: input.privateKey, readyTimeout: 10000,
   hostVerifier: (key) => "SHA256:" + crypto.createHash("sha256").update(key).digest("base64").replace(/=+$/, "") === input.fingerprint,
 });
@@ -483,7 +485,7 @@ async function coldFloorPush(host: TestHost, script: string): Promise<StepTimes>
     fingerprint: host.hostKeyFingerprint,
     script,
   });
-  const r = spawnSync(process.execPath, ["-e", COLD_FLOOR], { cwd: REPO_ROOT, input, encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["--require", "./scripts/register.js", "-e", COLD_FLOOR], { cwd: REPO_ROOT, input, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`cold floor failed (exit ${r.status}): ${r.stderr}`);
   return { ms: (JSON.parse(r.stdout.trim().split("\n").pop()!) as { ms: number }).ms };
 }

@@ -1,5 +1,6 @@
 import type { Client, ConnectConfig } from "ssh2";
 import { fingerprintOf, hostKeyAlgorithmsFor, keyTypeOf, parseHostKeyPin } from "./hostkey";
+import { startSsh } from "./socket";
 import { SSH_FIXED, SSH_TIMEOUT_DEFAULTS } from "./timeouts";
 
 /** Where and how to connect. `privateKey` is a secret: it is never put into an error message. */
@@ -161,7 +162,7 @@ export function connect(target: SshTarget): Promise<SshSession> {
       return;
     }
     try {
-      client.connect(config);
+      startSsh(client, config);
     } catch {
       // ssh2 parses the key synchronously. Its message is not used: it can carry bytes decoded from
       // the key ("Unsupported OpenSSH key magic: ..."), so the reason is a fixed text.

@@ -4,5 +4,6 @@ export type { HostKeyPin } from "./hostkey";
 export { fingerprintOf, keyTypeOf, parseHostKeyPin } from "./hostkey";
 export { MAX_CHANNELS, poolKey, withConnection, withFreshConnection } from "./pool";
 export { shellJoin, shellQuote } from "./quote";
+export { openSshSocket, SSH_SOCKET, startSsh } from "./socket";
 export type { SshTimeouts } from "./timeouts";
 export { SSH_TIMEOUT_DEFAULTS, timeoutsOf } from "./timeouts";

@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Client } from "ssh2";
+import { startSsh } from "../../providers/ssh";
 import { captureResources } from "./harness/capture";
 import { type ProviderHost, startProviderHost, urnFor } from "./harness/providerHost";
 import { pidAlive as alive, startTestHost, type TestHost } from "./harness/testHost";
@@ -24,7 +25,7 @@ function connect(h: TestHost, privateKey: string, readyTimeout = 5000, expected 
     const c = new Client();
     c.on("ready", () => resolve(c));
     c.on("error", reject);
-    c.connect({
+    startSsh(c, {
       host: h.address,
       port: h.port,
       username: h.username,
