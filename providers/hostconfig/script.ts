@@ -433,7 +433,9 @@ function detachedPart(
   const { S, svcDir, eof, journals, close, run } = p;
   const paths = plan.files.map((f) => f.path);
   const D: string[] = scriptHeader([...p.staged, ...p.restores]);
-  paths.forEach((_p, i) => D.push(`neve_c${i}=\${${i + 1}}`));
+  paths.forEach((_p, i) => {
+    D.push(`neve_c${i}=\${${i + 1}}`);
+  });
   D.push(...reportFunction(paths));
   D.push(HASH_FUNCTION, ...oursFunction(plan.files));
   D.push("neve_restore_files() {", "  neve_rr=0", ...restoreLines(paths, S, plan.token), "  return $neve_rr", "}");
@@ -513,7 +515,7 @@ function restoreScript(plan: ApplyPlan, S: string, n: number): string[] {
   lockOrder(paths, plan.stashDir).forEach(({ lock }, k) => {
     out.push(`touch -- ${q(lock)} && exec ${LOCK_FD + k}>>${q(lock)} && flock -w ${wait} ${LOCK_FD + k}`);
   });
-  out.push(HASH_FUNCTION, ...oursFunction(plan.files).map((l) => l));
+  out.push(HASH_FUNCTION, ...oursFunction(plan.files));
   out.push("neve_rr=0");
   out.push("if neve_ours; then");
   out.push(...restoreLines(paths, S, plan.token, "  "));

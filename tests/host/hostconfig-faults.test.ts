@@ -7,9 +7,10 @@
  * inside the test host (`gate`), the test waits until it is reached, makes the fault, then opens the gate. The end of
  * the host-side push is the release of its path lock (`flock` on the lock file returns).
  */
-import { pathJournalFile, pathLockFile } from "../../providers/hostconfig/script";
+
 import { sha256Hex } from "../../providers/common/shell";
 import type { HostConfigArgs } from "../../providers/hostconfig";
+import { pathJournalFile, pathLockFile } from "../../providers/hostconfig/script";
 import { create, declare, filesOf, haproxyCfg, haproxyConfigArgs, type State, up, waitFor } from "../providers/support/hostconfigCase";
 import { type ProviderHost, startProviderHost } from "./harness/providerHost";
 import { startTestHost, type TestHost } from "./harness/testHost";
