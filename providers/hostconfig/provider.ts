@@ -89,7 +89,7 @@ function lostAfterSwap(e: unknown, stdoutSoFar: string): Error {
   const stash = report.stash ? ` (the previous files are in ${report.stash})` : "";
   return new Error(
     `${err.message}, after the swap had begun: the host finishes the push on its own, activation, health check and rollback ` +
-      `included${stash}, and marks the files until it ends verified. The next \`pulumi up\` reads the outcome from the host, and ` +
+      `included${stash}, and marks the files until it ends verified. The next \`pulumi up\` finds the files as the host left them, and ` +
       `re-runs activation and health check for any file whose push did not end verified.`,
   );
 }
