@@ -272,6 +272,22 @@ describe("HostConfig scripts under the real /bin/sh", () => {
     expect(fs.readFileSync(path.join(rep.stash!, "files", target()), "utf8")).toBe("old\n");
   });
 
+  it("must not roll back over a file that changed during the push (not what this push wrote), and say so", () => {
+    fs.writeFileSync(target(), "old\n");
+    const t = target().replace(/'/g, "'\\''");
+    // The health check stands for a hand edit made while the push ran, then fails.
+    const r = runScript(buildApplyScript(plan({ healthCheck: `echo 'edited by hand' > '${t}'; exit 4` })));
+    expect(r.code).toBe(16);
+    const rep = parseReport(r.stdout);
+    expect(rep).toMatchObject({ rollback: "superseded", superseded: [0], failed: { what: "health", code: 4 } });
+    expect(fs.readFileSync(target(), "utf8")).toBe("edited by hand\n");
+    expect(describeFailure({ activate: "act", healthCheck: "hc", files: [{ path: target() }] }, r.code, r.stderr, rep)).toMatch(
+      new RegExp(`NOT rolled back: ${target().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} changed on the host since this push wrote it`),
+    );
+    // The push did not end verified: its journal stays, so the next push re-verifies.
+    expect(fs.existsSync(pathJournalFile(path.join(dir, "stash"), target()))).toBe(true);
+  });
+
   it("must not let a process that activation leaves behind hold the path's lock", () => {
     const pidFile = path.join(dir, "bg.pid");
     const r = runScript(buildApplyScript(plan({ activate: `sleep 600 >/dev/null 2>&1 & echo $! > '${pidFile}'` })));
