@@ -2,6 +2,7 @@ import type { CheckFailure } from "@pulumi/pulumi/dynamic";
 import { beginCheck, CONNECTION_DEFAULTS, USER_RE } from "../common/connection";
 import { DEFAULT_STASH_DIR, pathProblem } from "../common/paths";
 import { isUnknown, UNKNOWN } from "../common/unknown";
+import { MAX_FILES } from "./script";
 import type { HostConfigInputs, OnDelete } from "./types";
 
 /** The preview placeholder (providers/common/unknown) and the path rule (providers/common/paths), re-exported for existing importers. */
@@ -39,6 +40,12 @@ export function checkHostConfig(raw: Record<string, unknown>): { inputs: HostCon
 
   const files = Array.isArray(r.files) ? (r.files as unknown[]) : [];
   if (!isUnknown(r.files) && (!Array.isArray(r.files) || r.files.length === 0)) fail("files", "must list at least one file { path, content }");
+  if (files.length > MAX_FILES) {
+    fail(
+      "files",
+      `lists ${files.length} files, at most ${MAX_FILES} are allowed (a push holds one lock per file on the host); split the service into several resources`,
+    );
+  }
   const stashDir = r.stashDir === undefined || r.stashDir === null ? DEFAULTS.stashDir : r.stashDir;
   const seen = new Map<string, number>();
   const outFiles = files.map((raw, i) => {

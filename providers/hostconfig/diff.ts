@@ -4,9 +4,9 @@ import { sha256Hex } from "../common/shell";
 import { hasUnknown, UNKNOWN } from "../common/unknown";
 import type { FileInputs, FileState, HostConfigInputs, HostConfigOutputs } from "./types";
 
-/** True when a declared file differs from the recorded state (content hash, mode, owner, group, presence). */
+/** True when a declared file differs from the recorded state (content hash, mode, owner, group, presence), or its last push did not end verified. */
 export function fileDiffers(old: FileState | undefined, f: FileInputs): boolean {
-  if (!old?.present) return true;
+  if (!old?.present || old.pending) return true;
   if (hasUnknown(f)) return true;
   return old.sha256 !== sha256Hex(f.content) || old.mode !== f.mode || old.owner !== f.owner || old.group !== f.group || old.secret !== f.secret;
 }

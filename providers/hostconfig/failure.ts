@@ -5,9 +5,17 @@ import type { HostConfigInputs } from "./types";
  * The error of a failed apply/delete script, in words: what failed, its output, what was rolled back.
  * When activation failed again after the rollback, each attempt's output stands under its own heading.
  */
-export function describeFailure(inputs: Pick<HostConfigInputs, "activate" | "healthCheck">, code: number, stderr: string, report: ScriptReport): string {
+export function describeFailure(
+  inputs: Pick<HostConfigInputs, "activate" | "healthCheck"> & { files?: readonly { path: string }[] },
+  code: number,
+  stderr: string,
+  report: ScriptReport,
+): string {
   const err = stderr.trim();
   switch (code) {
+    case EXIT.lock:
+    case EXIT.journal:
+      return err;
     case EXIT.incomplete:
       return `the script did not arrive complete (connection cut during upload); nothing was changed`;
     case EXIT.stage:
@@ -40,6 +48,13 @@ export function describeFailure(inputs: Pick<HostConfigInputs, "activate" | "hea
             `--- ${code === EXIT.activate ? "activation" : "health check"} after the change${exit}:\n${first || "(no output)"}\n` +
             `--- activation after restoring the previous files${again}:\n${second || "(no output)"}`
           );
+        }
+        case "superseded": {
+          const which = report.superseded.map((i) => inputs.files?.[i]?.path ?? `file ${i}`).join(", ");
+          rolled =
+            `NOT rolled back: ${which || "the files"} changed on the host since this push wrote ${report.superseded.length === 1 ? "it" : "them"} ` +
+            `(a hand edit, or a push that did not take the lock), so nothing was put back${from ? ` (the previous files are in ${report.stash})` : ""}; check the host.`;
+          break;
         }
         case "restore-failed":
           rolled = `ROLLBACK FAILED: the previous files could not be restored${from}; restore them by hand from there.`;

@@ -78,8 +78,9 @@ async function applyOnHost(inputs: HostConfigInputs): Promise<{ files: FileState
 }
 
 /**
- * The error of a push whose connection broke: when the script had already begun to move files into
- * place ("@@neve swapping") and did not report the end, the change may be live on the host.
+ * The error of a push whose connection broke after the script had handed the swap to its detached part
+ * ("@@neve swapping") and before it reported the end. The host finishes that part on its own; its
+ * journal stays until it ends verified, and the next push (or refresh) of the paths sees it.
  */
 function lostAfterSwap(e: unknown, stdoutSoFar: string): Error {
   const err = e as Error;
@@ -87,8 +88,9 @@ function lostAfterSwap(e: unknown, stdoutSoFar: string): Error {
   if (!stdoutSoFar.split("\n").includes("@@neve swapping") || report.changed || report.failed) return err;
   const stash = report.stash ? ` (the previous files are in ${report.stash})` : "";
   return new Error(
-    `${err.message}, after the new files were moved into place: the change may be live on the host, with or without ` +
-      `its activation and health check${stash}. The next \`pulumi up\` reads the host and reconciles it.`,
+    `${err.message}, after the swap had begun: the host finishes the push on its own, activation, health check and rollback ` +
+      `included${stash}, and marks the files until it ends verified. The next \`pulumi up\` finds the files as the host left them, and ` +
+      `re-runs activation and health check for any file whose push did not end verified.`,
   );
 }
 
@@ -117,9 +119,11 @@ async function confirmAccess(inputs: HostConfigInputs, stash: string, endedAt: n
       const again = parseReport(res.stdout);
       healed = again.selfRestored
         ? `The host restored the previous files from ${stash} and re-ran activation by itself; SSH access works again.`
-        : again.confirmed
-          ? `A later connection worked and disarmed the timer: the new files are live; check them.`
-          : `A later connection worked, but the host did not record its self-restore; check ${stash}.`;
+        : again.selfSuperseded
+          ? `The host's restore found the files changed by a later push and put nothing back; SSH access works again; check the files.`
+          : again.confirmed
+            ? `A later connection worked and disarmed the timer: the new files are live; check them.`
+            : `A later connection worked, but the host did not record its self-restore; check ${stash}.`;
     } catch (e2) {
       healed = `The host should have restored the previous files from ${stash} ${n}s after activation, but a new connection still fails (${(e2 as Error).message}).`;
     }
@@ -164,7 +168,10 @@ export const hostConfigProvider: dynamic.ResourceProvider<HostConfigInputs, Host
       );
     }
     const where = describeTarget(props.connection);
-    const script = buildReadScript(props.files.map((f) => f.path));
+    const script = buildReadScript(
+      props.files.map((f) => f.path),
+      props.stashDir,
+    );
     let res: ExecResult;
     try {
       res = await withConnection(targetOf(props.connection), (s) =>
@@ -208,7 +215,7 @@ export const hostConfigProvider: dynamic.ResourceProvider<HostConfigInputs, Host
     if (res.code !== 0) {
       throw new Error(
         redact(
-          prefix + describeFailure({ activate: props.activate, healthCheck: null }, res.code, res.stderr, parseReport(res.stdout)),
+          prefix + describeFailure({ activate: props.activate, healthCheck: null, files: props.files }, res.code, res.stderr, parseReport(res.stdout)),
           secretsOf(props.connection),
         ),
       );

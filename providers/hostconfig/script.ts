@@ -1,5 +1,6 @@
-import { base64Lines, pruneStashes, scriptHeader } from "../common/shell";
+import { base64Lines, pruneStashes, scriptHeader, sha256Hex } from "../common/shell";
 import { shellQuote } from "../ssh/quote";
+import { SSH_FIXED } from "../ssh/timeouts";
 import type { AccessCritical, FileInputs, FileState } from "./types";
 
 /** Everything one push needs; `token` and `stamp` make names unique and are passed in to keep this pure. */
@@ -27,16 +28,19 @@ export interface ApplyPlan {
 export const END_MARKER = "@@neve-end-of-script";
 
 /**
+ * The bootstrap's shell text: read the whole script from stdin into `$neve_s`, run it only when it ends
+ * with END_MARKER. The push script uses it a second time on the host, for its detached part.
+ */
+const BOOTSTRAP_BODY =
+  `neve_s=$(cat) || exit 97; case "$neve_s" in *'${END_MARKER}') ;; *) ` +
+  `echo 'incomplete script received (connection cut during upload?); nothing was changed' >&2; exit 97;; esac; eval "$neve_s"`;
+
+/**
  * The remote command. It reads the whole script from stdin first and runs it only when it arrived
  * complete, so a connection cut during the upload runs nothing at all (never half a script).
  * File contents travel on stdin, never in argv, so `ps` on the host cannot show them.
  */
-export const BOOTSTRAP_COMMAND =
-  "sh -c " +
-  shellQuote(
-    `neve_s=$(cat) || exit 97; case "$neve_s" in *'${END_MARKER}') ;; *) ` +
-      `echo 'incomplete script received (connection cut during upload?); nothing was changed' >&2; exit 97;; esac; eval "$neve_s"`,
-  );
+export const BOOTSTRAP_COMMAND = `sh -c ${shellQuote(BOOTSTRAP_BODY)}`;
 
 /** Exit codes of the apply/delete scripts, mapped to what failed. */
 export const EXIT = {
@@ -46,6 +50,8 @@ export const EXIT = {
   swap: 14,
   activate: 15,
   health: 16,
+  journal: 17,
+  lock: 18,
   arm: 19,
   incomplete: 97,
 } as const;
@@ -58,6 +64,36 @@ export function serviceStashDir(stashDir: string, service: string): string {
 /** Directory of this push's stash. */
 export function pushStashDir(plan: Pick<ApplyPlan, "stashDir" | "service" | "stamp" | "token">): string {
   return `${serviceStashDir(plan.stashDir, plan.service)}/${plan.stamp}-${plan.token}`;
+}
+
+/**
+ * Most files one HostConfig may declare: a push holds one lock per file, each on its own file
+ * descriptor of the host's /bin/sh, which names only 0-9 (3-9 are free).
+ */
+export const MAX_FILES = 7;
+/** First file descriptor of the path locks (3, 4, ... one per file). */
+const LOCK_FD = 3;
+
+/**
+ * Host-wide state per managed path, beside the stashes: `<sha256 of the path>.lock` (flock(1): one push
+ * of a path at a time) and `<sha256>.pending` (the journal: written before the swap, removed when the
+ * push ended verified; it holds the stash of the files before that push).
+ */
+export function pathStateDir(stashDir: string): string {
+  return `${stashDir.replace(/\/+$/, "")}/.neve-paths`;
+}
+/** The lock file of one managed path. */
+export function pathLockFile(stashDir: string, path: string): string {
+  return `${pathStateDir(stashDir)}/${sha256Hex(path)}.lock`;
+}
+/** The journal of one managed path: present while a push of it has not ended verified. */
+export function pathJournalFile(stashDir: string, path: string): string {
+  return `${pathStateDir(stashDir)}/${sha256Hex(path)}.pending`;
+}
+
+/** Run directory of a push's detached part: its output, exit code and pid, read back by the attached part. */
+function runDir(svcDir: string, plan: Pick<ApplyPlan, "stamp" | "token">): string {
+  return `${svcDir}/.runs/${plan.stamp}-${plan.token}`;
 }
 
 function dirOf(path: string): string {
@@ -116,15 +152,28 @@ function reportFunction(paths: readonly string[]): string[] {
   return out;
 }
 
-/** Shell function that copies current files into a stash dir (copy, or an "absent" marker). */
-function stashCommands(paths: readonly string[], dir: string, failCode: number): string[] {
+/**
+ * Shell that copies the current files into a stash dir (copy, or an "absent" marker). With `journals`
+ * (the apply script), a path whose last push did not end verified (`$neve_p<i>` names that push's
+ * stash) takes its previous files from there instead: the live file is the unverified one.
+ */
+function stashCommands(paths: readonly string[], dir: string, failCode: number, journals = false): string[] {
   const out = [`mkdir -p -- ${q(dir)} || neve_fail ${failCode} ${q(`cannot create stash directory ${dir}`)}`];
-  for (const p of paths) {
-    out.push(
+  paths.forEach((p, i) => {
+    const live =
       `if [ -e ${q(p)} ] || [ -L ${q(p)} ]; then mkdir -p -- ${q(`${dir}/files${dirOf(p)}`)} && cp -a -- ${q(p)} ${q(`${dir}/files${p}`)} || neve_fail ${failCode} ${q(`cannot stash ${p} into ${dir}`)};` +
-        ` else mkdir -p -- ${q(`${dir}/absent${dirOf(p)}`)} && : > ${q(`${dir}/absent${p}`)} || neve_fail ${failCode} ${q(`cannot record absent ${p} in ${dir}`)}; fi`,
+      ` else mkdir -p -- ${q(`${dir}/absent${dirOf(p)}`)} && : > ${q(`${dir}/absent${p}`)} || neve_fail ${failCode} ${q(`cannot record absent ${p} in ${dir}`)}; fi`;
+    if (!journals) {
+      out.push(live);
+      return;
+    }
+    const prev = (what: string) => `"$neve_p${i}"${q(`/${what}${p}`)}`;
+    out.push(
+      `if [ -n "$neve_p${i}" ] && { [ -e ${prev("files")} ] || [ -L ${prev("files")} ]; }; then mkdir -p -- ${q(`${dir}/files${dirOf(p)}`)} && cp -a -- ${prev("files")} ${q(`${dir}/files${p}`)} || neve_fail ${failCode} ${q(`cannot stash the previous ${p} into ${dir}`)};` +
+        ` elif [ -n "$neve_p${i}" ] && [ -e ${prev("absent")} ]; then mkdir -p -- ${q(`${dir}/absent${dirOf(p)}`)} && : > ${q(`${dir}/absent${p}`)} || neve_fail ${failCode} ${q(`cannot record absent ${p} in ${dir}`)};` +
+        ` else ${live}; fi`,
     );
-  }
+  });
   return out;
 }
 
@@ -137,6 +186,59 @@ function restoreLines(paths: readonly string[], dir: string, token: string, inde
   );
 }
 
+/** `neve_hash FILE`: the sha256 of a regular file, "none" for anything else. */
+const HASH_FUNCTION = `neve_hash() { if [ -f "$1" ] && [ ! -L "$1" ]; then neve_h=$(sha256sum < "$1") && printf '%s' "\${neve_h%% *}"; else printf none; fi; }`;
+
+/**
+ * `neve_ours`: true while every live file is still what this push wrote (by sha256); otherwise false with
+ * the indices of the others in `$neve_rs`. A rollback or the dead-man restore puts files back only then,
+ * so it never undoes a later push (or a hand edit) of the same path.
+ */
+function oursFunction(files: readonly { path: string; content: string }[]): string[] {
+  return [
+    "neve_ours() {",
+    "  neve_rs=''",
+    ...files.map((f, i) => `  [ "$(neve_hash ${q(f.path)})" = ${sha256Hex(f.content)} ] || neve_rs="$neve_rs ${i}"`),
+    '  [ -z "$neve_rs" ]',
+    "}",
+  ];
+}
+
+/** Redirections that close the lock descriptors for a command the script starts (a daemon it spawns must not hold the locks). */
+function closeLockFds(count: number): string {
+  return Array.from({ length: count }, (_v, k) => `${LOCK_FD + k}>&-`).join(" ");
+}
+
+/** The paths with their lock files, in lock order (by lock file name: two pushes never wait on each other crosswise). */
+function lockOrder(paths: readonly string[], stashDir: string): { path: string; lock: string }[] {
+  return paths.map((path) => ({ path, lock: pathLockFile(stashDir, path) })).sort((a, b) => (a.lock < b.lock ? -1 : a.lock > b.lock ? 1 : 0));
+}
+
+/**
+ * Take the lock of every path on descriptors 3, 4, ... (flock(1) from util-linux), waiting at most
+ * SSH_FIXED.pushLockWaitSeconds for each. The locks are held until the script and its detached part
+ * have ended, whatever happens to the connection: the kernel drops them when the last holder exits.
+ */
+function lockLines(paths: readonly string[], stashDir: string): string[] {
+  const dir = pathStateDir(stashDir);
+  const wait = SSH_FIXED.pushLockWaitSeconds;
+  const out = [
+    `command -v flock >/dev/null 2>&1 && command -v setsid >/dev/null 2>&1 || neve_fail ${EXIT.lock} 'flock(1) and setsid(1) from util-linux are missing on the host (apt-get install util-linux); nothing was changed'`,
+    `mkdir -p -- ${q(dir)} || neve_fail ${EXIT.lock} ${q(`cannot create the lock directory ${dir}; nothing was changed`)}`,
+  ];
+  lockOrder(paths, stashDir).forEach(({ path, lock }, k) => {
+    const fd = LOCK_FD + k;
+    out.push(
+      `touch -- ${q(lock)} || neve_fail ${EXIT.lock} ${q(`cannot create the lock ${lock} of ${path}; nothing was changed`)}`,
+      `exec ${fd}>>${q(lock)}`,
+      `flock -w ${wait} ${fd} || neve_fail ${EXIT.lock} ${q(`another push of ${path} is running on `)}"$(uname -n)"${q(
+        `: its lock ${lock} was not free within ${wait}s; nothing was changed, run again once that push has ended`,
+      )}`,
+    );
+  });
+  return out;
+}
+
 /** The one-line reason that stands for the output of a command that can read secret files. */
 export function withheldReason(secretPaths: readonly string[]): string {
   const what = secretPaths.length === 1 ? `${secretPaths[0]}, a secret file` : `${secretPaths.join(", ")}, secret files`;
@@ -144,14 +246,15 @@ export function withheldReason(secretPaths: readonly string[]): string {
 }
 
 /**
- * Run a user command in its own shell (a syntax error stays inside it), stdin closed, output captured
- * in `varName`; its exit status is the command's. With secret files, the output goes to /dev/null
- * on the host and `varName` holds the reason instead: a validator, activation or health check that
- * prints a secret (whole, in part, reformatted or encoded) cannot leak it.
+ * Run a user command in its own shell (a syntax error stays inside it), stdin closed, the lock
+ * descriptors closed (`close`), output captured in `varName`; its exit status is the command's. With
+ * secret files, the output goes to /dev/null on the host and `varName` holds the reason instead: a
+ * validator, activation or health check that prints a secret (whole, in part, reformatted or encoded) cannot leak it.
  */
-function runCapture(varName: string, command: string, withhold: readonly string[]): string {
-  if (withhold.length === 0) return `${varName}=$(sh -c ${q(command)} </dev/null 2>&1)`;
-  return `sh -c ${q(command)} </dev/null >/dev/null 2>&1; neve_x=$?; ${varName}=${q(withheldReason(withhold))}; (exit $neve_x)`;
+function runCapture(varName: string, command: string, withhold: readonly string[], close: string): string {
+  const c = close ? ` ${close}` : "";
+  if (withhold.length === 0) return `${varName}=$(sh -c ${q(command)} </dev/null 2>&1${c})`;
+  return `sh -c ${q(command)} </dev/null >/dev/null 2>&1${c}; neve_x=$?; ${varName}=${q(withheldReason(withhold))}; (exit $neve_x)`;
 }
 
 /** Line on stderr between the failed step's output and the output of activation after the rollback. */
@@ -160,13 +263,17 @@ export const SECOND_ATTEMPT = "@@neve-second-attempt";
 /**
  * Roll back after a failed step whose output is in $neve_out and exit code in $neve_rc: print that
  * output, restore the previous files, activate again; when that fails too, its output follows the
- * SECOND_ATTEMPT line, so both attempts reach the provider each under its own heading.
+ * SECOND_ATTEMPT line, so both attempts reach the provider each under its own heading. `neve_restore`
+ * returning 2 means the live files are no longer what this push wrote: nothing is put back then.
+ * Only a rollback that re-activated successfully ends the journal (the push ended verified).
  */
 function rollbackLines(what: string, code: number): string[] {
   return [
     `  neve_fout=$neve_out; neve_disarm`,
     `  printf '%s\\n' "$neve_fout" >&2`,
-    `  if neve_restore; then if neve_activate; then echo '@@neve rollback ok'; else neve_rrc=$?; echo "@@neve rollback reactivate-failed $neve_rrc"; printf '%s\\n%s\\n' ${q(SECOND_ATTEMPT)} "$neve_aout" >&2; fi; else echo '@@neve rollback restore-failed'; fi`,
+    "  neve_restore; neve_rx=$?",
+    `  if [ "$neve_rx" -eq 0 ]; then if neve_activate; then neve_journal_clear; echo '@@neve rollback ok'; else neve_rrc=$?; echo "@@neve rollback reactivate-failed $neve_rrc"; printf '%s\\n%s\\n' ${q(SECOND_ATTEMPT)} "$neve_aout" >&2; fi;` +
+      ` elif [ "$neve_rx" -eq 2 ]; then echo "@@neve rollback superseded$neve_rs"; else echo '@@neve rollback restore-failed'; fi`,
     `  echo "@@neve failed ${what} $neve_rc"`,
     `  exit ${code}`,
   ];
@@ -188,27 +295,50 @@ function removeCreatedDirs(paths: readonly string[], originalDir: string): strin
 }
 
 /** `neve_activate`: run the activation command (output in $neve_aout), or succeed when there is none. */
-function activateFunction(activate: string | null, withhold: readonly string[]): string[] {
-  return ["neve_activate() {", activate ? `  ${runCapture("neve_aout", activate, withhold)}` : "  neve_aout=''; return 0", "}"];
+function activateFunction(activate: string | null, withhold: readonly string[], close: string): string[] {
+  return ["neve_activate() {", activate ? `  ${runCapture("neve_aout", activate, withhold, close)}` : "  neve_aout=''; return 0", "}"];
+}
+
+/** `neve_journal_clear`: the push of these paths ended verified (or they are no longer managed). */
+function journalClearFunction(paths: readonly string[], stashDir: string): string {
+  return `neve_journal_clear() { rm -f -- ${paths.map((p) => q(pathJournalFile(stashDir, p))).join(" ")}; }`;
 }
 
 /**
- * The single script of a create/update: stage, compare, record originals, validate, stash, arm the
- * dead-man timer (access-critical), swap, activate, health check, roll back on failure, prune, report.
+ * The single script of a create/update, in two parts.
+ *
+ * The attached part (run by the bootstrap, its output going to the SSH session): take the lock of every
+ * path, stage, compare, record originals, validate, stash, print "@@neve swapping". A connection already
+ * gone makes that last write fail (SIGPIPE): the script stops there and nothing has moved.
+ *
+ * The detached part (a new session by setsid, output to files in the service's `.runs/` dir on the host,
+ * holding the same locks): write the journal of every path, arm the dead-man timer (access-critical),
+ * swap, activate, health check, roll back on failure, end the journal, prune, report. It runs to its end
+ * whatever happens to the connection: no hang-up, no signal the client asks sshd to send, no write to a
+ * dead session reaches it. The attached part waits for it and relays its output and exit code. A path
+ * whose journal is still there (a push that never ended verified: the host went down mid-push, or the
+ * rollback failed) counts as changed: its activation and health check run again, and its rollback puts
+ * back the files from before that push.
  */
 export function buildApplyScript(plan: ApplyPlan): string {
   const paths = plan.files.map((f) => f.path);
+  if (paths.length > MAX_FILES) throw new Error(`a HostConfig may declare at most ${MAX_FILES} files, got ${paths.length}`);
   const S = pushStashDir(plan);
   const svcDir = serviceStashDir(plan.stashDir, plan.service);
   const O = `${svcDir}/original`;
+  const R = runDir(svcDir, plan);
   const eof = `__NEVE_EOF_${plan.token}__`;
+  const detachedEof = `__NEVE_DETACHED_${plan.token}__`;
   const staged = paths.map((p) => stagedPath(p, plan.token));
   const restores = paths.map((p) => restorePath(p, plan.token));
+  const journals = paths.map((p) => pathJournalFile(plan.stashDir, p));
+  const close = closeLockFds(paths.length);
+  const run = (varName: string, command: string) => runCapture(varName, command, plan.withhold, close);
+
+  // ---- The attached part. ----
   const L: string[] = scriptHeader([...staged, ...restores]);
+  L.push(...lockLines(paths, plan.stashDir));
   L.push(...reportFunction(paths));
-  L.push("neve_restore() {", "  neve_rr=0", ...restoreLines(paths, S, plan.token), "  return $neve_rr", "}");
-  L.push(...activateFunction(plan.activate, plan.withhold));
-  L.push("neve_disarm() { :; }");
 
   // 0. which parent directories are missing (the push creates them; onDelete remove/restore takes them away again).
   paths.forEach((p, i) => {
@@ -229,14 +359,18 @@ export function buildApplyScript(plan: ApplyPlan): string {
     L.push(`chmod -- ${q(statMode(f.mode))} ${q(stg)} || neve_fail ${EXIT.stage} ${q(`cannot chmod ${f.path} to ${f.mode}`)}`);
   });
 
-  // 2. which files differ from the live ones (content, mode, owner, group)?
+  // 2. which files differ from the live ones (content, mode, owner, group)? And which paths have a journal
+  //    (their last push did not end verified: they count as changed, so activation and health check run again)?
   plan.files.forEach((f, i) => {
     L.push(
       `neve_c${i}=1; if [ -f ${q(f.path)} ] && [ ! -L ${q(f.path)} ] && cmp -s -- ${q(staged[i])} ${q(f.path)} && ` +
         `[ "$(stat -c '%a:%U:%G' -- ${q(f.path)})" = ${q(`${statMode(f.mode)}:${f.owner}:${f.group}`)} ]; then neve_c${i}=0; fi`,
     );
+    L.push(
+      `neve_j${i}=0; neve_p${i}=''; if [ -e ${q(journals[i])} ]; then neve_j${i}=1; neve_p${i}=$(cat -- ${q(journals[i])}) || :; echo '@@neve reverify ${i}'; fi`,
+    );
   });
-  L.push(`neve_any=$(( ${plan.files.map((_f, i) => `neve_c${i}`).join(" + ")} ))`);
+  L.push(`neve_any=$(( ${plan.files.map((_f, i) => `neve_c${i} + neve_j${i}`).join(" + ")} ))`);
 
   // 3. adopt: the first time a path is managed, keep what was there (or that nothing was), forever.
   paths.forEach((p, i) => {
@@ -252,40 +386,87 @@ export function buildApplyScript(plan: ApplyPlan): string {
   // 4. validators on the staged copies; on failure nothing has moved.
   plan.validate.forEach((v) => {
     const cmd = substitutePlaceholders(v, plan.files, plan.token);
-    L.push(`${runCapture("neve_vout", cmd, plan.withhold)}; neve_rc=$?`);
+    L.push(`${run("neve_vout", cmd)}; neve_rc=$?`);
     L.push(
       `if [ "$neve_rc" -ne 0 ]; then printf 'validation failed, nothing was changed: \`%s\` exited with %s:\\n%s\\n' ${q(v)} "$neve_rc" "$neve_vout" >&2; exit ${EXIT.validate}; fi`,
     );
   });
 
-  // 5. stash the current files (timestamped).
-  L.push(...stashCommands(paths, S, EXIT.stash));
+  // 5. stash the current files (timestamped); for a path with a journal, the files from before that push.
+  L.push(...stashCommands(paths, S, EXIT.stash, true));
   L.push(`echo ${q(`@@neve stash ${S}`)}`);
+  L.push(`mkdir -p -- ${q(R)} || neve_fail ${EXIT.stash} ${q(`cannot create the run directory ${R}`)}`);
+  L.push(pruneStashes(`${svcDir}/.runs`, plan.stashKeep));
 
-  // 6. access-critical: arm the host's own restore timer before anything moves.
+  // 6. the last write to the session before anything moves: if the connection is gone, SIGPIPE stops us here.
+  L.push("echo '@@neve swapping'");
+
+  // 7. hand over to the detached part (it removes the staged copies from now on), wait, relay its output.
+  L.push("neve_cleanup() { :; }");
+  L.push(
+    `setsid -w sh -c ${q(BOOTSTRAP_BODY)} neve-push ${paths.map((_p, i) => `"$neve_c${i}"`).join(" ")} <<'${detachedEof}' >${q(`${R}/out`)} 2>${q(`${R}/err`)} &`,
+  );
+  L.push(...detachedPart(plan, { S, svcDir, eof, staged, restores, journals, close, run }));
+  L.push(detachedEof);
+  L.push(`neve_pid=$!; echo "$neve_pid" > ${q(`${R}/pid`)}`);
+  L.push(`wait "$neve_pid"; neve_rc=$?; echo "$neve_rc" > ${q(`${R}/rc`)}`);
+  L.push(`cat -- ${q(`${R}/out`)}; cat -- ${q(`${R}/err`)} >&2`);
+  L.push(`rm -rf -- ${q(R)}; rmdir -- ${q(`${svcDir}/.runs`)} 2>/dev/null || :`);
+  L.push('exit "$neve_rc"', `# ${END_MARKER}`);
+  return `${L.join("\n")}\n`;
+}
+
+/** The text of the detached part of the apply script (see buildApplyScript); `$1`.. are the `neve_c<i>` flags. */
+function detachedPart(
+  plan: ApplyPlan,
+  p: {
+    S: string;
+    svcDir: string;
+    eof: string;
+    staged: string[];
+    restores: string[];
+    journals: string[];
+    close: string;
+    run: (varName: string, command: string) => string;
+  },
+): string[] {
+  const { S, svcDir, eof, journals, close, run } = p;
+  const paths = plan.files.map((f) => f.path);
+  const D: string[] = scriptHeader([...p.staged, ...p.restores]);
+  paths.forEach((_p, i) => {
+    D.push(`neve_c${i}=\${${i + 1}}`);
+  });
+  D.push(...reportFunction(paths));
+  D.push(HASH_FUNCTION, ...oursFunction(plan.files));
+  D.push("neve_restore_files() {", "  neve_rr=0", ...restoreLines(paths, S, plan.token), "  return $neve_rr", "}");
+  D.push("neve_restore() { neve_ours || return 2; neve_restore_files; }");
+  D.push(...activateFunction(plan.activate, plan.withhold, close));
+  D.push(journalClearFunction(paths, plan.stashDir));
+  D.push("neve_disarm() { :; }");
+
+  // 1. the journal: until it is removed, the next push (and a refresh) knows this push did not end verified.
+  journals.forEach((j) => {
+    D.push(
+      `printf '%s\\n' ${q(S)} > ${q(`${j}.${plan.token}`)} && mv -f -- ${q(`${j}.${plan.token}`)} ${q(j)} || neve_fail ${EXIT.journal} ${q(`cannot write the journal ${j}; nothing was changed`)}`,
+    );
+  });
+
+  // 2. access-critical: arm the host's own restore timer before anything moves.
   if (plan.accessCritical) {
     const n = plan.accessCritical.confirmSeconds;
     const unit = `neve-confirm-${plan.service.replace(/[^A-Za-z0-9_-]/g, "_")}-${plan.token}`;
     const rs = `${S}/restore.sh`;
-    L.push(`cat > ${q(rs)} <<'${eof}' || neve_fail ${EXIT.arm} ${q(`cannot write ${rs}`)}`);
-    L.push(`mkdir ${q(`${S}/confirm.lock`)} 2>/dev/null || exit 0`);
-    L.push("neve_rr=0");
-    L.push(...restoreLines(paths, S, plan.token, ""));
-    if (plan.activate) L.push(`sh -c ${q(plan.activate)} </dev/null >/dev/null 2>&1`);
-    L.push(`: > ${q(`${S}/SELF-RESTORED`)}`);
-    L.push(
-      `command -v logger >/dev/null 2>&1 && logger -t neve-infra ${q(`${plan.service}: access not confirmed within ${n}s, previous files restored from ${S}`)}`,
-    );
-    L.push("exit 0");
-    L.push(eof);
-    L.push(
+    D.push(`cat > ${q(rs)} <<'${eof}' || neve_fail ${EXIT.arm} ${q(`cannot write ${rs}`)}`);
+    D.push(...restoreScript(plan, S, n));
+    D.push(eof);
+    D.push(
       `if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then` +
-        ` systemd-run --quiet --unit=${q(unit)} --on-active=${n}s --timer-property=AccuracySec=1s /bin/sh ${q(rs)} >/dev/null 2>&1 || neve_fail ${EXIT.arm} 'cannot arm the confirm timer with systemd-run';` +
+        ` systemd-run --quiet --unit=${q(unit)} --on-active=${n}s --timer-property=AccuracySec=1s /bin/sh ${q(rs)} >/dev/null 2>&1 ${close} || neve_fail ${EXIT.arm} 'cannot arm the confirm timer with systemd-run';` +
         ` echo ${q(unit)} > ${q(`${S}/timer.unit`)};` +
-        ` else setsid nohup sh -c ${q(`sleep ${n}; exec sh "$0"`)} ${q(rs)} </dev/null >/dev/null 2>&1 &` +
+        ` else setsid nohup sh -c ${q(`sleep ${n}; exec sh "$0"`)} ${q(rs)} </dev/null >/dev/null 2>&1 ${close} &` +
         ` echo "$!" > ${q(`${S}/timer.pid`)}; fi`,
     );
-    L.push(
+    D.push(
       "neve_disarm() {",
       `  mkdir ${q(`${S}/confirm.lock`)} 2>/dev/null || return 1`,
       `  if [ -f ${q(`${S}/timer.pid`)} ]; then kill "$(cat ${q(`${S}/timer.pid`)})" 2>/dev/null; fi`,
@@ -293,36 +474,73 @@ export function buildApplyScript(plan: ApplyPlan): string {
       "  :",
       "}",
     );
-    L.push(`echo '@@neve armed ${n}'`);
+    D.push(`echo '@@neve armed ${n}'`);
   }
 
-  // 7. swap. Writing to stdout first: if the connection is gone, SIGPIPE stops us before anything moves.
-  L.push("echo '@@neve swapping'");
+  // 3. swap.
   plan.files.forEach((f, i) => {
-    L.push(
-      `if [ "$neve_c${i}" -eq 1 ]; then mv -f -- ${q(staged[i])} ${q(f.path)} || { neve_disarm; neve_restore; neve_fail ${EXIT.swap} ${q(`cannot move the staged copy of ${f.path} into place; previous files restored`)}; }; fi`,
+    D.push(
+      `if [ "$neve_c${i}" -eq 1 ]; then mv -f -- ${q(p.staged[i])} ${q(f.path)} || { neve_disarm; neve_restore_files; neve_fail ${EXIT.swap} ${q(`cannot move the staged copy of ${f.path} into place; previous files restored`)}; }; fi`,
     );
   });
 
-  // 8. activate once; 9. health check. Either failing: restore, activate again, report.
+  // 4. activate once; 5. health check. Either failing: restore, activate again, report.
   if (plan.activate) {
-    L.push("neve_activate; neve_rc=$?; neve_out=$neve_aout");
-    L.push(`if [ "$neve_rc" -ne 0 ]; then`, ...rollbackLines("activate", EXIT.activate), "fi");
+    D.push("neve_activate; neve_rc=$?; neve_out=$neve_aout");
+    D.push(`if [ "$neve_rc" -ne 0 ]; then`, ...rollbackLines("activate", EXIT.activate), "fi");
   }
   if (plan.healthCheck) {
-    L.push(`${runCapture("neve_out", plan.healthCheck, plan.withhold)}; neve_rc=$?`);
-    L.push(`if [ "$neve_rc" -ne 0 ]; then`, ...rollbackLines("health", EXIT.health), "fi");
+    D.push(`${run("neve_out", plan.healthCheck)}; neve_rc=$?`);
+    D.push(`if [ "$neve_rc" -ne 0 ]; then`, ...rollbackLines("health", EXIT.health), "fi");
   }
 
-  // 10. keep the last N stashes (never "original").
-  L.push(pruneStashes(svcDir, plan.stashKeep));
-  L.push("echo '@@neve changed'", "neve_report", "exit 0", `# ${END_MARKER}`);
-  return `${L.join("\n")}\n`;
+  // 6. the push ended verified; 7. keep the last N stashes (never "original").
+  D.push("neve_journal_clear");
+  D.push(pruneStashes(svcDir, plan.stashKeep));
+  D.push("echo '@@neve changed'", "neve_report", "exit 0", `# ${END_MARKER}`);
+  return D;
 }
 
-/** Script of `read`: one round trip, hashes, modes and owners of every file. */
-export function buildReadScript(paths: readonly string[]): string {
-  return `${[...scriptHeader([]), ...reportFunction(paths), "neve_report", "exit 0", `# ${END_MARKER}`].join("\n")}\n`;
+/**
+ * The dead-man restore (access-critical), run by the host's timer unless a new SSH login confirmed
+ * access first. It takes the paths' locks (waiting at most SSH_FIXED.pushLockWaitSeconds each, then going
+ * on: it must never hang on a stuck push) and puts the previous files back only while every live file is
+ * still what this push wrote; otherwise a later push owns them, and it records SUPERSEDED instead.
+ */
+function restoreScript(plan: ApplyPlan, S: string, n: number): string[] {
+  const paths = plan.files.map((f) => f.path);
+  const wait = SSH_FIXED.pushLockWaitSeconds;
+  const close = closeLockFds(paths.length);
+  const out = [`mkdir ${q(`${S}/confirm.lock`)} 2>/dev/null || exit 0`, `mkdir -p -- ${q(pathStateDir(plan.stashDir))}`];
+  lockOrder(paths, plan.stashDir).forEach(({ lock }, k) => {
+    out.push(`touch -- ${q(lock)} && exec ${LOCK_FD + k}>>${q(lock)} && flock -w ${wait} ${LOCK_FD + k}`);
+  });
+  out.push(HASH_FUNCTION, ...oursFunction(plan.files));
+  out.push("neve_rr=0");
+  out.push("if neve_ours; then");
+  out.push(...restoreLines(paths, S, plan.token, "  "));
+  if (plan.activate) out.push(`  sh -c ${q(plan.activate)} </dev/null >/dev/null 2>&1 ${close}`);
+  out.push(`  : > ${q(`${S}/SELF-RESTORED`)}`);
+  out.push(
+    `  command -v logger >/dev/null 2>&1 && logger -t neve-infra ${q(`${plan.service}: access not confirmed within ${n}s, previous files restored from ${S}`)}`,
+  );
+  out.push("else");
+  out.push(`  : > ${q(`${S}/SUPERSEDED`)}`);
+  out.push(
+    `  command -v logger >/dev/null 2>&1 && logger -t neve-infra ${q(`${plan.service}: access not confirmed within ${n}s, but the files changed since (a later push): nothing restored from ${S}`)}`,
+  );
+  out.push("fi");
+  out.push("exit 0");
+  return out;
+}
+
+/**
+ * Script of `read`: one round trip, hashes, modes and owners of every file; with `stashDir`, also
+ * "@@neve pending <i>" for each path whose journal says its last push did not end verified.
+ */
+export function buildReadScript(paths: readonly string[], stashDir?: string): string {
+  const pending = stashDir ? paths.map((p, i) => `if [ -e ${q(pathJournalFile(stashDir, p))} ]; then echo '@@neve pending ${i}'; fi`) : [];
+  return `${[...scriptHeader([]), ...reportFunction(paths), "neve_report", ...pending, "exit 0", `# ${END_MARKER}`].join("\n")}\n`;
 }
 
 /** What `delete` does on the host, besides nothing for "keep". */
@@ -338,15 +556,21 @@ export interface DeletePlan {
   stamp: string;
 }
 
-/** Script of `delete`: stash current files, remove them or put the originals back, activate (roll back on failure). */
+/**
+ * Script of `delete`: under the paths' locks, stash current files, remove them or put the originals
+ * back, activate (roll back on failure), end the paths' journals.
+ */
 export function buildDeleteScript(plan: DeletePlan): string {
   const S = pushStashDir(plan);
   const O = `${serviceStashDir(plan.stashDir, plan.service)}/original`;
   const restores = plan.paths.map((p) => restorePath(p, plan.token));
+  const close = closeLockFds(plan.paths.length);
   const L = scriptHeader(restores);
+  L.push(...lockLines(plan.paths, plan.stashDir));
   L.push(...reportFunction(plan.paths));
   L.push("neve_restore() {", "  neve_rr=0", ...restoreLines(plan.paths, S, plan.token), "  return $neve_rr", "}");
-  L.push(...activateFunction(plan.activate, plan.withhold));
+  L.push(...activateFunction(plan.activate, plan.withhold, close));
+  L.push(journalClearFunction(plan.paths, plan.stashDir));
   L.push("neve_disarm() { :; }");
   L.push(...stashCommands(plan.paths, S, EXIT.stash));
   L.push(`echo ${q(`@@neve stash ${S}`)}`);
@@ -366,6 +590,7 @@ export function buildDeleteScript(plan: DeletePlan): string {
   }
   // The files are gone (or back to how they were): the directories the first push created go too, where empty.
   L.push(...removeCreatedDirs(plan.paths, O));
+  L.push("neve_journal_clear");
   L.push("echo '@@neve changed'", "neve_report", "exit 0", `# ${END_MARKER}`);
   return `${L.join("\n")}\n`;
 }
@@ -381,6 +606,7 @@ export function buildConfirmScript(stashDirOfPush: string): string {
     "  echo '@@neve confirmed'; exit 0",
     "fi",
     `if [ -e ${q(`${S}/SELF-RESTORED`)} ]; then echo '@@neve self-restored'; fi`,
+    `if [ -e ${q(`${S}/SUPERSEDED`)} ]; then echo '@@neve superseded'; fi`,
     "exit 3",
     `# ${END_MARKER}`,
   ].join("\n")}\n`;
@@ -392,12 +618,20 @@ export interface ScriptReport {
   changed: boolean;
   unchanged: boolean;
   stash: string | null;
-  rollback: "ok" | "reactivate-failed" | "restore-failed" | null;
+  rollback: "ok" | "reactivate-failed" | "restore-failed" | "superseded" | null;
   /** Exit code of activation after the rollback, when it failed too. */
   reactivateCode: number | null;
+  /** Indices of the files a rollback left alone because they were no longer what this push wrote. */
+  superseded: number[];
   failed: { what: string; code: number } | null;
   confirmed: boolean;
   selfRestored: boolean;
+  /** The dead-man restore found the files changed by a later push and restored nothing. */
+  selfSuperseded: boolean;
+  /** Indices of the files whose last push had not ended verified, so this push ran activation and health check again. */
+  reverify: number[];
+  /** (read) Indices of the files whose journal is on the host: their last push did not end verified. */
+  pending: number[];
 }
 
 /** Parse the structured lines the scripts print (other stdout lines are ignored). */
@@ -409,9 +643,13 @@ export function parseReport(stdout: string): ScriptReport {
     stash: null,
     rollback: null,
     reactivateCode: null,
+    superseded: [],
     failed: null,
     confirmed: false,
     selfRestored: false,
+    selfSuperseded: false,
+    reverify: [],
+    pending: [],
   };
   for (const line of stdout.split("\n")) {
     if (!line.startsWith("@@neve ")) continue;
@@ -438,7 +676,8 @@ export function parseReport(stdout: string): ScriptReport {
         break;
       case "rollback":
         r.rollback = args[0] as ScriptReport["rollback"];
-        if (args[1] !== undefined) r.reactivateCode = Number(args[1]);
+        if (r.rollback === "superseded") r.superseded = args.slice(1).filter(Boolean).map(Number);
+        else if (args[1] !== undefined) r.reactivateCode = Number(args[1]);
         break;
       case "failed":
         r.failed = { what: args[0], code: Number(args[1]) };
@@ -449,6 +688,15 @@ export function parseReport(stdout: string): ScriptReport {
       case "self-restored":
         r.selfRestored = true;
         break;
+      case "superseded":
+        r.selfSuperseded = true;
+        break;
+      case "reverify":
+        r.reverify.push(Number(args[0]));
+        break;
+      case "pending":
+        r.pending.push(Number(args[0]));
+        break;
       default:
         break;
     }
@@ -456,7 +704,11 @@ export function parseReport(stdout: string): ScriptReport {
   return r;
 }
 
-/** File states from a report; content is kept only for non-secret files whose live hash matches it. */
+/**
+ * File states from a report; content is kept only for non-secret files whose live hash matches it. A file
+ * the report lists as pending (its journal is on the host) carries `pending: true`, which the diff treats
+ * as a change: the next `up` re-verifies it even where its content already matches.
+ */
 export function fileStates(
   files: readonly { path: string; secret: boolean; content: string | null }[],
   report: ScriptReport,
@@ -477,6 +729,7 @@ export function fileStates(
       sha256: live.sha256,
       content: keep ? f.content : null,
       present: true,
+      ...(report.pending.includes(i) ? { pending: true } : {}),
     };
   });
 }

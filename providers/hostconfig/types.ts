@@ -49,6 +49,11 @@ export interface FileState {
   content: string | null;
   /** False when the file is missing (or not a regular file) on the host: drift. */
   present: boolean;
+  /**
+   * True (else absent) when a refresh found the path's journal on the host: its last push did not end
+   * verified (activation and health check), so the next `up` runs them again whatever the content.
+   */
+  pending?: boolean;
 }
 
 /** Outputs of a HostConfig: everything update, read and delete need. */

@@ -30,6 +30,11 @@ export const SSH_FIXED = {
   commandMs: 120000,
   /** Seconds the raw-lines write waits for Proxmox's config lock of the container. */
   lockWaitSeconds: 60,
+  /**
+   * Seconds a HostConfig push (or delete, or the dead-man restore) waits for the host's lock of each of its
+   * paths while another push of that path runs, before it fails with "another push of <path> is running".
+   */
+  pushLockWaitSeconds: 30,
   /** Longest wait (ms) of the access check after an access-critical change (at most half the confirm window). */
   accessCheckMaxMs: 15000,
   /** Shortest wait (ms) of that access check. */

@@ -121,7 +121,7 @@ describe("HostConfig over SSH (real provider host, real sshd)", () => {
     state = next;
   });
 
-  it("must say the change may be live, and that the next up reconciles it, when the connection is lost after the swap", async () => {
+  it("must say the host finishes the push on its own, and that the next up finds the files as the host left them, when the connection is lost after the swap", async () => {
     await host.clearSystemctlCalls();
     // Activation takes 3 s; the connection is killed once the new file is in place.
     const d = await declare("haproxy", args(haproxyCfg(host, "swapped, then cut"), { activate: "sleep 3; systemctl reload haproxy" }));
@@ -133,9 +133,9 @@ describe("HostConfig over SSH (real provider host, real sshd)", () => {
     await host.exec(`pids=$(ss -Htnp state established '( sport = :22 )' | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); [ -n "$pids" ] && kill -9 $pids`);
     const e = await pushErr;
     expect(e?.message).toMatch(
-      /was lost while running the push of haproxy, after the new files were moved into place: the change may be live on the host, with or without its activation and health check \(the previous files are in \/root\/etc-pve\.stash\/haproxy\/\S+\)\. The next `pulumi up` reads the host and reconciles it\./,
+      /was lost while running the push of haproxy, after the swap had begun: the host finishes the push on its own, activation, health check and rollback included \(the previous files are in \/root\/etc-pve\.stash\/haproxy\/\S+\), and marks the files until it ends verified\. The next `pulumi up` finds the files as the host left them, and re-runs activation and health check for any file whose push did not end verified\./,
     );
-    // The next up does: the live file already holds the new text; the resource records it.
+    // The next up does: the host finished the push (activation included), so the live file holds the new text; the resource records it.
     const { state: next } = await up(ph, state, d);
     expect(await host.readFile(CFG)).toBe(haproxyCfg(host, "swapped, then cut"));
     state = next;

@@ -49,6 +49,12 @@ describe("HostConfig check", () => {
     ],
     ["path in the stash", (r) => ({ ...r, files: [{ path: "/root/etc-pve.stash/x", content: "" }] }), "files[0].path", /inside stashDir/],
     ["no files", (r) => ({ ...r, files: [] }), "files", /at least one file/],
+    [
+      "more files than path locks",
+      (r) => ({ ...r, validate: [], files: Array.from({ length: 8 }, (_v, i) => ({ path: `/etc/a${i}`, content: "" })) }),
+      "files",
+      /lists 8 files, at most 7 are allowed \(a push holds one lock per file on the host\); split the service into several resources/,
+    ],
     ["numeric mode", (r) => ({ ...r, files: [{ path: "/etc/a", content: "", mode: 420 }] }), "files[0].mode", /octal string such as "0644"/],
     ["bad mode", (r) => ({ ...r, files: [{ path: "/etc/a", content: "", mode: "0999" }] }), "files[0].mode", /octal string/],
     ["bad owner", (r) => ({ ...r, files: [{ path: "/etc/a", content: "", owner: "root;rm" }] }), "files[0].owner", /must be a user name/],
@@ -154,6 +160,11 @@ describe("HostConfig diff", () => {
     const o = outputsOf(inputs());
     expect(diffHostConfig({ ...o, files: [{ ...o.files[0], present: false, sha256: null }] }, inputs()).changes).toBe(true);
     expect(diffHostConfig({ ...o, files: [{ ...o.files[0], sha256: sha256("edited") }] }, inputs()).changes).toBe(true);
+  });
+
+  it("must update when a refresh found the path's journal (its last push did not end verified), even with the same content", () => {
+    const o = outputsOf(inputs());
+    expect(diffHostConfig({ ...o, files: [{ ...o.files[0], pending: true }] }, inputs())).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
   });
 
   it("must treat an unknown content (preview) as a change", () => {

@@ -2,7 +2,7 @@
  * The generated scripts run by the real /bin/sh of this machine against files in a temp dir (no SSH): the
  * shell-level guarantees hold before any host test runs.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -15,9 +15,33 @@ import {
   buildDeleteScript,
   buildReadScript,
   parseReport,
+  pathJournalFile,
+  pathLockFile,
   stagedPath,
   substitutePlaceholders,
 } from "../../providers/hostconfig/script";
+
+/** Wait until `cond` holds (an event: a file appears, a process waits on a lock), at most `ms`. */
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return cond();
+}
+
+/** True while some flock(1) process waits on (or holds) `lock` on its descriptor 3. */
+function flockOn(lock: string): boolean {
+  for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "flock" && fs.readlinkSync(`/proc/${pid}/fd/3`) === lock) return true;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return false;
+}
 
 function runScript(script: string): { code: number; stdout: string; stderr: string } {
   // BOOTSTRAP_COMMAND is what sshd hands to the user's shell: run it the same way, script on stdin.
@@ -224,5 +248,85 @@ describe("HostConfig scripts under the real /bin/sh", () => {
       `check '${stagedPath("/etc/a b", "0000abcd")}' '/etc/.neve-stage-0000abcd-c'`,
     );
     expect(() => substitutePlaceholders("x {staged}", files, "0000abcd")).toThrow(/exactly one file/);
+  });
+  it("must re-run activation and health check for a path whose last push never ended (journal), even with identical content", () => {
+    fs.writeFileSync(target(), "old\n");
+    // The health check kills the push's detached part, as a host crash would: the new file is live, unverified.
+    const killer = `echo hc >> ${path.join(dir, "log")}; [ -e ${path.join(dir, "crashed")} ] && exit 0; : > ${path.join(dir, "crashed")}; kill -9 -$(ps -o pgid= -p $$ | tr -d ' ')`;
+    const first = runScript(buildApplyScript(plan({ healthCheck: killer })));
+    expect(first.code).toBe(137);
+    expect(fs.readFileSync(target(), "utf8")).toBe("new\n");
+    const journal = pathJournalFile(path.join(dir, "stash"), target());
+    expect(fs.readFileSync(journal, "utf8")).toMatch(/\/stash\/svc\/\d{8}T\d{9}Z-[0-9a-f]{8}\n$/);
+    // A read reports the path as pending.
+    const read = parseReport(runScript(buildReadScript([target()], path.join(dir, "stash"))).stdout);
+    expect(read.pending).toEqual([0]);
+    // The same push again is not "unchanged": activation and health check run, then the journal is gone.
+    const again = runScript(buildApplyScript(plan({ healthCheck: killer })));
+    expect(again).toMatchObject({ code: 0, stderr: "" });
+    const rep = parseReport(again.stdout);
+    expect(rep).toMatchObject({ changed: true, unchanged: false, reverify: [0] });
+    expect(log()).toBe("activated\nhc\nactivated\nhc\n");
+    expect(fs.existsSync(journal)).toBe(false);
+    // Its stash holds the file from before the unfinished push, not the unverified one.
+    expect(fs.readFileSync(path.join(rep.stash!, "files", target()), "utf8")).toBe("old\n");
+  });
+
+  it("must not roll back over a file that changed during the push (not what this push wrote), and say so", () => {
+    fs.writeFileSync(target(), "old\n");
+    const t = target().replace(/'/g, "'\\''");
+    // The health check stands for a hand edit made while the push ran, then fails.
+    const r = runScript(buildApplyScript(plan({ healthCheck: `echo 'edited by hand' > '${t}'; exit 4` })));
+    expect(r.code).toBe(16);
+    const rep = parseReport(r.stdout);
+    expect(rep).toMatchObject({ rollback: "superseded", superseded: [0], failed: { what: "health", code: 4 } });
+    expect(fs.readFileSync(target(), "utf8")).toBe("edited by hand\n");
+    expect(describeFailure({ activate: "act", healthCheck: "hc", files: [{ path: target() }] }, r.code, r.stderr, rep)).toMatch(
+      new RegExp(`NOT rolled back: ${target().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} changed on the host since this push wrote it`),
+    );
+    // The push did not end verified: its journal stays, so the next push re-verifies.
+    expect(fs.existsSync(pathJournalFile(path.join(dir, "stash"), target()))).toBe(true);
+  });
+
+  it("must not let a process that activation leaves behind hold the path's lock", () => {
+    const pidFile = path.join(dir, "bg.pid");
+    const r = runScript(buildApplyScript(plan({ activate: `sleep 600 >/dev/null 2>&1 & echo $! > '${pidFile}'` })));
+    try {
+      expect(r.code).toBe(0);
+      // The next push takes the lock at once (flock -n would fail while the background process held it).
+      const lock = pathLockFile(path.join(dir, "stash"), target());
+      const probe = spawnSync("flock", ["-n", lock, "true"]);
+      expect(probe.status).toBe(0);
+    } finally {
+      const pid = Number(fs.readFileSync(pidFile, "utf8"));
+      if (pid > 0) process.kill(pid, "SIGKILL");
+    }
+  });
+
+  it("must make the dead-man restore wait for the path's lock, and then restore nothing over a file this push no longer owns", async () => {
+    fs.writeFileSync(target(), "old\n");
+    const stash = path.join(dir, "stash");
+    const reached = path.join(dir, "reached");
+    const gate = path.join(dir, "gate");
+    spawnSync("mkfifo", [reached, gate]);
+    // The push arms its 2 s timer, then holds the path's lock in its health check until the test opens the gate.
+    const script = buildApplyScript(plan({ accessCritical: { confirmSeconds: 2 }, healthCheck: `echo r > '${reached}'; cat '${gate}' >/dev/null` }));
+    const child = spawn("/bin/sh", ["-c", BOOTSTRAP_COMMAND], { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const done = new Promise<number>((resolve) => child.on("close", (c: number) => resolve(c)));
+    child.stdin.end(script);
+    await fs.promises.readFile(reached);
+    // The timer fired meanwhile and its restore waits on the lock of the path, which the push still holds ...
+    expect(await until(() => flockOn(pathLockFile(stash, target())), 20000)).toBe(true);
+    // ... while the file changes under it (what a later push of the path would leave there).
+    fs.writeFileSync(target(), "later\n");
+    await fs.promises.writeFile(gate, "go\n");
+    expect(await done).toBe(0);
+    const S = parseReport(stdout).stash!;
+    // Once it has the lock, the restore finds the file is no longer this push's and puts nothing back.
+    expect(await until(() => fs.existsSync(path.join(S, "SUPERSEDED")), 20000)).toBe(true);
+    expect(fs.existsSync(path.join(S, "SELF-RESTORED"))).toBe(false);
+    expect(fs.readFileSync(target(), "utf8")).toBe("later\n");
   });
 });
