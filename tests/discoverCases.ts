@@ -214,6 +214,16 @@ export const LIVE_EDIT_CASES: readonly LiveEditCase[] = [
     },
   },
   {
+    name: "a line of etoile's config that Proxmox cannot parse (a key without a value)",
+    edit: `sed -i '8a vga:' ${N}/qemu-server/1201.conf`,
+    expect: { error: /\/etc\/pve\/nodes\/neve\/qemu-server\/1201\.conf line 9: "vga:" is not a line Proxmox can parse \(qemu-server skips it/ },
+  },
+  {
+    name: "a firewall rule pve-firewall cannot parse (an unknown option)",
+    edit: "sed -i 's/^\\[RULES\\]$/&\\nIN ACCEPT -bogus 1/' etc/pve/firewall/cluster.fw",
+    expect: { error: /\/etc\/pve\/firewall\/cluster\.fw line 15: "IN ACCEPT -bogus 1" is not a line pve-firewall can parse/ },
+  },
+  {
     name: "a guest config that is a directory is refused by name",
     edit: `rm ${N}/qemu-server/9101.conf && mkdir ${N}/qemu-server/9101.conf`,
     expect: { error: /\/etc\/pve\/nodes\/neve\/qemu-server\/9101\.conf is not a regular file/ },

@@ -135,6 +135,21 @@ export function readProblems(raw: RawRead): string[] {
       out.push(`${r.path} ${r.notText}`);
       continue;
     }
+    if ((r.tag === "qemu" || r.tag === "lxc") && r.content !== undefined) {
+      const g = parseGuestConf(r.content, Number(guestVmid(r)), r.tag);
+      for (const [n, line] of lineNumbers(r.content, g.unparsed ?? [], (l) => l.replace(/\r$/, ""))) {
+        out.push(
+          `${r.path} line ${n}: ${JSON.stringify(line)} is not a line Proxmox can parse (${r.tag === "qemu" ? "qemu-server" : "pve-container"} skips it with "unable to parse config"); discover does not guess what it meant: fix or remove it`,
+        );
+      }
+    }
+    if (r.tag === "firewall" && r.content !== undefined) {
+      for (const [n, line] of lineNumbers(r.content, parseFirewall(r.content).unparsed ?? [], (l) => l.replace(/^[ \t]+|[ \t\r]+$/g, ""))) {
+        out.push(
+          `${r.path} line ${n}: ${JSON.stringify(line)} is not a line pve-firewall can parse (it skips it with a warning); discover does not guess what it meant: fix or remove it`,
+        );
+      }
+    }
     if ((r.tag === "storage" || r.tag === "jobs") && r.content !== undefined) {
       for (const d of duplicateSections(r.content)) {
         out.push(
@@ -142,6 +157,19 @@ export function readProblems(raw: RawRead): string[] {
         );
       }
     }
+  }
+  return out;
+}
+
+/** The line numbers (from 1) of `items`, lines of `text` in order as `norm` gives them. */
+function lineNumbers(text: string, items: readonly string[], norm: (line: string) => string): Array<[number, string]> {
+  const lines = text.split("\n");
+  const out: Array<[number, string]> = [];
+  let k = 0;
+  for (const item of items) {
+    while (k < lines.length && norm(lines[k]) !== item) k++;
+    out.push([k < lines.length ? k + 1 : 0, item]);
+    k++;
   }
   return out;
 }
