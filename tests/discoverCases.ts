@@ -162,6 +162,67 @@ export const LIVE_EDIT_CASES: readonly LiveEditCase[] = [
     edit: "rm -r etc/network",
     expect: (f) => eq([f.network.files, f.network.stanzas.length], [[], 0], "network"),
   },
+  // Damaged files: discover must refuse them by file and line (exit 2), never read around them.
+  {
+    name: "a byte of etoile's memory line is not UTF-8 (it must not read as absent, i.e. the 512 MiB default)",
+    edit: `sed -i '8s/$/\\xff/' ${N}/qemu-server/1201.conf`,
+    expect: { error: /\/etc\/pve\/nodes\/neve\/qemu-server\/1201\.conf line 8 is not UTF-8 text: "memory: 4096\\xff"/ },
+  },
+  {
+    name: "a NUL byte in lune's config",
+    edit: `sed -i '2s/^/\\x00/' ${N}/lxc/201.conf`,
+    expect: { error: /\/etc\/pve\/nodes\/neve\/lxc\/201\.conf line 2 holds a NUL byte \(column 1\): "\\x00/ },
+  },
+  {
+    name: "storage.cfg holds a byte that is not UTF-8",
+    edit: "sed -i '3s/$/ caf\\xe9/' etc/pve/storage.cfg",
+    expect: { error: /\/etc\/pve\/storage\.cfg line 3 is not UTF-8 text: "\\x09content iso,vztmpl,backup,snippets caf\\xe9"/ },
+  },
+  {
+    name: "a sourced network file holds a Latin-1 comment (ifupdown2 reads UTF-8 too)",
+    edit: "printf '# r\\351seau\\n' >> etc/network/interfaces.d/vmbr1-ipv6",
+    expect: { error: /\/etc\/network\/interfaces\.d\/vmbr1-ipv6 line 9 is not UTF-8 text: "# r\\xe9seau"/ },
+  },
+  {
+    name: "a storage id appears twice in storage.cfg (Proxmox keeps the last one only)",
+    edit: "printf '\\ndir: vmdata\\n\\tpath /srv/vmdata\\n\\tcontent images\\n' >> etc/pve/storage.cfg",
+    expect: {
+      error: /\/etc\/pve\/storage\.cfg line 22: a second section with the id vmdata \(the first is at line 6\); Proxmox keeps only the last one/,
+    },
+  },
+  {
+    name: "a backup job id appears twice in jobs.cfg",
+    edit: "printf '\\nvzdump: backup-5d2f9a1c-7e34\\n\\tschedule sun 02:00\\n\\tstorage local\\n' >> etc/pve/jobs.cfg",
+    expect: { error: /\/etc\/pve\/jobs\.cfg line 14: a second section with the id backup-5d2f9a1c-7e34 \(the first is at line 1\)/ },
+  },
+  {
+    name: "a guest config that is a symbolic link loop",
+    edit: `ln -s 9200.conf ${N}/qemu-server/9200.conf`,
+    expect: { error: /\/etc\/pve\/nodes\/neve\/qemu-server\/9200\.conf is a symbolic link that does not resolve \(dangling, or a loop\)/ },
+  },
+  {
+    name: "the node's lxc directory is a symbolic link loop (its guests must not silently vanish)",
+    edit: `rm -r ${N}/lxc && ln -s lxc ${N}/lxc`,
+    expect: { error: /\/etc\/pve\/nodes\/neve\/lxc\/ is a symbolic link that does not resolve/ },
+  },
+  {
+    name: "a sysctl.d file is a dangling link, and storage.cfg a directory (every problem named at once)",
+    edit: "ln -s ../gone.conf etc/sysctl.d/50-gone.conf && rm etc/pve/storage.cfg && mkdir etc/pve/storage.cfg",
+    expect: {
+      error:
+        /discover cannot read these 2, so it reports nothing \(fix each on the host, then run discover again\):\n {2}\/etc\/pve\/storage\.cfg is not a regular file\n {2}\/etc\/sysctl\.d\/50-gone\.conf is a symbolic link that does not resolve/,
+    },
+  },
+  {
+    name: "a line of etoile's config that Proxmox cannot parse (a key without a value)",
+    edit: `sed -i '8a vga:' ${N}/qemu-server/1201.conf`,
+    expect: { error: /\/etc\/pve\/nodes\/neve\/qemu-server\/1201\.conf line 9: "vga:" is not a line Proxmox can parse \(qemu-server skips it/ },
+  },
+  {
+    name: "a firewall rule pve-firewall cannot parse (an unknown option)",
+    edit: "sed -i 's/^\\[RULES\\]$/&\\nIN ACCEPT -bogus 1/' etc/pve/firewall/cluster.fw",
+    expect: { error: /\/etc\/pve\/firewall\/cluster\.fw line 15: "IN ACCEPT -bogus 1" is not a line pve-firewall can parse/ },
+  },
   {
     name: "a guest config that is a directory is refused by name",
     edit: `rm ${N}/qemu-server/9101.conf && mkdir ${N}/qemu-server/9101.conf`,

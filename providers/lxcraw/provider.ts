@@ -1,7 +1,7 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { limitMs, newToken, pureMethods, redact, secretsOf, targetOf } from "../common/provider";
 import { base64Lines, sha256Hex } from "../common/shell";
-import { describeTarget, type ExecResult, exec, partialStdoutOf } from "../ssh/client";
+import { describeTarget, type ExecResult, exec, isOutputLimitError, partialStdoutOf } from "../ssh/client";
 import { withConnection } from "../ssh/pool";
 import { checkLxcRawConfig } from "./check";
 import { converse } from "./converse";
@@ -38,6 +38,13 @@ export function existingProblem(text: string, vmid: number): string | null {
     return `CT ${vmid} is locked by a running Proxmox operation (${lock}); nothing was written, retry when it has finished (or \`pct unlock ${vmid}\` if it is stale)`;
   }
   return null;
+}
+
+/** What to add to the error of a read stopped at the stdout limit: no config Proxmox writes comes near it. */
+function sizeHint(e: unknown, vmid: number): string {
+  return isOutputLimitError(e)
+    ? ` (${configPath(vmid)} is larger than any config Proxmox writes: pmxcfs keeps every file below 1 MiB; check the file on the host)`
+    : "";
 }
 
 /**
@@ -99,7 +106,9 @@ async function applyOnHost(connection: ConnectionInputs, vmid: number, stashDir:
     );
     report = parseLxcReport(res.stdout);
   } catch (e) {
-    throw new Error(redact(`LxcRawConfig ${where}: ${what}: ${(e as Error).message}${mayBeLive(newText, partialStdoutOf(e))}`, secretsOf(connection)));
+    throw new Error(
+      redact(`LxcRawConfig ${where}: ${what}: ${(e as Error).message}${sizeHint(e, vmid)}${mayBeLive(newText, partialStdoutOf(e))}`, secretsOf(connection)),
+    );
   }
   const stderr = res.stderr.trim();
   if (res.code === LXC_EXIT.missing || report.missing) return { missing: true, changed: false, rawLines: [], stash: null };
@@ -175,7 +184,7 @@ export const lxcRawConfigProvider: dynamic.ResourceProvider<LxcRawConfigInputs, 
         exec(s, commandOf(buildReadScript(props.vmid)), { timeoutMs: limitMs(props.connection, "read"), label: `the read of ${configPath(props.vmid)}` }),
       );
     } catch (e) {
-      throw new Error(redact(`LxcRawConfig ${where}: ${(e as Error).message}`, secretsOf(props.connection)));
+      throw new Error(redact(`LxcRawConfig ${where}: ${(e as Error).message}${sizeHint(e, props.vmid)}`, secretsOf(props.connection)));
     }
     if (res.code !== 0) {
       throw new Error(`LxcRawConfig ${where}: reading ${configPath(props.vmid)} failed (exit ${res.code}): ${res.stderr.trim()}`);

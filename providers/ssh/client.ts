@@ -47,6 +47,34 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** What the command is, for error messages (never the secret data it carries). */
   label?: string;
+  /**
+   * Most bytes the command may print on stdout. Defaults to {@link EXEC_STDOUT_LIMIT}. Past it the
+   * command is stopped at once and `exec` rejects with its own message (never a cut-short result, and
+   * never a wait for an answer line that was dropped).
+   */
+  maxStdoutBytes?: number;
+}
+
+/**
+ * How much stdout `exec` keeps by default: 4 MiB. Nothing a provider reads comes near it (pmxcfs keeps
+ * every file under /etc/pve below 1 MiB: proxmox/pve-cluster src/pmxcfs/memdb.h `MEMDB_MAX_FILE_SIZE`).
+ */
+export const EXEC_STDOUT_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * True for the error of an `exec` that stopped a command past its stdout limit (a plain Error with
+ * `stdoutLimit`, the limit in bytes: no class of its own, because provider code is serialized into
+ * `__provider` and a class would have to travel with it).
+ */
+export function isOutputLimitError(e: unknown): e is Error & { stdoutLimit: number } {
+  return e instanceof Error && typeof (e as { stdoutLimit?: unknown }).stdoutLimit === "number";
+}
+
+/** A byte count as "4 MiB" / "512 KiB" / "100 bytes", for messages. */
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
 }
 
 /** How `exec` answers a command that prints, then waits on stdin for a reply computed from that output. */
@@ -207,8 +235,9 @@ export function describeConnectError(err: { message?: string; level?: string; co
 }
 
 /**
- * Run one command on an open session and collect its exit code, stdout and stderr (each kept up to
- * 4 MiB). Rejects (never resolves with a made-up code) when the channel cannot be opened, the connection
+ * Run one command on an open session and collect its exit code, stdout and stderr. stdout past
+ * `maxStdoutBytes` (default {@link EXEC_STDOUT_LIMIT}) stops the command and rejects with its own
+ * error ({@link isOutputLimitError}); stderr is kept up to 4 MiB. Rejects (never resolves with a made-up code) when the channel cannot be opened, the connection
  * drops before the command reports its exit status, or the timeout passes; with `answer`, also when its
  * `reply` threw (after the command has ended). A rejection's Error carries `partialStdout`, what the
  * command printed until then (read it with {@link partialStdoutOf}): a caller can tell how far a script got.
@@ -217,6 +246,7 @@ export function exec(session: SshSession, command: string, options: ExecOptions 
   const label = options.label ?? "remote command";
   const timeoutMs = options.timeoutMs ?? SSH_FIXED.commandMs;
   const maxBytes = 4 * 1024 * 1024;
+  const maxOut = options.maxStdoutBytes ?? EXEC_STDOUT_LIMIT;
   return new Promise<ExecResult>((resolve, reject) => {
     let done = false;
     let stream: import("ssh2").ClientChannel | undefined;
@@ -261,8 +291,26 @@ export function exec(session: SshSession, command: string, options: ExecOptions 
         ch.on("error", (e: Error) => finish(new Error(`${label} on ${session.where} failed: ${e.message}`)));
         ch.stderr.on("error", (e: Error) => finish(new Error(`${label} on ${session.where} failed: ${e.message}`)));
         ch.on("data", (d: Buffer) => {
-          if (outLen < maxBytes) out.push(d);
+          if (done) return;
           outLen += d.length;
+          if (outLen > maxOut) {
+            finish(
+              Object.assign(
+                new Error(
+                  `${label} on ${session.where} printed more than ${formatBytes(maxOut)} on stdout, the most it may print; it was stopped before it ended, and nothing it printed was used`,
+                ),
+                { stdoutLimit: maxOut },
+              ),
+            );
+            try {
+              ch.signal("KILL");
+              ch.close();
+            } catch {
+              /* channel already gone */
+            }
+            return;
+          }
+          out.push(d);
           if (options.answer && !answered) {
             let reply: string | Buffer | undefined;
             try {

@@ -1,5 +1,5 @@
 export type { ExecAnswer, ExecOptions, ExecResult, SshSession, SshTarget } from "./client";
-export { close, connect, describeConnectError, describeTarget, exec, partialStdoutOf } from "./client";
+export { close, connect, describeConnectError, describeTarget, EXEC_STDOUT_LIMIT, exec, formatBytes, isOutputLimitError, partialStdoutOf } from "./client";
 export type { HostKeyPin } from "./hostkey";
 export { fingerprintOf, keyTypeOf, parseHostKeyPin } from "./hostkey";
 export { MAX_CHANNELS, poolKey, withConnection, withFreshConnection } from "./pool";

@@ -10,7 +10,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { LiveFacts } from "../../scripts/lib/discover/facts";
-import { DiscoverError, type ReadRequest, type ReadTarget, readLive } from "../../scripts/lib/discover/read";
+import { buildReadCommand, parseReadOutput, ReadLimitError } from "../../scripts/lib/discover/probe";
+import { assembleFacts, DiscoverError, type ReadRequest, type ReadTarget, readLive } from "../../scripts/lib/discover/read";
 import { LIVE_EDIT_CASES, type LiveEditCase } from "../discoverCases";
 import { treeHash } from "../treeHash";
 import { STAGED_VMBR0_EDIT } from "../unit/support/discoverHost";
@@ -145,6 +146,39 @@ describe("discover's read over SSH against a host holding neve's files", () => {
 
   it("must name the host's nodes when the node name is wrong", async () => {
     await expect(readLive(ssh(), { node: "pve", files: [] })).rejects.toThrow("/etc/pve/nodes/pve does not exist (nodes there: neve)");
+  });
+});
+
+describe("what discover cannot read, over SSH as with --root", () => {
+  beforeAll(placeFixture);
+
+  it("must stop at the size limit with its own message, naming the same file as --root", async () => {
+    const request = { node: "neve", files: [], limitBytes: 4096 };
+    const viaSsh = (await readLive(ssh(), request).catch((e: unknown) => e)) as Error;
+    const viaRoot = (await readLive({ kind: "root", dir: FIXTURE }, request).catch((e: unknown) => e)) as Error;
+    expect(viaSsh).toBeInstanceOf(ReadLimitError);
+    expect(viaRoot).toBeInstanceOf(ReadLimitError);
+    expect(viaSsh.message).toMatch(
+      /^ssh:\/\/root@[\d.]+:22: the files discover reads passed its limit of 4 KiB of content in one read at \/etc\/pve\/\S+; nothing was reported/,
+    );
+    expect(viaSsh.message.replace(/^\S+: /, "")).toBe(viaRoot.message.replace(/^\S+: /, ""));
+    expect(viaSsh.message).not.toMatch(/incompletely|run discover again/);
+  });
+
+  it("must name a directory the reading user may not list (the script run as nobody on the host), not read it as empty", async () => {
+    await host.exec("chmod 000 /etc/pve/nodes/neve/lxc");
+    try {
+      const request = { node: "neve", files: [] };
+      const r = await host.exec(`setpriv --reuid=65534 --regid=65534 --clear-groups ${buildReadCommand(request)}`);
+      expect(r.code).toBe(0);
+      const raw = parseReadOutput(r.stdout, "nobody@test-host");
+      expect(raw.records.filter((x) => x.tag === "lxc")).toEqual([]);
+      expect(() => assembleFacts(raw, request, "ssh://nobody@test-host")).toThrow(
+        /\n {2}\/etc\/pve\/nodes\/neve\/lxc\/ is a directory discover cannot list \(permissions\): the files in it would be missed/,
+      );
+    } finally {
+      await host.exec("chmod 755 /etc/pve/nodes/neve/lxc");
+    }
   });
 });
 

@@ -233,6 +233,32 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
     await host.exec("rm -f /etc/pve/lxc/300.conf");
   });
 
+  it("must fail at once with its own message, not at the time limit, on a config whose read passes the 4 MiB stdout limit, and write nothing", async () => {
+    // Larger than pmxcfs allows (1 MiB), so only a stand-in /etc/pve can hold it: 3.5 MiB is 4.7 MiB of base64.
+    const big = `arch: amd64\nhostname: big\nmemory: 512\nostype: debian\n#${"x".repeat(3.5 * 1024 * 1024)}\n`;
+    await host.writeFile("/etc/pve/lxc/302.conf", big, "0640");
+    try {
+      await bigConfigFailsAtOnce();
+    } finally {
+      await host.exec("rm -f /etc/pve/lxc/302.conf");
+    }
+  });
+  const bigConfigFailsAtOnce = async () => {
+    const before = await statOf(host, "/etc/pve/lxc/302.conf");
+    const err = await create(ph, await declareLxcRaw("big-raw", args({ vmid: 302 }))).then(
+      () => null,
+      (e: Error) => e.message,
+    );
+    expect(err).toMatch(
+      /^LxcRawConfig CT 302 on root@[\d.]+:22: write: the write of \/etc\/pve\/lxc\/302\.conf on root@[\d.]+:22 printed more than 4 MiB on stdout, the most it may print; it was stopped before it ended, and nothing it printed was used \(\/etc\/pve\/lxc\/302\.conf is larger than any config Proxmox writes: pmxcfs keeps every file below 1 MiB; check the file on the host\)$/,
+    );
+    expect(err).not.toMatch(/timed out/);
+    expect(await statOf(host, "/etc/pve/lxc/302.conf")).toBe(before);
+    // The stopped script removes its staged copy on the way out (its trap), and stashed nothing.
+    expect(await waitFor(async () => (await ls("/etc/pve/lxc")).join(" ") === "201.conf 302.conf", 10000)).toBe(true);
+    expect((await host.exec("test -e /root/etc-pve.stash/lxc-302")).code).not.toBe(0);
+  };
+
   it("must write nothing when the provider's answer arrives cut short or with a wrong hash (the remote script on its own)", async () => {
     const live = (await host.readFile(CONF))!;
     const before = await statOf(host, CONF);

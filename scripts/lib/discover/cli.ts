@@ -3,6 +3,7 @@
  * (./read.ts), the mapping (./vocab.ts), the comparison (./check.ts, ./files.ts) and the writer
  * (./write.ts). scripts/discover.ts only calls {@link main}.
  */
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
@@ -117,8 +118,12 @@ export function parseArgs(argv: readonly string[]): DiscoverArgs {
 
 /** Read a file the operator named; the error names the option and the path, never the content. */
 function readNamed(option: string, file: string): string {
+  return readNamedBytes(option, file).toString("utf8");
+}
+
+function readNamedBytes(option: string, file: string): Buffer {
   try {
-    return fs.readFileSync(file, "utf8");
+    return fs.readFileSync(file);
   } catch (e) {
     throw new UsageError(`cannot read ${option} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
@@ -175,6 +180,82 @@ export interface Io {
   err(text: string): void;
   /** ISO 8601 now, for adoption.discoveredAt. */
   now(): string;
+  /**
+   * Test hook of `--write`: called after the temp file is written, before the stack file is compared
+   * with what was read and the temp renamed over it (a test makes a kill or an edit happen exactly there).
+   */
+  afterTempWrite?(tmp: string): void;
+}
+
+/** The temp file a `--write` of `stackFile` by process `pid` writes beside it before the rename. */
+export function tempFileOf(stackFile: string, pid: number): string {
+  return `${stackFile}.discover-${pid}.tmp`;
+}
+
+/** True while a process with this id runs (EPERM: it runs, as another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Remove the temp files ({@link tempFileOf}) that a `--write` killed between its write and its rename
+ * left beside the stack file: those whose process is gone (or is this one, from an earlier run under the
+ * same id). A temp of a `--write` still running is left to it. Returns the removed paths.
+ */
+export function removeStaleTemps(stackFile: string, alive: (pid: number) => boolean = processAlive): string[] {
+  const dir = path.dirname(stackFile);
+  const base = path.basename(stackFile);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const n of names) {
+    if (!n.startsWith(`${base}.discover-`) || !n.endsWith(".tmp")) continue;
+    const pid = n.slice(base.length + ".discover-".length, -".tmp".length);
+    if (!/^\d+$/.test(pid) || (Number(pid) !== process.pid && alive(Number(pid)))) continue;
+    fs.rmSync(path.join(dir, n), { force: true });
+    removed.push(path.join(dir, n));
+  }
+  return removed;
+}
+
+const sha256 = (b: string | Buffer) => createHash("sha256").update(b).digest("hex");
+
+/**
+ * Put `text` in place of the stack file: a temp beside it, then (only if the stack file still holds the
+ * bytes read, sha256 `readSha`) a rename over it. Refuses (WriteRefusedError, the temp removed) when the
+ * file changed since it was read: an edit made while discover read the host is never overwritten.
+ */
+function replaceStackFile(stackFile: string, shown: string, text: string, readSha: string, io: Io): void {
+  const tmp = tempFileOf(stackFile, process.pid);
+  try {
+    fs.writeFileSync(tmp, text);
+    io.afterTempWrite?.(tmp);
+    let now: string;
+    try {
+      now = sha256(fs.readFileSync(stackFile));
+    } catch (e) {
+      now = `unreadable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    }
+    if (now !== readSha) {
+      throw new WriteRefusedError(
+        `${shown} changed while discover was reading the host (sha256 ${readSha.slice(0, 12)} when read, ${/^[0-9a-f]{64}$/.test(now) ? now.slice(0, 12) : now} now), so it was not written and the change made meanwhile is kept. ` +
+          "Run discover --write again: it starts from the file as it is now",
+      );
+    }
+    fs.renameSync(tmp, stackFile);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** Run discover; returns the exit code (0, 1, 2). Never throws for an expected failure. */
@@ -191,8 +272,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return 2;
   }
   const shown = path.relative(process.cwd(), args.stackFile) || args.stackFile;
+  for (const t of removeStaleTemps(args.stackFile))
+    io.err(`discover: removed ${path.relative(process.cwd(), t) || t}, left by a --write that was stopped before its rename\n`);
+  let readSha: string;
   try {
-    text = readNamed("--config", args.stackFile);
+    const bytes = readNamedBytes("--config", args.stackFile);
+    readSha = sha256(bytes);
+    text = bytes.toString("utf8");
     if (args.keyFile) privateKey = readNamed("--key", args.keyFile);
     for (const [k, f] of Object.entries(args.secretFiles) as [SecretKey, string][]) secrets[k] = readNamed(`--secret ${k}=`, f).replace(/\r?\n$/, "");
     model = modelFromText(text);
@@ -242,11 +328,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       }
       case "write": {
         const result = writeStack(text, model, live, { now: io.now(), adopt: args.adopt });
-        if (result.text !== text) {
-          const tmp = `${args.stackFile}.discover-${process.pid}.tmp`;
-          fs.writeFileSync(tmp, result.text);
-          fs.renameSync(tmp, args.stackFile);
-        }
+        if (result.text !== text) replaceStackFile(args.stackFile, shown, result.text, readSha, io);
         io.out(`discover --write: ${shown} ${result.text === text ? "unchanged" : "updated"} from ${facts.source}\n`);
         for (const c of result.choices) io.out(`  ${c}\n`);
         io.out("\n--check of the written file (host files: run --check):\n");

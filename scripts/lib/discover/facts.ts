@@ -158,8 +158,11 @@ export interface HostFileFacts {
   readonly content?: string;
   /** sha256 of the content, kept in memory for secret comparisons only; never printed. */
   readonly sha256?: string;
-  /** Why a path that exists was not read: `unreadable` (permissions, I/O) or `refused` (it resolves into /etc/pve/priv). Absent when it was read. */
-  readonly problem?: "unreadable" | "refused";
+  /**
+   * Why a path that exists was not read: `unreadable` (permissions, I/O), `refused` (it resolves into
+   * /etc/pve/priv) or `broken` (a symbolic link that does not resolve). Absent when it was read.
+   */
+  readonly problem?: "unreadable" | "refused" | "broken";
   /** Octal mode, owner and group, when it exists. */
   readonly mode?: string;
   readonly owner?: string;

@@ -139,7 +139,7 @@ export function requestedFiles(group: HostGroup): Array<{ path: string; secret: 
 }
 
 /** Outcome for one declared file. */
-export type FileStatus = "same" | "differs" | "absent" | "notfile" | "unreadable" | "unverified";
+export type FileStatus = "same" | "differs" | "absent" | "notfile" | "broken" | "unreadable" | "unverified";
 
 /** The comparison of one declared file with the live one. */
 export interface FileReport {
@@ -195,7 +195,7 @@ export function compareGroup(group: HostGroup, facts: LiveFacts, placeholders: r
     }
     if (!e) throw new DiscoverError(`${d.path} was not read (the read request did not name it); this is a bug in discover`);
     if (e.kind !== "file") {
-      const status: FileStatus = e.kind === "absent" ? "absent" : e.problem ? "unreadable" : "notfile";
+      const status: FileStatus = e.kind === "absent" ? "absent" : e.problem === "broken" ? "broken" : e.problem ? "unreadable" : "notfile";
       const patch =
         status === "absent" && !d.secret ? createTwoFilesPatch(`live:${d.path}`, `declared:${d.path}`, "", d.content, "(absent)", undefined) : undefined;
       return { declared: d, status, contentDiffers: true, metadata: [], patch };
@@ -233,6 +233,7 @@ const STATUS_TEXT: Record<FileStatus, string> = {
   differs: "differs",
   absent: "absent",
   notfile: "not a regular file",
+  broken: "a symbolic link that does not resolve",
   unreadable: "unreadable",
   unverified: "unchecked",
 };

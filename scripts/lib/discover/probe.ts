@@ -10,8 +10,10 @@
  * Framing of the command's answer (robust against any file content: contents travel base64-encoded,
  * and base64 never contains "@"): one header line per file
  *   `@@discover <tag> <base64 path> file <sha256> <mode>:<owner>:<group> [content]`
- *   (or `... absent` / `notfile` / `unreadable` / `refused`), the content as base64 lines closed by
- *   `@@discover end`, and last `@@discover done <number of files>`. A cut-short answer (no `done`, a
+ *   (or `... absent` / `notfile` / `broken` / `unreadable` / `refused`), the content as base64 lines closed by
+ *   `@@discover end`; a directory discover lists but cannot (`@@discover dir <base64 path> unreadable|notdir|broken`);
+ *   and last `@@discover done <number of records>`. Past the size limit ({@link READ_LIMIT_BYTES}) the
+ *   command stops with `@@discover limit <base64 path>` (the file that passed it) instead of reading on. A cut-short answer (no `done`, a
  *   count that does not match, an open content block, or content whose sha256 is not the announced one)
  *   is refused by {@link parseReadOutput}.
  *
@@ -20,15 +22,16 @@
  * through a symbolic link is reported `refused` by the command itself (`readlink -f`), unread.
  * Secret requested files travel as sha256 only, never their content.
  */
+import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
-import { shellQuote } from "../../../providers/ssh";
+import { formatBytes, shellQuote } from "../../../providers/ssh";
 
 /** An error discover reports with exit code 2; its message is safe to print. */
 export class DiscoverError extends Error {}
 
 /** Which reader produced a record, i.e. what the file is. */
-export type RecordTag = "qemu" | "lxc" | "storage" | "jobs" | "firewall" | "net" | "staged" | "sysctl" | "file";
-const TAGS: readonly RecordTag[] = ["qemu", "lxc", "storage", "jobs", "firewall", "net", "staged", "sysctl", "file"];
+export type RecordTag = "qemu" | "lxc" | "storage" | "jobs" | "firewall" | "net" | "staged" | "sysctl" | "file" | "dir";
+const TAGS: readonly RecordTag[] = ["qemu", "lxc", "storage", "jobs", "firewall", "net", "staged", "sysctl", "file", "dir"];
 
 /** What the reader found at one path. */
 export interface RawRecord {
@@ -36,16 +39,22 @@ export interface RawRecord {
   readonly tag: RecordTag;
   /** Host path (absolute, as on the host, also with --root). */
   readonly path: string;
-  /** `file` (a regular file, symbolic links followed), `absent`, `notfile`, `unreadable` or `refused`. */
-  readonly state: "file" | "absent" | "notfile" | "unreadable" | "refused";
+  /**
+   * `file` (a regular file, symbolic links followed), `absent`, `notfile`, `broken` (a symbolic link
+   * that does not resolve: dangling, or a loop), `unreadable` or `refused`. For a `dir` record (only
+   * written for a directory discover cannot list): `unreadable`, `notdir` or `broken`.
+   */
+  readonly state: "file" | "absent" | "notfile" | "broken" | "unreadable" | "refused" | "notdir";
   /** sha256 (hex) of the bytes, for `file`. */
   readonly sha256?: string;
   /** Octal mode as four digits, owner and group names, for `file`. */
   readonly mode?: string;
   readonly owner?: string;
   readonly group?: string;
-  /** UTF-8 content, for `file` records whose content was asked for. */
+  /** UTF-8 content, for `file` records whose content was asked for (absent when the bytes are not text: see `notText`). */
   readonly content?: string;
+  /** Why the bytes are not text discover can read (`line 3: ...`), for `file` records whose content was asked for. */
+  readonly notText?: string;
 }
 
 /** Everything one read returned, before parsing. */
@@ -64,6 +73,80 @@ export interface RawRead {
 export interface ProbeRequest {
   readonly node: string;
   readonly files: ReadonlyArray<{ path: string; secret: boolean }>;
+  /** Most bytes of file content one read holds. Defaults to {@link READ_LIMIT_BYTES}. */
+  readonly limitBytes?: number;
+}
+
+/**
+ * Most bytes of file content (files read with their content, summed) that one read of discover holds:
+ * 64 MiB. neve's files are a few hundred KiB; pmxcfs keeps each file under /etc/pve below 1 MiB and all
+ * of them below 128 MiB (proxmox/pve-cluster src/pmxcfs/memdb.h). Past it the read stops and discover
+ * exits 2 with its own message (docs/discover.md, "Size limit").
+ */
+export const READ_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/** The stdout limit of the SSH exec for a read limit: base64 (4/3, a newline every 76 characters) plus the header lines. */
+export function answerLimitBytes(limitBytes: number): number {
+  return 2 * limitBytes + 1024 * 1024;
+}
+
+/** The message of a read that passed its size limit (both readers). */
+export function limitMessage(source: string, limitBytes: number, at: string): string {
+  return (
+    `${source}: the files discover reads passed its limit of ${formatBytes(limitBytes)} of content in one read at ${at}; ` +
+    'nothing was reported (the files were not cut: discover stops rather than hold more, docs/discover.md "Size limit"). ' +
+    `Proxmox writes no file that large (pmxcfs keeps each file under /etc/pve below 1 MiB): check ${at} on the host`
+  );
+}
+
+/** A read that passed its size limit. */
+export class ReadLimitError extends DiscoverError {}
+
+/**
+ * Why bytes are not text discover reads, naming the line: invalid UTF-8 or a NUL byte (a decoder would
+ * put replacement characters there, and the values of that line would silently read as absent or wrong).
+ * Undefined for UTF-8 text without NUL.
+ */
+export function notTextReason(bytes: Buffer): string | undefined {
+  if (isUtf8(bytes) && !bytes.includes(0)) return undefined;
+  let start = 0;
+  for (let line = 1; start <= bytes.length; line++) {
+    let end = bytes.indexOf(10, start);
+    if (end === -1) end = bytes.length;
+    const b = bytes.subarray(start, end);
+    const nul = b.indexOf(0);
+    if (nul !== -1) return `line ${line} holds a NUL byte (column ${nul + 1}): ${quoteBytes(b)}`;
+    if (!isUtf8(b)) return `line ${line} is not UTF-8 text: ${quoteBytes(b)}`;
+    start = end + 1;
+  }
+  return "it is not UTF-8 text";
+}
+
+/** A line's bytes as a quoted string, every byte that is not printable UTF-8 as \xNN, at most 120 characters. */
+function quoteBytes(b: Buffer): string {
+  let out = "";
+  for (let i = 0; i < b.length && out.length < 120; ) {
+    const c = b[i];
+    const len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    const seq = b.subarray(i, i + len);
+    if (c >= 0x20 && c < 0x7f && c !== 0x22 && c !== 0x5c) {
+      out += String.fromCharCode(c);
+      i++;
+    } else if (len > 1 && seq.length === len && isUtf8(seq)) {
+      out += seq.toString("utf8");
+      i += len;
+    } else {
+      out += `\\x${c.toString(16).padStart(2, "0")}`;
+      i++;
+    }
+  }
+  return `"${out.length >= 120 ? `${out.slice(0, 120)}...` : out}"`;
+}
+
+/** The text of content bytes: `content` when they are text, else `notText` (see {@link notTextReason}). */
+export function textFields(bytes: Buffer): { content: string } | { notText: string } {
+  const why = notTextReason(bytes);
+  return why === undefined ? { content: bytes.toString("utf8") } : { notText: why };
 }
 
 /** Fixed Proxmox files, in reading order. */
@@ -117,22 +200,37 @@ export function buildReadScript(request: ProbeRequest): string {
   const q = shellQuote;
   const L = [
     "LC_ALL=C; export LC_ALL",
-    `M=${MARK}; n=0; seen=`,
+    `M=${MARK}; n=0; seen=; total=0; limit=${Math.floor(request.limitBytes ?? READ_LIMIT_BYTES)}`,
     `enc() { printf '%s' "$1" | base64 | tr -d '\\n'; }`,
+    // dir PATH: a record only for a directory discover lists but cannot (a glob over it would silently match nothing).
+    `dir() {
+  if [ -d "$1" ]; then
+    [ -r "$1" ] && [ -x "$1" ] && return 0
+    n=$((n+1)); printf '%s dir %s unreadable\\n' "$M" "$(enc "$1")"
+  elif [ -e "$1" ]; then n=$((n+1)); printf '%s dir %s notdir\\n' "$M" "$(enc "$1")"
+  elif [ -L "$1" ]; then n=$((n+1)); printf '%s dir %s broken\\n' "$M" "$(enc "$1")"
+  fi
+}`,
+    // A glob entry that exists, or is a link that does not resolve (reported, not skipped).
+    `ent() { [ -e "$1" ] || [ -L "$1" ]; }`,
     // rec TAG PATH WITH_CONTENT: one record; never reads a path that resolves into /etc/pve/priv.
     `rec() {
   n=$((n+1)); p=$(enc "$2")
   if [ -f "$2" ]; then
     case "$(readlink -f -- "$2" 2>/dev/null)" in ${PRIV}|${PRIV}/*) printf '%s %s %s refused\\n' "$M" "$1" "$p"; return 0;; esac
-    h=$(sha256sum < "$2" 2>/dev/null) && s=$(stat -L -c '%a:%U:%G' -- "$2" 2>/dev/null) || { printf '%s %s %s unreadable\\n' "$M" "$1" "$p"; return 0; }
+    h=$(sha256sum < "$2" 2>/dev/null) && s=$(stat -L -c '%a:%U:%G:%s' -- "$2" 2>/dev/null) || { printf '%s %s %s unreadable\\n' "$M" "$1" "$p"; return 0; }
+    z=\${s##*:}; s=\${s%:*}
     if [ "$3" = 1 ]; then
+      total=$((total+z))
+      if [ "$total" -gt "$limit" ]; then printf '%s limit %s\\n' "$M" "$p"; exit 0; fi
       printf '%s %s %s file %s %s content\\n' "$M" "$1" "$p" "\${h%% *}" "$s"
       base64 < "$2" 2>/dev/null
       printf '%s end\\n' "$M"
     else
       printf '%s %s %s file %s %s\\n' "$M" "$1" "$p" "\${h%% *}" "$s"
     fi
-  elif [ -e "$2" ] || [ -L "$2" ]; then printf '%s %s %s notfile\\n' "$M" "$1" "$p"
+  elif [ -e "$2" ]; then printf '%s %s %s notfile\\n' "$M" "$1" "$p"
+  elif [ -L "$2" ]; then printf '%s %s %s broken\\n' "$M" "$1" "$p"
   else printf '%s %s %s absent\\n' "$M" "$1" "$p"; fi
 }`,
     // net FILE: the file, then (depth first, in line order) what its source / source-directory lines name:
@@ -152,21 +250,25 @@ export function buildReadScript(request: ProbeRequest): string {
     v=\${x#?:}
     case $v in /*) ;; *) v=\${1%/*}/$v;; esac
     case $x in
-      s:*) for g in $v; do [ -e "$g" ] && net "$g"; done;;
-      d:*) for sd in $v; do for g in "$sd"/* "$sd"/.[!.]* "$sd"/..?*; do [ -e "$g" ] && net "$g"; done; done;;
+      s:*) for g in $v; do ent "$g" && net "$g"; done;;
+      d:*) for sd in $v; do dir "$sd"; for g in "$sd"/* "$sd"/.[!.]* "$sd"/..?*; do ent "$g" && net "$g"; done; done;;
     esac
   done
   set +f
 }`,
     `N=/etc/pve/nodes/${q(request.node)}`,
     `if [ -d "$N" ]; then printf '%s node present\\n' "$M"; else printf '%s node absent\\n' "$M"; fi`,
+    "dir /etc/pve/nodes",
     `for d in /etc/pve/nodes/*; do [ -d "$d" ] && printf '%s nodename %s\\n' "$M" "$(enc "\${d##*/}")"; done`,
-    `for f in "$N"/qemu-server/*.conf; do [ -e "$f" ] && rec qemu "$f" 1; done`,
-    `for f in "$N"/lxc/*.conf; do [ -e "$f" ] && rec lxc "$f" 1; done`,
+    `dir "$N"/qemu-server`,
+    `for f in "$N"/qemu-server/*.conf; do ent "$f" && rec qemu "$f" 1; done`,
+    `dir "$N"/lxc`,
+    `for f in "$N"/lxc/*.conf; do ent "$f" && rec lxc "$f" 1; done`,
     ...PVE_FILES.map((f) => `rec ${f.tag} ${q(f.path)} 1`),
     `net ${q(INTERFACES)}`,
     `rec staged ${q(INTERFACES_NEW)} 1`,
-    `for f in ${SYSCTL_DIR}/*.conf; do [ -e "$f" ] || continue; [ "$f" -ef ${SYSCTL_CONF} ] && continue; rec sysctl "$f" 1; done`,
+    `dir ${SYSCTL_DIR}`,
+    `for f in ${SYSCTL_DIR}/*.conf; do ent "$f" || continue; [ "$f" -ef ${SYSCTL_CONF} ] && continue; rec sysctl "$f" 1; done`,
     `rec sysctl ${SYSCTL_CONF} 1`,
     ...request.files.map((f) => `rec file ${q(f.path)} ${f.secret ? 0 : 1}`),
     ...RUNTIME_KEYS.map((k) => `v=$(cat /proc/sys/${k.replace(/\./g, "/")} 2>/dev/null) && printf '%s runtime %s %s\\n' "$M" ${k} "$v"`),
@@ -187,8 +289,11 @@ export function buildReadCommand(request: ProbeRequest): string {
 export const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 const b64 = (s: string) => Buffer.from(s, "base64").toString("utf8");
 
-/** Parse the command's answer. Throws {@link DiscoverError} on anything incomplete or inconsistent. */
-export function parseReadOutput(stdout: string, where: string): RawRead {
+/**
+ * Parse the command's answer. Throws {@link DiscoverError} on anything incomplete or inconsistent, and
+ * a {@link ReadLimitError} when the command stopped at the size limit (`limitBytes`, as in the request).
+ */
+export function parseReadOutput(stdout: string, where: string, limitBytes: number = READ_LIMIT_BYTES): RawRead {
   const lines = stdout.split("\n");
   const records: RawRecord[] = [];
   const nodes: string[] = [];
@@ -204,6 +309,7 @@ export function parseReadOutput(stdout: string, where: string): RawRead {
       done = Number(f[1]);
       continue;
     }
+    if (f[0] === "limit") throw new ReadLimitError(limitMessage(`ssh://${where}`, limitBytes, b64(f[1] ?? "")));
     if (f[0] === "node") {
       nodePresent = f[1] === "present";
       continue;
@@ -220,7 +326,7 @@ export function parseReadOutput(stdout: string, where: string): RawRead {
     const tag = f[0] as RecordTag;
     const p = b64(f[1] ?? "");
     const state = f[2];
-    if (state === "absent" || state === "notfile" || state === "unreadable" || state === "refused") {
+    if (state === "absent" || state === "notfile" || state === "broken" || state === "unreadable" || state === "refused" || state === "notdir") {
       records.push({ tag, path: p, state });
       continue;
     }
@@ -233,7 +339,7 @@ export function parseReadOutput(stdout: string, where: string): RawRead {
       if (k >= lines.length) throw fail(`the content of ${p} is cut short`);
       const bytes = Buffer.from(chunks.join(""), "base64");
       if (sha256(bytes) !== rec.sha256) throw fail(`${p} changed while it was read, or its content is cut short`);
-      records.push({ ...rec, content: bytes.toString("utf8") });
+      records.push({ ...rec, ...textFields(bytes) });
     } else {
       records.push(rec);
     }

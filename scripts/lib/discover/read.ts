@@ -3,17 +3,28 @@
  * with ONE read-only exec, or from a directory of copies (`--root DIR`), and parsed into {@link LiveFacts}.
  * Which files and how they are read: ./probe.ts (over SSH) and ./root.ts (--root). How each is parsed: ./parse/*.ts.
  */
-import { close, connect, exec, type SshSession } from "../../../providers/ssh";
+import { close, connect, exec, isOutputLimitError, partialStdoutOf, type SshSession } from "../../../providers/ssh";
 import type { GuestFacts, HostFileFacts, LiveFacts } from "./facts";
 import { parseFirewall } from "./parse/firewall";
 import { parseGuestConf } from "./parse/guestConf";
 import { parseInterfaces } from "./parse/interfaces";
-import { parseSectionConfig } from "./parse/sectionConfig";
+import { duplicateSections, parseSectionConfig } from "./parse/sectionConfig";
 import { parseSysctl } from "./parse/sysctl";
-import { buildReadCommand, DiscoverError, INTERFACES, parseReadOutput, type RawRead, type RawRecord } from "./probe";
+import {
+  answerLimitBytes,
+  buildReadCommand,
+  DiscoverError,
+  INTERFACES,
+  limitMessage,
+  parseReadOutput,
+  type RawRead,
+  type RawRecord,
+  READ_LIMIT_BYTES,
+  ReadLimitError,
+} from "./probe";
 import { readRoot } from "./root";
 
-export { DiscoverError } from "./probe";
+export { DiscoverError, READ_LIMIT_BYTES, ReadLimitError } from "./probe";
 
 /** Where to read: a host over SSH (host key pinned, no trust on first use) or a directory of copies. */
 export type ReadTarget =
@@ -37,6 +48,8 @@ export interface ReadRequest {
   node: string;
   /** Managed host files to read as well (HostConfig files); secret ones only by sha256, never content. */
   files: ReadonlyArray<{ path: string; secret: boolean }>;
+  /** Most bytes of file content one read holds (docs/discover.md "Size limit"). Defaults to {@link READ_LIMIT_BYTES}. */
+  limitBytes?: number;
 }
 
 /** Message of the connect error in discover's words (options instead of the provider's input names). */
@@ -67,30 +80,114 @@ export async function readLive(target: ReadTarget, request: ReadRequest): Promis
   } catch (e) {
     throw new DiscoverError(connectMessage(e));
   }
+  const limit = request.limitBytes ?? READ_LIMIT_BYTES;
   try {
-    const r = await exec(session, command, { label: "discover's read-only read", timeoutMs: 120000 });
+    const r = await exec(session, command, { label: "discover's read-only read", timeoutMs: 120000, maxStdoutBytes: answerLimitBytes(limit) });
     if (r.code !== 0) throw new DiscoverError(`discover's read-only read on ${session.where} exited with ${r.code}: ${r.stderr.trim().slice(0, 500)}`);
-    return assembleFacts(parseReadOutput(r.stdout, session.where), request, `ssh://${session.where}`);
+    return assembleFacts(parseReadOutput(r.stdout, session.where, limit), request, `ssh://${session.where}`);
   } catch (e) {
+    if (isOutputLimitError(e)) {
+      // Only headers can pass the answer's limit before the content limit (the script stops there): name the file in progress.
+      const last = [...partialStdoutOf(e).matchAll(/^@@discover \S+ (\S+) /gm)].pop();
+      const at = last ? Buffer.from(last[1], "base64").toString("utf8") : "the first file";
+      throw new ReadLimitError(`${limitMessage(`ssh://${session.where}`, limit, at)} (the answer passed ${answerLimitBytes(limit)} bytes)`);
+    }
     throw e instanceof DiscoverError ? e : new DiscoverError((e as Error).message);
   } finally {
     close(session);
   }
 }
 
-/** Content of a Proxmox file record: "" when absent; unreadable or not a file is an error (the facts would be wrong). */
-function textOf(r: RawRecord | undefined, where: string): string | undefined {
-  if (!r || r.state === "absent") return undefined;
-  if (r.state !== "file") {
-    throw new DiscoverError(
-      `${where}: ${r.path} is ${r.state === "notfile" ? "not a regular file" : r.state}; discover cannot report it (check the path on the host)`,
-    );
+/** What a record's state means, in a sentence after its path. */
+const STATE_TEXT: Record<Exclude<RawRecord["state"], "file" | "absent">, string> = {
+  notfile: "is not a regular file",
+  broken: "is a symbolic link that does not resolve (dangling, or a loop)",
+  unreadable: "cannot be read (permissions or I/O)",
+  refused: "resolves into /etc/pve/priv, which discover never reads",
+  notdir: "is not a directory",
+};
+
+/** Is this a guest config Proxmox reads (`<vmid>.conf`)? Other names there are not guests and are skipped. */
+const guestVmid = (r: RawRecord) => /\/(\d+)\.conf$/.exec(r.path)?.[1];
+
+/**
+ * Everything discover cannot read or parse, one line each naming the file (and the line): a file that is
+ * not a regular file, a link that does not resolve, a directory it cannot list, bytes that are not
+ * UTF-8 text or hold a NUL, a section id twice in storage.cfg or jobs.cfg. Managed host files that are
+ * not regular files are reported by `--check` itself (they are replaced by the first up), not here.
+ */
+export function readProblems(raw: RawRead): string[] {
+  const out: string[] = [];
+  for (const r of raw.records) {
+    if (r.tag === "dir") {
+      out.push(
+        `${r.path}/ ${r.state === "unreadable" ? "is a directory discover cannot list (permissions): the files in it would be missed" : STATE_TEXT[r.state as "notdir"]}`,
+      );
+      continue;
+    }
+    if ((r.tag === "qemu" || r.tag === "lxc") && guestVmid(r) === undefined) continue;
+    if (r.state === "absent") continue;
+    if (r.state !== "file") {
+      if (r.tag !== "file") out.push(`${r.path} ${STATE_TEXT[r.state]}`);
+      continue;
+    }
+    if (r.notText !== undefined) {
+      out.push(`${r.path} ${r.notText}`);
+      continue;
+    }
+    if ((r.tag === "qemu" || r.tag === "lxc") && r.content !== undefined) {
+      const g = parseGuestConf(r.content, Number(guestVmid(r)), r.tag);
+      for (const [n, line] of lineNumbers(r.content, g.unparsed ?? [], (l) => l.replace(/\r$/, ""))) {
+        out.push(
+          `${r.path} line ${n}: ${JSON.stringify(line)} is not a line Proxmox can parse (${r.tag === "qemu" ? "qemu-server" : "pve-container"} skips it with "unable to parse config"); discover does not guess what it meant: fix or remove it`,
+        );
+      }
+    }
+    if (r.tag === "firewall" && r.content !== undefined) {
+      for (const [n, line] of lineNumbers(r.content, parseFirewall(r.content).unparsed ?? [], (l) => l.replace(/^[ \t]+|[ \t\r]+$/g, ""))) {
+        out.push(
+          `${r.path} line ${n}: ${JSON.stringify(line)} is not a line pve-firewall can parse (it skips it with a warning); discover does not guess what it meant: fix or remove it`,
+        );
+      }
+    }
+    if ((r.tag === "storage" || r.tag === "jobs") && r.content !== undefined) {
+      for (const d of duplicateSections(r.content)) {
+        out.push(
+          `${r.path} line ${d.line}: a second section with the id ${d.id} (the first is at line ${d.firstLine}); Proxmox keeps only the last one and drops the other without a word (pve-common SectionConfig.pm parse_config): remove or rename one`,
+        );
+      }
+    }
   }
+  return out;
+}
+
+/** The line numbers (from 1) of `items`, lines of `text` in order as `norm` gives them. */
+function lineNumbers(text: string, items: readonly string[], norm: (line: string) => string): Array<[number, string]> {
+  const lines = text.split("\n");
+  const out: Array<[number, string]> = [];
+  let k = 0;
+  for (const item of items) {
+    while (k < lines.length && norm(lines[k]) !== item) k++;
+    out.push([k < lines.length ? k + 1 : 0, item]);
+    k++;
+  }
+  return out;
+}
+
+/** Content of a Proxmox file record (its problems were refused before): undefined when absent. */
+function textOf(r: RawRecord | undefined): string | undefined {
+  if (r?.state !== "file") return undefined;
   return r.content ?? "";
 }
 
 /** Parse a raw read into LiveFacts. Exported for tests. */
 export function assembleFacts(raw: RawRead, request: ReadRequest, source: string): LiveFacts {
+  const problems = readProblems(raw);
+  if (problems.length) {
+    throw new DiscoverError(
+      `${source}: discover cannot read ${problems.length === 1 ? "this" : `these ${problems.length}`}, so it reports nothing (fix ${problems.length === 1 ? "it" : "each"} on the host, then run discover again):\n${problems.map((p) => `  ${p}`).join("\n")}`,
+    );
+  }
   if (!raw.nodePresent) {
     if (!raw.nodes.length) {
       // Not a node-name problem: /etc/pve/nodes is empty or absent, so this is not (a copy of) a Proxmox host's files.
@@ -105,18 +202,14 @@ export function assembleFacts(raw: RawRead, request: ReadRequest, source: string
   const guests: GuestFacts[] = [];
   for (const r of raw.records) {
     if (r.tag !== "qemu" && r.tag !== "lxc") continue;
-    const m = /\/(\d+)\.conf$/.exec(r.path);
-    if (!m) continue; // not a guest config (Proxmox only writes <vmid>.conf there)
-    const text = textOf(r, source);
+    const vmid = guestVmid(r);
+    if (vmid === undefined) continue; // not a guest config (Proxmox only writes <vmid>.conf there)
+    const text = textOf(r);
     if (text === undefined) continue;
-    guests.push(parseGuestConf(text, Number(m[1]), r.tag));
+    guests.push(parseGuestConf(text, Number(vmid), r.tag));
   }
   guests.sort((a, b) => a.vmid - b.vmid || a.kind.localeCompare(b.kind));
-  const one = (tag: RawRecord["tag"]) =>
-    textOf(
-      raw.records.find((r) => r.tag === tag),
-      source,
-    );
+  const one = (tag: RawRecord["tag"]) => textOf(raw.records.find((r) => r.tag === tag));
   const storage = one("storage");
   const jobs = one("jobs");
   const firewall = one("firewall");
@@ -139,7 +232,12 @@ export function assembleFacts(raw: RawRead, request: ReadRequest, source: string
     } else if (r.state === "absent") {
       files[r.path] = { path: r.path, exists: false, kind: "absent" };
     } else {
-      files[r.path] = { path: r.path, exists: false, kind: "other", ...(r.state === "notfile" ? {} : { problem: r.state }) };
+      files[r.path] = {
+        path: r.path,
+        exists: false,
+        kind: "other",
+        ...(r.state === "notfile" ? {} : { problem: r.state as "unreadable" | "refused" | "broken" }),
+      };
     }
   }
   return {

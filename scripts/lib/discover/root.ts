@@ -15,15 +15,19 @@ import {
   INTERFACES,
   INTERFACES_NEW,
   isPrivPath,
+  limitMessage,
   PRIV,
   type ProbeRequest,
   PVE_FILES,
   type RawRead,
   type RawRecord,
+  READ_LIMIT_BYTES,
+  ReadLimitError,
   type RecordTag,
   SYSCTL_CONF,
   SYSCTL_DIR,
   sha256,
+  textFields,
 } from "./probe";
 
 /** uid/gid -> name from DIR/etc/passwd|group, else this machine's, else the number. */
@@ -119,7 +123,36 @@ export function readRoot(dir: string, request: ProbeRequest): RawRead {
     }
   })();
   const records: RawRecord[] = [];
-  const rec = (tag: RecordTag, p: string, withContent: boolean) => {
+  const limit = Math.floor(request.limitBytes ?? READ_LIMIT_BYTES);
+  let total = 0;
+  const lexists = (local: string) => {
+    try {
+      fs.lstatSync(local);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  /** The shell's `dir`: a record only for a directory discover lists but cannot. */
+  const listable = (p: string) => {
+    const local = at(p);
+    let s: fs.Stats | undefined;
+    try {
+      s = fs.statSync(local);
+    } catch {
+      s = undefined;
+    }
+    if (s?.isDirectory()) {
+      try {
+        fs.accessSync(local, fs.constants.R_OK | fs.constants.X_OK);
+      } catch {
+        records.push({ tag: "dir", path: p, state: "unreadable" });
+      }
+    } else if (s) records.push({ tag: "dir", path: p, state: "notdir" });
+    else if (lexists(local)) records.push({ tag: "dir", path: p, state: "broken" });
+  };
+  /** One record; returns the bytes read (the network reader follows `source` lines even in a file that is not text, as sed does). */
+  const rec = (tag: RecordTag, p: string, withContent: boolean): Buffer | undefined => {
     const local = at(p);
     let s: fs.Stats | undefined;
     try {
@@ -137,14 +170,18 @@ export function readRoot(dir: string, request: ProbeRequest): RawRead {
       // Refused: into the copy's /etc/pve/priv, or (an absolute link in the copy) into this machine's.
       if (real === privReal || real.startsWith(`${privReal}/`) || isPrivPath(real)) {
         records.push({ tag, path: p, state: "refused" });
-        return;
+        return undefined;
+      }
+      if (withContent) {
+        total += s.size;
+        if (total > limit) throw new ReadLimitError(limitMessage(`root:${dir}`, limit, p));
       }
       let bytes: Buffer;
       try {
         bytes = fs.readFileSync(local);
       } catch {
         records.push({ tag, path: p, state: "unreadable" });
-        return;
+        return undefined;
       }
       records.push({
         tag,
@@ -154,42 +191,30 @@ export function readRoot(dir: string, request: ProbeRequest): RawRead {
         mode: (s.mode & 0o7777).toString(8).padStart(4, "0"),
         owner: userOf(s.uid),
         group: groupOf(s.gid),
-        ...(withContent ? { content: bytes.toString("utf8") } : {}),
+        ...(withContent ? textFields(bytes) : {}),
       });
-      return;
+      return bytes;
     }
-    let exists = s !== undefined;
-    if (!exists) {
-      try {
-        fs.lstatSync(local);
-        exists = true;
-      } catch {
-        exists = false;
-      }
-    }
-    records.push({ tag, path: p, state: exists ? "notfile" : "absent" });
+    records.push({ tag, path: p, state: s !== undefined ? "notfile" : lexists(local) ? "broken" : "absent" });
+    return undefined;
   };
-  const exists = (p: string) => {
-    try {
-      fs.lstatSync(at(p));
-      return fs.existsSync(at(p));
-    } catch {
-      return false;
-    }
-  };
+  /** The shell's `ent`: a glob entry that exists, or a link that does not resolve (reported, not skipped). */
+  const exists = (p: string) => lexists(at(p));
   const seen = new Set<string>();
   const net = (p: string) => {
     if (seen.has(p)) return;
     seen.add(p);
-    rec("net", p, true);
-    const r = records[records.length - 1];
-    if (r.state !== "file") return;
-    for (const s of sourceLines(r.content ?? "")) {
+    const bytes = rec("net", p, true);
+    if (bytes === undefined) return;
+    for (const s of sourceLines(bytes.toString("latin1"))) {
       const v = s.arg.startsWith("/") ? s.arg : `${p.slice(0, p.lastIndexOf("/"))}/${s.arg}`;
       if (s.kind === "source") {
         for (const g of expandGlob(root, v)) if (exists(g)) net(g);
       } else {
-        for (const d of expandGlob(root, v)) for (const n of listAll(at(d))) if (exists(`${d}/${n}`)) net(`${d}/${n}`);
+        for (const d of expandGlob(root, v)) {
+          listable(d);
+          for (const n of listAll(at(d))) if (exists(`${d}/${n}`)) net(`${d}/${n}`);
+        }
       }
     }
   };
@@ -201,8 +226,10 @@ export function readRoot(dir: string, request: ProbeRequest): RawRead {
       return false;
     }
   };
+  listable("/etc/pve/nodes");
   const nodes = list(at("/etc/pve/nodes")).filter((n) => isDir(`/etc/pve/nodes/${n}`));
   for (const kind of ["qemu-server", "lxc"] as const) {
+    listable(`${nodeDir}/${kind}`);
     for (const n of list(at(`${nodeDir}/${kind}`))) {
       if (n.endsWith(".conf") && exists(`${nodeDir}/${kind}/${n}`)) rec(kind === "lxc" ? "lxc" : "qemu", `${nodeDir}/${kind}/${n}`, true);
     }
@@ -217,6 +244,7 @@ export function readRoot(dir: string, request: ProbeRequest): RawRead {
       return undefined;
     }
   })();
+  listable(SYSCTL_DIR);
   for (const n of list(at(SYSCTL_DIR))) {
     if (!n.endsWith(".conf") || !exists(`${SYSCTL_DIR}/${n}`)) continue;
     let real: string | undefined;

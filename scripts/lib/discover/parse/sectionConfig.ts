@@ -40,3 +40,38 @@ export function parseSectionConfig(text: string): SectionFacts[] {
   }
   return out;
 }
+
+/** A section id that appears again (line numbers from 1). */
+export interface DuplicateSection {
+  readonly id: string;
+  /** Line of the later header. */
+  readonly line: number;
+  /** Line of the first header with that id. */
+  readonly firstLine: number;
+}
+
+/**
+ * Section ids that appear twice (whatever their types: SectionConfig keys its sections by id alone,
+ * `$ids->{$sectionId} = $config`, so the later section silently replaces the earlier one). Headers are
+ * found as {@link parseSectionConfig} finds them.
+ */
+export function duplicateSections(text: string): DuplicateSection[] {
+  const first = new Map<string, number>();
+  const out: DuplicateSection[] = [];
+  let inSection = false;
+  text.split("\n").forEach((rawLine, i) => {
+    const line = rawLine.replace(/\r$/, "");
+    if (line === "") {
+      inSection = false;
+      return;
+    }
+    if (/^\s*(?:#|$)/.test(line) || inSection) return;
+    const h = HEADER.exec(line);
+    if (!h) return;
+    inSection = true;
+    const seen = first.get(h[2]);
+    if (seen === undefined) first.set(h[2], i + 1);
+    else out.push({ id: h[2], line: i + 1, firstLine: seen });
+  });
+  return out;
+}
