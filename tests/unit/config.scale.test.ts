@@ -3,6 +3,7 @@
 // The module object itself, not an import's namespace copy (whose properties cannot be spied on);
 // the config code's own `import * as` reads through to it.
 import ipaddr = require("ipaddr.js");
+
 import { SECRET_KEYS } from "../../stacks/config/secrets";
 import { parseStackConfig, rawConfigFromPulumi } from "../../stacks/config/stack";
 import { scaleStackConfig } from "../support/scaleStack";
