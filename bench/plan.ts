@@ -19,12 +19,19 @@
  * - cmdRunBefore: cmd/run as Pulumi ran the program before (Pulumi.yaml `typescript: true`: the
  *   language host sets PULUMI_NODEJS_TYPESCRIPT and cmd/run registers ts-node, which type-checks by
  *   default; no provider cache), once.
+ * - validate: config validation (`parseStackConfig`: schema, rules, model) of a generated stack with
+ *   100, 1,000 and 10,000 guests (tests/support/scaleStack.ts: routes and firewall rules grow with
+ *   them), in this process after one warm-up, reported as ratios to 100 guests: linear work gives
+ *   at most 10 and 100 (less, as the fixed part weighs less), quadratic work 100 and 10,000.
  * The last line of output is one JSON object (see `Summary`).
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { SECRET_KEYS } from "../stacks/config/secrets";
+import { parseStackConfig, rawConfigFromPulumi } from "../stacks/config/stack";
+import { scaleStackConfig } from "../tests/support/scaleStack";
 import { REAL_STACK_FILE } from "../tests/support/stacks";
 import { reconciled, stackSections } from "../tests/unit/support/adoption";
 import { runCmdRun } from "../tests/unit/support/cmdRun";
@@ -59,6 +66,22 @@ interface Summary {
   coldPlanMs: number;
   /** One cmd/run as Pulumi ran the program before (`typescript: true`, ts-node with type checking). */
   cmdRunBeforeMs: number;
+  /** Median ms of one config validation with 100, 1,000 and 10,000 guests. */
+  validate100Ms: number;
+  validate1000Ms: number;
+  validate10000Ms: number;
+  /** validate1000Ms / validate100Ms (linear: at most 10). */
+  validate1000Vs100: number;
+  /** validate10000Ms / validate100Ms (linear: at most 100; quadratic: about 10,000). */
+  validate10000Vs100: number;
+}
+
+/** Wall time of one config validation of the generated stack with `n` guests, in ms (generation not counted). */
+function timeValidation(n: number): number {
+  const raw = rawConfigFromPulumi(scaleStackConfig(n), SECRET_KEYS);
+  const t0 = process.hrtime.bigint();
+  parseStackConfig(raw);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
 function median(xs: number[]): number {
@@ -129,6 +152,18 @@ async function main(): Promise<void> {
       `rep ${i + 1}/${REPS}: floor ${Math.round(t.floor[i])} ms, plan ${Math.round(t.plan[i])} ms, npm run plan ${Math.round(t.npmPlan[i])} ms, cmd/run ${Math.round(t.cmdRun[i])} ms, uncached ${Math.round(t.uncached[i])} ms, before ${Math.round(t.before[i])} ms\n`,
     );
   }
+  // Validation at scale, in this process: one warm-up (zod builds its parsers on first use), then interleaved.
+  timeValidation(100);
+  const v: Record<100 | 1000 | 10000, number[]> = { 100: [], 1000: [], 10000: [] };
+  for (let i = 0; i < REPS; i++) {
+    for (const n of [100, 1000, 10000] as const) v[n].push(timeValidation(n));
+    process.stdout.write(
+      `validation rep ${i + 1}/${REPS}: 100 guests ${Math.round(v[100][i])} ms, 1,000 ${Math.round(v[1000][i])} ms, 10,000 ${Math.round(v[10000][i])} ms\n`,
+    );
+  }
+  // Validation of 100 guests takes a few ms: medians in tenths, so that the ratios are not of rounded figures.
+  const tenths = (x: number) => Math.round(x * 10) / 10;
+  const [v100, v1000, v10000] = ([100, 1000, 10000] as const).map((n) => median(v[n].map((ms) => ms * 10)) / 10);
   const floorMs = median(t.floor);
   const ratio = (ms: number) => Math.round((ms / floorMs) * 100) / 100;
   const s: Summary = {
@@ -146,6 +181,11 @@ async function main(): Promise<void> {
     beforeMs: median(t.before),
     coldPlanMs,
     cmdRunBeforeMs,
+    validate100Ms: tenths(v100),
+    validate1000Ms: tenths(v1000),
+    validate10000Ms: tenths(v10000),
+    validate1000Vs100: tenths(v1000 / v100),
+    validate10000Vs100: tenths(v10000 / v100),
   };
   process.stdout.write(`${JSON.stringify(s)}\n`);
 }

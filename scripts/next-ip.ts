@@ -1,33 +1,27 @@
 // npm run next-ip [-- --config FILE]
 // Prints the lowest free address of the clone range (.91-.99) from the stack file, for the next
-// VM cloned from template 9000. Exit 2 on invalid config, 3 when the range is full.
-import * as path from "node:path";
+// VM cloned from template 9000. Exit 2 on a bad argument or stack file (the file named,
+// scripts/lib/cli.ts), 3 when the range is full, 1 on other errors.
 import { CloneRangeFullError, nextFreeCloneAddress } from "../stacks/config/build";
-import { ConfigError } from "../stacks/config/errors";
+import { failure, parseFlags } from "./lib/cli";
 import { DEFAULT_STACK_FILE, loadModelFromFile } from "./lib/stackFile";
 
+const USAGE = "usage: npm run next-ip [-- --config FILE]";
+
 function main(argv: string[]): number {
-  let file = DEFAULT_STACK_FILE;
-  if (argv[0] === "--config" && argv[1]) file = path.resolve(argv[1]);
-  else if (argv.length) {
-    process.stderr.write(`unknown argument "${argv[0]}"; usage: npm run next-ip [-- --config FILE]\n`);
-    return 1;
-  }
+  let file: string | undefined;
   try {
+    file = parseFlags(argv, { "--config": "path" }, USAGE)["--config"] ?? DEFAULT_STACK_FILE;
     process.stdout.write(`${nextFreeCloneAddress(loadModelFromFile(file))}\n`);
     return 0;
   } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${path.relative(process.cwd(), file) || file}: ${e.message}\n`);
-      return 2;
-    }
     if (e instanceof CloneRangeFullError) {
       process.stderr.write(`${e.message}\n`);
       return 3;
     }
-    // Anything else is a bug, not the operator's input: one line, no stack trace.
-    process.stderr.write(`next-ip failed: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
+    const { code, text } = failure("next-ip", e, file);
+    process.stderr.write(text);
+    return code;
   }
 }
 

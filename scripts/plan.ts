@@ -3,51 +3,33 @@
 // repository's Pulumi.neve.yaml) and prints what the stack declares, then its outputs. With
 // --json: one JSON document instead (every resource with its full inputs, options and
 // dependencies, and the outputs; secrets as "[secret]"; scripts/lib/planJson.ts).
-// No Pulumi CLI, no Proxmox host and no secret needed. Exit 2 on invalid config, 1 on other errors.
-import * as path from "node:path";
+// No Pulumi CLI, no Proxmox host and no secret needed. Exit 2 on a bad argument or stack file (the
+// file named, scripts/lib/cli.ts), 1 on other errors.
 import { stringify } from "yaml";
-import { ConfigError } from "../stacks/config/errors";
+import { failure, parseFlags, UsageError } from "./lib/cli";
 import { writeHostFiles } from "./lib/hostFiles";
 import { checkStackFile } from "./lib/planCheck";
 import { renderTable } from "./lib/planTable";
-import { DEFAULT_STACK_FILE } from "./lib/stackFile";
+import { DEFAULT_STACK_FILE, shownPath } from "./lib/stackFile";
 
 const USAGE = "usage: npm run plan [-- --config FILE] [--files DIR] [--json]";
 
 function parseArgs(argv: string[]): { stackFile: string; filesDir?: string; json: boolean } {
-  let stackFile = DEFAULT_STACK_FILE;
-  let filesDir: string | undefined;
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--config" && argv[i + 1]) stackFile = path.resolve(argv[++i]);
-    else if (argv[i].startsWith("--config=")) stackFile = path.resolve(argv[i].slice("--config=".length));
-    else if (argv[i] === "--files" && argv[i + 1]) filesDir = path.resolve(argv[++i]);
-    else if (argv[i] === "--json") json = true;
-    else throw new Error(`unknown argument "${argv[i]}"; ${USAGE}`);
-  }
-  if (json && filesDir) throw new Error(`--json and --files do not go together (the JSON document is the whole output); ${USAGE}`);
-  return { stackFile, filesDir, json };
+  const f = parseFlags(argv, { "--config": "path", "--files": "path", "--json": "switch" }, USAGE);
+  if (f["--json"] && f["--files"]) throw new UsageError(`--json and --files do not go together (the JSON document is the whole output); ${USAGE}`);
+  return { stackFile: f["--config"] ?? DEFAULT_STACK_FILE, filesDir: f["--files"], json: f["--json"] === true };
 }
+
+/** The stack file of this run, once the arguments are parsed (for messages that name it). */
+let stackFileOfRun: string | undefined;
 
 async function main(): Promise<number> {
   const { stackFile, filesDir, json } = parseArgs(process.argv.slice(2));
-  const shown = path.relative(process.cwd(), stackFile) || stackFile;
-  try {
-    // Same parser and preflight as the program (what the renderers and the providers' checks
-    // would refuse): fail with the config problems, by stack-file field, before any mock is set.
-    checkStackFile(stackFile);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${shown}: ${e.message}\n`);
-      return 2;
-    }
-    // A stack file that is not YAML is an invalid config too; the parser's message has no file name.
-    if ((e as Error).name === "YAMLParseError") {
-      process.stderr.write(`${shown} is not valid YAML (fix it, or restore it with git checkout): ${(e as Error).message}\n`);
-      return 2;
-    }
-    throw e;
-  }
+  stackFileOfRun = stackFile;
+  const shown = shownPath(stackFile);
+  // Same parser and preflight as the program (what the renderers and the providers' checks
+  // would refuse): fail with the config problems, by stack-file field, before any mock is set.
+  checkStackFile(stackFile);
   // Loaded only now so @pulumi/pulumi's start-up cost is not paid for a bad config.
   const { runProgram } = await import("./lib/mockRunner");
   const run = await runProgram({ stackFile });
@@ -81,8 +63,8 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
-    const msg = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`plan failed: ${msg}\n`);
-    process.exit(1);
+    const { code, text } = failure("plan", e, stackFileOfRun);
+    process.stderr.write(text);
+    process.exit(code);
   },
 );

@@ -17,11 +17,22 @@
 const fs = require("node:fs");
 const Module = require("node:module");
 const path = require("node:path");
+const { cacheDirTrust, reportBypass } = require("../providers/common/cacheTrust");
 const { transpile, withInlineMap, REPO_ROOT } = require("./lib/transpile");
 
 // Node >= 22.1; `NODE_COMPILE_CACHE` (if set) wins. https://nodejs.org/api/module.html#moduleenablecompilecachedirectory
+// Its directory is held to the rule of the other caches (providers/common/cacheTrust.js); Node checks
+// its entries against the source itself.
 if (typeof Module.enableCompileCache === "function" && !process.env.NODE_DISABLE_COMPILE_CACHE) {
-  Module.enableCompileCache(path.join(REPO_ROOT, "node_modules", ".cache", "node-compile-cache"));
+  const dir = path.join(REPO_ROOT, "node_modules", ".cache", "node-compile-cache");
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch {
+    // A read-only tree: Node's own attempt fails quietly too.
+  }
+  const t = cacheDirTrust(dir);
+  if (t.ok) Module.enableCompileCache(dir);
+  else reportBypass("compile cache", dir, t.absent ? "cannot be created" : t.why, "compiling afresh (NODE_DISABLE_COMPILE_CACHE=1 turns it off)");
 }
 
 /** @type {any} */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { providerCacheDir, providerCacheKey, readCachedProvider, writeCachedProvider } from "./providerCache";
-import { deploysNothing } from "./runMode";
+import { providerCacheDir, providerCacheKey, readCachedProvider, reportNoProviderCacheKey, writeCachedProvider } from "./providerCache";
+import { inOfflinePlan } from "./runMode";
 
 /**
  * `pulumi.dynamic.Resource`, with the serialized provider kept on disk between runs
@@ -11,10 +11,12 @@ import { deploysNothing } from "./runMode";
  * `serializeFunction(() => provider, { allowSecrets: true })`. tests/unit/provider-cache.test.ts
  * holds both to the SDK's class, so a change in the SDK fails there first.
  *
- * The cache is read only by runs that deploy nothing (a preview, the offline plan; see
- * providers/common/runMode.ts). The update of `pulumi up`, and mock runs other than the offline
- * plan, serialize afresh and refresh the entry: whatever the key cannot see, the state and the
- * provider host of an update get the text of the code as it is now.
+ * The cache is read only by the offline plan (providers/common/runMode.ts), where `__provider` is
+ * shown as its size and hash and never runs. A preview (whose provider host runs `__provider` with
+ * the stack's secrets at hand), the update of `pulumi up` and mock runs other than the offline plan
+ * serialize afresh and refresh the entry: neither a same-user edit of the cache, which no check can
+ * tell from the user's own (providers/common/cacheTrust.js), nor a change the key cannot see reaches
+ * a provider host or the state.
  *
  * Two differences, on purpose: `module` and `type` are required (the SDK defaults them), and a
  * provider whose closure captured a secret is refused instead of being stored as a secret
@@ -41,7 +43,7 @@ const texts = { cached: new WeakMap<object, Promise<string>>(), fresh: new WeakM
 
 function serializedProvider(provider: pulumi.dynamic.ResourceProvider, token: string): pulumi.Output<string> {
   // Decided when the resource is constructed, not when the promise runs.
-  const readCache = deploysNothing();
+  const readCache = inOfflinePlan();
   const memo = readCache ? texts.cached : texts.fresh;
   let text = memo.get(provider);
   if (text === undefined) {
@@ -54,6 +56,7 @@ function serializedProvider(provider: pulumi.dynamic.ResourceProvider, token: st
 async function cachedOrSerialized(provider: pulumi.dynamic.ResourceProvider, token: string, readCache: boolean): Promise<string> {
   const dir = providerCacheDir();
   const key = dir === undefined ? undefined : providerCacheKey(token, provider);
+  if (dir !== undefined && key === undefined) reportNoProviderCacheKey();
   if (readCache && dir !== undefined && key !== undefined) {
     const hit = readCachedProvider(dir, key);
     if (hit !== undefined) return hit;

@@ -1,6 +1,7 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { cacheDirTrust, readTrustedEntry, reportBypass, sha256 } from "./cacheTrust";
 
 /**
  * The on-disk cache of serialized dynamic providers (`__provider`). Program side only: never
@@ -27,13 +28,17 @@ import * as path from "node:path";
  * - which provider (its type token).
  * What it cannot see: a value a provider module captures that is not written in its source (a
  * module-level object changed at run time, an environment variable read at load). Such a change
- * makes the cached text stale, which is why providers/common/dynamicResource.ts reads the cache only
- * in runs that deploy nothing (a preview, the offline plan): the text a `pulumi up` stores in the
- * state and runs is always serialized afresh. tests/unit/provider-cache.test.ts holds the cached
- * text to a fresh serialization.
+ * makes the cached text stale.
  *
- * The entries are code that a preview's provider host runs with the stack's secrets at hand, so
- * the cache is used only in a directory of the current user that no one else can write (POSIX).
+ * Who can change an entry: the cache trusts a directory and an entry only as providers/common/cacheTrust.js
+ * says (this user's or root's, writable by no one else, no symbolic links), and an entry only when its
+ * sha256 matches its text; each time it is bypassed for such a reason it says so on stderr, once.
+ * That does not stop a same-user edit (text and hash changed together), and nothing in the process
+ * could (docs/provider-cache.md). So providers/common/dynamicResource.ts reads the cache only in the
+ * offline plan, where `__provider` is shown as its size and hash and never runs nor reaches a state:
+ * a preview, whose provider host runs `__provider` with the stack's secrets at hand, and `pulumi up`
+ * serialize afresh, and only write the cache. tests/unit/provider-cache.test.ts holds the cached text
+ * to a fresh serialization.
  *
  * `NEVE_PROVIDER_CACHE`: unset or empty uses node_modules/.cache/neve-providers in the repo; `off`
  * turns the cache off (every run serializes); any other value is the cache directory (a relative
@@ -133,41 +138,56 @@ export function forgetProviderCodeDigests(): void {
   codeDigests.clear();
 }
 
-/** One cache entry on disk: the text and its sha256, so a cut-short or edited file is never used. */
+/** One cache entry on disk: the text and its sha256, so a cut-short or damaged file is never used. */
 interface Entry {
   key: string;
   sha256: string;
   text: string;
 }
 
-const sha256 = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
+const CACHE = "serialized-provider cache";
+const INSTEAD = "serializing afresh (NEVE_PROVIDER_CACHE=off turns the cache off)";
 
-/**
- * Whether `p` may be trusted: owned by the current user (or root) and writable by no one else.
- * Always true where POSIX ownership does not exist (Windows).
- */
-function privatePath(p: string): boolean {
-  if (typeof process.getuid !== "function") return true;
-  const st = fs.statSync(p);
-  const uid = process.getuid();
-  return (st.uid === uid || st.uid === 0) && (st.mode & 0o022) === 0;
+/** Whether `dir` may be read and written; says why not on stderr (once) when it is there and refused. */
+function usableDir(dir: string): boolean {
+  const t = cacheDirTrust(dir);
+  if (!t.ok && !t.absent) reportBypass(CACHE, dir, t.why, INSTEAD);
+  return t.ok;
 }
 
 /**
- * The cached text for `key`, or undefined (missing, unreadable, not intact, or in a directory or
- * file another user could have written). A hit refreshes the entry's time, so pruning removes the
- * least recently used entries.
+ * Say on stderr (once) that no key could be made, so nothing is read or written: no package-lock.json,
+ * or the code could not be read (a checkout changing files).
+ */
+export function reportNoProviderCacheKey(root: string = REPO_ROOT): void {
+  reportBypass(CACHE, path.join(root, "package-lock.json"), "is missing or the code under providers/ could not be read, so no cache key", INSTEAD);
+}
+
+/**
+ * The cached text for `key`, or undefined: missing, or refused (a directory or entry that is not
+ * this user's alone or is a symbolic link, an unreadable or damaged entry), in which case one line
+ * on stderr says which and why. A hit refreshes the entry's time, so pruning removes the least
+ * recently used entries.
  */
 export function readCachedProvider(dir: string, key: string): string | undefined {
+  if (!usableDir(dir)) return undefined;
   const file = path.join(dir, `${key}.json`);
-  let entry: Entry;
-  try {
-    if (!privatePath(dir) || !privatePath(file)) return undefined;
-    entry = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch {
+  const read = readTrustedEntry(file);
+  if ("absent" in read) return undefined;
+  if ("why" in read) {
+    reportBypass(CACHE, file, read.why, INSTEAD);
     return undefined;
   }
-  if (entry?.key !== key || typeof entry.text !== "string" || entry.sha256 !== sha256(entry.text)) return undefined;
+  let entry: Entry | undefined;
+  try {
+    entry = JSON.parse(read.text);
+  } catch {
+    entry = undefined;
+  }
+  if (entry?.key !== key || typeof entry.text !== "string" || entry.sha256 !== sha256(entry.text)) {
+    reportBypass(CACHE, file, "is damaged (not JSON, another key, or a text that does not match its sha256)", INSTEAD);
+    return undefined;
+  }
   try {
     const now = new Date();
     fs.utimesSync(file, now, now);
@@ -188,7 +208,7 @@ export function writeCachedProvider(dir: string, key: string, text: string): voi
   const tmp = path.join(dir, `.${key}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`);
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (!privatePath(dir)) return;
+    if (!usableDir(dir)) return;
     fs.writeFileSync(tmp, JSON.stringify({ key, sha256: sha256(text), text } satisfies Entry), { mode: 0o600 });
     fs.renameSync(tmp, path.join(dir, `${key}.json`));
     prune(dir);

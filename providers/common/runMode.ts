@@ -1,5 +1,3 @@
-import * as pulumi from "@pulumi/pulumi";
-
 /**
  * What kind of run the program is in, for the program-side code under providers/ (never imported
  * by a provider module).
@@ -15,13 +13,4 @@ export const OFFLINE_PLAN = Symbol.for("neve-infra.offlinePlan");
 /** True in the offline plan (`npm run plan`). */
 export function inOfflinePlan(): boolean {
   return (globalThis as { [OFFLINE_PLAN]?: unknown })[OFFLINE_PLAN] !== undefined;
-}
-
-/**
- * True when nothing this run registers can reach a host or the state: a preview
- * (`pulumi.runtime.isDryRun()`) or the offline plan. False for the update of `pulumi up` and for
- * mock runs that are not the offline plan (tests), which are treated like an update.
- */
-export function deploysNothing(): boolean {
-  return pulumi.runtime.isDryRun() || inOfflinePlan();
 }

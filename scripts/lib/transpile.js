@@ -11,18 +11,83 @@
  * under node_modules/.cache/neve-ts, keyed by the source, the file name, tsconfig.json and the
  * TypeScript version, so the compiler is loaded only when a file changed. Plain JavaScript so that it
  * runs before anything can transpile. No type checking here: `npm run typecheck` does that.
+ *
+ * The entries are the code every run executes, so they are trusted under the same rule as the
+ * serialized-provider cache (providers/common/cacheTrust.js): the directory and each entry this
+ * user's or root's, writable by no one else, no symbolic links, and an entry's sha256 matching its
+ * code and map; anything else is transpiled afresh, with one line on stderr saying why. Like
+ * node_modules, this cannot stop a same-user edit (docs/provider-cache.md); `NEVE_TRANSPILE_CACHE=off`
+ * transpiles every file on every run.
  */
 const crypto = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
+const { cacheDirTrust, readTrustedEntry, reportBypass, sha256 } = require("../../providers/common/cacheTrust");
 
-/** Bump when the transpile below changes in a way the cache key cannot see. */
-const TRANSPILER_VERSION = "1";
+/** Bump when the transpile below or the entry format changes in a way the cache key cannot see. */
+const TRANSPILER_VERSION = "2";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const TSCONFIG = path.join(REPO_ROOT, "tsconfig.json");
-// NEVE_TRANSPILE_CACHE moves the cache (bench/plan.ts points it at an empty directory for a cold run).
-const CACHE_DIR = process.env.NEVE_TRANSPILE_CACHE || path.join(REPO_ROOT, "node_modules", ".cache", "neve-ts");
+// NEVE_TRANSPILE_CACHE moves the cache (bench/plan.ts points it at an empty directory for a cold run); `off` turns it off.
+const CACHE_OFF = process.env.NEVE_TRANSPILE_CACHE === "off";
+const CACHE_DIR = CACHE_OFF ? undefined : path.resolve(process.env.NEVE_TRANSPILE_CACHE || path.join(REPO_ROOT, "node_modules", ".cache", "neve-ts"));
+const CACHE = "transpile cache";
+const INSTEAD = "transpiling afresh (NEVE_TRANSPILE_CACHE=off turns the cache off)";
+
+/** Whether CACHE_DIR may be used, decided once per process (after a refusal, said once, nothing is read or written). */
+/** @type {boolean | undefined} */
+let dirUsable;
+function cacheDirUsable() {
+  if (CACHE_DIR === undefined) return false;
+  if (dirUsable === undefined) {
+    const t = cacheDirTrust(CACHE_DIR);
+    if (t.ok) dirUsable = true;
+    else if (t.absent)
+      return false; // Created by the first write.
+    else {
+      reportBypass(CACHE, CACHE_DIR, t.why, INSTEAD);
+      dirUsable = false;
+    }
+  }
+  return dirUsable;
+}
+
+/**
+ * A cache entry's code and map, or undefined (absent, or refused with a line on stderr).
+ * @param {string} file
+ * @param {string} key
+ * @returns {{ code: string, map: string } | undefined}
+ */
+function readEntry(file, key) {
+  const read = readTrustedEntry(file);
+  if ("absent" in read) return undefined;
+  if ("why" in read) {
+    reportBypass(CACHE, file, read.why, INSTEAD);
+    return undefined;
+  }
+  /** @type {any} */
+  let e;
+  try {
+    e = JSON.parse(read.text);
+  } catch {
+    e = undefined;
+  }
+  if (e?.key !== key || typeof e.code !== "string" || typeof e.map !== "string" || e.sha256 !== entryHash(e.code, e.map)) {
+    reportBypass(CACHE, file, "is damaged (not JSON, another key, or code and map that do not match their sha256)", INSTEAD);
+    return undefined;
+  }
+  return { code: e.code, map: e.map };
+}
+
+/**
+ * The content hash of an entry.
+ * @param {string} code
+ * @param {string} map
+ */
+function entryHash(code, map) {
+  return sha256(`${code}\0${map}`);
+}
 
 /** @type {string | undefined} */
 let keyBase;
@@ -93,20 +158,26 @@ function transpileUncached(source, filename) {
  * @returns {{ code: string, map: string }}
  */
 function transpile(source, filename) {
-  const file = path.join(CACHE_DIR, `${cacheKey(source, filename)}.json`);
-  try {
-    return JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch {
-    // Not cached yet (or unreadable): transpile and store.
-  }
+  if (CACHE_DIR === undefined) return transpileUncached(source, filename);
+  const key = cacheKey(source, filename);
+  const file = path.join(CACHE_DIR, `${key}.json`);
+  const hit = cacheDirUsable() ? readEntry(file, key) : undefined;
+  if (hit) return hit;
   const result = transpileUncached(source, filename);
+  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
   try {
-    fs.mkdirSync(CACHE_DIR, { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(result));
-    fs.renameSync(tmp, file);
+    fs.mkdirSync(CACHE_DIR, { recursive: true, mode: 0o700 });
+    if (cacheDirUsable()) {
+      fs.writeFileSync(tmp, JSON.stringify({ key, sha256: entryHash(result.code, result.map), ...result }), { mode: 0o600 });
+      fs.renameSync(tmp, file);
+    }
   } catch {
     // A read-only tree just means no cache.
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // Nothing to clean up.
+    }
   }
   return result;
 }

@@ -24,11 +24,6 @@ export function ipv6InCidr(address: string, cidr: string): boolean {
   return ipaddr.IPv6.parse(address).match(ipaddr.IPv6.parseCIDR(cidr));
 }
 
-/** True when `a` and `b` denote the same IPv6 address (any notation). */
-export function sameIpv6(a: string, b: string): boolean {
-  return ipaddr.IPv6.parse(a).toNormalizedString() === ipaddr.IPv6.parse(b).toNormalizedString();
-}
-
 /** Canonical network form of a CIDR, e.g. `10.10.10.7/24` -> `10.10.10.0/24`. */
 export function ipv4NetworkOf(cidr: string): string {
   const [addr, len] = ipaddr.IPv4.parseCIDR(cidr);

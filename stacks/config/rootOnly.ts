@@ -15,7 +15,8 @@ import type { StackConfig } from "./schema";
 export function rootOnlyIssues(c: StackConfig): ConfigIssue[] {
   const live = c.adoption.live;
   if (!live) return [];
-  const exists = (vmid: number) => live.guests.includes(vmid);
+  const liveIds = new Set(live.guests);
+  const exists = (vmid: number) => liveIds.has(vmid);
   const issues: ConfigIssue[] = [];
   for (const [name, g] of Object.entries(c.guests)) {
     if (exists(g.vmid)) continue;

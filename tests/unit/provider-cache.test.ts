@@ -1,5 +1,6 @@
-// The serialized-provider cache (providers/common/providerCache.ts): a warm run must ship exactly
-// the `__provider` a fresh serialization makes, and any change to the code behind it must miss.
+// The serialized-provider cache (providers/common/providerCache.ts): a warm plan must show exactly
+// the `__provider` a fresh serialization makes, any change to the code behind it must miss, and no
+// run whose __provider runs (preview, up) reads it. Its trust rule: tests/unit/cache-trust.test.ts.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -164,8 +165,9 @@ describe("npm run plan with the cache", () => {
 });
 
 describe("under @pulumi/pulumi/cmd/run (what `pulumi preview` and `pulumi up` run)", () => {
-  // An entry that is intact (right key, right sha256) but not what the serializer makes: a preview
-  // must show that the cache is read, an update that it is not.
+  // An entry that is intact (right key, right sha256) but not what the serializer makes, as a
+  // same-user edit of the cache would leave it: neither a preview (whose provider host runs
+  // __provider with the stack's secrets at hand) nor an update may ship it.
   const configOverrides = { adoption: reconciled(stackSections(REAL_STACK_FILE)).adoption };
   const providers = [
     ["pulumi-nodejs:dynamic/neve:HostConfig", hostConfigProvider],
@@ -188,11 +190,12 @@ describe("under @pulumi/pulumi/cmd/run (what `pulumi preview` and `pulumi up` ru
     fresh = Object.fromEntries(await Promise.all(providers.map(async ([token, p]) => [token, await serializeProvider(p, token)])));
   }, 60000);
 
-  it("must read the cache in a preview", async () => {
+  it("must serialize afresh in a preview, whatever the cache holds (only the offline plan reads it), and put the fresh text in the cache", async () => {
     plant();
     const r = await runCmdRun({ configOverrides, dryRun: true, env: { NEVE_PROVIDER_CACHE: dir } });
     expect(r.code).toBe(0);
-    expect(shipped(r)).toEqual(Object.fromEntries(providers.map(([t]) => [t, planted(t)])));
+    expect(shipped(r)).toEqual(fresh);
+    for (const [token, provider] of providers) expect(readCachedProvider(dir, providerCacheKey(token, provider) as string)).toBe(fresh[token]);
   }, 120000);
 
   it("must serialize afresh in an update, whatever the cache holds, and put the fresh text in the cache", async () => {

@@ -1,8 +1,8 @@
-import { otherNodeHint, type SectionRules } from "./types";
+import { once, otherNodeHint, type SectionRules } from "./types";
 
 /** Backup jobs: this stack's node when one is named, a storage that holds backups, known guests listed once, no guest backed up into the PBS it serves. */
 export const backupRules: SectionRules = (c, add) => {
-  const guestNames = Object.keys(c.guests);
+  const guestNames = once(() => Object.keys(c.guests).join(", "));
   for (const [id, j] of Object.entries(c.backups)) {
     const at = `backups.${id}`;
     const otherNode = j.node === undefined ? null : otherNodeHint(c, j.node);
@@ -14,7 +14,7 @@ export const backupRules: SectionRules = (c, add) => {
       add(`${at}.storage`, `storage "${j.storage}" does not hold backup content; add "backup" to storage.${j.storage}.contents or pick another storage`);
     const seen = new Set<string>();
     j.guests.forEach((name, k) => {
-      if (!c.guests[name]) add(`${at}.guests[${k}]`, `unknown guest "${name}"; use one of ${guestNames.join(", ")}`);
+      if (!c.guests[name]) add(`${at}.guests[${k}]`, `unknown guest "${name}"; use one of ${guestNames()}`);
       if (seen.has(name)) add(`${at}.guests[${k}]`, `"${name}" is listed twice; list each guest once`);
       // A guest that serves the PBS storage cannot be backed up into it: the backup would be lost
       // with the guest, and vzdump would snapshot the server while it writes the backup.

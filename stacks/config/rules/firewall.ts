@@ -1,7 +1,7 @@
 import * as ipaddr from "ipaddr.js";
 import { tailnetAccessIssues } from "../access";
 import { isAddressOrCidr } from "../common";
-import type { SectionRules } from "./types";
+import { once, type SectionRules } from "./types";
 
 /** Ranges no Internet host sends from: RFC 1918, the tailnet's CGNAT range (RFC 6598), loopback, link-local, IPv6 ULA. */
 const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "fc00::/7", "fe80::/10", "::1/128"];
@@ -21,7 +21,7 @@ function isPrivateSource(s: string): boolean {
 
 /** Firewall rules: known guests and interfaces; the API port never open to a public source or on the public bridge. */
 export const firewallRules: SectionRules = (c, add) => {
-  const guestNames = Object.keys(c.guests);
+  const guestNames = once(() => Object.keys(c.guests).join(", "));
   const bridges = Object.keys(c.network.bridges);
   const apiPort = c.firewall.apiPort;
   const firstByName = new Map<string, number>();
@@ -34,7 +34,7 @@ export const firewallRules: SectionRules = (c, add) => {
     for (const field of ["source", "dest"] as const) {
       const v = r[field];
       if (v !== undefined && !isAddressOrCidr(v) && !c.guests[v]) {
-        add(`${at}.${field}`, `"${v}" is neither an address/CIDR nor a known guest; write an address or one of ${guestNames.join(", ")}`);
+        add(`${at}.${field}`, `"${v}" is neither an address/CIDR nor a known guest; write an address or one of ${guestNames()}`);
       } else if (v !== undefined && c.guests[v] && !c.guests[v].ipv4) {
         add(`${at}.${field}`, `guest "${v}" has no static IPv4 to match on; write an address instead`);
       }

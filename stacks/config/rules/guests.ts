@@ -1,6 +1,6 @@
 import * as ipaddr from "ipaddr.js";
-import { formatRange, ipv4InCidr, ipv4InRange, ipv4ToNumber, ipv6InCidr, sameIpv6 } from "../ipplan";
-import { type SectionRules, templateNames } from "./types";
+import { formatRange, ipv4InCidr, ipv4InRange, ipv4ToNumber, ipv6InCidr } from "../ipplan";
+import { once, type SectionRules, templateNames } from "./types";
 
 /** Guests: unique ids, known bridges and templates, addresses inside the plan and used once. */
 export const guestRules: SectionRules = (c, add, { cloneHint, nextClone }) => {
@@ -16,7 +16,10 @@ export const guestRules: SectionRules = (c, add, { cloneHint, nextClone }) => {
     if (prev) add(`network.ipv4.unmanaged[${i}].address`, `${u.address} is already used by ${prev}; an address may be used only once`);
     else heldV4.set(n, `network.ipv4.unmanaged[${i}] (${u.holder})`);
   });
-  const heldV6: { addr: string; path: string }[] = v6 ? [{ addr: v6.gateway, path: "network.ipv6.gateway" }] : [];
+  // Keyed by the normalized form, so any two notations of one address meet (and a lookup is not a scan).
+  const v6Key = (a: string) => ipaddr.IPv6.parse(a).toNormalizedString();
+  const heldV6 = new Map<string, string>(v6 ? [[v6Key(v6.gateway), "network.ipv6.gateway"]] : []);
+  const templateList = once(() => templateNames(c).join(", "));
   const vmids = new Map<number, string>();
 
   for (const [name, g] of Object.entries(c.guests)) {
@@ -29,9 +32,9 @@ export const guestRules: SectionRules = (c, add, { cloneHint, nextClone }) => {
 
     if (g.kind === "vm" && g.clone) {
       const src = c.guests[g.clone.from];
-      if (!src) add(`${at}.clone.from`, `unknown guest "${g.clone.from}"; name a template of guests (${templateNames(c).join(", ") || "none defined"})`);
+      if (!src) add(`${at}.clone.from`, `unknown guest "${g.clone.from}"; name a template of guests (${templateList() || "none defined"})`);
       else if (src.kind !== "vm" || !src.template)
-        add(`${at}.clone.from`, `"${g.clone.from}" is not a VM template; name one of ${templateNames(c).join(", ") || "(none defined)"}`);
+        add(`${at}.clone.from`, `"${g.clone.from}" is not a VM template; name one of ${templateList() || "(none defined)"}`);
     }
     if (g.template && g.running) add(`${at}.running`, "a template cannot run; set running: false");
 
@@ -73,9 +76,10 @@ export const guestRules: SectionRules = (c, add, { cloneHint, nextClone }) => {
       if (!v6) add(`${at}.ipv6`, "is set but network.ipv6 is not defined; add network.ipv6.prefix and gateway");
       else if (!ipv6InCidr(g.ipv6, v6.prefix)) add(`${at}.ipv6`, `${g.ipv6} lies outside the prefix ${v6.prefix}; pick an address inside it`);
       else {
-        const prev = heldV6.find((h) => sameIpv6(h.addr, g.ipv6 as string));
-        if (prev) add(`${at}.ipv6`, `${g.ipv6} is already used by ${prev.path}; an address may be used only once`);
-        else heldV6.push({ addr: g.ipv6, path: `guests.${name}` });
+        const key = v6Key(g.ipv6);
+        const prev = heldV6.get(key);
+        if (prev) add(`${at}.ipv6`, `${g.ipv6} is already used by ${prev}; an address may be used only once`);
+        else heldV6.set(key, `guests.${name}`);
       }
     }
     if (g.kind === "vm" && g.cloudInit && !g.ipv4 && !g.template) {

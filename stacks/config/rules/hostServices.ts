@@ -1,4 +1,4 @@
-import type { SectionRules } from "./types";
+import { once, type SectionRules } from "./types";
 
 /**
  * Host services: what the config alone can tell. The ports the services claim, the host paths they
@@ -7,7 +7,11 @@ import type { SectionRules } from "./types";
  */
 export const hostServiceRules: SectionRules = (c, add) => {
   const hs = c.hostServices;
-  const guestNames = Object.keys(c.guests);
+  const vmNames = once(() =>
+    Object.keys(c.guests)
+      .filter((k) => c.guests[k].kind === "vm")
+      .join(", "),
+  );
   if (hs.enabled) {
     c.routes.forEach((r, i) => {
       for (const key of ["http", "https"] as const) {
@@ -23,7 +27,7 @@ export const hostServiceRules: SectionRules = (c, add) => {
   hs.novnc.forEach((n, i) => {
     const at = `hostServices.novnc[${i}]`;
     const g = c.guests[n.guest];
-    if (!g) add(`${at}.guest`, `unknown guest "${n.guest}"; use one of the VMs: ${guestNames.filter((k) => c.guests[k].kind === "vm").join(", ")}`);
+    if (!g) add(`${at}.guest`, `unknown guest "${n.guest}"; use one of the VMs: ${vmNames()}`);
     else if (g.kind !== "vm") add(`${at}.guest`, `"${n.guest}" is a container; noVNC consoles are for QEMU VMs`);
   });
 };

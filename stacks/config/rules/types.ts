@@ -31,6 +31,22 @@ export function otherNodeHint(c: StackConfig, written: string): string | null {
   return `"${written}" is not this stack's node "${node}" (proxmox.nodeName)`;
 }
 
+/**
+ * `f`'s result, computed on the first call only: a list of names for an error message (all guests,
+ * say) is built once per validation, not once per issue, so many issues cost no more than their text.
+ */
+export function once<T>(f: () => T): () => T {
+  let done = false;
+  let v: T;
+  return () => {
+    if (!done) {
+      v = f();
+      done = true;
+    }
+    return v;
+  };
+}
+
 /** Names of the VM templates of the config, for messages. */
 export function templateNames(c: StackConfig): string[] {
   return Object.entries(c.guests)
