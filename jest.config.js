@@ -10,5 +10,7 @@ module.exports = {
   },
   // Coverage instrumentation would be copied into every serialized dynamic provider (__provider).
   collectCoverage: false,
-  testTimeout: 60000,
+  // A bound for a hang, never a condition: every test waits for the event it needs. Generous, because the suite
+  // must pass beside a second full run of itself on a loaded 2-core machine (a host test's pushes then take seconds).
+  testTimeout: 180000,
 };

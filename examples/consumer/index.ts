@@ -1,10 +1,11 @@
 // Example consumer stack (type-checked in CI, not deployed): reads stack `neve`'s outputs through a
 // StackReference, typed by the `neve-infra` package it depends on (package.json: "file:../..",
-// installed by the root's `npm ci` as an npm workspace). Set `neveStack` to "<org>/neve-infra/neve"
-// (or "organization/neve-infra/neve" on a self-managed backend).
+// installed by the root's `npm ci` as an npm workspace). It imports only the package's published entry
+// `neve-infra/outputs` (its `exports`: compiled JavaScript and .d.ts), as a consumer that installed it
+// from a registry or git would. Set `neveStack` to "<org>/neve-infra/neve" (or
+// "organization/neve-infra/neve" on a self-managed backend).
 import * as pulumi from "@pulumi/pulumi";
-import type { GuestOutput, NeveStackOutputs } from "neve-infra/stacks/neve/outputs";
-import { neveOutputs } from "neve-infra/stacks/neve/reference";
+import { type GuestOutput, type NeveStackOutputs, neveOutputs } from "neve-infra/outputs";
 
 const config = new pulumi.Config();
 const neve = neveOutputs(new pulumi.StackReference(config.get("neveStack") ?? "organization/neve-infra/neve"));

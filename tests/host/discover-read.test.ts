@@ -43,7 +43,7 @@ const ssh = (over: Partial<Extract<ReadTarget, { kind: "ssh" }>> = {}): ReadTarg
   username: host.username,
   hostKey: host.hostKeyFingerprint,
   privateKey: host.clientPrivateKey,
-  connectTimeoutMs: 5000,
+  connectTimeoutMs: 30000,
   ...over,
 });
 /** Everything under the watched paths: path, mode, owner, size, mtime, ctime (and priv's atime, which any read moves). */

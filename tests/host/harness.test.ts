@@ -20,7 +20,7 @@ function fingerprint(key: Buffer): string {
   return `SHA256:${crypto.createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
 }
 
-function connect(h: TestHost, privateKey: string, readyTimeout = 5000, expected = h.hostKeyFingerprint): Promise<Client> {
+function connect(h: TestHost, privateKey: string, readyTimeout = 30000, expected = h.hostKeyFingerprint): Promise<Client> {
   return new Promise((resolve, reject) => {
     const c = new Client();
     c.on("ready", () => resolve(c));
@@ -53,7 +53,7 @@ function sshExec(c: Client, cmd: string): Promise<{ code: number; stdout: string
 function httpGet(address: string, port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     http
-      .get({ host: address, port, path: "/", timeout: 3000, agent: false }, (res) => {
+      .get({ host: address, port, path: "/", timeout: 30000, agent: false }, (res) => {
         let body = "";
         res.on("data", (d: Buffer) => (body += d.toString()));
         res.on("end", () => resolve(body));
@@ -62,7 +62,8 @@ function httpGet(address: string, port: number): Promise<string> {
   });
 }
 
-async function waitFor(cond: () => boolean | Promise<boolean>, ms = 3000): Promise<boolean> {
+/** Wait for `cond`; `ms` bounds a hang (generous: the suite runs beside a second run of itself on 2 loaded cores). */
+async function waitFor(cond: () => boolean | Promise<boolean>, ms = 30000): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await cond()) return true;
@@ -215,11 +216,13 @@ describe("SSH test host cleanup", () => {
     const linkOf = execFileSync("ip", ["-o", "route", "get", h.address])
       .toString()
       .match(/dev (\S+)/)![1];
+    // The link by its index: a second run of the suite on this machine may take the free name at once.
+    const ifindex = fs.readFileSync(`/sys/class/net/${linkOf}/ifindex`, "utf8").trim();
     expect(execFileSync("ip", ["netns", "list"]).toString()).toContain(h.netns);
     await h.stop();
     await h.stop();
     expect(execFileSync("ip", ["netns", "list"]).toString()).not.toContain(h.netns);
-    expect(execFileSync("ip", ["-o", "link"]).toString()).not.toContain(`${linkOf}:`);
+    expect(execFileSync("ip", ["-o", "link"]).toString()).not.toMatch(new RegExp(`^${ifindex}: `, "m"));
     expect(await waitFor(() => !alive(haproxy!))).toBe(true);
     // the other describe's host is stopped by its afterAll already, so no state dir of this process may remain
     expect(fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith(`nevetest-${process.pid}-`))).toEqual([]);

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import type { HostConfigArgs } from "../../providers/hostconfig";
 import { close, exec } from "../../providers/ssh/client";
 import { MAX_CHANNELS, withConnection } from "../../providers/ssh/pool";
-import { conn, create, declare, haproxyCfg, haproxyConfigArgs, type State, statOf, up, waitFor } from "../providers/support/hostconfigCase";
+import { conn, create, declare, haproxyCfg, haproxyConfigArgs, hostGate, type State, statOf, up, waitFor } from "../providers/support/hostconfigCase";
 import { type ProviderHost, startProviderHost } from "./harness/providerHost";
 import { startTestHost, type TestHost } from "./harness/testHost";
 
@@ -93,15 +93,17 @@ describe("HostConfig over SSH (real provider host, real sshd)", () => {
     const before = await statOf(host, CFG);
     const pid = await host.haproxyPid();
     await host.clearSystemctlCalls();
-    // The validator runs for 3 s; meanwhile every established SSH connection of the host is killed on the host side.
-    const d = await declare("haproxy", args(haproxyCfg(host, "after drop"), { validate: ["sleep 3", "haproxy -c -f {staged}"] }));
+    // The first validator waits at a gate until the test lets it go; meanwhile every established SSH connection of the
+    // host is killed on the host side. The test waits for the push to reach the gate, not for an amount of time.
+    const gate = hostGate(host, "drop-during-validation");
+    const d = await declare("haproxy", args(haproxyCfg(host, "after drop"), { validate: [gate.command, "haproxy -c -f {staged}"] }));
     const push = up(ph, state, d);
     const pushErr = push.then(
       () => null,
       (e: Error) => e,
     );
-    const sawStaged = await waitFor(async () => (await host.exec("ls -A /etc/haproxy")).stdout.includes(".neve-stage-"), 5000);
-    expect(sawStaged).toBe(true);
+    expect(await gate.reached()).toBe(true);
+    expect((await host.exec("ls -A /etc/haproxy")).stdout).toContain(".neve-stage-");
     const killed = await host.exec(
       `pids=$(ss -Htnp state established '( sport = :22 )' | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); [ -n "$pids" ] && kill -9 $pids; echo "$pids"`,
     );
@@ -109,8 +111,9 @@ describe("HostConfig over SSH (real provider host, real sshd)", () => {
     const e = await pushErr;
     expect(e).not.toBeNull();
     expect(e!.message).toMatch(new RegExp(`HostConfig haproxy on root@${host.address.replace(/\./g, "\\.")}:22: .*(lost|without an exit status)`));
-    // Once the orphaned script notices, it stops before the swap and removes its staged copy.
-    expect(await waitFor(async () => !(await host.exec("ls -A /etc/haproxy")).stdout.includes(".neve-stage-"), 8000)).toBe(true);
+    // Let the orphaned script go on: once it notices the dead connection, it stops before the swap and removes its staged copy.
+    await gate.release();
+    expect(await waitFor(async () => !(await host.exec("ls -A /etc/haproxy")).stdout.includes(".neve-stage-"))).toBe(true);
     expect(await statOf(host, CFG)).toBe(before);
     expect(await host.readFile(CFG)).toBe(haproxyCfg(host, "before drop"));
     expect(await host.haproxyPid()).toBe(pid);
@@ -123,15 +126,18 @@ describe("HostConfig over SSH (real provider host, real sshd)", () => {
 
   it("must say the host finishes the push on its own, and that the next up finds the files as the host left them, when the connection is lost after the swap", async () => {
     await host.clearSystemctlCalls();
-    // Activation takes 3 s; the connection is killed once the new file is in place.
-    const d = await declare("haproxy", args(haproxyCfg(host, "swapped, then cut"), { activate: "sleep 3; systemctl reload haproxy" }));
+    // Activation waits at a gate; the connection is killed once the push is there (the new file is in place by then).
+    const gate = hostGate(host, "cut-during-activation");
+    const d = await declare("haproxy", args(haproxyCfg(host, "swapped, then cut"), { activate: `${gate.command}; systemctl reload haproxy` }));
     const pushErr = up(ph, state, d).then(
       () => null,
       (e: Error) => e,
     );
-    expect(await waitFor(async () => (await host.readFile(CFG)) === haproxyCfg(host, "swapped, then cut"), 8000)).toBe(true);
+    expect(await gate.reached()).toBe(true);
+    expect(await host.readFile(CFG)).toBe(haproxyCfg(host, "swapped, then cut"));
     await host.exec(`pids=$(ss -Htnp state established '( sport = :22 )' | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); [ -n "$pids" ] && kill -9 $pids`);
     const e = await pushErr;
+    await gate.release();
     expect(e?.message).toMatch(
       /was lost while running the push of haproxy, after the swap had begun: the host finishes the push on its own, activation, health check and rollback included \(the previous files are in \/root\/etc-pve\.stash\/haproxy\/\S+\), and marks the files until it ends verified\. The next `pulumi up` finds the files as the host left them, and re-runs activation and health check for any file whose push did not end verified\./,
     );
@@ -198,7 +204,7 @@ describe("HostConfig over SSH (real provider host, real sshd)", () => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), "neve-agent-"));
       const sock = path.join(dir, "agent.sock");
       agent = spawn("ssh-agent", ["-D", "-a", sock], { stdio: "ignore" });
-      for (let i = 0; i < 50 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
+      if (!(await waitFor(() => fs.existsSync(sock)))) throw new Error(`ssh-agent did not create ${sock}`);
       const keyFile = path.join(dir, "id");
       fs.writeFileSync(keyFile, host.clientPrivateKey, { mode: 0o600 });
       execFileSync("ssh-add", ["-q", keyFile], { env: { SSH_AUTH_SOCK: sock, PATH: process.env.PATH }, stdio: "ignore" });

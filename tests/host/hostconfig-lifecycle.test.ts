@@ -4,7 +4,7 @@
  */
 
 import type { HostConfigArgs } from "../../providers/hostconfig";
-import { conn, create, declare, filesOf, haproxyCfg, haproxyConfigArgs, type State, statOf, up } from "../providers/support/hostconfigCase";
+import { conn, create, declare, filesOf, haproxyCfg, haproxyConfigArgs, type State, statOf, up, waitFor } from "../providers/support/hostconfigCase";
 import { type ProviderHost, startProviderHost } from "./harness/providerHost";
 import { startTestHost, type TestHost } from "./harness/testHost";
 
@@ -119,7 +119,7 @@ describe("HostConfig lifecycle (real provider host, real sshd, real haproxy)", (
     const holder = await host.exec("setsid socat TCP-LISTEN:8405,bind=127.0.0.1,reuseaddr,fork EXEC:/bin/true </dev/null >/dev/null 2>&1 & echo $!");
     const holderPid = Number(holder.stdout.trim());
     try {
-      await new Promise((r) => setTimeout(r, 300));
+      expect(await waitFor(async () => (await host.exec("ss -Hlnt")).stdout.includes("127.0.0.1:8405"))).toBe(true);
       const pid = await host.haproxyPid();
       await host.clearSystemctlCalls();
       const d = await declare("haproxy", haproxyArgs(haproxyCfg(host, "v4", "\nlisten taken\n    bind 127.0.0.1:8405\n")));

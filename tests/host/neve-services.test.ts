@@ -67,7 +67,7 @@ describe("neve's own rendered files on a real host", () => {
     expect(pid).not.toBe(pidBefore);
     const listening = (await host.exec("ss -Hltn")).stdout;
     for (const port of ["0.0.0.0:443", "0.0.0.0:80", "127.0.0.1:8404", "[::]:443", "[::]:80"]) expect(listening).toContain(port);
-    const stats = await host.exec("timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/8404; printf \"GET /stats;csv HTTP/1.0\\r\\n\\r\\n\" >&3; cat <&3'");
+    const stats = await host.exec("timeout 30 bash -c 'exec 3<>/dev/tcp/127.0.0.1/8404; printf \"GET /stats;csv HTTP/1.0\\r\\n\\r\\n\" >&3; cat <&3'");
     expect(stats.stdout).toContain("tls_cipher_wenzelarifiandi_com");
   });
 

@@ -233,7 +233,7 @@ describe("haproxy with the rendered config, live on loopback", () => {
   /** Open a TLS connection through HAProxy; report whether the handshake completed and what came back. */
   function tlsRequest(servername: string): Promise<{ handshake: boolean; data: string; error: string | null }> {
     return new Promise((resolve) => {
-      const socket = tls.connect({ host: "127.0.0.1", port: ports.tls, servername, rejectUnauthorized: false, timeout: 5000 });
+      const socket = tls.connect({ host: "127.0.0.1", port: ports.tls, servername, rejectUnauthorized: false, timeout: 30000 });
       let handshake = false;
       let data = "";
       socket.setEncoding("utf8");
@@ -247,7 +247,7 @@ describe("haproxy with the rendered config, live on loopback", () => {
 
   function httpRequest(host: string, port = ports.http, pathName = "/"): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
-      const req = http.get({ host: "127.0.0.1", port, path: pathName, headers: { host }, timeout: 5000, agent: false }, (res) => {
+      const req = http.get({ host: "127.0.0.1", port, path: pathName, headers: { host }, timeout: 30000, agent: false }, (res) => {
         let body = "";
         res.setEncoding("utf8");
         res.on("data", (d) => (body += d));
@@ -284,31 +284,41 @@ describe("haproxy with the rendered config, live on loopback", () => {
     const key = fs.readFileSync(keyPath);
     const cert = fs.readFileSync(certPath);
     backends.push(await startBackend("alpha", key, cert), await startBackend("beta", key, cert));
-    ports = { tls: await freePort(), http: await freePort(), stats: await freePort() };
-
-    const model: HaproxyModel = {
-      tlsBinds: [{ address: "127.0.0.1", port: ports.tls }],
-      httpBinds: [{ address: "127.0.0.1", port: ports.http }],
-      stats: { address: "127.0.0.1", port: ports.stats, path: "/stats" },
-      routes: backends.map((b) => ({ hostname: `${b.name}.example.test`, backendAddress: "127.0.0.1", tlsPort: b.tlsPort, httpPort: b.httpPort })),
-      runtime: { chroot: null, statsSocket: null, user: null, group: null },
-    };
-    const cfg = writeIn(work.dir, "haproxy.cfg", renderHaproxyConfig(model));
-    haproxy = spawn(HAPROXY, ["-db", "-f", cfg], { stdio: ["ignore", "pipe", "pipe"] });
-    haproxy.stdout!.on("data", (d) => (haproxyLog += d));
-    haproxy.stderr!.on("data", (d) => (haproxyLog += d));
-    const deadline = Date.now() + 10000;
-    for (;;) {
-      try {
-        const r = await httpRequest("stats", ports.stats, "/stats");
-        if (r.status === 200) break;
-      } catch {
-        // not listening yet
+    // The free ports are picked here and bound by haproxy a moment later: another process (a second run of the suite)
+    // may take one in between. haproxy then exits at once, saying it cannot bind; pick new ports and start it again.
+    for (let attempt = 1; ; attempt++) {
+      ports = { tls: await freePort(), http: await freePort(), stats: await freePort() };
+      const model: HaproxyModel = {
+        tlsBinds: [{ address: "127.0.0.1", port: ports.tls }],
+        httpBinds: [{ address: "127.0.0.1", port: ports.http }],
+        stats: { address: "127.0.0.1", port: ports.stats, path: "/stats" },
+        routes: backends.map((b) => ({ hostname: `${b.name}.example.test`, backendAddress: "127.0.0.1", tlsPort: b.tlsPort, httpPort: b.httpPort })),
+        runtime: { chroot: null, statsSocket: null, user: null, group: null },
+      };
+      const cfg = writeIn(work.dir, "haproxy.cfg", renderHaproxyConfig(model));
+      haproxyLog = "";
+      const child = spawn(HAPROXY, ["-db", "-f", cfg], { stdio: ["ignore", "pipe", "pipe"] });
+      haproxy = child;
+      child.stdout!.on("data", (d) => (haproxyLog += d));
+      child.stderr!.on("data", (d) => (haproxyLog += d));
+      const exited = new Promise<void>((r) => child.once("exit", () => r()));
+      // A bound for a hang only: the wait ends when haproxy answers on its stats port or exits.
+      const deadline = Date.now() + 60000;
+      let up = false;
+      while (!up && child.exitCode === null && Date.now() < deadline) {
+        try {
+          up = (await httpRequest("stats", ports.stats, "/stats")).status === 200 && child.exitCode === null;
+        } catch {
+          // not listening yet
+        }
+        if (!up) await new Promise((r) => setTimeout(r, 100));
       }
-      if (haproxy.exitCode !== null || Date.now() > deadline) {
+      if (up) break;
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await exited;
+      if (!/cannot bind|Address already in use/i.test(haproxyLog) || attempt >= 5) {
         throw new Error(`haproxy did not come up on 127.0.0.1:${ports.stats}: ${haproxyLog}`);
       }
-      await new Promise((r) => setTimeout(r, 100));
     }
   });
 

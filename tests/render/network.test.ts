@@ -132,8 +132,12 @@ describe("forwarding + NAT, live in namespaces", () => {
     const r = ns.exec(args);
     if (r.status !== 0) throw new Error(`${args.join(" ")} in ${ns.name}: ${r.stderr}`);
   };
-  /** Connect from the guest to the outside server; the server answers with the peer address it saw. */
-  const connect = () => guest.exec(["timeout", "3", SOCAT!, "-T", "2", "-", "TCP:192.0.2.1:9000,connect-timeout=2"]);
+  /**
+   * Connect from the guest to the outside server; the server answers with the peer address it saw. `seconds` bounds
+   * the attempt: short where no answer can come (the wait is the test), generous where one must (a loaded machine).
+   */
+  const connect = (seconds: number) =>
+    guest.exec(["timeout", String(seconds + 1), SOCAT!, "-T", String(seconds), "-", `TCP:192.0.2.1:9000,connect-timeout=${seconds}`]);
 
   beforeAll(async () => {
     if (NFT === null || SOCAT === null) throw new Error("nft and socat are needed: install the Debian packages nftables and socat");
@@ -160,7 +164,7 @@ describe("forwarding + NAT, live in namespaces", () => {
     server = spawn("ip", ["netns", "exec", outside.name, SOCAT, "TCP-LISTEN:9000,bind=192.0.2.1,reuseaddr,fork", "SYSTEM:echo $SOCAT_PEERADDR"], {
       stdio: "ignore",
     });
-    const deadline = Date.now() + 10000;
+    const deadline = Date.now() + 60000;
     while (!outside.exec(["ss", "-Hlnt"]).stdout.includes("192.0.2.1:9000")) {
       if (server.exitCode !== null || Date.now() > deadline) throw new Error("socat server did not start");
       await new Promise((r) => setTimeout(r, 100));
@@ -181,11 +185,11 @@ describe("forwarding + NAT, live in namespaces", () => {
 
   it("must give a guest on vmbr1 the way out through vmbr0, seen as the host's address", () => {
     // Before: no forwarding, no NAT: the guest cannot get an answer.
-    expect(connect().stdout.trim()).toBe("");
+    expect(connect(2).stdout.trim()).toBe("");
     sh(host, ["sysctl", "-p", writeIn(work.dir, "90-neve-forwarding.conf", renderSysctlForwarding(neve.sysctl))]);
     // Forwarding alone: packets leave with 10.10.10.5, and the outside cannot answer.
-    expect(connect().stdout.trim()).toBe("");
+    expect(connect(2).stdout.trim()).toBe("");
     sh(host, [NFT!, "-f", writeIn(work.dir, "neve-nat.nft", renderNatNft(neve.nat))]);
-    expect(connect().stdout.trim()).toBe("192.0.2.10");
+    expect(connect(30).stdout.trim()).toBe("192.0.2.10");
   });
 });

@@ -11,9 +11,9 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Run a command without a shell, bounded in time. */
+/** Run a command without a shell, bounded in time (a bound for a hang, generous for a loaded machine). */
 export function run(cmd: string, args: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): RunResult {
-  const r = spawnSync(cmd, args, { encoding: "utf8", input: opts.input, timeout: opts.timeoutMs ?? 20000 });
+  const r = spawnSync(cmd, args, { encoding: "utf8", input: opts.input, timeout: opts.timeoutMs ?? 90000 });
   if (r.error) throw new Error(`${cmd} ${args.join(" ")}: ${r.error.message}`);
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

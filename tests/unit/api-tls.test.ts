@@ -150,7 +150,7 @@ function getVia(host: string, port: number, ca: string | undefined): Promise<Out
         path: "/api2/json/version",
         ca,
         agent: false,
-        timeout: 5000,
+        timeout: 30000,
         // Never real DNS: the one name this test uses maps to loopback; anything else is an error.
         lookup: ((name: string, opts: { all?: boolean }, cb: (...a: unknown[]) => void) => {
           if (name !== host) return cb(new Error(`unexpected lookup of ${name}`));
@@ -173,7 +173,7 @@ function getVia(host: string, port: number, ca: string | undefined): Promise<Out
 function identityAs(identity: string, port: number, ca: string): Promise<Outcome> {
   return new Promise((resolve) => {
     const sock = tls.connect({ host: "127.0.0.1", port, ca, checkServerIdentity: (_h, cert) => tls.checkServerIdentity(identity, cert) });
-    sock.setTimeout(5000, () => sock.destroy(Object.assign(new Error("timeout"), { code: "TIMEOUT" })));
+    sock.setTimeout(30000, () => sock.destroy(Object.assign(new Error("timeout"), { code: "TIMEOUT" })));
     sock.on("secureConnect", () => {
       sock.end();
       resolve({ ok: true, body: "" });

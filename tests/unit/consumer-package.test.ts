@@ -20,8 +20,19 @@ describe("the consumer package", () => {
     for (const f of fs.readdirSync(CONSUMER).filter((x) => x.endsWith(".ts"))) {
       const imports = [...fs.readFileSync(path.join(CONSUMER, f), "utf8").matchAll(/from\s+"([^"]+)"/g)].map((m) => m[1]);
       expect(imports.filter((i) => i.startsWith("."))).toEqual([]);
-      expect(imports).toContain("neve-infra/stacks/neve/reference");
+      // Only the published entry, never a path into this repository's sources.
+      expect(imports.filter((i) => i.startsWith(`${root.name}/`))).toEqual([`${root.name}/outputs`]);
     }
+  });
+
+  it("must get neve-infra's published shape: an exports map to compiled .js and .d.ts, the only files the package ships", () => {
+    expect(root.exports["./outputs"]).toEqual({ types: "./dist/consumer/consumer.d.ts", default: "./dist/consumer/consumer.js" });
+    expect(root.files).toEqual(["dist/consumer"]);
+    expect(root.typesVersions).toEqual({ "*": { outputs: ["dist/consumer/consumer.d.ts"] } }); // the same entry for node10 resolution
+    expect(fs.realpathSync(require.resolve(`${root.name}/outputs`, { paths: [CONSUMER] }))).toBe(
+      path.join(fs.realpathSync(REPO_ROOT), "dist", "consumer", "consumer.js"),
+    );
+    expect(() => require.resolve(`${root.name}/stacks/neve/outputs`, { paths: [CONSUMER] })).toThrow(/Cannot resolve module/);
   });
 
   it("must resolve neve-infra to this repository once installed", () => {

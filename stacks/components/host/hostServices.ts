@@ -5,6 +5,7 @@ import { ConfigError, type NeveModel } from "../../config";
 import { renderCloudflaredCredentials } from "../../render";
 import { SECRET_CONTENT } from "./declarations";
 import { preflightHostServices } from "./preflight";
+import { pushDependencies } from "./pushOrder";
 
 /** Arguments of {@link HostServices}. */
 export interface HostServicesArgs {
@@ -64,7 +65,12 @@ export class HostServices extends pulumi.ComponentResource {
     // `npm run plan` run the same preflight first; here it also yields the declarations).
     const declared = preflightHostServices(model);
     this.services = {};
-    for (const d of declared?.services ?? []) {
+    // Push order (pushOrder.ts): an access-critical service is pushed alone, one after another in the registry's
+    // order, each confirmed by a new SSH login before anything after it begins.
+    const services = declared?.services ?? [];
+    const waits = pushDependencies(services.map((d) => ({ accessCritical: d.accessCritical !== undefined })));
+    const pushed: HostConfig[] = [];
+    services.forEach((d, i) => {
       const files: HostConfigFileArgs[] = d.files.map((f) => ({ ...f, content: f.content === SECRET_CONTENT ? credentials : f.content }));
       const resource = new HostConfig(
         `${name}-${d.name}`,
@@ -80,10 +86,11 @@ export class HostServices extends pulumi.ComponentResource {
           onDelete: hs.onDelete,
           accessCritical: d.accessCritical,
         },
-        { parent: this },
+        { parent: this, dependsOn: waits[i].map((j) => pushed[j]) },
       );
+      pushed.push(resource);
       this.services[d.name] = resource.id;
-    }
+    });
     for (const r of declared?.lxcRaw ?? []) {
       const raw = new LxcRawConfig(
         `${name}-${r.name}`,

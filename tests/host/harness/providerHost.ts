@@ -155,7 +155,7 @@ export async function startProviderHost(opts: ProviderHostOptions = {}): Promise
   watchdog.unref();
 
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`provider host printed no port within 20 s:\n${out}`)), 20000);
+    const timer = setTimeout(() => reject(new Error(`provider host printed no port within 60 s:\n${out}`)), 60000);
     child.stdout!.on("data", (d: Buffer) => {
       const before = out;
       out += d.toString("utf8");

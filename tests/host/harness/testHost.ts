@@ -462,7 +462,7 @@ rm -rf '${dir}'
 function waitReady(child: ChildProcess, logFile: string): Promise<number> {
   return new Promise((resolve, reject) => {
     let buf = "";
-    const timer = setTimeout(() => fail(new Error("test host did not get ready within 20 s")), 20000);
+    const timer = setTimeout(() => fail(new Error("test host did not get ready within 60 s")), 60000);
     const fail = (e: Error) => {
       clearTimeout(timer);
       let log = "";

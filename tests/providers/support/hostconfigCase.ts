@@ -102,14 +102,48 @@ export async function statOf(h: TestHost, path: string): Promise<string> {
   return r.stdout.trim();
 }
 
-/** Wait until `cond` holds or `ms` pass; returns the last value of `cond`. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+/**
+ * Bound of a wait for an event on the test host: generous, so that it only ends a wait that hangs. The
+ * suite must pass beside a second full run of itself on a loaded 2-core machine, where a step that takes
+ * milliseconds on a quiet one can take seconds.
+ */
+export const HOST_WAIT_MS = 30000;
+
+/** Wait until `cond` holds or `ms` pass (a bound for a hang, not a duration); returns the last value of `cond`. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, ms = HOST_WAIT_MS): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await cond()) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
   return cond();
+}
+
+/** A command that stops a push at one point until the test lets it go on: see {@link hostGate}. */
+export interface HostGate {
+  /** Shell command for a validator or an activation: marks that it was reached, then waits for {@link release}. */
+  command: string;
+  /** True once the push has reached the command (waited for, within {@link HOST_WAIT_MS}). */
+  reached(): Promise<boolean>;
+  /** Let the command (and every later run of it) go on. */
+  release(): Promise<void>;
+}
+
+/**
+ * A gate inside a push: the command waits on the host until the test releases it, so a test that must act
+ * while the push is at that point (cut the connection during validation or activation) waits for that
+ * event instead of racing a fixed `sleep`. The gate gives up by itself after about two minutes (exit 1),
+ * so a test that fails before releasing it leaves no command waiting forever.
+ */
+export function hostGate(h: TestHost, name: string): HostGate {
+  const at = `/tmp/neve-gate-${name}`;
+  return {
+    command: `touch ${at}.reached; i=0; until [ -e ${at}.go ]; do sleep 0.05; i=$((i + 1)); [ $i -lt 2400 ] || exit 1; done`,
+    reached: () => waitFor(async () => (await h.exec(`test -e ${at}.reached`)).code === 0),
+    release: async () => {
+      await h.exec(`touch ${at}.go`);
+    },
+  };
 }
 
 /** A haproxy.cfg that `haproxy -c` accepts, answering `body` on the host's port 80. */
