@@ -95,3 +95,5 @@ export const bridges = outputs.bridges;
 export const tailnet = outputs.tailnet;
 /** Ports of the host's services (SSH, API, edge, haproxy stats, noVNC, SPICE relay). */
 export const hostPorts = outputs.hostPorts;
+/** The commit this run deployed from and the objects it adopted: the next run reads it back (stacks/guards/deployment.ts). */
+export const deployment = outputs.deployment;

@@ -52,7 +52,7 @@ import * as resourceRpc from "@pulumi/pulumi/proto/resource_grpc_pb";
 import * as resourcePb from "@pulumi/pulumi/proto/resource_pb";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
-import type { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { buildConfig, type RunProgramOptions } from "../../../scripts/lib/mockRunner";
 import { REPO_ROOT } from "../../../scripts/lib/stackFile";
 import { QUALIFIED_SECRET_KEYS } from "../../../stacks/config/secrets";
@@ -155,6 +155,11 @@ export interface CmdRunOptions extends Pick<RunProgramOptions, "stackFile" | "co
    * that this run does not declare is deleted after the program, as the engine does.
    */
   readonly oldState?: readonly OldStateResource[];
+  /**
+   * The stack outputs of the last completed deployment, as the engine's builtin
+   * `pulumi:pulumi:readStackOutputs` returns them for this stack (default: none, a stack never deployed).
+   */
+  readonly previousOutputs?: Record<string, unknown>;
 }
 
 const ALL_FEATURES = [
@@ -365,7 +370,11 @@ export async function runCmdRun(opts: CmdRunOptions = {}): Promise<CmdRunResult>
     invoke: ((call, cb) => {
       const r = new resourcePb.ResourceInvokeResponse();
       const args = call.request.getArgs();
-      if (args) r.setReturn(args);
+      if (call.request.getTok() === "pulumi:pulumi:readStackOutputs") {
+        // builtins.go readStackReference: name, outputs, secretOutputNames (no secrets here).
+        const name = args?.toJavaScript().name;
+        r.setReturn(Struct.fromJavaScript({ name: String(name), outputs: (opts.previousOutputs ?? {}) as never, secretOutputNames: [] }));
+      } else if (args) r.setReturn(args);
       cb(null, r);
     }) as Unary<resourcePb.ResourceInvokeRequest, resourcePb.ResourceInvokeResponse>,
     registerPackage: ((_call, cb) => {
@@ -452,6 +461,9 @@ export async function runCmdRun(opts: CmdRunOptions = {}): Promise<CmdRunResult>
       address,
       "--engine",
       address,
+      // The language host passes the backend's organization (main.go constructArguments); a self-managed backend's is "organization".
+      "--organization",
+      "organization",
       "--project",
       PROJECT,
       "--root-directory",
