@@ -56,6 +56,7 @@ import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { buildConfig, type RunProgramOptions } from "../../../scripts/lib/mockRunner";
 import { REPO_ROOT } from "../../../scripts/lib/stackFile";
 import { QUALIFIED_SECRET_KEYS } from "../../../stacks/config/secrets";
+import { headCommit } from "../../../stacks/guards/deployment";
 
 /** Project and stack, as in Pulumi.yaml and Pulumi.neve.yaml. */
 export const PROJECT = "neve-infra";
@@ -157,7 +158,9 @@ export interface CmdRunOptions extends Pick<RunProgramOptions, "stackFile" | "co
   readonly oldState?: readonly OldStateResource[];
   /**
    * The stack outputs of the last completed deployment, as the engine's builtin
-   * `pulumi:pulumi:readStackOutputs` returns them for this stack (default: none, a stack never deployed).
+   * `pulumi:pulumi:readStackOutputs` returns them for this stack. Default: a deployment from this
+   * checkout's HEAD that adopted this run's `adoption.live` (the everyday case); `{}` is a stack that
+   * has never deployed.
    */
   readonly previousOutputs?: Record<string, unknown>;
 }
@@ -373,7 +376,7 @@ export async function runCmdRun(opts: CmdRunOptions = {}): Promise<CmdRunResult>
       if (call.request.getTok() === "pulumi:pulumi:readStackOutputs") {
         // builtins.go readStackReference: name, outputs, secretOutputNames (no secrets here).
         const name = args?.toJavaScript().name;
-        r.setReturn(Struct.fromJavaScript({ name: String(name), outputs: (opts.previousOutputs ?? {}) as never, secretOutputNames: [] }));
+        r.setReturn(Struct.fromJavaScript({ name: String(name), outputs: (opts.previousOutputs ?? sameCheckout) as never, secretOutputNames: [] }));
       } else if (args) r.setReturn(args);
       cb(null, r);
     }) as Unary<resourcePb.ResourceInvokeRequest, resourcePb.ResourceInvokeResponse>,
@@ -446,8 +449,10 @@ export async function runCmdRun(opts: CmdRunOptions = {}): Promise<CmdRunResult>
   );
   const address = `127.0.0.1:${port}`;
 
+  const { config } = buildConfig(opts);
+  const adoption = config["neve-infra:adoption"] ? (JSON.parse(config["neve-infra:adoption"]) as { live?: unknown }) : undefined;
+  const sameCheckout = { deployment: { commit: headCommit() ?? "unknown", live: adoption?.live ?? null } };
   try {
-    const { config } = buildConfig(opts);
     // The language host hands config over in the old key format `namespace:config:name`.
     const envConfig: Record<string, string> = {};
     for (const [k, v] of Object.entries(config)) {
