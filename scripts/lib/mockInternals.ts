@@ -30,6 +30,7 @@ export const REGISTER_REQUEST_GETTERS = [
   "getIgnorechangesList",
   "getDependenciesList",
   "getPropertydependenciesMap",
+  "getHooks",
 ] as const;
 
 /** How to fix it, said once. */

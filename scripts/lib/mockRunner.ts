@@ -47,6 +47,12 @@ export interface CapturedResource {
   readonly dependencies?: readonly string[];
   /** The same dependencies per input property (only properties that have any). */
   readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Resource hooks by lifecycle point (`beforeCreate`, `beforeUpdate`, `beforeDelete`, ...), hook names
+   * as the engine receives them (points without hooks left out): the guards of stacks/guards.
+   * Always set by `runProgram`; optional so hand-made test fixtures need not list it.
+   */
+  readonly hooks?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Result of {@link runProgram}. */
@@ -59,6 +65,8 @@ export interface ProgramRun {
   readonly secretValues: Readonly<Record<SecretKey, string>>;
   /** The adoption gate's finding when the stack file is not reconciled with the host (the plan prints it). */
   readonly adoptionNotice?: string;
+  /** Every resource hook the program registered with the engine (name, and whether it runs in a preview). */
+  readonly registeredHooks: readonly { readonly name: string; readonly onDryRun: boolean }[];
 }
 
 /** Options of {@link runProgram}. */
@@ -146,6 +154,32 @@ interface RegisterRequest {
   getIgnorechangesList(): string[];
   getDependenciesList(): string[];
   getPropertydependenciesMap(): { forEach(cb: (deps: { getUrnsList(): string[] }, key: string) => void): void };
+  getHooks(): HooksBinding | undefined;
+}
+
+/** The RegisterResourceRequest's hook binding (proto/resource_pb ResourceHooksBinding), the getters read. */
+interface HooksBinding {
+  getBeforeCreateList(): string[];
+  getAfterCreateList(): string[];
+  getBeforeUpdateList(): string[];
+  getAfterUpdateList(): string[];
+  getBeforeDeleteList(): string[];
+  getAfterDeleteList(): string[];
+}
+
+/** The hook names of a request by lifecycle point (points without hooks left out). */
+function hooksOf(req: RegisterRequest): Record<string, string[]> {
+  const b = req.getHooks();
+  if (!b) return {};
+  const all: Record<string, string[]> = {
+    beforeCreate: b.getBeforeCreateList(),
+    afterCreate: b.getAfterCreateList(),
+    beforeUpdate: b.getBeforeUpdateList(),
+    afterUpdate: b.getAfterUpdateList(),
+    beforeDelete: b.getBeforeDeleteList(),
+    afterDelete: b.getAfterDeleteList(),
+  };
+  return Object.fromEntries(Object.entries(all).filter(([, names]) => names.length));
 }
 
 /** The request's per-property dependencies as a plain record (properties without any left out). */
@@ -187,8 +221,15 @@ export async function runProgram(opts: RunProgramOptions = {}): Promise<ProgramR
   // The mock monitor hides resource options from `newResource`; read them off the raw request.
   const monitor = pulumi.runtime.getMonitor() as unknown as {
     registerResource(req: RegisterRequest, cb: (err: unknown, res: unknown) => void): Promise<void>;
+    registerResourceHook?(req: { getName(): string; getOnDryRun(): boolean }, cb: (err: unknown, res: unknown) => void): void;
   };
   assertPatchableMockMonitor(monitor);
+  // The SDK's MockMonitor has no RegisterResourceHook (3.276): record each hook as the engine would, and accept it.
+  const registeredHooks: { name: string; onDryRun: boolean }[] = [];
+  monitor.registerResourceHook = (req, cb) => {
+    registeredHooks.push({ name: req.getName(), onDryRun: req.getOnDryRun() });
+    cb(null, {});
+  };
   const original = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) => {
     assertRegisterRequest(req);
@@ -205,6 +246,7 @@ export async function runProgram(opts: RunProgramOptions = {}): Promise<ProgramR
       ignoreChanges: req.getIgnorechangesList(),
       dependencies: req.getDependenciesList(),
       propertyDependencies: propertyDependenciesOf(req),
+      hooks: hooksOf(req),
     });
     return original(req, cb);
   };
@@ -238,7 +280,7 @@ export async function runProgram(opts: RunProgramOptions = {}): Promise<ProgramR
     urn: urnOf.get(key) ?? "",
     inputs: inputsByUrn.get(key) ?? {},
   }));
-  return { resources, outputs, secretValues, adoptionNotice: offline?.adoptionNotice };
+  return { resources, outputs, secretValues, adoptionNotice: offline?.adoptionNotice, registeredHooks };
 }
 
 /** Children of `parent` (by URN). */

@@ -37,6 +37,8 @@ export interface PlanJsonResource {
   readonly dependencies: readonly string[];
   /** The same per input property. */
   readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
+  /** Resource hooks by lifecycle point (`beforeCreate`, `beforeUpdate`, `beforeDelete`): the guards the resource carries (stacks/guards). */
+  readonly hooks: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The document `npm run plan -- --json` prints. */
@@ -146,6 +148,7 @@ export function planJson(run: ProgramRun, stackFile: string): PlanJson {
       ignoreChanges: [...r.ignoreChanges],
       dependencies: [...(r.dependencies ?? [])],
       propertyDependencies: { ...(r.propertyDependencies ?? {}) },
+      hooks: { ...(r.hooks ?? {}) },
     })),
     outputs: redactValue(outputs, secrets) as Record<string, unknown>,
   };

@@ -136,6 +136,12 @@ export function renderTable(resources: readonly CapturedResource[], secrets: rea
       r.retainOnDelete ? "retain" : "",
       r.importId ? `import=${r.importId}` : "",
       r.ignoreChanges.length ? `ignore=${r.ignoreChanges.join(",")}` : "",
+      // The guards the resource carries (stacks/guards): its resource hooks, every lifecycle point together.
+      Object.values(r.hooks ?? {}).flat().length
+        ? `hooks=${Object.values(r.hooks ?? {})
+            .flat()
+            .join(",")}`
+        : "",
     ]
       .filter(Boolean)
       .join(" ");

@@ -3,6 +3,7 @@ import { HOST_SERVICES } from "../components/host/registry";
 import { CloneRangeFullError, heldAddresses, nextFreeCloneAddress } from "../config/build";
 import { ipv4ToNumber } from "../config/ipplan";
 import type { NeveModel } from "../config/model";
+import { deploymentRecord } from "../guards/deployment";
 import type { AddressHolderOutput, BridgeOutput, GuestOutput, HostPortsOutput, NeveStackOutputs, PublicAddressesOutput, SshOutput } from "./outputs";
 
 /**
@@ -86,7 +87,8 @@ function hostPorts(model: NeveModel): HostPortsOutput {
 }
 
 /**
- * Build the outputs from the model (pure, so the contract is testable without Pulumi). Values only
+ * Build the outputs from the model (pure but for `deployment.commit`, the checkout's HEAD, so the
+ * contract is testable without Pulumi). Values only
  * the live resources know (`guests.*.macAddresses`) are null here; the program fills them from the
  * resources' outputs (./liveGuests).
  */
@@ -107,6 +109,7 @@ export function buildOutputs(model: NeveModel): NeveStackOutputs {
     };
   }
   return {
+    deployment: deploymentRecord(model.adoption.live),
     network: {
       cidr: plan.subnet,
       gateway: plan.gateway,

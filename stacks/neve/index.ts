@@ -11,6 +11,7 @@ import { createProxmoxProvider } from "../components/proxmox/provider";
 import { Storages } from "../components/proxmox/storage";
 import { QemuGuest } from "../components/proxmox/vm";
 import { ConfigError, loadModel, loadSecrets } from "../config";
+import { registerGuards } from "../guards/hooks";
 import { buildOutputs } from "./buildOutputs";
 import { liveGuests } from "./liveGuests";
 
@@ -29,6 +30,8 @@ const model = configured(loadModel);
 configured(() => preflightHostServices(model));
 // Before any resource: refuse a stack file without adoption.live, and with adopt: true one not reconciled with the host (docs/adopting.md §5).
 enforceAdoptionGate(model);
+// The guard hooks, registered before any resource: a delete guard recorded in the state must find its hook on every run (stacks/guards/hooks.ts).
+registerGuards();
 // A secret that is set but empty is refused here, before the provider or any resource uses it.
 const secrets = configured(() => loadSecrets());
 const provider = createProxmoxProvider("proxmox", model, secrets.proxmoxApiToken);
@@ -92,3 +95,5 @@ export const bridges = outputs.bridges;
 export const tailnet = outputs.tailnet;
 /** Ports of the host's services (SSH, API, edge, haproxy stats, noVNC, SPICE relay). */
 export const hostPorts = outputs.hostPorts;
+/** The commit this run deployed from and the objects it adopted: the next run reads it back (stacks/guards/deployment.ts). */
+export const deployment = outputs.deployment;

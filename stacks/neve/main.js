@@ -10,8 +10,11 @@
  */
 require("../../scripts/register.js");
 const { requirePulumiCli } = require("./requirements.ts");
+const { enforceDeploymentRules } = require("../guards/deployment.ts");
 
 module.exports = async () => {
   await requirePulumiCli();
+  // The procedure's rules a real run enforces before it declares anything (docs/adopting.md §13).
+  await enforceDeploymentRules();
   return require("./index.ts");
 };

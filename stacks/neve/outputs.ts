@@ -233,6 +233,29 @@ export interface NeveStackOutputs {
   readonly tailnet: TailnetOutput;
   /** Ports of the host's own services (noVNC, SPICE relay, haproxy stats, edge, API, SSH). */
   readonly hostPorts: HostPortsOutput;
+  /** The commit the run deployed from and the objects it adopted (read back by the next run). */
+  readonly deployment: DeploymentOutput;
+}
+
+/** `adoption.live` as a deployment recorded it (the objects its state imported). */
+export interface AdoptedObjectsOutput {
+  readonly guests: readonly number[];
+  readonly storage: readonly string[];
+  readonly bridges: readonly string[];
+  readonly jobs: readonly string[];
+  readonly firewall: boolean;
+}
+
+/**
+ * What the run deployed from: the next real run reads it back from the state and refuses a checkout
+ * that does not contain `commit`, a lost `live` entry, and `adopt: false` with objects not yet imported
+ * (stacks/guards/deployment.ts, docs/adopting.md §13).
+ */
+export interface DeploymentOutput {
+  /** The git commit (HEAD) of the checkout the run came from (`unknown` outside a checkout: a real run refuses that). */
+  readonly commit: string;
+  /** `adoption.live` of the run, or null when none was recorded. */
+  readonly live: AdoptedObjectsOutput | null;
 }
 
 /** Every output name, in the order the program exports them. */
@@ -248,6 +271,7 @@ export const NEVE_OUTPUT_NAMES = [
   "bridges",
   "tailnet",
   "hostPorts",
+  "deployment",
 ] as const satisfies readonly (keyof NeveStackOutputs)[];
 
 // Compile-time check that NEVE_OUTPUT_NAMES names every field of NeveStackOutputs.

@@ -46,6 +46,7 @@ describe("the JSON plan", () => {
         [
           "custom",
           "dependencies",
+          "hooks",
           "ignoreChanges",
           "importId",
           "inputs",

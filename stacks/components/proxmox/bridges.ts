@@ -44,7 +44,8 @@ export interface NetworkBridgesArgs {
  * on the host (`adoption.live.bridges`) is read-only too: adopted, protected (the guests' network and
  * the public sites depend on it), every field ignored, because any update reloads the whole network
  * (see {@link BRIDGE_INPUT_FIELDS}). Changing either goes through the SSH path with a confirm timer
- * (docs/adopting.md §7). Only a private bridge the host does not have yet is created by `up`.
+ * (docs/adopting.md §7). A private bridge the host does not have yet is declared for creation, but
+ * the guards refuse any bridge create or update (stacks/guards/stopList.ts): it is created by hand and adopted.
  */
 export class NetworkBridges extends pulumi.ComponentResource {
   /** Bridge resources by interface name. */

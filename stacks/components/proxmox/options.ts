@@ -1,5 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { AdoptionConfig, DeepReadonly } from "../../config";
+import { guardsFor, hooksOption } from "../../guards/hooks";
 import type * as proxmoxve from "./sdk";
 
 /** The objects that exist on the host, as `npm run discover -- --write` recorded them (`adoption.live`). */
@@ -99,15 +100,25 @@ export function importIdFor(ctx: Pick<ProxmoxContext, "live">, spec: AdoptionSpe
  * from the stack file or whose key was renamed (the old URN is deleted), a replacement, and an
  * import-replacement (an import id set again after a run erased the state's importID): the engine
  * skips the provider's Delete for a resource whose state says retainOnDelete, replacements included
- * (pkg/resource/deploy/step.go `DeleteStep.Apply`). `protect` does not cover the last two. To really
- * remove a guest, remove it from the stack file, `up`, then destroy it in Proxmox (docs/adopting.md).
+ * (pkg/resource/deploy/step.go `DeleteStep.Apply`). `protect` does not cover the last two.
+ *
+ * Guards (stacks/guards/hooks.ts): every Proxmox resource carries the stop list's hooks, so a delete,
+ * a replacement, a bridge create or update, an update of a read-only object or a create of a live one
+ * fails in the preview already. To stop managing an object: `pulumi state delete '<urn>'` (it stays
+ * on the host); to remove it, destroy it in Proxmox after that (docs/adopting.md §8).
  */
 export function proxmoxResourceOptions(parent: pulumi.Resource, ctx: ProxmoxContext, spec: AdoptionSpec): pulumi.CustomResourceOptions {
   const importId = importIdFor(ctx, spec);
+  const live = spec.readOnly === true || (spec.object !== undefined && isLive(ctx.live, spec.object));
   return {
     parent,
     provider: ctx.provider,
     retainOnDelete: true,
+    // The program's own refusal of the stop list's steps (stacks/guards: resource hooks, preview and up alike).
+    // Bridges and the firewall are read-only by type (stopList.ts); readOnly adds the rest (the spec's own flag).
+    hooks: hooksOption(guardsFor({ live, readOnly: spec.readOnly === true })),
+    // A replacement's delete half first: its beforeDelete guard refuses it before the create half makes a second object.
+    deleteBeforeReplace: true,
     protect: spec.protect ?? spec.readOnly ?? false,
     ...(importId !== undefined ? { import: importId } : {}),
     ...(spec.ignoreChanges?.length ? { ignoreChanges: [...spec.ignoreChanges] } : {}),
