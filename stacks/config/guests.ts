@@ -60,6 +60,14 @@ const guestBase = {
    * Snapshots known to exist (recorded, not managed: the provider has no snapshot resource).
    */
   snapshots: z.array(z.string()).default([]),
+  /**
+   * Whether an `up` may restart this guest while it runs, to apply a change that needs a restart
+   * (the fields of stacks/config/restart.ts: memory, CPU, addresses...). Defaults to false: a VM is
+   * declared with `rebootAfterUpdate: false` (bpg then fails such an update or leaves it pending,
+   * never power-cycles), and the config refuses an acknowledged change that would restart a running
+   * guest (containers have no provider switch: bpg reboots them after such a change).
+   */
+  restartOnUpdate: z.boolean().default(false),
 };
 
 /** How a VM was cloned. */

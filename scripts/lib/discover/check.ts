@@ -19,6 +19,7 @@ import { rootOnlyFeatures } from "../../../stacks/config/guests";
 import type { BackupJobModel, CtModel, GuestModel, NeveModel, StorageModel, VmModel } from "../../../stacks/config/model";
 import { declaredOnHost, type GoneObject, goneFromHost, goneText, type HostObject, notInLive, notInLiveText } from "./adopt";
 import { CT_FEATURES, CT_FIELDS, type FieldSpec, JOB_FIELDS, STORAGE_COMMON, STORAGE_FIELDS, same, show, VM_FIELDS, vgaCanonical } from "./fields";
+import { needsRestart } from "../../../stacks/config/restart";
 import { INTERFACES_NEW } from "./probe";
 import { stagedConflictText } from "./staged";
 import type { LiveGuest, LiveJob, LiveRule, LiveStorage, LiveVocabulary } from "./vocab";
@@ -45,6 +46,8 @@ export interface Change {
   readonly liveStackValue?: unknown;
   /** Why --write cannot state the live value (then the change stays until acknowledged or fixed by hand). */
   readonly cannot?: string;
+  /** Applying it restarts the running guest (stacks/config/restart.ts); `allowed` when the guest says restartOnUpdate: true. */
+  readonly restart?: { readonly allowed: boolean };
 }
 
 /** An object on the host the stack does not know. */
@@ -58,7 +61,7 @@ export interface Unknown {
 
 /** A host-level conflict: something the program would add that duplicates something live. */
 export interface Conflict {
-  readonly kind: "nat" | "forwarding" | "duplicate" | "staged";
+  readonly kind: "nat" | "forwarding" | "duplicate" | "staged" | "pending";
   /** The stack field the fix changes (for `staged`: the host file to apply or discard). */
   readonly path: string;
   readonly text: string;
@@ -73,7 +76,7 @@ export interface CheckReport {
   readonly conflicts: readonly Conflict[];
   /** Declared objects that do not exist on the host (created by the first `up`). */
   readonly creations: readonly string[];
-  /** Notes that do not count (pending changes, sections without stack vocabulary). */
+  /** Notes that do not count (pending changes of guests the stack does not declare, sections without stack vocabulary). */
   readonly info: readonly string[];
   /** Declared job id -> live job id, for jobs matched without `existingId`. */
   readonly jobMatches: Readonly<Record<string, string>>;
@@ -307,6 +310,56 @@ function rootOnlyCannot(ctx: Ctx, from: number, g: GuestModel): void {
   }
 }
 
+/** Mark the changes of a running guest that need a restart (stacks/config/restart.ts). */
+function markRestarts(ctx: Ctx, from: number, g: GuestModel): void {
+  if (g.template || !g.running) return;
+  for (let i = from; i < ctx.changes.length; i++) {
+    const c = ctx.changes[i];
+    if (needsRestart(g.kind, c.field) && !c.recorded) ctx.changes[i] = { ...c, restart: { allowed: g.restartOnUpdate } };
+  }
+}
+
+/**
+ * The keys of a guest's pending section: `key: value` lines, and the keys of a pending `delete:` line
+ * (qemu-server and pve-container write a pending removal as `delete: key1,key2`).
+ */
+export function pendingKeys(pending: readonly string[]): string[] {
+  const keys: string[] = [];
+  for (const line of pending) {
+    const at = line.indexOf(": ");
+    const k = at === -1 ? line : line.slice(0, at);
+    if (k === "delete")
+      keys.push(
+        ...line
+          .slice(at + 2)
+          .split(/[,;\s]+/)
+          .filter(Boolean),
+      );
+    else keys.push(k);
+  }
+  return [...new Set(keys)];
+}
+
+/**
+ * A declared guest with a pending section (`[PENDING]`, `[pve:pending]`): counted, because an up
+ * would drop it. Proxmox's config GET returns the pending values unless `current` is set
+ * (qemu-server PVE/API2/Qemu.pm, pve-container src/PVE/API2/LXC/Config.pm: `vm_config` with
+ * `current`), so the provider reads the pending value, sends the declared one, and the operator's
+ * pending change is gone (and for a change that needs a restart, bpg restarts the guest). No stack
+ * value resolves it: apply it by a restart, or revert it (`revert`, a pve-configid-list, of
+ * `PUT /nodes/{node}/qemu/{vmid}/config` and of `.../lxc/{vmid}/config`: `qm set --revert`, `pct set --revert`).
+ */
+function pendingText(g: GuestModel, l: LiveGuest): string {
+  const cli = g.kind === "vm" ? "qm" : "pct";
+  const keys = pendingKeys(l.pending);
+  return (
+    `guests.${g.name} (${g.kind === "vm" ? "VM" : "container"} ${g.vmid}) has pending changes Proxmox applies at the next restart: ${l.pending.join("; ")}; ` +
+    "an up would send the declared values and drop them. Resolve it on the host first: " +
+    `see them with \`${cli} pending ${g.vmid}\`; apply them by restarting the guest (\`${cli} reboot ${g.vmid}\`), then npm run discover -- --write; ` +
+    `or revert them: \`${cli} set ${g.vmid} --revert ${keys.join(",")}\``
+  );
+}
+
 /** Canonical one-line form of a firewall rule, for the positional comparison. */
 export function ruleText(r: {
   action: string;
@@ -403,9 +456,13 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
     if (g.kind === "vm") checkVm(ctx, g, l);
     else checkCt(ctx, g as CtModel, l);
     if (record && !record.guests.includes(g.vmid)) rootOnlyCannot(ctx, from, g);
-    if (l.pending.length) info.push(`guests.${g.name} has pending changes Proxmox applies at the next restart: ${l.pending.join("; ")}`);
+    markRestarts(ctx, from, g);
+    if (l.pending.length) conflicts.push({ kind: "pending", path: `guests.${g.name}`, text: pendingText(g, l) });
   }
   for (const l of live.guests) {
+    // A guest the stack does not declare is never updated by an up: its pending change is only a note.
+    if (l.pending.length && !model.guests.some((g) => g.vmid === l.fields.vmid))
+      info.push(`guest ${l.fields.vmid} ${l.name} has pending changes Proxmox applies at the next restart: ${l.pending.join("; ")}`);
     if (model.guests.some((g) => g.vmid === l.fields.vmid) || unmanaged.guests.includes(l.fields.vmid)) continue;
     unknown.push({
       kind: "guest",
@@ -557,7 +614,12 @@ export function formatCheck(r: CheckReport): string {
       }
       return rows.join("\n");
     }
-    return `  ${c.object} ${c.field}: live ${show(c.live)}, declared ${show(c.declared)}${c.recorded ? " (recorded only: the resource ignores it)" : c.stated ? "" : " (provider default)"}`;
+    const restart = c.restart
+      ? c.restart.allowed
+        ? " [the up restarts the running guest: restartOnUpdate]"
+        : " [needs a restart of the running guest: restartOnUpdate is false, so it cannot be acknowledged]"
+      : "";
+    return `  ${c.object} ${c.field}: live ${show(c.live)}, declared ${show(c.declared)}${c.recorded ? " (recorded only: the resource ignores it)" : c.stated ? "" : " (provider default)"}${restart}`;
   };
   const changes = r.changes.filter((c) => !c.acknowledged);
   const acknowledged = r.changes.filter((c) => c.acknowledged);

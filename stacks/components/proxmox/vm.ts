@@ -119,7 +119,7 @@ export const VM_INPUT_COVERAGE: CoverageTable = {
   protection: { ignored: "Proxmox's protection flag is not part of the stack vocabulary (Pulumi's protect guards running guests)" },
   purgeOnDestroy: { behaviour: PROVIDER_BEHAVIOUR },
   reboot: { behaviour: PROVIDER_BEHAVIOUR },
-  rebootAfterUpdate: { behaviour: PROVIDER_BEHAVIOUR },
+  rebootAfterUpdate: { stack: "restartOnUpdate" },
   rngs: { ignored: ROOT_ONLY },
   scsiHardware: { stack: "scsiHardware" },
   serialDevices: { ignored: NOT_IN_STACK },
@@ -162,6 +162,9 @@ export function vmArgs(g: VmModel, model: NeveModel, nodeName: string): proxmoxv
     // A template never runs; Proxmox refuses to start one.
     started: g.template ? false : g.running,
     onBoot: g.onBoot ?? g.running,
+    // Always sent (bpg's default is true): a running VM is restarted only when the stack allows it
+    // (stacks/config/restart.ts); false makes bpg fail an update that needs the VM offline.
+    rebootAfterUpdate: g.restartOnUpdate,
     memory: { dedicated: g.memoryMiB, floating: g.balloonMiB },
     cpu: cpu ? { cores: g.cores, type: g.cpuType, sockets: g.sockets } : undefined,
     agent: g.agent !== undefined ? { enabled: g.agent } : undefined,
