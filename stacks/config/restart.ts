@@ -7,7 +7,7 @@
  * @muhlba91/pulumi-proxmoxve 8.6.0 bridges or a later one, whose vmLegacy.d.ts carries the same
  * `rebootAfterUpdate` text):
  * - VM, proxmoxtf/resource/vm/vm.go `vmUpdate`: `rebootRequired = true` on a change of acpi, kvm
- *   arguments, bios, keyboard layout, machine, tablet device, agent, cpu (cores, sockets, type: every
+ *   arguments (never sent by the program: `args` is root@pam-only and ignored, so not listed), bios, keyboard layout, machine, tablet device, agent, cpu (cores, sockets, type: every
  *   change but a hot-plugged vCPU count), initialization (cloud-init addresses and DNS), memory
  *   (anything but a hot-pluggable increase: counted as a restart here), operating system, vga and
  *   SCSI hardware; not on description, onboot, tags, startup, protection or the network device.
@@ -25,7 +25,6 @@
 /** VM stack fields whose change makes bpg restart (or, with rebootAfterUpdate false, refuse or leave pending). */
 export const VM_RESTART_FIELDS: readonly string[] = [
   "acpi",
-  "args",
   "bios",
   "keyboard",
   "machine",

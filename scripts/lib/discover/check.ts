@@ -14,7 +14,9 @@
  * (the program imports it, so the next preview fails), an undeclared one is only reported.
  */
 
+import { sameCalendarEvent } from "../../../stacks/common/calendarEvent";
 import { notesTemplateOf } from "../../../stacks/components/proxmox/backups";
+import { RETENTION_KEYS } from "../../../stacks/config/backups";
 import { rootOnlyFeatures } from "../../../stacks/config/guests";
 import type { BackupJobModel, CtModel, GuestModel, NeveModel, StorageModel, VmModel } from "../../../stacks/config/model";
 import { declaredOnHost, type GoneObject, goneFromHost, goneText, type HostObject, notInLive, notInLiveText } from "./adopt";
@@ -242,7 +244,12 @@ function checkStorage(ctx: Ctx, s: StorageModel, l: LiveStorage): void {
 function checkJob(ctx: Ctx, model: NeveModel, j: BackupJobModel, l: LiveJob): void {
   const object = `backups.${j.id}`;
   const f = l.fields;
-  for (const spec of JOB_FIELDS) compareSpec(ctx, object, spec, f[spec.field], stackField(j, spec.field));
+  for (const spec of JOB_FIELDS) {
+    const declared = stackField(j, spec.field);
+    // A schedule compares by meaning (`02:30` is `*-*-* 02:30`): the calendar-event parser the schema uses.
+    if (spec.field === "schedule" && typeof f.schedule === "string" && typeof declared === "string" && sameCalendarEvent(f.schedule, declared)) continue;
+    compareSpec(ctx, object, spec, f[spec.field], declared);
+  }
   const names = (ids: readonly number[]) => ids.map((id) => model.guests.find((g) => g.vmid === id)?.name);
   if (typeof f.pool === "string") {
     compare(
@@ -279,12 +286,17 @@ function checkJob(ctx: Ctx, model: NeveModel, j: BackupJobModel, l: LiveJob): vo
     );
   }
   const pruneOther = (f.pruneOther as string[] | undefined) ?? [];
-  compare(ctx, object, "keepLast", pruneOther.length ? `(${pruneOther.join(",")})` : f.keepLast, j.keepLast, {
-    stated: true,
-    liveStackValue: f.keepLast,
-    cannot:
-      pruneOther.length || f.keepLast === undefined ? `the job prunes with ${pruneOther.join(",") || "no keep-last"}, which the stack cannot state` : undefined,
-  });
+  const liveKeeps = RETENTION_KEYS.filter(([field]) => f[field] !== undefined);
+  if (pruneOther.length || liveKeeps.length === 0) {
+    compare(ctx, object, "keepLast", pruneOther.length ? `(${pruneOther.join(",")})` : f.keepLast, j.keepLast, {
+      stated: true,
+      liveStackValue: f.keepLast,
+      cannot: `the job prunes with ${pruneOther.join(",") || "no retention"}, which the stack cannot state`,
+    });
+  } else {
+    // Each retention key is its own stack field (keepLast, keepWeekly...): --write states every one.
+    for (const [field] of RETENTION_KEYS) compare(ctx, object, field, f[field], j[field], { stated: j[field] !== undefined, liveStackValue: f[field] });
+  }
   compare(ctx, object, "notesTemplate", f.notesTemplate, notesTemplateOf(j), { stated: true, liveStackValue: f.notesTemplate });
 }
 
@@ -413,7 +425,10 @@ function matchJobs(model: NeveModel, live: LiveVocabulary): Map<string, LiveJob>
   }
   for (const j of model.backups) {
     if (out.has(j.id) || j.existingId !== undefined) continue;
-    const l = live.jobs.find((x) => !used.has(x.id) && x.fields.storage === j.storage && x.fields.schedule === j.schedule);
+    // The same storage and the same calendar event, however each is spelled (`02:30` is `*-*-* 02:30`).
+    const l = live.jobs.find(
+      (x) => !used.has(x.id) && x.fields.storage === j.storage && typeof x.fields.schedule === "string" && sameCalendarEvent(x.fields.schedule, j.schedule),
+    );
     if (l) {
       out.set(j.id, l);
       used.add(l.id);

@@ -8,6 +8,7 @@
  * only what the host's files say.
  */
 
+import { RETENTION_KEYS } from "../../../stacks/config/backups";
 import { TAILNET_IFACE } from "../../../stacks/config/network";
 import type { ConfEntries, FirewallRuleFacts, GuestFacts, LiveFacts, SectionFacts, StagedNetwork } from "./facts";
 
@@ -133,7 +134,11 @@ function get(entries: ConfEntries, key: string): string | undefined {
   return undefined;
 }
 
-const flag = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : v === "1" || v === "yes" || v === "on");
+/**
+ * A Proxmox boolean by its meaning: pve-common PVE/JSONSchema.pm `parse_boolean` takes 1, on, yes and
+ * true (any case) as true and 0, off, no and false as false.
+ */
+const flag = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : /^(1|on|yes|true)$/i.test(v));
 const int = (v: string | undefined): number | undefined => (v === undefined || !/^\d+$/.test(v) ? undefined : Number(v));
 const tagsOf = (v: string | undefined): string[] | undefined =>
   v === undefined
@@ -316,8 +321,9 @@ export function jobVocab(s: SectionFacts): LiveJob {
       mode: get(p, "mode"),
       compress: get(p, "compress"),
       enabled: flag(get(p, "enabled")),
-      keepLast: int(prune.get("keep-last")),
-      pruneOther: [...prune.keys()].filter((k) => k !== "keep-last").map((k) => `${k}=${prune.get(k)}`),
+      ...Object.fromEntries(RETENTION_KEYS.map(([field, key]) => [field, int(prune.get(key))])),
+      // keep-all (and anything else) has no stack form.
+      pruneOther: [...prune.keys()].filter((k) => !RETENTION_KEYS.some(([, key]) => key === k)).map((k) => `${k}=${prune.get(k)}`),
       notesTemplate: get(p, "notes-template"),
       node: get(p, "node"),
       // `pool <id>`: the guests of a pool, whoever they are at run time (pve-manager PVE/VZDump.pm,
