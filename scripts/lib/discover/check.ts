@@ -16,6 +16,7 @@
 
 import { sameCalendarEvent } from "../../../stacks/common/calendarEvent";
 import { notesTemplateOf } from "../../../stacks/components/proxmox/backups";
+import { vmDns } from "../../../stacks/components/proxmox/vm";
 import { RETENTION_KEYS } from "../../../stacks/config/backups";
 import { rootOnlyFeatures } from "../../../stacks/config/guests";
 import type { BackupJobModel, CtModel, GuestModel, NeveModel, StorageModel, VmModel } from "../../../stacks/config/model";
@@ -167,7 +168,7 @@ function checkGuestCommon(ctx: Ctx, object: string, g: VmModel | CtModel, l: Liv
   compare(ctx, object, "bridge", f.bridge, g.bridge, { stated: true, liveStackValue: f.bridge });
 }
 
-function checkVm(ctx: Ctx, g: VmModel, l: LiveGuest): void {
+function checkVm(ctx: Ctx, model: NeveModel, g: VmModel, l: LiveGuest): void {
   const object = `guests.${g.name}`;
   const f = l.fields;
   checkGuestCommon(ctx, object, g, l);
@@ -188,9 +189,32 @@ function checkVm(ctx: Ctx, g: VmModel, l: LiveGuest): void {
     compareSpec(ctx, object, spec, live, declared, absent);
   }
   checkExtraNics(ctx, object, f.extraNics);
-  if (g.cloudInit) {
+  // A cloud-init drive or ipconfig0 on the host is an initialization block the provider reads back:
+  // declared without cloudInit, the first up would remove it (a template's clones then get no address).
+  compare(ctx, object, "cloudInit", f.cloudInit ?? false, g.cloudInit, { stated: true, liveStackValue: f.cloudInit ?? false });
+  if (g.cloudInit || f.cloudInit) {
     compare(ctx, object, "ipv4", f.ipv4, g.ipv4, { stated: true, liveStackValue: f.ipv4 });
     compare(ctx, object, "ipv6", f.ipv6, g.ipv6, { stated: true, liveStackValue: f.ipv6 });
+    compare(ctx, object, "ipv6Mode", f.ipv6Mode, g.ipv6Mode, { stated: g.ipv6Mode !== undefined, liveStackValue: f.ipv6Mode });
+    // Unstated, a cloud-init VM declares the IP plan's servers (vmDns); `nameserver: []` states none.
+    const declared = vmDns(g, model)?.servers ?? [];
+    compare(ctx, object, "nameserver", f.nameserver ?? [], declared, { stated: g.nameserver !== undefined, liveStackValue: f.nameserver ?? [] });
+    compare(ctx, object, "searchdomain", f.searchdomain, g.searchdomain, { stated: g.searchdomain !== undefined, liveStackValue: f.searchdomain });
+  }
+}
+
+/**
+ * The live keys ./keys.ts counts (the first up would drop them and the stack cannot state them, or
+ * discover does not know them): one change each, which --write leaves.
+ */
+function checkCountedKeys(ctx: Ctx, object: string, l: LiveGuest): void {
+  for (const k of l.counted) {
+    compare(ctx, object, `config.${k.key}`, k.live, undefined, {
+      stated: true,
+      cannot:
+        `${k.why}: remove it on the host (${l.fields.kind === "vm" ? "qm" : "pct"} set ${l.fields.vmid} ...), leave the guest out of guests ` +
+        `(recorded as unmanaged), or list ${object}.config.${k.key} in adoption.acknowledge`,
+    });
   }
 }
 
@@ -207,6 +231,10 @@ function checkCt(ctx: Ctx, g: CtModel, l: LiveGuest): void {
     compareSpec(ctx, object, spec, f[spec.field], declared);
   }
   checkExtraNics(ctx, object, f.extraNics);
+  // Unstated DNS and IPv6 autoconfiguration: the program declares none, and bpg's update removes them.
+  compare(ctx, object, "ipv6Mode", f.ipv6Mode, g.ipv6Mode, { stated: g.ipv6Mode !== undefined, liveStackValue: f.ipv6Mode });
+  compare(ctx, object, "nameserver", f.nameserver, g.nameserver, { stated: g.nameserver !== undefined, liveStackValue: f.nameserver });
+  compare(ctx, object, "searchdomain", f.searchdomain, g.searchdomain, { stated: g.searchdomain !== undefined, liveStackValue: f.searchdomain });
   const liveFeatures = (f.features ?? {}) as Record<string, unknown>;
   for (const feat of CT_FEATURES) {
     const declared = g.features[feat];
@@ -468,8 +496,9 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
       continue;
     }
     const from = ctx.changes.length;
-    if (g.kind === "vm") checkVm(ctx, g, l);
+    if (g.kind === "vm") checkVm(ctx, model, g, l);
     else checkCt(ctx, g as CtModel, l);
+    checkCountedKeys(ctx, `guests.${g.name}`, l);
     if (record && !record.guests.includes(g.vmid)) rootOnlyCannot(ctx, from, g);
     markRestarts(ctx, from, g);
     if (l.pending.length) conflicts.push({ kind: "pending", path: `guests.${g.name}`, text: pendingText(g, l) });

@@ -10,6 +10,7 @@
 
 import { RETENTION_KEYS } from "../../../stacks/config/backups";
 import { TAILNET_IFACE } from "../../../stacks/config/network";
+import { type CountedKey, classifyKey, type KeyClass, LXC_KEYS, LXC_NET_PROPS, QEMU_IPCONFIG_PROPS, QEMU_KEYS, QEMU_NET_PROPS } from "./keys";
 import type { ConfEntries, FirewallRuleFacts, GuestFacts, LiveFacts, SectionFacts, StagedNetwork } from "./facts";
 
 /** Stack-vocabulary fields of one guest (keys as in `neve-infra:guests.<name>`). */
@@ -26,6 +27,8 @@ export interface LiveGuest {
   readonly fields: GuestVocab;
   /** Pending (not yet applied) changes, `key: value` as Proxmox wrote them. */
   readonly pending: readonly string[];
+  /** Live keys the first up would change or drop and the stack cannot state, or keys discover does not know (./keys.ts). */
+  readonly counted: readonly CountedKey[];
 }
 
 /** One live storage: id and stack-vocabulary fields (plus `unexpressed` keys the stack cannot state). */
@@ -148,6 +151,9 @@ const tagsOf = (v: string | undefined): string[] | undefined =>
         .filter(Boolean)
         .sort();
 
+/** A Proxmox address list (`nameserver: 1.1.1.1 9.9.9.9`, spaces, commas or semicolons). */
+const listOf = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(/[\s,;]+/).filter(Boolean));
+
 /** QEMU NIC models (qemu-server PVE/QemuServer.pm $nic_model_list). */
 const NIC_MODELS = [
   "e1000",
@@ -214,9 +220,13 @@ function vmFields(g: GuestFacts): GuestVocab {
     agent: agent === undefined ? undefined : (flag(propertyString(agent).get("enabled") ?? propertyString(agent).get("")) ?? false),
     args: get(m, "args"),
     tags: tagsOf(get(m, "tags")),
-    cloudInit: ipc !== undefined ? true : undefined,
+    // An ipconfig0 or a cloud-init drive (`ide2: vmdata:vm-1200-cloudinit,media=cdrom`): the provider reads back an initialization block.
+    cloudInit: ipc !== undefined || m.some(([k, v]) => /^(ide|sata|scsi|virtio)\d+$/.test(k) && /cloudinit/.test(v.split(",")[0])) ? true : undefined,
     ipv4: v4 && v4 !== "dhcp" ? v4.split("/")[0] : undefined,
     ipv6: v6 && v6 !== "dhcp" && v6 !== "auto" ? v6.split("/")[0] : undefined,
+    ipv6Mode: v6 === "dhcp" || v6 === "auto" ? v6 : undefined,
+    nameserver: listOf(get(m, "nameserver")),
+    searchdomain: get(m, "searchdomain"),
     snapshots: g.snapshots.map((s) => s.name),
   };
 }
@@ -251,16 +261,50 @@ function ctFields(g: GuestFacts): GuestVocab {
     tags: tagsOf(get(m, "tags")),
     ipv4: v4 && v4 !== "dhcp" && v4 !== "manual" ? v4.split("/")[0] : undefined,
     ipv6: v6 && !["dhcp", "auto", "manual"].includes(v6) ? v6.split("/")[0] : undefined,
+    ipv6Mode: v6 === "dhcp" || v6 === "auto" ? v6 : undefined,
+    nameserver: listOf(get(m, "nameserver")),
+    searchdomain: get(m, "searchdomain"),
     rawLxc: m.filter(([k]) => k.startsWith("lxc.")).map(([k, v]) => `${k}: ${v}`),
     snapshots: g.snapshots.map((s) => s.name),
   };
+}
+
+/**
+ * The live keys of a guest's main section (and properties of net0 and ipconfig0) that the closed-world
+ * tables of ./keys.ts count: classified `counted`, or unknown to them. net1 and later are left to
+ * extraNics.
+ */
+export function countedKeys(g: GuestFacts): CountedKey[] {
+  const qemu = g.kind === "qemu";
+  const table = qemu ? QEMU_KEYS : LXC_KEYS;
+  const out: CountedKey[] = [];
+  const unknown = (what: string) =>
+    `discover does not know ${what} (not in the Proxmox schema it was built from: tests/data/proxmox-guest-keys.json); ` +
+    "find what the provider does with it before the first up, then classify it in scripts/lib/discover/keys.ts";
+  const props = (key: string, value: string, t: Readonly<Record<string, KeyClass>>) => {
+    for (const [p, v] of propertyString(value)) {
+      const prop = qemu && key.startsWith("net") && NIC_MODELS.includes(p) ? "model" : p === "" && qemu && key.startsWith("net") ? "model" : p;
+      const c = t[prop];
+      if (!c) out.push({ key: `${key}.${p}`, live: v, why: unknown(`the property ${p} of ${key}`) });
+      else if ("counted" in c) out.push({ key: `${key}.${p}`, live: v, why: c.counted });
+    }
+  };
+  for (const [k, v] of g.main) {
+    if (/^net[1-9]\d*$/.test(k)) continue;
+    const c = classifyKey(table, k);
+    if (!c) out.push({ key: k, live: v, why: unknown(`the key ${k}`) });
+    else if ("counted" in c) out.push({ key: k, live: v, why: c.counted });
+    if (k === "net0") props(k, v, qemu ? QEMU_NET_PROPS : LXC_NET_PROPS);
+    if (qemu && k === "ipconfig0") props(k, v, QEMU_IPCONFIG_PROPS);
+  }
+  return out;
 }
 
 /** One guest config in the stack vocabulary. */
 export function guestVocab(g: GuestFacts): LiveGuest {
   const fields = g.kind === "qemu" ? vmFields(g) : ctFields(g);
   const name = get(g.main, g.kind === "qemu" ? "name" : "hostname") ?? `${g.kind === "qemu" ? "vm" : "ct"}${g.vmid}`;
-  return { name, fields, pending: g.pending.map(([k, v]) => `${k}: ${v}`) };
+  return { name, fields, pending: g.pending.map(([k, v]) => `${k}: ${v}`), counted: countedKeys(g) };
 }
 
 /** One storage.cfg section in the stack vocabulary. */

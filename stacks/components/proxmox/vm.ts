@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { NeveModel, VmModel } from "../../config";
+import { ipv6Config } from "./container";
 import type { CoverageTable } from "./coverage";
 import { PROVIDER_BEHAVIOUR } from "./coverage";
 import { type ProxmoxContext, proxmoxResourceOptions } from "./options";
@@ -145,6 +146,13 @@ export const VM_INPUT_COVERAGE: CoverageTable = {
   watchdog: { ignored: NOT_IN_STACK },
 };
 
+/** The DNS a cloud-init VM declares: its own nameserver/searchdomain when stated, else the IP plan's servers (one place for vmArgs and discover). */
+export function vmDns(g: VmModel, model: NeveModel): { servers?: string[]; domain?: string } | undefined {
+  // `nameserver: []` states "none" (a VM whose cloud-init sets no DNS server while the plan has some).
+  const servers = g.nameserver ?? model.network.ipv4.dns ?? [];
+  return servers.length || g.searchdomain ? { servers: servers.length ? [...servers] : undefined, domain: g.searchdomain } : undefined;
+}
+
 /**
  * The inputs of one VM: every field the stack states, nothing for a field it does not state (the
  * provider's default then applies, and discover --check reports it against the live value). Pure.
@@ -182,11 +190,11 @@ export function vmArgs(g: VmModel, model: NeveModel, nodeName: string): proxmoxv
     initialization: g.cloudInit
       ? {
           datastoreId: g.cloudInitStorage ?? "vmdata",
-          dns: plan.dns ? { servers: [...plan.dns] } : undefined,
+          dns: vmDns(g, model),
           ipConfigs: [
             {
               ipv4: g.ipv4Cidr ? { address: g.ipv4Cidr, gateway: plan.gateway } : { address: "dhcp" },
-              ipv6: g.ipv6Cidr && model.network.ipv6 ? { address: g.ipv6Cidr, gateway: model.network.ipv6.gateway } : undefined,
+              ipv6: ipv6Config(g, model),
             },
           ],
         }
