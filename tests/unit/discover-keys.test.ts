@@ -1,7 +1,18 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { LiveFacts } from "../../scripts/lib/discover/facts";
+import {
+  classifyKey,
+  type KeyClass,
+  LXC_KEYS,
+  LXC_NET_PROPS,
+  QEMU_IPCONFIG_PROPS,
+  QEMU_KEYS,
+  QEMU_NET_PROPS,
+  STORAGE_KEYS,
+  VZDUMP_KEYS,
+} from "../../scripts/lib/discover/keys";
 import { writeStack } from "../../scripts/lib/discover/write";
-import { classifyKey, type KeyClass, LXC_KEYS, LXC_NET_PROPS, QEMU_IPCONFIG_PROPS, QEMU_KEYS, QEMU_NET_PROPS } from "../../scripts/lib/discover/keys";
 import { ctSchema, vmSchema } from "../../stacks/config/guests";
 import { base, run, STACK, set, withCt, withVm } from "./support/discoverHost";
 
@@ -14,7 +25,16 @@ const KEYS = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "data", "prox
   lxc: { main: string[]; net: string[] };
 };
 
+const SECTIONS = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "data", "proxmox-storage-job-keys.json"), "utf8")) as {
+  storage: Record<"dir" | "zfspool" | "pbs", string[]>;
+  vzdump: string[];
+};
+
 const TABLES: Array<[name: string, schema: string[], table: Readonly<Record<string, KeyClass>>]> = [
+  ["pve-storage dir options", SECTIONS.storage.dir, STORAGE_KEYS.dir],
+  ["pve-storage zfspool options", SECTIONS.storage.zfspool, STORAGE_KEYS.zfspool],
+  ["pve-storage pbs options", SECTIONS.storage.pbs, STORAGE_KEYS.pbs],
+  ["vzdump job options", SECTIONS.vzdump, VZDUMP_KEYS],
   ["qemu-server config keys", KEYS.qemu.main, QEMU_KEYS],
   ["qemu-server net<n> properties", KEYS.qemu.net, QEMU_NET_PROPS],
   ["qemu-server ipconfig<n> properties", KEYS.qemu.ipconfig, QEMU_IPCONFIG_PROPS],
@@ -75,6 +95,32 @@ describe("discover --check counts a live key the stack cannot state or discover 
     const written = writeStack(STACK, model, live, { now: "2026-11-30T00:00:00Z" });
     expect(written.after.code).toBe(1);
     expect(written.choices.join("\n")).toMatch(/config\.(net0\.tag|net0\.mtu|futurekey): left as \(none\): /);
+  });
+
+  it.each([
+    [
+      "a storage.cfg key of a newer Proxmox",
+      (l: LiveFacts): LiveFacts => ({ ...l, storage: [{ ...l.storage[0], props: [...l.storage[0].props, ["future-option", "1"]] }, l.storage[1]] }),
+      "storage.local config.future-option: live 1, declared (none)",
+    ],
+    [
+      "a jobs.cfg key of a newer Proxmox",
+      (l: LiveFacts): LiveFacts => ({ ...l, jobs: [{ ...l.jobs[0], props: [...l.jobs[0].props, ["future-option", "1"]] }] }),
+      "backups.weekly config.future-option: live 1, declared (none)",
+    ],
+  ])("must count %s", (_n, mutate, line) => {
+    const { report, out } = run(mutate(base()));
+    expect(out).toContain(line);
+    expect(report.code).toBe(1);
+  });
+
+  it("must not count storage and job keys the resources ignore (shared, prune-backups of a storage, repeat-missed, comment)", () => {
+    const mutate = (l: LiveFacts): LiveFacts => ({
+      ...l,
+      storage: [{ ...l.storage[0], props: [...l.storage[0].props, ["shared", "0"], ["prune-backups", "keep-all=1"]] }, l.storage[1]],
+      jobs: [{ ...l.jobs[0], props: [...l.jobs[0].props, ["repeat-missed", "0"], ["comment", "weekly"]] }],
+    });
+    expect(run(mutate(base())).report.code).toBe(0);
   });
 
   it("must not count a key the resource ignores (meta, vmgenid, smbios1, a disk, startup)", () => {

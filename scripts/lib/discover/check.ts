@@ -25,6 +25,7 @@ import { CT_FEATURES, CT_FIELDS, type FieldSpec, JOB_FIELDS, STORAGE_COMMON, STO
 import { needsRestart } from "../../../stacks/config/restart";
 import { INTERFACES_NEW } from "./probe";
 import { stagedConflictText } from "./staged";
+import type { CountedKey } from "./keys";
 import type { LiveGuest, LiveJob, LiveRule, LiveStorage, LiveVocabulary } from "./vocab";
 
 /** One field the first `up` would change (or a recorded field that no longer matches the host). */
@@ -207,13 +208,11 @@ function checkVm(ctx: Ctx, model: NeveModel, g: VmModel, l: LiveGuest): void {
  * The live keys ./keys.ts counts (the first up would drop them and the stack cannot state them, or
  * discover does not know them): one change each, which --write leaves.
  */
-function checkCountedKeys(ctx: Ctx, object: string, l: LiveGuest): void {
-  for (const k of l.counted) {
+function checkCountedKeys(ctx: Ctx, object: string, counted: readonly CountedKey[] | undefined, fix: string): void {
+  for (const k of counted ?? []) {
     compare(ctx, object, `config.${k.key}`, k.live, undefined, {
       stated: true,
-      cannot:
-        `${k.why}: remove it on the host (${l.fields.kind === "vm" ? "qm" : "pct"} set ${l.fields.vmid} ...), leave the guest out of guests ` +
-        `(recorded as unmanaged), or list ${object}.config.${k.key} in adoption.acknowledge`,
+      cannot: `${k.why}: ${fix}, or list ${object}.config.${k.key} in adoption.acknowledge`,
     });
   }
 }
@@ -498,7 +497,12 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
     const from = ctx.changes.length;
     if (g.kind === "vm") checkVm(ctx, model, g, l);
     else checkCt(ctx, g as CtModel, l);
-    checkCountedKeys(ctx, `guests.${g.name}`, l);
+    checkCountedKeys(
+      ctx,
+      `guests.${g.name}`,
+      l.counted,
+      `remove it on the host (${g.kind === "vm" ? "qm" : "pct"} set ${g.vmid} --delete <key>), or leave the guest out of guests (recorded as unmanaged)`,
+    );
     if (record && !record.guests.includes(g.vmid)) rootOnlyCannot(ctx, from, g);
     markRestarts(ctx, from, g);
     if (l.pending.length) conflicts.push({ kind: "pending", path: `guests.${g.name}`, text: pendingText(g, l) });
@@ -518,8 +522,10 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
   // Storage
   for (const s of model.storage) {
     const l = live.storage.find((x) => x.id === s.id);
-    if (l) checkStorage(ctx, s, l);
-    else if (!record?.storage.includes(s.id)) creations.push(`storage.${s.id} (${s.type}) would be created`);
+    if (l) {
+      checkStorage(ctx, s, l);
+      checkCountedKeys(ctx, `storage.${s.id}`, l.counted, "remove it from /etc/pve/storage.cfg (pvesm set <id> --delete <key>)");
+    } else if (!record?.storage.includes(s.id)) creations.push(`storage.${s.id} (${s.type}) would be created`);
   }
   for (const l of live.storage) {
     if (model.storage.some((s) => s.id === l.id) || unmanaged.storage.includes(l.id)) continue;
@@ -540,6 +546,7 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
       compare(ctx, `backups.${j.id}`, "existingId", l.id, undefined, { stated: false, liveStackValue: l.id });
     }
     checkJob(ctx, model, j, l);
+    checkCountedKeys(ctx, `backups.${j.id}`, l.counted, "remove it from the job (Datacenter > Backup, or /etc/pve/jobs.cfg)");
   }
   for (const l of live.jobs) {
     if ([...matches.values()].includes(l) || unmanaged.jobs.includes(l.id)) continue;

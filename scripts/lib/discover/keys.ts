@@ -210,3 +210,113 @@ export interface CountedKey {
   readonly live: string;
   readonly why: string;
 }
+
+const STORAGE_IGNORED = "in the storage resource's ignoreChanges (stacks/components/proxmox/storage.ts STORAGE_INPUT_COVERAGE gives the reason)";
+const RETENTION_IGNORED = "the storage's own retention (bpg's `backups` block) is in ignoreChanges";
+
+/** storage.cfg keys per storage type the stack declares (pve-storage's plugin options). */
+export const STORAGE_KEYS: Readonly<Record<"dir" | "zfspool" | "pbs", Readonly<Record<string, KeyClass>>>> = {
+  dir: {
+    path: { stack: "path" },
+    "content-dirs": { ignored: NO_INPUT },
+    nodes: { stack: "nodes" },
+    shared: { ignored: STORAGE_IGNORED },
+    disable: { stack: "disabled" },
+    "prune-backups": { ignored: RETENTION_IGNORED },
+    "max-protected-backups": { ignored: RETENTION_IGNORED },
+    content: { stack: "contents" },
+    format: { ignored: NO_INPUT },
+    mkdir: { ignored: NO_INPUT },
+    "create-base-path": { ignored: STORAGE_IGNORED },
+    "create-subdirs": { ignored: STORAGE_IGNORED },
+    is_mountpoint: { ignored: NO_INPUT },
+    bwlimit: { ignored: NO_INPUT },
+    preallocation: { ignored: STORAGE_IGNORED },
+    "snapshot-as-volume-chain": { ignored: NO_INPUT },
+  },
+  zfspool: {
+    pool: { stack: "pool" },
+    blocksize: { ignored: STORAGE_IGNORED },
+    sparse: { stack: "sparse" },
+    nodes: { stack: "nodes" },
+    disable: { stack: "disabled" },
+    content: { stack: "contents" },
+    bwlimit: { ignored: NO_INPUT },
+    mountpoint: { ignored: NO_INPUT },
+  },
+  pbs: {
+    server: { stack: "server" },
+    datastore: { stack: "datastore" },
+    namespace: { stack: "namespace" },
+    port: { ignored: NO_INPUT },
+    nodes: { stack: "nodes" },
+    disable: { stack: "disabled" },
+    content: { stack: "contents" },
+    username: { stack: "username" },
+    password: { ignored: "a secret under /etc/pve/priv (pbsPassword); password is in ignoreChanges" },
+    "encryption-key": { ignored: STORAGE_IGNORED },
+    "master-pubkey": { ignored: NO_INPUT },
+    "prune-backups": { ignored: RETENTION_IGNORED },
+    "max-protected-backups": { ignored: RETENTION_IGNORED },
+    fingerprint: { stack: "fingerprint" },
+  },
+};
+
+const JOB_IGNORED = "in the job resource's ignoreChanges (stacks/components/proxmox/backups.ts JOB_IGNORE_CHANGES)";
+
+/** jobs.cfg keys of a vzdump job (pve-guest-common's vzdump options and job options). */
+export const VZDUMP_KEYS: Readonly<Record<string, KeyClass>> = {
+  enabled: { stack: "enabled" },
+  schedule: { stack: "schedule" },
+  comment: { ignored: NO_INPUT },
+  "repeat-missed": { ignored: JOB_IGNORED },
+  vmid: { stack: "guests" },
+  node: { stack: "node" },
+  all: { ignored: `${JOB_IGNORED}; a job with all 1 is counted as guests the stack cannot state` },
+  stdexcludes: { ignored: JOB_IGNORED },
+  compress: { stack: "compress" },
+  pigz: { ignored: JOB_IGNORED },
+  zstd: { ignored: JOB_IGNORED },
+  quiet: { ignored: NO_INPUT },
+  mode: { stack: "mode" },
+  exclude: { ignored: JOB_IGNORED },
+  "exclude-path": { ignored: JOB_IGNORED },
+  mailto: { ignored: JOB_IGNORED },
+  mailnotification: { ignored: JOB_IGNORED },
+  "notification-mode": { ignored: NO_INPUT },
+  tmpdir: { ignored: JOB_IGNORED },
+  dumpdir: { ignored: NO_INPUT },
+  script: { ignored: JOB_IGNORED },
+  storage: { stack: "storage" },
+  stop: { ignored: NO_INPUT },
+  bwlimit: { ignored: JOB_IGNORED },
+  ionice: { ignored: JOB_IGNORED },
+  performance: { ignored: JOB_IGNORED },
+  fleecing: { ignored: JOB_IGNORED },
+  lockwait: { ignored: JOB_IGNORED },
+  stopwait: { ignored: JOB_IGNORED },
+  "prune-backups": { stack: "keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly (keep-all is counted)" },
+  remove: { ignored: JOB_IGNORED },
+  pool: { ignored: `${JOB_IGNORED}; a job on a pool is counted as guests the stack cannot state` },
+  "notes-template": { stack: "notesTemplate" },
+  protected: { ignored: JOB_IGNORED },
+  "pbs-change-detection-mode": { ignored: JOB_IGNORED },
+};
+
+/** The counted keys of a storage.cfg or jobs.cfg section: keys the table does not know. */
+export function countedSectionKeys(
+  table: Readonly<Record<string, KeyClass>> | undefined,
+  props: ReadonlyArray<readonly [string, string]>,
+  what: string,
+): CountedKey[] {
+  if (!table) return [];
+  return props
+    .filter(([k]) => classifyKey(table, k) === undefined)
+    .map(([k, v]) => ({
+      key: k,
+      live: v,
+      why:
+        `discover does not know the ${what} key ${k} (not in the Proxmox schema it was built from: tests/data/proxmox-storage-job-keys.json); ` +
+        "find what the provider does with it before the first up, then classify it in scripts/lib/discover/keys.ts",
+    }));
+}

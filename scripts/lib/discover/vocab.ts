@@ -10,7 +10,19 @@
 
 import { RETENTION_KEYS } from "../../../stacks/config/backups";
 import { TAILNET_IFACE } from "../../../stacks/config/network";
-import { type CountedKey, classifyKey, type KeyClass, LXC_KEYS, LXC_NET_PROPS, QEMU_IPCONFIG_PROPS, QEMU_KEYS, QEMU_NET_PROPS } from "./keys";
+import {
+  type CountedKey,
+  classifyKey,
+  countedSectionKeys,
+  type KeyClass,
+  LXC_KEYS,
+  STORAGE_KEYS,
+  VZDUMP_KEYS,
+  LXC_NET_PROPS,
+  QEMU_IPCONFIG_PROPS,
+  QEMU_KEYS,
+  QEMU_NET_PROPS,
+} from "./keys";
 import type { ConfEntries, FirewallRuleFacts, GuestFacts, LiveFacts, SectionFacts, StagedNetwork } from "./facts";
 
 /** Stack-vocabulary fields of one guest (keys as in `neve-infra:guests.<name>`). */
@@ -35,6 +47,8 @@ export interface LiveGuest {
 export interface LiveStorage {
   readonly id: string;
   readonly fields: Record<string, unknown> & { readonly type: string };
+  /** storage.cfg keys discover does not know (./keys.ts). */
+  readonly counted?: readonly CountedKey[];
 }
 
 /** One live vzdump job (jobs.cfg). */
@@ -42,6 +56,8 @@ export interface LiveJob {
   readonly id: string;
   /** Stack fields; `vmids` instead of guest names (the caller maps them). */
   readonly fields: Record<string, unknown> & { readonly vmids: readonly number[] | "all" };
+  /** jobs.cfg keys discover does not know (./keys.ts). */
+  readonly counted?: readonly CountedKey[];
 }
 
 /** One live bridge. */
@@ -307,8 +323,14 @@ export function guestVocab(g: GuestFacts): LiveGuest {
   return { name, fields, pending: g.pending.map(([k, v]) => `${k}: ${v}`), counted: countedKeys(g) };
 }
 
-/** One storage.cfg section in the stack vocabulary. */
+/** One storage.cfg section in the stack vocabulary, with the keys discover does not know. */
 export function storageVocab(s: SectionFacts): LiveStorage {
+  const v = storageFields(s);
+  const table = STORAGE_KEYS[s.type as keyof typeof STORAGE_KEYS];
+  return { ...v, counted: countedSectionKeys(table, s.props, `${s.type} storage`) };
+}
+
+function storageFields(s: SectionFacts): LiveStorage {
   const p = s.props;
   const list = (k: string) =>
     get(p, k)
@@ -351,6 +373,7 @@ export function jobVocab(s: SectionFacts): LiveJob {
   const vmid = get(p, "vmid");
   return {
     id: s.id,
+    counted: countedSectionKeys(VZDUMP_KEYS, p, "vzdump job"),
     fields: {
       schedule: get(p, "schedule"),
       storage: get(p, "storage"),
