@@ -20,12 +20,12 @@ import { vmDns } from "../../../stacks/components/proxmox/vm";
 import { RETENTION_KEYS } from "../../../stacks/config/backups";
 import { rootOnlyFeatures } from "../../../stacks/config/guests";
 import type { BackupJobModel, CtModel, GuestModel, NeveModel, StorageModel, VmModel } from "../../../stacks/config/model";
+import { needsRestart } from "../../../stacks/config/restart";
 import { declaredOnHost, type GoneObject, goneFromHost, goneText, type HostObject, notInLive, notInLiveText } from "./adopt";
 import { CT_FEATURES, CT_FIELDS, type FieldSpec, JOB_FIELDS, STORAGE_COMMON, STORAGE_FIELDS, same, show, VM_FIELDS, vgaCanonical } from "./fields";
-import { needsRestart } from "../../../stacks/config/restart";
+import type { CountedKey } from "./keys";
 import { INTERFACES_NEW } from "./probe";
 import { stagedConflictText } from "./staged";
-import type { CountedKey } from "./keys";
 import type { LiveGuest, LiveJob, LiveRule, LiveStorage, LiveVocabulary } from "./vocab";
 
 /** One field the first `up` would change (or a recorded field that no longer matches the host). */

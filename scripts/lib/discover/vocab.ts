@@ -10,20 +10,20 @@
 
 import { RETENTION_KEYS } from "../../../stacks/config/backups";
 import { TAILNET_IFACE } from "../../../stacks/config/network";
+import type { ConfEntries, FirewallRuleFacts, GuestFacts, LiveFacts, SectionFacts, StagedNetwork } from "./facts";
 import {
   type CountedKey,
   classifyKey,
   countedSectionKeys,
   type KeyClass,
   LXC_KEYS,
-  STORAGE_KEYS,
-  VZDUMP_KEYS,
   LXC_NET_PROPS,
   QEMU_IPCONFIG_PROPS,
   QEMU_KEYS,
   QEMU_NET_PROPS,
+  STORAGE_KEYS,
+  VZDUMP_KEYS,
 } from "./keys";
-import type { ConfEntries, FirewallRuleFacts, GuestFacts, LiveFacts, SectionFacts, StagedNetwork } from "./facts";
 
 /** Stack-vocabulary fields of one guest (keys as in `neve-infra:guests.<name>`). */
 export type GuestVocab = Record<string, unknown> & {
