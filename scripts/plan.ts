@@ -9,6 +9,7 @@ import { stringify } from "yaml";
 import { failure, parseFlags, UsageError } from "./lib/cli";
 import { writeHostFiles } from "./lib/hostFiles";
 import { checkStackFile } from "./lib/planCheck";
+import { planRestarts, restartLines } from "./lib/planRestarts";
 import { renderTable } from "./lib/planTable";
 import { DEFAULT_STACK_FILE, shownPath } from "./lib/stackFile";
 
@@ -29,13 +30,14 @@ async function main(): Promise<number> {
   const shown = shownPath(stackFile);
   // Same parser and preflight as the program (what the renderers and the providers' checks
   // would refuse): fail with the config problems, by stack-file field, before any mock is set.
-  checkStackFile(stackFile);
+  const model = checkStackFile(stackFile);
   // Loaded only now so @pulumi/pulumi's start-up cost is not paid for a bad config.
   const { runProgram } = await import("./lib/mockRunner");
   const run = await runProgram({ stackFile });
   const { offlineOutputs, planJson } = await import("./lib/planJson");
+  const restarts = planRestarts(model);
   if (json) {
-    process.stdout.write(`${JSON.stringify(planJson(run, shown), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(planJson(run, shown, restarts), null, 2)}\n`);
     return 0;
   }
   const secrets = Object.values(run.secretValues);
@@ -44,6 +46,12 @@ async function main(): Promise<number> {
   // Said plainly: the plan runs, but a real preview/up with adopt: true would refuse this stack file.
   if (run.adoptionNotice) process.stdout.write(`Adoption: ${run.adoptionNotice}\n\n`);
   process.stdout.write(`${renderTable(run.resources, secrets)}\n\n`);
+  // An up never restarts a running guest unless its restartOnUpdate says so (stacks/config/restart.ts).
+  process.stdout.write(
+    restarts.length
+      ? `Guests an up may restart while they run: ${restarts.length}\n${restartLines(restarts).join("\n")}\n\n`
+      : "Guests an up may restart while they run: none (no guest sets restartOnUpdate)\n\n",
+  );
   process.stdout.write(`${run.resources.length} resources (${custom} managed by providers)\n\nOutputs:\n`);
   let text = stringify(offlineOutputs(run.outputs));
   for (const v of secrets) text = text.split(v).join("[secret]");

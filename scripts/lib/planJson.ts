@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { HOST_KEY_UNPINNED_REASON } from "../../stacks/neve/buildOutputs";
 import { PLACEHOLDER_HOST_KEY, type ProgramRun } from "./mockRunner";
+import type { PlanRestart } from "./planRestarts";
 import { isSecretValue } from "./secretValue";
 
 /**
@@ -61,6 +62,11 @@ export interface PlanJson {
    * reconciled with the host), or null. The text plan prints the same notice.
    */
   readonly adoptionNotice: string | null;
+  /**
+   * Running guests an `up` may restart (`restartOnUpdate: true`), each with its declared changes that
+   * need a restart (scripts/lib/planRestarts.ts); empty when no up can restart a running guest.
+   */
+  readonly restarts: readonly PlanRestart[];
   /** Every registered resource (components, providers and custom resources), in registration order. */
   readonly resources: readonly PlanJsonResource[];
   /** The stack outputs (the NeveStackOutputs contract). */
@@ -125,7 +131,7 @@ export function ranWithPlaceholderHostKey(outputs: Record<string, unknown>): boo
 }
 
 /** Build the JSON plan of a mock run. */
-export function planJson(run: ProgramRun, stackFile: string): PlanJson {
+export function planJson(run: ProgramRun, stackFile: string, restarts: readonly PlanRestart[] = []): PlanJson {
   const secrets = Object.values(run.secretValues);
   const outputs = offlineOutputs(run.outputs);
   return {
@@ -134,6 +140,7 @@ export function planJson(run: ProgramRun, stackFile: string): PlanJson {
     offline: true,
     placeholders: { secretMarker: SECRET_MARKER, sshHostKey: ranWithPlaceholderHostKey(run.outputs) },
     adoptionNotice: run.adoptionNotice ?? null,
+    restarts: [...restarts],
     resources: run.resources.map((r) => ({
       urn: r.urn,
       type: r.type,

@@ -219,3 +219,217 @@ export function calendarEventProblem(s: unknown): string | null {
   const hint = keyword ? `; keywords are lower case: write ${keyword}` : rest ? ` (Proxmox stops at ${JSON.stringify(rest)})` : "";
   return `${shown} is not a Proxmox calendar event${hint}; write ${FORMAT}`;
 }
+
+// The meaning of a calendar event: the same grammar as above, returning the values each part stands
+// for (proxmox-time's CalendarEvent: weekday set, year/month/day/hour/minute/second value lists, utc),
+// so that two spellings of one event compare equal (`02:30` and `*-*-* 02:30`, `daily` and
+// `*-*-* 00:00`, `Sat` and `sat`, `mon..sun` and no weekday at all). Keywords, the time-spec defaults
+// (no time: 00:00:00; no hour: every hour; no second: 0) and the value forms (`*`, `*/r` from the
+// field's start, `v`, `a..b`, `v/r`, `a..b/r`) follow calendar_event.rs at the commit cited at the top.
+
+/** A parser with a value: what is left of the input and the set of numbers the part stands for. */
+type Valued<T> = { readonly rest: string; readonly value: T } | null;
+
+/** The numbers one comp (`v`, `a..b`, `v/r`, `a..b/r`) stands for, below `max`. */
+function compValues(max: number): (i: string) => Valued<number[]> {
+  const comp = timeComp(max);
+  return (i) => {
+    const first = comp(i);
+    if (!first) return null;
+    let rest = first.rest;
+    let end: number | undefined;
+    if (rest.startsWith("..")) {
+      const e = comp(rest.slice(2));
+      if (e) {
+        if (first.value > e.value) return null;
+        end = e.value;
+        rest = e.rest;
+      }
+    }
+    if (rest.startsWith("/")) {
+      const repeat = comp(rest.slice(1));
+      if (!repeat) return null;
+      const out: number[] = [];
+      const last = end ?? max - 1;
+      // A repetition of 0 fires at the start value only.
+      for (let v = first.value; v <= last; v += repeat.value || last + 1) out.push(v);
+      return { rest: repeat.rest, value: out };
+    }
+    const out: number[] = [];
+    for (let v = first.value; v <= (end ?? first.value); v++) out.push(v);
+    return { rest, value: out };
+  };
+}
+
+/** parse_date_time_comp_list(start, max) with values; `null` value = every value (`*`). */
+function compListValues(start: number, max: number): (i: string) => Valued<number[] | null> {
+  const comp = compValues(max);
+  return (i) => {
+    if (i.startsWith("*")) {
+      const rest = i.slice(1);
+      if (rest.startsWith("/")) {
+        const repeat = timeComp(max)(rest.slice(1));
+        if (!repeat) return null;
+        if (repeat.value > 0) {
+          const out: number[] = [];
+          for (let v = start; v < max; v += repeat.value) out.push(v);
+          return { rest: repeat.rest, value: out };
+        }
+      }
+      return { rest, value: null };
+    }
+    const first = comp(i);
+    if (!first) return null;
+    let rest = first.rest;
+    const values = [...first.value];
+    while (rest.startsWith(",")) {
+      const next = comp(rest.slice(1));
+      if (!next) break;
+      values.push(...next.value);
+      rest = next.rest;
+    }
+    return { rest, value: values };
+  };
+}
+
+const WEEKDAY_INDEX: Readonly<Record<string, number>> = { mon: 0, tue: 1, wed: 2, thu: 3, fri: 4, sat: 5, sun: 6 };
+
+/** A weekday name's index (mon 0 ... sun 6), any case, long or short form. */
+const weekdayValue = (i: string): Valued<number> => {
+  const m = /^[A-Za-z]+/.exec(i);
+  if (!m || !WEEKDAYS.has(m[0].toLowerCase())) return null;
+  return { rest: i.slice(m[0].length), value: WEEKDAY_INDEX[m[0].toLowerCase().slice(0, 3)] };
+};
+
+/** The canonical text of one value list: `*` when it covers every value of [start, max), else the sorted numbers. */
+function listText(values: number[] | null, start: number, max: number): string {
+  if (values === null) return "*";
+  const set = [...new Set(values.filter((v) => v >= start && v < max))].sort((a, b) => a - b);
+  return set.length === max - start ? "*" : set.join(",");
+}
+
+/**
+ * The meaning of a calendar event Proxmox accepts, as one canonical text: equal for two spellings of
+ * the same event, different otherwise. Undefined when `calendarEventProblem` refuses `s`.
+ */
+export function calendarEventMeaning(s: string): string | undefined {
+  if (calendarEventProblem(s) !== null) return undefined;
+  let i = s;
+  let utc = false;
+  if (i.endsWith("UTC")) {
+    utc = true;
+    i = i.slice(0, -3).replace(/ +$/, "");
+  }
+  const all = null;
+  let days: number[] | null = all;
+  let year: number[] | null = all;
+  let month: number[] | null = all;
+  let day: number[] | null = all;
+  let hour: number[] | null = [0];
+  let minute: number[] | null = [0];
+  let second: number[] | null = [0];
+  const keyword: Record<string, () => void> = {
+    minutely: () => {
+      hour = all;
+      minute = all;
+    },
+    hourly: () => {
+      hour = all;
+    },
+    daily: () => {},
+    weekly: () => {
+      days = [0];
+    },
+    monthly: () => {
+      day = [1];
+    },
+    yearly: () => {
+      day = [1];
+      month = [1];
+    },
+    quarterly: () => {
+      day = [1];
+      month = [1, 4, 7, 10];
+    },
+    semiannually: () => {
+      day = [1];
+      month = [1, 7];
+    },
+  };
+  const kw = { annually: "yearly", "semi-annually": "semiannually" }[i] ?? i;
+  if (/^[A-Za-z]/.test(i) && keyword[kw]) keyword[kw]();
+  else {
+    if (/^[A-Za-z]/.test(i)) {
+      const set: number[] = [];
+      let rest = i;
+      for (;;) {
+        const a = weekdayValue(rest);
+        if (!a) break;
+        rest = a.rest;
+        let b = a.value;
+        if (rest.startsWith("..")) {
+          const e = weekdayValue(rest.slice(2));
+          if (e) {
+            b = e.value;
+            rest = e.rest;
+          }
+        }
+        // `fri..mon` wraps around the week.
+        for (let d = a.value; ; d = (d + 1) % 7) {
+          set.push(d);
+          if (d === b) break;
+        }
+        if (!rest.startsWith(",") || !weekdayValue(rest.slice(1))) break;
+        rest = rest.slice(1);
+      }
+      days = set;
+      i = space0(rest);
+    }
+    const ymd = (() => {
+      const y = compListValues(0, 2200)(i);
+      const m = y?.rest.startsWith("-") ? compListValues(1, 13)(y.rest.slice(1)) : null;
+      const d = m?.rest.startsWith("-") ? compListValues(1, 32)(m.rest.slice(1)) : null;
+      return y && m && d ? { rest: d.rest, year: y.value, month: m.value, day: d.value } : null;
+    })();
+    const md = ymd
+      ? null
+      : (() => {
+          const m = compListValues(1, 13)(i);
+          const d = m?.rest.startsWith("-") ? compListValues(1, 32)(m.rest.slice(1)) : null;
+          return m && d ? { rest: d.rest, year: all, month: m.value, day: d.value } : null;
+        })();
+    const date = ymd ?? md;
+    if (date) {
+      year = date.year;
+      month = date.month;
+      day = date.day;
+      i = space0(date.rest);
+    }
+    // parse_time_spec: opt(HOURS ":") MINUTES opt(":" SECONDS), with nom's backtracking of `opt`.
+    const h = compListValues(0, 24)(i);
+    const afterHour = h?.rest.startsWith(":") ? h.rest.slice(1) : null;
+    const withHour = afterHour !== null ? compListValues(0, 60)(afterHour) : null;
+    const m = withHour ?? compListValues(0, 60)(i);
+    if (m) {
+      hour = withHour ? (h?.value ?? all) : all;
+      minute = m.value;
+      const sec = m.rest.startsWith(":") ? compListValues(0, 60)(m.rest.slice(1)) : null;
+      second = sec ? sec.value : [0];
+    }
+  }
+  const dayText = days === null ? "*" : listText(days, 0, 7);
+  return [
+    dayText,
+    `${listText(year, 0, 2200)}-${listText(month, 1, 13)}-${listText(day, 1, 32)}`,
+    `${listText(hour, 0, 24)}:${listText(minute, 0, 60)}:${listText(second, 0, 60)}`,
+    utc ? "UTC" : "",
+  ]
+    .join(" ")
+    .trim();
+}
+
+/** True when two calendar events Proxmox accepts fire at the same times (compared by {@link calendarEventMeaning}). */
+export function sameCalendarEvent(a: string, b: string): boolean {
+  const x = calendarEventMeaning(a);
+  return x !== undefined && x === calendarEventMeaning(b);
+}

@@ -1,3 +1,4 @@
+import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { hostnameSchema, ipv4Schema, ipv6Schema, rawLxcLineSchema } from "./common";
 
@@ -42,6 +43,22 @@ const guestBase = {
   ipv4: ipv4Schema.optional(),
   /** IPv6 address inside `network.ipv6.prefix` (no prefix length). */
   ipv6: ipv6Schema.optional(),
+  /**
+   * IPv6 by autoconfiguration instead of an address: `auto` (SLAAC, `ip6=auto`) or `dhcp` (DHCPv6), on
+   * the container's net0 or a cloud-init VM's ipconfig0. Exclusive with `ipv6`.
+   */
+  ipv6Mode: z.enum(["auto", "dhcp"], { error: "must be auto (SLAAC) or dhcp (DHCPv6)" }).optional(),
+  /**
+   * DNS servers of the guest (`nameserver:`, a container's or a cloud-init VM's). Unstated: a container
+   * declares none (Proxmox then uses the host's at start), a cloud-init VM the IP plan's `network.ipv4.dns`
+   * (`[]` states none).
+   */
+  nameserver: z.array(z.string().refine((s) => ipaddr.isValid(s), { error: "must be an IPv4 or IPv6 address" })).optional(),
+  /** DNS search domain of the guest (`searchdomain:`). Unstated: none declared. */
+  searchdomain: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+( [A-Za-z0-9.-]+)*$/, { error: "must be domain names separated by spaces, such as home.arpa" })
+    .optional(),
   /** Operating system, informational (`ubuntu`, `debian`, `pbs`). */
   os: z.string().optional(),
   /**
@@ -60,6 +77,14 @@ const guestBase = {
    * Snapshots known to exist (recorded, not managed: the provider has no snapshot resource).
    */
   snapshots: z.array(z.string()).default([]),
+  /**
+   * Whether an `up` may restart this guest while it runs, to apply a change that needs a restart
+   * (the fields of stacks/config/restart.ts: memory, CPU, addresses...). Defaults to false: a VM is
+   * declared with `rebootAfterUpdate: false` (bpg then fails such an update or leaves it pending,
+   * never power-cycles), and the config refuses an acknowledged change that would restart a running
+   * guest (containers have no provider switch: bpg reboots them after such a change).
+   */
+  restartOnUpdate: z.boolean().default(false),
 };
 
 /** How a VM was cloned. */

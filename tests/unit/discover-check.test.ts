@@ -288,7 +288,11 @@ describe.each(DRIFTS)("discover with drift: %s", (_name, mutate, line) => {
 describe("discover --write choices", () => {
   it("must honour adoption.acknowledge: listed as acknowledged, exit 0, and never overwritten", () => {
     const facts = withVm(set("cpu", "host"))(base());
-    const text = STACK.replace("  neve-infra:hostServices:", '  neve-infra:adoption: { acknowledge: ["guests.etoile.cpuType"] }\n  neve-infra:hostServices:');
+    // cpuType needs a restart of the running VM: acknowledging it needs restartOnUpdate (stacks/config/rules/restart.ts).
+    const text = STACK.replace(
+      "  neve-infra:hostServices:",
+      '  neve-infra:adoption: { acknowledge: ["guests.etoile.cpuType"] }\n  neve-infra:hostServices:',
+    ).replace("      ipv4: 10.10.10.2\n", "      ipv4: 10.10.10.2\n      restartOnUpdate: true\n");
     const { report, out, model, live } = run(facts, text);
     expect(report.code).toBe(0);
     expect(out).toContain("Acknowledged (adoption.acknowledge; the up applies the declared value): 1\n  guests.etoile cpuType: live host, declared qemu64");

@@ -14,11 +14,16 @@
  * (the program imports it, so the next preview fails), an undeclared one is only reported.
  */
 
+import { sameCalendarEvent } from "../../../stacks/common/calendarEvent";
 import { notesTemplateOf } from "../../../stacks/components/proxmox/backups";
+import { vmDns } from "../../../stacks/components/proxmox/vm";
+import { RETENTION_KEYS } from "../../../stacks/config/backups";
 import { rootOnlyFeatures } from "../../../stacks/config/guests";
 import type { BackupJobModel, CtModel, GuestModel, NeveModel, StorageModel, VmModel } from "../../../stacks/config/model";
+import { needsRestart } from "../../../stacks/config/restart";
 import { declaredOnHost, type GoneObject, goneFromHost, goneText, type HostObject, notInLive, notInLiveText } from "./adopt";
 import { CT_FEATURES, CT_FIELDS, type FieldSpec, JOB_FIELDS, STORAGE_COMMON, STORAGE_FIELDS, same, show, VM_FIELDS, vgaCanonical } from "./fields";
+import type { CountedKey } from "./keys";
 import { INTERFACES_NEW } from "./probe";
 import { stagedConflictText } from "./staged";
 import type { LiveGuest, LiveJob, LiveRule, LiveStorage, LiveVocabulary } from "./vocab";
@@ -45,6 +50,8 @@ export interface Change {
   readonly liveStackValue?: unknown;
   /** Why --write cannot state the live value (then the change stays until acknowledged or fixed by hand). */
   readonly cannot?: string;
+  /** Applying it restarts the running guest (stacks/config/restart.ts); `allowed` when the guest says restartOnUpdate: true. */
+  readonly restart?: { readonly allowed: boolean };
 }
 
 /** An object on the host the stack does not know. */
@@ -58,7 +65,7 @@ export interface Unknown {
 
 /** A host-level conflict: something the program would add that duplicates something live. */
 export interface Conflict {
-  readonly kind: "nat" | "forwarding" | "duplicate" | "staged";
+  readonly kind: "nat" | "forwarding" | "duplicate" | "staged" | "pending";
   /** The stack field the fix changes (for `staged`: the host file to apply or discard). */
   readonly path: string;
   readonly text: string;
@@ -73,7 +80,7 @@ export interface CheckReport {
   readonly conflicts: readonly Conflict[];
   /** Declared objects that do not exist on the host (created by the first `up`). */
   readonly creations: readonly string[];
-  /** Notes that do not count (pending changes, sections without stack vocabulary). */
+  /** Notes that do not count (pending changes of guests the stack does not declare, sections without stack vocabulary). */
   readonly info: readonly string[];
   /** Declared job id -> live job id, for jobs matched without `existingId`. */
   readonly jobMatches: Readonly<Record<string, string>>;
@@ -162,7 +169,7 @@ function checkGuestCommon(ctx: Ctx, object: string, g: VmModel | CtModel, l: Liv
   compare(ctx, object, "bridge", f.bridge, g.bridge, { stated: true, liveStackValue: f.bridge });
 }
 
-function checkVm(ctx: Ctx, g: VmModel, l: LiveGuest): void {
+function checkVm(ctx: Ctx, model: NeveModel, g: VmModel, l: LiveGuest): void {
   const object = `guests.${g.name}`;
   const f = l.fields;
   checkGuestCommon(ctx, object, g, l);
@@ -183,9 +190,30 @@ function checkVm(ctx: Ctx, g: VmModel, l: LiveGuest): void {
     compareSpec(ctx, object, spec, live, declared, absent);
   }
   checkExtraNics(ctx, object, f.extraNics);
-  if (g.cloudInit) {
+  // A cloud-init drive or ipconfig0 on the host is an initialization block the provider reads back:
+  // declared without cloudInit, the first up would remove it (a template's clones then get no address).
+  compare(ctx, object, "cloudInit", f.cloudInit ?? false, g.cloudInit, { stated: true, liveStackValue: f.cloudInit ?? false });
+  if (g.cloudInit || f.cloudInit) {
     compare(ctx, object, "ipv4", f.ipv4, g.ipv4, { stated: true, liveStackValue: f.ipv4 });
     compare(ctx, object, "ipv6", f.ipv6, g.ipv6, { stated: true, liveStackValue: f.ipv6 });
+    compare(ctx, object, "ipv6Mode", f.ipv6Mode, g.ipv6Mode, { stated: g.ipv6Mode !== undefined, liveStackValue: f.ipv6Mode });
+    // Unstated, a cloud-init VM declares the IP plan's servers (vmDns); `nameserver: []` states none.
+    const declared = vmDns(g, model)?.servers ?? [];
+    compare(ctx, object, "nameserver", f.nameserver ?? [], declared, { stated: g.nameserver !== undefined, liveStackValue: f.nameserver ?? [] });
+    compare(ctx, object, "searchdomain", f.searchdomain, g.searchdomain, { stated: g.searchdomain !== undefined, liveStackValue: f.searchdomain });
+  }
+}
+
+/**
+ * The live keys ./keys.ts counts (the first up would drop them and the stack cannot state them, or
+ * discover does not know them): one change each, which --write leaves.
+ */
+function checkCountedKeys(ctx: Ctx, object: string, counted: readonly CountedKey[] | undefined, fix: string): void {
+  for (const k of counted ?? []) {
+    compare(ctx, object, `config.${k.key}`, k.live, undefined, {
+      stated: true,
+      cannot: `${k.why}: ${fix}, or list ${object}.config.${k.key} in adoption.acknowledge`,
+    });
   }
 }
 
@@ -202,6 +230,10 @@ function checkCt(ctx: Ctx, g: CtModel, l: LiveGuest): void {
     compareSpec(ctx, object, spec, f[spec.field], declared);
   }
   checkExtraNics(ctx, object, f.extraNics);
+  // Unstated DNS and IPv6 autoconfiguration: the program declares none, and bpg's update removes them.
+  compare(ctx, object, "ipv6Mode", f.ipv6Mode, g.ipv6Mode, { stated: g.ipv6Mode !== undefined, liveStackValue: f.ipv6Mode });
+  compare(ctx, object, "nameserver", f.nameserver, g.nameserver, { stated: g.nameserver !== undefined, liveStackValue: f.nameserver });
+  compare(ctx, object, "searchdomain", f.searchdomain, g.searchdomain, { stated: g.searchdomain !== undefined, liveStackValue: f.searchdomain });
   const liveFeatures = (f.features ?? {}) as Record<string, unknown>;
   for (const feat of CT_FEATURES) {
     const declared = g.features[feat];
@@ -239,7 +271,12 @@ function checkStorage(ctx: Ctx, s: StorageModel, l: LiveStorage): void {
 function checkJob(ctx: Ctx, model: NeveModel, j: BackupJobModel, l: LiveJob): void {
   const object = `backups.${j.id}`;
   const f = l.fields;
-  for (const spec of JOB_FIELDS) compareSpec(ctx, object, spec, f[spec.field], stackField(j, spec.field));
+  for (const spec of JOB_FIELDS) {
+    const declared = stackField(j, spec.field);
+    // A schedule compares by meaning (`02:30` is `*-*-* 02:30`): the calendar-event parser the schema uses.
+    if (spec.field === "schedule" && typeof f.schedule === "string" && typeof declared === "string" && sameCalendarEvent(f.schedule, declared)) continue;
+    compareSpec(ctx, object, spec, f[spec.field], declared);
+  }
   const names = (ids: readonly number[]) => ids.map((id) => model.guests.find((g) => g.vmid === id)?.name);
   if (typeof f.pool === "string") {
     compare(
@@ -276,12 +313,17 @@ function checkJob(ctx: Ctx, model: NeveModel, j: BackupJobModel, l: LiveJob): vo
     );
   }
   const pruneOther = (f.pruneOther as string[] | undefined) ?? [];
-  compare(ctx, object, "keepLast", pruneOther.length ? `(${pruneOther.join(",")})` : f.keepLast, j.keepLast, {
-    stated: true,
-    liveStackValue: f.keepLast,
-    cannot:
-      pruneOther.length || f.keepLast === undefined ? `the job prunes with ${pruneOther.join(",") || "no keep-last"}, which the stack cannot state` : undefined,
-  });
+  const liveKeeps = RETENTION_KEYS.filter(([field]) => f[field] !== undefined);
+  if (pruneOther.length || liveKeeps.length === 0) {
+    compare(ctx, object, "keepLast", pruneOther.length ? `(${pruneOther.join(",")})` : f.keepLast, j.keepLast, {
+      stated: true,
+      liveStackValue: f.keepLast,
+      cannot: `the job prunes with ${pruneOther.join(",") || "no retention"}, which the stack cannot state`,
+    });
+  } else {
+    // Each retention key is its own stack field (keepLast, keepWeekly...): --write states every one.
+    for (const [field] of RETENTION_KEYS) compare(ctx, object, field, f[field], j[field], { stated: j[field] !== undefined, liveStackValue: f[field] });
+  }
   compare(ctx, object, "notesTemplate", f.notesTemplate, notesTemplateOf(j), { stated: true, liveStackValue: f.notesTemplate });
 }
 
@@ -305,6 +347,56 @@ function rootOnlyCannot(ctx: Ctx, from: number, g: GuestModel): void {
         `the resource ignores it: list ${c.path} in adoption.acknowledge`,
     };
   }
+}
+
+/** Mark the changes of a running guest that need a restart (stacks/config/restart.ts). */
+function markRestarts(ctx: Ctx, from: number, g: GuestModel): void {
+  if (g.template || !g.running) return;
+  for (let i = from; i < ctx.changes.length; i++) {
+    const c = ctx.changes[i];
+    if (needsRestart(g.kind, c.field) && !c.recorded) ctx.changes[i] = { ...c, restart: { allowed: g.restartOnUpdate } };
+  }
+}
+
+/**
+ * The keys of a guest's pending section: `key: value` lines, and the keys of a pending `delete:` line
+ * (qemu-server and pve-container write a pending removal as `delete: key1,key2`).
+ */
+export function pendingKeys(pending: readonly string[]): string[] {
+  const keys: string[] = [];
+  for (const line of pending) {
+    const at = line.indexOf(": ");
+    const k = at === -1 ? line : line.slice(0, at);
+    if (k === "delete")
+      keys.push(
+        ...line
+          .slice(at + 2)
+          .split(/[,;\s]+/)
+          .filter(Boolean),
+      );
+    else keys.push(k);
+  }
+  return [...new Set(keys)];
+}
+
+/**
+ * A declared guest with a pending section (`[PENDING]`, `[pve:pending]`): counted, because an up
+ * would drop it. Proxmox's config GET returns the pending values unless `current` is set
+ * (qemu-server PVE/API2/Qemu.pm, pve-container src/PVE/API2/LXC/Config.pm: `vm_config` with
+ * `current`), so the provider reads the pending value, sends the declared one, and the operator's
+ * pending change is gone (and for a change that needs a restart, bpg restarts the guest). No stack
+ * value resolves it: apply it by a restart, or revert it (`revert`, a pve-configid-list, of
+ * `PUT /nodes/{node}/qemu/{vmid}/config` and of `.../lxc/{vmid}/config`: `qm set --revert`, `pct set --revert`).
+ */
+function pendingText(g: GuestModel, l: LiveGuest): string {
+  const cli = g.kind === "vm" ? "qm" : "pct";
+  const keys = pendingKeys(l.pending);
+  return (
+    `guests.${g.name} (${g.kind === "vm" ? "VM" : "container"} ${g.vmid}) has pending changes Proxmox applies at the next restart: ${l.pending.join("; ")}; ` +
+    "an up would send the declared values and drop them. Resolve it on the host first: " +
+    `see them with \`${cli} pending ${g.vmid}\`; apply them by restarting the guest (\`${cli} reboot ${g.vmid}\`), then npm run discover -- --write; ` +
+    `or revert them: \`${cli} set ${g.vmid} --revert ${keys.join(",")}\``
+  );
 }
 
 /** Canonical one-line form of a firewall rule, for the positional comparison. */
@@ -360,7 +452,10 @@ function matchJobs(model: NeveModel, live: LiveVocabulary): Map<string, LiveJob>
   }
   for (const j of model.backups) {
     if (out.has(j.id) || j.existingId !== undefined) continue;
-    const l = live.jobs.find((x) => !used.has(x.id) && x.fields.storage === j.storage && x.fields.schedule === j.schedule);
+    // The same storage and the same calendar event, however each is spelled (`02:30` is `*-*-* 02:30`).
+    const l = live.jobs.find(
+      (x) => !used.has(x.id) && x.fields.storage === j.storage && typeof x.fields.schedule === "string" && sameCalendarEvent(x.fields.schedule, j.schedule),
+    );
     if (l) {
       out.set(j.id, l);
       used.add(l.id);
@@ -400,12 +495,22 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
       continue;
     }
     const from = ctx.changes.length;
-    if (g.kind === "vm") checkVm(ctx, g, l);
+    if (g.kind === "vm") checkVm(ctx, model, g, l);
     else checkCt(ctx, g as CtModel, l);
+    checkCountedKeys(
+      ctx,
+      `guests.${g.name}`,
+      l.counted,
+      `remove it on the host (${g.kind === "vm" ? "qm" : "pct"} set ${g.vmid} --delete <key>), or leave the guest out of guests (recorded as unmanaged)`,
+    );
     if (record && !record.guests.includes(g.vmid)) rootOnlyCannot(ctx, from, g);
-    if (l.pending.length) info.push(`guests.${g.name} has pending changes Proxmox applies at the next restart: ${l.pending.join("; ")}`);
+    markRestarts(ctx, from, g);
+    if (l.pending.length) conflicts.push({ kind: "pending", path: `guests.${g.name}`, text: pendingText(g, l) });
   }
   for (const l of live.guests) {
+    // A guest the stack does not declare is never updated by an up: its pending change is only a note.
+    if (l.pending.length && !model.guests.some((g) => g.vmid === l.fields.vmid))
+      info.push(`guest ${l.fields.vmid} ${l.name} has pending changes Proxmox applies at the next restart: ${l.pending.join("; ")}`);
     if (model.guests.some((g) => g.vmid === l.fields.vmid) || unmanaged.guests.includes(l.fields.vmid)) continue;
     unknown.push({
       kind: "guest",
@@ -417,8 +522,10 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
   // Storage
   for (const s of model.storage) {
     const l = live.storage.find((x) => x.id === s.id);
-    if (l) checkStorage(ctx, s, l);
-    else if (!record?.storage.includes(s.id)) creations.push(`storage.${s.id} (${s.type}) would be created`);
+    if (l) {
+      checkStorage(ctx, s, l);
+      checkCountedKeys(ctx, `storage.${s.id}`, l.counted, "remove it from /etc/pve/storage.cfg (pvesm set <id> --delete <key>)");
+    } else if (!record?.storage.includes(s.id)) creations.push(`storage.${s.id} (${s.type}) would be created`);
   }
   for (const l of live.storage) {
     if (model.storage.some((s) => s.id === l.id) || unmanaged.storage.includes(l.id)) continue;
@@ -439,6 +546,7 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
       compare(ctx, `backups.${j.id}`, "existingId", l.id, undefined, { stated: false, liveStackValue: l.id });
     }
     checkJob(ctx, model, j, l);
+    checkCountedKeys(ctx, `backups.${j.id}`, l.counted, "remove it from the job (Datacenter > Backup, or /etc/pve/jobs.cfg)");
   }
   for (const l of live.jobs) {
     if ([...matches.values()].includes(l) || unmanaged.jobs.includes(l.id)) continue;
@@ -557,7 +665,12 @@ export function formatCheck(r: CheckReport): string {
       }
       return rows.join("\n");
     }
-    return `  ${c.object} ${c.field}: live ${show(c.live)}, declared ${show(c.declared)}${c.recorded ? " (recorded only: the resource ignores it)" : c.stated ? "" : " (provider default)"}`;
+    const restart = c.restart
+      ? c.restart.allowed
+        ? " [the up restarts the running guest: restartOnUpdate]"
+        : " [needs a restart of the running guest: restartOnUpdate is false, so it cannot be acknowledged]"
+      : "";
+    return `  ${c.object} ${c.field}: live ${show(c.live)}, declared ${show(c.declared)}${c.recorded ? " (recorded only: the resource ignores it)" : c.stated ? "" : " (provider default)"}${restart}`;
   };
   const changes = r.changes.filter((c) => !c.acknowledged);
   const acknowledged = r.changes.filter((c) => c.acknowledged);

@@ -8,8 +8,22 @@
  * only what the host's files say.
  */
 
+import { RETENTION_KEYS } from "../../../stacks/config/backups";
 import { TAILNET_IFACE } from "../../../stacks/config/network";
 import type { ConfEntries, FirewallRuleFacts, GuestFacts, LiveFacts, SectionFacts, StagedNetwork } from "./facts";
+import {
+  type CountedKey,
+  classifyKey,
+  countedSectionKeys,
+  type KeyClass,
+  LXC_KEYS,
+  LXC_NET_PROPS,
+  QEMU_IPCONFIG_PROPS,
+  QEMU_KEYS,
+  QEMU_NET_PROPS,
+  STORAGE_KEYS,
+  VZDUMP_KEYS,
+} from "./keys";
 
 /** Stack-vocabulary fields of one guest (keys as in `neve-infra:guests.<name>`). */
 export type GuestVocab = Record<string, unknown> & {
@@ -25,12 +39,16 @@ export interface LiveGuest {
   readonly fields: GuestVocab;
   /** Pending (not yet applied) changes, `key: value` as Proxmox wrote them. */
   readonly pending: readonly string[];
+  /** Live keys the first up would change or drop and the stack cannot state, or keys discover does not know (./keys.ts). */
+  readonly counted: readonly CountedKey[];
 }
 
 /** One live storage: id and stack-vocabulary fields (plus `unexpressed` keys the stack cannot state). */
 export interface LiveStorage {
   readonly id: string;
   readonly fields: Record<string, unknown> & { readonly type: string };
+  /** storage.cfg keys discover does not know (./keys.ts). */
+  readonly counted?: readonly CountedKey[];
 }
 
 /** One live vzdump job (jobs.cfg). */
@@ -38,6 +56,8 @@ export interface LiveJob {
   readonly id: string;
   /** Stack fields; `vmids` instead of guest names (the caller maps them). */
   readonly fields: Record<string, unknown> & { readonly vmids: readonly number[] | "all" };
+  /** jobs.cfg keys discover does not know (./keys.ts). */
+  readonly counted?: readonly CountedKey[];
 }
 
 /** One live bridge. */
@@ -133,7 +153,11 @@ function get(entries: ConfEntries, key: string): string | undefined {
   return undefined;
 }
 
-const flag = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : v === "1" || v === "yes" || v === "on");
+/**
+ * A Proxmox boolean by its meaning: pve-common PVE/JSONSchema.pm `parse_boolean` takes 1, on, yes and
+ * true (any case) as true and 0, off, no and false as false.
+ */
+const flag = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : /^(1|on|yes|true)$/i.test(v));
 const int = (v: string | undefined): number | undefined => (v === undefined || !/^\d+$/.test(v) ? undefined : Number(v));
 const tagsOf = (v: string | undefined): string[] | undefined =>
   v === undefined
@@ -142,6 +166,9 @@ const tagsOf = (v: string | undefined): string[] | undefined =>
         .split(/[;, ]+/)
         .filter(Boolean)
         .sort();
+
+/** A Proxmox address list (`nameserver: 1.1.1.1 9.9.9.9`, spaces, commas or semicolons). */
+const listOf = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(/[\s,;]+/).filter(Boolean));
 
 /** QEMU NIC models (qemu-server PVE/QemuServer.pm $nic_model_list). */
 const NIC_MODELS = [
@@ -209,9 +236,13 @@ function vmFields(g: GuestFacts): GuestVocab {
     agent: agent === undefined ? undefined : (flag(propertyString(agent).get("enabled") ?? propertyString(agent).get("")) ?? false),
     args: get(m, "args"),
     tags: tagsOf(get(m, "tags")),
-    cloudInit: ipc !== undefined ? true : undefined,
+    // An ipconfig0 or a cloud-init drive (`ide2: vmdata:vm-1200-cloudinit,media=cdrom`): the provider reads back an initialization block.
+    cloudInit: ipc !== undefined || m.some(([k, v]) => /^(ide|sata|scsi|virtio)\d+$/.test(k) && /cloudinit/.test(v.split(",")[0])) ? true : undefined,
     ipv4: v4 && v4 !== "dhcp" ? v4.split("/")[0] : undefined,
     ipv6: v6 && v6 !== "dhcp" && v6 !== "auto" ? v6.split("/")[0] : undefined,
+    ipv6Mode: v6 === "dhcp" || v6 === "auto" ? v6 : undefined,
+    nameserver: listOf(get(m, "nameserver")),
+    searchdomain: get(m, "searchdomain"),
     snapshots: g.snapshots.map((s) => s.name),
   };
 }
@@ -246,20 +277,60 @@ function ctFields(g: GuestFacts): GuestVocab {
     tags: tagsOf(get(m, "tags")),
     ipv4: v4 && v4 !== "dhcp" && v4 !== "manual" ? v4.split("/")[0] : undefined,
     ipv6: v6 && !["dhcp", "auto", "manual"].includes(v6) ? v6.split("/")[0] : undefined,
+    ipv6Mode: v6 === "dhcp" || v6 === "auto" ? v6 : undefined,
+    nameserver: listOf(get(m, "nameserver")),
+    searchdomain: get(m, "searchdomain"),
     rawLxc: m.filter(([k]) => k.startsWith("lxc.")).map(([k, v]) => `${k}: ${v}`),
     snapshots: g.snapshots.map((s) => s.name),
   };
+}
+
+/**
+ * The live keys of a guest's main section (and properties of net0 and ipconfig0) that the closed-world
+ * tables of ./keys.ts count: classified `counted`, or unknown to them. net1 and later are left to
+ * extraNics.
+ */
+export function countedKeys(g: GuestFacts): CountedKey[] {
+  const qemu = g.kind === "qemu";
+  const table = qemu ? QEMU_KEYS : LXC_KEYS;
+  const out: CountedKey[] = [];
+  const unknown = (what: string) =>
+    `discover does not know ${what} (not in the Proxmox schema it was built from: tests/data/proxmox-guest-keys.json); ` +
+    "find what the provider does with it before the first up, then classify it in scripts/lib/discover/keys.ts";
+  const props = (key: string, value: string, t: Readonly<Record<string, KeyClass>>) => {
+    for (const [p, v] of propertyString(value)) {
+      const prop = qemu && key.startsWith("net") && NIC_MODELS.includes(p) ? "model" : p === "" && qemu && key.startsWith("net") ? "model" : p;
+      const c = t[prop];
+      if (!c) out.push({ key: `${key}.${p}`, live: v, why: unknown(`the property ${p} of ${key}`) });
+      else if ("counted" in c) out.push({ key: `${key}.${p}`, live: v, why: c.counted });
+    }
+  };
+  for (const [k, v] of g.main) {
+    if (/^net[1-9]\d*$/.test(k)) continue;
+    const c = classifyKey(table, k);
+    if (!c) out.push({ key: k, live: v, why: unknown(`the key ${k}`) });
+    else if ("counted" in c) out.push({ key: k, live: v, why: c.counted });
+    if (k === "net0") props(k, v, qemu ? QEMU_NET_PROPS : LXC_NET_PROPS);
+    if (qemu && k === "ipconfig0") props(k, v, QEMU_IPCONFIG_PROPS);
+  }
+  return out;
 }
 
 /** One guest config in the stack vocabulary. */
 export function guestVocab(g: GuestFacts): LiveGuest {
   const fields = g.kind === "qemu" ? vmFields(g) : ctFields(g);
   const name = get(g.main, g.kind === "qemu" ? "name" : "hostname") ?? `${g.kind === "qemu" ? "vm" : "ct"}${g.vmid}`;
-  return { name, fields, pending: g.pending.map(([k, v]) => `${k}: ${v}`) };
+  return { name, fields, pending: g.pending.map(([k, v]) => `${k}: ${v}`), counted: countedKeys(g) };
 }
 
-/** One storage.cfg section in the stack vocabulary. */
+/** One storage.cfg section in the stack vocabulary, with the keys discover does not know. */
 export function storageVocab(s: SectionFacts): LiveStorage {
+  const v = storageFields(s);
+  const table = STORAGE_KEYS[s.type as keyof typeof STORAGE_KEYS];
+  return { ...v, counted: countedSectionKeys(table, s.props, `${s.type} storage`) };
+}
+
+function storageFields(s: SectionFacts): LiveStorage {
   const p = s.props;
   const list = (k: string) =>
     get(p, k)
@@ -302,6 +373,7 @@ export function jobVocab(s: SectionFacts): LiveJob {
   const vmid = get(p, "vmid");
   return {
     id: s.id,
+    counted: countedSectionKeys(VZDUMP_KEYS, p, "vzdump job"),
     fields: {
       schedule: get(p, "schedule"),
       storage: get(p, "storage"),
@@ -316,8 +388,9 @@ export function jobVocab(s: SectionFacts): LiveJob {
       mode: get(p, "mode"),
       compress: get(p, "compress"),
       enabled: flag(get(p, "enabled")),
-      keepLast: int(prune.get("keep-last")),
-      pruneOther: [...prune.keys()].filter((k) => k !== "keep-last").map((k) => `${k}=${prune.get(k)}`),
+      ...Object.fromEntries(RETENTION_KEYS.map(([field, key]) => [field, int(prune.get(key))])),
+      // keep-all (and anything else) has no stack form.
+      pruneOther: [...prune.keys()].filter((k) => !RETENTION_KEYS.some(([, key]) => key === k)).map((k) => `${k}=${prune.get(k)}`),
       notesTemplate: get(p, "notes-template"),
       node: get(p, "node"),
       // `pool <id>`: the guests of a pool, whoever they are at run time (pve-manager PVE/VZDump.pm,

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { NeveModel } from "../../config";
+import { pruneBackupsOf } from "../../config/backups";
 import type { CoverageTable } from "./coverage";
 import { type ProxmoxContext, proxmoxResourceOptions } from "./options";
 import * as proxmoxve from "./sdk";
@@ -41,7 +42,7 @@ export const JOB_INPUT_COVERAGE: CoverageTable = {
   mode: { stack: "mode" },
   node: { stack: "node" },
   notesTemplate: { stack: "notesTemplate" },
-  pruneBackups: { stack: "keepLast" },
+  pruneBackups: { stack: "keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly" },
   vmids: { stack: "guests" },
 };
 
@@ -81,7 +82,7 @@ export class BackupJobs extends pulumi.ComponentResource {
           mode: j.mode,
           compress: j.compress,
           enabled: j.enabled,
-          pruneBackups: { "keep-last": String(j.keepLast) },
+          pruneBackups: pruneBackupsOf(j),
           notesTemplate: notesTemplateOf(j),
         },
         // Only jobs that exist on the host (existingId, listed in adoption.live.jobs) are imported; the others are created.

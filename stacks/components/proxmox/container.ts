@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { CtModel, NeveModel } from "../../config";
+import type { CtModel, NeveModel, VmModel } from "../../config";
 import { rootOnlyFeatures } from "../../config/guests";
 import type { CoverageTable } from "./coverage";
 import { PROVIDER_BEHAVIOUR } from "./coverage";
@@ -82,6 +82,12 @@ export const CT_INPUT_COVERAGE: CoverageTable = {
   waitForIp: { ignored: "what the provider waits for after start, not stored on the host" },
 };
 
+/** The IPv6 of a guest's first interface: its address with the plan's gateway, or `auto`/`dhcp` (ipv6Mode), or none. */
+export function ipv6Config(g: CtModel | VmModel, model: NeveModel): { address: string; gateway?: string } | undefined {
+  if (g.ipv6Cidr && model.network.ipv6) return { address: g.ipv6Cidr, gateway: model.network.ipv6.gateway };
+  return g.ipv6Mode ? { address: g.ipv6Mode } : undefined;
+}
+
 /** The inputs of one container; unstated fields are not sent (the provider's default applies). Pure. */
 export function ctArgs(g: CtModel, model: NeveModel, nodeName: string): proxmoxve.ContainerLegacyArgs {
   const plan = model.network.ipv4;
@@ -103,10 +109,12 @@ export function ctArgs(g: CtModel, model: NeveModel, nodeName: string): proxmoxv
     operatingSystem: g.osTemplate ? { templateFileId: g.osTemplate, type: g.osType } : undefined,
     initialization: {
       hostname: g.name,
+      // Unstated: none (bpg's update then removes a live nameserver/searchdomain; discover --check counts it).
+      dns: g.nameserver?.length || g.searchdomain ? { servers: g.nameserver?.length ? [...g.nameserver] : undefined, domain: g.searchdomain } : undefined,
       ipConfigs: [
         {
           ipv4: g.ipv4Cidr ? { address: g.ipv4Cidr, gateway: plan.gateway } : { address: "dhcp" },
-          ipv6: g.ipv6Cidr && model.network.ipv6 ? { address: g.ipv6Cidr, gateway: model.network.ipv6.gateway } : undefined,
+          ipv6: ipv6Config(g, model),
         },
       ],
     },

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { NeveModel, VmModel } from "../../config";
+import { ipv6Config } from "./container";
 import type { CoverageTable } from "./coverage";
 import { PROVIDER_BEHAVIOUR } from "./coverage";
 import { type ProxmoxContext, proxmoxResourceOptions } from "./options";
@@ -119,7 +120,7 @@ export const VM_INPUT_COVERAGE: CoverageTable = {
   protection: { ignored: "Proxmox's protection flag is not part of the stack vocabulary (Pulumi's protect guards running guests)" },
   purgeOnDestroy: { behaviour: PROVIDER_BEHAVIOUR },
   reboot: { behaviour: PROVIDER_BEHAVIOUR },
-  rebootAfterUpdate: { behaviour: PROVIDER_BEHAVIOUR },
+  rebootAfterUpdate: { stack: "restartOnUpdate" },
   rngs: { ignored: ROOT_ONLY },
   scsiHardware: { stack: "scsiHardware" },
   serialDevices: { ignored: NOT_IN_STACK },
@@ -145,6 +146,13 @@ export const VM_INPUT_COVERAGE: CoverageTable = {
   watchdog: { ignored: NOT_IN_STACK },
 };
 
+/** The DNS a cloud-init VM declares: its own nameserver/searchdomain when stated, else the IP plan's servers (one place for vmArgs and discover). */
+export function vmDns(g: VmModel, model: NeveModel): { servers?: string[]; domain?: string } | undefined {
+  // `nameserver: []` states "none" (a VM whose cloud-init sets no DNS server while the plan has some).
+  const servers = g.nameserver ?? model.network.ipv4.dns ?? [];
+  return servers.length || g.searchdomain ? { servers: servers.length ? [...servers] : undefined, domain: g.searchdomain } : undefined;
+}
+
 /**
  * The inputs of one VM: every field the stack states, nothing for a field it does not state (the
  * provider's default then applies, and discover --check reports it against the live value). Pure.
@@ -162,6 +170,9 @@ export function vmArgs(g: VmModel, model: NeveModel, nodeName: string): proxmoxv
     // A template never runs; Proxmox refuses to start one.
     started: g.template ? false : g.running,
     onBoot: g.onBoot ?? g.running,
+    // Always sent (bpg's default is true): a running VM is restarted only when the stack allows it
+    // (stacks/config/restart.ts); false makes bpg fail an update that needs the VM offline.
+    rebootAfterUpdate: g.restartOnUpdate,
     memory: { dedicated: g.memoryMiB, floating: g.balloonMiB },
     cpu: cpu ? { cores: g.cores, type: g.cpuType, sockets: g.sockets } : undefined,
     agent: g.agent !== undefined ? { enabled: g.agent } : undefined,
@@ -179,11 +190,11 @@ export function vmArgs(g: VmModel, model: NeveModel, nodeName: string): proxmoxv
     initialization: g.cloudInit
       ? {
           datastoreId: g.cloudInitStorage ?? "vmdata",
-          dns: plan.dns ? { servers: [...plan.dns] } : undefined,
+          dns: vmDns(g, model),
           ipConfigs: [
             {
               ipv4: g.ipv4Cidr ? { address: g.ipv4Cidr, gateway: plan.gateway } : { address: "dhcp" },
-              ipv6: g.ipv6Cidr && model.network.ipv6 ? { address: g.ipv6Cidr, gateway: model.network.ipv6.gateway } : undefined,
+              ipv6: ipv6Config(g, model),
             },
           ],
         }

@@ -1,3 +1,4 @@
+import { RETENTION_KEYS } from "../backups";
 import { once, otherNodeHint, type SectionRules } from "./types";
 
 /** Backup jobs: this stack's node when one is named, a storage that holds backups, known guests listed once, no guest backed up into the PBS it serves. */
@@ -8,6 +9,8 @@ export const backupRules: SectionRules = (c, add) => {
     const otherNode = j.node === undefined ? null : otherNodeHint(c, j.node);
     if (otherNode)
       add(`${at}.node`, `${otherNode}: the job would never run on ${c.proxmox.nodeName}; write ${c.proxmox.nodeName}, or remove node (every node)`);
+    if (RETENTION_KEYS.every(([f]) => j[f] === undefined))
+      add(`${at}.keepLast`, "a job needs a retention: state keepLast (and/or keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly)");
     const s = c.storage[j.storage];
     if (!s) add(`${at}.storage`, `unknown storage "${j.storage}"; use one of ${Object.keys(c.storage).join(", ")}`);
     else if (!s.contents.includes("backup"))

@@ -72,6 +72,7 @@ export const guestRules: SectionRules = (c, add, { cloneHint, nextClone }) => {
         else heldV4.set(n, `guests.${name}`);
       }
     }
+    if (g.ipv6 && g.ipv6Mode) add(`${at}.ipv6Mode`, `is ${g.ipv6Mode} but ipv6 states the address ${g.ipv6}; state one of them`);
     if (g.ipv6) {
       if (!v6) add(`${at}.ipv6`, "is set but network.ipv6 is not defined; add network.ipv6.prefix and gateway");
       else if (!ipv6InCidr(g.ipv6, v6.prefix)) add(`${at}.ipv6`, `${g.ipv6} lies outside the prefix ${v6.prefix}; pick an address inside it`);

@@ -6,6 +6,7 @@ import { firewallRules } from "./firewall";
 import { guestRules } from "./guests";
 import { hostServiceRules } from "./hostServices";
 import { networkRules } from "./network";
+import { restartRules } from "./restart";
 import { routeRules } from "./routes";
 import { storageRules } from "./storage";
 import { tunnelRules } from "./tunnel";
@@ -18,6 +19,7 @@ import type { SectionRules, SharedFacts } from "./types";
 export const SECTION_RULES: readonly SectionRules[] = [
   networkRules,
   guestRules,
+  restartRules,
   storageRules,
   routeRules,
   tunnelRules,
