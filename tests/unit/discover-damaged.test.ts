@@ -129,7 +129,9 @@ describe("a directory discover cannot list", () => {
   it("must be named by --root when the reader may not list it (run as nobody), not read as no containers", () => {
     if (process.getuid?.() !== 0) throw new Error("this test drops to the user nobody and needs root (the suite runs as root: .ci/run)");
     const cache = fs.mkdtempSync(path.join(os.tmpdir(), "discover-nobody-cache-"));
-    fs.chmodSync(cache, 0o777);
+    // The reader runs as nobody: its transpile cache is nobody's own and closed to others, as the caches' trust rule asks.
+    fs.chownSync(cache, 65534, 65534);
+    fs.chmodSync(cache, 0o700);
     try {
       const code = `require(${JSON.stringify(path.join(REPO_ROOT, "scripts/lib/discover/read.ts"))}).readLive({ kind: "root", dir: ${JSON.stringify(dir)} }, { node: "neve", files: [] }).then((f) => console.log("READ " + f.guests.length), (e) => console.log("ERROR " + e.message))`;
       const r = spawnSync(
