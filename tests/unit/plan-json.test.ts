@@ -142,7 +142,7 @@ describe("npm run plan -- --json", () => {
       () => undefined,
       (e: { code: number; stderr: string }) => e,
     );
-    expect(err?.code).toBe(1);
+    expect(err?.code).toBe(2);
     expect(err?.stderr).toContain("--json and --files do not go together");
   });
 });
