@@ -5,8 +5,8 @@
 // Without flags: the live facts in the stack file's vocabulary (YAML). --check: what the first
 // `pulumi up` would change (exit 0 nothing, 1 something, 2 error). --write: update the stack file so it
 // describes the host (adoption.live is append-only: --adopt adds a declared object once it is recorded).
-// Details: docs/discover.md; logic: scripts/lib/discover/.
-import { main } from "./lib/discover/cli";
+// Details: docs/discover.md; logic: stacks/discover/.
+import { main } from "../stacks/discover/cli";
 
 main(process.argv.slice(2), {
   out: (t) => process.stdout.write(t),

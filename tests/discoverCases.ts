@@ -4,7 +4,7 @@
  * so the same edit applies to a local copy (--root) and, from `/`, to the sshd test host (SSH).
  * Used by tests/unit/discover-cases.test.ts (--root) and tests/host/discover-read.test.ts (both readers).
  */
-import type { LiveFacts } from "../scripts/lib/discover/facts";
+import type { LiveFacts } from "../stacks/discover/facts";
 
 /** One named edit. */
 export interface LiveEditCase {

@@ -1,6 +1,6 @@
 /**
  * `npm run discover -- --check --fail-on-files`, its "host files" section, against a REAL sshd test host
- * (tests/host/harness): discover's own entry point (`main` of scripts/lib/discover/cli.ts, which
+ * (tests/host/harness): discover's own entry point (`main` of stacks/discover/cli.ts, which
  * scripts/discover.ts calls) runs the program under mocks on the frozen fixture stack file (host key
  * pinned with --host-key, a distinctive fake tunnel secret with --secret) and compares its HostConfig /
  * LxcRawConfig declarations, read-only, with the files live on the host.
@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
-import type { DeclaredHosts } from "../../scripts/lib/discover/declared";
+import type { DeclaredHosts } from "../../stacks/discover/declared";
 import { startTestHost, type TestHost } from "./harness/testHost";
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -62,7 +62,7 @@ beforeAll(async () => {
   fs.writeFileSync(keyFile("creds.json"), `${credsOf(DECLARED_SECRET)}\n`, { mode: 0o600 });
   // What the program declares, from discover's own loader, in a registry of its own (see runMain).
   await isolated(async () => {
-    const { loadDeclaredHosts } = await import("../../scripts/lib/discover/declared");
+    const { loadDeclaredHosts } = await import("../../stacks/discover/declared");
     declared = await loadDeclaredHosts({
       stackFile: FIXTURE_STACK_FILE,
       hostKey: host.hostKeyFingerprint,
@@ -109,7 +109,7 @@ async function runMain(argv: string[]): Promise<Run> {
   let stderr = "";
   let code: number | null = null;
   await isolated(async () => {
-    const { main } = await import("../../scripts/lib/discover/cli");
+    const { main } = await import("../../stacks/discover/cli");
     code = await main(argv, { out: (t) => (stdout += t), err: (t) => (stderr += t), now: () => "2026-11-30T00:00:00Z" });
   });
   return { code, stdout, stderr };

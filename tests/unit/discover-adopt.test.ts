@@ -2,17 +2,17 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
-import { parseAdopt } from "../../scripts/lib/discover/adopt";
-import { formatCheck } from "../../scripts/lib/discover/check";
-import { main } from "../../scripts/lib/discover/cli";
-import type { LiveFacts } from "../../scripts/lib/discover/facts";
-import { liveVocabulary } from "../../scripts/lib/discover/vocab";
-import { modelFromText, writeStack } from "../../scripts/lib/discover/write";
+import { parseAdopt } from "../../stacks/discover/adopt";
+import { formatCheck } from "../../stacks/discover/check";
+import { main } from "../../stacks/discover/cli";
+import type { LiveFacts } from "../../stacks/discover/facts";
+import { liveVocabulary } from "../../stacks/discover/vocab";
+import { modelFromText, writeStack } from "../../stacks/discover/write";
 import { adoptionFingerprint } from "../../stacks/config/adoption";
 import { adoptionScopeOf } from "../../stacks/config/adoptionScope";
 import { base, ETOILE, run, STACK, set, vm } from "./support/discoverHost";
 
-// adoption.live is append-only once recorded (scripts/lib/discover/adopt.ts, docs/discover.md): an object
+// adoption.live is append-only once recorded (stacks/discover/adopt.ts, docs/discover.md): an object
 // listed there carries its import id on every run, and a guest this program created (ID 1207, import id
 // neve/1207) would then be import-replaced, i.e. deleted. So discover adds a declared object found on the
 // host only at the first record or when --adopt names it, keeps every entry, and sets adopt: true when it

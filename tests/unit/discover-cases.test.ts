@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { readLive } from "../../scripts/lib/discover/read";
+import { readLive } from "../../stacks/discover/read";
 import { LIVE_EDIT_CASES } from "../discoverCases";
 
 const FIXTURE = path.resolve(__dirname, "..", "fixtures", "pve-neve");

@@ -1,7 +1,7 @@
 import { parseDocument } from "yaml";
-import { checkStack, formatCheck } from "../../scripts/lib/discover/check";
-import type { ConfEntries, LiveFacts } from "../../scripts/lib/discover/facts";
-import { modelFromText, writeStack } from "../../scripts/lib/discover/write";
+import { checkStack, formatCheck } from "../../stacks/discover/check";
+import type { ConfEntries, LiveFacts } from "../../stacks/discover/facts";
+import { modelFromText, writeStack } from "../../stacks/discover/write";
 import { base, drop, ETOILE, JOB, LOCAL, PBS, run, SSH_RULE, STACK, section, set, VMBR1, vm, WEBUI_RULE, withCt, withVm } from "./support/discoverHost";
 
 // discover --check and --write over LiveFacts literals (the parsers have their own tests): a host that
@@ -323,7 +323,7 @@ describe("discover --write choices", () => {
     const m = modelFromText(written.text);
     expect(m.adoption.unmanaged).toEqual({ guests: [9101], storage: [], jobs: ["backup-bbbb"] });
     expect(m.network.ipv4.unmanaged).toEqual([{ address: "10.10.10.91", holder: "francoise" }]);
-    // adoption.live lists declared objects only (scripts/lib/discover/adopt.ts).
+    // adoption.live lists declared objects only (stacks/discover/adopt.ts).
     expect(m.adoption.live).toEqual({
       guests: [200, 1201],
       storage: ["local", "etoile"],

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { main, parseArgs, targetOf, UsageError } from "../../scripts/lib/discover/cli";
+import { main, parseArgs, targetOf, UsageError } from "../../stacks/discover/cli";
 import { loadModelFromFile } from "../../scripts/lib/stackFile";
 
 // The CLI's arguments: one mode at a time, --root excludes the SSH options, the host key is pinned

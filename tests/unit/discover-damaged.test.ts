@@ -11,11 +11,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { formatBytes } from "../../providers/ssh";
-import { main } from "../../scripts/lib/discover/cli";
-import { duplicateSections } from "../../scripts/lib/discover/parse/sectionConfig";
-import { buildReadScript, notTextReason, parseReadOutput, ReadLimitError } from "../../scripts/lib/discover/probe";
-import { readLive } from "../../scripts/lib/discover/read";
-import { readRoot } from "../../scripts/lib/discover/root";
+import { main } from "../../stacks/discover/cli";
+import { duplicateSections } from "../../stacks/discover/parse/sectionConfig";
+import { buildReadScript, notTextReason, parseReadOutput, ReadLimitError } from "../../stacks/discover/probe";
+import { readLive } from "../../stacks/discover/read";
+import { readRoot } from "../../stacks/discover/root";
 import { REPO_ROOT } from "../../scripts/lib/stackFile";
 
 const FIXTURE = path.resolve(__dirname, "..", "fixtures", "pve-neve");
@@ -133,7 +133,7 @@ describe("a directory discover cannot list", () => {
     fs.chownSync(cache, 65534, 65534);
     fs.chmodSync(cache, 0o700);
     try {
-      const code = `require(${JSON.stringify(path.join(REPO_ROOT, "scripts/lib/discover/read.ts"))}).readLive({ kind: "root", dir: ${JSON.stringify(dir)} }, { node: "neve", files: [] }).then((f) => console.log("READ " + f.guests.length), (e) => console.log("ERROR " + e.message))`;
+      const code = `require(${JSON.stringify(path.join(REPO_ROOT, "stacks/discover/read.ts"))}).readLive({ kind: "root", dir: ${JSON.stringify(dir)} }, { node: "neve", files: [] }).then((f) => console.log("READ " + f.guests.length), (e) => console.log("ERROR " + e.message))`;
       const r = spawnSync(
         "setpriv",
         ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "--require", path.join(REPO_ROOT, "scripts/register.js"), "-e", code],

@@ -1,14 +1,14 @@
 /**
- * The managed host files against discover's facts (scripts/lib/discover/files.ts, the "host files"
+ * The managed host files against discover's facts (stacks/discover/files.ts, the "host files"
  * section of `discover --check`): grouping the declarations, and the comparison rules for secret,
  * placeholder and raw lxc declarations. Reading the host is discover's read (tests/unit/discover-read.test.ts).
  */
 import * as crypto from "node:crypto";
 import * as path from "node:path";
-import type { HostFileFacts, LiveFacts } from "../../scripts/lib/discover/facts";
-import { collectDeclared, compareGroup, fileReport, HOSTCONFIG_TYPE, type HostGroup, LXCRAW_TYPE, requestedFiles } from "../../scripts/lib/discover/files";
-import { parseGuestConf } from "../../scripts/lib/discover/parse/guestConf";
-import { DiscoverError, readLive } from "../../scripts/lib/discover/read";
+import type { HostFileFacts, LiveFacts } from "../../stacks/discover/facts";
+import { collectDeclared, compareGroup, fileReport, HOSTCONFIG_TYPE, type HostGroup, LXCRAW_TYPE, requestedFiles } from "../../stacks/discover/files";
+import { parseGuestConf } from "../../stacks/discover/parse/guestConf";
+import { DiscoverError, readLive } from "../../stacks/discover/read";
 import type { CapturedResource } from "../../scripts/lib/mockRunner";
 
 const SIG = "4dabf18193072939515e22adb298388d";

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { LiveFacts } from "../../scripts/lib/discover/facts";
+import type { LiveFacts } from "../../stacks/discover/facts";
 import {
   classifyKey,
   type KeyClass,
@@ -11,8 +11,8 @@ import {
   QEMU_NET_PROPS,
   STORAGE_KEYS,
   VZDUMP_KEYS,
-} from "../../scripts/lib/discover/keys";
-import { writeStack } from "../../scripts/lib/discover/write";
+} from "../../stacks/discover/keys";
+import { writeStack } from "../../stacks/discover/write";
 import { ctSchema, vmSchema } from "../../stacks/config/guests";
 import { base, run, STACK, set, withCt, withVm } from "./support/discoverHost";
 

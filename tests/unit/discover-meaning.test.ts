@@ -1,5 +1,5 @@
-import type { LiveFacts } from "../../scripts/lib/discover/facts";
-import { modelFromText, writeStack } from "../../scripts/lib/discover/write";
+import type { LiveFacts } from "../../stacks/discover/facts";
+import { modelFromText, writeStack } from "../../stacks/discover/write";
 import { calendarEventMeaning, sameCalendarEvent } from "../../stacks/common/calendarEvent";
 import { pruneBackupsOf } from "../../stacks/config/backups";
 import { base, JOB, run, STACK, section, set, withCt, withVm } from "./support/discoverHost";

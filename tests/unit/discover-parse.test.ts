@@ -1,14 +1,14 @@
 /**
- * The pure parsers of discover (scripts/lib/discover/parse), on text written the way Proxmox writes it.
+ * The pure parsers of discover (stacks/discover/parse), on text written the way Proxmox writes it.
  * Each case names the format rule it pins (the Proxmox source is cited in the parser's module comment).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseFirewall, parseFirewallRule } from "../../scripts/lib/discover/parse/firewall";
-import { decodeText, parseGuestConf } from "../../scripts/lib/discover/parse/guestConf";
-import { logicalLines, parseInterfaces, sourceLines } from "../../scripts/lib/discover/parse/interfaces";
-import { parseSectionConfig } from "../../scripts/lib/discover/parse/sectionConfig";
-import { normaliseSysctlKey, parseSysctl } from "../../scripts/lib/discover/parse/sysctl";
+import { parseFirewall, parseFirewallRule } from "../../stacks/discover/parse/firewall";
+import { decodeText, parseGuestConf } from "../../stacks/discover/parse/guestConf";
+import { logicalLines, parseInterfaces, sourceLines } from "../../stacks/discover/parse/interfaces";
+import { parseSectionConfig } from "../../stacks/discover/parse/sectionConfig";
+import { normaliseSysctlKey, parseSysctl } from "../../stacks/discover/parse/sysctl";
 
 const FIXTURE = path.resolve(__dirname, "..", "fixtures", "pve-neve");
 const fixture = (p: string) => fs.readFileSync(path.join(FIXTURE, p), "utf8");

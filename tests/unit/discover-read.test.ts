@@ -10,9 +10,9 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { buildReadCommand, buildReadScript, checkRequest, DiscoverError, parseReadOutput } from "../../scripts/lib/discover/probe";
-import { readLive } from "../../scripts/lib/discover/read";
-import { expandGlob, readRoot } from "../../scripts/lib/discover/root";
+import { buildReadCommand, buildReadScript, checkRequest, DiscoverError, parseReadOutput } from "../../stacks/discover/probe";
+import { readLive } from "../../stacks/discover/read";
+import { expandGlob, readRoot } from "../../stacks/discover/root";
 import { treeHash } from "../treeHash";
 
 const FIXTURE = path.resolve(__dirname, "..", "fixtures", "pve-neve");

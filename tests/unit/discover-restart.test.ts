@@ -1,6 +1,6 @@
-import { checkStack, formatCheck } from "../../scripts/lib/discover/check";
-import type { GuestFacts, LiveFacts } from "../../scripts/lib/discover/facts";
-import { modelFromText, writeStack } from "../../scripts/lib/discover/write";
+import { checkStack, formatCheck } from "../../stacks/discover/check";
+import type { GuestFacts, LiveFacts } from "../../stacks/discover/facts";
+import { modelFromText, writeStack } from "../../stacks/discover/write";
 import { vmArgs } from "../../stacks/components/proxmox/vm";
 import type { VmModel } from "../../stacks/config/model";
 import { CT_RESTART_FIELDS, needsRestart, VM_RESTART_FIELDS } from "../../stacks/config/restart";

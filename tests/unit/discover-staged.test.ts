@@ -2,7 +2,7 @@
  * A staged /etc/network/interfaces.new (network changes made in the Proxmox UI, not applied): discover
  * reads it with --root (over SSH the same: tests/host/discover-read.test.ts), and --check reports it as a
  * counted host-level conflict naming the changed stanzas, with the diff and the fix, because the
- * provider's network reload after a bridge create or change applies it (scripts/lib/discover/staged.ts).
+ * provider's network reload after a bridge create or change applies it (stacks/discover/staged.ts).
  * Each edit runs on a temporary copy of the pve-neve fixture; the check runs on the support host that
  * matches the small stack exactly, so the staged file alone decides the exit status.
  */
@@ -11,9 +11,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
-import type { LiveFacts } from "../../scripts/lib/discover/facts";
-import { readLive } from "../../scripts/lib/discover/read";
-import { writeStack } from "../../scripts/lib/discover/write";
+import type { LiveFacts } from "../../stacks/discover/facts";
+import { readLive } from "../../stacks/discover/read";
+import { writeStack } from "../../stacks/discover/write";
 import { base, run, STACK, STAGED_VMBR0_EDIT } from "./support/discoverHost";
 
 const FIXTURE = path.resolve(__dirname, "..", "fixtures", "pve-neve");

@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { main, removeStaleTemps, tempFileOf } from "../../scripts/lib/discover/cli";
+import { main, removeStaleTemps, tempFileOf } from "../../stacks/discover/cli";
 import { REPO_ROOT } from "../../scripts/lib/stackFile";
 
 const FIXTURE = path.join(REPO_ROOT, "tests", "fixtures", "pve-neve");
@@ -35,7 +35,7 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe("a --write killed between its temp write and its rename", () => {
   it("must leave the stack file as it was, and the next run must remove the temp it left", async () => {
     const before = fs.readFileSync(stack, "utf8");
-    const code = `require(${JSON.stringify(path.join(REPO_ROOT, "scripts/lib/discover/cli.ts"))}).main(${JSON.stringify(["--root", FIXTURE, "--config", stack, "--write"])}, {
+    const code = `require(${JSON.stringify(path.join(REPO_ROOT, "stacks/discover/cli.ts"))}).main(${JSON.stringify(["--root", FIXTURE, "--config", stack, "--write"])}, {
       out: () => {}, err: (t) => process.stderr.write(t), now: () => "2026-01-01T00:00:00.000Z",
       afterTempWrite: (tmp) => { process.stdout.write("TEMP " + tmp + "\\n"); process.kill(process.pid, "SIGKILL"); },
     })`;

@@ -72,4 +72,11 @@ describe("module graph", () => {
       .flatMap((f) => (graph.get(f) ?? []).filter((g) => /^stacks\/(components|render|neve)\//.test(rel(g))).map((g) => `${rel(f)} -> ${rel(g)}`));
     expect(up).toEqual([]);
   });
+
+  it("must keep discover (stacks/discover, a second application that reads the host and writes the stack file) out of the Pulumi program: no other module of stacks/ imports it, and none imports scripts/", () => {
+    const program = files.filter((f) => rel(f).startsWith("stacks/") && !rel(f).startsWith("stacks/discover/"));
+    expect(program.length).toBeGreaterThan(20);
+    const into = program.flatMap((f) => (graph.get(f) ?? []).filter((g) => /^(stacks\/discover|scripts)\//.test(rel(g))).map((g) => `${rel(f)} -> ${rel(g)}`));
+    expect(into).toEqual([]);
+  });
 });

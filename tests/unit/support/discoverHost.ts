@@ -1,10 +1,10 @@
 // A small stack and a host that matches it exactly, as LiveFacts literals (the parsers have their own
 // tests), shared by the discover --check/--write tests (tests/unit/discover-check.test.ts,
 // tests/unit/discover-adopt.test.ts).
-import { checkStack, formatCheck } from "../../../scripts/lib/discover/check";
-import type { ConfEntries, GuestFacts, LiveFacts, SectionFacts } from "../../../scripts/lib/discover/facts";
-import { liveVocabulary } from "../../../scripts/lib/discover/vocab";
-import { modelFromText } from "../../../scripts/lib/discover/write";
+import { checkStack, formatCheck } from "../../../stacks/discover/check";
+import type { ConfEntries, GuestFacts, LiveFacts, SectionFacts } from "../../../stacks/discover/facts";
+import { liveVocabulary } from "../../../stacks/discover/vocab";
+import { modelFromText } from "../../../stacks/discover/write";
 
 export const STACK = `# A small stack the base host matches exactly.
 config:

@@ -8,8 +8,8 @@
  * only what the host's files say.
  */
 
-import { RETENTION_KEYS } from "../../../stacks/config/backups";
-import { TAILNET_IFACE } from "../../../stacks/config/network";
+import { RETENTION_KEYS } from "../config/backups";
+import { TAILNET_IFACE } from "../config/network";
 import type { ConfEntries, FirewallRuleFacts, GuestFacts, LiveFacts, SectionFacts, StagedNetwork } from "./facts";
 import {
   type CountedKey,
@@ -296,7 +296,7 @@ export function countedKeys(g: GuestFacts): CountedKey[] {
   const out: CountedKey[] = [];
   const unknown = (what: string) =>
     `discover does not know ${what} (not in the Proxmox schema it was built from: tests/data/proxmox-guest-keys.json); ` +
-    "find what the provider does with it before the first up, then classify it in scripts/lib/discover/keys.ts";
+    "find what the provider does with it before the first up, then classify it in stacks/discover/keys.ts";
   const props = (key: string, value: string, t: Readonly<Record<string, KeyClass>>) => {
     for (const [p, v] of propertyString(value)) {
       const prop = qemu && key.startsWith("net") && NIC_MODELS.includes(p) ? "model" : p === "" && qemu && key.startsWith("net") ? "model" : p;

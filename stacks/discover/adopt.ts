@@ -15,8 +15,8 @@
  * entry whose object is gone from the host is kept and reported. Pure: no I/O.
  */
 
-import { isLive, type LiveObjectRef } from "../../../stacks/components/proxmox/options";
-import type { NeveModel } from "../../../stacks/config/model";
+import { isLive, type LiveObjectRef } from "../components/proxmox/options";
+import type { NeveModel } from "../config/model";
 import type { LiveJob, LiveVocabulary } from "./vocab";
 
 /** The kinds `--adopt` names (the lists of `adoption.live`). */

@@ -14,13 +14,13 @@
  * (the program imports it, so the next preview fails), an undeclared one is only reported.
  */
 
-import { sameCalendarEvent } from "../../../stacks/common/calendarEvent";
-import { notesTemplateOf } from "../../../stacks/components/proxmox/backups";
-import { vmDns } from "../../../stacks/components/proxmox/vm";
-import { RETENTION_KEYS } from "../../../stacks/config/backups";
-import { rootOnlyFeatures } from "../../../stacks/config/guests";
-import type { BackupJobModel, CtModel, GuestModel, NeveModel, StorageModel, VmModel } from "../../../stacks/config/model";
-import { needsRestart } from "../../../stacks/config/restart";
+import { sameCalendarEvent } from "../common/calendarEvent";
+import { notesTemplateOf } from "../components/proxmox/backups";
+import { vmDns } from "../components/proxmox/vm";
+import { RETENTION_KEYS } from "../config/backups";
+import { rootOnlyFeatures } from "../config/guests";
+import type { BackupJobModel, CtModel, GuestModel, NeveModel, StorageModel, VmModel } from "../config/model";
+import { needsRestart } from "../config/restart";
 import { declaredOnHost, type GoneObject, goneFromHost, goneText, type HostObject, notInLive, notInLiveText } from "./adopt";
 import { CT_FEATURES, CT_FIELDS, type FieldSpec, JOB_FIELDS, STORAGE_COMMON, STORAGE_FIELDS, same, show, VM_FIELDS, vgaCanonical } from "./fields";
 import type { CountedKey } from "./keys";

@@ -16,12 +16,12 @@
  * - `reconciled` is set only when `--check` on the written file exits 0.
  */
 import { isMap, isSeq, parse, parseDocument } from "yaml";
-import { adoptionFingerprint } from "../../../stacks/config/adoption";
-import { adoptionScopeOf } from "../../../stacks/config/adoptionScope";
-import { ipv4InCidr } from "../../../stacks/config/ipplan";
-import type { NeveModel } from "../../../stacks/config/model";
-import { SECRET_KEYS } from "../../../stacks/config/secrets";
-import { parseStackConfig, rawConfigFromPulumi } from "../../../stacks/config/stack";
+import { adoptionFingerprint } from "../config/adoption";
+import { adoptionScopeOf } from "../config/adoptionScope";
+import { ipv4InCidr } from "../config/ipplan";
+import type { NeveModel } from "../config/model";
+import { SECRET_KEYS } from "../config/secrets";
+import { parseStackConfig, rawConfigFromPulumi } from "../config/stack";
 import { type AdoptRequest, adoptArg, type HostObject, inRecord, resolveAdopts } from "./adopt";
 import { type Change, type CheckReport, checkStack, ruleEntry, ruleText } from "./check";
 import { show } from "./fields";

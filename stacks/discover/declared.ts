@@ -2,7 +2,7 @@
  * The host files the program declares (HostConfig files, LxcRawConfig raw lines), from one run of the
  * program under Pulumi's mocks: what `discover --check` compares in its "host files" section.
  */
-import type { SecretKey } from "../../../stacks/config/secrets";
+import type { SecretKey } from "../config/secrets";
 import { collectDeclared, type HostGroup } from "./files";
 
 /** Options of {@link loadDeclaredHosts}. */
@@ -35,9 +35,9 @@ export interface DeclaredHosts {
  * and collect its host declarations.
  */
 export async function loadDeclaredHosts(opts: DeclaredHostsOptions): Promise<DeclaredHosts> {
-  const { runProgram } = await import("../mockRunner");
-  const { readStackConfig } = await import("../stackFile");
-  const { CONFIG_NAMESPACE } = await import("../../../stacks/config/secrets");
+  const { runProgram } = await import("../../scripts/lib/mockRunner");
+  const { readStackConfig } = await import("../../scripts/lib/stackFile");
+  const { CONFIG_NAMESPACE } = await import("../config/secrets");
   const configOverrides: Record<string, unknown> = {};
   if (opts.hostKey !== undefined) {
     const ssh = readStackConfig(opts.stackFile)[`${CONFIG_NAMESPACE}:ssh`];

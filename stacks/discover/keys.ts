@@ -317,6 +317,6 @@ export function countedSectionKeys(
       live: v,
       why:
         `discover does not know the ${what} key ${k} (not in the Proxmox schema it was built from: tests/data/proxmox-storage-job-keys.json); ` +
-        "find what the provider does with it before the first up, then classify it in scripts/lib/discover/keys.ts",
+        "find what the provider does with it before the first up, then classify it in stacks/discover/keys.ts",
     }));
 }

@@ -24,7 +24,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
-import { formatBytes, shellQuote } from "../../../providers/ssh";
+import { formatBytes, shellQuote } from "../../providers/ssh";
 
 /** An error discover reports with exit code 2; its message is safe to print. */
 export class DiscoverError extends Error {}

@@ -3,7 +3,7 @@
  * with ONE read-only exec, or from a directory of copies (`--root DIR`), and parsed into {@link LiveFacts}.
  * Which files and how they are read: ./probe.ts (over SSH) and ./root.ts (--root). How each is parsed: ./parse/*.ts.
  */
-import { close, connect, exec, isOutputLimitError, partialStdoutOf, type SshSession } from "../../../providers/ssh";
+import { close, connect, exec, isOutputLimitError, partialStdoutOf, type SshSession } from "../../providers/ssh";
 import type { GuestFacts, HostFileFacts, LiveFacts } from "./facts";
 import { parseFirewall } from "./parse/firewall";
 import { parseGuestConf } from "./parse/guestConf";
