@@ -282,8 +282,3 @@ export async function runProgram(opts: RunProgramOptions = {}): Promise<ProgramR
   }));
   return { resources, outputs, secretValues, adoptionNotice: offline?.adoptionNotice, registeredHooks };
 }
-
-/** Children of `parent` (by URN). */
-export function childrenOf(run: ProgramRun, parent: CapturedResource): CapturedResource[] {
-  return run.resources.filter((r) => r.parent === parent.urn);
-}

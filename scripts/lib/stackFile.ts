@@ -105,14 +105,10 @@ function isSecureEntry(v: unknown): v is { secure: unknown } {
 }
 
 /**
- * `{ secure: ... }` entries of a stack file without a ciphertext (`secure: ""`), as config issues
- * naming the key (`secureEntryProblem`): offline they cannot be decrypted, but an empty one is
- * refused by Pulumi at `pulumi up` all the same. Never quotes a ciphertext.
+ * `{ secure: ... }` entries of a stack file's config section without a ciphertext (`secure: ""`), as
+ * config issues naming the key (`secureEntryProblem`): offline they cannot be decrypted, but an empty
+ * one is refused by Pulumi at `pulumi up` all the same. Never quotes a ciphertext.
  */
-export function emptySecureIssues(file: string = DEFAULT_STACK_FILE): ConfigIssue[] {
-  return secureIssuesOf(readConfigSection(file));
-}
-
 function secureIssuesOf(section: Record<string, unknown>): ConfigIssue[] {
   return Object.entries(section).flatMap(([key, v]) => {
     const problem = isSecureEntry(v) ? secureEntryProblem(key, v.secure) : null;

@@ -717,8 +717,3 @@ export function ruleEntry(r: LiveRule): Record<string, unknown> {
   if (!r.enabled) e.enabled = false;
   return e;
 }
-
-/** Convenience for tests: the guest model of a name. */
-export function guestNamed(model: NeveModel, name: string): GuestModel | undefined {
-  return model.guests.find((g) => g.name === name);
-}

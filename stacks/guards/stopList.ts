@@ -32,11 +32,6 @@ export const STEP_OPS = [
 /** One engine step kind. */
 export type StepOp = (typeof STEP_OPS)[number];
 
-/** True when `op` is a step kind this stop list knows. */
-export function isStepOp(op: string): op is StepOp {
-  return (STEP_OPS as readonly string[]).includes(op);
-}
-
 /** Type tokens of the Proxmox resources this stack declares, by what they are. */
 export const PROXMOX_TYPES = {
   vm: "proxmoxve:index/vmLegacy:VmLegacy",
