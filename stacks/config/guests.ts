@@ -239,5 +239,3 @@ export const guestsSchema = z.record(
 export type VmConfig = z.infer<typeof vmSchema>;
 /** Parsed container. */
 export type CtConfig = z.infer<typeof ctSchema>;
-/** Parsed guest. */
-export type GuestConfig = z.infer<typeof guestSchema>;

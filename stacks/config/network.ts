@@ -112,5 +112,3 @@ export const networkSchema = z.strictObject({
 
 /** Parsed `neve-infra:network`. */
 export type NetworkConfig = z.infer<typeof networkSchema>;
-/** Parsed bridge. */
-export type BridgeConfig = z.infer<typeof bridgeSchema>;
