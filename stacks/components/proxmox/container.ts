@@ -127,7 +127,7 @@ export interface LxcGuestArgs {
   readonly guest: CtModel;
   /** The whole model (IP plan gateway). */
   readonly model: NeveModel;
-  /** Provider, node and adopt switch. */
+  /** Provider, node and live objects. */
   readonly ctx: ProxmoxContext;
 }
 

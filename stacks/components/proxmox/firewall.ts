@@ -30,7 +30,7 @@ export const FIREWALL_RULES_INPUT_FIELDS = everyField<proxmoxve.firewall.RulesLe
 export interface ClusterFirewallArgs {
   /** The validated model (its `firewall`). */
   readonly model: NeveModel;
-  /** Provider, node, adopt switch and live objects. */
+  /** Provider, node and live objects. */
   readonly ctx: ProxmoxContext;
 }
 

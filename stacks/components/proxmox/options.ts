@@ -13,14 +13,10 @@ export interface ProxmoxContext {
   /** Proxmox node name (`neve`). */
   readonly nodeName: string;
   /**
-   * `neve-infra:adopt`: arms the adoption gate for the runs that adopt objects (stacks/adoption/gate.ts).
-   * It does not switch imports: a resource whose object is in {@link live} carries its import id on
-   * every run ({@link importIdFor}).
-   */
-  readonly adopt: boolean;
-  /**
    * The objects on the host (`adoption.live`); undefined until discover has recorded them, and then
-   * nothing is imported (the adoption gate refuses every real run in that state).
+   * nothing is imported (the adoption gate refuses every real run in that state). A resource whose
+   * object is listed carries its import id on every run ({@link importIdFor}), whatever
+   * `neve-infra:adopt` says: that only arms the adoption gate (stacks/adoption/gate.ts).
    */
   readonly live?: LiveObjects;
 }
