@@ -112,7 +112,7 @@ export const PLACEHOLDER_SECRETS: Readonly<Record<SecretKey, string>> = {
 export const PLACEHOLDER_HOST_KEY = "SHA256:PLACEHOLDERofflinePlanNotTheHostKey00000000";
 
 /** Default program entry. */
-export const PROGRAM_ENTRY = path.join(REPO_ROOT, "stacks", "neve", "index.ts");
+const PROGRAM_ENTRY = path.join(REPO_ROOT, "stacks", "neve", "index.ts");
 
 /** The config map (`namespace:key` -> string) the engine would pass to the program. */
 export function buildConfig(opts: RunProgramOptions = {}): {

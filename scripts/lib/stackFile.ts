@@ -121,7 +121,7 @@ function secureIssuesOf(section: Record<string, unknown>): ConfigIssue[] {
  * the offline plan would otherwise drop them silently and use its placeholder, and the value
  * sits readable in the repository.
  */
-export function plaintextSecretIssues(values: Record<string, unknown>): ConfigIssue[] {
+function plaintextSecretIssues(values: Record<string, unknown>): ConfigIssue[] {
   // Also the bare name (`pbsPassword:` without the namespace): whatever the CLI makes of the key, the
   // value sits readable in the repository, and the program would silently not use it.
   return SECRET_KEYS.flatMap((k) => [`${CONFIG_NAMESPACE}:${k}`, k])

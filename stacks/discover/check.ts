@@ -362,7 +362,7 @@ function markRestarts(ctx: Ctx, from: number, g: GuestModel): void {
  * The keys of a guest's pending section: `key: value` lines, and the keys of a pending `delete:` line
  * (qemu-server and pve-container write a pending removal as `delete: key1,key2`).
  */
-export function pendingKeys(pending: readonly string[]): string[] {
+function pendingKeys(pending: readonly string[]): string[] {
   const keys: string[] = [];
   for (const line of pending) {
     const at = line.indexOf(": ");

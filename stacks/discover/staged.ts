@@ -33,7 +33,7 @@ const key = (s: InterfaceStanza) => (s.family === "inet" ? s.name : `${s.name} $
 const body = (s: InterfaceStanza) => JSON.stringify([s.method, s.options]);
 
 /** The stanzas the staged file adds, removes or changes compared with /etc/network/interfaces (sourced files aside). */
-export function stagedChanges(staged: StagedNetwork): StagedChange[] {
+function stagedChanges(staged: StagedNetwork): StagedChange[] {
   const before = parseInterfaces([{ path: INTERFACES, text: staged.current }]);
   const after = parseInterfaces([{ path: INTERFACES, text: staged.text }]);
   const out: StagedChange[] = [];
@@ -54,7 +54,7 @@ export function stagedChanges(staged: StagedNetwork): StagedChange[] {
 }
 
 /** Unified diff live -> staged, without the `===` header line. */
-export function stagedPatch(staged: StagedNetwork): string {
+function stagedPatch(staged: StagedNetwork): string {
   return createTwoFilesPatch(INTERFACES, INTERFACES_NEW, staged.current, staged.text, "live", "staged, not applied")
     .split("\n")
     .filter((l) => !l.startsWith("==="))

@@ -31,7 +31,7 @@ export interface DeploymentRecord {
 }
 
 /** The checkout this program runs from (stacks/guards/ → the repository). */
-export const CHECKOUT_ROOT = path.resolve(__dirname, "..", "..");
+const CHECKOUT_ROOT = path.resolve(__dirname, "..", "..");
 
 /** Run git in `root`; its stdout, or undefined when it fails (not a checkout, unknown commit). */
 function git(root: string, args: string[]): string | undefined {
@@ -48,7 +48,7 @@ export function headCommit(root: string = CHECKOUT_ROOT): string | undefined {
 }
 
 /** True when `commit` is HEAD or an ancestor of it (false when it is not, or git does not know it). */
-export function containsCommit(root: string, commit: string): boolean {
+function containsCommit(root: string, commit: string): boolean {
   return git(root, ["merge-base", "--is-ancestor", commit, "HEAD"]) !== undefined;
 }
 

@@ -9,7 +9,7 @@
  * (pkg/display/json.go `PreviewStep`). What each kind does to the host: docs/adopting.md §3 and §13.
  */
 /** Every step kind the engine (pulumi/pulumi v3.259, step.go) can show in a preview. */
-export const STEP_OPS = [
+const STEP_OPS = [
   "same",
   "create",
   "update",

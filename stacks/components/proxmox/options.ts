@@ -81,7 +81,7 @@ export interface AdoptionSpec {
  * run re-imports, and the engine refuses to replace the adopted object ("previously-imported
  * resources that still specify an ID may not be replaced").
  */
-export function importIdFor(ctx: Pick<ProxmoxContext, "live">, spec: AdoptionSpec): string | undefined {
+function importIdFor(ctx: Pick<ProxmoxContext, "live">, spec: AdoptionSpec): string | undefined {
   if (spec.importId === undefined) return undefined;
   if (spec.readOnly) return spec.importId;
   return spec.object !== undefined && isLive(ctx.live, spec.object) ? spec.importId : undefined;
