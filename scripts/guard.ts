@@ -17,7 +17,8 @@ const USAGE = "usage: npm run guard -- FILE [--config STACKFILE]  or  npm run gu
 
 class UsageError extends Error {}
 
-function parseArgs(argv: string[]): { file: string; stackFile: string; state: boolean } {
+/** Parse argv (after `--`); throws a usage error (exit 2). Exported for the README's runbook test. */
+export function parseArgs(argv: string[]): { file: string; stackFile: string; state: boolean } {
   let file: string | undefined;
   let stackFile = DEFAULT_STACK_FILE;
   let state = false;
@@ -64,4 +65,5 @@ function main(): number {
   }
 }
 
-process.exitCode = main();
+// Run only as the entry point (`npm run guard`), not when a test imports parseArgs.
+if (require.main === module) process.exitCode = main();

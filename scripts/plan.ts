@@ -15,7 +15,8 @@ import { DEFAULT_STACK_FILE, shownPath } from "./lib/stackFile";
 
 const USAGE = "usage: npm run plan [-- --config FILE] [--files DIR] [--json]";
 
-function parseArgs(argv: string[]): { stackFile: string; filesDir?: string; json: boolean } {
+/** Parse argv (after `--`); throws a usage error (exit 2). Exported for the README's runbook test. */
+export function parseArgs(argv: string[]): { stackFile: string; filesDir?: string; json: boolean } {
   const f = parseFlags(argv, { "--config": "path", "--files": "path", "--json": "switch" }, USAGE);
   if (f["--json"] && f["--files"]) throw new UsageError(`--json and --files do not go together (the JSON document is the whole output); ${USAGE}`);
   return { stackFile: f["--config"] ?? DEFAULT_STACK_FILE, filesDir: f["--files"], json: f["--json"] === true };
@@ -68,11 +69,13 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    const { code, text } = failure("plan", e, stackFileOfRun);
-    process.stderr.write(text);
-    process.exit(code);
-  },
-);
+// Run only as the entry point (`npm run plan`), not when a test imports parseArgs.
+if (require.main === module)
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      const { code, text } = failure("plan", e, stackFileOfRun);
+      process.stderr.write(text);
+      process.exit(code);
+    },
+  );

@@ -112,7 +112,7 @@ export const PLACEHOLDER_SECRETS: Readonly<Record<SecretKey, string>> = {
 export const PLACEHOLDER_HOST_KEY = "SHA256:PLACEHOLDERofflinePlanNotTheHostKey00000000";
 
 /** Default program entry. */
-export const PROGRAM_ENTRY = path.join(REPO_ROOT, "stacks", "neve", "index.ts");
+const PROGRAM_ENTRY = path.join(REPO_ROOT, "stacks", "neve", "index.ts");
 
 /** The config map (`namespace:key` -> string) the engine would pass to the program. */
 export function buildConfig(opts: RunProgramOptions = {}): {
@@ -281,9 +281,4 @@ export async function runProgram(opts: RunProgramOptions = {}): Promise<ProgramR
     inputs: inputsByUrn.get(key) ?? {},
   }));
   return { resources, outputs, secretValues, adoptionNotice: offline?.adoptionNotice, registeredHooks };
-}
-
-/** Children of `parent` (by URN). */
-export function childrenOf(run: ProgramRun, parent: CapturedResource): CapturedResource[] {
-  return run.resources.filter((r) => r.parent === parent.urn);
 }

@@ -8,7 +8,7 @@ import { isSecretValue } from "./secretValue";
  * What a secret value becomes in `npm run plan -- --json`: the string the Pulumi CLI prints for a
  * secret it does not reveal (e.g. `pulumi stack output <name>` without `--show-secrets`).
  */
-export const SECRET_MARKER = "[secret]";
+const SECRET_MARKER = "[secret]";
 
 /** One declared resource in the JSON plan. */
 export interface PlanJsonResource {
@@ -82,7 +82,7 @@ function providerDigest(source: string): string {
  * `v` with every serialized Pulumi secret replaced by {@link SECRET_MARKER} and any known secret
  * value that still appears inside a string cut out (belt and braces: a secret must never print).
  */
-export function redactValue(v: unknown, secrets: readonly string[]): unknown {
+function redactValue(v: unknown, secrets: readonly string[]): unknown {
   if (isSecretValue(v)) return SECRET_MARKER;
   if (typeof v === "string") {
     let out = v;
@@ -126,7 +126,7 @@ export function offlineOutputs(outputs: Record<string, unknown>): Record<string,
 }
 
 /** True when the program ran with mockRunner's placeholder host key (the stack file pins none). */
-export function ranWithPlaceholderHostKey(outputs: Record<string, unknown>): boolean {
+function ranWithPlaceholderHostKey(outputs: Record<string, unknown>): boolean {
   return (outputs.ssh as { hostKeyFingerprint?: unknown } | undefined)?.hostKeyFingerprint === PLACEHOLDER_HOST_KEY;
 }
 

@@ -68,7 +68,7 @@ function redact(s: string, secrets: readonly string[]): string {
 }
 
 /** The "key properties" cell of one resource. Unknown resource kinds show their first scalar inputs. */
-export function keyProperties(r: CapturedResource, secrets: readonly string[]): string {
+function keyProperties(r: CapturedResource, secrets: readonly string[]): string {
   const parts: string[] = [];
   const seen = new Set<string>();
   for (const [label, p] of KEY_PROPERTIES) {
@@ -104,7 +104,7 @@ function hostConfigFiles(r: CapturedResource): Record<string, unknown>[] | undef
 }
 
 /** Lines under a resource that has list-shaped content worth seeing (firewall rules, host files). */
-export function detailLines(r: CapturedResource, secrets: readonly string[]): string[] {
+function detailLines(r: CapturedResource, secrets: readonly string[]): string[] {
   const files = hostConfigFiles(r);
   if (files) {
     return files.map((raw) => {
@@ -159,7 +159,7 @@ export function renderTable(resources: readonly CapturedResource[], secrets: rea
 }
 
 /** Parents first, each followed by its children (indented), otherwise registration order. */
-export function treeOrder(resources: readonly CapturedResource[]): { r: CapturedResource; depth: number }[] {
+function treeOrder(resources: readonly CapturedResource[]): { r: CapturedResource; depth: number }[] {
   const byUrn = new Set(resources.map((r) => r.urn));
   const out: { r: CapturedResource; depth: number }[] = [];
   const visit = (r: CapturedResource, depth: number) => {

@@ -105,14 +105,10 @@ function isSecureEntry(v: unknown): v is { secure: unknown } {
 }
 
 /**
- * `{ secure: ... }` entries of a stack file without a ciphertext (`secure: ""`), as config issues
- * naming the key (`secureEntryProblem`): offline they cannot be decrypted, but an empty one is
- * refused by Pulumi at `pulumi up` all the same. Never quotes a ciphertext.
+ * `{ secure: ... }` entries of a stack file's config section without a ciphertext (`secure: ""`), as
+ * config issues naming the key (`secureEntryProblem`): offline they cannot be decrypted, but an empty
+ * one is refused by Pulumi at `pulumi up` all the same. Never quotes a ciphertext.
  */
-export function emptySecureIssues(file: string = DEFAULT_STACK_FILE): ConfigIssue[] {
-  return secureIssuesOf(readConfigSection(file));
-}
-
 function secureIssuesOf(section: Record<string, unknown>): ConfigIssue[] {
   return Object.entries(section).flatMap(([key, v]) => {
     const problem = isSecureEntry(v) ? secureEntryProblem(key, v.secure) : null;
@@ -125,7 +121,7 @@ function secureIssuesOf(section: Record<string, unknown>): ConfigIssue[] {
  * the offline plan would otherwise drop them silently and use its placeholder, and the value
  * sits readable in the repository.
  */
-export function plaintextSecretIssues(values: Record<string, unknown>): ConfigIssue[] {
+function plaintextSecretIssues(values: Record<string, unknown>): ConfigIssue[] {
   // Also the bare name (`pbsPassword:` without the namespace): whatever the CLI makes of the key, the
   // value sits readable in the repository, and the program would silently not use it.
   return SECRET_KEYS.flatMap((k) => [`${CONFIG_NAMESPACE}:${k}`, k])

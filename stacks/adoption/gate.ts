@@ -36,7 +36,7 @@ export interface GateVerdict {
 }
 
 /** The fix, named in every refusal. */
-export const GATE_FIX =
+const GATE_FIX =
   "run npm run discover -- --check (it lists, field by field, what the first up would change on the host), " +
   "then npm run discover -- --write (it writes the live values into Pulumi.neve.yaml and records neve-infra:adoption), " +
   "or list each field you do want the first up to change under neve-infra:adoption.acknowledge and run --write again";

@@ -43,7 +43,7 @@ export const CALENDAR_EVENT_KEYWORDS: readonly string[] = [
 const WEEKDAYS = new Set(["mon", "monday", "tue", "tuesday", "wed", "wednesday", "thu", "thursday", "fri", "friday", "sat", "saturday", "sun", "sunday"]);
 
 /** The API's maxLength of `schedule` (PVE/API2/Backup.pm). */
-export const CALENDAR_EVENT_MAX_LENGTH = 128;
+const CALENDAR_EVENT_MAX_LENGTH = 128;
 
 /** parse_time_comp(max): ASCII digits as a u32, below `max`. */
 function timeComp(max: number): (i: string) => { rest: string; value: number } | null {

@@ -45,7 +45,7 @@ export function portProblem(n: unknown): string | null {
 }
 
 /** URL schemes cloudflared accepts for an origin (https://developers.cloudflare.com/cloudflare-one/connections/connect-networks/configure-tunnels/origin-configuration/). */
-export const ORIGIN_SCHEMES: readonly string[] = ["http", "https", "tcp", "ssh", "rdp", "smb"];
+const ORIGIN_SCHEMES: readonly string[] = ["http", "https", "tcp", "ssh", "rdp", "smb"];
 
 /**
  * Why `s` is not a tunnel origin `scheme://host:port` (explicit port 1-65535, no path, query or

@@ -29,7 +29,7 @@ export function pruneBackupsOf(j: { readonly [K in (typeof RETENTION_KEYS)[numbe
 }
 
 /** One vzdump backup job. */
-export const backupJobSchema = z.strictObject({
+const backupJobSchema = z.strictObject({
   /** Target storage id (key of `storage`, must hold `backup` content). */
   storage: z.string(),
   /**

@@ -68,7 +68,7 @@ export const ipv4CidrSchema = z.string().refine(isIpv4Cidr, { error: "must be an
 export const ipv6CidrSchema = z.string().refine(isIpv6Cidr, { error: "must be an IPv6 CIDR like 2001:db8::/64" });
 
 /** True when `s` is `a.b.c.d/n` with a valid address and prefix length. */
-export function isIpv4Cidr(s: string): boolean {
+function isIpv4Cidr(s: string): boolean {
   const [addr, len, ...rest] = s.split("/");
   if (rest.length || len === undefined || !ipaddr.IPv4.isValidFourPartDecimal(addr)) return false;
   try {
@@ -80,7 +80,7 @@ export function isIpv4Cidr(s: string): boolean {
 }
 
 /** True when `s` is an IPv6 address with a prefix length. */
-export function isIpv6Cidr(s: string): boolean {
+function isIpv6Cidr(s: string): boolean {
   try {
     ipaddr.IPv6.parseCIDR(s);
     return true;

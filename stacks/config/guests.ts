@@ -3,9 +3,9 @@ import { z } from "zod";
 import { hostnameSchema, ipv4Schema, ipv6Schema, rawLxcLineSchema } from "./common";
 
 /** Proxmox accepts VM/CT ids 100-999999999. */
-export const VMID_MIN = 100;
+const VMID_MIN = 100;
 /** Highest id Proxmox accepts. */
-export const VMID_MAX = 999_999_999;
+const VMID_MAX = 999_999_999;
 
 const vmidSchema = z
   .number({ error: "must be a number" })
@@ -88,7 +88,7 @@ const guestBase = {
 };
 
 /** How a VM was cloned. */
-export const cloneSchema = z.strictObject({
+const cloneSchema = z.strictObject({
   /** Name of the template guest it was cloned from. */
   from: hostnameSchema,
   /** Full clone (independent disks). Defaults to true. */
@@ -174,7 +174,7 @@ export const vmSchema = z.strictObject({
 });
 
 /** LXC container features. */
-export const featuresSchema = z.strictObject({
+const featuresSchema = z.strictObject({
   /** Allow nested containers / systemd sandboxing. */
   nesting: z.boolean().optional(),
   /** Allow keyctl() (needed by some unprivileged workloads, e.g. Docker). */
@@ -223,7 +223,7 @@ export const ctSchema = z.strictObject({
 });
 
 /** One guest, discriminated by `kind`. */
-export const guestSchema = z.discriminatedUnion("kind", [vmSchema, ctSchema], {
+const guestSchema = z.discriminatedUnion("kind", [vmSchema, ctSchema], {
   error: "must be vm (QEMU) or ct (LXC)",
 });
 
@@ -239,5 +239,3 @@ export const guestsSchema = z.record(
 export type VmConfig = z.infer<typeof vmSchema>;
 /** Parsed container. */
 export type CtConfig = z.infer<typeof ctSchema>;
-/** Parsed guest. */
-export type GuestConfig = z.infer<typeof guestSchema>;

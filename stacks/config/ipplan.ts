@@ -10,7 +10,7 @@ export function ipv4ToNumber(address: string): number {
 }
 
 /** The dotted-quad form of an unsigned 32-bit number. */
-export function numberToIpv4(n: number): string {
+function numberToIpv4(n: number): string {
   return new ipaddr.IPv4([(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]).toString();
 }
 
@@ -59,7 +59,7 @@ export function formatRange(range: Ipv4Range): string {
 }
 
 /** Every address of an inclusive range, lowest first. */
-export function rangeAddresses(range: Ipv4Range): string[] {
+function rangeAddresses(range: Ipv4Range): string[] {
   const out: string[] = [];
   for (let n = ipv4ToNumber(range.start); n <= ipv4ToNumber(range.end); n++) out.push(numberToIpv4(n));
   return out;

@@ -6,7 +6,7 @@ import { ipv4CidrSchema, ipv4NetworkSchema, ipv4RangeSchema, ipv4Schema, ipv6Cid
 const BRIDGE_NAME = /^[a-zA-Z][a-zA-Z0-9_]{0,9}$/;
 
 /** One Linux bridge of the node. */
-export const bridgeSchema = z.strictObject({
+const bridgeSchema = z.strictObject({
   /** Free-text comment shown in the Proxmox UI. */
   comment: z.string().optional(),
   /** Physical ports enslaved to the bridge (`enp5s0`); empty for a host-only bridge. */
@@ -34,13 +34,13 @@ export const bridgeSchema = z.strictObject({
 });
 
 /** A range of the private IPv4 plan with its purpose. */
-export const reservedRangeSchema = ipv4RangeSchema.extend({
+const reservedRangeSchema = ipv4RangeSchema.extend({
   /** What the range is kept for. */
   purpose: z.string().min(1),
 });
 
 /** An address held by something this stack does not manage (e.g. a VM cloned by hand). */
-export const unmanagedHolderSchema = z.strictObject({
+const unmanagedHolderSchema = z.strictObject({
   /** The held address. */
   address: ipv4Schema,
   /** Who holds it (free text, usually the guest's name). */
@@ -48,7 +48,7 @@ export const unmanagedHolderSchema = z.strictObject({
 });
 
 /** The private IPv4 plan of the guest bridge. */
-export const ipv4PlanSchema = z.strictObject({
+const ipv4PlanSchema = z.strictObject({
   /** Bridge the plan applies to (`vmbr1`). */
   bridge: z.string(),
   /** Subnet, e.g. `10.10.10.0/24` (its network address). */
@@ -68,7 +68,7 @@ export const ipv4PlanSchema = z.strictObject({
 });
 
 /** The public IPv6 prefix routed to guests through the host. */
-export const ipv6PlanSchema = z.strictObject({
+const ipv6PlanSchema = z.strictObject({
   /** Prefix, e.g. `2001:bc8:1201:722::/64` (its network address). */
   prefix: ipv6NetworkSchema,
   /** Gateway for guests (the host), e.g. `2001:bc8:1201:722::1`. */
@@ -79,7 +79,7 @@ export const ipv6PlanSchema = z.strictObject({
 export const TAILNET_IFACE = "tailscale0";
 
 /** The tailnet (Tailscale) the operator comes from. */
-export const tailnetSchema = z.strictObject({
+const tailnetSchema = z.strictObject({
   /** Tailnet range allowed to SSH and the web UI, `100.64.0.0/10` (its network address). */
   cidr: ipv4NetworkSchema,
   /** The host's own tailnet address (`tailscale0`). */
@@ -112,5 +112,3 @@ export const networkSchema = z.strictObject({
 
 /** Parsed `neve-infra:network`. */
 export type NetworkConfig = z.infer<typeof networkSchema>;
-/** Parsed bridge. */
-export type BridgeConfig = z.infer<typeof bridgeSchema>;

@@ -17,7 +17,7 @@ const ENDPOINT_URL = /^https:\/\/(\[[0-9a-fA-F:.]+\]|[^/:?#@[\]\s]+)(?::(\d+))?\
  * no TCP connection reaches a port outside it (Go's net package, which the provider dials with,
  * refuses it as "invalid port"), so the plan refuses it rather than the first `up`.
  */
-export function endpointProblem(s: string): string | null {
+function endpointProblem(s: string): string | null {
   const m = ENDPOINT_URL.exec(s);
   if (!m) return `must be an https URL such as https://neve:8006 (TLS is mandatory for the API token) (got ${JSON.stringify(s)})`;
   const port = m[2] === undefined ? 443 : Number(m[2]);
@@ -73,7 +73,7 @@ export type ProxmoxConfig = z.infer<typeof proxmoxSchema>;
  * certificate was (re)made, so neither is listed here: declare them in `certificateNames` after
  * checking the real certificate (docs/tls.md).
  */
-export function defaultCertificateNames(nodeName: string): string[] {
+function defaultCertificateNames(nodeName: string): string[] {
   return [nodeName, "localhost", "127.0.0.1", "::1"];
 }
 
@@ -101,7 +101,7 @@ function sameName(a: string, b: string): boolean {
  * carries, or the provider's TLS handshake fails however the CA is trusted (Go's crypto/x509 matches
  * the URL host against the certificate's subject alternative names only).
  */
-export function checkProxmoxTls(p: ProxmoxConfig): ConfigIssue[] {
+function checkProxmoxTls(p: ProxmoxConfig): ConfigIssue[] {
   // An invalid node name is reported on proxmox.nodeName alone, not again as a certificate mismatch.
   if (p.insecure || endpointProblem(p.endpoint) !== null || nodeNameProblem(p.nodeName) !== null) return [];
   const host = endpointHost(p.endpoint);

@@ -5,7 +5,7 @@ import { fqdnSchema, hostnameSchema, portSchema } from "./common";
  * One public route of the edge proxy (haproxy on the host): port 80 routed by Host header,
  * port 443 passed through by SNI to the guest, which terminates TLS itself.
  */
-export const routeSchema = z.strictObject({
+const routeSchema = z.strictObject({
   /** Public hostname, e.g. `cipher.wenzelarifiandi.com`. */
   hostname: fqdnSchema,
   /** Name of the guest (key of `guests`) that serves it. */

@@ -15,7 +15,7 @@ import { tunnelSchema } from "./tunnel";
 
 /** Every non-secret `neve-infra:` key, each with its own schema file. Unknown keys are rejected. */
 export const stackConfigSchema = z.strictObject({
-  /** `neve-infra:adopt`: adopt the existing host (import ids on every Proxmox resource). */
+  /** `neve-infra:adopt`: arms the adoption gate for the runs that adopt objects (stacks/adoption/gate.ts); it does not switch imports. */
   adopt: z.boolean({ error: "must be true or false" }).default(false),
   /** `neve-infra:adoption`: what `npm run discover -- --write` last reconciled (see adoption.ts). */
   adoption: adoptionSchema.default(() => adoptionSchema.parse({})),

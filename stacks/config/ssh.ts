@@ -15,7 +15,7 @@ const seconds = (what: string, def: number) =>
  * `neve-infra:ssh.timeouts`: the providers' SSH time limits in seconds, each optional (defaults and
  * bounds: providers/ssh/timeouts.ts). Passed to every host resource as `connection.timeouts`.
  */
-export const sshTimeoutsSchema = z.strictObject({
+const sshTimeoutsSchema = z.strictObject({
   /** SSH handshake. Defaults to 15. */
   connect: seconds("SSH handshake", SSH_TIMEOUT_DEFAULTS.connect),
   /** One change on the host (push, delete, raw-lines write), activation and health check included. Defaults to 300. */

@@ -18,7 +18,7 @@ const common = {
 };
 
 /** Directory storage. */
-export const dirStorageSchema = z.strictObject({
+const dirStorageSchema = z.strictObject({
   ...common,
   /** `dir`. */
   type: z.literal("dir"),
@@ -27,7 +27,7 @@ export const dirStorageSchema = z.strictObject({
 });
 
 /** ZFS pool storage. */
-export const zfsStorageSchema = z.strictObject({
+const zfsStorageSchema = z.strictObject({
   ...common,
   /** `zfspool`. */
   type: z.literal("zfspool"),
@@ -38,7 +38,7 @@ export const zfsStorageSchema = z.strictObject({
 });
 
 /** Proxmox Backup Server storage. Its password is the secret `pbsPassword`. */
-export const pbsStorageSchema = z.strictObject({
+const pbsStorageSchema = z.strictObject({
   ...common,
   /** `pbs`. */
   type: z.literal("pbs"),
@@ -61,7 +61,7 @@ export const pbsStorageSchema = z.strictObject({
 });
 
 /** One storage, discriminated by `type`. */
-export const storageEntrySchema = z.discriminatedUnion("type", [dirStorageSchema, zfsStorageSchema, pbsStorageSchema], {
+const storageEntrySchema = z.discriminatedUnion("type", [dirStorageSchema, zfsStorageSchema, pbsStorageSchema], {
   error: "must be dir, zfspool or pbs",
 });
 

@@ -3,10 +3,10 @@ import { originUrlProblem } from "../common/predicates";
 import { fqdnSchema, refineWith } from "./common";
 
 /** Origin schemes the stack config allows (the rules check that the host is the host or a guest). */
-export const TUNNEL_ORIGIN_SCHEMES: readonly string[] = ["http", "https"];
+const TUNNEL_ORIGIN_SCHEMES: readonly string[] = ["http", "https"];
 
 /** One ingress rule of the Cloudflare Tunnel. */
-export const tunnelIngressSchema = z.strictObject({
+const tunnelIngressSchema = z.strictObject({
   /** Public hostname served through the tunnel. */
   hostname: fqdnSchema,
   /** Origin URL on the host, e.g. `https://127.0.0.1:8006`. Its host must be an IP address. */

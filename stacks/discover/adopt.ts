@@ -20,7 +20,7 @@ import type { NeveModel } from "../config/model";
 import type { LiveJob, LiveVocabulary } from "./vocab";
 
 /** The kinds `--adopt` names (the lists of `adoption.live`). */
-export const ADOPT_KINDS = ["guest", "storage", "bridge", "job", "firewall"] as const;
+const ADOPT_KINDS = ["guest", "storage", "bridge", "job", "firewall"] as const;
 
 /** One of {@link ADOPT_KINDS}. */
 export type AdoptKind = (typeof ADOPT_KINDS)[number];

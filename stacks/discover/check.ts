@@ -65,7 +65,7 @@ export interface Unknown {
 
 /** A host-level conflict: something the program would add that duplicates something live. */
 export interface Conflict {
-  readonly kind: "nat" | "forwarding" | "duplicate" | "staged" | "pending";
+  readonly kind: "nat" | "forwarding" | "duplicate" | "staged" | "pending" | "bridge";
   /** The stack field the fix changes (for `staged`: the host file to apply or discard). */
   readonly path: string;
   readonly text: string;
@@ -362,7 +362,7 @@ function markRestarts(ctx: Ctx, from: number, g: GuestModel): void {
  * The keys of a guest's pending section: `key: value` lines, and the keys of a pending `delete:` line
  * (qemu-server and pve-container write a pending removal as `delete: key1,key2`).
  */
-export function pendingKeys(pending: readonly string[]): string[] {
+function pendingKeys(pending: readonly string[]): string[] {
   const keys: string[] = [];
   for (const line of pending) {
     const at = line.indexOf(": ");
@@ -563,7 +563,17 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
   for (const [name, b] of Object.entries(model.network.bridges)) {
     const l = live.bridges.find((x) => x.name === name);
     if (!l) {
-      if (!record?.bridges.includes(name)) creations.push(`network.bridges.${name} would be created`);
+      // Never a creation: the guards refuse every bridge create (it reloads the node's whole network).
+      if (!record?.bridges.includes(name)) {
+        conflicts.push({
+          kind: "bridge",
+          path: `network.bridges.${name}`,
+          text:
+            `network.bridges.${name} is declared but the host has no bridge ${name}, and no up creates a bridge (the guards refuse it: ` +
+            `a bridge create reloads the node's whole network, vmbr0 included). Create it on the host by hand behind a confirm timer ` +
+            `(docs/adopting.md §7), then npm run discover -- --write --adopt bridge:${name}; or take it out of the stack file`,
+        });
+      }
       continue;
     }
     const object = `network.bridges.${name}`;
@@ -637,7 +647,7 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
     }
   }
 
-  // Staged network changes: counted, since the next up that creates or changes a bridge applies them (./staged.ts).
+  // Staged network changes: counted, since the next network reload applies them (./staged.ts).
   const staged = live.stagedNetwork && stagedConflictText(live.stagedNetwork);
   if (staged) conflicts.push({ kind: "staged", path: INTERFACES_NEW, text: staged });
   else if (live.stagedNetwork) info.push(`${INTERFACES_NEW} exists but equals /etc/network/interfaces: a network reload would apply nothing new`);
@@ -716,9 +726,4 @@ export function ruleEntry(r: LiveRule): Record<string, unknown> {
   if (r.comment) e.comment = r.comment;
   if (!r.enabled) e.enabled = false;
   return e;
-}
-
-/** Convenience for tests: the guest model of a name. */
-export function guestNamed(model: NeveModel, name: string): GuestModel | undefined {
-  return model.guests.find((g) => g.name === name);
 }

@@ -166,7 +166,7 @@ export const INTERFACES_NEW = "/etc/network/interfaces.new";
 export const SYSCTL_DIR = "/etc/sysctl.d";
 export const SYSCTL_CONF = "/etc/sysctl.conf";
 /** Kernel forwarding keys whose live values are read over SSH. */
-export const RUNTIME_KEYS = ["net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"] as const;
+const RUNTIME_KEYS = ["net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"] as const;
 
 /** Proxmox's private directory (keys, tokens): never read. */
 export const PRIV = "/etc/pve/priv";

@@ -116,7 +116,7 @@ const guestVmid = (r: RawRecord) => /\/(\d+)\.conf$/.exec(r.path)?.[1];
  * UTF-8 text or hold a NUL, a section id twice in storage.cfg or jobs.cfg. Managed host files that are
  * not regular files are reported by `--check` itself (they are replaced by the first up), not here.
  */
-export function readProblems(raw: RawRead): string[] {
+function readProblems(raw: RawRead): string[] {
   const out: string[] = [];
   for (const r of raw.records) {
     if (r.tag === "dir") {

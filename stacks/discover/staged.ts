@@ -11,8 +11,10 @@
  * - That API call is pve-manager PVE/API2/Network.pm `reload_network_config`: it renames
  *   /etc/network/interfaces.new over /etc/network/interfaces and runs `ifreload -a`. No confirm timer.
  *   ("Revert" in the UI is `revert_network_changes`, `DELETE /nodes/{node}/network`: unlink of the .new file.)
- * So the next `up` that touches a bridge applies whatever is staged, vmbr0 included. discover reads the
- * file (./probe.ts, ./root.ts) and names what it would change.
+ * No `up` touches a bridge now (the guards refuse every bridge create, update and delete,
+ * stacks/guards/stopList.ts), but the next network reload does, by hand or through the API (a bridge
+ * made by hand before it is adopted, docs/adopting.md §6-§7), and applies whatever is staged, vmbr0
+ * included. discover reads the file (./probe.ts, ./root.ts) and names what it would change.
  */
 import { createTwoFilesPatch } from "diff";
 import type { InterfaceStanza, StagedNetwork } from "./facts";
@@ -31,7 +33,7 @@ const key = (s: InterfaceStanza) => (s.family === "inet" ? s.name : `${s.name} $
 const body = (s: InterfaceStanza) => JSON.stringify([s.method, s.options]);
 
 /** The stanzas the staged file adds, removes or changes compared with /etc/network/interfaces (sourced files aside). */
-export function stagedChanges(staged: StagedNetwork): StagedChange[] {
+function stagedChanges(staged: StagedNetwork): StagedChange[] {
   const before = parseInterfaces([{ path: INTERFACES, text: staged.current }]);
   const after = parseInterfaces([{ path: INTERFACES, text: staged.text }]);
   const out: StagedChange[] = [];
@@ -52,7 +54,7 @@ export function stagedChanges(staged: StagedNetwork): StagedChange[] {
 }
 
 /** Unified diff live -> staged, without the `===` header line. */
-export function stagedPatch(staged: StagedNetwork): string {
+function stagedPatch(staged: StagedNetwork): string {
   return createTwoFilesPatch(INTERFACES, INTERFACES_NEW, staged.current, staged.text, "live", "staged, not applied")
     .split("\n")
     .filter((l) => !l.startsWith("==="))
@@ -70,8 +72,8 @@ export function stagedConflictText(staged: StagedNetwork): string | undefined {
   const named = changes.length ? changes.map((c) => `${c.iface} (${c.how})`).join(", ") : "no iface stanza (comments, layout or source lines only)";
   return [
     `${INTERFACES_NEW}: network changes staged in the Proxmox UI but not applied, changing ${named}.`,
-    `    The provider reloads the network after creating or changing a bridge (PUT /nodes/<node>/network), which moves this file over ${INTERFACES} and runs ifreload -a, with no confirm timer.`,
-    `    Before any up that creates or changes a bridge: apply it by hand behind a confirm timer (docs/adopting.md section 7), or discard it (rm ${INTERFACES_NEW}, or "Revert" in the node's Network panel).`,
+    `    The next network reload (PUT /nodes/<node>/network: "Apply Configuration", or a bridge created or changed through the API) moves this file over ${INTERFACES} and runs ifreload -a, with no confirm timer.`,
+    `    Before any network change (no up makes one: the guards refuse every bridge create and update): apply it by hand behind a confirm timer (docs/adopting.md section 7), or discard it (rm ${INTERFACES_NEW}, or "Revert" in the node's Network panel).`,
     ...stagedPatch(staged)
       .split("\n")
       .map((l) => `    ${l}`),

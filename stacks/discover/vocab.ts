@@ -132,12 +132,12 @@ export interface LiveVocabulary {
 }
 
 /** The stack's own forwarding drop-in (stacks/render/services.ts): not "elsewhere". */
-export const STACK_SYSCTL_FILE = "/etc/sysctl.d/90-neve-forwarding.conf";
+const STACK_SYSCTL_FILE = "/etc/sysctl.d/90-neve-forwarding.conf";
 /** Forwarding keys the stack may declare. */
-export const FORWARDING_KEYS = ["net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"] as const;
+const FORWARDING_KEYS = ["net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"] as const;
 
 /** `a=1,b=2` / `default,a=1`: a Proxmox property string; an entry without `=` gets the key `""`. */
-export function propertyString(value: string): Map<string, string> {
+function propertyString(value: string): Map<string, string> {
   const m = new Map<string, string>();
   for (const part of value.split(",")) {
     if (part === "") continue;
@@ -290,7 +290,7 @@ function ctFields(g: GuestFacts): GuestVocab {
  * tables of ./keys.ts count: classified `counted`, or unknown to them. net1 and later are left to
  * extraNics.
  */
-export function countedKeys(g: GuestFacts): CountedKey[] {
+function countedKeys(g: GuestFacts): CountedKey[] {
   const qemu = g.kind === "qemu";
   const table = qemu ? QEMU_KEYS : LXC_KEYS;
   const out: CountedKey[] = [];
@@ -317,14 +317,14 @@ export function countedKeys(g: GuestFacts): CountedKey[] {
 }
 
 /** One guest config in the stack vocabulary. */
-export function guestVocab(g: GuestFacts): LiveGuest {
+function guestVocab(g: GuestFacts): LiveGuest {
   const fields = g.kind === "qemu" ? vmFields(g) : ctFields(g);
   const name = get(g.main, g.kind === "qemu" ? "name" : "hostname") ?? `${g.kind === "qemu" ? "vm" : "ct"}${g.vmid}`;
   return { name, fields, pending: g.pending.map(([k, v]) => `${k}: ${v}`), counted: countedKeys(g) };
 }
 
 /** One storage.cfg section in the stack vocabulary, with the keys discover does not know. */
-export function storageVocab(s: SectionFacts): LiveStorage {
+function storageVocab(s: SectionFacts): LiveStorage {
   const v = storageFields(s);
   const table = STORAGE_KEYS[s.type as keyof typeof STORAGE_KEYS];
   return { ...v, counted: countedSectionKeys(table, s.props, `${s.type} storage`) };
@@ -367,7 +367,7 @@ function storageFields(s: SectionFacts): LiveStorage {
 }
 
 /** One jobs.cfg vzdump section in the stack vocabulary (guests as ids). */
-export function jobVocab(s: SectionFacts): LiveJob {
+function jobVocab(s: SectionFacts): LiveJob {
   const p = s.props;
   const prune = propertyString(get(p, "prune-backups") ?? "");
   const vmid = get(p, "vmid");
@@ -436,7 +436,7 @@ function addressRef(v: string): string | undefined {
 }
 
 /** One cluster.fw rule in the stack vocabulary (`bridges`: the host's bridge names, for `-i`). */
-export function ruleVocab(r: FirewallRuleFacts, i: number, taken: Set<string>, bridges?: readonly string[]): LiveRule {
+function ruleVocab(r: FirewallRuleFacts, i: number, taken: Set<string>, bridges?: readonly string[]): LiveRule {
   const why: string[] = [];
   if (r.type !== "in") why.push(`direction ${r.type}`);
   for (const [opt, v] of [

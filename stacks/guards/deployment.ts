@@ -31,7 +31,7 @@ export interface DeploymentRecord {
 }
 
 /** The checkout this program runs from (stacks/guards/ → the repository). */
-export const CHECKOUT_ROOT = path.resolve(__dirname, "..", "..");
+const CHECKOUT_ROOT = path.resolve(__dirname, "..", "..");
 
 /** Run git in `root`; its stdout, or undefined when it fails (not a checkout, unknown commit). */
 function git(root: string, args: string[]): string | undefined {
@@ -48,7 +48,7 @@ export function headCommit(root: string = CHECKOUT_ROOT): string | undefined {
 }
 
 /** True when `commit` is HEAD or an ancestor of it (false when it is not, or git does not know it). */
-export function containsCommit(root: string, commit: string): boolean {
+function containsCommit(root: string, commit: string): boolean {
   return git(root, ["merge-base", "--is-ancestor", commit, "HEAD"]) !== undefined;
 }
 
@@ -134,7 +134,7 @@ export function deploymentProblems(f: DeploymentFacts): string[] {
       problems.push(
         f.neverDeployed
           ? `this state has never deployed neve, but the stack file says adoption is done (neve-infra:adopt: false, adoption.live recorded): ` +
-              "this is not the shared state backend. pulumi login <the backend everyone uses> and pulumi stack select neve (docs/adopting.md §8 step 5); " +
+              "this is not the shared state backend. pulumi login <the backend everyone uses> and pulumi stack select neve (docs/adopting.md §8 step 1); " +
               "only for a deliberate first deployment set neve-infra:adopt: true"
           : `neve-infra:adopt is false but adoption.live lists ${pending.join(", ")}, which this state has not imported yet: ` +
               "set neve-infra:adopt: true for this up (the gate then holds the stack file to the host; npm run discover -- --write --adopt sets it)",

@@ -10,7 +10,7 @@ import { PROXMOX_TYPES } from "./stopList";
  * the type has none (the firewall options are always adopted). The inverse of the import ids
  * options.ts gives (`neve/1201`, `neve:vmbr1`, a storage or job id, `cluster`).
  */
-export function liveObjectOf(type: string, importId: string | undefined, inputs: Record<string, unknown> | undefined): LiveObjectRef | undefined {
+function liveObjectOf(type: string, importId: string | undefined, inputs: Record<string, unknown> | undefined): LiveObjectRef | undefined {
   const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
   switch (type) {
     case PROXMOX_TYPES.vm:

@@ -9,7 +9,7 @@
  * (pkg/display/json.go `PreviewStep`). What each kind does to the host: docs/adopting.md §3 and §13.
  */
 /** Every step kind the engine (pulumi/pulumi v3.259, step.go) can show in a preview. */
-export const STEP_OPS = [
+const STEP_OPS = [
   "same",
   "create",
   "update",
@@ -31,11 +31,6 @@ export const STEP_OPS = [
 
 /** One engine step kind. */
 export type StepOp = (typeof STEP_OPS)[number];
-
-/** True when `op` is a step kind this stop list knows. */
-export function isStepOp(op: string): op is StepOp {
-  return (STEP_OPS as readonly string[]).includes(op);
-}
 
 /** Type tokens of the Proxmox resources this stack declares, by what they are. */
 export const PROXMOX_TYPES = {

@@ -11,7 +11,7 @@ import type { AddressHolderOutput, BridgeOutput, GuestOutput, HostPortsOutput, N
  * `<tunnel UUID>.cfargotunnel.com` with a CNAME (cloudflare/cloudflared, and Cloudflare's docs
  * "DNS records" of Cloudflare Tunnel).
  */
-export const CFARGOTUNNEL_SUFFIX = "cfargotunnel.com";
+const CFARGOTUNNEL_SUFFIX = "cfargotunnel.com";
 
 /** What `hostKeyUnpinnedReason` says while the stack pins no host key. */
 export const HOST_KEY_UNPINNED_REASON = 'ssh.hostKey is not set in the stack config: no host key is pinned yet (README, "Pin the SSH host key")';

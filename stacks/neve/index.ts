@@ -35,7 +35,7 @@ registerGuards();
 // A secret that is set but empty is refused here, before the provider or any resource uses it.
 const secrets = configured(() => loadSecrets());
 const provider = createProxmoxProvider("proxmox", model, secrets.proxmoxApiToken);
-const ctx = { provider, nodeName: model.proxmox.nodeName, adopt: model.adopt, live: model.adoption.live };
+const ctx = { provider, nodeName: model.proxmox.nodeName, live: model.adoption.live };
 
 const networkBridges = new NetworkBridges("network", { model, ctx });
 const storage = new Storages("storage", { model, ctx, pbsPassword: secrets.pbsPassword });

@@ -25,7 +25,7 @@ export function macAddressList(interfaces: readonly ({ readonly macAddress?: str
 }
 
 /** The MAC addresses of one guest, from its resource's outputs (never from the config). */
-export function macAddressesOf(component: QemuGuest | LxcGuest): pulumi.Output<readonly string[] | null> {
+function macAddressesOf(component: QemuGuest | LxcGuest): pulumi.Output<readonly string[] | null> {
   if (component instanceof QemuGuest) return component.vm.networkDevices.apply((d) => macAddressList(d));
   return component.container.networkInterfaces.apply((i) => macAddressList(i));
 }

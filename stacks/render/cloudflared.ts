@@ -24,16 +24,6 @@ export interface CloudflaredModel {
   readonly catchAllStatus?: number;
 }
 
-/** The tunnel credentials JSON that `cloudflared tunnel create` writes. */
-export interface CloudflaredCredentials {
-  /** Cloudflare account id. */
-  readonly AccountTag: string;
-  /** Base64 tunnel secret. */
-  readonly TunnelSecret: string;
-  /** Tunnel UUID; must equal the tunnel id of the config. */
-  readonly TunnelID: string;
-}
-
 /** Default cloudflared directory on the host. */
 export const CLOUDFLARED_DIR = "/etc/cloudflared";
 
@@ -91,8 +81,10 @@ export function renderCloudflaredConfig(model: CloudflaredModel): string {
 }
 
 /**
- * Check the tunnel credentials JSON and return it unchanged (it is pushed as the 0600 credentials file).
- * Errors name the problem and the field, never the secret text.
+ * Check the tunnel credentials JSON that `cloudflared tunnel create` writes (`AccountTag`: the
+ * Cloudflare account id, `TunnelSecret`: the base64 tunnel secret, `TunnelID`: the tunnel UUID, which
+ * must equal the tunnel id of the config) and return it unchanged (it is pushed as the 0600
+ * credentials file). Errors name the problem and the field, never the secret text.
  */
 export function renderCloudflaredCredentials(secretJson: string, tunnelId: string): string {
   const field = "cloudflared.credentials";

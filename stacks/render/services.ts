@@ -53,12 +53,12 @@ export function tcpProbe(address: string, port: number): string {
  * `systemd-analyze verify` insists on a real unit file name, and the staged copy has a temporary
  * one: verify a copy under the target's name in a scratch directory.
  */
-export function verifyUnit(unitFile: string): string {
+function verifyUnit(unitFile: string): string {
   return `d=$(mktemp -d) && cp {staged} "$d/${unitFile}" && systemd-analyze verify "$d/${unitFile}"; rc=$?; rm -rf "$d"; exit $rc`;
 }
 
 /** Where the managed systemd units live. */
-export const UNIT_DIR = "/etc/systemd/system";
+const UNIT_DIR = "/etc/systemd/system";
 
 /** A systemd unit file of a service, verified by `systemd-analyze verify`. */
 export function unitFile(role: ServiceFileRole, name: string): ServiceFileSpec {

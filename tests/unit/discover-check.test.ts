@@ -15,6 +15,19 @@ describe("discover --check on a host that matches the stack", () => {
   });
 });
 
+describe("discover --check on a host without a declared private bridge", () => {
+  it("must count it as a conflict that says no up creates a bridge, never list it as a creation", () => {
+    const facts = base();
+    const host: LiveFacts = { ...facts, network: { ...facts.network, auto: ["vmbr0"], stanzas: facts.network.stanzas.filter((s) => s.name !== "vmbr1") } };
+    const { report, out } = run(host);
+    expect(report.conflicts.filter((c) => c.kind === "bridge").map((c) => c.path)).toEqual(["network.bridges.vmbr1"]);
+    expect(out).toContain("network.bridges.vmbr1 is declared but the host has no bridge vmbr1, and no up creates a bridge");
+    expect(out).toContain("npm run discover -- --write --adopt bridge:vmbr1");
+    expect(report.creations.join("\n")).not.toContain("network.bridges.vmbr1");
+    expect(report.code).toBe(1);
+  });
+});
+
 const DRIFTS: Array<[name: string, mutate: (l: LiveFacts) => LiveFacts, line: string]> = [
   ["a CPU type the stack does not state", withVm(set("cpu", "host")), "guests.etoile cpuType: live host, declared qemu64 (provider default)"],
   ["a VM without a cpu line (qemu-server's kvm64)", withVm(drop("cpu")), "guests.etoile cpuType: live kvm64, declared qemu64 (provider default)"],

@@ -56,7 +56,7 @@ function connectionOf(model: NeveModel): Record<string, unknown> {
 }
 
 /** Run each declared resource's own provider `check` and map its failures to stack-file fields. */
-export function providerCheckIssues(model: NeveModel, d: HostDeclarations): ConfigIssue[] {
+function providerCheckIssues(model: NeveModel, d: HostDeclarations): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const seen = new Set<string>();
   const push = (path: string, message: string) => {
@@ -124,7 +124,7 @@ export function hostPathIssues(d: HostDeclarations): ConfigIssue[] {
 }
 
 /** Every port a host service listens on is claimed once, and never one of the host's fixed ports. */
-export function portIssues(model: NeveModel): ConfigIssue[] {
+function portIssues(model: NeveModel): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const taken = fixedPorts(model);
   for (const s of declaredServices(model)) {

@@ -56,7 +56,7 @@ export function notesTemplateOf(j: { readonly notesTemplate?: string; readonly c
 export interface BackupJobsArgs {
   /** The validated model (its `backups`). */
   readonly model: NeveModel;
-  /** Provider, node and adopt switch. */
+  /** Provider, node and live objects. */
   readonly ctx: ProxmoxContext;
 }
 

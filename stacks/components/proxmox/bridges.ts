@@ -32,7 +32,7 @@ export const BRIDGE_INPUT_FIELDS = everyField<proxmoxve.network.linux.BridgeArgs
 export interface NetworkBridgesArgs {
   /** The validated model (its `network.bridges`). */
   readonly model: NeveModel;
-  /** Provider, node, adopt switch and live objects. */
+  /** Provider, node and live objects. */
   readonly ctx: ProxmoxContext;
 }
 

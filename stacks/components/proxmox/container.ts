@@ -14,7 +14,7 @@ const NOT_IN_STACK = "not part of the stack vocabulary: ignored so the first `up
  * login), values the provider reads back differently after import (MAC), root@pam-only settings and
  * settings outside the stack vocabulary. Explained in docs/discover.md.
  */
-export const CT_IGNORE_CHANGES: readonly string[] = [
+const CT_IGNORE_CHANGES: readonly string[] = [
   "operatingSystem",
   "disk",
   "mountPoints",
@@ -127,7 +127,7 @@ export interface LxcGuestArgs {
   readonly guest: CtModel;
   /** The whole model (IP plan gateway). */
   readonly model: NeveModel;
-  /** Provider, node and adopt switch. */
+  /** Provider, node and live objects. */
   readonly ctx: ProxmoxContext;
 }
 

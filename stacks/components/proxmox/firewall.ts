@@ -7,7 +7,7 @@ import * as proxmoxve from "./sdk";
  * Every input field of the cluster firewall options. All ignored: the firewall's enable switch and
  * policies decide whether the operator gets in, and an `up` has no confirm timer to undo a mistake.
  */
-export const FIREWALL_OPTIONS_INPUT_FIELDS = everyField<proxmoxve.cluster.FirewallLegacyArgs>()(
+const FIREWALL_OPTIONS_INPUT_FIELDS = everyField<proxmoxve.cluster.FirewallLegacyArgs>()(
   "ebtables",
   "enabled",
   "forwardPolicy",
@@ -24,18 +24,18 @@ export const FIREWALL_OPTIONS_INPUT_FIELDS = everyField<proxmoxve.cluster.Firewa
  * that let the operator in may be missing or out of order under INPUT DROP, and an `up` has no
  * confirm timer to undo it. Changes go over SSH behind one (docs/adopting.md §6-§7).
  */
-export const FIREWALL_RULES_INPUT_FIELDS = everyField<proxmoxve.firewall.RulesLegacyArgs>()("containerId", "nodeName", "rules", "vmId");
+const FIREWALL_RULES_INPUT_FIELDS = everyField<proxmoxve.firewall.RulesLegacyArgs>()("containerId", "nodeName", "rules", "vmId");
 
 /** Arguments of {@link ClusterFirewall}. */
 export interface ClusterFirewallArgs {
   /** The validated model (its `firewall`). */
   readonly model: NeveModel;
-  /** Provider, node, adopt switch and live objects. */
+  /** Provider, node and live objects. */
   readonly ctx: ProxmoxContext;
 }
 
 /** The provider's rule input for one model rule. */
-export function toProviderRule(r: FirewallRuleModel): proxmoxve.types.input.firewall.RulesLegacyRule {
+function toProviderRule(r: FirewallRuleModel): proxmoxve.types.input.firewall.RulesLegacyRule {
   return {
     type: "in",
     action: r.action,

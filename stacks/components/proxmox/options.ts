@@ -13,14 +13,10 @@ export interface ProxmoxContext {
   /** Proxmox node name (`neve`). */
   readonly nodeName: string;
   /**
-   * `neve-infra:adopt`: arms the adoption gate for the runs that adopt objects (stacks/adoption/gate.ts).
-   * It does not switch imports: a resource whose object is in {@link live} carries its import id on
-   * every run ({@link importIdFor}).
-   */
-  readonly adopt: boolean;
-  /**
    * The objects on the host (`adoption.live`); undefined until discover has recorded them, and then
-   * nothing is imported (the adoption gate refuses every real run in that state).
+   * nothing is imported (the adoption gate refuses every real run in that state). A resource whose
+   * object is listed carries its import id on every run ({@link importIdFor}), whatever
+   * `neve-infra:adopt` says: that only arms the adoption gate (stacks/adoption/gate.ts).
    */
   readonly live?: LiveObjects;
 }
@@ -85,7 +81,7 @@ export interface AdoptionSpec {
  * run re-imports, and the engine refuses to replace the adopted object ("previously-imported
  * resources that still specify an ID may not be replaced").
  */
-export function importIdFor(ctx: Pick<ProxmoxContext, "live">, spec: AdoptionSpec): string | undefined {
+function importIdFor(ctx: Pick<ProxmoxContext, "live">, spec: AdoptionSpec): string | undefined {
   if (spec.importId === undefined) return undefined;
   if (spec.readOnly) return spec.importId;
   return spec.object !== undefined && isLive(ctx.live, spec.object) ? spec.importId : undefined;

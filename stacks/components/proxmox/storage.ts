@@ -52,7 +52,7 @@ export const STORAGE_INPUT_COVERAGE: Readonly<Record<"dir" | "zfspool" | "pbs", 
 export interface StoragesArgs {
   /** The validated model (its `storage`). */
   readonly model: NeveModel;
-  /** Provider, node and adopt switch. */
+  /** Provider, node and live objects. */
   readonly ctx: ProxmoxContext;
   /** PBS password (secret); required when a `pbs` storage exists. */
   readonly pbsPassword?: pulumi.Input<string>;

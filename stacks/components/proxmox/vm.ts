@@ -208,7 +208,7 @@ export interface QemuGuestArgs {
   readonly guest: VmModel;
   /** The whole model (templates to clone from, IP plan gateway). */
   readonly model: NeveModel;
-  /** Provider, node and adopt switch. */
+  /** Provider, node and live objects. */
   readonly ctx: ProxmoxContext;
 }
 
