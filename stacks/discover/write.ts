@@ -320,7 +320,12 @@ export function writeStack(text: string, model: NeveModel, live: LiveVocabulary,
   }
   if (opts.hostFiles) {
     const left = unstatedHostFiles(model2, opts.hostFiles);
-    for (const l of left) choices.push(`left: ${l} (the stack cannot state it; change the host file, or acknowledge the file)`);
+    if (left.length) {
+      choices.push(
+        `host files: ${left.length} live directives the stack cannot state (the first up would drop or change them; change the host file, or acknowledge the file):`,
+      );
+      for (const l of left) choices.push(`  left: ${l}`);
+    }
     const read = hostFilePaths(model2).filter((p) => opts.hostFiles?.[p]?.kind === "file");
     if (left.length === 0 && read.length) choices.push(`host files read (${read.join(", ")}): each renders equal in meaning to the live file`);
   }
