@@ -1,7 +1,63 @@
 import { z } from "zod";
-import { ifnameProblem, leaseTimeProblem } from "../common/predicates";
+import { type HaproxySectionKind, haproxyExtraLineProblem } from "../common/haproxy";
+import { ifnameProblem, leaseTimeProblem, singleLineProblem } from "../common/predicates";
 import { hostnameSchema, hostPathSchema, ipv4Schema, portSchema, refineWith } from "./common";
 import { TAILNET_IFACE } from "./network";
+import { haproxyTimeSchema } from "./routes";
+
+/** Extra haproxy.cfg lines of one section kind: each one directive the model does not own. */
+const extraLinesSchema = (kind: HaproxySectionKind) => z.array(z.string().superRefine(refineWith((l: string) => haproxyExtraLineProblem(kind, l)))).default([]);
+
+/** Names of haproxy proxies (frontends, backends) as the renderer names them. */
+const proxyNameSchema = z.string().regex(/^[A-Za-z0-9_.:-]+$/, { error: "must be a haproxy section name such as tls_cipher_example_com" });
+
+const HAPROXY_TIMEOUTS = { connect: "5s", client: "1m", server: "1m", tunnel: "1h" } as const;
+const HAPROXY_LOG = ["/dev/log local0", "/dev/log local1 notice"];
+
+/** haproxy edge proxy: the stats page, global and defaults settings, and the extra lines. */
+export const haproxySchema = z.strictObject({
+  /** Loopback port of the stats page (/stats). Defaults to 8404. */
+  statsPort: portSchema.default(8404),
+  /** Process-wide connection limit (`maxconn` in global). Omit for haproxy's own default. */
+  maxconn: z.number().int().min(1, { error: "must be at least 1" }).optional(),
+  /** `log` targets of the global section, each the text after `log`. Defaults to Debian's /dev/log local0 and local1 notice. */
+  log: z.array(z.string().min(1, { error: "must be a log target such as /dev/log local0" }).superRefine(refineWith(singleLineProblem))).default(HAPROXY_LOG),
+  /** The defaults section. */
+  defaults: z
+    .strictObject({
+      /** `timeout connect/client/server/tunnel`. Defaults to 5s, 1m, 1m, 1h. */
+      timeouts: z
+        .strictObject({
+          connect: haproxyTimeSchema.default(HAPROXY_TIMEOUTS.connect),
+          client: haproxyTimeSchema.default(HAPROXY_TIMEOUTS.client),
+          server: haproxyTimeSchema.default(HAPROXY_TIMEOUTS.server),
+          tunnel: haproxyTimeSchema.default(HAPROXY_TIMEOUTS.tunnel),
+        })
+        .default(HAPROXY_TIMEOUTS),
+      /** Per-frontend connection limit (`maxconn` in defaults). Omit for haproxy's own default. */
+      maxconn: z.number().int().min(1, { error: "must be at least 1" }).optional(),
+    })
+    .default({ timeouts: HAPROXY_TIMEOUTS }),
+  /**
+   * Directives the model does not know, kept verbatim at defined places (each checked by the shared
+   * predicate: one line, not a directive the model renders there; the push runs `haproxy -c` on the
+   * whole file). Defaults to none.
+   */
+  extraLines: z
+    .strictObject({
+      /** Appended to `global`, e.g. `tune.ssl.default-dh-param 2048`. */
+      global: extraLinesSchema("global"),
+      /** Appended to `defaults`, e.g. `retries 3`. */
+      defaults: extraLinesSchema("defaults"),
+      /** Appended to a frontend by name: tls_in, http_in, stats. */
+      frontends: z
+        .strictObject({ tls_in: extraLinesSchema("frontend"), http_in: extraLinesSchema("frontend"), stats: extraLinesSchema("frontend") })
+        .default({ tls_in: [], http_in: [], stats: [] }),
+      /** Appended to a backend by name, e.g. tls_cipher_example_com (`tls_`/`http_` + the hostname with "." as "_"), tls_no_route. */
+      backends: z.record(proxyNameSchema, extraLinesSchema("backend")).default({}),
+    })
+    .default({ global: [], defaults: [], frontends: { tls_in: [], http_in: [], stats: [] }, backends: {} }),
+});
 
 /** `host:port` of a local TCP service, e.g. `127.0.0.1:3128`. */
 const targetSchema = z.strictObject({
@@ -21,6 +77,19 @@ export const novncSchema = z.strictObject({
   vncDisplay: z.number().int().min(0, { error: "must be a VNC display number in 0-99" }).max(99, { error: "must be a VNC display number in 0-99" }),
   /** Address websockify listens on. Defaults to 0.0.0.0 (the Proxmox firewall decides who reaches it). */
   listenAddress: ipv4Schema.default("0.0.0.0"),
+  /** websockify `--heartbeat`: seconds between pings that keep idle connections open through proxies. Omit for none. */
+  heartbeat: z.number().int().min(1, { error: "must be seconds, at least 1" }).max(86400, { error: "must be at most 86400 seconds" }).optional(),
+  /** websockify `--idle-timeout`: seconds without a connection after which websockify exits (systemd restarts it). Omit for none. */
+  idleTimeout: z.number().int().min(1, { error: "must be seconds, at least 1" }).max(86400, { error: "must be at most 86400 seconds" }).optional(),
+  /** websockify `--timeout`: seconds after which websockify exits. Omit for none. */
+  timeout: z
+    .number()
+    .int()
+    .min(1, { error: "must be seconds, at least 1" })
+    .max(86400 * 365, { error: "must be at most a year in seconds" })
+    .optional(),
+  /** websockify `--web`: the noVNC web root. Defaults to /usr/share/novnc (Debian package novnc). */
+  webRoot: hostPathSchema.default("/usr/share/novnc"),
 });
 
 /**
@@ -53,12 +122,12 @@ export const hostServicesSchema = z.strictObject({
    */
   forwarding: z.enum(["stack", "external"], { error: "must be stack or external" }).default("stack"),
   /** haproxy edge proxy. */
-  haproxy: z
-    .strictObject({
-      /** Loopback port of the stats page (/stats). Defaults to 8404. */
-      statsPort: portSchema.default(8404),
-    })
-    .default({ statsPort: 8404 }),
+  haproxy: haproxySchema.default({
+    statsPort: 8404,
+    log: HAPROXY_LOG,
+    defaults: { timeouts: HAPROXY_TIMEOUTS },
+    extraLines: { global: [], defaults: [], frontends: { tls_in: [], http_in: [], stats: [] }, backends: {} },
+  }),
   /** dnsmasq on the private bridge. */
   dnsmasq: z
     .strictObject({
@@ -82,8 +151,24 @@ export const hostServicesSchema = z.strictObject({
   /** Certificate fix-up timer. Omit to not manage it. */
   fixPveCerts: z
     .strictObject({
-      /** systemd calendar expression, e.g. monthly. */
-      onCalendar: z.string().min(1, { error: "must be a systemd calendar expression such as monthly" }),
+      /** systemd calendar expression, e.g. monthly or "Sun *-*-* 04:00" (compared by meaning with the live timer). */
+      onCalendar: z.string().min(1, { error: "must be a systemd calendar expression such as monthly" }).superRefine(refineWith(singleLineProblem)),
+      /**
+       * When a run renews the node certificate: `always` (every run, `pvecm updatecerts --force`) or
+       * `{ beforeExpiryDays: N }` (only when it expires within N days; an ExecCondition with
+       * `openssl x509 -checkend`). Defaults to always.
+       */
+      renew: z
+        .union(
+          [
+            z.literal("always"),
+            z.strictObject({
+              beforeExpiryDays: z.number().int().min(1, { error: "must be at least 1 day" }).max(3650, { error: "must be at most 3650 days" }),
+            }),
+          ],
+          { error: 'must be "always" or { beforeExpiryDays: N }' },
+        )
+        .default("always"),
     })
     .optional(),
 });

@@ -1,5 +1,40 @@
 import { z } from "zod";
-import { fqdnSchema, hostnameSchema, portSchema } from "./common";
+import { haproxyTimeProblem } from "../common/haproxy";
+import { fqdnSchema, hostnameSchema, portSchema, refineWith } from "./common";
+
+const countSchema = (what: string) =>
+  z
+    .number({ error: `must be a whole number (${what})` })
+    .int({ error: `must be a whole number (${what})` })
+    .min(1, { error: `must be at least 1 (${what})` });
+
+/** A haproxy time such as "5s", "1m" or "30000" (milliseconds). */
+export const haproxyTimeSchema = z.string({ error: 'must be a haproxy time such as "5s"' }).superRefine(refineWith(haproxyTimeProblem));
+
+/** Health check of a route's server: its port and timings (each omitted: haproxy's own default). */
+export const serverCheckSchema = z.strictObject({
+  /** Port the check connects to (`port N`), e.g. the guest's 443 while the server speaks PROXY protocol. Defaults to the server's port. */
+  port: portSchema.optional(),
+  /** Interval between checks, e.g. "5s" (`inter`). Defaults to haproxy's 2s. */
+  inter: haproxyTimeSchema.optional(),
+  /** Successes that mark the server up (`rise`). Defaults to haproxy's 2. */
+  rise: countSchema("rise").max(100, { error: "must be at most 100" }).optional(),
+  /** Failures that mark the server down (`fall`). Defaults to haproxy's 3. */
+  fall: countSchema("fall").max(100, { error: "must be at most 100" }).optional(),
+});
+
+/** Options of the server line of one backend of a route (haproxy `server NAME ADDR:PORT <options>`). */
+export const serverOptionsSchema = z.strictObject({
+  /**
+   * PROXY protocol header to the guest: `v1` (`send-proxy`) or `v2` (`send-proxy-v2`), for a guest that
+   * listens with it (nginx `listen 443 proxy_protocol`). Omit for none.
+   */
+  sendProxy: z.enum(["v1", "v2"], { error: "must be v1 (send-proxy) or v2 (send-proxy-v2)" }).optional(),
+  /** Health check: true (plain `check`), false (none), or `{ port, inter, rise, fall }`. Defaults to true. */
+  check: z.union([z.boolean(), serverCheckSchema], { error: "must be true, false or { port, inter, rise, fall }" }).default(true),
+  /** Connection limit of the server (`maxconn`). Omit for none. */
+  maxconn: countSchema("maxconn").optional(),
+});
 
 /**
  * One public route of the edge proxy (haproxy on the host): port 80 routed by Host header,
@@ -14,6 +49,10 @@ const routeSchema = z.strictObject({
   http: portSchema.optional(),
   /** Guest port for TLS (public :443, SNI passthrough). Omit to not route HTTPS. */
   https: portSchema.optional(),
+  /** Options of the TLS backend's server line (send-proxy, check, maxconn). Defaults to `{ check: true }`. */
+  httpsServer: serverOptionsSchema.optional(),
+  /** Options of the HTTP backend's server line (send-proxy, check, maxconn). Defaults to `{ check: true }`. */
+  httpServer: serverOptionsSchema.optional(),
 });
 
 /** `neve-infra:routes`: public hostnames and the guests behind them. */
@@ -21,3 +60,6 @@ export const routesSchema = z.array(routeSchema);
 
 /** Parsed route. */
 export type RouteConfig = z.infer<typeof routeSchema>;
+
+/** Parsed server options of a route. */
+export type ServerOptionsConfig = z.infer<typeof serverOptionsSchema>;

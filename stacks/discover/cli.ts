@@ -300,6 +300,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       const { requestedFiles } = await import("./files");
       files = declared.groups.length ? requestedFiles(declared.groups[0]) : [];
     }
+    if (args.mode === "write" && model.hostServices.enabled) {
+      // --write states what the managed files carry (./hostfiles); secret files are never among them.
+      const { hostFilePaths } = await import("./hostfiles");
+      files = hostFilePaths(model).map((p) => ({ path: p, secret: false }));
+    }
     // A NAT may also live in Debian's nftables ruleset: read it too (it holds no secret), in every mode.
     if (!files.some((f) => f.path === NFTABLES_CONF)) files = [...files, { path: NFTABLES_CONF, secret: false }];
     const facts = await readLive(target, { node: model.proxmox.nodeName, files });
@@ -327,7 +332,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return report.code === 1 || (args.failOnFiles && filesDiffer) ? 1 : 0;
       }
       case "write": {
-        const result = writeStack(text, model, live, { now: io.now(), adopt: args.adopt });
+        const result = writeStack(text, model, live, { now: io.now(), adopt: args.adopt, hostFiles: facts.files });
         if (result.text !== text) replaceStackFile(args.stackFile, shown, result.text, readSha, io);
         io.out(`discover --write: ${shown} ${result.text === text ? "unchanged" : "updated"} from ${facts.source}\n`);
         for (const c of result.choices) io.out(`  ${c}\n`);

@@ -24,7 +24,9 @@ import { SECRET_KEYS } from "../config/secrets";
 import { parseStackConfig, rawConfigFromPulumi } from "../config/stack";
 import { type AdoptRequest, adoptArg, type HostObject, inRecord, resolveAdopts } from "./adopt";
 import { type Change, type CheckReport, checkStack, ruleEntry, ruleText } from "./check";
+import type { HostFileFacts } from "./facts";
 import { show } from "./fields";
+import { hostFilePaths, stateHostFiles, unstatedHostFiles } from "./hostfiles";
 import type { LiveRule, LiveVocabulary } from "./vocab";
 
 const NS = "neve-infra";
@@ -69,6 +71,8 @@ export interface WriteOptions {
   readonly now: string;
   /** `--adopt`: declared objects on the host to add to a recorded `adoption.live`. */
   readonly adopt?: readonly AdoptRequest[];
+  /** The managed host files read from the host (./hostfiles): what they state is written too. Defaults to none. */
+  readonly hostFiles?: Readonly<Record<string, HostFileFacts>>;
 }
 
 function valueForYaml(c: Change): unknown {
@@ -214,6 +218,20 @@ export function writeStack(text: string, model: NeveModel, live: LiveVocabulary,
     );
   }
 
+  if (opts.hostFiles) {
+    for (const st of stateHostFiles(model, opts.hostFiles)) {
+      const p = at(...st.path);
+      if (st.value === undefined) doc.deleteIn(p);
+      else {
+        const node = doc.createNode(st.value);
+        // Short values on one line, as the file writes routes; extra lines one per line.
+        if ((isMap(node) || isSeq(node)) && st.path.at(-1) !== "extraLines") node.flow = true;
+        doc.setIn(p, node);
+      }
+      choices.push(st.text);
+    }
+  }
+
   const unmanaged = {
     guests: [...(model.adoption.unmanaged?.guests ?? [])],
     storage: [...(model.adoption.unmanaged?.storage ?? [])],
@@ -299,6 +317,17 @@ export function writeStack(text: string, model: NeveModel, live: LiveVocabulary,
       `the stack file with the live values would not validate, so it was not written:\n${(e as Error).message}\n` +
         `Live values discover would have written:\n${choices.map((c) => `  ${c}`).join("\n")}\nFix the related fields by hand (or the host), then run discover --write again.`,
     );
+  }
+  if (opts.hostFiles) {
+    const left = unstatedHostFiles(model2, opts.hostFiles);
+    if (left.length) {
+      choices.push(
+        `host files: ${left.length} live directives the stack cannot state (the first up would drop or change them; change the host file, or acknowledge the file):`,
+      );
+      for (const l of left) choices.push(`  left: ${l}`);
+    }
+    const read = hostFilePaths(model2).filter((p) => opts.hostFiles?.[p]?.kind === "file");
+    if (left.length === 0 && read.length) choices.push(`host files read (${read.join(", ")}): each renders equal in meaning to the live file`);
   }
   const after = checkStack(model2, live);
   if (after.code === 0) {

@@ -1,3 +1,12 @@
+import {
+  DEFAULT_SERVER_OPTIONS,
+  type HaproxySectionKind,
+  type HaproxyServerOptions,
+  haproxyExtraLineProblem,
+  haproxyTimeProblem,
+  serverOptionsText,
+} from "../common/haproxy";
+import { singleLineProblem } from "../common/predicates";
 import { renderTemplate } from "./handlebars";
 import { assertAbsPath, assertHostname, assertIp, assertNonEmpty, assertPort, assertUnique, RenderModelError, show } from "./validate";
 
@@ -19,6 +28,40 @@ export interface HaproxyRoute {
   readonly tlsPort: number;
   /** Guest port that receives plain HTTP, usually 80. */
   readonly httpPort: number;
+  /** Options of the TLS backend's server line. Defaults to a plain `check`. */
+  readonly tlsServer?: HaproxyServerOptions;
+  /** Options of the HTTP backend's server line. Defaults to a plain `check`. */
+  readonly httpServer?: HaproxyServerOptions;
+}
+
+/** The four timeouts of the `defaults` section, each a haproxy time ("5s", "1m"). */
+export interface HaproxyTimeouts {
+  readonly connect: string;
+  readonly client: string;
+  readonly server: string;
+  readonly tunnel: string;
+}
+
+/** Settings of the `global` and `defaults` sections beyond the runtime. */
+export interface HaproxyTuning {
+  /** `maxconn` of global. Defaults to none (haproxy's own). */
+  readonly globalMaxconn?: number;
+  /** `log` targets of global (text after `log`). Defaults to /dev/log local0 and local1 notice. */
+  readonly log?: readonly string[];
+  /** Timeouts of defaults. Defaults to 5s, 1m, 1m, 1h. */
+  readonly timeouts?: HaproxyTimeouts;
+  /** `maxconn` of defaults. Defaults to none. */
+  readonly defaultsMaxconn?: number;
+}
+
+/** Lines the model does not know, appended at the end of each named section (each checked by {@link haproxyExtraLineProblem}). */
+export interface HaproxyExtraLines {
+  readonly global?: readonly string[];
+  readonly defaults?: readonly string[];
+  /** By frontend name: tls_in, http_in, stats. */
+  readonly frontends?: Readonly<Partial<Record<"tls_in" | "http_in" | "stats", readonly string[]>>>;
+  /** By backend name (tls_<id>, http_<id>, tls_no_route, http_no_route). */
+  readonly backends?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Process settings of the `global` section. Use null to leave a setting out. */
@@ -53,6 +96,51 @@ export interface HaproxyModel {
   readonly fallbackHostname?: string;
   /** `global` process settings. Defaults to Debian's: chroot, admin socket, user/group haproxy. */
   readonly runtime?: HaproxyRuntime;
+  /** maxconn, log targets, timeouts. Defaults to the values named on each field. */
+  readonly tuning?: HaproxyTuning;
+  /** The escape hatch: extra lines per section. Defaults to none. */
+  readonly extraLines?: HaproxyExtraLines;
+}
+
+/** Defaults of {@link HaproxyTuning}. */
+export const DEFAULT_HAPROXY_TIMEOUTS: HaproxyTimeouts = { connect: "5s", client: "1m", server: "1m", tunnel: "1h" };
+/** Debian's packaged log targets. */
+export const DEFAULT_HAPROXY_LOG: readonly string[] = ["/dev/log local0", "/dev/log local1 notice"];
+
+function checkLines(field: string, kind: HaproxySectionKind, lines: readonly string[] | undefined): readonly string[] {
+  if (lines === undefined) return [];
+  if (!Array.isArray(lines)) throw new RenderModelError(field, "must be a list of lines");
+  return lines.map((l, i) => {
+    const p = haproxyExtraLineProblem(kind, l);
+    if (p !== null) throw new RenderModelError(`${field}[${i}]`, p);
+    return l.trim();
+  });
+}
+
+function checkCount(field: string, n: unknown): number | undefined {
+  if (n === undefined) return undefined;
+  if (!Number.isInteger(n) || (n as number) < 1) throw new RenderModelError(field, `must be a whole number of at least 1, got ${show(n)}`);
+  return n as number;
+}
+
+function serverOptions(field: string, o: HaproxyServerOptions | undefined): string {
+  const v = o ?? DEFAULT_SERVER_OPTIONS;
+  if (v.sendProxy !== undefined && v.sendProxy !== "v1" && v.sendProxy !== "v2")
+    throw new RenderModelError(`${field}.sendProxy`, `must be v1 or v2, got ${show(v.sendProxy)}`);
+  checkCount(`${field}.maxconn`, v.maxconn);
+  if (typeof v.check === "object" && v.check !== null) {
+    if (v.check.port !== undefined) assertPort(`${field}.check.port`, v.check.port);
+    if (v.check.inter !== undefined) {
+      const p = haproxyTimeProblem(v.check.inter);
+      if (p) throw new RenderModelError(`${field}.check.inter`, p);
+    }
+    checkCount(`${field}.check.rise`, v.check.rise);
+    checkCount(`${field}.check.fall`, v.check.fall);
+  } else if (typeof v.check !== "boolean") {
+    throw new RenderModelError(`${field}.check`, `must be true, false or { port, inter, rise, fall }, got ${show(v.check)}`);
+  }
+  const t = serverOptionsText(v);
+  return t === "" ? "" : ` ${t}`;
 }
 
 /** Debian's packaged defaults for the `global` section. */
@@ -153,8 +241,10 @@ export function renderHaproxyConfig(model: HaproxyModel): string {
       tlsBackend: `tls_${id}`,
       httpBackend: `http_${id}`,
       serverName: id,
-      tlsServer: serverText(ip.toString(), r.tlsPort),
-      httpServer: serverText(ip.toString(), r.httpPort),
+      tlsServer: serverText(ip.toString(), r.tlsPort) + serverOptions(`${f}.tlsServer`, r.tlsServer),
+      httpServer: serverText(ip.toString(), r.httpPort) + serverOptions(`${f}.httpServer`, r.httpServer),
+      tlsLines: [] as readonly string[],
+      httpLines: [] as readonly string[],
     };
   });
   assertUnique("haproxy.routes", model.routes, (r) => r.hostname, "hostname");
@@ -181,11 +271,48 @@ export function renderHaproxyConfig(model: HaproxyModel): string {
     }
   }
 
+  const tuning = model.tuning ?? {};
+  const timeouts = tuning.timeouts ?? DEFAULT_HAPROXY_TIMEOUTS;
+  for (const k of ["connect", "client", "server", "tunnel"] as const) {
+    const p = haproxyTimeProblem(timeouts[k]);
+    if (p) throw new RenderModelError(`haproxy.tuning.timeouts.${k}`, p);
+  }
+  const log = (tuning.log ?? DEFAULT_HAPROXY_LOG).map((l, i) => {
+    const p = typeof l === "string" && l.trim() !== "" ? singleLineProblem(l) : "must be a log target such as /dev/log local0";
+    if (p) throw new RenderModelError(`haproxy.tuning.log[${i}]`, p);
+    return l.trim();
+  });
+  const extra = model.extraLines ?? {};
+  const backendNames = [...routes.flatMap((r) => [r.tlsBackend, r.httpBackend]), ...(fallback === null ? ["tls_no_route", "http_no_route"] : [])];
+  const backendLines = new Map<string, readonly string[]>();
+  for (const [name, lines] of Object.entries(extra.backends ?? {})) {
+    if (!backendNames.includes(name)) {
+      throw new RenderModelError(`haproxy.extraLines.backends.${name}`, `is not a backend of this file; use one of ${show(backendNames)}`);
+    }
+    backendLines.set(name, checkLines(`haproxy.extraLines.backends.${name}`, "backend", lines));
+  }
+  for (const r of routes) {
+    r.tlsLines = backendLines.get(r.tlsBackend) ?? [];
+    r.httpLines = backendLines.get(r.httpBackend) ?? [];
+  }
+  const fe = extra.frontends ?? {};
+
   const ports = (binds: readonly HaproxyBind[]) => [...new Set(binds.map((b) => b.port))].join(", ");
   return renderTemplate("haproxy.cfg", {
     tlsPortsText: ports(tlsBinds),
     httpPortsText: ports(httpBinds),
     runtime,
+    globalMaxconn: checkCount("haproxy.tuning.globalMaxconn", tuning.globalMaxconn) ?? null,
+    defaultsMaxconn: checkCount("haproxy.tuning.defaultsMaxconn", tuning.defaultsMaxconn) ?? null,
+    log,
+    timeouts,
+    globalLines: checkLines("haproxy.extraLines.global", "global", extra.global),
+    defaultsLines: checkLines("haproxy.extraLines.defaults", "defaults", extra.defaults),
+    tlsInLines: checkLines("haproxy.extraLines.frontends.tls_in", "frontend", fe.tls_in),
+    httpInLines: checkLines("haproxy.extraLines.frontends.http_in", "frontend", fe.http_in),
+    statsLines: checkLines("haproxy.extraLines.frontends.stats", "frontend", fe.stats),
+    tlsNoRouteLines: backendLines.get("tls_no_route") ?? [],
+    httpNoRouteLines: backendLines.get("http_no_route") ?? [],
     tlsBinds: tlsBinds.map(bindText),
     httpBinds: httpBinds.map(bindText),
     stats: { bind: bindText(stats), path: stats.path },

@@ -1,3 +1,4 @@
+import { certCheckendCondition } from "../common/units";
 import { CLOUDFLARED_DIR, cloudflaredConfigPath } from "./cloudflared";
 import { renderTemplate } from "./handlebars";
 import { assertAbsPath, assertIp, assertPort, RenderModelError, show } from "./validate";
@@ -20,6 +21,12 @@ export interface NovncUnitModel {
   readonly websockify?: string;
   /** noVNC web root. Defaults to "/usr/share/novnc" (Debian package novnc). */
   readonly webRoot?: string;
+  /** websockify --heartbeat seconds. Defaults to none. */
+  readonly heartbeat?: number;
+  /** websockify --idle-timeout seconds. Defaults to none. */
+  readonly idleTimeout?: number;
+  /** websockify --timeout seconds. Defaults to none. */
+  readonly timeout?: number;
 }
 
 /** A plain TCP relay unit run by socat (spiceproxy-socat.service). */
@@ -42,6 +49,8 @@ export interface SocatForwardUnitModel {
 export interface FixPveCertsModel {
   /** systemd calendar expression of the timer, e.g. "monthly" or "Sun *-*-* 04:00:00". */
   readonly onCalendar: string;
+  /** `always` renews on every run; `{ beforeExpiryDays }` only when the certificate expires within that many days. Defaults to always. */
+  readonly renew?: "always" | { readonly beforeExpiryDays: number };
   /** pvecm binary. Defaults to "/usr/bin/pvecm". */
   readonly pvecm?: string;
   /** systemctl binary. Defaults to "/usr/bin/systemctl" (Debian 12 / Proxmox VE 8). */
@@ -112,6 +121,20 @@ export function renderNovncUnit(model: NovncUnitModel): string {
     vncPort,
     websockify: assertAbsPath("novnc.websockify", model.websockify ?? "/usr/bin/websockify"),
     webRoot: assertAbsPath("novnc.webRoot", model.webRoot ?? "/usr/share/novnc"),
+    options: (
+      [
+        ["--heartbeat", "heartbeat"],
+        ["--idle-timeout", "idleTimeout"],
+        ["--timeout", "timeout"],
+      ] as const
+    )
+      .filter(([, k]) => model[k] !== undefined)
+      .map(([flag, k]) => {
+        const v = model[k];
+        if (!Number.isInteger(v) || (v as number) < 1) throw new RenderModelError(`novnc.${k}`, `must be whole seconds of at least 1, got ${show(v)}`);
+        return ` ${flag} ${v}`;
+      })
+      .join(""),
   });
 }
 
@@ -140,10 +163,21 @@ export function renderSocatForwardUnit(model: SocatForwardUnitModel): string {
 }
 
 /** Validate `model` and render fix-pve-certs.service and fix-pve-certs.timer. */
+function fixPveCertsCondition(renew: NonNullable<FixPveCertsModel["renew"]>): string | null {
+  if (renew === "always") return null;
+  const d = renew?.beforeExpiryDays;
+  if (!Number.isInteger(d) || d < 1 || d > 3650) {
+    throw new RenderModelError("fixPveCerts.renew.beforeExpiryDays", `must be whole days 1-3650, got ${show(d)}`);
+  }
+  return certCheckendCondition(d);
+}
+
+/** Validate `model` and render fix-pve-certs.service and .timer. */
 export function renderFixPveCertsUnits(model: FixPveCertsModel): FixPveCertsUnits {
   const onCalendar = assertText("fixPveCerts.onCalendar", model.onCalendar);
   return {
     service: renderTemplate("fix-pve-certs.service", {
+      condition: fixPveCertsCondition(model.renew ?? "always"),
       pvecm: assertAbsPath("fixPveCerts.pvecm", model.pvecm ?? "/usr/bin/pvecm"),
       systemctl: assertAbsPath("fixPveCerts.systemctl", model.systemctl ?? "/usr/bin/systemctl"),
     }),

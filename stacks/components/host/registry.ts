@@ -227,8 +227,18 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
         fields[`haproxy.routes[${i}].backendAddress`] = `guests.${r.guest}.ipv4`;
         fields[`haproxy.routes[${i}].tlsPort`] = `routes[${i}].https`;
         fields[`haproxy.routes[${i}].httpPort`] = `routes[${i}].http`;
+        fields[`haproxy.routes[${i}].tlsServer`] = `routes[${i}].httpsServer`;
+        fields[`haproxy.routes[${i}].httpServer`] = `routes[${i}].httpServer`;
       });
-      const statsPort = model.hostServices.haproxy.statsPort;
+      const hx = model.hostServices.haproxy;
+      fields["haproxy.tuning.globalMaxconn"] = "hostServices.haproxy.maxconn";
+      fields["haproxy.tuning.log"] = "hostServices.haproxy.log";
+      fields["haproxy.tuning.timeouts"] = "hostServices.haproxy.defaults.timeouts";
+      fields["haproxy.tuning.defaultsMaxconn"] = "hostServices.haproxy.defaults.maxconn";
+      fields["haproxy.extraLines"] = "hostServices.haproxy.extraLines";
+      for (const name of Object.keys(hx.extraLines.backends))
+        fields[`haproxy.extraLines.backends.${name}`] = `hostServices.haproxy.extraLines.backends.${name}`;
+      const statsPort = hx.statsPort;
       return one<HaproxyModel>(
         {
           tlsBinds: [
@@ -241,7 +251,21 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
           ],
           stats: { address: "127.0.0.1", port: statsPort, path: "/stats" },
           // The config rules require both ports while host services are enabled.
-          routes: model.routes.map((r) => ({ hostname: r.hostname, backendAddress: r.targetIpv4, tlsPort: r.https as number, httpPort: r.http as number })),
+          routes: model.routes.map((r) => ({
+            hostname: r.hostname,
+            backendAddress: r.targetIpv4,
+            tlsPort: r.https as number,
+            httpPort: r.http as number,
+            ...(r.httpsServer ? { tlsServer: r.httpsServer } : {}),
+            ...(r.httpServer ? { httpServer: r.httpServer } : {}),
+          })),
+          tuning: {
+            globalMaxconn: hx.maxconn,
+            log: hx.log,
+            timeouts: hx.defaults.timeouts,
+            defaultsMaxconn: hx.defaults.maxconn,
+          },
+          extraLines: hx.extraLines,
         },
         "routes",
         fields,
@@ -308,6 +332,10 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
             listenAddress: n.listenAddress,
             listenPort: n.port,
             vncDisplay: n.vncDisplay,
+            webRoot: n.webRoot,
+            ...(n.heartbeat !== undefined ? { heartbeat: n.heartbeat } : {}),
+            ...(n.idleTimeout !== undefined ? { idleTimeout: n.idleTimeout } : {}),
+            ...(n.timeout !== undefined ? { timeout: n.timeout } : {}),
           },
           at,
           fields: {
@@ -316,6 +344,10 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
             "novnc.listenAddress": `${at}.listenAddress`,
             "novnc.listenPort": `${at}.port`,
             "novnc.vncDisplay": `${at}.vncDisplay`,
+            "novnc.webRoot": `${at}.webRoot`,
+            "novnc.heartbeat": `${at}.heartbeat`,
+            "novnc.idleTimeout": `${at}.idleTimeout`,
+            "novnc.timeout": `${at}.timeout`,
           },
           // The VM's own VNC server listens on the host too (QEMU `-vnc 127.0.0.1:<display>` is port
           // 5900 + display): two consoles on one display, or another service on its port, cannot both work.
@@ -370,7 +402,12 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
     templates: ["fix-pve-certs.service", "fix-pve-certs.timer"],
     instances: (model) => {
       const f = model.hostServices.fixPveCerts;
-      return f ? one({ onCalendar: f.onCalendar }, "hostServices.fixPveCerts", { "fixPveCerts.onCalendar": "hostServices.fixPveCerts.onCalendar" }) : [];
+      return f
+        ? one({ onCalendar: f.onCalendar, renew: f.renew }, "hostServices.fixPveCerts", {
+            "fixPveCerts.onCalendar": "hostServices.fixPveCerts.onCalendar",
+            "fixPveCerts.renew": "hostServices.fixPveCerts.renew",
+          })
+        : [];
     },
     spec: () => ({
       name: "fix-pve-certs",
