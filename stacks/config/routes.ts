@@ -40,7 +40,7 @@ export const serverOptionsSchema = z.strictObject({
  * One public route of the edge proxy (haproxy on the host): port 80 routed by Host header,
  * port 443 passed through by SNI to the guest, which terminates TLS itself.
  */
-const routeSchema = z.strictObject({
+export const routeSchema = z.strictObject({
   /** Public hostname, e.g. `cipher.wenzelarifiandi.com`. */
   hostname: fqdnSchema,
   /** Name of the guest (key of `guests`) that serves it. */
