@@ -229,8 +229,8 @@ function lockLines(paths: readonly string[], stashDir: string): string[] {
   lockOrder(paths, stashDir).forEach(({ path, lock }, k) => {
     const fd = LOCK_FD + k;
     out.push(
-      `touch -- ${q(lock)} || neve_fail ${EXIT.lock} ${q(`cannot create the lock ${lock} of ${path}; nothing was changed`)}`,
-      `exec ${fd}>>${q(lock)}`,
+      // `command` keeps a failed redirection from ending the shell, so the message below is printed (and no `touch` is run).
+      `command exec ${fd}>>${q(lock)} || neve_fail ${EXIT.lock} ${q(`cannot create the lock ${lock} of ${path}; nothing was changed`)}`,
       `flock -w ${wait} ${fd} || neve_fail ${EXIT.lock} ${q(`another push of ${path} is running on `)}"$(uname -n)"${q(
         `: its lock ${lock} was not free within ${wait}s; nothing was changed, run again once that push has ended`,
       )}`,
