@@ -22,6 +22,15 @@ export interface ApplyPlan {
   token: string;
   /** UTC time stamp "YYYYMMDDTHHMMSSmmmZ". */
   stamp: string;
+  /** Host-side limits of validators, activation and health check (seconds). Defaults to SSH_FIXED.hostCommandSeconds. */
+  commandLimits?: CommandLimits;
+}
+
+/** Seconds a validator, the activation and the health check may each run on the host. */
+export interface CommandLimits {
+  validate: number;
+  activate: number;
+  health: number;
 }
 
 /** Last line of every script: the bootstrap refuses to run a script that does not end with it. */
@@ -224,6 +233,7 @@ function lockLines(paths: readonly string[], stashDir: string): string[] {
   const wait = SSH_FIXED.pushLockWaitSeconds;
   const out = [
     `command -v flock >/dev/null 2>&1 && command -v setsid >/dev/null 2>&1 || neve_fail ${EXIT.lock} 'flock(1) and setsid(1) from util-linux are missing on the host (apt-get install util-linux); nothing was changed'`,
+    `command -v timeout >/dev/null 2>&1 || neve_fail ${EXIT.lock} 'timeout(1) from coreutils is missing on the host (apt-get install coreutils); nothing was changed'`,
     `mkdir -p -- ${q(dir)} || neve_fail ${EXIT.lock} ${q(`cannot create the lock directory ${dir}; nothing was changed`)}`,
   ];
   lockOrder(paths, stashDir).forEach(({ path, lock }, k) => {
@@ -245,16 +255,32 @@ export function withheldReason(secretPaths: readonly string[]): string {
   return `output withheld: the command can read ${what} (run it on the host to see its output)`;
 }
 
+/** The line that stands for (or follows) the output of a host command `timeout` stopped at its limit. */
+export function timedOutLine(what: string, command: string, seconds: number): string {
+  return `${what} \`${command}\` did not end within ${seconds}s on the host and was stopped (timeout; the limit is SSH_FIXED.hostCommandSeconds.${what === "validator" ? "validate" : what === "activation" ? "activate" : "health"} in providers/ssh/timeouts.ts)`;
+}
+
 /**
  * Run a user command in its own shell (a syntax error stays inside it), stdin closed, the lock
  * descriptors closed (`close`), output captured in `varName`; its exit status is the command's. With
  * secret files, the output goes to /dev/null on the host and `varName` holds the reason instead: a
  * validator, activation or health check that prints a secret (whole, in part, reformatted or encoded) cannot leak it.
+ * `timeout` (coreutils) stops it after `limit.seconds` (TERM to its process group, KILL 5 s later): exit 124
+ * or 137, and a line naming the command and the limit is added to its output.
  */
-function runCapture(varName: string, command: string, withhold: readonly string[], close: string): string {
+function runCapture(
+  varName: string,
+  command: string,
+  withhold: readonly string[],
+  close: string,
+  limit: { what: "validator" | "activation" | "health check"; seconds: number },
+): string {
   const c = close ? ` ${close}` : "";
-  if (withhold.length === 0) return `${varName}=$(sh -c ${q(command)} </dev/null 2>&1${c})`;
-  return `sh -c ${q(command)} </dev/null >/dev/null 2>&1${c}; neve_x=$?; ${varName}=${q(withheldReason(withhold))}; (exit $neve_x)`;
+  const t = `timeout -k 5 ${limit.seconds} sh -c ${q(command)} </dev/null`;
+  const late = `if [ "$neve_x" -eq 124 ] || [ "$neve_x" -eq 137 ]; then ${varName}="\${${varName}:+\${${varName}}
+}"${q(timedOutLine(limit.what, command, limit.seconds))}; fi`;
+  if (withhold.length === 0) return `${varName}=$(${t} 2>&1${c}); neve_x=$?; ${late}; (exit $neve_x)`;
+  return `${t} >/dev/null 2>&1${c}; neve_x=$?; ${varName}=${q(withheldReason(withhold))}; ${late}; (exit $neve_x)`;
 }
 
 /** Line on stderr between the failed step's output and the output of activation after the rollback. */
@@ -295,8 +321,12 @@ function removeCreatedDirs(paths: readonly string[], originalDir: string): strin
 }
 
 /** `neve_activate`: run the activation command (output in $neve_aout), or succeed when there is none. */
-function activateFunction(activate: string | null, withhold: readonly string[], close: string): string[] {
-  return ["neve_activate() {", activate ? `  ${runCapture("neve_aout", activate, withhold, close)}` : "  neve_aout=''; return 0", "}"];
+function activateFunction(activate: string | null, withhold: readonly string[], close: string, seconds: number): string[] {
+  return [
+    "neve_activate() {",
+    activate ? `  ${runCapture("neve_aout", activate, withhold, close, { what: "activation", seconds })}` : "  neve_aout=''; return 0",
+    "}",
+  ];
 }
 
 /** `neve_journal_clear`: the push of these paths ended verified (or they are no longer managed). */
@@ -333,7 +363,9 @@ export function buildApplyScript(plan: ApplyPlan): string {
   const restores = paths.map((p) => restorePath(p, plan.token));
   const journals = paths.map((p) => pathJournalFile(plan.stashDir, p));
   const close = closeLockFds(paths.length);
-  const run = (varName: string, command: string) => runCapture(varName, command, plan.withhold, close);
+  const limits = plan.commandLimits ?? SSH_FIXED.hostCommandSeconds;
+  const run = (varName: string, command: string, what: "validator" | "health check") =>
+    runCapture(varName, command, plan.withhold, close, { what, seconds: what === "validator" ? limits.validate : limits.health });
 
   // ---- The attached part. ----
   const L: string[] = scriptHeader([...staged, ...restores]);
@@ -386,7 +418,7 @@ export function buildApplyScript(plan: ApplyPlan): string {
   // 4. validators on the staged copies; on failure nothing has moved.
   plan.validate.forEach((v) => {
     const cmd = substitutePlaceholders(v, plan.files, plan.token);
-    L.push(`${run("neve_vout", cmd)}; neve_rc=$?`);
+    L.push(`${run("neve_vout", cmd, "validator")}; neve_rc=$?`);
     L.push(
       `if [ "$neve_rc" -ne 0 ]; then printf 'validation failed, nothing was changed: \`%s\` exited with %s:\\n%s\\n' ${q(v)} "$neve_rc" "$neve_vout" >&2; exit ${EXIT.validate}; fi`,
     );
@@ -427,7 +459,7 @@ function detachedPart(
     restores: string[];
     journals: string[];
     close: string;
-    run: (varName: string, command: string) => string;
+    run: (varName: string, command: string, what: "validator" | "health check") => string;
   },
 ): string[] {
   const { S, svcDir, eof, journals, close, run } = p;
@@ -440,7 +472,7 @@ function detachedPart(
   D.push(HASH_FUNCTION, ...oursFunction(plan.files));
   D.push("neve_restore_files() {", "  neve_rr=0", ...restoreLines(paths, S, plan.token), "  return $neve_rr", "}");
   D.push("neve_restore() { neve_ours || return 2; neve_restore_files; }");
-  D.push(...activateFunction(plan.activate, plan.withhold, close));
+  D.push(...activateFunction(plan.activate, plan.withhold, close, (plan.commandLimits ?? SSH_FIXED.hostCommandSeconds).activate));
   D.push(journalClearFunction(paths, plan.stashDir));
   D.push("neve_disarm() { :; }");
 
@@ -490,7 +522,7 @@ function detachedPart(
     D.push(`if [ "$neve_rc" -ne 0 ]; then`, ...rollbackLines("activate", EXIT.activate), "fi");
   }
   if (plan.healthCheck) {
-    D.push(`${run("neve_out", plan.healthCheck)}; neve_rc=$?`);
+    D.push(`${run("neve_out", plan.healthCheck, "health check")}; neve_rc=$?`);
     D.push(`if [ "$neve_rc" -ne 0 ]; then`, ...rollbackLines("health", EXIT.health), "fi");
   }
 
@@ -519,7 +551,8 @@ function restoreScript(plan: ApplyPlan, S: string, n: number): string[] {
   out.push("neve_rr=0");
   out.push("if neve_ours; then");
   out.push(...restoreLines(paths, S, plan.token, "  "));
-  if (plan.activate) out.push(`  sh -c ${q(plan.activate)} </dev/null >/dev/null 2>&1 ${close}`);
+  const act = (plan.commandLimits ?? SSH_FIXED.hostCommandSeconds).activate;
+  if (plan.activate) out.push(`  timeout -k 5 ${act} sh -c ${q(plan.activate)} </dev/null >/dev/null 2>&1 ${close}`);
   out.push(`  : > ${q(`${S}/SELF-RESTORED`)}`);
   out.push(
     `  command -v logger >/dev/null 2>&1 && logger -t neve-infra ${q(`${plan.service}: access not confirmed within ${n}s, previous files restored from ${S}`)}`,
@@ -569,7 +602,7 @@ export function buildDeleteScript(plan: DeletePlan): string {
   L.push(...lockLines(plan.paths, plan.stashDir));
   L.push(...reportFunction(plan.paths));
   L.push("neve_restore() {", "  neve_rr=0", ...restoreLines(plan.paths, S, plan.token), "  return $neve_rr", "}");
-  L.push(...activateFunction(plan.activate, plan.withhold, close));
+  L.push(...activateFunction(plan.activate, plan.withhold, close, SSH_FIXED.hostCommandSeconds.activate));
   L.push(journalClearFunction(plan.paths, plan.stashDir));
   L.push("neve_disarm() { :; }");
   L.push(...stashCommands(plan.paths, S, EXIT.stash));
