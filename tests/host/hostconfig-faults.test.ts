@@ -164,8 +164,9 @@ describe("HostConfig under faults mid-push (real provider host, real sshd, real 
     await reached("killed");
     // The host goes down mid-push, as far as this push can tell: its session and its detached part die (kill -9).
     await cutConnections();
-    // The health check's process group is the detached part's (setsid made it a session and group leader).
-    const killed = await host.exec(`g=$(ps -o pgid= -p "$(cat ${GATES}/health.pid)" | tr -d ' '); [ -n "$g" ] && kill -9 "-$g" && echo "killed $g"`);
+    // The detached part leads the health check's session (setsid made it a session and group leader; the health
+    // check itself runs in the process group of its `timeout`): kill that session's leader group.
+    const killed = await host.exec(`g=$(ps -o sid= -p "$(cat ${GATES}/health.pid)" | tr -d ' '); [ -n "$g" ] && kill -9 "-$g" && echo "killed $g"`);
     expect(killed.stdout).toMatch(/^killed \d+$/m);
     expect(await push).not.toBeNull();
     await pushEnded();
