@@ -27,7 +27,7 @@ export function scriptHeader(cleanupPaths: readonly string[], umask = "077"): st
 export const STASH_NAME_RE = "^[0-9]{8}T[0-9]{9}Z-[0-9a-f]{8}$";
 
 /** STASH_NAME_RE as a shell pattern (`case`, pathname expansion). */
-const STASH_NAME_GLOB = `${"[0-9]".repeat(8)}T${"[0-9]".repeat(9)}Z-${"[0-9a-f]".repeat(8)}`;
+export const STASH_NAME_GLOB = `${"[0-9]".repeat(8)}T${"[0-9]".repeat(9)}Z-${"[0-9a-f]".repeat(8)}`;
 
 /**
  * Shell line that keeps the newest `keep` timestamped stashes in `dir` and removes the older ones. Shell

@@ -1,4 +1,4 @@
-import { base64Lines, pruneStashes, scriptHeader, sha256Hex } from "../common/shell";
+import { base64Lines, pruneStashes, STASH_NAME_GLOB, scriptHeader, sha256Hex } from "../common/shell";
 import { shellQuote } from "../ssh/quote";
 import { SSH_FIXED } from "../ssh/timeouts";
 import type { AccessCritical, FileInputs, FileState } from "./types";
@@ -335,6 +335,27 @@ function journalClearFunction(paths: readonly string[], stashDir: string): strin
 }
 
 /**
+ * Shell that reports, as "@@neve lost-run <name> <exit code or none> <its @@neve lines>", each run directory of the
+ * service (`.runs/<stamp>-<token>`) that a push left behind: its connection was lost before it relayed the end,
+ * so nobody saw how it ended (fine, rolled back, or stopped midway). A run whose process still lives is left alone.
+ * With `remove` (a push, holding the paths' locks) the directory goes once reported; a refresh only reports.
+ */
+function lostRunLines(svcDir: string, current: string | null, remove: boolean): string[] {
+  const runs = `${svcDir}/.runs`;
+  return [
+    `for neve_r in ${q(runs)}/*; do`,
+    `  case "\${neve_r##*/}" in ${STASH_NAME_GLOB}) ;; *) continue;; esac`,
+    ...(current ? [`  [ "$neve_r" != ${q(current)} ] || continue`] : []),
+    `  if [ -f "$neve_r/pid" ] && kill -0 "$(cat "$neve_r/pid")" 2>/dev/null; then continue; fi`,
+    `  neve_lr=none; [ -f "$neve_r/rc" ] && neve_lr=$(cat "$neve_r/rc")`,
+    `  neve_lo=$(grep -h -e '^@@neve rollback' -e '^@@neve failed' -e '^@@neve changed' -- "$neve_r/out" 2>/dev/null | tr '\\n' ' ')`,
+    `  echo "@@neve lost-run \${neve_r##*/} \${neve_lr:-none} $neve_lo"`,
+    ...(remove ? ['  rm -rf -- "$neve_r"'] : []),
+    "done",
+  ];
+}
+
+/**
  * The single script of a create/update, in two parts.
  *
  * The attached part (run by the bootstrap, its output going to the SSH session): take the lock of every
@@ -371,6 +392,9 @@ export function buildApplyScript(plan: ApplyPlan): string {
   const L: string[] = scriptHeader([...staged, ...restores]);
   L.push(...lockLines(paths, plan.stashDir));
   L.push(...reportFunction(paths));
+  // A run a lost connection left behind: say how it ended (the journal re-verifies its files either way), also
+  // when this push then finds nothing to change.
+  L.push(...lostRunLines(svcDir, null, true));
 
   // 0. which parent directories are missing (the push creates them; onDelete remove/restore takes them away again).
   paths.forEach((p, i) => {
@@ -438,11 +462,13 @@ export function buildApplyScript(plan: ApplyPlan): string {
   L.push(
     `setsid -w sh -c ${q(BOOTSTRAP_BODY)} neve-push ${paths.map((_p, i) => `"$neve_c${i}"`).join(" ")} <<'${detachedEof}' >${q(`${R}/out`)} 2>${q(`${R}/err`)} &`,
   );
-  L.push(...detachedPart(plan, { S, svcDir, eof, staged, restores, journals, close, run }));
+  L.push(...detachedPart(plan, { S, R, svcDir, eof, staged, restores, journals, close, run }));
   L.push(detachedEof);
   L.push(`neve_pid=$!; echo "$neve_pid" > ${q(`${R}/pid`)}`);
   L.push(`wait "$neve_pid"; neve_rc=$?; echo "$neve_rc" > ${q(`${R}/rc`)}`);
-  L.push(`cat -- ${q(`${R}/out`)}; cat -- ${q(`${R}/err`)} >&2`);
+  // The run directory goes only after a write of this shell itself reached the session: `cat` dies of SIGPIPE alone
+  // on a dead one, the shell's own printf stops the script (trap PIPE), so a lost run keeps its record for the next push.
+  L.push(`cat -- ${q(`${R}/out`)}; cat -- ${q(`${R}/err`)} >&2; printf '@@neve relayed\\n'`);
   L.push(`rm -rf -- ${q(R)}; rmdir -- ${q(`${svcDir}/.runs`)} 2>/dev/null || :`);
   L.push('exit "$neve_rc"', `# ${END_MARKER}`);
   return `${L.join("\n")}\n`;
@@ -453,6 +479,7 @@ function detachedPart(
   plan: ApplyPlan,
   p: {
     S: string;
+    R: string;
     svcDir: string;
     eof: string;
     staged: string[];
@@ -465,6 +492,8 @@ function detachedPart(
   const { S, svcDir, eof, journals, close, run } = p;
   const paths = plan.files.map((f) => f.path);
   const D: string[] = scriptHeader([...p.staged, ...p.restores]);
+  // Its own exit code beside its output, for the case that the attached part is gone (lostRunLines reads it).
+  D.push(`trap 'neve_x=$?; neve_cleanup; printf "%s\\n" "$neve_x" > ${q(`${p.R}/rc`)}' EXIT`);
   paths.forEach((_p, i) => {
     D.push(`neve_c${i}=\${${i + 1}}`);
   });
@@ -569,10 +598,12 @@ function restoreScript(plan: ApplyPlan, S: string, n: number): string[] {
 
 /**
  * Script of `read`: one round trip, hashes, modes and owners of every file; with `stashDir`, also
- * "@@neve pending <i>" for each path whose journal says its last push did not end verified.
+ * "@@neve pending <i>" for each path whose journal says its last push did not end verified, and with `service`
+ * the runs of it that a lost connection left behind ("@@neve lost-run", reported, not removed).
  */
-export function buildReadScript(paths: readonly string[], stashDir?: string): string {
+export function buildReadScript(paths: readonly string[], stashDir?: string, service?: string): string {
   const pending = stashDir ? paths.map((p, i) => `if [ -e ${q(pathJournalFile(stashDir, p))} ]; then echo '@@neve pending ${i}'; fi`) : [];
+  if (stashDir && service) pending.push(...lostRunLines(serviceStashDir(stashDir, service), null, false));
   return `${[...scriptHeader([]), ...reportFunction(paths), "neve_report", ...pending, "exit 0", `# ${END_MARKER}`].join("\n")}\n`;
 }
 
@@ -665,6 +696,8 @@ export interface ScriptReport {
   reverify: number[];
   /** (read) Indices of the files whose journal is on the host: their last push did not end verified. */
   pending: number[];
+  /** Runs whose connection was lost before they reported their end: name, exit code (null: none recorded), their @@neve lines. */
+  lostRuns: { name: string; code: number | null; lines: string }[];
 }
 
 /** Parse the structured lines the scripts print (other stdout lines are ignored). */
@@ -683,6 +716,7 @@ export function parseReport(stdout: string): ScriptReport {
     selfSuperseded: false,
     reverify: [],
     pending: [],
+    lostRuns: [],
   };
   for (const line of stdout.split("\n")) {
     if (!line.startsWith("@@neve ")) continue;
@@ -730,11 +764,37 @@ export function parseReport(stdout: string): ScriptReport {
       case "pending":
         r.pending.push(Number(args[0]));
         break;
+      case "lost-run":
+        r.lostRuns.push({ name: args[0], code: args[1] === "none" || args[1] === undefined ? null : Number(args[1]), lines: args.slice(2).join(" ").trim() });
+        break;
       default:
         break;
     }
   }
   return r;
+}
+
+/** What became of a run a lost connection left behind, in words, from its exit code and its report lines. */
+export function describeLostRun(run: ScriptReport["lostRuns"][number]): string {
+  const at = `the push of ${run.name}, whose connection was lost before it reported its end,`;
+  const r = parseReport(run.lines.replace(/ @@neve /g, "\n@@neve "));
+  if (r.changed && run.code === 0) return `${at} ended fine on the host: activation and health check passed`;
+  if (r.failed) {
+    const how =
+      r.rollback === "ok"
+        ? "the previous files were restored and activation ran again"
+        : r.rollback === "superseded"
+          ? "a later push had changed the files, so nothing was restored"
+          : r.rollback === "reactivate-failed"
+            ? `the previous files were restored but activation failed again (exit ${r.reactivateCode ?? "?"})`
+            : r.rollback === "restore-failed"
+              ? "restoring the previous files failed"
+              : "no rollback was recorded";
+    const step = r.failed.what === "activate" ? "activation" : r.failed.what === "health" ? "health check" : r.failed.what;
+    return `${at} failed its ${step} (exit ${r.failed.code}) on the host and was rolled back: ${how}`;
+  }
+  if (run.code === null) return `${at} was stopped on the host before it ended (killed, or the host went down): no exit code was recorded`;
+  return `${at} ended on the host with exit ${run.code} before its swap`;
 }
 
 /**
