@@ -540,6 +540,8 @@ async function main(): Promise<void> {
     const missing = peer === "ansible" ? ansibleMissing() : null;
     if (missing) console.error(`bench: --peer ansible skipped: ${missing}`);
     const withAnsible = peer === "ansible" && !missing;
+    // `npm run bench -- --push-only`: only the floors the first push is compared with, and the first push.
+    const pushOnly = process.argv.slice(2).includes("--push-only");
 
     // Floors, first push, whole-run parts and the peer alternate, so that all see the same load of this (shared) machine.
     const floor: Sample[] = [];
@@ -557,10 +559,12 @@ async function main(): Promise<void> {
     for (let i = 0; i < REPS; i++) {
       await resetHost(host, original, set0);
       floor.push(await measure(host, () => coldFloorPush(host, script)));
-      await resetHost(host, original, set0);
-      floorNagle.push(await measure(host, () => coldFloorPush(host, script, true)));
-      await resetHost(host, original, set0);
-      floorWarm.push(await measure(host, () => floorPush(host, script)));
+      if (!pushOnly) {
+        await resetHost(host, original, set0);
+        floorNagle.push(await measure(host, () => coldFloorPush(host, script, true)));
+        await resetHost(host, original, set0);
+        floorWarm.push(await measure(host, () => floorPush(host, script)));
+      }
       await resetHost(host, original, set0);
       floorAct.push(await measure(host, () => coldFloorPush(host, scriptAct)));
       await resetHost(host, original, set0);
@@ -576,6 +580,7 @@ async function main(): Promise<void> {
         hostStart.push(startMs);
         return s!;
       });
+      if (pushOnly) continue;
       evalMs.push(await programEval(host, resources));
       wholeRun.push(evalMs[i] + hostStart[i] + first[i].ms);
       if (withAnsible) {
@@ -587,6 +592,10 @@ async function main(): Promise<void> {
       // The provider's state of the first push must still match the host for the phases below.
       await resetHost(host, original, set0);
       state = await withProviderHost(async (ph) => (await up(ph, caps0, null)).state);
+    }
+    if (pushOnly) {
+      pushOnlyReport(summarize(floor), summarize(floorAct), summarize(first), resources, files);
+      return;
     }
     const f = summarize(floor);
     const fn = summarize(floorNagle);
@@ -727,6 +736,38 @@ async function main(): Promise<void> {
   } finally {
     await host.stop();
   }
+}
+
+/** The report of `--push-only`: the first push against its floors, and one JSON line. */
+function pushOnlyReport(f: PhaseSummary, fa: PhaseSummary, p: PhaseSummary, resources: number, files: number): void {
+  const ratioOf = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+  console.log(`bench --push-only: ${resources} resources, ${files} files, 1 host, ${REPS} repetitions, medians (sshd-side counts)`);
+  for (const [name, s] of [
+    ["floor (1 conn, 1 exec)", f],
+    ["floor + activate + health", fa],
+    ["first push (create)", p],
+  ] as const) {
+    console.log(
+      `${name.padEnd(26)} ${String(s.ms).padStart(7)}  ${String(s.connections).padStart(5)}  ${String(s.roundTrips).padStart(11)}  ${s.samplesMs.join(" ")}`,
+    );
+  }
+  const ratio = ratioOf(p.ms, fa.ms);
+  console.log(`first push vs floor + activate + health: ${ratio}x (vs the plain floor: ${ratioOf(p.ms, f.ms)}x)`);
+  console.log(
+    JSON.stringify({
+      pushOnly: true,
+      firstPushMs: p.ms,
+      firstPushCreateMs: p.mutateMs ?? 0,
+      floorMs: f.ms,
+      floorWithActivationMs: fa.ms,
+      firstPushVsFloor: ratio,
+      firstPushVsPlainFloor: ratioOf(p.ms, f.ms),
+      firstPushRoundTrips: p.roundTrips,
+      connectionsOpened: p.connections,
+      reps: REPS,
+      targets: { firstPushWithin1_5xFloor: ratio <= 1.5, firstPushWithin1_25xFloor: ratio <= 1.25 },
+    }),
+  );
 }
 
 let finished = false;

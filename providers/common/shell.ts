@@ -26,9 +26,17 @@ export function scriptHeader(cleanupPaths: readonly string[], umask = "077"): st
 /** Names of timestamped stash directories ("<stamp>-<token>"), the only ones pruning may remove (never "original"). */
 export const STASH_NAME_RE = "^[0-9]{8}T[0-9]{9}Z-[0-9a-f]{8}$";
 
-/** Shell line that keeps the newest `keep` timestamped stashes in `dir` and removes the older ones. */
+/** STASH_NAME_RE as a shell pattern (`case`, pathname expansion). */
+export const STASH_NAME_GLOB = `${"[0-9]".repeat(8)}T${"[0-9]".repeat(9)}Z-${"[0-9a-f]".repeat(8)}`;
+
+/**
+ * Shell line that keeps the newest `keep` timestamped stashes in `dir` and removes the older ones. Shell
+ * only (pathname expansion is sorted, and the names sort by time): no process unless one is removed, since
+ * it runs on every push.
+ */
 export function pruneStashes(dir: string, keep: number): string {
-  return `( cd ${q(dir)} && ls -1 | grep -E ${q(STASH_NAME_RE)} | sort | head -n -${keep} | while IFS= read -r d; do rm -rf -- "$d"; done ) 2>/dev/null || :`;
+  const each = (body: string) => `for neve_e in ${q(dir)}/*; do case "\${neve_e##*/}" in ${STASH_NAME_GLOB}) ${body};; esac; done`;
+  return `neve_k=-${keep}; ${each("neve_k=$((neve_k + 1))")}; ${each('[ "$neve_k" -gt 0 ] && { rm -rf -- "$neve_e" 2>/dev/null; neve_k=$((neve_k - 1)); }')}; :`;
 }
 
 /** A text as base64 in lines of 76 characters, for a here-document that `base64 -d` reads. */

@@ -13,6 +13,7 @@ import {
   buildConfirmScript,
   buildDeleteScript,
   buildReadScript,
+  describeLostRun,
   fileStates,
   parseReport,
   type ScriptReport,
@@ -34,7 +35,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function outputsOf(inputs: HostConfigInputs, files: FileState[], lastStash: string | null): HostConfigOutputs {
+function outputsOf(inputs: HostConfigInputs, files: FileState[], lastStash: string | null, lostRuns: string[] | null): HostConfigOutputs {
   return {
     host: inputs.connection.host,
     connection: { ...inputs.connection, privateKey: inputs.connection.privateKey ?? null },
@@ -48,11 +49,23 @@ function outputsOf(inputs: HostConfigInputs, files: FileState[], lastStash: stri
     onDelete: inputs.onDelete,
     accessCritical: inputs.accessCritical ?? null,
     lastStash,
+    lostRuns,
   };
 }
 
+/** The lost runs a report lists, in words, or null. */
+function lostRunsOf(report: ScriptReport): string[] | null {
+  return report.lostRuns.length ? report.lostRuns.map(describeLostRun) : null;
+}
+
+/** What to add to an error about the lost runs this push found (and cleared) before its own work. */
+function lostSuffix(report: ScriptReport): string {
+  const lost = lostRunsOf(report);
+  return lost ? ` Before this push: ${lost.join("; ")}.` : "";
+}
+
 /** Push declared files with the full lifecycle; throws a redacted, worded Error on failure. */
-async function applyOnHost(inputs: HostConfigInputs): Promise<{ files: FileState[]; stash: string | null }> {
+async function applyOnHost(inputs: HostConfigInputs): Promise<{ files: FileState[]; stash: string | null; lostRuns: string[] | null }> {
   const where = describeTarget(inputs.connection);
   const secrets = secretsOf(inputs.connection, inputs.files);
   const prefix = `HostConfig ${inputs.service} on ${where}: `;
@@ -66,11 +79,11 @@ async function applyOnHost(inputs: HostConfigInputs): Promise<{ files: FileState
     );
     const endedAt = Date.now();
     const report = parseReport(res.stdout);
-    if (res.code !== 0) throw new Error(describeFailure(inputs, res.code, res.stderr, report));
+    if (res.code !== 0) throw new Error(describeFailure(inputs, res.code, res.stderr, report) + lostSuffix(report));
     if (report.changed && inputs.accessCritical && report.stash) {
       await confirmAccess(inputs, report.stash, endedAt);
     }
-    return { files: fileStates(inputs.files, report, sha256Hex), stash: report.stash };
+    return { files: fileStates(inputs.files, report, sha256Hex), stash: report.stash, lostRuns: lostRunsOf(report) };
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
     throw new Error(redact(msg.startsWith(prefix) ? msg : prefix + msg, secrets));
@@ -89,8 +102,8 @@ function lostAfterSwap(e: unknown, stdoutSoFar: string): Error {
   const stash = report.stash ? ` (the previous files are in ${report.stash})` : "";
   return new Error(
     `${err.message}, after the swap had begun: the host finishes the push on its own, activation, health check and rollback ` +
-      `included${stash}, and marks the files until it ends verified. The next \`pulumi up\` finds the files as the host left them, and ` +
-      `re-runs activation and health check for any file whose push did not end verified.`,
+      `included${stash}, and marks the files until it ends verified. The next \`pulumi up\` finds the files as the host left them, ` +
+      `says how this push ended, and re-runs activation and health check for any file whose push did not end verified.${lostSuffix(report)}`,
   );
 }
 
@@ -143,8 +156,8 @@ export const hostConfigProvider: dynamic.ResourceProvider<HostConfigInputs, Host
   ...pureMethods(checkHostConfig, diffHostConfig),
 
   async create(inputs: HostConfigInputs): Promise<dynamic.CreateResult<HostConfigOutputs>> {
-    const { files, stash } = await applyOnHost(inputs);
-    return { id: `${inputs.connection.host}:${inputs.service}`, outs: outputsOf(inputs, files, stash) };
+    const { files, stash, lostRuns } = await applyOnHost(inputs);
+    return { id: `${inputs.connection.host}:${inputs.service}`, outs: outputsOf(inputs, files, stash, lostRuns) };
   },
 
   async update(_id: string, olds: HostConfigOutputs, news: HostConfigInputs): Promise<dynamic.UpdateResult<HostConfigOutputs>> {
@@ -155,10 +168,10 @@ export const hostConfigProvider: dynamic.ResourceProvider<HostConfigInputs, Host
         const old = byPath.get(f.path)!;
         return { ...old, secret: f.secret, content: f.secret ? null : f.content };
       });
-      return { outs: outputsOf(news, files, olds.lastStash ?? null) };
+      return { outs: outputsOf(news, files, olds.lastStash ?? null, olds.lostRuns ?? null) };
     }
-    const { files, stash } = await applyOnHost(news);
-    return { outs: outputsOf(news, files, stash ?? olds.lastStash ?? null) };
+    const { files, stash, lostRuns } = await applyOnHost(news);
+    return { outs: outputsOf(news, files, stash ?? olds.lastStash ?? null, lostRuns) };
   },
 
   async read(id: string, props?: HostConfigOutputs): Promise<dynamic.ReadResult<HostConfigOutputs>> {
@@ -171,6 +184,7 @@ export const hostConfigProvider: dynamic.ResourceProvider<HostConfigInputs, Host
     const script = buildReadScript(
       props.files.map((f) => f.path),
       props.stashDir,
+      props.service,
     );
     let res: ExecResult;
     try {
@@ -183,9 +197,10 @@ export const hostConfigProvider: dynamic.ResourceProvider<HostConfigInputs, Host
     if (res.code !== 0) {
       throw new Error(`HostConfig ${props.service} on ${where}: reading the files failed (exit ${res.code}): ${res.stderr.trim()}`);
     }
-    const files = fileStates(props.files, parseReport(res.stdout), sha256Hex);
+    const report = parseReport(res.stdout);
+    const files = fileStates(props.files, report, sha256Hex);
     const { __provider: _omit, ...rest } = props as HostConfigOutputs & { __provider?: unknown };
-    return { id, props: { ...rest, files } };
+    return { id, props: { ...rest, files, lostRuns: lostRunsOf(report) } };
   },
 
   async delete(_id: string, props: HostConfigOutputs): Promise<void> {

@@ -93,6 +93,8 @@ export class HostConfig extends DynamicResource {
   public readonly accessCritical!: pulumi.Output<AccessCritical | null>;
   /** Stash directory holding the files before the last change, or null. */
   public readonly lastStash!: pulumi.Output<string | null>;
+  /** How earlier pushes that lost their connection ended on the host (rolled back, ended fine, stopped), or null. */
+  public readonly lostRuns!: pulumi.Output<string[] | null>;
 
   constructor(name: string, args: HostConfigArgs, opts?: pulumi.CustomResourceOptions) {
     const files = Array.isArray(args.files) ? args.files.map(secretFile) : args.files;
@@ -110,6 +112,7 @@ export class HostConfig extends DynamicResource {
       accessCritical: args.accessCritical,
       host: undefined,
       lastStash: undefined,
+      lostRuns: undefined,
     };
     super(hostConfigProvider, name, props, secretConnectionOutput(opts), "neve", "HostConfig");
   }

@@ -1,4 +1,4 @@
-import { base64Lines, pruneStashes, scriptHeader, sha256Hex } from "../common/shell";
+import { base64Lines, pruneStashes, STASH_NAME_GLOB, scriptHeader, sha256Hex } from "../common/shell";
 import { shellQuote } from "../ssh/quote";
 import { SSH_FIXED } from "../ssh/timeouts";
 import type { AccessCritical, FileInputs, FileState } from "./types";
@@ -22,6 +22,15 @@ export interface ApplyPlan {
   token: string;
   /** UTC time stamp "YYYYMMDDTHHMMSSmmmZ". */
   stamp: string;
+  /** Host-side limits of validators, activation and health check (seconds). Defaults to SSH_FIXED.hostCommandSeconds. */
+  commandLimits?: CommandLimits;
+}
+
+/** Seconds a validator, the activation and the health check may each run on the host. */
+export interface CommandLimits {
+  validate: number;
+  activate: number;
+  health: number;
 }
 
 /** Last line of every script: the bootstrap refuses to run a script that does not end with it. */
@@ -224,13 +233,14 @@ function lockLines(paths: readonly string[], stashDir: string): string[] {
   const wait = SSH_FIXED.pushLockWaitSeconds;
   const out = [
     `command -v flock >/dev/null 2>&1 && command -v setsid >/dev/null 2>&1 || neve_fail ${EXIT.lock} 'flock(1) and setsid(1) from util-linux are missing on the host (apt-get install util-linux); nothing was changed'`,
+    `command -v timeout >/dev/null 2>&1 || neve_fail ${EXIT.lock} 'timeout(1) from coreutils is missing on the host (apt-get install coreutils); nothing was changed'`,
     `mkdir -p -- ${q(dir)} || neve_fail ${EXIT.lock} ${q(`cannot create the lock directory ${dir}; nothing was changed`)}`,
   ];
   lockOrder(paths, stashDir).forEach(({ path, lock }, k) => {
     const fd = LOCK_FD + k;
     out.push(
-      `touch -- ${q(lock)} || neve_fail ${EXIT.lock} ${q(`cannot create the lock ${lock} of ${path}; nothing was changed`)}`,
-      `exec ${fd}>>${q(lock)}`,
+      // `command` keeps a failed redirection from ending the shell, so the message below is printed (and no `touch` is run).
+      `command exec ${fd}>>${q(lock)} || neve_fail ${EXIT.lock} ${q(`cannot create the lock ${lock} of ${path}; nothing was changed`)}`,
       `flock -w ${wait} ${fd} || neve_fail ${EXIT.lock} ${q(`another push of ${path} is running on `)}"$(uname -n)"${q(
         `: its lock ${lock} was not free within ${wait}s; nothing was changed, run again once that push has ended`,
       )}`,
@@ -245,16 +255,32 @@ export function withheldReason(secretPaths: readonly string[]): string {
   return `output withheld: the command can read ${what} (run it on the host to see its output)`;
 }
 
+/** The line that stands for (or follows) the output of a host command `timeout` stopped at its limit. */
+export function timedOutLine(what: string, command: string, seconds: number): string {
+  return `${what} \`${command}\` did not end within ${seconds}s on the host and was stopped (timeout; the limit is SSH_FIXED.hostCommandSeconds.${what === "validator" ? "validate" : what === "activation" ? "activate" : "health"} in providers/ssh/timeouts.ts)`;
+}
+
 /**
  * Run a user command in its own shell (a syntax error stays inside it), stdin closed, the lock
  * descriptors closed (`close`), output captured in `varName`; its exit status is the command's. With
  * secret files, the output goes to /dev/null on the host and `varName` holds the reason instead: a
  * validator, activation or health check that prints a secret (whole, in part, reformatted or encoded) cannot leak it.
+ * `timeout` (coreutils) stops it after `limit.seconds` (TERM to its process group, KILL 5 s later): exit 124
+ * or 137, and a line naming the command and the limit is added to its output.
  */
-function runCapture(varName: string, command: string, withhold: readonly string[], close: string): string {
+function runCapture(
+  varName: string,
+  command: string,
+  withhold: readonly string[],
+  close: string,
+  limit: { what: "validator" | "activation" | "health check"; seconds: number },
+): string {
   const c = close ? ` ${close}` : "";
-  if (withhold.length === 0) return `${varName}=$(sh -c ${q(command)} </dev/null 2>&1${c})`;
-  return `sh -c ${q(command)} </dev/null >/dev/null 2>&1${c}; neve_x=$?; ${varName}=${q(withheldReason(withhold))}; (exit $neve_x)`;
+  const t = `timeout -k 5 ${limit.seconds} sh -c ${q(command)} </dev/null`;
+  const late = `if [ "$neve_x" -eq 124 ] || [ "$neve_x" -eq 137 ]; then ${varName}="\${${varName}:+\${${varName}}
+}"${q(timedOutLine(limit.what, command, limit.seconds))}; fi`;
+  if (withhold.length === 0) return `${varName}=$(${t} 2>&1${c}); neve_x=$?; ${late}; (exit $neve_x)`;
+  return `${t} >/dev/null 2>&1${c}; neve_x=$?; ${varName}=${q(withheldReason(withhold))}; ${late}; (exit $neve_x)`;
 }
 
 /** Line on stderr between the failed step's output and the output of activation after the rollback. */
@@ -295,13 +321,38 @@ function removeCreatedDirs(paths: readonly string[], originalDir: string): strin
 }
 
 /** `neve_activate`: run the activation command (output in $neve_aout), or succeed when there is none. */
-function activateFunction(activate: string | null, withhold: readonly string[], close: string): string[] {
-  return ["neve_activate() {", activate ? `  ${runCapture("neve_aout", activate, withhold, close)}` : "  neve_aout=''; return 0", "}"];
+function activateFunction(activate: string | null, withhold: readonly string[], close: string, seconds: number): string[] {
+  return [
+    "neve_activate() {",
+    activate ? `  ${runCapture("neve_aout", activate, withhold, close, { what: "activation", seconds })}` : "  neve_aout=''; return 0",
+    "}",
+  ];
 }
 
 /** `neve_journal_clear`: the push of these paths ended verified (or they are no longer managed). */
 function journalClearFunction(paths: readonly string[], stashDir: string): string {
   return `neve_journal_clear() { rm -f -- ${paths.map((p) => q(pathJournalFile(stashDir, p))).join(" ")}; }`;
+}
+
+/**
+ * Shell that reports, as "@@neve lost-run <name> <exit code or none> <its @@neve lines>", each run directory of the
+ * service (`.runs/<stamp>-<token>`) that a push left behind: its connection was lost before it relayed the end,
+ * so nobody saw how it ended (fine, rolled back, or stopped midway). A run whose process still lives is left alone.
+ * With `remove` (a push, holding the paths' locks) the directory goes once reported; a refresh only reports.
+ */
+function lostRunLines(svcDir: string, current: string | null, remove: boolean): string[] {
+  const runs = `${svcDir}/.runs`;
+  return [
+    `for neve_r in ${q(runs)}/*; do`,
+    `  case "\${neve_r##*/}" in ${STASH_NAME_GLOB}) ;; *) continue;; esac`,
+    ...(current ? [`  [ "$neve_r" != ${q(current)} ] || continue`] : []),
+    `  if [ -f "$neve_r/pid" ] && kill -0 "$(cat "$neve_r/pid")" 2>/dev/null; then continue; fi`,
+    `  neve_lr=none; [ -f "$neve_r/rc" ] && neve_lr=$(cat "$neve_r/rc")`,
+    `  neve_lo=$(grep -h -e '^@@neve rollback' -e '^@@neve failed' -e '^@@neve changed' -- "$neve_r/out" 2>/dev/null | tr '\\n' ' ')`,
+    `  echo "@@neve lost-run \${neve_r##*/} \${neve_lr:-none} $neve_lo"`,
+    ...(remove ? ['  rm -rf -- "$neve_r"'] : []),
+    "done",
+  ];
 }
 
 /**
@@ -333,12 +384,17 @@ export function buildApplyScript(plan: ApplyPlan): string {
   const restores = paths.map((p) => restorePath(p, plan.token));
   const journals = paths.map((p) => pathJournalFile(plan.stashDir, p));
   const close = closeLockFds(paths.length);
-  const run = (varName: string, command: string) => runCapture(varName, command, plan.withhold, close);
+  const limits = plan.commandLimits ?? SSH_FIXED.hostCommandSeconds;
+  const run = (varName: string, command: string, what: "validator" | "health check") =>
+    runCapture(varName, command, plan.withhold, close, { what, seconds: what === "validator" ? limits.validate : limits.health });
 
   // ---- The attached part. ----
   const L: string[] = scriptHeader([...staged, ...restores]);
   L.push(...lockLines(paths, plan.stashDir));
   L.push(...reportFunction(paths));
+  // A run a lost connection left behind: say how it ended (the journal re-verifies its files either way), also
+  // when this push then finds nothing to change.
+  L.push(...lostRunLines(svcDir, null, true));
 
   // 0. which parent directories are missing (the push creates them; onDelete remove/restore takes them away again).
   paths.forEach((p, i) => {
@@ -386,7 +442,7 @@ export function buildApplyScript(plan: ApplyPlan): string {
   // 4. validators on the staged copies; on failure nothing has moved.
   plan.validate.forEach((v) => {
     const cmd = substitutePlaceholders(v, plan.files, plan.token);
-    L.push(`${run("neve_vout", cmd)}; neve_rc=$?`);
+    L.push(`${run("neve_vout", cmd, "validator")}; neve_rc=$?`);
     L.push(
       `if [ "$neve_rc" -ne 0 ]; then printf 'validation failed, nothing was changed: \`%s\` exited with %s:\\n%s\\n' ${q(v)} "$neve_rc" "$neve_vout" >&2; exit ${EXIT.validate}; fi`,
     );
@@ -406,11 +462,13 @@ export function buildApplyScript(plan: ApplyPlan): string {
   L.push(
     `setsid -w sh -c ${q(BOOTSTRAP_BODY)} neve-push ${paths.map((_p, i) => `"$neve_c${i}"`).join(" ")} <<'${detachedEof}' >${q(`${R}/out`)} 2>${q(`${R}/err`)} &`,
   );
-  L.push(...detachedPart(plan, { S, svcDir, eof, staged, restores, journals, close, run }));
+  L.push(...detachedPart(plan, { S, R, svcDir, eof, staged, restores, journals, close, run }));
   L.push(detachedEof);
   L.push(`neve_pid=$!; echo "$neve_pid" > ${q(`${R}/pid`)}`);
   L.push(`wait "$neve_pid"; neve_rc=$?; echo "$neve_rc" > ${q(`${R}/rc`)}`);
-  L.push(`cat -- ${q(`${R}/out`)}; cat -- ${q(`${R}/err`)} >&2`);
+  // The run directory goes only after a write of this shell itself reached the session: `cat` dies of SIGPIPE alone
+  // on a dead one, the shell's own printf stops the script (trap PIPE), so a lost run keeps its record for the next push.
+  L.push(`cat -- ${q(`${R}/out`)}; cat -- ${q(`${R}/err`)} >&2; printf '@@neve relayed\\n'`);
   L.push(`rm -rf -- ${q(R)}; rmdir -- ${q(`${svcDir}/.runs`)} 2>/dev/null || :`);
   L.push('exit "$neve_rc"', `# ${END_MARKER}`);
   return `${L.join("\n")}\n`;
@@ -421,18 +479,21 @@ function detachedPart(
   plan: ApplyPlan,
   p: {
     S: string;
+    R: string;
     svcDir: string;
     eof: string;
     staged: string[];
     restores: string[];
     journals: string[];
     close: string;
-    run: (varName: string, command: string) => string;
+    run: (varName: string, command: string, what: "validator" | "health check") => string;
   },
 ): string[] {
   const { S, svcDir, eof, journals, close, run } = p;
   const paths = plan.files.map((f) => f.path);
   const D: string[] = scriptHeader([...p.staged, ...p.restores]);
+  // Its own exit code beside its output, for the case that the attached part is gone (lostRunLines reads it).
+  D.push(`trap 'neve_x=$?; neve_cleanup; printf "%s\\n" "$neve_x" > ${q(`${p.R}/rc`)}' EXIT`);
   paths.forEach((_p, i) => {
     D.push(`neve_c${i}=\${${i + 1}}`);
   });
@@ -440,7 +501,7 @@ function detachedPart(
   D.push(HASH_FUNCTION, ...oursFunction(plan.files));
   D.push("neve_restore_files() {", "  neve_rr=0", ...restoreLines(paths, S, plan.token), "  return $neve_rr", "}");
   D.push("neve_restore() { neve_ours || return 2; neve_restore_files; }");
-  D.push(...activateFunction(plan.activate, plan.withhold, close));
+  D.push(...activateFunction(plan.activate, plan.withhold, close, (plan.commandLimits ?? SSH_FIXED.hostCommandSeconds).activate));
   D.push(journalClearFunction(paths, plan.stashDir));
   D.push("neve_disarm() { :; }");
 
@@ -490,7 +551,7 @@ function detachedPart(
     D.push(`if [ "$neve_rc" -ne 0 ]; then`, ...rollbackLines("activate", EXIT.activate), "fi");
   }
   if (plan.healthCheck) {
-    D.push(`${run("neve_out", plan.healthCheck)}; neve_rc=$?`);
+    D.push(`${run("neve_out", plan.healthCheck, "health check")}; neve_rc=$?`);
     D.push(`if [ "$neve_rc" -ne 0 ]; then`, ...rollbackLines("health", EXIT.health), "fi");
   }
 
@@ -519,7 +580,8 @@ function restoreScript(plan: ApplyPlan, S: string, n: number): string[] {
   out.push("neve_rr=0");
   out.push("if neve_ours; then");
   out.push(...restoreLines(paths, S, plan.token, "  "));
-  if (plan.activate) out.push(`  sh -c ${q(plan.activate)} </dev/null >/dev/null 2>&1 ${close}`);
+  const act = (plan.commandLimits ?? SSH_FIXED.hostCommandSeconds).activate;
+  if (plan.activate) out.push(`  timeout -k 5 ${act} sh -c ${q(plan.activate)} </dev/null >/dev/null 2>&1 ${close}`);
   out.push(`  : > ${q(`${S}/SELF-RESTORED`)}`);
   out.push(
     `  command -v logger >/dev/null 2>&1 && logger -t neve-infra ${q(`${plan.service}: access not confirmed within ${n}s, previous files restored from ${S}`)}`,
@@ -536,10 +598,12 @@ function restoreScript(plan: ApplyPlan, S: string, n: number): string[] {
 
 /**
  * Script of `read`: one round trip, hashes, modes and owners of every file; with `stashDir`, also
- * "@@neve pending <i>" for each path whose journal says its last push did not end verified.
+ * "@@neve pending <i>" for each path whose journal says its last push did not end verified, and with `service`
+ * the runs of it that a lost connection left behind ("@@neve lost-run", reported, not removed).
  */
-export function buildReadScript(paths: readonly string[], stashDir?: string): string {
+export function buildReadScript(paths: readonly string[], stashDir?: string, service?: string): string {
   const pending = stashDir ? paths.map((p, i) => `if [ -e ${q(pathJournalFile(stashDir, p))} ]; then echo '@@neve pending ${i}'; fi`) : [];
+  if (stashDir && service) pending.push(...lostRunLines(serviceStashDir(stashDir, service), null, false));
   return `${[...scriptHeader([]), ...reportFunction(paths), "neve_report", ...pending, "exit 0", `# ${END_MARKER}`].join("\n")}\n`;
 }
 
@@ -569,7 +633,7 @@ export function buildDeleteScript(plan: DeletePlan): string {
   L.push(...lockLines(plan.paths, plan.stashDir));
   L.push(...reportFunction(plan.paths));
   L.push("neve_restore() {", "  neve_rr=0", ...restoreLines(plan.paths, S, plan.token), "  return $neve_rr", "}");
-  L.push(...activateFunction(plan.activate, plan.withhold, close));
+  L.push(...activateFunction(plan.activate, plan.withhold, close, SSH_FIXED.hostCommandSeconds.activate));
   L.push(journalClearFunction(plan.paths, plan.stashDir));
   L.push("neve_disarm() { :; }");
   L.push(...stashCommands(plan.paths, S, EXIT.stash));
@@ -632,6 +696,8 @@ export interface ScriptReport {
   reverify: number[];
   /** (read) Indices of the files whose journal is on the host: their last push did not end verified. */
   pending: number[];
+  /** Runs whose connection was lost before they reported their end: name, exit code (null: none recorded), their @@neve lines. */
+  lostRuns: { name: string; code: number | null; lines: string }[];
 }
 
 /** Parse the structured lines the scripts print (other stdout lines are ignored). */
@@ -650,6 +716,7 @@ export function parseReport(stdout: string): ScriptReport {
     selfSuperseded: false,
     reverify: [],
     pending: [],
+    lostRuns: [],
   };
   for (const line of stdout.split("\n")) {
     if (!line.startsWith("@@neve ")) continue;
@@ -697,11 +764,37 @@ export function parseReport(stdout: string): ScriptReport {
       case "pending":
         r.pending.push(Number(args[0]));
         break;
+      case "lost-run":
+        r.lostRuns.push({ name: args[0], code: args[1] === "none" || args[1] === undefined ? null : Number(args[1]), lines: args.slice(2).join(" ").trim() });
+        break;
       default:
         break;
     }
   }
   return r;
+}
+
+/** What became of a run a lost connection left behind, in words, from its exit code and its report lines. */
+export function describeLostRun(run: ScriptReport["lostRuns"][number]): string {
+  const at = `the push of ${run.name}, whose connection was lost before it reported its end,`;
+  const r = parseReport(run.lines.replace(/ @@neve /g, "\n@@neve "));
+  if (r.changed && run.code === 0) return `${at} ended fine on the host: activation and health check passed`;
+  if (r.failed) {
+    const how =
+      r.rollback === "ok"
+        ? "the previous files were restored and activation ran again"
+        : r.rollback === "superseded"
+          ? "a later push had changed the files, so nothing was restored"
+          : r.rollback === "reactivate-failed"
+            ? `the previous files were restored but activation failed again (exit ${r.reactivateCode ?? "?"})`
+            : r.rollback === "restore-failed"
+              ? "restoring the previous files failed"
+              : "no rollback was recorded";
+    const step = r.failed.what === "activate" ? "activation" : r.failed.what === "health" ? "health check" : r.failed.what;
+    return `${at} failed its ${step} (exit ${r.failed.code}) on the host and was rolled back: ${how}`;
+  }
+  if (run.code === null) return `${at} was stopped on the host before it ended (killed, or the host went down): no exit code was recorded`;
+  return `${at} ended on the host with exit ${run.code} before its swap`;
 }
 
 /**

@@ -66,4 +66,9 @@ export interface HostConfigOutputs extends Omit<HostConfigInputs, "files"> {
   files: FileState[];
   /** Stash directory of the last change on the host (the previous files), or null. */
   lastStash: string | null;
+  /**
+   * How the pushes ended that lost their connection before reporting their end, as the last push (which then
+   * clears them on the host) or refresh found them; null when there were none. Absent in older states.
+   */
+  lostRuns?: string[] | null;
 }

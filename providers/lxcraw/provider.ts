@@ -48,14 +48,25 @@ function sizeHint(e: unknown, vmid: number): string {
 }
 
 /**
- * What to add to the error of a write whose connection broke after the new text was sent: the host
- * may have renamed it over the config before the end was reported.
+ * What to add to the error of a write whose connection broke after the new text was sent, from the lines that
+ * arrived. The host script reports "@@neve stash" right before its rename: a write to the dead session stops it
+ * there (SIGPIPE; its trap removes the staged copy), so without that line the rename has not run, unless the
+ * line was already on its way when the connection went.
  */
 function mayBeLive(sent: string | null, stdoutSoFar: string): string {
-  if (sent === null || parseLxcReport(stdoutSoFar).changedTo !== null) return "";
+  const report = parseLxcReport(stdoutSoFar);
+  if (sent === null || report.changedTo !== null) return "";
+  const next = " The next `pulumi up` reads the file and reconciles it.";
+  if (report.stash) {
+    return (
+      `, after the new text was sent: the host had stashed the live file in ${report.stash} and was renaming the new text over it, ` +
+      `so the change is live unless that rename failed (it takes effect at the container's next start).${next}`
+    );
+  }
   return (
-    ", after the new text was sent: the host may have put it in place (the change may be live; it takes effect at the " +
-    "container's next start). The next `pulumi up` reads the file and reconciles it."
+    ", after the new text was sent, before the host reported its stash: the host stops at that report once the connection is gone " +
+    "(before the rename, removing the staged copy), so the file is unchanged, unless the report was already on its way when the " +
+    `connection went (then the change is live and takes effect at the container's next start).${next}`
   );
 }
 

@@ -35,6 +35,14 @@ export const SSH_FIXED = {
    * paths while another push of that path runs, before it fails with "another push of <path> is running".
    */
   pushLockWaitSeconds: 30,
+  /**
+   * Seconds each host command of a HostConfig push may run on the host before `timeout` (coreutils) stops it
+   * (TERM, then KILL 5 s later): a validator, the activation (also the one after a rollback and the dead-man
+   * restore's) and the health check. These bound work on the host, not the network, so a slow tailnet does not
+   * shorten them; one validator + activation + health check + the rollback's activation (210 s) stays inside
+   * the default change limit (300 s), so a hung command ends in a rollback the client still sees.
+   */
+  hostCommandSeconds: { validate: 60, activate: 60, health: 30 },
   /** Longest wait (ms) of the access check after an access-critical change (at most half the confirm window). */
   accessCheckMaxMs: 15000,
   /** Shortest wait (ms) of that access check. */

@@ -167,8 +167,11 @@ interface HooksBinding {
   getAfterDeleteList(): string[];
 }
 
-/** The hook names of a request by lifecycle point (points without hooks left out). */
-function hooksOf(req: RegisterRequest): Record<string, string[]> {
+/**
+ * The hook names of a register request by lifecycle point (points without hooks left out); shared by the
+ * mock runner and the recording monitor of the cmd/run tests.
+ */
+export function hooksOf(req: Pick<RegisterRequest, "getHooks">): Record<string, string[]> {
   const b = req.getHooks();
   if (!b) return {};
   const all: Record<string, string[]> = {

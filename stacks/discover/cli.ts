@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { redact } from "../../providers/common/provider";
+import { UsageError } from "../../scripts/lib/cli";
 import { DEFAULT_STACK_FILE } from "../../scripts/lib/stackFile";
 import { ConfigError } from "../config/errors";
 import type { NeveModel } from "../config/model";
@@ -38,8 +39,12 @@ export interface DiscoverArgs {
   readonly adopt: readonly AdoptRequest[];
 }
 
-/** A usage error (exit 2). */
-export class UsageError extends Error {}
+/**
+ * A usage error (exit 2): the one class of the repo's commands (scripts/lib/cli.ts). The parser below stays
+ * discover's own: the shared `parseFlags` knows switches and path flags given once, and discover has value
+ * flags (--host, --port, --secret KEY=FILE) and a repeatable --adopt, with messages of their own.
+ */
+export { UsageError };
 
 /** Parse argv (after `--`). Throws {@link UsageError}. */
 export function parseArgs(argv: readonly string[]): DiscoverArgs {

@@ -48,6 +48,15 @@ function namer(root: string, file: "passwd" | "group"): (id: number) => string {
 }
 
 /** Sorted directory entries (no dot files, as a shell glob), or [] when it is not a readable directory. */
+/** `fs.statSync` (following links), or undefined where there is nothing to stat (absent, broken link, no access). */
+function statOrNone(p: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
 function list(dir: string): string[] {
   try {
     return fs
@@ -136,12 +145,7 @@ export function readRoot(dir: string, request: ProbeRequest): RawRead {
   /** The shell's `dir`: a record only for a directory discover lists but cannot. */
   const listable = (p: string) => {
     const local = at(p);
-    let s: fs.Stats | undefined;
-    try {
-      s = fs.statSync(local);
-    } catch {
-      s = undefined;
-    }
+    const s = statOrNone(local);
     if (s?.isDirectory()) {
       try {
         fs.accessSync(local, fs.constants.R_OK | fs.constants.X_OK);
@@ -154,12 +158,7 @@ export function readRoot(dir: string, request: ProbeRequest): RawRead {
   /** One record; returns the bytes read (the network reader follows `source` lines even in a file that is not text, as sed does). */
   const rec = (tag: RecordTag, p: string, withContent: boolean): Buffer | undefined => {
     const local = at(p);
-    let s: fs.Stats | undefined;
-    try {
-      s = fs.statSync(local);
-    } catch {
-      s = undefined;
-    }
+    const s = statOrNone(local);
     if (s?.isFile()) {
       let real = local;
       try {

@@ -139,7 +139,7 @@ describe("HostConfig over SSH (real provider host, real sshd)", () => {
     const e = await pushErr;
     await gate.release();
     expect(e?.message).toMatch(
-      /was lost while running the push of haproxy, after the swap had begun: the host finishes the push on its own, activation, health check and rollback included \(the previous files are in \/root\/etc-pve\.stash\/haproxy\/\S+\), and marks the files until it ends verified\. The next `pulumi up` finds the files as the host left them, and re-runs activation and health check for any file whose push did not end verified\./,
+      /was lost while running the push of haproxy, after the swap had begun: the host finishes the push on its own, activation, health check and rollback included \(the previous files are in \/root\/etc-pve\.stash\/haproxy\/\S+\), and marks the files until it ends verified\. The next `pulumi up` finds the files as the host left them, says how this push ended, and re-runs activation and health check for any file whose push did not end verified\./,
     );
     // The next up does: the host finished the push (activation included), so the live file holds the new text; the resource records it.
     const { state: next } = await up(ph, state, d);

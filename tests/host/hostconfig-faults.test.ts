@@ -93,9 +93,16 @@ describe("HostConfig under faults mid-push (real provider host, real sshd, real 
     // The host ran the activation after the cut, and the push ended verified: no journal.
     expect(await host.systemctlCalls()).toEqual(["reload haproxy"]);
     expect(await journalOf()).toBeNull();
-    // The next up finds the verified file and records it without activating again.
+    // A refresh says how the lost push ended (and leaves that record for the push).
+    expect((await ph.read(state.id, "", state.outputs)).properties.lostRuns).toEqual([
+      expect.stringMatching(/, ended fine on the host: activation and health check passed$/),
+    ]);
+    // The next up finds the verified file and records it without activating again, and says how the lost push ended.
     const { state: next } = await up(ph, state, await declare("haproxy", args(haproxyCfg(host, "after swap"))));
     expect(filesOf(next)[0].sha256).toBe(sha256Hex(haproxyCfg(host, "after swap")));
+    expect(next.outputs.lostRuns).toEqual([
+      expect.stringMatching(/^the push of \S+, whose connection was lost before it reported its end, ended fine on the host/),
+    ]);
     expect(await host.systemctlCalls()).toEqual(["reload haproxy"]);
   });
 
@@ -130,11 +137,13 @@ describe("HostConfig under faults mid-push (real provider host, real sshd, real 
     expect(await host.readFile(CFG)).toBe(haproxyCfg(host, "before"));
     expect(await host.systemctlCalls()).toEqual(["reload haproxy", "reload haproxy"]);
     expect(await journalOf()).toBeNull();
-    // The same declaration again is not "unchanged": it is pushed, checked, and refused again.
+    // The same declaration again is not "unchanged": it is pushed, checked, and refused again, and the error says how
+    // the lost push had ended (reported once: the push clears that record on the host).
     await expect(up(ph, state, d)).rejects.toThrow(
-      /health check `.*` failed \(exit 7\): unhealthy\nRolled back: the previous files were restored from \S+ and activation ran again successfully\./,
+      /health check `.*` failed \(exit 7\): unhealthy\nRolled back: the previous files were restored from \S+ and activation ran again successfully\. Before this push: the push of \S+, whose connection was lost before it reported its end, failed its health check \(exit 7\) on the host and was rolled back: the previous files were restored and activation ran again\.$/,
     );
     expect(await host.readFile(CFG)).toBe(haproxyCfg(host, "before"));
+    expect((await ph.read(state.id, "", state.outputs)).properties.lostRuns).toBeNull();
   });
 
   it("must finish the rollback on the host when the connection is cut during it", async () => {
@@ -164,8 +173,9 @@ describe("HostConfig under faults mid-push (real provider host, real sshd, real 
     await reached("killed");
     // The host goes down mid-push, as far as this push can tell: its session and its detached part die (kill -9).
     await cutConnections();
-    // The health check's process group is the detached part's (setsid made it a session and group leader).
-    const killed = await host.exec(`g=$(ps -o pgid= -p "$(cat ${GATES}/health.pid)" | tr -d ' '); [ -n "$g" ] && kill -9 "-$g" && echo "killed $g"`);
+    // The detached part leads the health check's session (setsid made it a session and group leader; the health
+    // check itself runs in the process group of its `timeout`): kill that session's leader group.
+    const killed = await host.exec(`g=$(ps -o sid= -p "$(cat ${GATES}/health.pid)" | tr -d ' '); [ -n "$g" ] && kill -9 "-$g" && echo "killed $g"`);
     expect(killed.stdout).toMatch(/^killed \d+$/m);
     expect(await push).not.toBeNull();
     await pushEnded();
@@ -174,6 +184,9 @@ describe("HostConfig under faults mid-push (real provider host, real sshd, real 
     expect(await journalOf()).toMatch(/^\/root\/etc-pve\.stash\/haproxy\/\S+\n$/);
     // A refresh records the live hash, and still the next up must not find "nothing to do".
     const r = await ph.read(state.id, "", state.outputs);
+    expect(r.properties.lostRuns).toEqual([
+      expect.stringMatching(/, was stopped on the host before it ended \(killed, or the host went down\): no exit code was recorded$/),
+    ]);
     const refreshed: State = { ...state, outputs: r.properties };
     expect(filesOf(refreshed)[0]).toMatchObject({ sha256: sha256Hex(haproxyCfg(host, "never verified")), pending: true });
     await host.clearSystemctlCalls();

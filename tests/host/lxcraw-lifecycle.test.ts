@@ -185,7 +185,7 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
     await host.writeFile(CONF, before, "0640");
   });
 
-  it("must say the change may be live, and that the next up reconciles it, when the connection is lost after the new text was sent", async () => {
+  it("must say precisely whether the change can be live, and that the next up reconciles it, when the connection is lost after the new text was sent", async () => {
     // Proxmox's lock is held until the test lets it go (or about two minutes pass), so the write waits at the swap
     // with the new text staged; then the connection dies, and only then is the lock released.
     const lock = "/run/lock/lxc/pve-config-201.lock";
@@ -201,10 +201,14 @@ describe("LxcRawConfig of CT 201 (real provider host, real sshd, /etc/pve stand-
     expect(await waitFor(async () => (await ls("/etc/pve/lxc")).some((f) => f.startsWith(".neve-stage-")))).toBe(true);
     await host.exec(`pids=$(ss -Htnp state established '( sport = :22 )' | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); [ -n "$pids" ] && kill -9 $pids`);
     expect(await pending).toMatch(
-      /^LxcRawConfig CT 201 on root@[\d.]+:22: write: .*lost.*, after the new text was sent: the host may have put it in place \(the change may be live; .*\)\. The next `pulumi up` reads the file and reconciles it\.$/,
+      /^LxcRawConfig CT 201 on root@[\d.]+:22: write: .*lost.*, after the new text was sent, before the host reported its stash: the host stops at that report once the connection is gone \(before the rename, removing the staged copy\), so the file is unchanged, unless .*\. The next `pulumi up` reads the file and reconciles it\.$/,
     );
+    const unchanged = await host.readFile(CONF);
     await host.exec("touch /tmp/unlock");
     expect(await waitFor(async () => (await ls("/etc/pve/lxc")).length === 1)).toBe(true);
+    // As the message says: the host stopped at its report, before the rename.
+    expect(await host.readFile(CONF)).toBe(unchanged);
+    expect(unchanged).not.toContain(EXTRA);
     const { state: next } = await up(ph, state, await declareLxcRaw("lune-raw", args({ rawLines: [EXTRA] })));
     expect(await host.readFile(CONF)).toContain(`\n${EXTRA}\n`);
     state = (await up(ph, next, await declareLxcRaw("lune-raw", args()))).state;

@@ -251,8 +251,9 @@ describe("HostConfig scripts under the real /bin/sh", () => {
   });
   it("must re-run activation and health check for a path whose last push never ended (journal), even with identical content", () => {
     fs.writeFileSync(target(), "old\n");
-    // The health check kills the push's detached part, as a host crash would: the new file is live, unverified.
-    const killer = `echo hc >> ${path.join(dir, "log")}; [ -e ${path.join(dir, "crashed")} ] && exit 0; : > ${path.join(dir, "crashed")}; kill -9 -$(ps -o pgid= -p $$ | tr -d ' ')`;
+    // The health check kills the push's detached part (its session's leader group; the check itself runs in the group of
+    // its `timeout`), as a host crash would: the new file is live, unverified.
+    const killer = `echo hc >> ${path.join(dir, "log")}; [ -e ${path.join(dir, "crashed")} ] && exit 0; : > ${path.join(dir, "crashed")}; kill -9 -$(ps -o sid= -p $$ | tr -d ' ')`;
     const first = runScript(buildApplyScript(plan({ healthCheck: killer })));
     expect(first.code).toBe(137);
     expect(fs.readFileSync(target(), "utf8")).toBe("new\n");

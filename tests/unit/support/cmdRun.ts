@@ -53,7 +53,7 @@ import * as resourcePb from "@pulumi/pulumi/proto/resource_pb";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
-import { buildConfig, type RunProgramOptions } from "../../../scripts/lib/mockRunner";
+import { buildConfig, hooksOf, type RunProgramOptions } from "../../../scripts/lib/mockRunner";
 import { REPO_ROOT } from "../../../scripts/lib/stackFile";
 import { QUALIFIED_SECRET_KEYS } from "../../../stacks/config/secrets";
 import { headCommit } from "../../../stacks/guards/deployment";
@@ -172,21 +172,6 @@ const ALL_FEATURES = [
   resourcePb.ResourceMonitorFeature.RESOURCE_MONITOR_FEATURE_DELETED_WITH,
   resourcePb.ResourceMonitorFeature.RESOURCE_MONITOR_FEATURE_RESOURCE_HOOKS,
 ];
-
-/** The hook names of a registration by lifecycle point (points without hooks left out). */
-function hooksOf(req: resourcePb.RegisterResourceRequest): Record<string, string[]> {
-  const b = req.getHooks();
-  if (!b) return {};
-  const all: Record<string, string[]> = {
-    beforeCreate: b.getBeforeCreateList(),
-    afterCreate: b.getAfterCreateList(),
-    beforeUpdate: b.getBeforeUpdateList(),
-    afterUpdate: b.getAfterUpdateList(),
-    beforeDelete: b.getBeforeDeleteList(),
-    afterDelete: b.getAfterDeleteList(),
-  };
-  return Object.fromEntries(Object.entries(all).filter(([, names]) => names.length));
-}
 
 function urnOf(parent: string, type: string, name: string): string {
   const qualified = parent ? `${parent.split("::")[2]}$${type}` : type;
