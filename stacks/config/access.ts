@@ -142,8 +142,8 @@ function ruleCover(c: StackConfig, r: FirewallRuleConfig, port: number, t: Acces
 
 /**
  * Why the traffic to `port` would not get in, or undefined when it does. The host's chain is the
- * node's host.fw rules (`firewall.hostRules`) first, then cluster.fw's rules (pve-firewall's
- * `ruleset_generate_host_rules`, host rules before cluster rules), then `policy_in`.
+ * node's host.fw rules (`firewall.hostRules`) first, then cluster.fw's rules (the
+ * node rules before the cluster rules, as the issue and docs state; not yet checked in pve-firewall source), then `policy_in`.
  */
 function blockedBy(c: StackConfig, port: number, t: AccessTraffic): string | undefined {
   const fw = c.firewall;
