@@ -26,6 +26,8 @@ export function buildModel(c: StackConfig): NeveModel {
     protect: g.running,
   }));
   const addressOf = (ref: string): string => (isAddressOrCidr(ref) ? ref : (c.guests[ref].ipv4 as string));
+  // A firewall reference that is no guest (an IP set `+name`, an alias) goes to Proxmox as written: Proxmox resolves it.
+  const ruleAddressOf = (ref: string): string => (c.guests[ref] ? (c.guests[ref].ipv4 as string) : ref);
 
   const storage: StorageModel[] = Object.entries(c.storage).map(([id, s]) =>
     s.type === "pbs" ? { ...s, id, serverAddress: addressOf(s.server) } : { ...s, id },
@@ -33,8 +35,8 @@ export function buildModel(c: StackConfig): NeveModel {
   const routes: RouteModel[] = c.routes.map((r) => ({ ...r, targetIpv4: c.guests[r.guest].ipv4 as string }));
   const rules: FirewallRuleModel[] = c.firewall.rules.map((r) => ({
     ...r,
-    sourceAddress: r.source === undefined ? undefined : addressOf(r.source),
-    destAddress: r.dest === undefined ? undefined : addressOf(r.dest),
+    sourceAddress: r.source === undefined ? undefined : ruleAddressOf(r.source),
+    destAddress: r.dest === undefined ? undefined : ruleAddressOf(r.dest),
   }));
   const backups: BackupJobModel[] = Object.entries(c.backups).map(([id, j]) => ({
     ...j,

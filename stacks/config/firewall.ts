@@ -1,5 +1,35 @@
 import { z } from "zod";
-import { addressOrCidrProblem, portSchema, refineWith } from "./common";
+import { addressOrCidrProblem, isAddressOrCidr, portSchema, refineWith } from "./common";
+
+/**
+ * A Proxmox firewall object name (IP set, alias, security group), as pve-firewall's `$ipset_name_pattern` /
+ * alias and group name patterns allow (proxmox/pve-firewall src/PVE/Firewall.pm): a letter, then letters,
+ * digits, `-` and `_`. Proxmox lowercases IP set and alias names when it reads a file, so the stack
+ * writes them lowercase.
+ */
+const objectNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]*$/, { error: "firewall object names are a lowercase letter, then lowercase letters, digits, - and _" });
+
+/** Why a rule's `source`/`dest` is refused, or null: an address/CIDR (network address), `+set`, `+dc/set`, `dc/alias` or a plain name (guest or alias; the config rules resolve it). */
+function refProblem(s: string): string | null {
+  if (isAddressOrCidr(s)) return addressOrCidrProblem(s);
+  if (/^\+(?:dc\/)?[a-z][a-z0-9_-]*$/.test(s) || /^(?:dc\/)?[a-z][a-z0-9_-]*$/.test(s)) return null;
+  return "write an address, a CIDR, a guest name, an alias name (or dc/<alias>), or an IP set as +<name> (or +dc/<name>)";
+}
+
+/**
+ * One entry of an IP set: an address or CIDR, or an alias name; a leading `!` makes it a nomatch entry
+ * (addresses it covers are excluded, the most specific entry deciding as in an ipset hash:net).
+ */
+const ipsetEntrySchema = z.string().superRefine(
+  refineWith((s: string) => {
+    const v = s.startsWith("!") ? s.slice(1) : s;
+    if (isAddressOrCidr(v)) return addressOrCidrProblem(v);
+    if (/^(?:dc\/)?[a-z][a-z0-9_-]*$/.test(v)) return null;
+    return "an IP set entry is an address, a CIDR or an alias name, optionally prefixed with ! (nomatch)";
+  }),
+);
 
 const policySchema = z.enum(["ACCEPT", "DROP", "REJECT"], { error: "policy must be ACCEPT, DROP or REJECT" });
 
@@ -12,9 +42,17 @@ export const firewallRuleSchema = z.strictObject({
   /** Protocol. Defaults to tcp. */
   proto: z.enum(["tcp", "udp", "icmp", "ipv6-icmp"], { error: "proto must be tcp, udp, icmp or ipv6-icmp" }).default("tcp"),
   /** Source: an address, a CIDR written as its network address, or a guest name. Omit for any source. */
-  source: z.string().min(1).superRefine(refineWith(addressOrCidrProblem)).optional(),
-  /** Destination: an address, a CIDR written as its network address, or a guest name. Omit for the host itself / any. */
-  dest: z.string().min(1).superRefine(refineWith(addressOrCidrProblem)).optional(),
+  source: z.string().min(1).superRefine(refineWith(refProblem)).optional(),
+  /** Destination: an address, a CIDR written as its network address, a guest name, an alias or `+set`. Omit for the host itself / any. */
+  dest: z.string().min(1).superRefine(refineWith(refProblem)).optional(),
+  /**
+   * A pve-firewall macro (`SSH`, `DNS`, `Ping`, ...): the rule is `Macro(ACTION)` and the macro supplies
+   * proto and ports. Proxmox looks macro names up case-insensitively (`get_firewall_macros`, lc). Omit for a plain rule.
+   */
+  macro: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, { error: "a macro is a pve-firewall macro name such as SSH, DNS or Ping" })
+    .optional(),
   /** Destination ports. */
   dports: z.array(portSchema).default([]),
   /** Interface (bridge name) the rule is bound to. Omit for all interfaces. */
@@ -37,6 +75,17 @@ export const firewallSchema = z.strictObject({
   rules: z.array(firewallRuleSchema),
   /** Proxmox API / web UI port that must never be open to the public. Defaults to 8006. */
   apiPort: portSchema.default(8006),
+  /** cluster.fw `[IPSET <name>]` sections: name -> entries (address, CIDR or alias, `!` for nomatch). */
+  ipsets: z.record(objectNameSchema, z.array(ipsetEntrySchema)).default({}),
+  /** cluster.fw `[ALIASES]`: name -> address or CIDR. */
+  aliases: z
+    .record(
+      objectNameSchema,
+      z.string().superRefine(refineWith((s: string) => (isAddressOrCidr(s) ? addressOrCidrProblem(s) : "an alias is an address or a CIDR"))),
+    )
+    .default({}),
+  /** The node's host.fw `[RULES]` (direction in), which pve-firewall applies to the host before the cluster rules. */
+  hostRules: z.array(firewallRuleSchema).default([]),
 });
 
 /** Parsed `neve-infra:firewall`. */

@@ -100,6 +100,10 @@ export interface FirewallFacts {
   readonly otherSections: readonly string[];
   /** Option or rule lines Proxmox would skip (unparsable), as written; absent when none. */
   readonly unparsed?: readonly string[];
+  /** `[IPSET <name>]` sections (name lowercased, as Proxmox reads it): entries as written, `!` for nomatch; absent when none. */
+  readonly ipsets?: Readonly<Record<string, readonly string[]>>;
+  /** `[ALIASES]`: name (lowercased) -> address/CIDR; absent when none. */
+  readonly aliases?: Readonly<Record<string, string>>;
 }
 
 /** One `iface` stanza of /etc/network/interfaces (or a file it sources). */

@@ -141,7 +141,7 @@ const cases: [string, (c: Raw) => void, string][] = [
   [
     "a firewall rule must point at a known guest or address",
     (c) => (c.firewall.rules[0].source = "tailnet"),
-    'firewall.rules[0].source: "tailnet" is neither an address/CIDR nor a known guest',
+    'firewall.rules[0].source: "tailnet" is neither an address/CIDR, a known guest nor an alias in firewall.aliases',
   ],
   [
     "a firewall rule name must be unique",

@@ -169,6 +169,17 @@ describe("parseSectionConfig (storage.cfg, jobs.cfg)", () => {
 });
 
 describe("parseFirewall (cluster.fw)", () => {
+  it("must read [ALIASES] and [IPSET name] sections as Proxmox writes them (names lowercased, nomatch entries kept)", () => {
+    expect(parseFirewall(fixture("etc/pve/firewall/cluster.fw"))).toMatchObject({
+      aliases: { tailnet: "100.64.0.0/10" },
+      ipsets: { management: ["100.94.229.96"] },
+    });
+    const fw = parseFirewall("[IPSET Blocklist] # bad hosts\n\n203.0.113.0/24 # spam\n!203.0.113.7\ntailnet\n\n[ALIASES]\n\nWork 198.51.100.0/24\n");
+    expect(fw.ipsets).toEqual({ blocklist: ["203.0.113.0/24", "!203.0.113.7", "tailnet"] });
+    expect(fw.aliases).toEqual({ work: "198.51.100.0/24" });
+    expect(fw.unparsed).toBeUndefined();
+  });
+
   it("must read neve's options, macros, port lists, a disabled rule and comments", () => {
     const fw = parseFirewall(fixture("etc/pve/firewall/cluster.fw"));
     expect(new Map(fw.options)).toEqual(

@@ -24,6 +24,36 @@ export const firewallRules: SectionRules = (c, add) => {
   const guestNames = once(() => Object.keys(c.guests).join(", "));
   const bridges = Object.keys(c.network.bridges);
   const apiPort = c.firewall.apiPort;
+  const refProblem = (v: string): string | null => {
+    const set = /^\+(?:dc\/)?(.+)$/.exec(v);
+    if (set)
+      return c.firewall.ipsets[set[1]]
+        ? null
+        : `IP set "${set[1]}" is not in firewall.ipsets; add it there (${Object.keys(c.firewall.ipsets).join(", ") || "none declared"})`;
+    const name = v.replace(/^dc\//, "");
+    const guest = !v.startsWith("dc/") && c.guests[name];
+    const alias = c.firewall.aliases[name];
+    if (guest && alias !== undefined) return `"${v}" is both a guest and an alias in firewall.aliases; write dc/${name} for the alias or the guest's address`;
+    if (alias !== undefined) return null;
+    if (guest) return guest.ipv4 ? null : `guest "${v}" has no static IPv4 to match on; write an address instead`;
+    return `"${v}" is neither an address/CIDR, a known guest nor an alias in firewall.aliases; write an address or one of ${guestNames()}`;
+  };
+  for (const [set, entries] of Object.entries(c.firewall.ipsets)) {
+    entries.forEach((e, k) => {
+      const v = e.replace(/^!/, "");
+      if (!isAddressOrCidr(v) && c.firewall.aliases[v.replace(/^dc\//, "")] === undefined) {
+        add(`firewall.ipsets.${set}[${k}]`, `"${v}" is neither an address/CIDR nor an alias in firewall.aliases; add the alias or write the address`);
+      }
+    });
+  }
+  c.firewall.hostRules.forEach((r, i) => {
+    for (const field of ["source", "dest"] as const) {
+      const v = r[field];
+      if (v === undefined || isAddressOrCidr(v)) continue;
+      const p = refProblem(v);
+      if (p) add(`firewall.hostRules[${i}].${field}`, p);
+    }
+  });
   const firstByName = new Map<string, number>();
   c.firewall.rules.forEach((r, i) => {
     const at = `firewall.rules[${i}]`;
@@ -33,11 +63,9 @@ export const firewallRules: SectionRules = (c, add) => {
     else firstByName.set(r.name, i);
     for (const field of ["source", "dest"] as const) {
       const v = r[field];
-      if (v !== undefined && !isAddressOrCidr(v) && !c.guests[v]) {
-        add(`${at}.${field}`, `"${v}" is neither an address/CIDR nor a known guest; write an address or one of ${guestNames()}`);
-      } else if (v !== undefined && c.guests[v] && !c.guests[v].ipv4) {
-        add(`${at}.${field}`, `guest "${v}" has no static IPv4 to match on; write an address instead`);
-      }
+      if (v === undefined || isAddressOrCidr(v)) continue;
+      const p = refProblem(v);
+      if (p) add(`${at}.${field}`, p);
     }
     const tailnetIface = c.network.tailnet.iface;
     if (r.iface !== undefined && !c.network.bridges[r.iface] && r.iface !== tailnetIface) {

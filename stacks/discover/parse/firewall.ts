@@ -64,7 +64,10 @@ export function parseFirewall(text: string): FirewallFacts {
   const rules: FirewallRuleFacts[] = [];
   const otherSections: string[] = [];
   const unparsed: string[] = [];
-  let section: "options" | "rules" | "other" | undefined;
+  const ipsets: Record<string, string[]> = {};
+  const aliases: Record<string, string> = {};
+  let ipset: string | undefined;
+  let section: "options" | "rules" | "ipset" | "aliases" | "other" | undefined;
   for (const rawLine of text.split("\n")) {
     const line = rawLine.replace(/^[ \t]+|[ \t\r]+$/g, "");
     if (line === "" || line.startsWith("#")) continue;
@@ -76,6 +79,12 @@ export function parseFirewall(text: string): FirewallFacts {
       else {
         section = "other";
         otherSections.push(name);
+        const set = /^ipset\s+(\S+)$/i.exec(name);
+        if (set) {
+          section = "ipset";
+          ipset = set[1].toLowerCase();
+          ipsets[ipset] = [];
+        } else if (/^aliases$/i.test(name)) section = "aliases";
       }
       continue;
     }
@@ -87,9 +96,26 @@ export function parseFirewall(text: string): FirewallFacts {
       const rule = parseFirewallRule(line);
       if (rule) rules.push(rule);
       else unparsed.push(line);
+    } else if (section === "ipset" && ipset !== undefined) {
+      // `[!]<cidr|alias> [# comment]` (Firewall.pm parse_ipset_entry... via generic_fw_config_parser).
+      const e = /^(!?\S+)\s*(?:#.*)?$/.exec(line);
+      if (e) ipsets[ipset].push(e[1]);
+      else unparsed.push(line);
+    } else if (section === "aliases") {
+      // `<name> <cidr> [# comment]` (Firewall.pm parse_alias).
+      const a = /^(\S+)\s+(\S+)\s*(?:#.*)?$/.exec(line);
+      if (a) aliases[a[1].toLowerCase()] = a[2];
+      else unparsed.push(line);
     } else if (section === undefined) {
       unparsed.push(line);
     }
   }
-  return { options, rules, otherSections, ...(unparsed.length ? { unparsed } : {}) };
+  return {
+    options,
+    rules,
+    otherSections,
+    ...(unparsed.length ? { unparsed } : {}),
+    ...(Object.keys(ipsets).length ? { ipsets } : {}),
+    ...(Object.keys(aliases).length ? { aliases } : {}),
+  };
 }
