@@ -170,12 +170,12 @@ describe("discover --check --fail-on-files: the host files section against a rea
     expect(lineOf(r.stdout, DNSMASQ)).toMatch(/^ {2}absent +\/etc\/dnsmasq\.d\/neve-vmbr1\.conf \(host-dnsmasq-vmbr1\)$/);
     expect(r.stdout).toContain(`--- live:${DNSMASQ}\t(absent)\n+++ declared:${DNSMASQ}\n`);
     expect(r.stdout).toContain("\n+dhcp-range=10.10.10.100,10.10.10.200,255.255.255.0,12h\n");
-    // Without --fail-on-files the same differences are shown but do not count.
-    const uncounted = await check({ failOnFiles: false });
-    expect(uncounted.stderr).toBe("");
-    expect(uncounted.code).toBe(0);
-    expect(hostFilesOf(uncounted.stdout)).toMatch(/^\nHost files \(.*; not counted in the exit status, --fail-on-files counts them\):\n/);
-    expect(lineOf(uncounted.stdout, HAPROXY)).toMatch(/^ {2}differs /);
+    // Without --fail-on-files (now a no-op) the same differences count: differing host files always do.
+    const plain = await check({ failOnFiles: false });
+    expect(plain.stderr).toBe("");
+    expect(plain.code).toBe(1);
+    expect(hostFilesOf(plain.stdout)).toMatch(/^\nHost files \(.*; counted in the exit status unless acknowledged/);
+    expect(plain.stdout).toContain(`counted: the up would replace ${HAPROXY}; state its directives in the stack file`);
   });
 
   it("must report haproxy.cfg as same once the host holds the declared content and mode, and a mode-only difference without a diff", async () => {
