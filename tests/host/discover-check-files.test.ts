@@ -156,12 +156,12 @@ function lineOf(out: string, p: string): string {
 const count = (text: string, re: RegExp) => (text.match(re) ?? []).length;
 
 describe("discover --check --fail-on-files: the host files section against a real host", () => {
-  it("must show the harness's haproxy.cfg lines as removed and neve's as added, a missing file as absent, and exit 1 (0 without --fail-on-files)", async () => {
+  it("must show the harness's haproxy.cfg lines as removed and neve's as added, a missing file as absent, and exit 1 (also without --fail-on-files, now a no-op)", async () => {
     const r = await check();
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain(PROXMOX_PART_EXIT_0);
     expect(r.code).toBe(1);
-    expect(hostFilesOf(r.stdout)).toMatch(/^\nHost files \(.*; counted in the exit status\):\n/);
+    expect(hostFilesOf(r.stdout)).toMatch(/^\nHost files \(.*; counted in the exit status unless acknowledged at the live content's hash, absent files are creations\):\n/);
     expect(lineOf(r.stdout, HAPROXY)).toMatch(/^ {2}differs +\/etc\/haproxy\/haproxy\.cfg \(host-haproxy\)$/);
     expect(r.stdout).toContain(`--- live:${HAPROXY}\n+++ declared:${HAPROXY}\n`);
     expect(r.stdout).toContain("\n-# Minimal valid haproxy.cfg written by the test harness (tests/host/harness/testHost.ts).\n");
@@ -190,7 +190,8 @@ describe("discover --check --fail-on-files: the host files section against a rea
     await host.exec(`chmod 0640 ${HAPROXY}`);
     const m = await check();
     expect(lineOf(m.stdout, HAPROXY)).toMatch(/^ {2}differs +\/etc\/haproxy\/haproxy\.cfg \(host-haproxy\) \[content same\]$/);
-    expect(m.stdout).toContain(`[content same]\n            mode live 0640, declared ${f.mode}\n`);
+    expect(m.stdout).toContain(`[content same]\n            counted: the up would replace ${HAPROXY}; `);
+    expect(m.stdout).toContain(`\n            mode live 0640, declared ${f.mode}\n`);
     expect(m.stdout).not.toContain(`live:${HAPROXY}`);
     await host.exec(`chmod ${f.mode} ${HAPROXY}`);
   });
