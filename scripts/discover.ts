@@ -1,4 +1,4 @@
-// npm run discover [-- --check | --write [--adopt KIND:ID ...]] [--config FILE] [--root DIR | --key FILE --host H --port P --host-key K] [--secret KEY=FILE] [--fail-on-files]
+// npm run discover [-- --check | --write [--adopt KIND:ID ...]] [--config FILE] [--root DIR | --key FILE --host H --port P --host-key K] [--secret KEY=FILE] [--acknowledge-file PATH ...]
 //
 // READ-ONLY on the host: one SSH connection (host key pinned: ssh.hostKey or --host-key, never trust on
 // first use) and one read-only command, or --root DIR with copies of the files at their host paths.

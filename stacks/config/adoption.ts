@@ -15,6 +15,9 @@ import { z } from "zod";
  * - `acknowledge` lists field paths (as `discover --check` prints them, e.g. `guests.cipher.cores`)
  *   whose difference from the live host the operator wants the first `up` to apply.
  */
+/** The form of an acknowledged live file's hash (`adoption.files`): `sha256:<64 lowercase hex>`. */
+export const ACK_HASH = /^sha256:[0-9a-f]{64}$/;
+
 export const adoptionSchema = z.strictObject({
   /** `sha256:<64 hex>` fingerprint of the reconciled Proxmox sections. */
   reconciled: z
@@ -57,6 +60,19 @@ export const adoptionSchema = z.strictObject({
     .optional(),
   /** Field paths whose live value the first `up` may change, by the operator's explicit choice. */
   acknowledge: z.array(z.string()).default([]),
+  /**
+   * Managed host files whose live content the operator accepts the render replacing, each by the
+   * sha256 of that exact live content (`npm run discover -- --write --acknowledge-file PATH` writes
+   * it). A later hand edit on the host changes the hash, and `discover --check` counts the file again.
+   */
+  files: z
+    .record(
+      z.string().regex(/^\//, { error: "must be an absolute host path, as discover --check prints it" }),
+      z.string().regex(ACK_HASH, {
+        error: "must be sha256:<64 lowercase hex digits> of the live file, as written by npm run discover -- --write --acknowledge-file PATH",
+      }),
+    )
+    .default({}),
 });
 
 /** Parsed `neve-infra:adoption`. */

@@ -21,7 +21,7 @@ import { type LiveVocabulary, liveVocabulary, NFTABLES_CONF } from "./vocab";
 import { modelFromText, WriteRefusedError, writeStack } from "./write";
 
 export const USAGE =
-  "usage: npm run discover [-- --check | --write [--adopt KIND:ID ...]] [--config FILE] [--root DIR | --key FILE --host H --port P --host-key K] [--secret KEY=FILE] [--fail-on-files]";
+  "usage: npm run discover [-- --check | --write [--adopt KIND:ID ...]] [--config FILE] [--root DIR | --key FILE --host H --port P --host-key K] [--secret KEY=FILE] [--acknowledge-file PATH ...]";
 
 /** Parsed arguments. */
 export interface DiscoverArgs {
@@ -33,8 +33,8 @@ export interface DiscoverArgs {
   readonly port?: number;
   readonly hostKey?: string;
   readonly secretFiles: Partial<Record<SecretKey, string>>;
-  /** Count differing managed host files in --check's exit status (by default they are shown, not counted). */
-  readonly failOnFiles: boolean;
+  /** `--acknowledge-file PATH` (repeatable, --write only): managed host files whose live content the up may replace. */
+  readonly acknowledgeFiles: readonly string[];
   /** `--adopt KIND:ID` (repeatable, --write only): declared objects on the host to add to a recorded adoption.live. */
   readonly adopt: readonly AdoptRequest[];
 }
@@ -50,7 +50,7 @@ export { UsageError };
 export function parseArgs(argv: readonly string[]): DiscoverArgs {
   let mode: DiscoverArgs["mode"] = "print";
   const adopt: AdoptRequest[] = [];
-  const a: { -readonly [K in keyof DiscoverArgs]: DiscoverArgs[K] } = { mode, stackFile: DEFAULT_STACK_FILE, secretFiles: {}, failOnFiles: false, adopt };
+  const a: { -readonly [K in keyof DiscoverArgs]: DiscoverArgs[K] } = { mode, stackFile: DEFAULT_STACK_FILE, secretFiles: {}, acknowledgeFiles: [], adopt };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
@@ -97,8 +97,15 @@ export function parseArgs(argv: readonly string[]): DiscoverArgs {
         break;
       }
       case "--fail-on-files":
-        a.failOnFiles = true;
+        // Accepted, no effect: differing host files always count now (docs/discover.md).
         break;
+      case "--acknowledge-file": {
+        const v = value();
+        if (!v.startsWith("/"))
+          throw new UsageError(`--acknowledge-file takes the absolute host path of a managed file as --check prints it, got ${JSON.stringify(v)}`);
+        a.acknowledgeFiles = [...a.acknowledgeFiles, v];
+        break;
+      }
       case "--adopt": {
         const v = value();
         try {
@@ -117,6 +124,11 @@ export function parseArgs(argv: readonly string[]): DiscoverArgs {
   }
   if (adopt.length && mode !== "write") {
     throw new UsageError("--adopt adds objects to adoption.live in the stack file, so it goes with --write (npm run discover -- --write --adopt guest:1207)");
+  }
+  if (a.acknowledgeFiles.length && mode !== "write") {
+    throw new UsageError(
+      "--acknowledge-file records the live file's hash in the stack file, so it goes with --write (npm run discover -- --write --acknowledge-file /etc/haproxy/haproxy.cfg)",
+    );
   }
   return { ...a, mode };
 }
@@ -298,7 +310,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     const target = targetOf(args, model, privateKey);
     let files: Array<{ path: string; secret: boolean }> = [];
     let declared: DeclaredHosts | undefined;
-    if (args.mode === "check" && model.hostServices.enabled) {
+    if ((args.mode === "check" || args.acknowledgeFiles.length) && model.hostServices.enabled) {
       // With --root nothing connects: the offline plan's placeholder host key is enough.
       declared = await loadDeclaredHosts({ stackFile: args.stackFile, hostKey: args.hostKey, secrets, placeholderHostKey: args.root !== undefined });
       if (declared.groups.length > 1) throw new UsageError(`the stack declares host files on ${declared.groups.length} hosts; discover reads one`);
@@ -308,7 +320,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     if (args.mode === "write" && model.hostServices.enabled) {
       // --write states what the managed files carry (./hostfiles); secret files are never among them.
       const { hostFilePaths } = await import("./hostfiles");
-      files = hostFilePaths(model).map((p) => ({ path: p, secret: false }));
+      for (const p of hostFilePaths(model)) if (!files.some((f) => f.path === p)) files = [...files, { path: p, secret: false }];
+    }
+    for (const p of args.acknowledgeFiles) {
+      if (!files.some((f) => f.path === p)) {
+        const managed = files.map((f) => f.path).join(", ") || "none (hostServices.enabled: false)";
+        throw new UsageError(`--acknowledge-file ${p}: not a host file the stack manages; managed files: ${managed}`);
+      }
     }
     // A NAT may also live in Debian's nftables ruleset: read it too (it holds no secret), in every mode.
     if (!files.some((f) => f.path === NFTABLES_CONF)) files = [...files, { path: NFTABLES_CONF, secret: false }];
@@ -325,19 +343,26 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         let filesDiffer = false;
         if (declared?.groups.length) {
           const { fileReport } = await import("./files");
-          const r = fileReport(declared.groups[0], facts, { placeholders: declared.placeholders });
+          const r = fileReport(declared.groups[0], facts, { placeholders: declared.placeholders, acknowledged: model.adoption.files });
           filesDiffer = r.differs;
           io.out(
-            `\nHost files (the first up replaces each differing file, stashing the original first; ${args.failOnFiles ? "counted" : "not counted"} in the exit status${args.failOnFiles ? "" : ", --fail-on-files counts them"}):\n`,
+            "\nHost files (the first up replaces each differing file, stashing the original first; counted in the exit status unless acknowledged at the live content's hash, absent files are creations):\n",
           );
           io.out(redact(`${r.lines.join("\n")}\n`, [...declared.secretValues, ...scrubList()]));
         } else {
           io.out("\nHost files: none declared (hostServices.enabled: false).\n");
         }
-        return report.code === 1 || (args.failOnFiles && filesDiffer) ? 1 : 0;
+        return report.code === 1 || filesDiffer ? 1 : 0;
       }
       case "write": {
-        const result = writeStack(text, model, live, { now: io.now(), adopt: args.adopt, hostFiles: facts.files });
+        const acknowledgeFiles: Record<string, string> = {};
+        for (const p of args.acknowledgeFiles) {
+          const e = facts.files[p];
+          if (e?.kind !== "file" || !e.sha256)
+            throw new UsageError(`--acknowledge-file ${p}: the host has no readable regular file there (${e?.kind ?? "not read"}); nothing to acknowledge`);
+          acknowledgeFiles[p] = `sha256:${e.sha256}`;
+        }
+        const result = writeStack(text, model, live, { now: io.now(), adopt: args.adopt, acknowledgeFiles, hostFiles: facts.files });
         if (result.text !== text) replaceStackFile(args.stackFile, shown, result.text, readSha, io);
         io.out(`discover --write: ${shown} ${result.text === text ? "unchanged" : "updated"} from ${facts.source}\n`);
         for (const c of result.choices) io.out(`  ${c}\n`);

@@ -153,6 +153,12 @@ export interface FileReport {
   readonly metadata: readonly string[];
   /** Unified diff live -> declared (non-secret files with different content only). */
   readonly patch?: string;
+  /**
+   * The operator's acknowledgement (`neve-infra:adoption.files`) against this live file: `match` when
+   * it names the live content's hash (the difference does not count), `stale` when it names another
+   * content (the file was edited since: counted again), absent when there is none.
+   */
+  readonly acknowledgement?: "match" | "stale";
 }
 
 /** The comparison of one container's raw lxc lines. */
@@ -187,7 +193,12 @@ export function liveRawLines(facts: LiveFacts, vmid: number): string[] | undefin
  * Compare one group's declarations with the facts. `placeholders`: secret values that are only
  * placeholders; a secret file holding one is `unverified` (not compared).
  */
-export function compareGroup(group: HostGroup, facts: LiveFacts, placeholders: readonly string[] = []): GroupReport {
+export function compareGroup(
+  group: HostGroup,
+  facts: LiveFacts,
+  placeholders: readonly string[] = [],
+  acknowledged: Readonly<Record<string, string>> = {},
+): GroupReport {
   const files = group.files.map((d): FileReport => {
     const e = facts.files[d.path];
     if (d.secret && placeholders.some((p) => p !== "" && d.content.includes(p))) {
@@ -208,7 +219,10 @@ export function compareGroup(group: HostGroup, facts: LiveFacts, placeholders: r
     const contentDiffers = e.sha256 !== sha256(d.content);
     const patch =
       contentDiffers && !d.secret && e.content !== undefined ? createTwoFilesPatch(`live:${d.path}`, `declared:${d.path}`, e.content, d.content) : undefined;
-    return { declared: d, status: contentDiffers || metadata.length > 0 ? "differs" : "same", contentDiffers, metadata, patch };
+    const status: FileStatus = contentDiffers || metadata.length > 0 ? "differs" : "same";
+    const ack = acknowledged[d.path];
+    const acknowledgement = status === "differs" && ack !== undefined ? (ack === `sha256:${e.sha256}` ? "match" : "stale") : undefined;
+    return { declared: d, status, contentDiffers, metadata, patch, acknowledgement };
   });
   const lxc = group.lxc.map((d): LxcReport => {
     const found = liveRawLines(facts, d.vmid);
@@ -257,6 +271,7 @@ function formatGroup(r: GroupReport): string[] {
       line += " [content same]";
     }
     out.push(line);
+    if (f.status === "differs") out.push(`            ${fileTodo(f)}`);
     for (const m of f.metadata) out.push(`            ${m}`);
     if (f.patch) out.push(f.patch.trimEnd());
   }
@@ -272,15 +287,39 @@ function formatGroup(r: GroupReport): string[] {
   return out;
 }
 
-/** True when the first `pulumi up` would change something of this group. */
+/** The stack-file field that acknowledges live host files, by path. */
+export const ACK_FILES_FIELD = "neve-infra:adoption.files";
+
+/** What to do about one differing live file: the counted line of `--check`. */
+function fileTodo(f: FileReport): string {
+  const p = f.declared.path;
+  const fix = `state its directives in the stack file (npm run discover -- --write), or accept that the up replaces this exact file: npm run discover -- --write --acknowledge-file ${p}`;
+  if (f.acknowledgement === "match") return `acknowledged (${ACK_FILES_FIELD}: the live content's hash): the up replaces it; not counted`;
+  if (f.acknowledgement === "stale") return `counted: ${p} changed since it was acknowledged (${ACK_FILES_FIELD} names another content); ${fix}`;
+  return `counted: the up would replace ${p}; ${fix}`;
+}
+
+/**
+ * True when a file of this group counts in `--check`'s exit status: a live file (or its mode/owner)
+ * that the up would replace and that no acknowledgement covers, a live path that is not a regular
+ * file, or raw lxc lines that differ (or a missing container config). An absent file is a creation (allowed, as for objects): not counted.
+ */
+export function fileCounts(f: FileReport): boolean {
+  if (f.status === "same" || f.status === "unverified" || f.status === "absent") return false;
+  return f.acknowledgement !== "match";
+}
+
+/** True when something of this group counts in `--check`'s exit status ({@link fileCounts}). */
 export function groupDiffers(r: GroupReport): boolean {
-  return r.files.some((f) => f.status !== "same" && f.status !== "unverified") || r.lxc.some((l) => l.status !== "same");
+  return r.files.some(fileCounts) || r.lxc.some((l) => l.status !== "same");
 }
 
 /** Options of {@link fileReport}. */
 export interface FileReportOptions {
   /** Secret values that are only placeholders (secret files holding one are not compared). */
   readonly placeholders?: readonly string[];
+  /** `neve-infra:adoption.files`: path -> `sha256:<hex>` of the live content the operator accepted replacing. */
+  readonly acknowledged?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -289,6 +328,6 @@ export interface FileReportOptions {
  * compared differs (secret files left unchecked do not count).
  */
 export function fileReport(group: HostGroup, facts: LiveFacts, opts: FileReportOptions = {}): { lines: string[]; differs: boolean } {
-  const r = compareGroup(group, facts, opts.placeholders);
+  const r = compareGroup(group, facts, opts.placeholders, opts.acknowledged);
   return { lines: formatGroup(r), differs: groupDiffers(r) };
 }

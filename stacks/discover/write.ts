@@ -73,6 +73,8 @@ export interface WriteOptions {
   readonly adopt?: readonly AdoptRequest[];
   /** The managed host files read from the host (./hostfiles): what they state is written too. Defaults to none. */
   readonly hostFiles?: Readonly<Record<string, HostFileFacts>>;
+  /** `--acknowledge-file`: managed host file path -> `sha256:<hex>` of its live content, for `adoption.files`. */
+  readonly acknowledgeFiles?: Readonly<Record<string, string>>;
 }
 
 function valueForYaml(c: Change): unknown {
@@ -302,6 +304,12 @@ export function writeStack(text: string, model: NeveModel, live: LiveVocabulary,
   }
   if (unmanaged.guests.length + unmanaged.storage.length + unmanaged.jobs.length) {
     doc.setIn(at(...adoption, "unmanaged"), { guests: flow(unmanaged.guests), storage: flow(unmanaged.storage), jobs: flow(unmanaged.jobs) });
+  }
+  for (const [file, hash] of Object.entries(opts.acknowledgeFiles ?? {})) {
+    doc.setIn(at(...adoption, "files", file), hash);
+    choices.push(
+      `adoption.files: ${file} acknowledged at its live content's hash (the up may replace exactly this content; a later edit on the host counts again)`,
+    );
   }
   doc.setIn(at(...adoption, "discoveredAt"), opts.now);
   doc.setIn(at(...adoption, "source"), live.source);

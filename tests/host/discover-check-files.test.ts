@@ -156,12 +156,14 @@ function lineOf(out: string, p: string): string {
 const count = (text: string, re: RegExp) => (text.match(re) ?? []).length;
 
 describe("discover --check --fail-on-files: the host files section against a real host", () => {
-  it("must show the harness's haproxy.cfg lines as removed and neve's as added, a missing file as absent, and exit 1 (0 without --fail-on-files)", async () => {
+  it("must show the harness's haproxy.cfg lines as removed and neve's as added, a missing file as absent, and exit 1 (also without --fail-on-files, now a no-op)", async () => {
     const r = await check();
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain(PROXMOX_PART_EXIT_0);
     expect(r.code).toBe(1);
-    expect(hostFilesOf(r.stdout)).toMatch(/^\nHost files \(.*; counted in the exit status\):\n/);
+    expect(hostFilesOf(r.stdout)).toMatch(
+      /^\nHost files \(.*; counted in the exit status unless acknowledged at the live content's hash, absent files are creations\):\n/,
+    );
     expect(lineOf(r.stdout, HAPROXY)).toMatch(/^ {2}differs +\/etc\/haproxy\/haproxy\.cfg \(host-haproxy\)$/);
     expect(r.stdout).toContain(`--- live:${HAPROXY}\n+++ declared:${HAPROXY}\n`);
     expect(r.stdout).toContain("\n-# Minimal valid haproxy.cfg written by the test harness (tests/host/harness/testHost.ts).\n");
@@ -170,12 +172,12 @@ describe("discover --check --fail-on-files: the host files section against a rea
     expect(lineOf(r.stdout, DNSMASQ)).toMatch(/^ {2}absent +\/etc\/dnsmasq\.d\/neve-vmbr1\.conf \(host-dnsmasq-vmbr1\)$/);
     expect(r.stdout).toContain(`--- live:${DNSMASQ}\t(absent)\n+++ declared:${DNSMASQ}\n`);
     expect(r.stdout).toContain("\n+dhcp-range=10.10.10.100,10.10.10.200,255.255.255.0,12h\n");
-    // Without --fail-on-files the same differences are shown but do not count.
-    const uncounted = await check({ failOnFiles: false });
-    expect(uncounted.stderr).toBe("");
-    expect(uncounted.code).toBe(0);
-    expect(hostFilesOf(uncounted.stdout)).toMatch(/^\nHost files \(.*; not counted in the exit status, --fail-on-files counts them\):\n/);
-    expect(lineOf(uncounted.stdout, HAPROXY)).toMatch(/^ {2}differs /);
+    // Without --fail-on-files (now a no-op) the same differences count: differing host files always do.
+    const plain = await check({ failOnFiles: false });
+    expect(plain.stderr).toBe("");
+    expect(plain.code).toBe(1);
+    expect(hostFilesOf(plain.stdout)).toMatch(/^\nHost files \(.*; counted in the exit status unless acknowledged/);
+    expect(plain.stdout).toContain(`counted: the up would replace ${HAPROXY}; state its directives in the stack file`);
   });
 
   it("must report haproxy.cfg as same once the host holds the declared content and mode, and a mode-only difference without a diff", async () => {
@@ -190,7 +192,8 @@ describe("discover --check --fail-on-files: the host files section against a rea
     await host.exec(`chmod 0640 ${HAPROXY}`);
     const m = await check();
     expect(lineOf(m.stdout, HAPROXY)).toMatch(/^ {2}differs +\/etc\/haproxy\/haproxy\.cfg \(host-haproxy\) \[content same\]$/);
-    expect(m.stdout).toContain(`[content same]\n            mode live 0640, declared ${f.mode}\n`);
+    expect(m.stdout).toContain(`[content same]\n            counted: the up would replace ${HAPROXY}; `);
+    expect(m.stdout).toContain(`\n            mode live 0640, declared ${f.mode}\n`);
     expect(m.stdout).not.toContain(`live:${HAPROXY}`);
     await host.exec(`chmod ${f.mode} ${HAPROXY}`);
   });
