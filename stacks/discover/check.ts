@@ -662,7 +662,20 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
 }
 
 /** The report as text: one line per field, then unknown objects, conflicts, creations, notes. */
-export function formatCheck(r: CheckReport): string {
+/**
+ * The closing line of `--check`: objects (exit 1 of {@link checkStack}) first, then the managed host
+ * files (counted unless acknowledged at their live content's hash). One place for the wording and the code.
+ */
+export function checkResult(objectsCode: 0 | 1, filesCounted: boolean): string {
+  if (objectsCode === 1)
+    return "Result: the first `pulumi up` would change the host or the stack does not describe it (exit 1); `npm run discover -- --write` updates the stack file, or acknowledge a field in neve-infra:adoption.acknowledge.";
+  if (filesCounted)
+    return "Result: the first `pulumi up` would replace the host files counted above (exit 1); state their directives (`npm run discover -- --write`) or accept each exact file (`npm run discover -- --write --acknowledge-file PATH`).";
+  return "Result: nothing that exists on the host would change (exit 0).";
+}
+
+/** The report as text; `withResult: false` leaves the closing line to the caller (who adds the host files first). */
+export function formatCheck(r: CheckReport, withResult = true): string {
   const out: string[] = [];
   const line = (c: Change): string => {
     if (c.object === "firewall" && c.field === "rules" && Array.isArray(c.live) && Array.isArray(c.declared)) {
@@ -707,11 +720,7 @@ export function formatCheck(r: CheckReport): string {
     for (const o of r.gone) out.push(`  ${goneText(o)}`);
   }
   for (const i of r.info) out.push(`Note: ${i}`);
-  out.push(
-    r.code === 0
-      ? "Result: nothing that exists on the host would change (exit 0)."
-      : "Result: the first `pulumi up` would change the host or the stack does not describe it (exit 1); `npm run discover -- --write` updates the stack file, or acknowledge a field in neve-infra:adoption.acknowledge.",
-  );
+  if (withResult) out.push(checkResult(r.code, false));
   return `${out.join("\n")}\n`;
 }
 

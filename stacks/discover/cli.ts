@@ -14,7 +14,7 @@ import { ConfigError } from "../config/errors";
 import type { NeveModel } from "../config/model";
 import { SECRET_KEYS, type SecretKey } from "../config/secrets";
 import { type AdoptRequest, parseAdopt } from "./adopt";
-import { checkStack, formatCheck } from "./check";
+import { checkResult, checkStack, formatCheck } from "./check";
 import { type DeclaredHosts, loadDeclaredHosts } from "./declared";
 import { DiscoverError, type ReadTarget, readLive } from "./read";
 import { type LiveVocabulary, liveVocabulary, NFTABLES_CONF } from "./vocab";
@@ -339,7 +339,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       case "check": {
         const report = checkStack(model, live);
         io.out(`discover --check of ${shown} against ${facts.source} (read-only)\n\n`);
-        io.out(formatCheck(report));
+        io.out(formatCheck(report, false));
         let filesDiffer = false;
         if (declared?.groups.length) {
           const { fileReport } = await import("./files");
@@ -352,6 +352,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         } else {
           io.out("\nHost files: none declared (hostServices.enabled: false).\n");
         }
+        io.out(`\n${checkResult(report.code, filesDiffer)}\n`);
         return report.code === 1 || filesDiffer ? 1 : 0;
       }
       case "write": {

@@ -125,9 +125,16 @@ describe("npm run discover without flags", () => {
 describe("--write on a copy of Pulumi.neve.yaml, then --check", () => {
   let write: Awaited<ReturnType<typeof discover>>;
   let after: Awaited<ReturnType<typeof discover>>;
+  let afterWrite: Awaited<ReturnType<typeof discover>>;
+  let counted: string[] = [];
   let resources: readonly CapturedResource[] = [];
   beforeAll(async () => {
     write = await discover("--root", FIXTURE, "--write", "--config", stackCopy);
+    afterWrite = await discover("--root", FIXTURE, "--check", "--config", stackCopy);
+    // Host files the write could not state (the fixture's haproxy.cfg names its sections otherwise) count
+    // until the operator accepts each exact live file.
+    counted = [...afterWrite.stdout.matchAll(/counted: the up would replace (\S+);/g)].map((m) => m[1]);
+    await discover("--root", FIXTURE, "--write", "--config", stackCopy, ...counted.flatMap((f) => ["--acknowledge-file", f]));
     after = await discover("--root", FIXTURE, "--check", "--config", stackCopy);
     resources = (await runProgram({ stackFile: stackCopy })).resources;
   }, 180_000);
@@ -149,7 +156,14 @@ describe("--write on a copy of Pulumi.neve.yaml, then --check", () => {
     expect(model.adoption.unmanaged).toEqual({ guests: [9101, 9102], storage: [], jobs: ["backup-5d2f9a1c-7e34"] });
   });
 
-  it("must make --check exit 0", () => {
+  it("must count the host files the write could not state (haproxy.cfg among them), each with the way to accept it", () => {
+    expect(counted).toContain("/etc/haproxy/haproxy.cfg");
+    for (const f of counted) expect(afterWrite.stdout).toContain(`npm run discover -- --write --acknowledge-file ${f}`);
+    expect(afterWrite.stdout).toContain("Result: the first `pulumi up` would replace the host files counted above (exit 1)");
+    expect(afterWrite.code).toBe(1);
+  });
+
+  it("must make --check exit 0 once each counted host file is acknowledged", () => {
     expect(after.stdout).toContain("Result: nothing that exists on the host would change (exit 0).");
     expect(after.code).toBe(0);
   });

@@ -59,6 +59,8 @@ let check: Awaited<ReturnType<typeof npmScript>>;
 let write: Awaited<ReturnType<typeof npmScript>>;
 let writeResolved: Awaited<ReturnType<typeof npmScript>>;
 let after: Awaited<ReturnType<typeof npmScript>>;
+let afterWrite: Awaited<ReturnType<typeof npmScript>>;
+let counted: string[] = [];
 let plan: PlanJson;
 
 beforeAll(async () => {
@@ -70,6 +72,11 @@ beforeAll(async () => {
   const conf = fs.readFileSync(path.join(resolved, ETOILE), "utf8");
   fs.writeFileSync(path.join(resolved, ETOILE), conf.replace("[PENDING]\nmemory: 6144\n\n", ""));
   writeResolved = await npmScript("discover", "--root", resolved, "--write", "--config", stackCopy);
+  afterWrite = await npmScript("discover", "--root", resolved, "--check", "--config", stackCopy);
+  // Host files the write could not state count until the operator accepts each exact live file.
+  counted = [...afterWrite.stdout.matchAll(/counted: the up would replace (\S+);/g)].map((m) => m[1]);
+  const acks = counted.flatMap((f) => ["--acknowledge-file", f]);
+  if (acks.length) await npmScript("discover", "--root", resolved, "--write", "--config", stackCopy, ...acks);
   after = await npmScript("discover", "--root", resolved, "--check", "--config", stackCopy);
   const p = await npmScript("plan", "--json", "--config", stackCopy);
   plan = JSON.parse(p.stdout) as PlanJson;
@@ -112,7 +119,12 @@ describe("--write, then the operator reverts the pending change, then --write an
     expect(write.code).toBe(1);
   });
 
-  it("must reconcile once it is resolved, and --check must exit 0", () => {
+  it("must count each host file the write could not state, with the way to accept it", () => {
+    for (const f of counted) expect(afterWrite.stdout).toContain(`npm run discover -- --write --acknowledge-file ${f}`);
+    expect(afterWrite.code).toBe(counted.length ? 1 : 0);
+  });
+
+  it("must reconcile once it is resolved, and --check must exit 0 once each counted host file is acknowledged", () => {
     expect(writeResolved.stdout).toContain("adoption.reconciled: set");
     expect(after.stdout).toContain("Result: nothing that exists on the host would change (exit 0).");
     expect(after.code).toBe(0);
