@@ -39,6 +39,9 @@ const LUNE_AS_DECLARED = [
   "swap: 0",
 ];
 const PROXMOX_PART_EXIT_0 = "Result: nothing that exists on the host would change (exit 0).";
+// The closing line while the Proxmox part is clean but a host file is counted.
+const FILES_COUNTED = "Result: the first `pulumi up` would replace the host files counted above (exit 1)";
+const PROXMOX_PART_CLEAN = "Changes the first `pulumi up` would make (or recorded fields that differ): 0";
 const DECLARED_SECRET = `DECLARED-TUNNEL-SECRET-${crypto.randomBytes(10).toString("hex")}`;
 const LIVE_SECRET = `LIVE-TUNNEL-SECRET-${crypto.randomBytes(10).toString("hex")}`;
 const sha256 = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
@@ -159,7 +162,8 @@ describe("discover --check --fail-on-files: the host files section against a rea
   it("must show the harness's haproxy.cfg lines as removed and neve's as added, a missing file as absent, and exit 1 (also without --fail-on-files, now a no-op)", async () => {
     const r = await check();
     expect(r.stderr).toBe("");
-    expect(r.stdout).toContain(PROXMOX_PART_EXIT_0);
+    expect(r.stdout).toContain(PROXMOX_PART_CLEAN);
+    expect(r.stdout).toContain(FILES_COUNTED);
     expect(r.code).toBe(1);
     expect(hostFilesOf(r.stdout)).toMatch(
       /^\nHost files \(.*; counted in the exit status unless acknowledged at the live content's hash, absent files are creations\):\n/,
@@ -313,7 +317,8 @@ describe("npm run discover -- --check --fail-on-files as a command (scripts/disc
     const args = argsFor({ hostKey: host.hostKeyLine });
     const r = await cli(args);
     expect(r.stderr).toBe("");
-    expect(r.stdout).toContain(PROXMOX_PART_EXIT_0);
+    expect(r.stdout).toContain(PROXMOX_PART_CLEAN);
+    expect(r.stdout).toContain(FILES_COUNTED);
     expect(r.code).toBe(1);
     expect(lineOf(r.stdout, credsPath)).toMatch(/^ {2}differs /);
     for (const leak of [LIVE_SECRET, DECLARED_SECRET, ...host.clientPrivateKey.split("\n").filter((l) => l.length > 20)]) expect(r.stdout).not.toContain(leak);
