@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { dnsmasqExtraLineProblem } from "../common/dnsmasqDirectives";
 import { type HaproxySectionKind, haproxyExtraLineProblem } from "../common/haproxy";
 import { ifnameProblem, leaseTimeProblem, singleLineProblem } from "../common/predicates";
 import { hostnameSchema, hostPathSchema, ipv4Schema, portSchema, refineWith } from "./common";
@@ -135,6 +136,15 @@ export const hostServicesSchema = z.strictObject({
       leaseTime: z.string().superRefine(refineWith(leaseTimeProblem)).default("12h"),
       /** Interfaces dnsmasq must never answer on, besides the other bridges. Defaults to lo and tailscale0. */
       exceptInterfaces: z.array(z.string().superRefine(refineWith(ifnameProblem))).default(["lo", TAILNET_IFACE]),
+      /** Directives the model does not know (e.g. "no-resolv", "server=1.1.1.1"), rendered last; checked by `dnsmasq --test`. Defaults to none. */
+      extraLines: z
+        .array(
+          z
+            .unknown()
+            .superRefine(refineWith(dnsmasqExtraLineProblem))
+            .transform((v) => String(v)),
+        )
+        .optional(),
     })
     .default({ leaseTime: "12h", exceptInterfaces: ["lo", "tailscale0"] }),
   /** noVNC consoles. */

@@ -1,4 +1,5 @@
 import * as ipaddr from "ipaddr.js";
+import { dnsmasqExtraLineProblem } from "../common/dnsmasqDirectives";
 import { leaseTimeProblem } from "../common/predicates";
 import { renderTemplate } from "./handlebars";
 import { assertIfname, assertIp, assertIpv4Network, assertUnique, RenderModelError, show } from "./validate";
@@ -38,6 +39,8 @@ export interface DnsmasqModel {
   readonly domain?: string;
   /** Fixed leases. Defaults to none. */
   readonly staticHosts?: readonly DnsmasqStaticHost[];
+  /** Directives the model does not know, rendered last (`dnsmasqExtraLineProblem`). Defaults to none. */
+  readonly extraLines?: readonly string[];
 }
 
 const toInt = (a: ipaddr.IPv4): number => a.octets.reduce((n, o) => n * 256 + o, 0);
@@ -112,6 +115,12 @@ export function renderDnsmasqConfig(model: DnsmasqModel): string {
   assertUnique("dnsmasq.staticHosts", hosts, (h) => h.mac.toLowerCase(), "MAC address");
   assertUnique("dnsmasq.staticHosts", hosts, (h) => h.address, "address");
 
+  const extraLines = (model.extraLines ?? []).map((l, i) => {
+    const p = dnsmasqExtraLineProblem(l);
+    if (p !== null) throw new RenderModelError(`dnsmasq.extraLines[${i}]`, p);
+    return l.trim();
+  });
+
   return renderTemplate("dnsmasq-bridge.conf", {
     interface: iface,
     exceptInterfaces: except,
@@ -124,5 +133,6 @@ export function renderDnsmasqConfig(model: DnsmasqModel): string {
     router: router.toString(),
     dnsServer: dnsServer.toString(),
     staticHosts,
+    extraLines,
   });
 }

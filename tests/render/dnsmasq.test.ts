@@ -263,3 +263,25 @@ describe("dnsmasq with the rendered drop-in, live in namespaces", () => {
     expect(log).not.toMatch(/DHCPDISCOVER\(vmbr0\)/);
   });
 });
+
+describe("dnsmasq extraLines (escape hatch)", () => {
+  it("renders unknown directives last, and the real dnsmasq accepts them", () => {
+    const t = renderDnsmasqConfig({ ...neve.dnsmasq, extraLines: ["no-resolv", "server=1.1.1.1", "server=/example/10.0.0.53", "cache-size=1000"] });
+    expect(t.trimEnd().split("\n").slice(-4)).toEqual(["no-resolv", "server=1.1.1.1", "server=/example/10.0.0.53", "cache-size=1000"]);
+    const r = dnsmasqTest(t);
+    expect(r.stderr).toContain("syntax check OK");
+    expect(r.status).toBe(0);
+  });
+
+  it("refuses a directive the model owns, or a line break, naming the field", () => {
+    expect(() => renderDnsmasqConfig({ ...neve.dnsmasq, extraLines: ["dhcp-range=10.10.10.2,10.10.10.9"] })).toThrow(/dnsmasq\.extraLines\[0\].*dhcp-range/);
+    expect(() => renderDnsmasqConfig({ ...neve.dnsmasq, extraLines: ["log-queries", "no-resolv\ninterface=vmbr0"] })).toThrow(
+      /dnsmasq\.extraLines\[1\].*line break/,
+    );
+  });
+
+  it("a line the real dnsmasq refuses fails `dnsmasq --test` (the push's check)", () => {
+    const r = dnsmasqTest(renderDnsmasqConfig({ ...neve.dnsmasq, extraLines: ["no-such-option=1"] }));
+    expect(r.status).not.toBe(0);
+  });
+});

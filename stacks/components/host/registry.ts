@@ -194,6 +194,7 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
           router: plan.gateway,
           dhcpRange: { start: plan.dhcpRange.start, end: plan.dhcpRange.end },
           leaseTime: hs.dnsmasq.leaseTime,
+          extraLines: hs.dnsmasq.extraLines ?? [],
         },
         "network.ipv4",
         {
@@ -204,6 +205,7 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
           "dnsmasq.dnsServer": "network.ipv4.gateway",
           "dnsmasq.dhcpRange": "network.ipv4.dhcpRange",
           "dnsmasq.leaseTime": "hostServices.dnsmasq.leaseTime",
+          "dnsmasq.extraLines": "hostServices.dnsmasq.extraLines",
         },
       );
     },
