@@ -9,9 +9,9 @@
  */
 import { createHash } from "node:crypto";
 import { createTwoFilesPatch } from "diff";
-import { canonicalRawLxcLine, isRawLxcLine, lxcConfigPath } from "../render/lxcRaw";
 import type { CapturedResource } from "../../scripts/lib/mockRunner";
 import { isSecretValue, unwrapSecret } from "../../scripts/lib/secretValue";
+import { canonicalRawLxcLine, isRawLxcLine, lxcConfigPath } from "../render/lxcRaw";
 import type { LiveFacts } from "./facts";
 import { DiscoverError } from "./probe";
 

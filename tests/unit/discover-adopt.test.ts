@@ -2,14 +2,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
+import { adoptionFingerprint } from "../../stacks/config/adoption";
+import { adoptionScopeOf } from "../../stacks/config/adoptionScope";
 import { parseAdopt } from "../../stacks/discover/adopt";
 import { formatCheck } from "../../stacks/discover/check";
 import { main } from "../../stacks/discover/cli";
 import type { LiveFacts } from "../../stacks/discover/facts";
 import { liveVocabulary } from "../../stacks/discover/vocab";
 import { modelFromText, writeStack } from "../../stacks/discover/write";
-import { adoptionFingerprint } from "../../stacks/config/adoption";
-import { adoptionScopeOf } from "../../stacks/config/adoptionScope";
 import { base, ETOILE, run, STACK, set, vm } from "./support/discoverHost";
 
 // adoption.live is append-only once recorded (stacks/discover/adopt.ts, docs/discover.md): an object

@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { main, parseArgs, targetOf, UsageError } from "../../stacks/discover/cli";
 import { loadModelFromFile } from "../../scripts/lib/stackFile";
+import { main, parseArgs, targetOf, UsageError } from "../../stacks/discover/cli";
 
 // The CLI's arguments: one mode at a time, --root excludes the SSH options, the host key is pinned
 // (never trust on first use).

@@ -11,12 +11,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { formatBytes } from "../../providers/ssh";
+import { REPO_ROOT } from "../../scripts/lib/stackFile";
 import { main } from "../../stacks/discover/cli";
 import { duplicateSections } from "../../stacks/discover/parse/sectionConfig";
 import { buildReadScript, notTextReason, parseReadOutput, ReadLimitError } from "../../stacks/discover/probe";
 import { readLive } from "../../stacks/discover/read";
 import { readRoot } from "../../stacks/discover/root";
-import { REPO_ROOT } from "../../scripts/lib/stackFile";
 
 const FIXTURE = path.resolve(__dirname, "..", "fixtures", "pve-neve");
 const STACK = path.join(__dirname, "..", "fixtures", "Pulumi.fixture.yaml");

@@ -5,11 +5,11 @@
  */
 import * as crypto from "node:crypto";
 import * as path from "node:path";
+import type { CapturedResource } from "../../scripts/lib/mockRunner";
 import type { HostFileFacts, LiveFacts } from "../../stacks/discover/facts";
 import { collectDeclared, compareGroup, fileReport, HOSTCONFIG_TYPE, type HostGroup, LXCRAW_TYPE, requestedFiles } from "../../stacks/discover/files";
 import { parseGuestConf } from "../../stacks/discover/parse/guestConf";
 import { DiscoverError, readLive } from "../../stacks/discover/read";
-import type { CapturedResource } from "../../scripts/lib/mockRunner";
 
 const SIG = "4dabf18193072939515e22adb298388d";
 const secret = (value: unknown) => ({ [SIG]: "1b47061264138c4ac30d75fd1eb44270", value });

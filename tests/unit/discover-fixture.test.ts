@@ -5,17 +5,17 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { parse } from "yaml";
-import { vocabularyYaml } from "../../stacks/discover/cli";
-import { CT_FIELDS, same, show, VM_FIELDS, vgaCanonical } from "../../stacks/discover/fields";
-import { readLive } from "../../stacks/discover/read";
-import { type LiveVocabulary, liveVocabulary } from "../../stacks/discover/vocab";
-import { modelFromText } from "../../stacks/discover/write";
 import { type CapturedResource, runProgram } from "../../scripts/lib/mockRunner";
 import { CT_INPUT_COVERAGE } from "../../stacks/components/proxmox/container";
 import type { CoverageTable } from "../../stacks/components/proxmox/coverage";
 import { VM_INPUT_COVERAGE } from "../../stacks/components/proxmox/vm";
 import { adoptionFingerprint } from "../../stacks/config/adoption";
 import { adoptionScopeOf } from "../../stacks/config/adoptionScope";
+import { vocabularyYaml } from "../../stacks/discover/cli";
+import { CT_FIELDS, same, show, VM_FIELDS, vgaCanonical } from "../../stacks/discover/fields";
+import { readLive } from "../../stacks/discover/read";
+import { type LiveVocabulary, liveVocabulary } from "../../stacks/discover/vocab";
+import { modelFromText } from "../../stacks/discover/write";
 
 // Issue 6's "done when", offline half: on the realistic copy of neve's files (tests/fixtures/pve-neve:
 // args, a VGA clipboard, a CPU and an OS type, a PBS fingerprint, a backup job and guests the stack does

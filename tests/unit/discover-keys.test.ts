@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ctSchema, vmSchema } from "../../stacks/config/guests";
 import type { LiveFacts } from "../../stacks/discover/facts";
 import {
   classifyKey,
@@ -13,7 +14,6 @@ import {
   VZDUMP_KEYS,
 } from "../../stacks/discover/keys";
 import { writeStack } from "../../stacks/discover/write";
-import { ctSchema, vmSchema } from "../../stacks/config/guests";
 import { base, run, STACK, set, withCt, withVm } from "./support/discoverHost";
 
 // Issue 12, item 1: closed world for a guest's live config. Every key of qemu-server's and

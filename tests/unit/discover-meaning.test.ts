@@ -1,7 +1,7 @@
-import type { LiveFacts } from "../../stacks/discover/facts";
-import { modelFromText, writeStack } from "../../stacks/discover/write";
 import { calendarEventMeaning, sameCalendarEvent } from "../../stacks/common/calendarEvent";
 import { pruneBackupsOf } from "../../stacks/config/backups";
+import type { LiveFacts } from "../../stacks/discover/facts";
+import { modelFromText, writeStack } from "../../stacks/discover/write";
 import { base, JOB, run, STACK, section, set, withCt, withVm } from "./support/discoverHost";
 
 // Issue 12, item 2: values compare by their meaning, with the parser of each format the schema uses;

@@ -1,9 +1,9 @@
-import { checkStack, formatCheck } from "../../stacks/discover/check";
-import type { GuestFacts, LiveFacts } from "../../stacks/discover/facts";
-import { modelFromText, writeStack } from "../../stacks/discover/write";
 import { vmArgs } from "../../stacks/components/proxmox/vm";
 import type { VmModel } from "../../stacks/config/model";
 import { CT_RESTART_FIELDS, needsRestart, VM_RESTART_FIELDS } from "../../stacks/config/restart";
+import { checkStack, formatCheck } from "../../stacks/discover/check";
+import type { GuestFacts, LiveFacts } from "../../stacks/discover/facts";
+import { modelFromText, writeStack } from "../../stacks/discover/write";
 import { base, run, STACK, set, withVm } from "./support/discoverHost";
 
 // Issue 12, item 3: a pending change counts (an up would drop it) and says how to apply or revert it;

@@ -9,8 +9,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { main, removeStaleTemps, tempFileOf } from "../../stacks/discover/cli";
 import { REPO_ROOT } from "../../scripts/lib/stackFile";
+import { main, removeStaleTemps, tempFileOf } from "../../stacks/discover/cli";
 
 const FIXTURE = path.join(REPO_ROOT, "tests", "fixtures", "pve-neve");
 const FIXTURE_STACK = path.join(REPO_ROOT, "tests", "fixtures", "Pulumi.fixture.yaml");
