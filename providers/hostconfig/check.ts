@@ -2,8 +2,9 @@ import type { CheckFailure } from "@pulumi/pulumi/dynamic";
 import { beginCheck, CONNECTION_DEFAULTS, USER_RE } from "../common/connection";
 import { DEFAULT_STASH_DIR, pathProblem } from "../common/paths";
 import { isUnknown, UNKNOWN } from "../common/unknown";
+import { CONFIRM_WINDOW } from "../ssh/timeouts";
 import { MAX_FILES } from "./script";
-import type { HostConfigInputs, OnDelete } from "./types";
+import type { AccessCritical, HostConfigInputs, OnDelete } from "./types";
 
 /** The preview placeholder (providers/common/unknown) and the path rule (providers/common/paths), re-exported for existing importers. */
 export { pathProblem, UNKNOWN };
@@ -18,7 +19,7 @@ export const DEFAULTS = {
   stashDir: DEFAULT_STASH_DIR,
   stashKeep: 10,
   onDelete: "keep" as OnDelete,
-  confirmSeconds: 60,
+  confirmSeconds: CONFIRM_WINDOW.defaultSeconds,
 };
 
 const SERVICE_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
@@ -126,16 +127,29 @@ export function checkHostConfig(raw: Record<string, unknown>): { inputs: HostCon
   if (!isUnknown(onDelete) && !["keep", "remove", "restore"].includes(onDelete as string)) {
     fail("onDelete", `must be "keep", "remove" or "restore", got ${JSON.stringify(onDelete)}`);
   }
-  let accessCritical: { confirmSeconds: number } | null = null;
+  let accessCritical: AccessCritical | null = null;
   if (isUnknown(r.accessCritical)) {
-    accessCritical = UNKNOWN as unknown as { confirmSeconds: number };
+    accessCritical = UNKNOWN as unknown as AccessCritical;
   } else if (r.accessCritical !== undefined && r.accessCritical !== null && r.accessCritical !== false) {
     const a = (r.accessCritical === true ? {} : r.accessCritical) as Record<string, unknown>;
     const n = a.confirmSeconds === undefined || a.confirmSeconds === null ? DEFAULTS.confirmSeconds : a.confirmSeconds;
-    if (!isUnknown(n) && !(Number.isInteger(n) && (n as number) >= 2 && (n as number) <= 3600)) {
-      fail("accessCritical.confirmSeconds", `must be an integer 2-3600 (seconds before the host restores itself), got ${JSON.stringify(n)}`);
+    const { minSeconds: lo, maxSeconds: hi } = CONFIRM_WINDOW;
+    if (!isUnknown(n) && !(Number.isInteger(n) && (n as number) >= lo && (n as number) <= hi)) {
+      fail("accessCritical.confirmSeconds", `must be an integer ${lo}-${hi} (seconds before the host restores itself), got ${JSON.stringify(n)}`);
     }
-    accessCritical = { confirmSeconds: n as number };
+    let api: AccessCritical["api"] = null;
+    if (isUnknown(a.api)) api = UNKNOWN as unknown as AccessCritical["api"];
+    else if (a.api !== undefined && a.api !== null) {
+      const x = a.api as Record<string, unknown>;
+      if (!isUnknown(x.host) && (typeof x.host !== "string" || !/^[A-Za-z0-9.:_-]{1,253}$/.test(x.host))) {
+        fail("accessCritical.api.host", `must be the API's host name or address as the operator reaches it (e.g. "neve"), got ${JSON.stringify(x.host)}`);
+      }
+      if (!isUnknown(x.port) && !(Number.isInteger(x.port) && (x.port as number) >= 1 && (x.port as number) <= 65535)) {
+        fail("accessCritical.api.port", `must be a TCP port 1-65535 (Proxmox: 8006), got ${JSON.stringify(x.port)}`);
+      }
+      api = { host: x.host as string, port: x.port as number };
+    }
+    accessCritical = { confirmSeconds: n as number, api };
   }
 
   // A whole value unknown in a preview stays unknown: the engine must not see a made-up [] or {}.

@@ -1,9 +1,10 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
+import { probeApi } from "../common/apiProbe";
 import { limitMs, newToken, pureMethods, redact, secretsOf, targetOf } from "../common/provider";
 import { sha256Hex } from "../common/shell";
 import { describeTarget, type ExecResult, exec, partialStdoutOf } from "../ssh/client";
 import { withConnection, withFreshConnection } from "../ssh/pool";
-import { SSH_FIXED } from "../ssh/timeouts";
+import { accessCheckMs, SSH_FIXED, selfRestoredByMs } from "../ssh/timeouts";
 import { checkHostConfig } from "./check";
 import { changedFiles, diffHostConfig } from "./diff";
 import { describeFailure } from "./failure";
@@ -108,22 +109,31 @@ function lostAfterSwap(e: unknown, stdoutSoFar: string): Error {
 }
 
 /**
- * Prove access over a NEW connection and disarm the host's restore timer. If that connection cannot
- * be opened, wait for the timer, check that the host healed itself, and fail with what happened.
+ * Prove access after the change and only then disarm the host's restore timer: a fresh TLS handshake with
+ * the API port over the operator's path (when `accessCritical.api` names it), then a NEW SSH connection,
+ * which disarms the timer. If either fails, the timer is left armed: wait for it, check that the host
+ * healed itself, and fail with what happened. The time limits: CONFIRM_WINDOW and accessCheckMs.
  */
 async function confirmAccess(inputs: HostConfigInputs, stash: string, endedAt: number): Promise<void> {
-  const n = inputs.accessCritical!.confirmSeconds;
-  const timeoutMs = Math.max(SSH_FIXED.accessCheckMinMs, Math.min(SSH_FIXED.accessCheckMaxMs, (n * 1000) / 2));
+  const { confirmSeconds: n, api } = inputs.accessCritical!;
+  const timeoutMs = accessCheckMs(n);
   const script = buildConfirmScript(stash);
   let report: ScriptReport;
+  let failed: string | null = null;
   try {
+    if (api) await probeApi(api, timeoutMs);
+  } catch (e) {
+    failed = `a fresh request to the API port could not be completed (${(e as Error).message}); the confirm timer was left armed`;
+  }
+  try {
+    if (failed) throw new Error(failed);
     const res = await withFreshConnection(targetOf(inputs.connection, timeoutMs), (s) =>
       exec(s, BOOTSTRAP_COMMAND, { stdin: script, timeoutMs, label: "the access check" }),
     );
     report = parseReport(res.stdout);
   } catch (e) {
-    const cause = (e as Error).message;
-    await sleep(Math.max(0, endedAt + n * 1000 + SSH_FIXED.selfRestoreGraceMs - Date.now()));
+    const cause = failed ?? `a new SSH connection could not be opened (${(e as Error).message})`;
+    await sleep(Math.max(0, selfRestoredByMs(endedAt, n) - Date.now()));
     let healed: string;
     try {
       const res = await withFreshConnection(targetOf(inputs.connection, SSH_FIXED.accessRecheckMs), (s) =>
@@ -140,7 +150,7 @@ async function confirmAccess(inputs: HostConfigInputs, stash: string, endedAt: n
     } catch (e2) {
       healed = `The host should have restored the previous files from ${stash} ${n}s after activation, but a new connection still fails (${(e2 as Error).message}).`;
     }
-    throw new Error(`access check failed after activation: a new SSH connection could not be opened (${cause}). ${healed}`);
+    throw new Error(`access check failed after activation: ${cause}. ${healed}`);
   }
   if (!report.confirmed) {
     throw new Error(

@@ -58,9 +58,14 @@ export interface HostConfigArgs {
   /**
    * Changes that can cut off access (NAT, firewall, sshd, tunnel): a timer on the host restores the
    * previous files and re-activates unless a NEW SSH connection confirms access within
-   * `confirmSeconds` (defaults to 60). Defaults to off.
+   * `confirmSeconds` (defaults to 60). With `api` (the API port as the operator reaches it, e.g.
+   * `{ host: "neve", port: 8006 }`), a fresh TLS handshake with it must succeed too before the timer is
+   * disarmed. Defaults to off.
    */
-  accessCritical?: pulumi.Input<{ confirmSeconds?: pulumi.Input<number> }>;
+  accessCritical?: pulumi.Input<{
+    confirmSeconds?: pulumi.Input<number>;
+    api?: pulumi.Input<{ host: pulumi.Input<string>; port: pulumi.Input<number> }> | null;
+  }>;
 }
 
 /**

@@ -18,7 +18,13 @@ export type OnDelete = "keep" | "remove" | "restore";
 
 /** The dead-man timer of access-critical changes. */
 export interface AccessCritical {
+  /** Seconds the host waits for the confirmation before it restores the previous files by itself. */
   confirmSeconds: number;
+  /**
+   * The API port as the operator reaches it (Proxmox: the `proxmox.endpoint` host, 8006): the change is
+   * confirmed only after a fresh TLS handshake with it succeeds, as well as a fresh SSH login. Null: SSH only.
+   */
+  api: { host: string; port: number } | null;
 }
 
 /** Inputs of a HostConfig after `check` (defaults applied). */

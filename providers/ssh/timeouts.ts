@@ -43,7 +43,7 @@ export const SSH_FIXED = {
    * the default change limit (300 s), so a hung command ends in a rollback the client still sees.
    */
   hostCommandSeconds: { validate: 60, activate: 60, health: 30 },
-  /** Longest wait (ms) of the access check after an access-critical change (at most half the confirm window). */
+  /** Longest wait (ms) of each access check after an access-critical change (at most half the confirm window). */
   accessCheckMaxMs: 15000,
   /** Shortest wait (ms) of that access check. */
   accessCheckMinMs: 1000,
@@ -52,6 +52,39 @@ export const SSH_FIXED = {
   /** Wait (ms) of the access re-check after the confirm window passed. */
   accessRecheckMs: 10000,
 };
+
+/**
+ * The confirm timer of access-critical changes (commit confirmed), one home for its rules: how long
+ * the host waits for the confirmation before it restores the previous files by itself. The provider
+ * accepts `minSeconds`-`maxSeconds`; the stack file (`neve-infra:hostServices.confirmSeconds`) the
+ * narrower `stackMinSeconds`-`stackMaxSeconds`, so a fresh SSH login and a TLS handshake with the API
+ * both fit in a window an operator can set.
+ */
+export const CONFIRM_WINDOW = {
+  /** Seconds when a resource or the stack file says nothing. */
+  defaultSeconds: 60,
+  /** Shortest window a HostConfig accepts. */
+  minSeconds: 2,
+  /** Longest window a HostConfig accepts. */
+  maxSeconds: 3600,
+  /** Shortest window the stack file accepts. */
+  stackMinSeconds: 15,
+  /** Longest window the stack file accepts. */
+  stackMaxSeconds: 900,
+} as const;
+
+/**
+ * Time limit (ms) of each confirmation check (the fresh SSH login, the fresh request to the API port)
+ * within a window of `confirmSeconds`: half the window, bounded by SSH_FIXED.accessCheckMinMs/MaxMs.
+ */
+export function accessCheckMs(confirmSeconds: number): number {
+  return Math.max(SSH_FIXED.accessCheckMinMs, Math.min(SSH_FIXED.accessCheckMaxMs, (confirmSeconds * 1000) / 2));
+}
+
+/** When (epoch ms) the host has restored itself, at the latest, after a push that ended at `endedAt`. */
+export function selfRestoredByMs(endedAt: number, confirmSeconds: number): number {
+  return endedAt + confirmSeconds * 1000 + SSH_FIXED.selfRestoreGraceMs;
+}
 
 /** The full set of limits from a (possibly partial, possibly absent in an old state) `connection.timeouts`. */
 export function timeoutsOf(given: Partial<SshTimeouts> | null | undefined): SshTimeouts {

@@ -85,7 +85,10 @@ function keyProperties(r: CapturedResource, secrets: readonly string[]): string 
     if (Array.isArray(r.inputs.validate) && r.inputs.validate.length) parts.push(`validators=${r.inputs.validate.length}`);
     if (r.inputs.activate) parts.push("activate");
     if (r.inputs.healthCheck) parts.push("health-check");
-    if (r.inputs.accessCritical) parts.push(`access-critical(${fmt(get(r.inputs, "accessCritical.confirmSeconds"))}s)`);
+    if (r.inputs.accessCritical)
+      parts.push(
+        `access-critical(${fmt(get(r.inputs, "accessCritical.confirmSeconds"))}s, confirmed by SSH${get(r.inputs, "accessCritical.api") ? ` + API ${fmt(get(r.inputs, "accessCritical.api.host"))}:${fmt(get(r.inputs, "accessCritical.api.port"))}` : ""})`,
+      );
   }
   if (parts.length === 0 && r.custom) {
     for (const [k, v] of Object.entries(r.inputs)) {

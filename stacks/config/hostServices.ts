@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CONFIRM_WINDOW } from "../../providers/ssh/timeouts";
 import { dnsmasqExtraLineProblem } from "../common/dnsmasqDirectives";
 import { type HaproxySectionKind, haproxyExtraLineProblem } from "../common/haproxy";
 import { ifnameProblem, leaseTimeProblem, singleLineProblem } from "../common/predicates";
@@ -105,15 +106,16 @@ export const hostServicesSchema = z.strictObject({
   /** Previous versions kept per service (the adopted original is always kept). Defaults to 10. */
   stashKeep: z.number().int().min(1, { error: "must keep at least 1 previous version" }).max(100, { error: "must be at most 100" }).default(10),
   /**
-   * Seconds the host waits for a new SSH connection to confirm an access-critical change (NAT,
-   * forwarding, tunnel) before it restores the previous files by itself. Defaults to 60.
+   * Seconds the host waits for a fresh SSH login and a fresh TLS handshake with the API port to
+   * confirm an access-critical change (NAT, forwarding, tunnel, the network interfaces) before it
+   * restores the previous files by itself. Defaults to 60 (the rules: `CONFIRM_WINDOW`).
    */
   confirmSeconds: z
     .number()
     .int()
-    .min(15, { error: "must be at least 15 seconds (an SSH login must fit)" })
-    .max(900, { error: "must be at most 900 seconds" })
-    .default(60),
+    .min(CONFIRM_WINDOW.stackMinSeconds, { error: `must be at least ${CONFIRM_WINDOW.stackMinSeconds} seconds (an SSH login and an API handshake must fit)` })
+    .max(CONFIRM_WINDOW.stackMaxSeconds, { error: `must be at most ${CONFIRM_WINDOW.stackMaxSeconds} seconds` })
+    .default(CONFIRM_WINDOW.defaultSeconds),
   /** What removing a service from the program does on the host. Defaults to keep (never take a live service down). */
   onDelete: z.enum(["keep", "remove", "restore"], { error: "must be keep, remove or restore" }).default("keep"),
   /**

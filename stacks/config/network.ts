@@ -108,6 +108,15 @@ export const networkSchema = z.strictObject({
   ipv6: ipv6PlanSchema.optional(),
   /** Tailnet facts. */
   tailnet: tailnetSchema,
+  /**
+   * Who owns the bridges. `false` (the default): the Proxmox API through the provider's Linux bridge
+   * resources, read-only once the host has them. `true`: the stack renders /etc/network/interfaces from
+   * `bridges` (vmbr0's `inet dhcp` included, which the API cannot express) and pushes it as a host file
+   * under the commit-confirmed net (validated by ifupdown2's parser, activated by `ifreload -a`, restored
+   * by the host unless a fresh SSH login and a fresh API handshake confirm access), and declares no
+   * Proxmox bridge resource (one owner per object). Switching an existing state over: docs/adopting.md §7.
+   */
+  interfacesFile: z.boolean().default(false),
 });
 
 /** Parsed `neve-infra:network`. */

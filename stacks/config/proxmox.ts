@@ -77,6 +77,17 @@ function defaultCertificateNames(nodeName: string): string[] {
   return [nodeName, "localhost", "127.0.0.1", "::1"];
 }
 
+/**
+ * The API port as the operator reaches it: the endpoint's host and port (443 when the URL names none).
+ * Access-critical host changes are confirmed only after a fresh TLS handshake with it (providers/common/apiProbe.ts).
+ */
+export function endpointTarget(endpoint: string): { host: string; port: number } | null {
+  const host = endpointHost(endpoint);
+  if (host === null) return null;
+  const port = new URL(endpoint).port;
+  return { host, port: port === "" ? 443 : Number(port) };
+}
+
 /** The host of an https endpoint URL, without IPv6 brackets and lower-cased; null if unparsable. */
 export function endpointHost(endpoint: string): string | null {
   try {

@@ -14,7 +14,8 @@ export type TemplateName =
   | "cloudflared.service"
   | "sysctl-forwarding.conf"
   | "nat.nft"
-  | "nat-loader.service";
+  | "nat-loader.service"
+  | "network-interfaces";
 
 /** Directory of the *.hbs files, found from this module's location so any cwd works. */
 export const TEMPLATE_DIR = path.resolve(__dirname, "..", "..", "templates");

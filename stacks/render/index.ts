@@ -5,6 +5,7 @@ export * from "./dnsmasq";
 export type { TemplateName } from "./handlebars";
 export { renderTemplate, TEMPLATE_DIR } from "./handlebars";
 export * from "./haproxy";
+export * from "./interfaces";
 export * from "./lxcRaw";
 export * from "./nat";
 export * from "./services";

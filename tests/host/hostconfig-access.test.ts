@@ -3,6 +3,7 @@
  * unless a NEW SSH connection proves access after activation. Real nft inside the test host's own netns cuts SSH.
  */
 
+import { probeApi } from "../../providers/common/apiProbe";
 import type { HostConfigArgs } from "../../providers/hostconfig";
 import { close, connect, exec } from "../../providers/ssh/client";
 import { conn, create, declare, type State, up, waitFor } from "../providers/support/hostconfigCase";
@@ -11,17 +12,36 @@ import { pidAlive, startTestHost, type TestHost } from "./harness/testHost";
 
 const NFT = "/etc/nftables.d/neve-test.nft";
 
-/** A ruleset file that replaces its own table; `blockNewSsh` adds the lock-out (new connections to 22 dropped). */
-function ruleset(comment: string, blockNewSsh: boolean): string {
+/** A ruleset file that replaces its own table; `blockNewSsh` adds the lock-out (new connections to 22 dropped), `blockApi` drops 8006. */
+function ruleset(comment: string, blockNewSsh: boolean, blockApi = false): string {
   return `# ${comment}
 table inet neve_fw
 delete table inet neve_fw
 table inet neve_fw {
   chain input {
     type filter hook input priority 0; policy accept;
-${blockNewSsh ? "    tcp dport 22 tcp flags & (syn | ack) == syn drop\n" : ""}  }
+${blockNewSsh ? "    tcp dport 22 tcp flags & (syn | ack) == syn drop\n" : ""}${blockApi ? "    tcp dport 8006 drop\n" : ""}  }
 }
 `;
+}
+
+/**
+ * Stand-in for pveproxy (absent here): `openssl s_server -www` on 8006 inside the test host's netns, with a
+ * throwaway self-signed certificate named `neve`. It proves only that the port answers TLS, as the probe asks.
+ */
+async function startApiStandIn(host: TestHost): Promise<void> {
+  const r = await host.exec(
+    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=neve -days 1 -keyout /tmp/api.key -out /tmp/api.crt >/dev/null 2>&1 && " +
+      "(setsid openssl s_server -www -accept 8006 -cert /tmp/api.crt -key /tmp/api.key </dev/null >/dev/null 2>&1 &)",
+  );
+  expect(r).toMatchObject({ code: 0 });
+  const up = await waitFor(() =>
+    probeApi({ host: host.address, port: 8006 }, 2000).then(
+      () => true,
+      () => false,
+    ),
+  );
+  expect(up).toBe(true);
 }
 
 describe("HostConfig access-critical changes (dead-man timer on the host)", () => {
@@ -35,13 +55,13 @@ describe("HostConfig access-critical changes (dead-man timer on the host)", () =
     await host?.stop();
   });
 
-  const args = (content: string, confirmSeconds: number): HostConfigArgs => ({
+  const args = (content: string, confirmSeconds: number, api = false): HostConfigArgs => ({
     connection: conn(host),
     service: "firewall",
     files: [{ path: NFT, content, mode: "0600" }],
     validate: ["nft -c -f {staged}"],
     activate: `nft -f ${NFT}`,
-    accessCritical: { confirmSeconds },
+    accessCritical: { confirmSeconds, ...(api ? { api: { host: host.address, port: 8006 } } : {}) },
   });
 
   let state: State;
@@ -92,5 +112,35 @@ describe("HostConfig access-critical changes (dead-man timer on the host)", () =
     } finally {
       close(s);
     }
+  });
+
+  describe("confirmed only after a fresh SSH login AND a fresh TLS handshake with the API port", () => {
+    beforeAll(async () => {
+      await startApiStandIn(host);
+    });
+
+    it("must confirm a change when both SSH and the API port answer afterwards (the change stays)", async () => {
+      const { state: next } = await up(ph, state, await declare("fw", args(ruleset("v3 api checked", false), 30, true)));
+      state = next;
+      const stash = state.outputs.lastStash as string;
+      expect(await host.readFile(NFT)).toBe(ruleset("v3 api checked", false));
+      expect(await host.exec(`test -d ${stash}/confirm.lock`)).toMatchObject({ code: 0 });
+      expect(await host.exec(`sh ${stash}/restore.sh`)).toMatchObject({ code: 0 });
+      expect(await host.readFile(NFT)).toBe(ruleset("v3 api checked", false));
+      expect(await host.readFile(`${stash}/SELF-RESTORED`)).toBeNull();
+    });
+
+    it("must let the host heal itself when the change cuts the API port while SSH still works, and fail naming the object and the API", async () => {
+      const started = Date.now();
+      const push = up(ph, state, await declare("fw", args(ruleset("v4 drops 8006", false, true), 10, true)));
+      await expect(push).rejects.toThrow(
+        /HostConfig firewall on root@[\d.]+:22: access check failed after activation: a fresh request to the API port could not be completed \(the API port [\d.]+:8006 did not complete a TLS handshake within 5s \(firewalled, down, or unreachable\)\); the confirm timer was left armed\. The host restored the previous files from \/root\/etc-pve\.stash\/firewall\/\S+ and re-ran activation by itself; SSH access works again\./,
+      );
+      // The SSH login alone would have succeeded: it was the API that kept the timer armed, and the host restored by itself.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(10000);
+      expect(await host.readFile(NFT)).toBe(ruleset("v3 api checked", false));
+      expect((await host.exec("nft list ruleset")).stdout).not.toMatch(/dport 8006/);
+      await expect(probeApi({ host: host.address, port: 8006 }, 5000)).resolves.toBeUndefined();
+    });
   });
 });

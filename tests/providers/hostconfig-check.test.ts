@@ -26,7 +26,7 @@ describe("HostConfig check", () => {
     const { inputs, failures } = checkHostConfig(raw);
     expect(failures).toEqual([]);
     expect(inputs.files[0].mode).toBe("0600");
-    expect(inputs.accessCritical).toEqual({ confirmSeconds: 60 });
+    expect(inputs.accessCritical).toEqual({ confirmSeconds: 60, api: null });
   });
 
   const cases: [string, (r: ReturnType<typeof good>) => unknown, string, RegExp][] = [
@@ -91,6 +91,8 @@ describe("HostConfig check", () => {
     ["bad stashKeep", (r) => ({ ...r, stashKeep: 0 }), "stashKeep", /1-1000/],
     ["bad onDelete", (r) => ({ ...r, onDelete: "purge" }), "onDelete", /"keep", "remove" or "restore"/],
     ["bad confirmSeconds", (r) => ({ ...r, accessCritical: { confirmSeconds: 1 } }), "accessCritical.confirmSeconds", /2-3600/],
+    ["bad api port", (r) => ({ ...r, accessCritical: { confirmSeconds: 30, api: { host: "neve", port: 0 } } }), "accessCritical.api.port", /1-65535/],
+    ["bad api host", (r) => ({ ...r, accessCritical: { confirmSeconds: 30, api: { host: "ne ve", port: 8006 } } }), "accessCritical.api.host", /host name/],
   ];
   it.each(cases)("must refuse %s, naming the property", (_name, mutate, property, reason) => {
     const { failures } = checkHostConfig(mutate(good()) as Record<string, unknown>);

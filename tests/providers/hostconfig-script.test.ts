@@ -311,7 +311,7 @@ describe("HostConfig scripts under the real /bin/sh", () => {
     const gate = path.join(dir, "gate");
     spawnSync("mkfifo", [reached, gate]);
     // The push arms its 2 s timer, then holds the path's lock in its health check until the test opens the gate.
-    const script = buildApplyScript(plan({ accessCritical: { confirmSeconds: 2 }, healthCheck: `echo r > '${reached}'; cat '${gate}' >/dev/null` }));
+    const script = buildApplyScript(plan({ accessCritical: { confirmSeconds: 2, api: null }, healthCheck: `echo r > '${reached}'; cat '${gate}' >/dev/null` }));
     const child = spawn("/bin/sh", ["-c", BOOTSTRAP_COMMAND], { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

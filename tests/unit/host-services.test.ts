@@ -114,9 +114,12 @@ describe("host services declared from Pulumi.neve.yaml", () => {
     expect(byService("nat").validate).toContain("nft -c -f {staged:/etc/nftables.d/neve-nat.nft}");
   });
 
-  it.each(["nat", "sysctl-forwarding", "cloudflared"])("must guard %s, which can cut access, with the dead-man timer", (service) => {
-    expect(byService(service).accessCritical).toEqual({ confirmSeconds: 60 });
-  });
+  it.each(["nat", "sysctl-forwarding", "cloudflared"])(
+    "must guard %s, which can cut access, with the dead-man timer confirmed by SSH and the API port of proxmox.endpoint",
+    (service) => {
+      expect(byService(service).accessCritical).toEqual({ confirmSeconds: 60, api: { host: "neve", port: 8006 } });
+    },
+  );
 
   it.each(["haproxy", "dnsmasq-vmbr1", "novnc-1201"])("must not arm the dead-man timer for %s", (service) => {
     expect(byService(service).accessCritical ?? null).toBeNull();

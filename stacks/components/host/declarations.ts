@@ -4,6 +4,7 @@
 // see the same inputs. A renderer's refusal becomes a ConfigError naming the stack-file field.
 import { ConfigError, type ConfigIssue } from "../../config/errors";
 import type { NeveModel } from "../../config/model";
+import { endpointTarget } from "../../config/proxmox";
 import { lxcConfigPath, RenderModelError, type ServiceSpec } from "../../render";
 import { type DeclaredService, declaredServices, type HostServiceKind, stackFieldOf } from "./registry";
 
@@ -42,8 +43,11 @@ export interface HostConfigDeclaration {
   readonly activate?: string;
   /** Health check, if any. */
   readonly healthCheck?: string;
-  /** Access-critical: the seconds of the confirmation window, else undefined. */
-  readonly accessCritical?: { readonly confirmSeconds: number };
+  /**
+   * Access-critical: the seconds of the confirmation window and the API port (the host and port of
+   * `proxmox.endpoint`) that must answer a fresh TLS handshake besides a fresh SSH login; else undefined.
+   */
+  readonly accessCritical?: { readonly confirmSeconds: number; readonly api: { readonly host: string; readonly port: number } | null };
 }
 
 /** An LxcRawConfig resource the component declares (everything but the connection). */
@@ -105,7 +109,7 @@ function declareService(s: DeclaredService, model: NeveModel, issues: ConfigIssu
     validate: validators(s.spec),
     activate: s.spec.activate ?? undefined,
     healthCheck: s.spec.healthCheck ?? undefined,
-    accessCritical: s.spec.accessCritical ? { confirmSeconds: model.hostServices.confirmSeconds } : undefined,
+    accessCritical: s.spec.accessCritical ? { confirmSeconds: model.hostServices.confirmSeconds, api: endpointTarget(model.proxmox.endpoint) } : undefined,
   };
 }
 

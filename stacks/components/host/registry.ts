@@ -16,6 +16,8 @@ import {
   type DnsmasqModel,
   type FixPveCertsModel,
   type HaproxyModel,
+  INTERFACES_PATH,
+  type InterfacesModel,
   type NatModel,
   type NovncUnitModel,
   natFilePath,
@@ -26,6 +28,7 @@ import {
   renderDnsmasqConfig,
   renderFixPveCertsUnits,
   renderHaproxyConfig,
+  renderInterfaces,
   renderNatLoaderUnit,
   renderNatNft,
   renderNovncUnit,
@@ -43,6 +46,8 @@ import {
 
 /** The render model of each host service kind. The keys are the closed set of kinds. */
 export interface HostServiceModels {
+  /** /etc/network/interfaces: the node's bridges (with `network.interfacesFile`). */
+  "network-interfaces": InterfacesModel;
   /** IPv4/IPv6 forwarding sysctl drop-in. */
   "sysctl-forwarding": SysctlForwardingModel;
   /** NAT nftables table of the bridges marked nat, and its boot-time loader. */
@@ -122,6 +127,53 @@ const one = <M>(model: M, at: string, fields: Record<string, string> = {}, ports
  * that use it). A mapped type over HostServiceKind: a kind without an entry does not compile.
  */
 export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<HostServiceModels[K]> } = {
+  "network-interfaces": {
+    templates: ["network-interfaces"],
+    instances: (model) => {
+      if (!model.network.interfacesFile) return [];
+      const entries = Object.entries(model.network.bridges);
+      const fields: Record<string, string> = { interfaces: "network.bridges" };
+      entries.forEach(([name], i) => {
+        for (const [k, v] of [
+          ["", ""],
+          [".name", ""],
+          [".ipv4", ".ipv4"],
+          [".ipv6", ".ipv6"],
+          [".ports", ".ports"],
+          [".comment", ".comment"],
+          [".hostNat", ".nat"],
+        ]) {
+          fields[`interfaces.bridges[${i}]${k}`] = `network.bridges.${name}${v}`;
+        }
+      });
+      return one(
+        {
+          bridges: entries.map(([name, b]) => ({
+            name,
+            ipv4: b.ipv4,
+            ipv6: b.ipv6 ?? null,
+            ports: [...b.ports],
+            comment: b.comment ?? null,
+            hostNat: b.nat === "interfaces",
+          })),
+        },
+        "network.bridges",
+        fields,
+      );
+    },
+    spec: (m) => ({
+      name: "network-interfaces",
+      description: "the node's bridges: /etc/network/interfaces (ifupdown2)",
+      // ifupdown2's own parser on the staged copy; `ifreload -a` applies the difference to the running network.
+      files: [configFile(INTERFACES_PATH, [INTERFACES_SYNTAX_CHECK])],
+      activate: "ifreload -a",
+      // Every declared bridge exists and is up (not `ifquery --check`, which also flags attributes the kernel reports differently).
+      healthCheck: m.bridges.map((b) => `ip link show dev ${b.name} up | grep -q .`).join(" && ") || null,
+      // It carries vmbr0, the operator's path: the dead-man net restores the previous file and reloads.
+      accessCritical: true,
+    }),
+    render: (m) => renderInterfaces(m),
+  },
   "sysctl-forwarding": {
     templates: ["sysctl-forwarding.conf"],
     // `forwarding: external`: the host sets forwarding elsewhere (found by discover); no second copy.
@@ -426,6 +478,16 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
     },
   },
 };
+
+/**
+ * ifupdown2's own parser on a staged interfaces file (`ifup --syntax-check`: no interface is touched). It exits
+ * 1 on warnings too, and Debian's ifupdown2 3.0 warns on `bridge-ports none`, which pve-manager writes for a
+ * bridge without ports and Proxmox's ifupdown2 accepts: that one warning is let through, every other
+ * warning and every error refuses the file.
+ */
+export const INTERFACES_SYNTAX_CHECK =
+  "neve_o=$(ifup --syntax-check -a -i {staged} 2>&1); neve_r=$?; printf '%s\\n' \"$neve_o\"; " +
+  '[ "$neve_r" -eq 0 ] || ! printf \'%s\\n\' "$neve_o" | grep -v \'bridge-ports: invalid value "none"\' | grep -q .';
 
 /** The kinds in push order (the registry's key order). */
 export const HOST_SERVICE_KINDS = Object.keys(HOST_SERVICES) as readonly HostServiceKind[];

@@ -55,7 +55,10 @@ export class NetworkBridges extends pulumi.ComponentResource {
     super("neve:network:Bridges", name, {}, opts);
     const { model, ctx } = args;
     this.bridges = {};
-    for (const [iface, b] of Object.entries(model.network.bridges)) {
+    // `network.interfacesFile`: the bridges are the host file /etc/network/interfaces (the network-interfaces
+    // host service), which has one owner; no Proxmox bridge resource is declared beside it.
+    const bridges = model.network.interfacesFile ? [] : Object.entries(model.network.bridges);
+    for (const [iface, b] of bridges) {
       const dhcp = b.ipv4 === "dhcp";
       const object = { kind: "bridge", iface } as const;
       if (b.public && ctx.live && !isLive(ctx.live, object)) {
