@@ -59,6 +59,19 @@ beforeAll(async () => {
   tunnelId = String((readStackConfig(FIXTURE_STACK_FILE)["neve-infra:tunnel"] as { id: string }).id);
   credsPath = `/etc/cloudflared/${tunnelId}.json`;
   host = await startTestHost({ haproxy: true });
+  // The bridges the fixture stack declares, as pve-manager writes them (no up creates a bridge, so a
+  // declared bridge the host lacks is a counted conflict): rendered by the project's own renderer.
+  const { renderInterfaces, INTERFACES_PATH } = await import("../../stacks/render/interfaces");
+  const net = (parse(fs.readFileSync(FIXTURE_STACK_FILE, "utf8")) as { config: Record<string, any> }).config["neve-infra:network"];
+  const bridges = Object.entries(net.bridges as Record<string, any>).map(([name, b]) => ({
+    name,
+    ipv4: b.ipv4,
+    ipv6: b.ipv6 ?? null,
+    ports: b.ports ?? [],
+    comment: b.comment ?? null,
+    hostNat: false,
+  }));
+  await host.writeFile(INTERFACES_PATH, renderInterfaces({ bridges }));
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "discover-check-files-"));
   fs.writeFileSync(keyFile("id_ed25519"), host.clientPrivateKey, { mode: 0o600 });
   fs.writeFileSync(keyFile("other_ed25519"), host.otherPrivateKey, { mode: 0o600 });
