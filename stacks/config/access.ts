@@ -123,17 +123,25 @@ const MACROS: Record<string, ReadonlyArray<{ proto: string; dports?: readonly nu
   ping: [{ proto: "icmp" }],
 };
 
+/**
+ * Whether a rule can match tcp traffic to `port`, by its proto and ports alone (a macro by its
+ * expansion; no dports: every port). "undecidable" for a macro the table above does not expand.
+ */
+export function ruleReachesTcpPort(r: Pick<FirewallRuleConfig, "macro" | "proto" | "dports">, port: number): boolean | "undecidable" {
+  if (r.macro !== undefined) {
+    const m = MACROS[r.macro.toLowerCase()];
+    if (!m) return "undecidable";
+    return m.some((x) => x.proto === "tcp" && (x.dports === undefined || x.dports.includes(port)));
+  }
+  return r.proto === "tcp" && (r.dports.length === 0 || r.dports.includes(port));
+}
+
 /** How much of the traffic (tcp, tailnet -> host:port, on tailscale0) a rule matches. */
 function ruleCover(c: StackConfig, r: FirewallRuleConfig, port: number, t: AccessTraffic): Cover {
   if (!r.enabled || (r.iface !== undefined && r.iface !== c.network.tailnet.iface)) return "none";
-  if (r.macro !== undefined) {
-    const m = MACROS[r.macro.toLowerCase()];
-    if (!m) throw new Undecidable(`macro ${r.macro} is not one the access check can expand (${Object.keys(MACROS).join(", ")})`);
-    if (!m.some((x) => x.proto === "tcp" && (x.dports === undefined || x.dports.includes(port)))) return "none";
-  } else {
-    if (r.proto !== "tcp") return "none";
-    if (r.dports.length && !r.dports.includes(port)) return "none";
-  }
+  const reaches = ruleReachesTcpPort(r, port);
+  if (reaches === "undecidable") throw new Undecidable(`macro ${r.macro} is not one the access check can expand (${Object.keys(MACROS).join(", ")})`);
+  if (!reaches) return "none";
   const dest = cover(c, r.dest, `${t.hostAddress}/32`);
   const source = cover(c, r.source, t.sourceCidr);
   if (dest === "none" || source === "none") return "none";

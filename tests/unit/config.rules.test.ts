@@ -37,6 +37,12 @@ describe("the stack files", () => {
     expect(() => parseStackConfig(raw)).not.toThrow();
   });
 
+  it("must accept a public ACCEPT through a macro whose ports the check knows and that opens no console (HTTPS: 443)", () => {
+    const raw = realRaw();
+    Object.assign(raw.firewall.rules[2], { dports: [], macro: "HTTPS" });
+    expect(() => parseStackConfig(raw)).not.toThrow();
+  });
+
   it("must read the fixture's six guests", () => {
     const model = parseStackConfig(realRaw());
     expect(model.guests.map((g) => g.vmid).sort((a, b) => a - b)).toEqual([200, 201, 1200, 1201, 9000, 9100]);
@@ -162,6 +168,26 @@ const cases: [string, (c: Raw) => void, string][] = [
     "the API port must not be opened on the public bridge",
     (c) => (c.firewall.rules[1].iface = "vmbr0"),
     "firewall.rules[1]: opens the Proxmox API port 8006 on the public bridge vmbr0",
+  ],
+  [
+    "a console without a password (noVNC) must not be opened to any source",
+    (c) => (c.firewall.rules[2].dports = [80, 6081]),
+    "firewall.rules[2]: opens the noVNC console of etoile on port 6081 (no VNC password) to any source; restrict source to the tailnet (100.64.0.0/10)",
+  ],
+  [
+    "the SPICE relay must not be opened to public addresses",
+    (c) => Object.assign(c.firewall.rules[2], { dports: [61001], source: "51.159.96.1" }),
+    "firewall.rules[2]: opens the SPICE relay on port 61001 to public addresses (source 51.159.96.1)",
+  ],
+  [
+    "a public ACCEPT without dports opens every port, the API's included",
+    (c) => delete c.firewall.rules[2].dports,
+    "firewall.rules[2]: opens the Proxmox API port 8006 to any source (no dports: every port); restrict source to the tailnet (100.64.0.0/10) or list the ports it opens in dports",
+  ],
+  [
+    "a public ACCEPT through a macro the check cannot expand is refused",
+    (c) => Object.assign(c.firewall.rules[2], { dports: [], macro: "SMTP" }),
+    "firewall.rules[2]: macro SMTP may open the Proxmox API port 8006 to any source, and the check cannot expand it",
   ],
   ["unknown top-level keys are rejected", (c) => (c.gusets = {}), "neve-infra:gusets: unknown key; fix its spelling or remove it"],
   ["unknown nested keys are rejected", (c) => (c.guests.cipher.memoryMB = 4096), "guests.cipher.memoryMB: unknown key"],

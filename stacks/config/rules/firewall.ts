@@ -1,5 +1,5 @@
 import * as ipaddr from "ipaddr.js";
-import { tailnetAccessIssues } from "../access";
+import { ruleReachesTcpPort, tailnetAccessIssues } from "../access";
 import { isAddressOrCidr } from "../common";
 import { once, type SectionRules } from "./types";
 
@@ -24,6 +24,13 @@ export const firewallRules: SectionRules = (c, add) => {
   const guestNames = once(() => Object.keys(c.guests).join(", "));
   const bridges = Object.keys(c.network.bridges);
   const apiPort = c.firewall.apiPort;
+  // The ports no rule may open to a public source: the API, and the consoles that ask for no password
+  // (noVNC's websockify binds 0.0.0.0 and the VNC display has none; the SPICE relay).
+  const neverPublic = once(() => [
+    { port: apiPort, what: `the Proxmox API port ${apiPort}` },
+    ...c.hostServices.novnc.map((n) => ({ port: n.port, what: `the noVNC console of ${n.guest} on port ${n.port} (no VNC password)` })),
+    ...(c.hostServices.spiceProxy ? [{ port: c.hostServices.spiceProxy.port, what: `the SPICE relay on port ${c.hostServices.spiceProxy.port}` }] : []),
+  ]);
   const refProblem = (v: string): string | null => {
     const set = /^\+(?:dc\/)?(.+)$/.exec(v);
     if (set)
@@ -71,17 +78,25 @@ export const firewallRules: SectionRules = (c, add) => {
     if (r.iface !== undefined && !c.network.bridges[r.iface] && r.iface !== tailnetIface) {
       add(`${at}.iface`, `unknown interface "${r.iface}"; use one of ${[...bridges, tailnetIface].join(", ")} or omit iface`);
     }
-    if (r.action === "ACCEPT" && r.dports.includes(apiPort)) {
+    if (r.action === "ACCEPT") {
       // Only tailnet traffic arrives on the tailnet interface: a rule bound to it is not open to everyone.
       // Otherwise open = any source, or one that reaches beyond the private ranges (0.0.0.0/1 is half the Internet).
       const open = r.iface !== tailnetIface && (r.source === undefined || (!c.guests[r.source] && !isPrivateSource(r.source)));
       const anySource = r.source === undefined || r.source === "0.0.0.0/0" || r.source === "::/0";
       const publicIface = r.iface !== undefined && c.network.bridges[r.iface]?.public;
       if (open || publicIface) {
-        add(
-          at,
-          `opens the Proxmox API port ${apiPort} ${publicIface ? `on the public bridge ${r.iface}` : anySource ? "to any source" : `to public addresses (source ${r.source})`}; restrict source to the tailnet (${c.network.tailnet.cidr})`,
-        );
+        const where = publicIface ? `on the public bridge ${r.iface}` : anySource ? "to any source" : `to public addresses (source ${r.source})`;
+        for (const p of neverPublic()) {
+          const reaches = ruleReachesTcpPort(r, p.port);
+          if (reaches === false) continue;
+          add(
+            at,
+            reaches === "undecidable"
+              ? `macro ${r.macro} may open ${p.what} ${where}, and the check cannot expand it; restrict source to the tailnet (${c.network.tailnet.cidr}) or write the rule with proto and dports`
+              : `opens ${p.what} ${where}${r.dports.length || r.macro ? "" : " (no dports: every port)"}; restrict source to the tailnet (${c.network.tailnet.cidr})${r.dports.length || r.macro ? "" : " or list the ports it opens in dports"}`,
+          );
+          break;
+        }
       }
     }
   });
