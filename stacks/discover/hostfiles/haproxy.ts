@@ -9,6 +9,7 @@
  * "Equal in meaning" ({@link haproxyMeaning}): the same sections with the same directives; comments,
  * whitespace, the order of directives inside a section and the order of sections do not count.
  */
+
 import {
   DEFAULT_SERVER_OPTIONS,
   HAPROXY_OWNED,
@@ -20,6 +21,7 @@ import {
 } from "../../common/haproxy";
 import type { NeveModel } from "../../config/model";
 import { haproxyBackendId } from "../../render/haproxy";
+import { sectionMeaningDiff } from "./meaning";
 
 /** One section of haproxy.cfg: its keyword, its name (none for global/defaults), its directives. */
 export interface HaproxySection {
@@ -141,25 +143,7 @@ export function haproxyMeaning(text: string): Map<string, string[]> {
 
 /** Each difference in meaning between the live and the rendered config, one line each (empty when equal in meaning). */
 export function haproxyMeaningDiff(live: string, rendered: string): string[] {
-  const a = haproxyMeaning(live);
-  const b = haproxyMeaning(rendered);
-  const out: string[] = [];
-  for (const [key, lines] of a) {
-    const r = b.get(key);
-    if (r === undefined) {
-      out.push(`section "${key}" (${lines.length} directives): the stack has no place for it; the render would drop it`);
-      continue;
-    }
-    const left = [...r];
-    for (const l of lines) {
-      const k = left.indexOf(l);
-      if (k >= 0) left.splice(k, 1);
-      else out.push(`${key}: live "${l}" would be dropped or changed`);
-    }
-    for (const l of left) out.push(`${key}: the render adds "${l}"`);
-  }
-  for (const key of b.keys()) if (!a.has(key)) out.push(`section "${key}": the render adds it`);
-  return out;
+  return sectionMeaningDiff(haproxyMeaning(live), haproxyMeaning(rendered), (key) => `${key}:`);
 }
 
 /** One value discover --write sets in the stack file. */

@@ -5,10 +5,12 @@
  * count; repeated keys such as ExecStart keep their order), websockify's options as a set (`--x=1` =
  * `--x 1`), OnCalendar by calendarEvent.ts's meaning.
  */
+
 import { calendarEventMeaning } from "../../common/calendarEvent";
 import { CERT_CHECKEND_PATTERN, WEBSOCKIFY_VALUE_OPTIONS } from "../../common/units";
 import type { NeveModel } from "../../config/model";
 import type { Statement } from "./haproxy";
+import { sectionMeaningDiff } from "./meaning";
 
 const HS = "neve-infra:hostServices";
 
@@ -79,16 +81,7 @@ function unitMeaning(text: string): Map<string, string[]> {
 
 /** Differences in meaning between two unit files, one line each (Description= is not compared). */
 export function unitMeaningDiff(live: string, rendered: string): string[] {
-  const a = unitMeaning(live);
-  const b = unitMeaning(rendered);
-  const out: string[] = [];
-  for (const [sec, lines] of a) {
-    const r = b.get(sec) ?? [];
-    for (const l of lines) if (!r.includes(l)) out.push(`[${sec}] live "${l}" would be dropped or changed`);
-    for (const l of r) if (!lines.includes(l)) out.push(`[${sec}] the render adds "${l}"`);
-  }
-  for (const [sec, lines] of b) if (!a.has(sec)) for (const l of lines) out.push(`[${sec}] the render adds "${l}"`);
-  return out;
+  return sectionMeaningDiff(unitMeaning(live), unitMeaning(rendered), (sec) => `[${sec}]`);
 }
 
 export const novncMeaningDiff = unitMeaningDiff;
