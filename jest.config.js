@@ -13,4 +13,9 @@ module.exports = {
   // A bound for a hang, never a condition: every test waits for the event it needs. Generous, because the suite
   // must pass beside a second full run of itself on a loaded 2-core machine (a host test's pushes then take seconds).
   testTimeout: 180000,
+  // One worker, recycled once it holds more than this after a test file: one process running every suite
+  // in band grows to about 13 GB (each file's module registry stays), and two full runs side by side then
+  // exhaust a 24 GiB machine. jest runs in a worker even at --maxWorkers=1 when this is set
+  // (@jest/core testSchedulerHelper shouldRunInBand, 29.7.0).
+  workerIdleMemoryLimit: "2GB",
 };
