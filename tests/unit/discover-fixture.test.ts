@@ -1,5 +1,4 @@
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -16,6 +15,7 @@ import { CT_FIELDS, same, show, VM_FIELDS, vgaCanonical } from "../../stacks/dis
 import { readLive } from "../../stacks/discover/read";
 import { type LiveVocabulary, liveVocabulary } from "../../stacks/discover/vocab";
 import { modelFromText } from "../../stacks/discover/write";
+import { treeHash } from "../treeHash";
 
 // Issue 6's "done when", offline half: on the realistic copy of neve's files (tests/fixtures/pve-neve:
 // args, a VGA clipboard, a CPU and an OS type, a PBS fingerprint, a backup job and guests the stack does
@@ -27,23 +27,6 @@ import { modelFromText } from "../../stacks/discover/write";
 const REPO = path.resolve(__dirname, "..", "..");
 const FIXTURE = path.join(REPO, "tests", "fixtures", "pve-neve");
 const run = promisify(execFile);
-
-/** sha256 over every path, mode and content under a directory (symbolic links by their target). */
-function treeHash(dir: string): string {
-  const h = createHash("sha256");
-  const walk = (d: string) => {
-    for (const name of fs.readdirSync(d).sort()) {
-      const p = path.join(d, name);
-      const st = fs.lstatSync(p);
-      h.update(`${path.relative(dir, p)} ${st.mode}\n`);
-      if (st.isSymbolicLink()) h.update(fs.readlinkSync(p));
-      else if (st.isDirectory()) walk(p);
-      else h.update(fs.readFileSync(p));
-    }
-  };
-  walk(dir);
-  return h.digest("hex");
-}
 
 async function discover(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

@@ -1,11 +1,11 @@
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import type { PlanJson } from "../../scripts/lib/planJson";
 import { sameCalendarEvent } from "../../stacks/common/calendarEvent";
+import { treeHash } from "../treeHash";
 
 // Issue 12's "done when" for Proxmox objects (items 1-3): on a copy of neve's files that a year of
 // hand edits has shaped (tests/fixtures/pve-neve-objects: guest DNS on lune and cipher, ip6=auto on
@@ -18,22 +18,6 @@ import { sameCalendarEvent } from "../../stacks/common/calendarEvent";
 const REPO = path.resolve(__dirname, "..", "..");
 const FIXTURE = path.join(REPO, "tests", "fixtures", "pve-neve-objects");
 const run = promisify(execFile);
-
-function treeHash(dir: string): string {
-  const h = createHash("sha256");
-  const walk = (d: string) => {
-    for (const name of fs.readdirSync(d).sort()) {
-      const p = path.join(d, name);
-      const st = fs.lstatSync(p);
-      h.update(`${path.relative(dir, p)} ${st.mode}\n`);
-      if (st.isSymbolicLink()) h.update(fs.readlinkSync(p));
-      else if (st.isDirectory()) walk(p);
-      else h.update(fs.readFileSync(p));
-    }
-  };
-  walk(dir);
-  return h.digest("hex");
-}
 
 async function npmScript(script: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
