@@ -33,11 +33,13 @@ export function buildModel(c: StackConfig): NeveModel {
     s.type === "pbs" ? { ...s, id, serverAddress: addressOf(s.server) } : { ...s, id },
   );
   const routes: RouteModel[] = c.routes.map((r) => ({ ...r, targetIpv4: c.guests[r.guest].ipv4 as string }));
-  const rules: FirewallRuleModel[] = c.firewall.rules.map((r) => ({
+  const resolveRule = (r: (typeof c.firewall.rules)[number]): FirewallRuleModel => ({
     ...r,
     sourceAddress: r.source === undefined ? undefined : ruleAddressOf(r.source),
     destAddress: r.dest === undefined ? undefined : ruleAddressOf(r.dest),
-  }));
+  });
+  const rules = c.firewall.rules.map(resolveRule);
+  const hostRules = c.firewall.hostRules.map(resolveRule);
   const backups: BackupJobModel[] = Object.entries(c.backups).map(([id, j]) => ({
     ...j,
     id,
@@ -53,7 +55,7 @@ export function buildModel(c: StackConfig): NeveModel {
     storage,
     routes,
     tunnel: c.tunnel,
-    firewall: { ...c.firewall, rules },
+    firewall: { ...c.firewall, rules, hostRules },
     backups,
     ssh: c.ssh,
     hostServices: c.hostServices,

@@ -86,6 +86,15 @@ export const firewallSchema = z.strictObject({
     .default({}),
   /** The node's host.fw `[RULES]` (direction in), which pve-firewall applies to the host before the cluster rules. */
   hostRules: z.array(firewallRuleSchema).default([]),
+  /**
+   * Who writes the firewall files. `false` (the default): Proxmox's API through the provider's cluster
+   * firewall resources, read-only (protected, every field ignored): the stack only records the rules.
+   * `true`: the stack renders /etc/pve/firewall/cluster.fw (options, aliases, IP sets, rules) and the node's
+   * host.fw (`hostRules`) and pushes them as the host service `pve-firewall` under the commit-confirmed net
+   * (restored by the host unless a fresh SSH login and a fresh API handshake confirm access), and declares
+   * no Proxmox firewall resource (one owner per object). Switching an existing state over: docs/adopting.md §7.
+   */
+  filesManaged: z.boolean().default(false),
 });
 
 /** Parsed `neve-infra:firewall`. */

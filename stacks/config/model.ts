@@ -53,9 +53,11 @@ export type FirewallRuleModel = DeepReadonly<FirewallRuleConfig> & {
 };
 
 /** The validated firewall. */
-export type FirewallModel = Omit<DeepReadonly<FirewallConfig>, "rules"> & {
+export type FirewallModel = Omit<DeepReadonly<FirewallConfig>, "rules" | "hostRules"> & {
   /** Rules in order, resolved. */
   readonly rules: readonly FirewallRuleModel[];
+  /** host.fw rules in order, resolved. */
+  readonly hostRules: readonly FirewallRuleModel[];
 };
 
 /** A validated backup job. */

@@ -15,7 +15,8 @@ export type TemplateName =
   | "sysctl-forwarding.conf"
   | "nat.nft"
   | "nat-loader.service"
-  | "network-interfaces";
+  | "network-interfaces"
+  | "pve-firewall.fw";
 
 /** Directory of the *.hbs files, found from this module's location so any cwd works. */
 export const TEMPLATE_DIR = path.resolve(__dirname, "..", "..", "templates");

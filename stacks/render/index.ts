@@ -2,6 +2,7 @@
 
 export * from "./cloudflared";
 export * from "./dnsmasq";
+export * from "./firewall";
 export type { TemplateName } from "./handlebars";
 export { renderTemplate, TEMPLATE_DIR } from "./handlebars";
 export * from "./haproxy";

@@ -2,7 +2,8 @@
 // probes. The services themselves are entries of stacks/components/host/registry.ts.
 
 /** What a file is, so the caller can pair it with the renderer output that fills it. */
-export type ServiceFileRole = "config" | "credentials" | "unit" | "timer";
+/** `hostRules`: the node's host.fw beside cluster.fw (the firewall service's second config file). */
+export type ServiceFileRole = "config" | "credentials" | "unit" | "timer" | "hostRules";
 
 /** One file of a service as the provider must write it. */
 export interface ServiceFileSpec {
@@ -42,6 +43,12 @@ export interface ServiceSpec {
    * restore timer before activating and proves access with a new SSH connection afterwards.
    */
   readonly accessCritical: boolean;
+  /**
+   * When the stack stops declaring the service, its files stay on the host as they are, whatever
+   * `hostServices.onDelete` says: removing or restoring them would change what they guard (a removed
+   * cluster.fw turns the firewall off). Defaults to false.
+   */
+  readonly keepOnDelete?: boolean;
 }
 
 /** TCP probe that needs nothing but bash: connect within 5 s or fail. */
@@ -68,6 +75,16 @@ export function unitFile(role: ServiceFileRole, name: string): ServiceFileSpec {
 /** A plain root-owned 0644 config file with its validators. */
 export function configFile(path: string, validate: readonly string[]): ServiceFileSpec {
   return { role: "config", path, mode: "0644", owner: "root", group: "root", secret: false, validate };
+}
+
+/**
+ * A file inside pmxcfs (/etc/pve). Its chmod accepts only 0640 (0600 under priv/) and its chown only root and
+ * the `www-data` group (proxmox/pve-cluster src/pmxcfs/pmxcfs.c `cfs_fuse_chmod`, `cfs_fuse_chown`; every
+ * other value is EPERM), so the staged copy is made with exactly those and the push's chown/chmod succeed.
+ * rename(2) within it works and replaces the target (`cfs_fuse_rename` -> memdb.c `memdb_rename`).
+ */
+export function pmxcfsFile(role: ServiceFileRole, path: string, validate: readonly string[]): ServiceFileSpec {
+  return { role, path, mode: "0640", owner: "root", group: "www-data", secret: false, validate };
 }
 
 /** Reload systemd, enable and restart a unit. */

@@ -48,6 +48,8 @@ export interface HostConfigDeclaration {
    * `proxmox.endpoint`) that must answer a fresh TLS handshake besides a fresh SSH login; else undefined.
    */
   readonly accessCritical?: { readonly confirmSeconds: number; readonly api: { readonly host: string; readonly port: number } | null };
+  /** The files stay on the host when the resource is deleted (`onDelete: keep` whatever hostServices.onDelete says). */
+  readonly keepOnDelete: boolean;
 }
 
 /** An LxcRawConfig resource the component declares (everything but the connection). */
@@ -109,6 +111,7 @@ function declareService(s: DeclaredService, model: NeveModel, issues: ConfigIssu
     validate: validators(s.spec),
     activate: s.spec.activate ?? undefined,
     healthCheck: s.spec.healthCheck ?? undefined,
+    keepOnDelete: s.spec.keepOnDelete === true,
     accessCritical: s.spec.accessCritical ? { confirmSeconds: model.hostServices.confirmSeconds, api: endpointTarget(model.proxmox.endpoint) } : undefined,
   };
 }

@@ -83,7 +83,7 @@ export class HostServices extends pulumi.ComponentResource {
           healthCheck: d.healthCheck,
           stashDir: hs.stashDir,
           stashKeep: hs.stashKeep,
-          onDelete: hs.onDelete,
+          onDelete: d.keepOnDelete ? "keep" : hs.onDelete,
           accessCritical: d.accessCritical,
         },
         { parent: this, dependsOn: waits[i].map((j) => pushed[j]) },

@@ -8,14 +8,18 @@ import * as ipaddr from "ipaddr.js";
 import type { NeveModel } from "../../config/model";
 import {
   CLOUDFLARED_DIR,
+  CLUSTER_FW_PATH,
   type CloudflaredModel,
   cloudflaredConfigPath,
   cloudflaredCredentialsPath,
   configFile,
   DEFAULT_NAT_TABLE,
   type DnsmasqModel,
+  type FirewallFilesModel,
   type FixPveCertsModel,
+  type FwRuleModel,
   type HaproxyModel,
+  hostFwPath,
   INTERFACES_PATH,
   type InterfacesModel,
   type NatModel,
@@ -23,11 +27,14 @@ import {
   natFilePath,
   natLoaderUnitName,
   novncUnitName,
+  pmxcfsFile,
   renderCloudflaredConfig,
   renderCloudflaredUnit,
+  renderClusterFw,
   renderDnsmasqConfig,
   renderFixPveCertsUnits,
   renderHaproxyConfig,
+  renderHostFw,
   renderInterfaces,
   renderNatLoaderUnit,
   renderNatNft,
@@ -48,6 +55,8 @@ import {
 export interface HostServiceModels {
   /** /etc/network/interfaces: the node's bridges (with `network.interfacesFile`). */
   "network-interfaces": InterfacesModel;
+  /** /etc/pve/firewall/cluster.fw and the node's host.fw (with `firewall.filesManaged`). */
+  "pve-firewall": FirewallFilesModel & { readonly node: string };
   /** IPv4/IPv6 forwarding sysctl drop-in. */
   "sysctl-forwarding": SysctlForwardingModel;
   /** NAT nftables table of the bridges marked nat, and its boot-time loader. */
@@ -173,6 +182,68 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
       accessCritical: true,
     }),
     render: (m) => renderInterfaces(m),
+  },
+  "pve-firewall": {
+    templates: ["pve-firewall.fw"],
+    instances: (model) => {
+      const fw = model.firewall;
+      if (!fw.filesManaged) return [];
+      const fields: Record<string, string> = {
+        firewall: "firewall",
+        "firewall.rules": "firewall.rules",
+        "firewall.hostRules": "firewall.hostRules",
+      };
+      for (const list of ["rules", "hostRules"] as const)
+        fw[list].forEach((_, i) => {
+          for (const k of ["", ".dports", ".comment", ".source", ".dest", ".iface"]) fields[`firewall.${list}[${i}]${k}`] = `firewall.${list}[${i}]${k}`;
+        });
+      const toRule = (r: (typeof fw.rules)[number]): FwRuleModel => ({
+        name: r.name,
+        action: r.action,
+        macro: r.macro ?? null,
+        proto: r.proto,
+        source: r.sourceAddress ?? null,
+        dest: r.destAddress ?? null,
+        dports: [...r.dports],
+        iface: r.iface ?? null,
+        comment: r.comment ?? null,
+        enabled: r.enabled,
+      });
+      return one(
+        {
+          node: model.proxmox.nodeName,
+          enabled: fw.enabled,
+          inputPolicy: fw.inputPolicy,
+          outputPolicy: fw.outputPolicy,
+          aliases: { ...fw.aliases },
+          ipsets: Object.fromEntries(Object.entries(fw.ipsets).map(([k, v]) => [k, [...v]])),
+          rules: fw.rules.map(toRule),
+          hostRules: fw.hostRules.map(toRule),
+        },
+        "firewall",
+        fields,
+      );
+    },
+    spec: (m) => ({
+      name: "pve-firewall",
+      description: `the firewall: ${CLUSTER_FW_PATH} and ${hostFwPath(m.node)} (pve-firewall)`,
+      files: [
+        pmxcfsFile("config", CLUSTER_FW_PATH, [PVE_FIREWALL_CLUSTER_CHECK]),
+        pmxcfsFile("hostRules", hostFwPath(m.node), [pveFirewallHostCheck(CLUSTER_FW_PATH)]),
+      ],
+      activate: PVE_FIREWALL_ACTIVATE,
+      healthCheck: PVE_FIREWALL_APPLIED,
+      // It decides whether the operator's SSH and API traffic gets in: the dead-man net restores both files.
+      accessCritical: true,
+      // Switching filesManaged off hands the files back to Proxmox's API as they are: a removed cluster.fw would
+      // turn the firewall off, a restored one bring back rules from before the stack managed them.
+      keepOnDelete: true,
+    }),
+    render: (m, role) => {
+      if (role === "config") return renderClusterFw(m);
+      if (role === "hostRules") return renderHostFw(m);
+      throw noFile("pve-firewall", role);
+    },
   },
   "sysctl-forwarding": {
     templates: ["sysctl-forwarding.conf"],
@@ -488,6 +559,50 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
 export const INTERFACES_SYNTAX_CHECK =
   "neve_o=$(ifup --syntax-check -a -i {staged} 2>&1); neve_r=$?; printf '%s\\n' \"$neve_o\"; " +
   '[ "$neve_r" -eq 0 ] || ! printf \'%s\\n\' "$neve_o" | grep -v \'bridge-ports: invalid value "none"\' | grep -q .';
+
+/**
+ * pve-firewall's own parser on a staged copy, where pve-firewall is installed: `load_clusterfw_conf($file)` /
+ * `load_hostfw_conf($cluster, $file)` read any path (proxmox/pve-firewall src/PVE/Firewall.pm, commit
+ * 6f1311f3, `generic_fw_config_parser`) and `warn` for each line they would skip (a bad rule, an unknown IP set
+ * or alias); a warning refuses the file. `pve-firewall compile` cannot serve here: it reads only the live
+ * paths (src/PVE/Service/pve_firewall.pm `compile`: `load_clusterfw_conf()` without a file name), so it runs
+ * in the activation instead. Without pve-firewall's Perl modules (a host that is not Proxmox: the test host),
+ * the staged copy has been checked by the stack's own parser and predicate in the plan only, and says so.
+ */
+function pveFirewallParse(what: string, load: string, file: string): string {
+  return (
+    `if perl -MPVE::Firewall -e 1 2>/dev/null; then perl -MPVE::Firewall -e 'my $bad = 0; local $SIG{__WARN__} = sub { print STDERR $_[0]; $bad = 1 }; ${load}; exit $bad' ${file}; ` +
+    `else echo 'PVE::Firewall is not installed here: ${what} checked by the stack only'; fi`
+  );
+}
+
+/** The staged cluster.fw through pve-firewall's parser. */
+export const PVE_FIREWALL_CLUSTER_CHECK = pveFirewallParse("cluster.fw", "PVE::Firewall::load_clusterfw_conf($ARGV[0])", "{staged}");
+
+/** The staged host.fw, read against the staged cluster.fw (its aliases and IP sets), through pve-firewall's parser. */
+function pveFirewallHostCheck(clusterPath: string): string {
+  return pveFirewallParse(
+    "host.fw",
+    "PVE::Firewall::load_hostfw_conf(PVE::Firewall::load_clusterfw_conf($ARGV[1]), $ARGV[0])",
+    `{staged} {staged:${clusterPath}}`,
+  );
+}
+
+/**
+ * Apply now and wait until applied. pve-firewall's daemon re-reads the files every 10 s (pve_firewall.pm
+ * `$updatetime = 10`); `pve-firewall restart` (the unit's ExecReload, debian/pve-firewall.service) makes it
+ * re-exec and apply at once, and `pve-firewall status` says `(pending changes)` while the compiled ruleset
+ * differs from the live one (pve_firewall.pm `status`: compile vs `get_ruleset_cmdlist`). First `compile`
+ * on the live files: any warning is a line pve-firewall would skip, and fails the push (restored).
+ * Without pve-firewall nothing would ever apply the files: the activation fails, and the push is restored.
+ */
+export const PVE_FIREWALL_ACTIVATE =
+  "command -v pve-firewall >/dev/null 2>&1 || { echo 'pve-firewall is not installed on this host: nothing would apply cluster.fw' >&2; exit 1; }; " +
+  'neve_fw=$(pve-firewall compile 2>&1 >/dev/null); [ -z "$neve_fw" ] || { printf \'pve-firewall compile warned (a line it would skip):\\n%s\\n\' "$neve_fw" >&2; exit 1; }; ' +
+  "pve-firewall restart || exit 1; neve_n=0; while pve-firewall status | grep -q 'pending changes'; do neve_n=$((neve_n + 1)); [ \"$neve_n\" -le 30 ] || { echo 'pve-firewall did not apply the new ruleset within 30 s' >&2; exit 1; }; sleep 1; done";
+
+/** The ruleset in force is the files' (no pending changes) and the daemon runs. */
+export const PVE_FIREWALL_APPLIED = "pve-firewall status | grep -q '/running' && ! pve-firewall status | grep -q 'pending changes'";
 
 /** The kinds in push order (the registry's key order). */
 export const HOST_SERVICE_KINDS = Object.keys(HOST_SERVICES) as readonly HostServiceKind[];

@@ -53,22 +53,30 @@ function toProviderRule(r: FirewallRuleModel): proxmoxve.types.input.firewall.Ru
  * The datacenter firewall (cluster.fw): options (enabled, policies) and the ordered rule list.
  * Children: `${name}-options`, `${name}-rules`. The provider only offers the *Legacy* resources here.
  *
- * Both are read-only in the stack: protected, every input field in `ignoreChanges`. The options
+ * With `firewall.filesManaged` neither is declared: the files are the access-critical host service
+ * `pve-firewall` (cluster.fw and host.fw rendered by stacks/render/firewall.ts), one owner per object.
+ * Without it both are read-only in the stack: protected, every input field in `ignoreChanges`. The options
  * always exist through the API, so they always carry their import id (never created). The rules are
  * imported when cluster.fw exists (`adoption.live.firewall`) and created on a host without one.
  * The config refuses a rule list that would not let the tailnet reach 22 and 8006
  * (stacks/config/access.ts); changes to the live rules go over SSH behind a confirm timer (docs/adopting.md).
  */
 export class ClusterFirewall extends pulumi.ComponentResource {
-  /** Cluster firewall options. */
-  public readonly options: proxmoxve.cluster.FirewallLegacy;
-  /** Cluster-level rules. */
-  public readonly rules: proxmoxve.firewall.RulesLegacy;
+  /** Cluster firewall options; undefined with `firewall.filesManaged` (the files have one owner: the pve-firewall host service). */
+  public readonly options?: proxmoxve.cluster.FirewallLegacy;
+  /** Cluster-level rules; undefined with `firewall.filesManaged`. */
+  public readonly rules?: proxmoxve.firewall.RulesLegacy;
 
   constructor(name: string, args: ClusterFirewallArgs, opts?: pulumi.ComponentResourceOptions) {
     super("neve:firewall:ClusterFirewall", name, {}, opts);
     const { model, ctx } = args;
     const fw = model.firewall;
+    if (fw.filesManaged) {
+      // `firewall.filesManaged`: cluster.fw and host.fw are the host service pve-firewall (stacks/components/host/registry.ts),
+      // pushed under the commit-confirmed net; no Proxmox firewall resource beside it (docs/adopting.md §7).
+      this.registerOutputs({ enabled: fw.enabled, ruleCount: fw.rules.length, filesManaged: true });
+      return;
+    }
     this.options = new proxmoxve.cluster.FirewallLegacy(
       `${name}-options`,
       { enabled: fw.enabled, inputPolicy: fw.inputPolicy, outputPolicy: fw.outputPolicy },

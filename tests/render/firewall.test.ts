@@ -1,0 +1,235 @@
+/**
+ * cluster.fw and host.fw rendered from the stack (stacks/render/firewall.ts, host service pve-firewall): read back
+ * through discover's own cluster.fw parser they give the same model (round trip), and equal in meaning to the
+ * fixture's live cluster.fw where the stack states it. Plus the service's files, order and validators.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { preflightHostServices } from "../../stacks/components/host/preflight";
+import { pushDependencies } from "../../stacks/components/host/pushOrder";
+import { declaredServices, HOST_SERVICE_KINDS } from "../../stacks/components/host/registry";
+import { ConfigError, parseStackConfig } from "../../stacks/config";
+import type { NeveModel } from "../../stacks/config/model";
+import type { FirewallFacts } from "../../stacks/discover/facts";
+import { parseFirewall } from "../../stacks/discover/parse/firewall";
+import { CLUSTER_FW_PATH, type FirewallFilesModel, type FwRuleModel, renderClusterFw, renderHostFw } from "../../stacks/render";
+import { FIXTURE_STACK_FILE, type Raw, rawConfig } from "../support/stacks";
+
+const LIVE_CLUSTER_FW = path.join(path.dirname(FIXTURE_STACK_FILE), "pve-neve", "etc", "pve", "firewall", "cluster.fw");
+
+/** The fixture stack with the files managed and `edit` applied. */
+function model(edit: (fw: Raw, raw: Raw) => void = () => {}): NeveModel {
+  const raw = rawConfig();
+  raw.firewall.filesManaged = true;
+  edit(raw.firewall, raw);
+  return parseStackConfig(raw);
+}
+
+/** The pve-firewall service's render model and its two rendered files. */
+function firewallService(m: NeveModel) {
+  const s = declaredServices(m).find((d) => d.kind === "pve-firewall");
+  if (!s) throw new Error("no pve-firewall service declared");
+  return { s, model: s.instance.model as FirewallFilesModel & { node: string }, cluster: s.render("config"), host: s.render("hostRules") };
+}
+
+/** A parsed rule back in the render model's terms: `# name: comment` split, proto as the schema defaults it. */
+function ruleFromFacts(r: FirewallFacts["rules"][number]): FwRuleModel {
+  const [name, ...rest] = (r.comment ?? "").split(": ");
+  return {
+    name,
+    action: r.action as FwRuleModel["action"],
+    macro: r.macro ?? null,
+    proto: r.proto ?? "tcp",
+    source: r.source ?? null,
+    dest: r.dest ?? null,
+    dports: r.dport === undefined ? [] : r.dport.split(",").map(Number),
+    iface: r.iface ?? null,
+    comment: rest.length ? rest.join(": ") : null,
+    enabled: r.enabled,
+  };
+}
+
+/** The render model read back from the two files by discover's parser. */
+function readBack(cluster: FirewallFacts, host: FirewallFacts): FirewallFilesModel {
+  const opt = new Map(cluster.options);
+  return {
+    enabled: opt.get("enable") === "1",
+    inputPolicy: opt.get("policy_in") as FirewallFilesModel["inputPolicy"],
+    outputPolicy: opt.get("policy_out") as FirewallFilesModel["outputPolicy"],
+    aliases: cluster.aliases ?? {},
+    ipsets: cluster.ipsets ?? {},
+    rules: cluster.rules.map(ruleFromFacts),
+    hostRules: host.rules.map(ruleFromFacts),
+  };
+}
+
+/**
+ * What a firewall file means to pve-firewall, for comparing two spellings: options with their defaults
+ * (Firewall.pm: `policy_in` DROP, `policy_out` ACCEPT, `enable` off), aliases, IP sets, and each enabled rule
+ * with its macro expanded (`SSH` is tcp 22, `Ping` icmp: the macros the fixture uses) and one entry per port;
+ * comments and `-log nolog` (no log, the rule default) carry no meaning. Disabled rules are kept apart: they
+ * apply nothing, but a stack that drops one drops what the operator kept.
+ */
+function meaning(f: FirewallFacts) {
+  const opt = new Map(f.options);
+  const macros: Record<string, { proto: string; dports: string[] }> = { ssh: { proto: "tcp", dports: ["22"] }, ping: { proto: "icmp", dports: [] } };
+  const expand = (r: FirewallFacts["rules"][number]) => {
+    const m = r.macro ? macros[r.macro.toLowerCase()] : undefined;
+    if (r.macro && !m) throw new Error(`macro ${r.macro} not in the test's table`);
+    const proto = m ? m.proto : r.proto;
+    const ports = m ? m.dports : (r.dport?.split(",") ?? []);
+    const base = `${r.type} ${r.action} proto=${proto} src=${r.source ?? "any"} dst=${r.dest ?? "any"} if=${r.iface ?? "any"} log=${r.log === undefined || r.log === "nolog" ? "nolog" : r.log}`;
+    return ports.length ? ports.map((p) => `${base} dport=${p}`) : [base];
+  };
+  return {
+    enable: opt.get("enable") === "1",
+    policyIn: opt.get("policy_in") ?? "DROP",
+    policyOut: opt.get("policy_out") ?? "ACCEPT",
+    aliases: f.aliases ?? {},
+    ipsets: f.ipsets ?? {},
+    rules: f.rules.filter((r) => r.enabled).flatMap(expand),
+    disabled: f.rules.filter((r) => !r.enabled).flatMap(expand),
+    unparsed: f.unparsed ?? [],
+  };
+}
+
+describe("the firewall files renderer", () => {
+  const full = model((fw) => {
+    fw.aliases = { tailnet: "100.64.0.0/10", pbs: "10.10.10.91" };
+    fw.ipsets = { management: ["100.94.229.96", "tailnet"], blocked: ["203.0.113.0/24", "!203.0.113.7"] };
+    fw.rules.unshift({ name: "blocklist", action: "DROP", proto: "tcp", source: "+blocked", comment: "known scanners" });
+    fw.rules.push(
+      { name: "ping", action: "ACCEPT", macro: "Ping" },
+      { name: "spice-off", action: "ACCEPT", proto: "tcp", dports: [3128], enabled: false, comment: "SPICE proxy, off since noVNC" },
+      { name: "to-etoile", action: "ACCEPT", proto: "tcp", source: "tailnet", dest: "etoile", dports: [8007] },
+    );
+    fw.hostRules = [{ name: "host-ssh", action: "ACCEPT", macro: "SSH", source: "100.64.0.0/10", comment: "node rule: SSH from the tailnet" }];
+  });
+  const { model: m, cluster, host } = firewallService(full);
+
+  it("must read back through discover's own cluster.fw parser as the same model (options, aliases, IP sets, rules, host rules)", () => {
+    const c = parseFirewall(cluster);
+    const h = parseFirewall(host);
+    expect(c.unparsed).toBeUndefined();
+    expect(h.unparsed).toBeUndefined();
+    const { node: _node, ...files } = m;
+    expect(readBack(c, h)).toEqual(files);
+    // The guest name is written as its address (the stack's resolution), macros as Macro(ACTION).
+    expect(cluster).toContain("IN ACCEPT -source tailnet -dest 10.10.10.2 -p tcp -dport 8007 # to-etoile\n");
+    expect(cluster).toContain("IN Ping(ACCEPT) # ping\n");
+    expect(cluster).toContain("|IN ACCEPT -p tcp -dport 3128 # spice-off: SPICE proxy, off since noVNC\n");
+    expect(host).toContain("IN SSH(ACCEPT) -source 100.64.0.0/10 # host-ssh: node rule: SSH from the tailnet\n");
+    expect(host).not.toMatch(/\[(OPTIONS|ALIASES|IPSET)/);
+  });
+
+  it("must say the same as the fixture's live cluster.fw when the stack states what it says", () => {
+    const live = parseFirewall(fs.readFileSync(LIVE_CLUSTER_FW, "utf8"));
+    const stated = model((fw) => {
+      fw.aliases = { tailnet: "100.64.0.0/10" };
+      fw.ipsets = { management: ["100.94.229.96"] };
+      fw.rules = [
+        { name: "ssh", action: "ACCEPT", macro: "SSH", source: "100.64.0.0/10", comment: "SSH from the tailnet" },
+        { name: "webui", action: "ACCEPT", proto: "tcp", source: "100.64.0.0/10", dports: [8006], comment: "web UI from the tailnet" },
+        { name: "edge", action: "ACCEPT", proto: "tcp", dports: [80, 443], comment: "haproxy: HTTP and TLS passthrough" },
+        { name: "dhcp", action: "ACCEPT", proto: "udp", iface: "vmbr1", dports: [67], comment: "DHCP from guests to dnsmasq" },
+        { name: "spice", action: "ACCEPT", proto: "tcp", dports: [3128], enabled: false, comment: "SPICE proxy, off since noVNC" },
+        { name: "ping", action: "ACCEPT", macro: "Ping" },
+      ];
+    });
+    expect(meaning(parseFirewall(firewallService(stated).cluster))).toEqual(meaning(live));
+  });
+
+  it("must render the frozen fixture stack's options as the live file has them, and its rules as the stack states them", () => {
+    const live = meaning(parseFirewall(fs.readFileSync(LIVE_CLUSTER_FW, "utf8")));
+    const ours = meaning(parseFirewall(firewallService(model()).cluster));
+    expect({ enable: ours.enable, policyIn: ours.policyIn, policyOut: ours.policyOut }).toEqual({
+      enable: live.enable,
+      policyIn: live.policyIn,
+      policyOut: live.policyOut,
+    });
+    // The fixture stack states two DNS rules the live file lacks and not its Ping rule: the meaning differs exactly there.
+    expect(ours.rules.filter((r) => !live.rules.includes(r))).toEqual([
+      "in ACCEPT proto=udp src=10.10.10.0/24 dst=any if=vmbr1 log=nolog dport=53",
+      "in ACCEPT proto=tcp src=10.10.10.0/24 dst=any if=vmbr1 log=nolog dport=53",
+    ]);
+    expect(live.rules.filter((r) => !ours.rules.includes(r))).toEqual(["in ACCEPT proto=icmp src=any dst=any if=any log=nolog"]);
+  });
+
+  it.each([
+    [
+      "a macro rule with its own ports",
+      (fw: Raw) => fw.rules.push({ name: "x", action: "ACCEPT", macro: "SSH", dports: [2222] }),
+      "firewall.rules[7].dports: a macro rule (SSH)",
+    ],
+    [
+      "ports on icmp",
+      (fw: Raw) => fw.rules.push({ name: "x", action: "ACCEPT", proto: "icmp", dports: [1] }),
+      "firewall.rules[7].dports: ports need proto tcp or udp",
+    ],
+    [
+      "a comment with a line break",
+      (fw: Raw) => fw.rules.push({ name: "x", action: "DROP", proto: "tcp", dports: [25], comment: "a\nb" }),
+      "firewall.rules[7].comment: ",
+    ],
+  ])("must refuse %s, naming the stack-file field", (_what, edit, expected) => {
+    let message = "";
+    try {
+      const m2 = model(edit);
+      preflightHostServices(m2);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      message = e.message;
+    }
+    expect(message).toContain(expected);
+  });
+
+  it("must be pushed as pmxcfs files (0640 root:www-data), access-critical, kept on delete, right after the interfaces file", () => {
+    const { s } = firewallService(full);
+    expect(s.spec.files.map((f) => [f.role, f.path, f.mode, f.owner, f.group])).toEqual([
+      ["config", CLUSTER_FW_PATH, "0640", "root", "www-data"],
+      ["hostRules", "/etc/pve/nodes/neve/host.fw", "0640", "root", "www-data"],
+    ]);
+    expect(s.spec.accessCritical).toBe(true);
+    expect(s.spec.keepOnDelete).toBe(true);
+    expect(HOST_SERVICE_KINDS.slice(0, 2)).toEqual(["network-interfaces", "pve-firewall"]);
+    // Alone among the access-critical services: it waits for every service before it, everything after waits for it.
+    const services = declaredServices(full);
+    const i = services.findIndex((d) => d.kind === "pve-firewall");
+    expect(i).toBe(0);
+    const waits = pushDependencies(services.map((d) => ({ accessCritical: d.spec.accessCritical })));
+    services.forEach((_, k) => {
+      if (k > i) expect(waits[k].some((j) => j >= i)).toBe(true);
+    });
+  });
+
+  it("must not be declared while firewall.filesManaged is off, and must refuse being on without the host services", () => {
+    const raw = rawConfig();
+    expect(declaredServices(parseStackConfig(raw)).some((d) => d.kind === "pve-firewall")).toBe(false);
+    raw.firewall.filesManaged = true;
+    raw.hostServices.enabled = false;
+    expect(() => parseStackConfig(raw)).toThrow(/firewall\.filesManaged: is true but hostServices\.enabled is false/);
+  });
+
+  it("must say on a host without pve-firewall's Perl modules that the staged copy was checked by the stack only (and pass it)", () => {
+    const { s } = firewallService(full);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "neve-fw-"));
+    try {
+      const staged = path.join(dir, "cluster.fw");
+      fs.writeFileSync(staged, cluster);
+      const cmd = s.spec.files[0].validate[0].split("{staged}").join(`'${staged}'`);
+      const perl = spawnSync("perl", ["-MPVE::Firewall", "-e", "1"]).status === 0;
+      const r = spawnSync("/bin/sh", ["-c", cmd], { encoding: "utf8" });
+      if (perl) {
+        console.log("PVE::Firewall is installed here: its parser checked the staged copy");
+        expect(r.status).toBe(0);
+      } else {
+        expect(r.stdout).toContain("PVE::Firewall is not installed here: cluster.fw checked by the stack only");
+        expect(r.status).toBe(0);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
