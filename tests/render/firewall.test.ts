@@ -14,7 +14,7 @@ import { ConfigError, parseStackConfig } from "../../stacks/config";
 import type { NeveModel } from "../../stacks/config/model";
 import type { FirewallFacts } from "../../stacks/discover/facts";
 import { parseFirewall } from "../../stacks/discover/parse/firewall";
-import { CLUSTER_FW_PATH, type FirewallFilesModel, type FwRuleModel, renderClusterFw, renderHostFw } from "../../stacks/render";
+import { CLUSTER_FW_PATH, type FirewallFilesModel, type FwRuleModel } from "../../stacks/render";
 import { FIXTURE_STACK_FILE, type Raw, rawConfig } from "../support/stacks";
 
 const LIVE_CLUSTER_FW = path.join(path.dirname(FIXTURE_STACK_FILE), "pve-neve", "etc", "pve", "firewall", "cluster.fw");
