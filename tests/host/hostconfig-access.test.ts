@@ -7,6 +7,7 @@ import { probeApi } from "../../providers/common/apiProbe";
 import type { HostConfigArgs } from "../../providers/hostconfig";
 import { close, connect, exec } from "../../providers/ssh/client";
 import { conn, create, declare, type State, up, waitFor } from "../providers/support/hostconfigCase";
+import { startApiStandIn } from "./harness/apiStandin";
 import { type ProviderHost, startProviderHost } from "./harness/providerHost";
 import { pidAlive, startTestHost, type TestHost } from "./harness/testHost";
 
@@ -23,25 +24,6 @@ table inet neve_fw {
 ${blockNewSsh ? "    tcp dport 22 tcp flags & (syn | ack) == syn drop\n" : ""}${blockApi ? "    tcp dport 8006 drop\n" : ""}  }
 }
 `;
-}
-
-/**
- * Stand-in for pveproxy (absent here): `openssl s_server -www` on 8006 inside the test host's netns, with a
- * throwaway self-signed certificate named `neve`. It proves only that the port answers TLS, as the probe asks.
- */
-async function startApiStandIn(host: TestHost): Promise<void> {
-  const r = await host.exec(
-    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=neve -days 1 -keyout /tmp/api.key -out /tmp/api.crt >/dev/null 2>&1 && " +
-      "(setsid openssl s_server -www -accept 8006 -cert /tmp/api.crt -key /tmp/api.key </dev/null >/dev/null 2>&1 &)",
-  );
-  expect(r).toMatchObject({ code: 0 });
-  const up = await waitFor(() =>
-    probeApi({ host: host.address, port: 8006 }, 2000).then(
-      () => true,
-      () => false,
-    ),
-  );
-  expect(up).toBe(true);
 }
 
 describe("HostConfig access-critical changes (dead-man timer on the host)", () => {
