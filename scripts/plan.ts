@@ -6,9 +6,10 @@
 // No Pulumi CLI, no Proxmox host and no secret needed. Exit 2 on a bad argument or stack file (the
 // file named, scripts/lib/cli.ts), 1 on other errors.
 import { stringify } from "yaml";
+import { ConfigError } from "../stacks/config/errors";
 import { failure, parseFlags, UsageError } from "./lib/cli";
 import { writeHostFiles } from "./lib/hostFiles";
-import { checkStackFile } from "./lib/planCheck";
+import { checkStackFile, firewallOwnerIssues } from "./lib/planCheck";
 import { planRestarts, restartLines } from "./lib/planRestarts";
 import { renderTable } from "./lib/planTable";
 import { DEFAULT_STACK_FILE, shownPath } from "./lib/stackFile";
@@ -35,6 +36,8 @@ async function main(): Promise<number> {
   // Loaded only now so @pulumi/pulumi's start-up cost is not paid for a bad config.
   const { runProgram } = await import("./lib/mockRunner");
   const run = await runProgram({ stackFile });
+  const owners = firewallOwnerIssues(model, run.resources);
+  if (owners.length) throw new ConfigError(owners);
   const { offlineOutputs, planJson } = await import("./lib/planJson");
   const restarts = planRestarts(model);
   if (json) {

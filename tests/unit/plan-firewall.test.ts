@@ -4,10 +4,11 @@
 // resource is declared beside it. Without the switch the same rule is only recorded (every bpg field ignored).
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { firewallOwnerIssues } from "../../scripts/lib/planCheck";
 import type { PlanJson, PlanJsonResource } from "../../scripts/lib/planJson";
-import { REPO_ROOT } from "../../scripts/lib/stackFile";
+import { loadModelFromFile, REPO_ROOT } from "../../scripts/lib/stackFile";
 import { CLUSTER_FW_PATH } from "../../stacks/render";
-import { editedStackFile, type Raw, REAL_STACK_FILE } from "../support/stacks";
+import { editedStackFile, FIXTURE_STACK_FILE, type Raw, REAL_STACK_FILE } from "../support/stacks";
 
 const exec = promisify(execFile);
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
@@ -73,5 +74,28 @@ describe("npm run plan -- --json with firewall.filesManaged", () => {
     const rules = recorded.resources.find((r) => r.type === FW_TYPES[0]);
     expect(rules?.ignoreChanges).toContain("rules");
     expect(rules?.protect).toBe(true);
+  });
+});
+
+describe("one owner for the firewall files", () => {
+  const files = loadModelFromFile(FIXTURE_STACK_FILE);
+  const managed = { ...files, firewall: { ...files.firewall, filesManaged: true } };
+  const declared = [
+    { type: FW_TYPES[0], name: "firewall-rules" },
+    { type: "pulumi-nodejs:dynamic/neve:HostConfig", name: "host-pve-firewall" },
+  ];
+
+  it("must refuse a run that declares bpg's rule list while filesManaged is on, naming the field and the resource", () => {
+    expect(firewallOwnerIssues(managed, declared)).toEqual([
+      {
+        path: "firewall.filesManaged",
+        message: expect.stringContaining("the program still declares firewall-rules (proxmoxve:firewall/rulesLegacy:RulesLegacy)"),
+      },
+    ]);
+  });
+
+  it("must accept it while filesManaged is off, and the real program's run with the switch on", () => {
+    expect(firewallOwnerIssues(files, declared)).toEqual([]);
+    expect(firewallOwnerIssues(managed, after.resources)).toEqual([]);
   });
 });
