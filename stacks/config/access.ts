@@ -150,8 +150,8 @@ function ruleCover(c: StackConfig, r: FirewallRuleConfig, port: number, t: Acces
 
 /**
  * Why the traffic to `port` would not get in, or undefined when it does. The host's chain is the
- * node's host.fw rules (`firewall.hostRules`) first, then cluster.fw's rules (the
- * node rules before the cluster rules, as the issue and docs state; not yet checked in pve-firewall source), then `policy_in`.
+ * node's host.fw rules (`firewall.hostRules`) first, then cluster.fw's rules (proxmox/pve-firewall
+ * src/PVE/Firewall.pm `enable_host_firewall`: "add host rules first", commit 6f1311f3), then `policy_in`.
  */
 function blockedBy(c: StackConfig, port: number, t: AccessTraffic): string | undefined {
   const fw = c.firewall;
@@ -194,7 +194,7 @@ export function tailnetAccessIssues(c: StackConfig): ConfigIssue[] {
         `the tailnet ${t.sourceCidr} could not reach ${p.what} (tcp ${p.port}) on ${t.hostAddress}: ${why}. ` +
         `That path is the operator's only way in (there is no console), so the stack file must keep it: an enabled rule ` +
         `{ action: ACCEPT, proto: tcp, source: ${t.sourceCidr}, dports: [${p.port}] } without iface (or with iface ${c.network.tailnet.iface}) above every DROP/REJECT rule that matches it. ` +
-        `To really change access on the host, edit cluster.fw over SSH behind a confirm timer (docs/adopting.md, "Changing the firewall or vmbr0 safely"), then bring this file in line`,
+        `To really change access on the host, do it behind a confirm timer (docs/adopting.md, "Changing the firewall or vmbr0 safely"), then bring this file in line`,
     });
   }
   return issues;

@@ -22,7 +22,8 @@ const FIREWALL_OPTIONS_INPUT_FIELDS = everyField<proxmoxve.cluster.FirewallLegac
  * which Proxmox puts at the top, moves them one call at a time, updates fields, then deletes the
  * excess), and its Create refuses a cluster that already has rules. Between those calls the rules
  * that let the operator in may be missing or out of order under INPUT DROP, and an `up` has no
- * confirm timer to undo it. Changes go over SSH behind one (docs/adopting.md §6-§7).
+ * confirm timer to undo it. Changes go through `firewall.filesManaged` (the files under the commit-confirmed
+ * net) or over SSH behind a confirm timer (docs/adopting.md §6-§7).
  */
 const FIREWALL_RULES_INPUT_FIELDS = everyField<proxmoxve.firewall.RulesLegacyArgs>()("containerId", "nodeName", "rules", "vmId");
 
