@@ -232,4 +232,48 @@ describe("the firewall files renderer", () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("must refuse a staged file for which pve-firewall's parser warns, reading host.fw against the staged cluster.fw (a stand-in PVE::Firewall)", () => {
+    // STAND-IN for pve-firewall's Perl module (absent here), on PERL5LIB: its loaders warn for each line
+    // containing BAD, as generic_fw_config_parser warns for a line it skips; the host loader records which
+    // cluster file it was given. It proves the validator's wrapper (warnings refuse, arguments in order), not the parser.
+    const { s: svc } = firewallService(full);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "neve-fw-perl-"));
+    try {
+      fs.mkdirSync(path.join(dir, "lib", "PVE"), { recursive: true });
+      fs.writeFileSync(
+        path.join(dir, "lib", "PVE", "Firewall.pm"),
+        [
+          "package PVE::Firewall;",
+          'sub scan { my ($f) = @_; open(my $h, \'<\', $f) or die "cannot read $f\\n"; while (<$h>) { warn "$f (line $.): skip line\\n" if /BAD/ } close $h; return { file => $f } }',
+          "sub load_clusterfw_conf { my ($f) = @_; return scan($f) }",
+          'sub load_hostfw_conf { my ($c, $f) = @_; print "cluster=$c->{file}\\n"; return scan($f) }',
+          "1;",
+        ].join("\n"),
+      );
+      const cl = path.join(dir, "cluster.fw");
+      const hf = path.join(dir, "host.fw");
+      const run = (k: number, cluster: string, host: string) => {
+        fs.writeFileSync(cl, cluster);
+        fs.writeFileSync(hf, host);
+        const cmd = svc.spec.files[k].validate[0]
+          .split(`{staged:${CLUSTER_FW_PATH}}`)
+          .join(`'${cl}'`)
+          .split("{staged}")
+          .join(`'${k === 0 ? cl : hf}'`);
+        return spawnSync("/bin/sh", ["-c", cmd], { encoding: "utf8", env: { ...process.env, PERL5LIB: path.join(dir, "lib") } });
+      };
+      if (spawnSync("perl", ["-e", "1"]).status !== 0) {
+        console.log("skipped: no perl on this machine");
+        return;
+      }
+      expect(run(0, cluster, host)).toMatchObject({ status: 0, stderr: "" });
+      expect(run(0, `${cluster}IN BAD\n`, host)).toMatchObject({ status: 1, stderr: expect.stringContaining("skip line") });
+      const h = run(1, cluster, host);
+      expect(h).toMatchObject({ status: 0, stdout: `cluster=${cl}\n` });
+      expect(run(1, cluster, `${host}IN BAD\n`).status).toBe(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
