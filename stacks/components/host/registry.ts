@@ -590,8 +590,10 @@ function pveFirewallHostCheck(clusterPath: string): string {
 
 /**
  * Apply now and wait until applied. pve-firewall's daemon re-reads the files every 10 s (pve_firewall.pm
- * `$updatetime = 10`); `pve-firewall restart` (the unit's ExecReload, debian/pve-firewall.service) makes it
- * re-exec and apply at once, and `pve-firewall status` says `(pending changes)` while the compiled ruleset
+ * `$updatetime = 10`); `pve-firewall restart` (registered with HUP: pve-common PVE/Daemon.pm runs
+ * `systemctl reload-or-restart`, the unit's ExecReload sends the daemon HUP, or starts it when it is not running)
+ * makes it re-exec, and its loop applies the files first thing. That is asynchronous, so the activation then waits
+ * (at most 30 s) while `pve-firewall status` says `(pending changes)`, which it does while the compiled ruleset
  * differs from the live one (pve_firewall.pm `status`: compile vs `get_ruleset_cmdlist`). First `compile`
  * on the live files: any warning is a line pve-firewall would skip, and fails the push (restored).
  * Without pve-firewall nothing would ever apply the files: the activation fails, and the push is restored.
