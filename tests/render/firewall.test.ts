@@ -276,4 +276,42 @@ describe("the firewall files renderer", () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  describe("the activation (against a scripted stand-in pve-firewall on PATH)", () => {
+    /** Run the activation with a `pve-firewall` whose compile prints `warn` on stderr and whose status is pending `pending` times. */
+    function activate(opts: { installed?: boolean; warn?: string; pending?: number }) {
+      const { s: svc } = firewallService(full);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "neve-fw-act-"));
+      try {
+        if (opts.installed !== false)
+          fs.writeFileSync(
+            path.join(dir, "pve-firewall"),
+            `#!/bin/sh\n# TEST STAND-IN for pve-firewall: scripted answers only\necho "$*" >> ${dir}/calls\n` +
+              `case "$1" in compile) ${opts.warn ? `echo '${opts.warn}' >&2` : ":"} ;; restart) : ;; ` +
+              `status) n=$(cat ${dir}/n 2>/dev/null || echo 0); echo $((n + 1)) > ${dir}/n; if [ "$n" -lt ${opts.pending ?? 0} ]; then echo 'Status: enabled/running (pending changes)'; else echo 'Status: enabled/running'; fi ;; esac\n`,
+            { mode: 0o755 },
+          );
+        const r = spawnSync("/bin/sh", ["-c", svc.spec.activate as string], { encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin` } });
+        const calls = fs.existsSync(path.join(dir, "calls")) ? fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n") : [];
+        return { status: r.status, stderr: r.stderr, calls };
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+
+    it("must compile, restart, and wait while pve-firewall status reports pending changes", () => {
+      expect(activate({ pending: 2 })).toEqual({ status: 0, stderr: "", calls: ["compile", "restart", "status", "status", "status"] });
+    });
+
+    it("must fail, before any restart, when pve-firewall compile warns (a line it would skip)", () => {
+      const r = activate({ warn: "cluster.fw (line 12): no such ipset x" });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain("pve-firewall compile warned (a line it would skip):\ncluster.fw (line 12): no such ipset x");
+      expect(r.calls).toEqual(["compile"]);
+    });
+
+    it("must fail on a host without pve-firewall (nothing would apply the files)", () => {
+      expect(activate({ installed: false })).toMatchObject({ status: 1, stderr: expect.stringContaining("pve-firewall is not installed on this host") });
+    });
+  });
 });

@@ -593,7 +593,7 @@ function pveFirewallHostCheck(clusterPath: string): string {
  * `$updatetime = 10`); `pve-firewall restart` (registered with HUP: pve-common PVE/Daemon.pm runs
  * `systemctl reload-or-restart`, the unit's ExecReload sends the daemon HUP, or starts it when it is not running)
  * makes it re-exec, and its loop applies the files first thing. That is asynchronous, so the activation then waits
- * (at most 30 s) while `pve-firewall status` says `(pending changes)`, which it does while the compiled ruleset
+ * (at most 20 s, well inside the confirm window: the access checks after it may take half the window) while `pve-firewall status` says `(pending changes)`, which it does while the compiled ruleset
  * differs from the live one (pve_firewall.pm `status`: compile vs `get_ruleset_cmdlist`). First `compile`
  * on the live files: any warning is a line pve-firewall would skip, and fails the push (restored).
  * Without pve-firewall nothing would ever apply the files: the activation fails, and the push is restored.
@@ -601,7 +601,7 @@ function pveFirewallHostCheck(clusterPath: string): string {
 export const PVE_FIREWALL_ACTIVATE =
   "command -v pve-firewall >/dev/null 2>&1 || { echo 'pve-firewall is not installed on this host: nothing would apply cluster.fw' >&2; exit 1; }; " +
   'neve_fw=$(pve-firewall compile 2>&1 >/dev/null); [ -z "$neve_fw" ] || { printf \'pve-firewall compile warned (a line it would skip):\\n%s\\n\' "$neve_fw" >&2; exit 1; }; ' +
-  "pve-firewall restart || exit 1; neve_n=0; while pve-firewall status | grep -q 'pending changes'; do neve_n=$((neve_n + 1)); [ \"$neve_n\" -le 30 ] || { echo 'pve-firewall did not apply the new ruleset within 30 s' >&2; exit 1; }; sleep 1; done";
+  "pve-firewall restart || exit 1; neve_n=0; while pve-firewall status | grep -q 'pending changes'; do neve_n=$((neve_n + 1)); [ \"$neve_n\" -le 20 ] || { echo 'pve-firewall did not apply the new ruleset within 20 s' >&2; exit 1; }; sleep 1; done";
 
 /** The ruleset in force is the files' (no pending changes) and the daemon runs. */
 export const PVE_FIREWALL_APPLIED = "pve-firewall status | grep -q '/running' && ! pve-firewall status | grep -q 'pending changes'";
