@@ -133,6 +133,18 @@ describe("the firewall files under the commit-confirmed net (pve-firewall stand-
     expect(await freshSsh()).toMatchObject({ code: 0, stdout: "ok\n" });
   }, 120_000);
 
+  it("must roll back, with nothing applied, a change pve-firewall's compile warns about (a rule on an IP set the file lacks)", async () => {
+    const restarts = (await pveFirewallRestarts(host)).length;
+    const bad = firewall([rule("web", { dports: [80, 443], comment: "edge proxy" }), rule("ghost", { source: "+nosuchset", dports: [25] })]);
+    await expect(up(ph, state, await declare("fw", args(bad, 30)))).rejects.toThrow(
+      /pve-firewall compile warned \(a line it would skip\):[\s\S]*no such ipset nosuchset/,
+    );
+    expect(await host.readFile(CLUSTER_FW)).toBe(rendered(good)[0].content);
+    // The rollback's activation applied the previous files again; the bad ruleset was never applied.
+    expect((await pveFirewallRestarts(host)).length).toBe(restarts + 1);
+    expect(await ruleset()).not.toMatch(/dport \{ 25 \}/);
+  }, 120_000);
+
   it("must restore on the host when the connection is cut right after the swap (nothing confirms the change)", async () => {
     const gate = "/tmp/neve-fw-gate";
     await host.exec(`rm -f ${gate}.reached ${gate}.go`);
