@@ -388,12 +388,11 @@ function guardLines(files: readonly FileInputs[], stashDir: string): string[] {
     const w = pathWrittenFile(stashDir, p);
     const ok = ["absent", sha256Hex(f.content), ...(f.acceptLive ?? []).map((h) => h.replace(/^sha256:/, ""))];
     const what = f.secret ? q(" (a secret file: its hash is not shown)") : `' (sha256:'"$neve_g"')'`;
-    const msg =
-      `${q(`${p} on the host is a live file whose content`)}${what}${q(
-        " is neither what this stack renders nor acknowledged: the first push would replace it. Nothing was changed. " +
-          "Run npm run discover -- --check (it shows the difference), then state its directives with npm run discover -- --write, " +
-          `or accept replacing exactly this content with npm run discover -- --write --acknowledge-file ${p} (HostConfig: files[].acceptLive)`,
-      )}`;
+    const msg = `${q(`${p} on the host is a live file whose content`)}${what}${q(
+      " is neither what this stack renders nor acknowledged: the first push would replace it. Nothing was changed. " +
+        "Run npm run discover -- --check (it shows the difference), then state its directives with npm run discover -- --write, " +
+        `or accept replacing exactly this content with npm run discover -- --write --acknowledge-file ${p} (HostConfig: files[].acceptLive)`,
+    )}`;
     return (
       `neve_g=$(if [ ! -e ${q(p)} ] && [ ! -L ${q(p)} ]; then echo absent; elif [ -f ${q(p)} ] && [ ! -L ${q(p)} ]; then neve_h=$(sha256sum < ${q(p)}) && echo "\${neve_h%% *}"; else echo notfile; fi) || neve_fail ${EXIT.live} ${q(`cannot read ${p} to compare it with the render; nothing was changed`)}
 ` +

@@ -64,7 +64,10 @@ describe("HostConfig adoption guard (real provider host, real sshd, real haproxy
     const live = (await host.readFile(CFG)) as string;
     expect(sha(live)).toBe(host.initialHaproxyCfgHash);
     await host.clearSystemctlCalls();
-    const d = await declare("haproxy", haproxyConfigArgs(host, haproxyCfg(host, "v1"), { files: [{ path: CFG, content: haproxyCfg(host, "v1"), acceptLive: [sha(live)] }] }));
+    const d = await declare(
+      "haproxy",
+      haproxyConfigArgs(host, haproxyCfg(host, "v1"), { files: [{ path: CFG, content: haproxyCfg(host, "v1"), acceptLive: [sha(live)] }] }),
+    );
     await create(ph, d);
     expect(await host.readFile(CFG)).toBe(haproxyCfg(host, "v1"));
     expect(await host.readFile(`/root/etc-pve.stash/haproxy/original/files${CFG}`)).toBe(live);
@@ -79,7 +82,9 @@ describe("HostConfig adoption guard (real provider host, real sshd, real haproxy
     const before = await statOf(host, path);
     const d = await declare("edited", plain("edited", path, "rendered\n", [ack]));
     await expect(create(ph, d)).rejects.toThrow(
-      new RegExp(`adoption guard \\(exit 20\\): ${path} on the host is a live file whose content \\(${sha("hand-written 2 (edited after the acknowledgement)\n")}\\)`),
+      new RegExp(
+        `adoption guard \\(exit 20\\): ${path} on the host is a live file whose content \\(${sha("hand-written 2 (edited after the acknowledgement)\n")}\\)`,
+      ),
     );
     expect(await host.readFile(path)).toBe("hand-written 2 (edited after the acknowledgement)\n");
     expect(await statOf(host, path)).toBe(before);
@@ -100,7 +105,10 @@ describe("HostConfig adoption guard (real provider host, real sshd, real haproxy
   it("must never print the live hash of a secret file it refuses", async () => {
     const path = `${DIR}/secret.conf`;
     await host.writeFile(path, "live-secret-value\n", "0600");
-    const d = await declare("secret", plain("secret", path, "declared-secret-value\n", undefined, { files: [{ path, content: "declared-secret-value\n", secret: true, mode: "0600" }] }));
+    const d = await declare(
+      "secret",
+      plain("secret", path, "declared-secret-value\n", undefined, { files: [{ path, content: "declared-secret-value\n", secret: true, mode: "0600" }] }),
+    );
     const err = await create(ph, d).then(
       () => "",
       (e: Error) => e.message,

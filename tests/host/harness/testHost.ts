@@ -15,8 +15,9 @@
  * Cleanup: `stop()` (idempotent), a process 'exit' handler, a detached watchdog that cleans up when the test process
  * dies without running its exit handlers (SIGKILL), and a sweep of stale namespaces/dirs of dead runs at each start.
  */
-import { createHash } from "node:crypto";
+
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
