@@ -65,6 +65,9 @@ export const adoptionSchema = z.strictObject({
    * Managed host files whose live content the operator accepts the render replacing, each by the
    * sha256 of that exact live content (`npm run discover -- --write --acknowledge-file PATH` writes
    * it). A later hand edit on the host changes the hash, and `discover --check` counts the file again.
+   * The program passes the hash to the file's first push (HostConfig `files[].acceptLive`): the host
+   * refuses that push over any other live content (exit 20). A file beside a managed one
+   * (stacks/discover/beside.ts) may be listed too: kept there knowingly, not counted while unchanged.
    */
   files: z
     .record(
