@@ -16,8 +16,11 @@
  *   search list is not read; another `*.yml`/`*.yaml` beside the managed config is a second tunnel's config that
  *   another unit (or a hand-started `cloudflared --config`) runs.
  * - systemd units: drop-ins `<unit>.d/*.conf` and the prefix drop-ins of a dashed name (`novnc-.service.d`)
- *   in /etc/systemd/system and /run/systemd/system, and a unit of the same name in /run/systemd/system, which
- *   takes precedence over /etc (systemd.unit(5), "Unit File Load Path" and the drop-in description).
+ *   in every directory of the system unit search path that holds drop-ins: /etc/systemd/system.control and
+ *   /run/systemd/system.control (`systemctl set-property`), /etc/systemd/system, /run/systemd/system and
+ *   /usr/lib/systemd/system (merged /usr: /lib is the same directory). A unit file of the same name elsewhere in the
+ *   path does not count: /etc/systemd/system comes before /run/systemd/system and /usr/lib/systemd/system, so the
+ *   managed unit is the one loaded (systemd.unit(5), "Unit File Load Path" and the drop-in description).
  */
 
 /** Where the read looks for files beside one managed path. */
@@ -41,7 +44,7 @@ export interface BesideFinding {
 const DNSMASQ_DIR = "/etc/dnsmasq.d";
 const HAPROXY_CFG = "/etc/haproxy/haproxy.cfg";
 const HAPROXY_DIR = "/etc/haproxy/conf.d";
-const UNIT_DIRS = ["/etc/systemd/system", "/run/systemd/system"];
+const UNIT_DIRS = ["/etc/systemd/system.control", "/run/systemd/system.control", "/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system"];
 const UNIT_RE = /^\/etc\/systemd\/system\/([^/]+\.(service|timer|socket|path|mount))$/;
 
 const dirOf = (p: string) => p.slice(0, p.lastIndexOf("/")) || "/";
@@ -72,7 +75,6 @@ export function besideSources(managed: readonly string[]): BesideSource[] {
     const unit = UNIT_RE.exec(p)?.[1];
     if (unit) {
       for (const d of UNIT_DIRS) for (const n of dropInNames(unit)) add("dir", `${d}/${n}`);
-      add("path", `/run/systemd/system/${unit}`);
     }
   }
   return out;
@@ -101,8 +103,6 @@ export function besideOf(path: string, managed: readonly string[]): BesideFindin
     }
     const unit = UNIT_RE.exec(m)?.[1];
     if (unit) {
-      if (path === `/run/systemd/system/${unit}`)
-        return { path, managed: m, reader: `systemd loads ${path} instead of ${m} (/run takes precedence over /etc)` };
       for (const d of UNIT_DIRS) {
         for (const n of dropInNames(unit)) {
           if (dir === `${d}/${n}` && name.endsWith(".conf"))

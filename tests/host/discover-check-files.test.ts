@@ -357,7 +357,7 @@ describe("npm run discover -- --check --fail-on-files as a command (scripts/disc
       "/etc/dnsmasq.d/local.conf": "server=1.1.1.1\n",
       "/etc/haproxy/conf.d/legacy.cfg": "frontend legacy\n    bind :8080\n",
       "/etc/systemd/system/cloudflared.service.d/override.conf": "[Service]\nExecStart=\n",
-      "/run/systemd/system/fix-pve-certs.timer": "[Timer]\nOnCalendar=weekly\n",
+      "/run/systemd/system/fix-pve-certs.timer.d/override.conf": "[Timer]\nOnCalendar=weekly\n",
     };
     const skipped = ["/etc/dnsmasq.d/local.conf~", "/etc/dnsmasq.d/.hidden", "/etc/haproxy/conf.d/README"];
     for (const [p, text] of Object.entries(beside)) {
@@ -377,7 +377,9 @@ describe("npm run discover -- --check --fail-on-files as a command (scripts/disc
       for (const p of skipped) expect(r.stdout).not.toContain(p);
       expect(r.stdout).not.toContain("server=1.1.1.1");
     } finally {
-      await host.exec(`rm -rf ${[...Object.keys(beside), ...skipped].map((p) => `'${p}'`).join(" ")} /etc/systemd/system/cloudflared.service.d`);
+      await host.exec(
+        `rm -rf ${[...Object.keys(beside), ...skipped].map((p) => `'${p}'`).join(" ")} /etc/systemd/system/cloudflared.service.d /run/systemd/system/fix-pve-certs.timer.d`,
+      );
     }
     const clean = await check({ hostKey: host.hostKeyLine });
     expect(hostFilesOf(clean.stdout)).not.toContain("  beside ");

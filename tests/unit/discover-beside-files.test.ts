@@ -1,7 +1,7 @@
 /**
  * `npm run discover -- --check` counts a live file "beside" a managed one (the same service configured under
  * another file name: another /etc/dnsmasq.d file, /etc/haproxy/conf.d/*.cfg, a second cloudflared config, a
- * drop-in of a managed unit, a /run unit shadowing it), each line naming the file and what to do; files the
+ * drop-in of a managed unit, in /etc, /run or set-property's system.control), each line naming the file and what to do; files the
  * service skips are not counted; `--write --acknowledge-file PATH` keeps one knowingly until it is edited.
  * On a copy of the `tests/fixtures/pve-neve` files (--root) with such files added.
  */
@@ -17,7 +17,7 @@ const ADDED: Record<string, string> = {
   "/etc/cloudflared/old-tunnel.yml": "tunnel: 00000000-0000-0000-0000-000000000000\n",
   "/etc/systemd/system/cloudflared.service.d/override.conf": "[Service]\nExecStart=\nExecStart=/usr/bin/cloudflared tunnel run\n",
   "/etc/systemd/system/novnc-.service.d/heartbeat.conf": "[Service]\nEnvironment=HEARTBEAT=30\n",
-  "/run/systemd/system/fix-pve-certs.timer": "[Timer]\nOnCalendar=weekly\n",
+  "/run/systemd/system.control/fix-pve-certs.timer.d/50-calendar.conf": "[Timer]\nOnCalendar=weekly\n",
 };
 /** Files the services skip (or that are not configuration): never counted. */
 const SKIPPED: Record<string, string> = {
@@ -75,7 +75,7 @@ describe("discover --check: live files beside the managed ones count, each named
     }
     expect(r.out).toContain("dnsmasq reads every file of /etc/dnsmasq.d (--conf-dir), this one as well as /etc/dnsmasq.d/neve-vmbr1.conf");
     expect(r.out).toContain("a systemd drop-in of novnc-1201.service");
-    expect(r.out).toContain("systemd loads /run/systemd/system/fix-pve-certs.timer instead of /etc/systemd/system/fix-pve-certs.timer");
+    expect(r.out).toContain("a systemd drop-in of fix-pve-certs.timer: it changes the unit /etc/systemd/system/fix-pve-certs.timer defines");
     for (const p of Object.keys(SKIPPED)) expect(r.out).not.toContain(p);
     // Names and hashes only: a beside file's content is never printed.
     expect(r.out).not.toContain("no-resolv");
@@ -118,7 +118,7 @@ describe("beside rule (stacks/discover/beside.ts)", () => {
         "dir /etc/systemd/system/novnc-.service.d",
         "dir /run/systemd/system/novnc-1201.service.d",
         "dir /run/systemd/system/novnc-.service.d",
-        "path /run/systemd/system/novnc-1201.service",
+        "dir /usr/lib/systemd/system/novnc-1201.service.d",
       ]),
     );
     expect(s.some((x) => managed.some((m) => x.endsWith(` ${m}`)))).toBe(false);
