@@ -23,11 +23,9 @@
  *   managed unit is the one loaded (systemd.unit(5), "Unit File Load Path" and the drop-in description).
  */
 
-/** Where the read looks for files beside one managed path. */
+/** Where the read looks for files beside one managed path: a directory it lists (every entry). */
 export interface BesideSource {
-  /** A directory to list (every entry), or a single path to read. */
-  readonly kind: "dir" | "path";
-  /** Absolute host path. */
+  /** Absolute host path of the directory. */
   readonly path: string;
 }
 
@@ -63,18 +61,18 @@ function dropInNames(unit: string): string[] {
 /** What the read must list or read for the managed paths (duplicates removed, managed paths never among them). */
 export function besideSources(managed: readonly string[]): BesideSource[] {
   const out: BesideSource[] = [];
-  const add = (kind: BesideSource["kind"], path: string) => {
-    if (!out.some((s) => s.kind === kind && s.path === path) && !managed.includes(path)) out.push({ kind, path });
+  const add = (path: string) => {
+    if (!out.some((s) => s.path === path) && !managed.includes(path)) out.push({ path });
   };
   for (const p of managed) {
-    if (dirOf(p) === DNSMASQ_DIR) add("dir", DNSMASQ_DIR);
-    if (p === HAPROXY_CFG) add("dir", HAPROXY_DIR);
+    if (dirOf(p) === DNSMASQ_DIR) add(DNSMASQ_DIR);
+    if (p === HAPROXY_CFG) add(HAPROXY_DIR);
     if (dirOf(p) === "/etc/cloudflared" && /\.ya?ml$/.test(p)) {
-      add("dir", "/etc/cloudflared");
+      add("/etc/cloudflared");
     }
     const unit = UNIT_RE.exec(p)?.[1];
     if (unit) {
-      for (const d of UNIT_DIRS) for (const n of dropInNames(unit)) add("dir", `${d}/${n}`);
+      for (const d of UNIT_DIRS) for (const n of dropInNames(unit)) add(`${d}/${n}`);
     }
   }
   return out;

@@ -273,8 +273,8 @@ export function buildReadScript(request: ProbeRequest): string {
     `rec sysctl ${SYSCTL_CONF} 1`,
     ...request.files.map((f) => `rec file ${q(f.path)} ${f.secret ? 0 : 1}`),
     // Files beside the managed ones (./beside.ts): names, kinds and hashes only, never their content.
-    ...besideSources(request.files.map((f) => f.path)).map((b) =>
-      b.kind === "dir" ? `for f in ${q(b.path)}/* ${q(b.path)}/.[!.]* ${q(b.path)}/..?*; do ent "$f" && rec beside "$f" 0; done` : `rec beside ${q(b.path)} 0`,
+    ...besideSources(request.files.map((f) => f.path)).map(
+      (b) => `for f in ${q(b.path)}/* ${q(b.path)}/.[!.]* ${q(b.path)}/..?*; do ent "$f" && rec beside "$f" 0; done`,
     ),
     ...RUNTIME_KEYS.map((k) => `v=$(cat /proc/sys/${k.replace(/\./g, "/")} 2>/dev/null) && printf '%s runtime %s %s\\n' "$M" ${k} "$v"`),
     `printf '%s done %s\\n' "$M" "$n"`,

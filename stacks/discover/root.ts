@@ -260,8 +260,7 @@ export function readRoot(dir: string, request: ProbeRequest): RawRead {
   for (const f of request.files) rec("file", f.path, !f.secret);
   // Files beside the managed ones (./beside.ts), as the shell's loop lists them: names, kinds and hashes only.
   for (const b of besideSources(request.files.map((f) => f.path))) {
-    if (b.kind === "path") rec("beside", b.path, false);
-    else for (const n of listAll(at(b.path))) if (exists(`${b.path}/${n}`)) rec("beside", `${b.path}/${n}`, false);
+    for (const n of listAll(at(b.path))) if (exists(`${b.path}/${n}`)) rec("beside", `${b.path}/${n}`, false);
   }
   return { nodePresent: isDir(nodeDir), nodes, records };
 }

