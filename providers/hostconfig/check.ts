@@ -22,6 +22,12 @@ export const DEFAULTS = {
   confirmSeconds: CONFIRM_WINDOW.defaultSeconds,
 };
 
+/**
+ * A live file's content hash as the adoption guard takes it (`files[].acceptLive`) and the stack file records
+ * it (`neve-infra:adoption.files`): `sha256:<64 lowercase hex>`.
+ */
+export const LIVE_HASH_RE = /^sha256:[0-9a-f]{64}$/;
+
 const SERVICE_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
 const MODE_RE = /^0?[0-7]{3}$|^[0-7]{4}$/;
 /**
@@ -79,8 +85,18 @@ export function checkHostConfig(raw: Record<string, unknown>): { inputs: HostCon
     }
     const secret = f.secret === undefined || f.secret === null ? false : f.secret;
     if (!isUnknown(secret) && typeof secret !== "boolean") fail(`${at}.secret`, "must be true or false");
+    const acceptLive = f.acceptLive === undefined || f.acceptLive === null ? [] : f.acceptLive;
+    if (!isUnknown(acceptLive)) {
+      if (!Array.isArray(acceptLive)) fail(`${at}.acceptLive`, "must be a list of sha256:<64 hex> hashes of live contents the first push may replace");
+      else
+        acceptLive.forEach((h, k) => {
+          if (!isUnknown(h) && (typeof h !== "string" || !LIVE_HASH_RE.test(h))) {
+            fail(`${at}.acceptLive[${k}]`, `must be sha256:<64 lowercase hex digits> of a live content (sha256sum < FILE), got ${JSON.stringify(h)}`);
+          }
+        });
+    }
     const normMode = typeof mode === "string" && MODE_RE.test(mode) ? mode.padStart(4, "0") : mode;
-    return { path: f.path, content: f.content, mode: normMode, owner, group, secret };
+    return { path: f.path, content: f.content, mode: normMode, owner, group, secret, acceptLive };
   });
 
   const validate = r.validate === undefined || r.validate === null ? [] : r.validate;

@@ -16,6 +16,8 @@ export function describeFailure(
     case EXIT.lock:
     case EXIT.journal:
       return err;
+    case EXIT.live:
+      return `adoption guard (exit ${EXIT.live}): ${err}`;
     case EXIT.incomplete:
       return `the script did not arrive complete (connection cut during upload); nothing was changed`;
     case EXIT.stage:

@@ -66,13 +66,13 @@ function lostSuffix(report: ScriptReport): string {
 }
 
 /** Push declared files with the full lifecycle; throws a redacted, worded Error on failure. */
-async function applyOnHost(inputs: HostConfigInputs): Promise<{ files: FileState[]; stash: string | null; lostRuns: string[] | null }> {
+async function applyOnHost(inputs: HostConfigInputs, guard: boolean): Promise<{ files: FileState[]; stash: string | null; lostRuns: string[] | null }> {
   const where = describeTarget(inputs.connection);
   const secrets = secretsOf(inputs.connection, inputs.files);
   const prefix = `HostConfig ${inputs.service} on ${where}: `;
   try {
     const { token, stamp } = newToken();
-    const script = buildApplyScript({ ...inputs, withhold: secretPaths(inputs.files), token, stamp });
+    const script = buildApplyScript({ ...inputs, withhold: secretPaths(inputs.files), token, stamp, guard });
     const res = await withConnection(targetOf(inputs.connection), (s) =>
       exec(s, BOOTSTRAP_COMMAND, { stdin: script, timeoutMs: limitMs(inputs.connection, "change"), label: `the push of ${inputs.service}` }).catch((e) => {
         throw lostAfterSwap(e, partialStdoutOf(e));
@@ -166,7 +166,8 @@ export const hostConfigProvider: dynamic.ResourceProvider<HostConfigInputs, Host
   ...pureMethods(checkHostConfig, diffHostConfig),
 
   async create(inputs: HostConfigInputs): Promise<dynamic.CreateResult<HostConfigOutputs>> {
-    const { files, stash, lostRuns } = await applyOnHost(inputs);
+    // Create: the state has no record of these paths, so whatever lives there is the host's own (the adoption guard).
+    const { files, stash, lostRuns } = await applyOnHost(inputs, true);
     return { id: `${inputs.connection.host}:${inputs.service}`, outs: outputsOf(inputs, files, stash, lostRuns) };
   },
 
@@ -180,7 +181,8 @@ export const hostConfigProvider: dynamic.ResourceProvider<HostConfigInputs, Host
       });
       return { outs: outputsOf(news, files, olds.lastStash ?? null, olds.lostRuns ?? null) };
     }
-    const { files, stash, lostRuns } = await applyOnHost(news);
+    // Update: the state owns the paths; a live file that differs from it is drift, which the diff shows and the push corrects.
+    const { files, stash, lostRuns } = await applyOnHost(news, false);
     return { outs: outputsOf(news, files, stash ?? olds.lastStash ?? null, lostRuns) };
   },
 

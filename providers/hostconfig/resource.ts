@@ -24,6 +24,13 @@ export interface HostConfigFileArgs {
    * made a Pulumi secret. Defaults to false, or to true when `content` is already a secret Output.
    */
   secret?: pulumi.Input<boolean>;
+  /**
+   * The adoption guard of the first push (create): live contents, each `sha256:<64 hex>`, that it may replace
+   * at this path. An absent file, a file equal to `content` and a file a verified push of this path wrote are
+   * always replaced; any other live file fails the create with exit 20, nothing changed. Updates do not
+   * consult it. Defaults to none.
+   */
+  acceptLive?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 /** Arguments of a HostConfig: the files of one service on one host, and how to check and apply them. */

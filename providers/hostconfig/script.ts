@@ -22,6 +22,11 @@ export interface ApplyPlan {
   token: string;
   /** UTC time stamp "YYYYMMDDTHHMMSSmmmZ". */
   stamp: string;
+  /**
+   * The adoption guard (create only): before anything is staged, under the paths' locks, each live file must be
+   * absent, equal to its content, or one of its `acceptLive` hashes; else the script exits EXIT.live.
+   */
+  guard?: boolean;
   /** Host-side limits of validators, activation and health check (seconds). Defaults to SSH_FIXED.hostCommandSeconds. */
   commandLimits?: CommandLimits;
 }
@@ -62,6 +67,7 @@ export const EXIT = {
   journal: 17,
   lock: 18,
   arm: 19,
+  live: 20,
   incomplete: 97,
 } as const;
 
@@ -98,6 +104,22 @@ export function pathLockFile(stashDir: string, path: string): string {
 /** The journal of one managed path: present while a push of it has not ended verified. */
 export function pathJournalFile(stashDir: string, path: string): string {
   return `${pathStateDir(stashDir)}/${sha256Hex(path)}.pending`;
+}
+
+/**
+ * The sha256 (hex) of the content the last push of one managed path wrote there and verified: the adoption guard
+ * lets a create replace a live file that is still what a push wrote (a replaced resource, state lost), never another.
+ */
+export function pathWrittenFile(stashDir: string, path: string): string {
+  return `${pathStateDir(stashDir)}/${sha256Hex(path)}.written`;
+}
+
+/** Shell that records, per file, the hash of its content as what a verified push wrote ({@link pathWrittenFile}). */
+function writtenLines(files: readonly FileInputs[], stashDir: string): string[] {
+  return files.map((f) => {
+    const w = pathWrittenFile(stashDir, f.path);
+    return `printf '%s\\n' ${sha256Hex(f.content)} > ${q(`${w}.new`)} && mv -f -- ${q(`${w}.new`)} ${q(w)} || :`;
+  });
 }
 
 /** Run directory of a push's detached part: its output, exit code and pid, read back by the attached part. */
@@ -356,6 +378,33 @@ function lostRunLines(svcDir: string, current: string | null, remove: boolean): 
 }
 
 /**
+ * The adoption guard of a create (see ApplyPlan.guard): one line per file that hashes the live path under its
+ * lock and refuses, before anything is staged, a live file that is not absent, not equal to the render and not
+ * one of the hashes the caller accepted. A secret file's live hash is not printed.
+ */
+function guardLines(files: readonly FileInputs[], stashDir: string): string[] {
+  return files.map((f) => {
+    const p = f.path;
+    const w = pathWrittenFile(stashDir, p);
+    const ok = ["absent", sha256Hex(f.content), ...(f.acceptLive ?? []).map((h) => h.replace(/^sha256:/, ""))];
+    const what = f.secret ? q(" (a secret file: its hash is not shown)") : `' (sha256:'"$neve_g"')'`;
+    const msg = `${q(`${p} on the host is a live file whose content`)}${what}${q(
+      " is neither what this stack renders nor acknowledged: the first push would replace it. Nothing was changed. " +
+        "Run npm run discover -- --check (it shows the difference), then state its directives with npm run discover -- --write, " +
+        `or accept replacing exactly this content with npm run discover -- --write --acknowledge-file ${p} (HostConfig: files[].acceptLive)`,
+    )}`;
+    return (
+      `neve_g=$(if [ ! -e ${q(p)} ] && [ ! -L ${q(p)} ]; then echo absent; elif [ -f ${q(p)} ] && [ ! -L ${q(p)} ]; then neve_h=$(sha256sum < ${q(p)}) && echo "\${neve_h%% *}"; else echo notfile; fi) || neve_fail ${EXIT.live} ${q(`cannot read ${p} to compare it with the render; nothing was changed`)}
+` +
+      `neve_w=$(cat -- ${q(w)} 2>/dev/null) || neve_w=''\n` +
+      `case "$neve_g" in ${ok.join("|")}) ;; notfile) neve_fail ${EXIT.live} ${q(
+        `${p} on the host is not a regular file (a directory, a symbolic link or a device): the first push would replace it. Nothing was changed. Make it a regular file or remove it, then run npm run discover -- --check`,
+      )};; *) [ "$neve_g" = "$neve_w" ] || neve_fail ${EXIT.live} ${msg};; esac`
+    );
+  });
+}
+
+/**
  * The single script of a create/update, in two parts.
  *
  * The attached part (run by the bootstrap, its output going to the SSH session): take the lock of every
@@ -391,6 +440,8 @@ export function buildApplyScript(plan: ApplyPlan): string {
   // ---- The attached part. ----
   const L: string[] = scriptHeader([...staged, ...restores]);
   L.push(...lockLines(paths, plan.stashDir));
+  // The adoption guard first (under the locks, before the lost runs are cleared and before anything is staged).
+  if (plan.guard) L.push(...guardLines(plan.files, plan.stashDir));
   L.push(...reportFunction(paths));
   // A run a lost connection left behind: say how it ended (the journal re-verifies its files either way), also
   // when this push then finds nothing to change.
@@ -437,7 +488,7 @@ export function buildApplyScript(plan: ApplyPlan): string {
         ` if [ -n "$neve_d${i}" ]; then mkdir -p -- ${q(`${O}/dirs${dirOf(p)}`)} && printf '%s\\n' "$neve_d${i}" > ${q(`${O}/dirs${p}`)} || neve_fail ${EXIT.stash} ${q(`cannot record in ${O} the directories created for ${p}`)}; fi; fi; fi`,
     );
   });
-  L.push(`if [ "$neve_any" -eq 0 ]; then echo '@@neve unchanged'; neve_report; exit 0; fi`);
+  L.push(`if [ "$neve_any" -eq 0 ]; then ${writtenLines(plan.files, plan.stashDir).join("; ")}; echo '@@neve unchanged'; neve_report; exit 0; fi`);
 
   // 4. validators on the staged copies; on failure nothing has moved.
   plan.validate.forEach((v) => {
@@ -555,7 +606,8 @@ function detachedPart(
     D.push(`if [ "$neve_rc" -ne 0 ]; then`, ...rollbackLines("health", EXIT.health), "fi");
   }
 
-  // 6. the push ended verified; 7. keep the last N stashes (never "original").
+  // 6. the push ended verified (what it wrote is recorded for the adoption guard); 7. keep the last N stashes (never "original").
+  D.push(...writtenLines(plan.files, plan.stashDir));
   D.push("neve_journal_clear");
   D.push(pruneStashes(svcDir, plan.stashKeep));
   D.push("echo '@@neve changed'", "neve_report", "exit 0", `# ${END_MARKER}`);
@@ -654,6 +706,8 @@ export function buildDeleteScript(plan: DeletePlan): string {
   }
   // The files are gone (or back to how they were): the directories the first push created go too, where empty.
   L.push(...removeCreatedDirs(plan.paths, O));
+  // Removed or put back: what is there now is no push's any more (the adoption guard of a later create checks it again).
+  L.push(`rm -f -- ${plan.paths.map((p) => q(pathWrittenFile(plan.stashDir, p))).join(" ")}`);
   L.push("neve_journal_clear");
   L.push("echo '@@neve changed'", "neve_report", "exit 0", `# ${END_MARKER}`);
   return `${L.join("\n")}\n`;

@@ -11,6 +11,13 @@ export interface FileInputs {
   owner: string;
   group: string;
   secret: boolean;
+  /**
+   * Live contents (`sha256:<64 hex>`) the first push (create) may replace at this path, besides an absent
+   * file and one already equal to `content`. Any other live file makes the create fail with EXIT.live,
+   * nothing changed: adopting a host never overwrites a hand-written file nobody reconciled. Not
+   * consulted by updates (the state owns the file then). Defaults to [].
+   */
+  acceptLive?: string[];
 }
 
 /** What to do with the files when the resource is deleted. */

@@ -106,6 +106,15 @@ function hostConfigFiles(r: CapturedResource): Record<string, unknown>[] | undef
   return typeof r.inputs.service === "string" && Array.isArray(files) ? (files as Record<string, unknown>[]) : undefined;
 }
 
+/**
+ * The adoption guard of a file's first push, as the plan shows it: the live contents the create may replace
+ * (the offline plan cannot read the host; the host refuses any other live file with exit 20).
+ */
+function guardText(acceptLive: unknown): string {
+  const acks = Array.isArray(acceptLive) ? acceptLive.filter((h): h is string => typeof h === "string") : [];
+  return `guard: absent|render${acks.map((h) => `|ack ${h.slice(0, 19)}`).join("")}`;
+}
+
 /** Lines under a resource that has list-shaped content worth seeing (firewall rules, host files). */
 function detailLines(r: CapturedResource, secrets: readonly string[]): string[] {
   const files = hostConfigFiles(r);
@@ -118,7 +127,7 @@ function detailLines(r: CapturedResource, secrets: readonly string[]): string[] 
         f.secret || isSecretValue(f.content)
           ? "[secret content]"
           : `${content.split("\n").length - 1} lines sha256:${createHash("sha256").update(content).digest("hex").slice(0, 12)}`;
-      return redact(`    ${f.path} ${f.mode ?? "0644"} ${f.owner ?? "root"}:${f.group ?? "root"} ${what}`, secrets);
+      return redact(`    ${f.path} ${f.mode ?? "0644"} ${f.owner ?? "root"}:${f.group ?? "root"} ${what}  ${guardText(f.acceptLive)}`, secrets);
     });
   }
   const rules = get(r.inputs, "rules");

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { LIVE_HASH_RE } from "../../providers/hostconfig/check";
 
 /**
  * `neve-infra:adoption`: the record of the last reconciliation of this stack file with the live host,
@@ -16,7 +17,7 @@ import { z } from "zod";
  *   whose difference from the live host the operator wants the first `up` to apply.
  */
 /** The form of an acknowledged live file's hash (`adoption.files`): `sha256:<64 lowercase hex>`. */
-export const ACK_HASH = /^sha256:[0-9a-f]{64}$/;
+export const ACK_HASH = LIVE_HASH_RE;
 
 export const adoptionSchema = z.strictObject({
   /** `sha256:<64 hex>` fingerprint of the reconciled Proxmox sections. */
@@ -64,6 +65,9 @@ export const adoptionSchema = z.strictObject({
    * Managed host files whose live content the operator accepts the render replacing, each by the
    * sha256 of that exact live content (`npm run discover -- --write --acknowledge-file PATH` writes
    * it). A later hand edit on the host changes the hash, and `discover --check` counts the file again.
+   * The program passes the hash to the file's first push (HostConfig `files[].acceptLive`): the host
+   * refuses that push over any other live content (exit 20). A file beside a managed one
+   * (stacks/discover/beside.ts) may be listed too: kept there knowingly, not counted while unchanged.
    */
   files: z
     .record(

@@ -14,6 +14,7 @@ import { ConfigError } from "../config/errors";
 import type { NeveModel } from "../config/model";
 import { SECRET_KEYS, type SecretKey } from "../config/secrets";
 import { type AdoptRequest, parseAdopt } from "./adopt";
+import { besideOf } from "./beside";
 import { checkResult, checkStack, formatCheck } from "./check";
 import { type DeclaredHosts, loadDeclaredHosts } from "./declared";
 import { DiscoverError, type ReadTarget, readLive } from "./read";
@@ -323,9 +324,18 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       for (const p of hostFilePaths(model)) if (!files.some((f) => f.path === p)) files = [...files, { path: p, secret: false }];
     }
     for (const p of args.acknowledgeFiles) {
-      if (!files.some((f) => f.path === p)) {
+      // A managed file, or one beside a managed file (./beside.ts: kept knowingly).
+      if (
+        !files.some((f) => f.path === p) &&
+        !besideOf(
+          p,
+          files.map((f) => f.path),
+        )
+      ) {
         const managed = files.map((f) => f.path).join(", ") || "none (hostServices.enabled: false)";
-        throw new UsageError(`--acknowledge-file ${p}: not a host file the stack manages; managed files: ${managed}`);
+        throw new UsageError(
+          `--acknowledge-file ${p}: neither a host file the stack manages nor one beside a managed file (--check names those as "beside"); managed files: ${managed}`,
+        );
       }
     }
     // A NAT may also live in Debian's nftables ruleset: read it too (it holds no secret), in every mode.
@@ -358,7 +368,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       case "write": {
         const acknowledgeFiles: Record<string, string> = {};
         for (const p of args.acknowledgeFiles) {
-          const e = facts.files[p];
+          const e = facts.files[p] ?? facts.beside?.[p];
           if (e?.kind !== "file" || !e.sha256)
             throw new UsageError(`--acknowledge-file ${p}: the host has no readable regular file there (${e?.kind ?? "not read"}); nothing to acknowledge`);
           acknowledgeFiles[p] = `sha256:${e.sha256}`;

@@ -195,4 +195,9 @@ export interface LiveFacts {
   readonly sysctlRuntime?: Readonly<Record<string, string>>;
   /** The managed host files requested by the caller, by path. */
   readonly files: Readonly<Record<string, HostFileFacts>>;
+  /**
+   * What lives beside the managed files (./beside.ts lists where), by path: regular files with their sha256,
+   * anything else as `other`; never their content. Absent in facts built before it existed.
+   */
+  readonly beside?: Readonly<Record<string, HostFileFacts>>;
 }

@@ -12,6 +12,7 @@ import { createTwoFilesPatch } from "diff";
 import type { CapturedResource } from "../../scripts/lib/mockRunner";
 import { isSecretValue, unwrapSecret } from "../../scripts/lib/secretValue";
 import { canonicalRawLxcLine, isRawLxcLine, lxcConfigPath } from "../render/lxcRaw";
+import { type BesideFinding, besideOf } from "./beside";
 import type { LiveFacts } from "./facts";
 import { DiscoverError } from "./probe";
 
@@ -173,10 +174,22 @@ export interface LxcReport {
   readonly patch?: string;
 }
 
+/** A live file beside a managed one (./beside.ts): the same service configured under another name. */
+export interface BesideReport {
+  /** Which file, beside which managed one, and who reads it. */
+  readonly finding: BesideFinding;
+  /** A regular file, or something else at that path (a directory, a link that does not resolve). */
+  readonly kind: "file" | "other";
+  /** `match` when `neve-infra:adoption.files` names its live hash (kept knowingly: not counted), `stale` when another. */
+  readonly acknowledgement?: "match" | "stale";
+}
+
 /** Everything compared for one group. */
 export interface GroupReport {
   /** Per declared file. */
   readonly files: readonly FileReport[];
+  /** Live files beside the declared ones, in path order. */
+  readonly beside: readonly BesideReport[];
   /** Per declared container. */
   readonly lxc: readonly LxcReport[];
 }
@@ -239,7 +252,18 @@ export function compareGroup(
       patch: same ? undefined : createTwoFilesPatch(`live:${path}`, `declared:${path}`, text(found), text(declared), "raw lxc lines", "raw lxc lines"),
     };
   });
-  return { files, lxc };
+  const managed = group.files.map((f) => f.path);
+  const beside = Object.values(facts.beside ?? {})
+    .filter((e) => e.kind !== "absent")
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    .flatMap((e): BesideReport[] => {
+      const finding = besideOf(e.path, managed);
+      if (!finding) return [];
+      const ack = acknowledged[e.path];
+      const acknowledgement = ack === undefined ? undefined : e.kind === "file" && ack === `sha256:${e.sha256}` ? "match" : "stale";
+      return [{ finding, kind: e.kind === "file" ? "file" : "other", ...(acknowledgement ? { acknowledgement } : {}) }];
+    });
+  return { files, beside, lxc };
 }
 
 const STATUS_TEXT: Record<FileStatus, string> = {
@@ -275,6 +299,10 @@ function formatGroup(r: GroupReport): string[] {
     for (const m of f.metadata) out.push(`            ${m}`);
     if (f.patch) out.push(f.patch.trimEnd());
   }
+  for (const b of r.beside) {
+    out.push(`  ${"beside".padEnd(9)} ${b.finding.path}${b.kind === "other" ? " (not a regular file)" : ""} [${b.finding.reader}]`);
+    out.push(`            ${besideTodo(b)}`);
+  }
   for (const l of r.lxc) {
     const path = lxcConfigPath(l.declared.vmid);
     out.push(
@@ -299,6 +327,22 @@ function fileTodo(f: FileReport): string {
   return `counted: the up would replace ${p}; ${fix}`;
 }
 
+/** What to do about a live file beside a managed one: the counted line of `--check`. */
+function besideTodo(b: BesideReport): string {
+  const p = b.finding.path;
+  if (b.acknowledgement === "match") return `acknowledged (${ACK_FILES_FIELD}: its live content's hash): kept beside the render knowingly; not counted`;
+  const fix =
+    `move what it configures into the stack file (npm run discover -- --write states what it can) and remove ${p} from the host, ` +
+    `or keep it beside the render knowingly: npm run discover -- --write --acknowledge-file ${p}`;
+  if (b.acknowledgement === "stale") return `counted: ${p} changed since it was acknowledged (${ACK_FILES_FIELD} names another content); ${fix}`;
+  return `counted: the up leaves ${p} in place, so what it configures keeps applying beside ${b.finding.managed}; ${fix}`;
+}
+
+/** True when a file beside a managed one counts in `--check`'s exit status: unless acknowledged at its live hash. */
+export function besideCounts(b: BesideReport): boolean {
+  return b.acknowledgement !== "match";
+}
+
 /**
  * True when a file of this group counts in `--check`'s exit status: a live file (or its mode/owner)
  * that the up would replace and that no acknowledgement covers, a live path that is not a regular
@@ -311,7 +355,7 @@ export function fileCounts(f: FileReport): boolean {
 
 /** True when something of this group counts in `--check`'s exit status ({@link fileCounts}). */
 export function groupDiffers(r: GroupReport): boolean {
-  return r.files.some(fileCounts) || r.lxc.some((l) => l.status !== "same");
+  return r.files.some(fileCounts) || r.beside.some(besideCounts) || r.lxc.some((l) => l.status !== "same");
 }
 
 /** Options of {@link fileReport}. */

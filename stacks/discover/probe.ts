@@ -25,13 +25,14 @@
 import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { formatBytes, shellQuote } from "../../providers/ssh";
+import { besideSources } from "./beside";
 
 /** An error discover reports with exit code 2; its message is safe to print. */
 export class DiscoverError extends Error {}
 
 /** Which reader produced a record, i.e. what the file is. */
-export type RecordTag = "qemu" | "lxc" | "storage" | "jobs" | "firewall" | "net" | "staged" | "sysctl" | "file" | "dir";
-const TAGS: readonly RecordTag[] = ["qemu", "lxc", "storage", "jobs", "firewall", "net", "staged", "sysctl", "file", "dir"];
+export type RecordTag = "qemu" | "lxc" | "storage" | "jobs" | "firewall" | "net" | "staged" | "sysctl" | "file" | "dir" | "beside";
+const TAGS: readonly RecordTag[] = ["qemu", "lxc", "storage", "jobs", "firewall", "net", "staged", "sysctl", "file", "dir", "beside"];
 
 /** What the reader found at one path. */
 export interface RawRecord {
@@ -271,6 +272,10 @@ export function buildReadScript(request: ProbeRequest): string {
     `for f in ${SYSCTL_DIR}/*.conf; do ent "$f" || continue; [ "$f" -ef ${SYSCTL_CONF} ] && continue; rec sysctl "$f" 1; done`,
     `rec sysctl ${SYSCTL_CONF} 1`,
     ...request.files.map((f) => `rec file ${q(f.path)} ${f.secret ? 0 : 1}`),
+    // Files beside the managed ones (./beside.ts): names, kinds and hashes only, never their content.
+    ...besideSources(request.files.map((f) => f.path)).map(
+      (b) => `for f in ${q(b.path)}/* ${q(b.path)}/.[!.]* ${q(b.path)}/..?*; do ent "$f" && rec beside "$f" 0; done`,
+    ),
     ...RUNTIME_KEYS.map((k) => `v=$(cat /proc/sys/${k.replace(/\./g, "/")} 2>/dev/null) && printf '%s runtime %s %s\\n' "$M" ${k} "$v"`),
     `printf '%s done %s\\n' "$M" "$n"`,
   ];

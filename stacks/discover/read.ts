@@ -128,7 +128,8 @@ function readProblems(raw: RawRead): string[] {
     if ((r.tag === "qemu" || r.tag === "lxc") && guestVmid(r) === undefined) continue;
     if (r.state === "absent") continue;
     if (r.state !== "file") {
-      if (r.tag !== "file") out.push(`${r.path} ${STATE_TEXT[r.state]}`);
+      // Managed and beside files that are not regular files are counted by --check itself (./files.ts).
+      if (r.tag !== "file" && r.tag !== "beside") out.push(`${r.path} ${STATE_TEXT[r.state]}`);
       continue;
     }
     if (r.notText !== undefined) {
@@ -216,10 +217,13 @@ export function assembleFacts(raw: RawRead, request: ReadRequest, source: string
   const staged = one("staged");
   const texts = (tag: RawRecord["tag"]) => raw.records.filter((r) => r.tag === tag && r.state === "file").map((r) => ({ path: r.path, text: r.content ?? "" }));
   const files: Record<string, HostFileFacts> = {};
-  for (const r of raw.records.filter((x) => x.tag === "file")) {
-    const secret = request.files.find((f) => f.path === r.path)?.secret ?? true;
+  const beside: Record<string, HostFileFacts> = {};
+  for (const r of raw.records.filter((x) => x.tag === "file" || x.tag === "beside")) {
+    const secret = r.tag === "beside" || (request.files.find((f) => f.path === r.path)?.secret ?? true);
+    const into = r.tag === "beside" ? beside : files;
+    if (r.tag === "beside" && r.state === "absent") continue;
     if (r.state === "file") {
-      files[r.path] = {
+      into[r.path] = {
         path: r.path,
         exists: true,
         kind: "file",
@@ -230,9 +234,9 @@ export function assembleFacts(raw: RawRead, request: ReadRequest, source: string
         group: r.group,
       };
     } else if (r.state === "absent") {
-      files[r.path] = { path: r.path, exists: false, kind: "absent" };
+      into[r.path] = { path: r.path, exists: false, kind: "absent" };
     } else {
-      files[r.path] = {
+      into[r.path] = {
         path: r.path,
         exists: false,
         kind: "other",
@@ -254,5 +258,6 @@ export function assembleFacts(raw: RawRead, request: ReadRequest, source: string
     sysctl: parseSysctl(texts("sysctl")),
     ...(raw.runtime ? { sysctlRuntime: raw.runtime } : {}),
     files,
+    beside,
   };
 }

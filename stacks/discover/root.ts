@@ -8,6 +8,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { besideSources } from "./beside";
 import { sourceLines } from "./parse/interfaces";
 import {
   checkRequest,
@@ -257,5 +258,9 @@ export function readRoot(dir: string, request: ProbeRequest): RawRead {
   }
   rec("sysctl", SYSCTL_CONF, true);
   for (const f of request.files) rec("file", f.path, !f.secret);
+  // Files beside the managed ones (./beside.ts), as the shell's loop lists them: names, kinds and hashes only.
+  for (const b of besideSources(request.files.map((f) => f.path))) {
+    for (const n of listAll(at(b.path))) if (exists(`${b.path}/${n}`)) rec("beside", `${b.path}/${n}`, false);
+  }
   return { nodePresent: isDir(nodeDir), nodes, records };
 }

@@ -351,6 +351,41 @@ describe("npm run discover -- --check --fail-on-files as a command (scripts/disc
     expect(same.code).toBe(0);
   }, 120000);
 
+  it("must count, over SSH, a live file beside a managed one (the same service under another name) and skip what the service skips", async () => {
+    // After the previous case every declared file is in place (exit 0); now the host grows files beside them.
+    const beside: Record<string, string> = {
+      "/etc/dnsmasq.d/local.conf": "server=1.1.1.1\n",
+      "/etc/haproxy/conf.d/legacy.cfg": "frontend legacy\n    bind :8080\n",
+      "/etc/systemd/system/cloudflared.service.d/override.conf": "[Service]\nExecStart=\n",
+      "/run/systemd/system/fix-pve-certs.timer.d/override.conf": "[Timer]\nOnCalendar=weekly\n",
+    };
+    const skipped = ["/etc/dnsmasq.d/local.conf~", "/etc/dnsmasq.d/.hidden", "/etc/haproxy/conf.d/README"];
+    for (const [p, text] of Object.entries(beside)) {
+      await host.exec(`mkdir -p '${path.dirname(p)}'`);
+      await host.writeFile(p, text);
+    }
+    for (const p of skipped) await host.writeFile(p, "skipped\n");
+    try {
+      const r = await check({ hostKey: host.hostKeyLine });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(1);
+      const lines = hostFilesOf(r.stdout)
+        .split("\n")
+        .filter((l) => l.startsWith("  beside "));
+      expect(lines.map((l) => l.split(/\s+/)[2]).sort()).toEqual(Object.keys(beside).sort());
+      for (const p of Object.keys(beside)) expect(r.stdout).toContain(`npm run discover -- --write --acknowledge-file ${p}`);
+      for (const p of skipped) expect(r.stdout).not.toContain(p);
+      expect(r.stdout).not.toContain("server=1.1.1.1");
+    } finally {
+      await host.exec(
+        `rm -rf ${[...Object.keys(beside), ...skipped].map((p) => `'${p}'`).join(" ")} /etc/systemd/system/cloudflared.service.d /run/systemd/system/fix-pve-certs.timer.d`,
+      );
+    }
+    const clean = await check({ hostKey: host.hostKeyLine });
+    expect(hostFilesOf(clean.stdout)).not.toContain("  beside ");
+    expect(clean.code).toBe(0);
+  }, 120000);
+
   it("must exit 2 when the stack pins no ssh.hostKey and no --host-key is given (never trust on first use)", async () => {
     const doc = parse(fs.readFileSync(FIXTURE_STACK_FILE, "utf8")) as { config: Record<string, Record<string, unknown>> };
     delete doc.config["neve-infra:ssh"].hostKey;

@@ -88,7 +88,8 @@ describe("HostConfig delete modes and stash", () => {
       connection: conn(host),
       service: "haproxy",
       files: [
-        { path: CFG, content: haproxyCfg(host, body) },
+        // The first create adopts the harness's haproxy.cfg: acknowledged by its hash (the adoption guard).
+        { path: CFG, content: haproxyCfg(host, body), acceptLive: [host.initialHaproxyCfgHash] },
         { path: EXTRA, content: `# ${body}\n` },
       ],
       validate: [`haproxy -c -f {staged:${CFG}}`],

@@ -223,9 +223,14 @@ describe("HostConfig under faults mid-push (real provider host, real sshd, real 
   it("must serialise two first pushes of one path: the original is kept once, no raw cp error", async () => {
     const path = "/etc/haproxy/race.cfg";
     await host.writeFile(path, "operator's original\n");
+    const ORIGINAL_HASH = `sha256:${sha256Hex("operator's original\n")}`;
     const g = await gate("race");
     const race = (ph0: ProviderHost, content: string, validate: string[]) =>
-      declare("race", { connection: args("").connection, service: "race", files: [{ path, content }], validate }).then((d) => create(ph0, d));
+      // Both are first pushes over the operator's file, acknowledged by its hash (the adoption guard, checked under the lock:
+      // b hashes the file only once a has ended, and finds a's verified push there).
+      declare("race", { connection: args("").connection, service: "race", files: [{ path, content, acceptLive: [ORIGINAL_HASH] }], validate }).then((d) =>
+        create(ph0, d),
+      );
     const a = race(ph, "from a\n", [`${g} true`]);
     await reached("race");
     const b = race(ph2, "from b\n", []);

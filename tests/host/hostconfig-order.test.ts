@@ -5,6 +5,7 @@
  * never begin. Real nft inside the test host's own netns cuts SSH, as in hostconfig-access.test.ts.
  */
 
+import { sha256Hex } from "../../providers/common/shell";
 import type { HostConfigArgs } from "../../providers/hostconfig";
 import { pushDependencies } from "../../stacks/components/host/pushOrder";
 import { conn, create, declare, waitFor } from "../providers/support/hostconfigCase";
@@ -35,10 +36,10 @@ describe("HostConfig push order: access-critical services one after another, eac
     await host?.stop();
   });
 
-  const firewall = (service: string, blockNewSsh: boolean, confirmSeconds: number): HostConfigArgs => ({
+  const firewall = (service: string, blockNewSsh: boolean, confirmSeconds: number, acceptLive: string[] = []): HostConfigArgs => ({
     connection: conn(host),
     service,
-    files: [{ path: `/etc/nftables.d/${service}.nft`, content: ruleset(service.replace(/-/g, "_"), blockNewSsh), mode: "0600" }],
+    files: [{ path: `/etc/nftables.d/${service}.nft`, content: ruleset(service.replace(/-/g, "_"), blockNewSsh), mode: "0600", acceptLive }],
     validate: ["nft -c -f {staged}"],
     activate: `nft -f /etc/nftables.d/${service}.nft`,
     accessCritical: { confirmSeconds },
@@ -49,7 +50,11 @@ describe("HostConfig push order: access-critical services one after another, eac
     // shorter, so the host heals the lock-out while the test waits.
     const services: { service: string; args: HostConfigArgs }[] = [
       { service: "order-first", args: firewall("order-first", false, 30) },
-      { service: "order-second", args: firewall("order-second", true, 10) },
+      {
+        service: "order-second",
+        // Its live file is adopted: acknowledged by the hash of exactly that content (the adoption guard).
+        args: firewall("order-second", true, 10, [`sha256:${sha256Hex(ruleset("order_second", false))}`]),
+      },
       {
         service: "order-third",
         args: { connection: conn(host), service: "order-third", files: [{ path: "/etc/nftables.d/order-third.txt", content: "third\n" }] },

@@ -6,6 +6,10 @@
  * the real haproxy and dnsmasq must accept and run them. Only the connection is swapped for the
  * test host's.
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseDocument } from "yaml";
 import type { CapturedResource } from "../../scripts/lib/mockRunner";
 import { type ProviderHost, startProviderHost, urnFor } from "./harness/providerHost";
 import { startTestHost, type TestHost } from "./harness/testHost";
@@ -18,12 +22,18 @@ let ph: ProviderHost;
 let declared: CapturedResource[];
 
 beforeAll(async () => {
-  const { runProgram } = await import("../../scripts/lib/mockRunner");
-  // Exact values (cipher's route, vmbr1's range) come from the frozen fixture, not the operator's stack file.
-  const { FIXTURE_STACK_FILE } = await import("../support/stacks");
-  const run = await runProgram({ stackFile: FIXTURE_STACK_FILE });
-  declared = run.resources.filter((r) => r.type === TYPE);
   [host, ph] = await Promise.all([startTestHost({ haproxy: true, dnsmasq: true }), startProviderHost()]);
+  const { runProgram } = await import("../../scripts/lib/mockRunner");
+  // Exact values (cipher's route, vmbr1's range) come from the frozen fixture, not the operator's stack file. The
+  // first push replaces the harness's own haproxy.cfg: the copy acknowledges exactly that live content, as
+  // `discover --write --acknowledge-file` would (neve-infra:adoption.files, the HostConfig adoption guard).
+  const { FIXTURE_STACK_FILE } = await import("../support/stacks");
+  const doc = parseDocument(fs.readFileSync(FIXTURE_STACK_FILE, "utf8"));
+  doc.setIn(["config", "neve-infra:adoption", "files", "/etc/haproxy/haproxy.cfg"], host.initialHaproxyCfgHash);
+  const stackFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "neve-services-")), "Pulumi.neve.yaml");
+  fs.writeFileSync(stackFile, doc.toString());
+  const run = await runProgram({ stackFile });
+  declared = run.resources.filter((r) => r.type === TYPE);
   // systemd creates /run/haproxy for haproxy.service (RuntimeDirectory=); the test host has no systemd.
   await host.exec("mkdir -p /run/haproxy");
 }, 120000);

@@ -17,7 +17,15 @@ describe("HostConfig check", () => {
     const { inputs, failures } = checkHostConfig(good());
     expect(failures).toEqual([]);
     expect(inputs.connection).toEqual({ host: "192.0.2.10", port: 22, username: "root", hostKey: FP, privateKey: null });
-    expect(inputs.files[0]).toEqual({ path: "/etc/haproxy/haproxy.cfg", content: "global\n", mode: "0644", owner: "root", group: "root", secret: false });
+    expect(inputs.files[0]).toEqual({
+      path: "/etc/haproxy/haproxy.cfg",
+      content: "global\n",
+      mode: "0644",
+      owner: "root",
+      group: "root",
+      secret: false,
+      acceptLive: [],
+    });
     expect(inputs).toMatchObject({ stashDir: DEFAULTS.stashDir, stashKeep: 10, onDelete: "keep", accessCritical: null, healthCheck: null });
   });
 
@@ -31,6 +39,18 @@ describe("HostConfig check", () => {
 
   const cases: [string, (r: ReturnType<typeof good>) => unknown, string, RegExp][] = [
     ["relative path", (r) => ({ ...r, files: [{ path: "etc/x", content: "" }] }), "files[0].path", /is relative/],
+    [
+      "acceptLive not a list",
+      (r) => ({ ...r, files: [{ path: "/etc/x", content: "", acceptLive: "sha256:00" }] }),
+      "files[0].acceptLive",
+      /must be a list of sha256:<64 hex> hashes/,
+    ],
+    [
+      "acceptLive hash in upper case",
+      (r) => ({ ...r, files: [{ path: "/etc/x", content: "", acceptLive: [`sha256:${"A".repeat(64)}`] }] }),
+      "files[0].acceptLive[0]",
+      /must be sha256:<64 lowercase hex digits> of a live content \(sha256sum < FILE\)/,
+    ],
     ["dot-dot path", (r) => ({ ...r, files: [{ path: "/etc/../root/x", content: "" }] }), "files[0].path", /"\." or "\.\." segments/],
     ["directory path", (r) => ({ ...r, files: [{ path: "/etc/haproxy/", content: "" }] }), "files[0].path", /name a file, not a directory/],
     ["newline in path", (r) => ({ ...r, files: [{ path: "/etc/a\nb", content: "" }] }), "files[0].path", /control character/],

@@ -93,6 +93,25 @@ describe("HostConfig scripts under the real /bin/sh", () => {
     expect(log()).toBe("activated\n");
   });
 
+  it("must refuse (exit 20, guard only) a live file that is not absent, equal, acknowledged or a verified push's, with the path quoted safely", () => {
+    fs.writeFileSync(target(), "old\n");
+    const refused = runScript(buildApplyScript(plan({ guard: true })));
+    expect(refused.code).toBe(20);
+    expect(refused.stderr).toContain(`${target()} on the host is a live file whose content (sha256:${createHash("sha256").update("old\n").digest("hex")})`);
+    expect(fs.readFileSync(target(), "utf8")).toBe("old\n");
+    expect(leftovers()).toEqual([]);
+    expect(fs.existsSync(path.join(dir, "stash", "svc"))).toBe(false);
+    // The update (no guard) replaces it; the same create with the hash acknowledged does too.
+    const ack = `sha256:${createHash("sha256").update("old\n").digest("hex")}`;
+    expect(runScript(buildApplyScript(plan({ guard: true, files: [{ ...plan().files[0], acceptLive: [ack] }] }))).code).toBe(0);
+    expect(fs.readFileSync(target(), "utf8")).toBe("new\n");
+    // Now a verified push wrote it: a create with another content goes through without any acknowledgement.
+    expect(runScript(buildApplyScript(plan({ guard: true, files: [{ ...plan().files[0], content: "newer\n" }] }))).code).toBe(0);
+    fs.writeFileSync(target(), "hand edit\n");
+    expect(runScript(buildApplyScript(plan({ guard: true }))).code).toBe(20);
+    expect(runScript(buildApplyScript(plan())).code).toBe(0);
+  });
+
   it("must run nothing when the script arrives truncated (connection cut during upload)", () => {
     fs.writeFileSync(target(), "old\n");
     const script = buildApplyScript(plan({ files: [{ ...plan().files[0], content: "x".repeat(20000) }] }));

@@ -67,7 +67,9 @@ describe("discover: differing host files count; an acknowledgement holds for one
     expect(a.err).toMatch(/--acknowledge-file records the live file's hash in the stack file, so it goes with --write/);
     const b = await run("--write", "--acknowledge-file", "/etc/motd");
     expect(b.code).toBe(2);
-    expect(b.err).toMatch(/--acknowledge-file \/etc\/motd: not a host file the stack manages; managed files: .*\/etc\/haproxy\/haproxy\.cfg/);
+    expect(b.err).toMatch(
+      /--acknowledge-file \/etc\/motd: neither a host file the stack manages nor one beside a managed file \(--check names those as "beside"\); managed files: .*\/etc\/haproxy\/haproxy\.cfg/,
+    );
     expect(fs.readFileSync(stack, "utf8")).toBe(before);
   });
 });

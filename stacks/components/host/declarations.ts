@@ -25,6 +25,12 @@ export interface DeclaredFile {
   readonly group: string;
   /** Secret flag. */
   readonly secret: boolean;
+  /**
+   * The adoption guard of the first push: the live contents it may replace besides an absent file and one equal
+   * to the render, i.e. the hash `neve-infra:adoption.files` records for this path (discover --write
+   * --acknowledge-file), or none. Any other live file makes the create fail on the host (exit 20), nothing changed.
+   */
+  readonly acceptLive: readonly string[];
 }
 
 /** A HostConfig resource the component declares (everything but the connection). */
@@ -101,7 +107,8 @@ function declareService(s: DeclaredService, model: NeveModel, issues: ConfigIssu
         content = "";
       }
     }
-    return { path: f.path, content, mode: f.mode, owner: f.owner, group: f.group, secret: f.secret };
+    const ack = model.adoption.files[f.path];
+    return { path: f.path, content, mode: f.mode, owner: f.owner, group: f.group, secret: f.secret, acceptLive: ack ? [ack] : [] };
   });
   return {
     kind: s.kind,

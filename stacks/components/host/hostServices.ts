@@ -71,7 +71,11 @@ export class HostServices extends pulumi.ComponentResource {
     const waits = pushDependencies(services.map((d) => ({ accessCritical: d.accessCritical !== undefined })));
     const pushed: HostConfig[] = [];
     services.forEach((d, i) => {
-      const files: HostConfigFileArgs[] = d.files.map((f) => ({ ...f, content: f.content === SECRET_CONTENT ? credentials : f.content }));
+      const files: HostConfigFileArgs[] = d.files.map((f) => ({
+        ...f,
+        content: f.content === SECRET_CONTENT ? credentials : f.content,
+        acceptLive: [...f.acceptLive],
+      }));
       const resource = new HostConfig(
         `${name}-${d.name}`,
         {

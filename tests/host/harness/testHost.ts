@@ -15,7 +15,9 @@
  * Cleanup: `stop()` (idempotent), a process 'exit' handler, a detached watchdog that cleans up when the test process
  * dies without running its exit handlers (SIGKILL), and a sweep of stale namespaces/dirs of dead runs at each start.
  */
+
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -57,6 +59,11 @@ export interface TestHost {
   hostKeyLine: string;
   /** Name of the network namespace (for diagnostics). */
   netns: string;
+  /**
+   * `sha256:<hex>` of the /etc/haproxy/haproxy.cfg the harness writes at start: a test that adopts that live file
+   * acknowledges exactly this content (HostConfig `files[].acceptLive`), as an operator does with discover.
+   */
+  initialHaproxyCfgHash: string;
   /** Run a shell command as root INSIDE the host's mount+net namespaces (nsenter; NOT over ssh). */
   exec(cmd: string): Promise<ExecResult>;
   /** Content of a file inside the host; null when absent. */
@@ -569,6 +576,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
       clientPrivateKey: fs.readFileSync(path.join(dir, "client_key"), "utf8"),
       otherPrivateKey: fs.readFileSync(path.join(dir, "other_key"), "utf8"),
       hostKeyFingerprint: fingerprint,
+      initialHaproxyCfgHash: `sha256:${createHash("sha256").update(haproxyConfig(address), "utf8").digest("hex")}`,
       hostKeyLine,
       netns: ns,
       exec: (cmd) => nsenter(cmd),

@@ -45,12 +45,16 @@ export function secretConn(h: TestHost) {
   return { ...conn(h), privateKey: pulumi.secret(h.clientPrivateKey) };
 }
 
-/** A HostConfig of the test host's haproxy.cfg: validated by `haproxy -c`, activated by a reload. */
+/**
+ * A HostConfig of the test host's haproxy.cfg: validated by `haproxy -c`, activated by a reload. Its first push
+ * adopts the harness's initial haproxy.cfg, so it acknowledges exactly that content (`acceptLive`); any other
+ * live file there is refused (the adoption guard, tests/host/hostconfig-adoption-guard.test.ts).
+ */
 export function haproxyConfigArgs(h: TestHost, content: string, over: Partial<HostConfigArgs> = {}): HostConfigArgs {
   return {
     connection: conn(h),
     service: "haproxy",
-    files: [{ path: "/etc/haproxy/haproxy.cfg", content }],
+    files: [{ path: "/etc/haproxy/haproxy.cfg", content, acceptLive: [h.initialHaproxyCfgHash] }],
     validate: ["haproxy -c -f {staged}"],
     activate: "systemctl reload haproxy",
     ...over,
