@@ -5,9 +5,9 @@
 
 import { probeApi } from "../../providers/common/apiProbe";
 import type { HostConfigArgs } from "../../providers/hostconfig";
-import { close, connect, exec } from "../../providers/ssh/client";
 import { conn, create, declare, type State, up, waitFor } from "../providers/support/hostconfigCase";
 import { startApiStandIn } from "./harness/apiStandin";
+import { freshLogin } from "./harness/freshLogin";
 import { type ProviderHost, startProviderHost } from "./harness/providerHost";
 import { pidAlive, startTestHost, type TestHost } from "./harness/testHost";
 
@@ -81,19 +81,7 @@ describe("HostConfig access-critical changes (dead-man timer on the host)", () =
     expect(rules.stdout).toContain("neve_fw");
     expect(rules.stdout).not.toMatch(/dport 22/);
     // A brand-new connection from here works again.
-    const s = await connect({
-      host: host.address,
-      port: 22,
-      username: "root",
-      hostKey: host.hostKeyFingerprint,
-      privateKey: host.clientPrivateKey,
-      connectTimeoutMs: 30000,
-    });
-    try {
-      expect(await exec(s, "echo ok")).toMatchObject({ code: 0, stdout: "ok\n" });
-    } finally {
-      close(s);
-    }
+    expect(await freshLogin(host)).toMatchObject({ code: 0, stdout: "ok\n" });
   });
 
   describe("confirmed only after a fresh SSH login AND a fresh TLS handshake with the API port", () => {

@@ -6,12 +6,12 @@
  * there). The operator's path here is the veth 10.254.0.0/16 -> the host's sshd and the API stand-in on 8006.
  */
 import type { HostConfigArgs } from "../../providers/hostconfig";
-import { close, connect, exec } from "../../providers/ssh/client";
 import { validators } from "../../stacks/components/host/declarations";
 import { HOST_SERVICES } from "../../stacks/components/host/registry";
 import type { FirewallFilesModel, FwRuleModel } from "../../stacks/render";
 import { conn, create, declare, type State, up, waitFor } from "../providers/support/hostconfigCase";
 import { startApiStandIn } from "./harness/apiStandin";
+import { freshLogin } from "./harness/freshLogin";
 import { type ProviderHost, startProviderHost } from "./harness/providerHost";
 import { installPveFirewallStandin, pveFirewallRestarts } from "./harness/pveFirewallStandin";
 import { startTestHost, type TestHost } from "./harness/testHost";
@@ -83,21 +83,6 @@ describe("the firewall files under the commit-confirmed net (pve-firewall stand-
   };
   const rendered = (m: FirewallFilesModel & { node: string }) => args(m, 30).files as { path: string; content: string }[];
   const ruleset = async () => (await host.exec("nft list table inet pve_fw_standin")).stdout;
-  const freshSsh = async () => {
-    const s = await connect({
-      host: host.address,
-      port: 22,
-      username: "root",
-      hostKey: host.hostKeyFingerprint,
-      privateKey: host.clientPrivateKey,
-      connectTimeoutMs: 30000,
-    });
-    try {
-      return await exec(s, "echo ok");
-    } finally {
-      close(s);
-    }
-  };
 
   let state: State;
   const good = firewall([rule("web", { dports: [80, 443], comment: "edge proxy" })]);
@@ -130,7 +115,7 @@ describe("the firewall files under the commit-confirmed net (pve-firewall stand-
     expect(await host.readFile(CLUSTER_FW)).toBe(rendered(good)[0].content);
     expect(await ruleset()).not.toMatch(/dport \{ 22 \} drop/);
     expect((await host.exec("pve-firewall status")).stdout).toBe("Status: enabled/running\n");
-    expect(await freshSsh()).toMatchObject({ code: 0, stdout: "ok\n" });
+    expect(await freshLogin(host)).toMatchObject({ code: 0, stdout: "ok\n" });
   }, 120_000);
 
   it("must roll back, with nothing applied, a change pve-firewall's compile warns about (a rule on an IP set the file lacks)", async () => {
@@ -168,6 +153,6 @@ describe("the firewall files under the commit-confirmed net (pve-firewall stand-
     // The change was applied after the cut, then the unconfirmed net put the previous files back and applied them again.
     expect(await waitFor(async () => (await host.readFile(CLUSTER_FW)) === rendered(good)[0].content, 60_000)).toBe(true);
     expect(await waitFor(async () => !/8080/.test(await ruleset()) && (await pveFirewallRestarts(host)).length >= before + 2, 30_000)).toBe(true);
-    expect(await freshSsh()).toMatchObject({ code: 0, stdout: "ok\n" });
+    expect(await freshLogin(host)).toMatchObject({ code: 0, stdout: "ok\n" });
   }, 180_000);
 });
