@@ -380,7 +380,8 @@ function lostRunLines(svcDir: string, current: string | null, remove: boolean): 
 /**
  * The adoption guard of a create (see ApplyPlan.guard): one line per file that hashes the live path under its
  * lock and refuses, before anything is staged, a live file that is not absent, not equal to the render and not
- * one of the hashes the caller accepted. A secret file's live hash is not printed.
+ * one of the hashes the caller accepted. A secret file's live hash is not printed. Needs {@link HASH_FUNCTION}
+ * (`neve_hash`: "none" for anything but a regular file).
  */
 function guardLines(files: readonly FileInputs[], stashDir: string): string[] {
   return files.map((f) => {
@@ -394,10 +395,9 @@ function guardLines(files: readonly FileInputs[], stashDir: string): string[] {
         `or accept replacing exactly this content with npm run discover -- --write --acknowledge-file ${p} (HostConfig: files[].acceptLive)`,
     )}`;
     return (
-      `neve_g=$(if [ ! -e ${q(p)} ] && [ ! -L ${q(p)} ]; then echo absent; elif [ -f ${q(p)} ] && [ ! -L ${q(p)} ]; then neve_h=$(sha256sum < ${q(p)}) && echo "\${neve_h%% *}"; else echo notfile; fi) || neve_fail ${EXIT.live} ${q(`cannot read ${p} to compare it with the render; nothing was changed`)}
-` +
+      `neve_g=$(if [ ! -e ${q(p)} ] && [ ! -L ${q(p)} ]; then echo absent; else neve_hash ${q(p)}; fi) || neve_fail ${EXIT.live} ${q(`cannot read ${p} to compare it with the render; nothing was changed`)}\n` +
       `neve_w=$(cat -- ${q(w)} 2>/dev/null) || neve_w=''\n` +
-      `case "$neve_g" in ${ok.join("|")}) ;; notfile) neve_fail ${EXIT.live} ${q(
+      `case "$neve_g" in ${ok.join("|")}) ;; none) neve_fail ${EXIT.live} ${q(
         `${p} on the host is not a regular file (a directory, a symbolic link or a device): the first push would replace it. Nothing was changed. Make it a regular file or remove it, then run npm run discover -- --check`,
       )};; *) [ "$neve_g" = "$neve_w" ] || neve_fail ${EXIT.live} ${msg};; esac`
     );
@@ -441,7 +441,7 @@ export function buildApplyScript(plan: ApplyPlan): string {
   const L: string[] = scriptHeader([...staged, ...restores]);
   L.push(...lockLines(paths, plan.stashDir));
   // The adoption guard first (under the locks, before the lost runs are cleared and before anything is staged).
-  if (plan.guard) L.push(...guardLines(plan.files, plan.stashDir));
+  if (plan.guard) L.push(HASH_FUNCTION, ...guardLines(plan.files, plan.stashDir));
   L.push(...reportFunction(paths));
   // A run a lost connection left behind: say how it ended (the journal re-verifies its files either way), also
   // when this push then finds nothing to change.
