@@ -4,33 +4,16 @@
  * `tests/fixtures/pve-neve` files (--root), a hand edit after the acknowledgement counts again.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { adoptionSchema } from "../../stacks/config/adoption";
+import { discoverCopy } from "../support/discoverCopy";
 
 const HAPROXY = "/etc/haproxy/haproxy.cfg";
 
 describe("discover: differing host files count; an acknowledgement holds for one exact live content", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "discover-ack-files-"));
-  const root = path.join(dir, "root");
-  const stack = path.join(dir, "Pulumi.neve.yaml");
-  fs.cpSync(path.join(__dirname, "..", "fixtures", "pve-neve"), root, { recursive: true });
-  fs.writeFileSync(stack, fs.readFileSync(path.join(__dirname, "..", "fixtures", "Pulumi.fixture.yaml"), "utf8"));
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const run = async (...argv: string[]) => {
-    // The program runs in-process once per module registry (its mocks): a fresh registry per run.
-    jest.resetModules();
-    const { main } = await import("../../stacks/discover/cli");
-    let out = "";
-    let err = "";
-    const code = await main(["--root", root, "--config", stack, ...argv], {
-      out: (t) => (out += t),
-      err: (t) => (err += t),
-      now: () => "2026-12-07T00:00:00Z",
-    });
-    return { code, out, err };
-  };
+  const { root, stack, run, remove } = discoverCopy("discover-ack-files-");
+  afterAll(remove);
   const hostFiles = (out: string) => out.slice(out.indexOf("\nHost files"));
 
   it("must count a differing file, accept it once acknowledged, and count it again after a hand edit", async () => {

@@ -6,10 +6,10 @@
  * On a copy of the `tests/fixtures/pve-neve` files (--root) with such files added.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { besideOf, besideSources } from "../../stacks/discover/beside";
+import { discoverCopy } from "../support/discoverCopy";
 
 const ADDED: Record<string, string> = {
   "/etc/dnsmasq.d/local.conf": "server=1.1.1.1\nno-resolv\n",
@@ -30,29 +30,13 @@ const SKIPPED: Record<string, string> = {
 };
 
 describe("discover --check: live files beside the managed ones count, each named with what to do", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "discover-beside-"));
-  const root = path.join(dir, "root");
-  const stack = path.join(dir, "Pulumi.neve.yaml");
-  fs.cpSync(path.join(__dirname, "..", "fixtures", "pve-neve"), root, { recursive: true });
-  fs.writeFileSync(stack, fs.readFileSync(path.join(__dirname, "..", "fixtures", "Pulumi.fixture.yaml"), "utf8"));
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const { root, stack, run, remove } = discoverCopy("discover-beside-");
+  afterAll(remove);
   const put = (files: Record<string, string>) => {
     for (const [p, text] of Object.entries(files)) {
       fs.mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
       fs.writeFileSync(path.join(root, p), text);
     }
-  };
-  const run = async (...argv: string[]) => {
-    jest.resetModules();
-    const { main } = await import("../../stacks/discover/cli");
-    let out = "";
-    let err = "";
-    const code = await main(["--root", root, "--config", stack, ...argv], {
-      out: (t) => (out += t),
-      err: (t) => (err += t),
-      now: () => "2026-12-07T00:00:00Z",
-    });
-    return { code, out, err };
   };
   const besideLines = (out: string) => out.split("\n").filter((l) => l.startsWith("  beside "));
 
