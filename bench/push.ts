@@ -32,6 +32,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Client } from "ssh2";
 import { startSsh } from "../providers/ssh/socket";
+import { pushDependencies } from "../stacks/components/host/pushOrder";
 import { type CapturedResource, captureResources } from "../tests/host/harness/capture";
 import { type ProviderHost, startProviderHost, urnFor } from "../tests/host/harness/providerHost";
 import { startTestHost, type TestHost } from "../tests/host/harness/testHost";
@@ -51,12 +52,34 @@ function peerOf(argv: string[]): "ansible" | null {
 }
 
 /** The program: one HostConfig per bench resource, run under mocks to get what the engine would send. */
-async function capture(host: TestHost, set: BenchResource[]): Promise<CapturedResource[]> {
+async function capture(host: TestHost, set: BenchResource[], ordered = false): Promise<CapturedResource[]> {
   // Required here, not imported at the top: the bench must still report clearly when the provider is missing.
   const { HostConfig } = require("../providers/hostconfig");
   return captureResources(() => {
-    for (const r of set) new HostConfig(r.name, hostConfigArgs(host, r, pulumi.secret));
+    for (const r of set) new HostConfig(r.name, hostConfigArgs(host, r, pulumi.secret, { ordered }));
   });
+}
+
+/**
+ * The push order of the ordered phases, from the rule the stack uses (stacks/components/host/pushOrder.ts): for
+ * each resource the indices it waits for. For the bench set: haproxy and dnsmasq together, then cloudflared alone
+ * (access-critical, confirmed), then the units.
+ */
+function orderOf(set: BenchResource[]): number[][] {
+  return pushDependencies(set.map((r) => ({ accessCritical: r.accessCritical === true })));
+}
+
+/** The waves of `waits`: the resources that can run together, in order (a resource's wave follows all it waits for). */
+function wavesOf(waits: number[][]): number[][] {
+  const level: number[] = [];
+  waits.forEach((w, i) => {
+    level[i] = w.length ? Math.max(...w.map((j) => level[j])) + 1 : 0;
+  });
+  const out: number[][] = [];
+  level.forEach((l, i) => {
+    out[l] = [...(out[l] ?? []), i];
+  });
+  return out;
 }
 
 /** State of one resource as the engine keeps it. */
@@ -74,7 +97,12 @@ interface OpCounts {
 }
 
 /** `pulumi up`, provider side: check, then create (new) or diff (+ update when something changed). */
-async function up(ph: ProviderHost, caps: CapturedResource[], prev: StackState | null): Promise<{ state: StackState; ops: OpCounts; mutateMs: number }> {
+async function up(
+  ph: ProviderHost,
+  caps: CapturedResource[],
+  prev: StackState | null,
+  waits: number[][] | null = null,
+): Promise<{ state: StackState; ops: OpCounts; mutateMs: number }> {
   const state: StackState = new Map();
   const ops: OpCounts = { create: 0, update: 0, same: 0 };
   // Wall time from the first create/update sent to the last one answered: the push itself, without check/diff
@@ -89,8 +117,11 @@ async function up(ph: ProviderHost, caps: CapturedResource[], prev: StackState |
     if (mutateEnd === null || e > mutateEnd) mutateEnd = e;
     return r;
   };
-  await Promise.all(
-    caps.map(async (c) => {
+  // With `waits`, a resource is registered (checked, then created) only once those it depends on are done, as the
+  // engine does with `dependsOn` (stacks/components/host/pushOrder.ts).
+  const done: Promise<void>[] = [];
+  caps.forEach((c, i) => {
+    done[i] = Promise.all((waits?.[i] ?? []).map((j) => done[j])).then(async () => {
       const urn = urnFor(c.type, c.name);
       const old = prev?.get(c.name);
       const checked = await ph.check(urn, old?.inputs ?? {}, c.inputs);
@@ -113,8 +144,9 @@ async function up(ph: ProviderHost, caps: CapturedResource[], prev: StackState |
       const u = await mutate(() => ph.update(old.id, urn, old.outputs, checked.inputs));
       ops.update++;
       state.set(c.name, { id: old.id, inputs: checked.inputs, outputs: u.properties });
-    }),
-  );
+    });
+  });
+  await Promise.all(done);
   const mutateMs = mutateStart !== null && mutateEnd !== null ? Number((mutateEnd as bigint) - (mutateStart as bigint)) / 1e6 : 0;
   return { state, ops, mutateMs };
 }
@@ -292,36 +324,51 @@ const { startSsh } = require("./providers/ssh/socket");
 const crypto = require("crypto");
 const c = new Client();
 c.on("error", (e) => { console.error(e.message); process.exit(2); });
-c.on("ready", () => c.exec("sh -s", (err, stream) => {
+const opts = {
+  host: input.host, port: input.port, username: input.username, privateKey: input.privateKey, readyTimeout: 10000,
+  hostVerifier: (key) => "SHA256:" + crypto.createHash("sha256").update(key).digest("base64").replace(/=+$/, "") === input.fingerprint,
+};
+const run = (client, script) => new Promise((resolve) => client.exec("sh -s", (err, stream) => {
   if (err) { console.error(err.message); process.exit(2); }
   let stderr = "";
   stream.stderr.on("data", (d) => (stderr += d));
   stream.resume();
   stream.on("close", (code) => {
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    c.end();
     if (code !== 0) { console.error("floor script failed (" + code + "): " + stderr); process.exit(3); }
-    console.log(JSON.stringify({ ms }));
+    resolve();
   });
-  stream.end(input.script);
+  stream.end(script);
 }));
-startSsh(c, {
-  host: input.host, port: input.port, username: input.username, privateKey: input.privateKey, readyTimeout: 10000,
-  hostVerifier: (key) => "SHA256:" + crypto.createHash("sha256").update(key).digest("base64").replace(/=+$/, "") === input.fingerprint,
+// The ordered floor: a wave after an access-critical one waits for a fresh login (a new connection running \`true\`).
+const confirm = () => new Promise((resolve) => {
+  const f = new Client();
+  f.on("error", (e) => { console.error(e.message); process.exit(2); });
+  f.on("ready", () => run(f, "true\\n").then(() => { f.end(); resolve(); }));
+  startSsh(f, opts);
 });
+c.on("ready", async () => {
+  for (const w of input.waves) {
+    await run(c, w.script);
+    if (w.confirm) await confirm();
+  }
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  c.end();
+  console.log(JSON.stringify({ ms }));
+});
+startSsh(c, opts);
 // The "before" row only: Nagle's algorithm back on, as ssh2 leaves its own socket (what every connection paid before).
 if (input.nagle) c.setNoDelay(false);
 `;
 
-async function coldFloorPush(host: TestHost, script: string, nagle = false): Promise<StepTimes> {
+async function coldFloorPush(host: TestHost, script: string | { script: string; confirm: boolean }[], nagle = false): Promise<StepTimes> {
   const input = JSON.stringify({
     nagle,
+    waves: typeof script === "string" ? [{ script, confirm: false }] : script,
     host: host.address,
     port: host.port,
     username: host.username,
     privateKey: host.clientPrivateKey,
     fingerprint: host.hostKeyFingerprint,
-    script,
   });
   const r = spawnSync(process.execPath, ["--require", "./scripts/register.js", "-e", COLD_FLOOR], { cwd: REPO_ROOT, input, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`cold floor failed (exit ${r.status}): ${r.stderr}`);
@@ -489,6 +536,17 @@ interface Summary {
   floorWithActivationMs: number;
   /** The same as `firstPushVsFloor` (kept under its old name). */
   firstPushVsFloorWithActivation: number;
+  /** The first push in the stack's order (cloudflared access-critical: alone, confirmed by a fresh login). */
+  firstPushOrderedMs: number;
+  /** The floor with activation in the same waves, plus a fresh login after the access-critical one. */
+  floorOrderedMs: number;
+  /** firstPushOrderedMs / floorOrderedMs: the ratio issue 13's "within 1.5x of its floor with the ordering" means. */
+  firstPushOrderedVsFloor: number;
+  /** firstPushOrderedMs / floorWithActivationMs: the ordered push against the unordered floor (what ordering costs on top). */
+  firstPushOrderedVsUnorderedFloor: number;
+  /** What the ordering costs: ordered first push - first push, and ordered floor - floor with activation (ms). */
+  orderingCostPushMs: number;
+  orderingCostFloorMs: number;
   /** Spawn of the provider host to its gRPC port answering (the engine pays it on every `pulumi up`). */
   providerHostStartMs: number;
   /** cmd/run of bench/upProgram.js (not a dry run), spawn to exit, the monitor answering at once. */
@@ -553,8 +611,23 @@ async function main(): Promise<void> {
     const evalMs: number[] = [];
     const wholeRun: number[] = [];
     const ansible: Sample[] = [];
+    const floorOrd: Sample[] = [];
+    const firstOrd: Sample[] = [];
     const script = floorScript(set0, false);
     const scriptAct = floorScript(set0, true);
+    // The ordered phases (issue 13): cloudflared access-critical, as in neve's registry. Its floor is the floor with
+    // activation split into the same waves, one exec each over one connection, and a fresh SSH login after the
+    // access-critical wave: what any tool must do at least to push in that order and prove access before going on.
+    const order = orderOf(set0);
+    const waves = wavesOf(order);
+    const capsOrd = await capture(host, set0, true);
+    const scriptOrd = waves.map((w) => ({
+      script: floorScript(
+        w.map((i) => set0[i]),
+        true,
+      ),
+      confirm: w.some((i) => set0[i].accessCritical === true),
+    }));
     let state: StackState | null = null;
     for (let i = 0; i < REPS; i++) {
       await resetHost(host, original, set0);
@@ -580,6 +653,18 @@ async function main(): Promise<void> {
         hostStart.push(startMs);
         return s!;
       });
+      await resetHost(host, original, set0);
+      floorOrd.push(await measure(host, () => coldFloorPush(host, scriptOrd)));
+      await resetHost(host, original, set0);
+      await withProviderHost(async (ph) => {
+        firstOrd.push(
+          await measure(host, async () => {
+            const r = await up(ph, capsOrd, null, order);
+            if (r.ops.create !== resources) throw new Error(`ordered first push created ${r.ops.create} of ${resources}`);
+            return { mutateMs: r.mutateMs };
+          }),
+        );
+      });
       if (pushOnly) continue;
       evalMs.push(await programEval(host, resources));
       wholeRun.push(evalMs[i] + hostStart[i] + first[i].ms);
@@ -593,8 +678,9 @@ async function main(): Promise<void> {
       await resetHost(host, original, set0);
       state = await withProviderHost(async (ph) => (await up(ph, caps0, null)).state);
     }
+    const ordered = { floor: summarize(floorOrd), push: summarize(firstOrd), waves: waves.map((w) => w.map((i) => set0[i].name)) };
     if (pushOnly) {
-      pushOnlyReport(summarize(floor), summarize(floorAct), summarize(first), resources, files);
+      pushOnlyReport(summarize(floor), summarize(floorAct), summarize(first), ordered, resources, files);
       return;
     }
     const f = summarize(floor);
@@ -652,6 +738,8 @@ async function main(): Promise<void> {
       ["floor, warm process", fw],
       ["floor + activate + health", fa],
       ["first push (create)", p],
+      ["floor, ordered + login", ordered.floor],
+      ["first push, ordered", ordered.push],
       ["no-op up (diff)", n],
       ["one-file change (update)", u],
       ["refresh (read)", r],
@@ -664,7 +752,6 @@ async function main(): Promise<void> {
       );
     }
     const round1 = (x: number) => Math.round(x * 10) / 10;
-    const ratioOf = (a: number, b: number) => Math.round((a / b) * 100) / 100;
     // The headline: against the floor that also activates and health-checks (the job must reload haproxy, restart
     // dnsmasq and reload units; the plain floor does none of it). "Within 1.5x of the floor" means this ratio.
     const ratio = ratioOf(p.ms, fa.ms);
@@ -675,6 +762,7 @@ async function main(): Promise<void> {
     console.log("");
     console.log(`floor with TCP_NODELAY vs the same floor with Nagle on (as before): ${ratioOf(f.ms, fn.ms)}x`);
     console.log(`first push vs floor + activate + health: ${ratio}x (vs the plain floor: ${ratioOf(p.ms, f.ms)}x)`);
+    orderedLines(ordered, p, fa);
     console.log(
       `pulumi up, lower bound: ${whole} ms = program evaluation (cmd/run) ${ev} + provider host start ${hs} + first push ${p.ms} (medians; summed per repetition; the CLI, language host, engine and state writes are not in it)`,
     );
@@ -698,6 +786,7 @@ async function main(): Promise<void> {
       firstPushVsPlainFloor: ratioOf(p.ms, f.ms),
       floorWithActivationMs: fa.ms,
       firstPushVsFloorWithActivation: ratio,
+      ...orderedFields(ordered, p, fa),
       providerHostStartMs: hs,
       programEvalMs: ev,
       wholeRunLowerBoundMs: whole,
@@ -725,6 +814,7 @@ async function main(): Promise<void> {
       targets: {
         firstPushWithin1_5xFloor: ratio <= 1.5,
         firstPushWithin1_25xFloor: ratio <= 1.25,
+        orderedFirstPushWithin1_5xOrderedFloor: ordered.push.ms / ordered.floor.ms <= 1.5,
         ...(an ? { pushPhase15xFasterThanAnsible: an.ms / p.ms >= 15 } : {}),
         noopOpensNoConnection: n.connections === 0,
         refreshOneRoundTripPerResource: r.roundTrips === resources && r.sftpRequests === 0,
@@ -738,14 +828,42 @@ async function main(): Promise<void> {
   }
 }
 
+interface OrderedPhases {
+  floor: PhaseSummary;
+  push: PhaseSummary;
+  waves: string[][];
+}
+
+const ratioOf = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+
+/** The ordered phases' lines: their ratio, and what the ordering costs against the unordered push and floor. */
+function orderedLines(o: OrderedPhases, p: PhaseSummary, fa: PhaseSummary): void {
+  console.log(
+    `ordered (${o.waves.map((w) => w.join(" + ")).join(" -> ")}; fresh login after cloudflared): first push vs its floor ${ratioOf(o.push.ms, o.floor.ms)}x` +
+      ` (vs the unordered floor + activate + health: ${ratioOf(o.push.ms, fa.ms)}x); the ordering costs the push ${Math.round(o.push.ms - p.ms)} ms, the floor ${Math.round(o.floor.ms - fa.ms)} ms`,
+  );
+}
+
+function orderedFields(o: OrderedPhases, p: PhaseSummary, fa: PhaseSummary) {
+  return {
+    firstPushOrderedMs: o.push.ms,
+    floorOrderedMs: o.floor.ms,
+    firstPushOrderedVsFloor: ratioOf(o.push.ms, o.floor.ms),
+    firstPushOrderedVsUnorderedFloor: ratioOf(o.push.ms, fa.ms),
+    orderingCostPushMs: Math.round(o.push.ms - p.ms),
+    orderingCostFloorMs: Math.round(o.floor.ms - fa.ms),
+  };
+}
+
 /** The report of `--push-only`: the first push against its floors, and one JSON line. */
-function pushOnlyReport(f: PhaseSummary, fa: PhaseSummary, p: PhaseSummary, resources: number, files: number): void {
-  const ratioOf = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+function pushOnlyReport(f: PhaseSummary, fa: PhaseSummary, p: PhaseSummary, o: OrderedPhases, resources: number, files: number): void {
   console.log(`bench --push-only: ${resources} resources, ${files} files, 1 host, ${REPS} repetitions, medians (sshd-side counts)`);
   for (const [name, s] of [
     ["floor (1 conn, 1 exec)", f],
     ["floor + activate + health", fa],
     ["first push (create)", p],
+    ["floor, ordered + login", o.floor],
+    ["first push, ordered", o.push],
   ] as const) {
     console.log(
       `${name.padEnd(26)} ${String(s.ms).padStart(7)}  ${String(s.connections).padStart(5)}  ${String(s.roundTrips).padStart(11)}  ${s.samplesMs.join(" ")}`,
@@ -753,6 +871,7 @@ function pushOnlyReport(f: PhaseSummary, fa: PhaseSummary, p: PhaseSummary, reso
   }
   const ratio = ratioOf(p.ms, fa.ms);
   console.log(`first push vs floor + activate + health: ${ratio}x (vs the plain floor: ${ratioOf(p.ms, f.ms)}x)`);
+  orderedLines(o, p, fa);
   console.log(
     JSON.stringify({
       pushOnly: true,
@@ -762,10 +881,16 @@ function pushOnlyReport(f: PhaseSummary, fa: PhaseSummary, p: PhaseSummary, reso
       floorWithActivationMs: fa.ms,
       firstPushVsFloor: ratio,
       firstPushVsPlainFloor: ratioOf(p.ms, f.ms),
+      ...orderedFields(o, p, fa),
       firstPushRoundTrips: p.roundTrips,
       connectionsOpened: p.connections,
+      orderedConnections: o.push.connections,
       reps: REPS,
-      targets: { firstPushWithin1_5xFloor: ratio <= 1.5, firstPushWithin1_25xFloor: ratio <= 1.25 },
+      targets: {
+        firstPushWithin1_5xFloor: ratio <= 1.5,
+        firstPushWithin1_25xFloor: ratio <= 1.25,
+        orderedFirstPushWithin1_5xOrderedFloor: o.push.ms / o.floor.ms <= 1.5,
+      },
     }),
   );
 }

@@ -33,7 +33,16 @@ export interface BenchResource {
   validate: string[];
   activate: string;
   healthCheck?: string;
+  /**
+   * Access-critical in neve's registry (stacks/components/host/registry.ts: cloudflared is the operator's path to the
+   * web UI). Only the ordered phases declare it (`hostConfigArgs(..., { ordered: true })`): pushed alone, after the
+   * services before it and before those after it (stacks/components/host/pushOrder.ts), confirmed by a fresh SSH login.
+   */
+  accessCritical?: boolean;
 }
+
+/** The dead-man window of the ordered phases: long enough never to fire during a bench (the confirm disarms it). */
+export const BENCH_CONFIRM_SECONDS = 120;
 
 function haproxyCfg(address: string, variant: number): string {
   return `# Managed by neve-infra (bench). Revision ${variant}.
@@ -155,6 +164,7 @@ export function benchSet(address: string, variant: number): BenchResource[] {
       files: [{ path: "/etc/cloudflared/config.yml", content: CLOUDFLARED_CONFIG, mode: "0640" }],
       validate: [],
       activate: "systemctl restart cloudflared",
+      accessCritical: true,
     },
     {
       name: "units",
@@ -180,7 +190,12 @@ export function benchSet(address: string, variant: number): BenchResource[] {
 }
 
 /** The arguments of one bench resource's HostConfig (the private key wrapped as a Pulumi secret by `secret`). */
-export function hostConfigArgs(target: BenchTarget, r: BenchResource, secret: (s: string) => pulumi.Input<string>): HostConfigArgs {
+export function hostConfigArgs(
+  target: BenchTarget,
+  r: BenchResource,
+  secret: (s: string) => pulumi.Input<string>,
+  opts: { ordered?: boolean } = {},
+): HostConfigArgs {
   return {
     connection: {
       host: target.address,
@@ -197,5 +212,7 @@ export function hostConfigArgs(target: BenchTarget, r: BenchResource, secret: (s
     stashDir: STASH_DIR,
     stashKeep: 5,
     onDelete: "keep",
+    // The test host has no API port: the confirmation is the fresh SSH login alone (neve's also probes port 8006).
+    ...(opts.ordered && r.accessCritical ? { accessCritical: { confirmSeconds: BENCH_CONFIRM_SECONDS, api: null } } : {}),
   };
 }

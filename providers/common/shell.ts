@@ -7,14 +7,17 @@ import { shellQuote as q } from "../ssh/quote";
 
 /**
  * First lines of every script that changes the host: stop on unset variables, a restrictive umask,
- * `neve_cleanup` removing this run's temporary files on any exit (including a lost connection: HUP,
+ * `neve_cleanup` removing this run's temporary files on any exit (no process when none is left) (including a lost connection: HUP,
  * PIPE) and `neve_fail <code> <message>` printing the message to stderr and exiting with the code.
  */
 export function scriptHeader(cleanupPaths: readonly string[], umask = "077"): string[] {
   return [
     "set -u",
     `umask ${umask}`,
-    `neve_cleanup() { rm -f -- ${cleanupPaths.map(q).join(" ") || "/dev/null/none"} 2>/dev/null; :; }`,
+    // `rm` only when one of them is there: on the happy path every temporary file has been renamed or removed already.
+    cleanupPaths.length
+      ? `neve_cleanup() { for neve_f in ${cleanupPaths.map(q).join(" ")}; do if [ -e "$neve_f" ] || [ -L "$neve_f" ]; then rm -f -- ${cleanupPaths.map(q).join(" ")} 2>/dev/null; break; fi; done; :; }`
+      : "neve_cleanup() { :; }",
     "trap 'neve_cleanup' EXIT",
     "trap 'neve_cleanup; trap - EXIT; exit 129' HUP",
     "trap 'neve_cleanup; trap - EXIT; exit 141' PIPE",

@@ -2,7 +2,7 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { probeApi } from "../common/apiProbe";
 import { limitMs, newToken, pureMethods, redact, secretsOf, targetOf } from "../common/provider";
 import { sha256Hex } from "../common/shell";
-import { describeTarget, type ExecResult, exec, partialStdoutOf } from "../ssh/client";
+import { close, connect, describeTarget, type ExecResult, exec, partialStdoutOf } from "../ssh/client";
 import { withConnection, withFreshConnection } from "../ssh/pool";
 import { accessCheckMs, SSH_FIXED, selfRestoredByMs } from "../ssh/timeouts";
 import { checkHostConfig } from "./check";
@@ -15,6 +15,8 @@ import {
   buildDeleteScript,
   buildReadScript,
   describeLostRun,
+  describeSelfRestore,
+  describeSelfRestoreOutcome,
   fileStates,
   parseReport,
   type ScriptReport,
@@ -56,7 +58,8 @@ function outputsOf(inputs: HostConfigInputs, files: FileState[], lastStash: stri
 
 /** The lost runs a report lists, in words, or null. */
 function lostRunsOf(report: ScriptReport): string[] | null {
-  return report.lostRuns.length ? report.lostRuns.map(describeLostRun) : null;
+  const all = [...report.lostRuns.map(describeLostRun), ...report.selfRestores.map(describeSelfRestore)];
+  return all.length ? all : null;
 }
 
 /** What to add to an error about the lost runs this push found (and cleared) before its own work. */
@@ -72,6 +75,7 @@ async function applyOnHost(inputs: HostConfigInputs, guard: boolean): Promise<{ 
   const prefix = `HostConfig ${inputs.service} on ${where}: `;
   try {
     const { token, stamp } = newToken();
+    const startedAt = Date.now();
     const script = buildApplyScript({ ...inputs, withhold: secretPaths(inputs.files), token, stamp, guard });
     const res = await withConnection(targetOf(inputs.connection), (s) =>
       exec(s, BOOTSTRAP_COMMAND, { stdin: script, timeoutMs: limitMs(inputs.connection, "change"), label: `the push of ${inputs.service}` }).catch((e) => {
@@ -82,7 +86,7 @@ async function applyOnHost(inputs: HostConfigInputs, guard: boolean): Promise<{ 
     const report = parseReport(res.stdout);
     if (res.code !== 0) throw new Error(describeFailure(inputs, res.code, res.stderr, report) + lostSuffix(report));
     if (report.changed && inputs.accessCritical && report.stash) {
-      await confirmAccess(inputs, report.stash, endedAt);
+      await confirmAccess(inputs, report.stash, startedAt, endedAt);
     }
     return { files: fileStates(inputs.files, report, sha256Hex), stash: report.stash, lostRuns: lostRunsOf(report) };
   } catch (e) {
@@ -113,23 +117,35 @@ function lostAfterSwap(e: unknown, stdoutSoFar: string): Error {
  * the API port over the operator's path (when `accessCritical.api` names it), then a NEW SSH connection,
  * which disarms the timer. If either fails, the timer is left armed: wait for it, check that the host
  * healed itself, and fail with what happened. The time limits: CONFIRM_WINDOW and accessCheckMs.
+ * The new connection's login runs while the API probe does (both are proofs made after the change), but the
+ * confirm script, which disarms, runs over it only once the probe has succeeded; after a failed probe the
+ * connection is closed unused.
  */
-async function confirmAccess(inputs: HostConfigInputs, stash: string, endedAt: number): Promise<void> {
+async function confirmAccess(inputs: HostConfigInputs, stash: string, startedAt: number, endedAt: number): Promise<void> {
   const { confirmSeconds: n, api } = inputs.accessCritical!;
   const timeoutMs = accessCheckMs(n);
   const script = buildConfirmScript(stash);
   let report: ScriptReport;
   let failed: string | null = null;
+  const login = connect(targetOf(inputs.connection, timeoutMs));
+  login.catch(() => undefined); // awaited below, or closed unused after a failed probe
   try {
     if (api) await probeApi(api, timeoutMs);
   } catch (e) {
     failed = `a fresh request to the API port could not be completed (${(e as Error).message}); the confirm timer was left armed`;
   }
   try {
-    if (failed) throw new Error(failed);
-    const res = await withFreshConnection(targetOf(inputs.connection, timeoutMs), (s) =>
-      exec(s, BOOTSTRAP_COMMAND, { stdin: script, timeoutMs, label: "the access check" }),
-    );
+    if (failed) {
+      login.then(close, () => undefined);
+      throw new Error(failed);
+    }
+    const session = await login;
+    let res: ExecResult;
+    try {
+      res = await exec(session, BOOTSTRAP_COMMAND, { stdin: script, timeoutMs, label: "the access check" });
+    } finally {
+      close(session);
+    }
     report = parseReport(res.stdout);
   } catch (e) {
     const cause = failed ?? `a new SSH connection could not be opened (${(e as Error).message})`;
@@ -141,7 +157,7 @@ async function confirmAccess(inputs: HostConfigInputs, stash: string, endedAt: n
       );
       const again = parseReport(res.stdout);
       healed = again.selfRestored
-        ? `The host restored the previous files from ${stash} and re-ran activation by itself; SSH access works again.`
+        ? `The host ${describeSelfRestoreOutcome(again.selfRestore)} (from ${stash}); SSH access works again.`
         : again.selfSuperseded
           ? `The host's restore found the files changed by a later push and put nothing back; SSH access works again; check the files.`
           : again.confirmed
@@ -155,7 +171,13 @@ async function confirmAccess(inputs: HostConfigInputs, stash: string, endedAt: n
   if (!report.confirmed) {
     throw new Error(
       report.selfRestored
-        ? `access was confirmed too late: the host had already restored the previous files from ${stash}; raise accessCritical.confirmSeconds (now ${n})`
+        ? endedAt - startedAt >= n * 1000
+          ? // The push's own connection stalled until the host's restore brought the path back (a bridge change that
+            // moved the address this connection uses): the change cut the path, the timer did its job.
+            `the change cut the path: this push's own report only came back ${Math.round((endedAt - startedAt) / 1000)}s after it began, after the ` +
+            `host's ${n}s confirm window. The host restored the previous files from ${stash} and re-ran activation by itself; SSH access works again.`
+          : `access was confirmed too late: the host had already restored the previous files from ${stash} and re-ran activation by itself; ` +
+            `SSH access works again; raise accessCritical.confirmSeconds (now ${n}) if the change keeps access`
         : `the access check could not disarm the confirm timer of ${stash}; check the host`,
     );
   }

@@ -43,7 +43,7 @@ export const END_MARKER = "@@neve-end-of-script";
 
 /**
  * The bootstrap's shell text: read the whole script from stdin into `$neve_s`, run it only when it ends
- * with END_MARKER. The push script uses it a second time on the host, for its detached part.
+ * with END_MARKER.
  */
 const BOOTSTRAP_BODY =
   `neve_s=$(cat) || exit 97; case "$neve_s" in *'${END_MARKER}') ;; *) ` +
@@ -127,6 +127,18 @@ function runDir(svcDir: string, plan: Pick<ApplyPlan, "stamp" | "token">): strin
   return `${svcDir}/.runs/${plan.stamp}-${plan.token}`;
 }
 
+/** The indices of `items` grouped by `key`, groups in order of first appearance. */
+function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, number[]> {
+  const m = new Map<string, number[]>();
+  items.forEach((t, i) => {
+    const k = key(t);
+    const g = m.get(k);
+    if (g) g.push(i);
+    else m.set(k, [i]);
+  });
+  return m;
+}
+
 function dirOf(path: string): string {
   const i = path.lastIndexOf("/");
   return i <= 0 ? "/" : path.slice(0, i);
@@ -170,39 +182,94 @@ export function substitutePlaceholders(command: string, files: readonly { path: 
 
 const q = shellQuote;
 
-/** Shell that prints one "@@neve file <i> ..." line per file: hash, mode, owner, group (or missing). */
+/** Shell that creates a directory only when it is missing (a test is a builtin, `mkdir` a process), else fails with `fail`. */
+function ensureDir(dir: string, fail: string): string {
+  return `{ [ -d ${q(dir)} ] || mkdir -p -- ${q(dir)}; } || ${fail}`;
+}
+
+/**
+ * Shell that creates, with one `mkdir`, the directories collected in `$neve_md` (each already quoted, see
+ * `collectDir`), and empties the list; `fail` runs when that mkdir fails.
+ */
+function makeCollectedDirs(fail: string): string {
+  return `if [ -n "$neve_md" ]; then eval "mkdir -p -- $neve_md" || ${fail}; fi; neve_md=''`;
+}
+
+/** Shell that adds `dir` to `$neve_md` when it is missing (makeCollectedDirs creates them all at once). */
+function collectDir(dir: string): string {
+  return `[ -d ${q(dir)} ] || neve_md="$neve_md "${q(q(dir))}`;
+}
+
+/** Shell that prints one "@@neve file <i> ..." line per file, for one file: hash, mode, owner, group (or missing). */
+function reportOne(p: string, i: number): string {
+  return (
+    `if [ -f ${q(p)} ]; then neve_h=$(sha256sum < ${q(p)}) && printf '@@neve file ${i} %s %s\\n' "\${neve_h%% *}" "$(stat -c '%a:%U:%G' -- ${q(p)})";` +
+    ` elif [ -e ${q(p)} ] || [ -L ${q(p)} ]; then echo '@@neve file ${i} notfile'; else echo '@@neve file ${i} missing'; fi`
+  );
+}
+
+/**
+ * `neve_report`: one "@@neve file <i> ..." line per file: hash, mode, owner, group (or missing, notfile). With more
+ * than one file, one `sha256sum` and one `stat` for all the regular ones (their lines come in argument order; a
+ * name sha256sum had to escape starts its line with a backslash); should either fail, file by file as for one.
+ */
 function reportFunction(paths: readonly string[]): string[] {
-  const out = ["neve_report() {"];
+  if (paths.length === 1) return ["neve_report() {", `  ${reportOne(paths[0], 0)}`, "}"];
+  const out = ["neve_report() {", "  neve_rf=''; neve_ri=''"];
   paths.forEach((p, i) => {
     out.push(
-      `  if [ -f ${q(p)} ]; then neve_h=$(sha256sum < ${q(p)}) && printf '@@neve file ${i} %s %s\\n' "\${neve_h%% *}" "$(stat -c '%a:%U:%G' -- ${q(p)})";` +
-        ` elif [ -e ${q(p)} ] || [ -L ${q(p)} ]; then echo '@@neve file ${i} notfile'; else echo '@@neve file ${i} missing'; fi`,
+      `  if [ -f ${q(p)} ]; then neve_rf="$neve_rf "${q(q(p))}; neve_ri="$neve_ri ${i}"; elif [ -e ${q(p)} ] || [ -L ${q(p)} ]; then echo '@@neve file ${i} notfile'; else echo '@@neve file ${i} missing'; fi`,
     );
   });
-  out.push("  :", "}");
+  out.push(
+    '  [ -n "$neve_ri" ] || return 0',
+    `  if neve_hs=$(eval "sha256sum -- $neve_rf") && neve_ss=$(eval "stat -c '%a:%U:%G' -- $neve_rf"); then`,
+    "    neve_nl='",
+    "'",
+    "    for neve_i in $neve_ri; do",
+    `      neve_h=\${neve_hs%%"$neve_nl"*}; neve_hs=\${neve_hs#*"$neve_nl"}; neve_h=\${neve_h#\\\\}`,
+    `      neve_st=\${neve_ss%%"$neve_nl"*}; neve_ss=\${neve_ss#*"$neve_nl"}`,
+    `      printf '@@neve file %s %s %s\\n' "$neve_i" "\${neve_h%% *}" "$neve_st"`,
+    "    done",
+    "  else",
+    ...paths.map((p, i) => `    ${reportOne(p, i)}`),
+    "  fi",
+    "}",
+  );
   return out;
 }
 
 /**
  * Shell that copies the current files into a stash dir (copy, or an "absent" marker). With `journals`
  * (the apply script), a path whose last push did not end verified (`$neve_p<i>` names that push's
- * stash) takes its previous files from there instead: the live file is the unverified one.
+ * stash) takes its previous files from there instead: the live file is the unverified one. The stash dir,
+ * the subdirectories its copies need and `extraDirs` are made by one `mkdir` (the tests that decide which
+ * are builtins), then each path is copied or marked.
  */
-function stashCommands(paths: readonly string[], dir: string, failCode: number, journals = false): string[] {
-  const out = [`mkdir -p -- ${q(dir)} || neve_fail ${failCode} ${q(`cannot create stash directory ${dir}`)}`];
+function stashCommands(paths: readonly string[], dir: string, failCode: number, journals = false, extraDirs: readonly string[] = []): string[] {
+  const out = ["neve_md=''", collectDir(dir), ...extraDirs.map(collectDir)];
+  const prev = (i: number, what: string, p: string) => `"$neve_p${i}"${q(`/${what}${p}`)}`;
   paths.forEach((p, i) => {
-    const live =
-      `if [ -e ${q(p)} ] || [ -L ${q(p)} ]; then mkdir -p -- ${q(`${dir}/files${dirOf(p)}`)} && cp -a -- ${q(p)} ${q(`${dir}/files${p}`)} || neve_fail ${failCode} ${q(`cannot stash ${p} into ${dir}`)};` +
-      ` else mkdir -p -- ${q(`${dir}/absent${dirOf(p)}`)} && : > ${q(`${dir}/absent${p}`)} || neve_fail ${failCode} ${q(`cannot record absent ${p} in ${dir}`)}; fi`;
-    if (!journals) {
-      out.push(live);
-      return;
-    }
-    const prev = (what: string) => `"$neve_p${i}"${q(`/${what}${p}`)}`;
+    const files = collectDir(`${dir}/files${dirOf(p)}`);
+    const absent = collectDir(`${dir}/absent${dirOf(p)}`);
+    const live = `if [ -e ${q(p)} ] || [ -L ${q(p)} ]; then neve_k${i}=lf; ${files}; else neve_k${i}=la; ${absent}; fi`;
     out.push(
-      `if [ -n "$neve_p${i}" ] && { [ -e ${prev("files")} ] || [ -L ${prev("files")} ]; }; then mkdir -p -- ${q(`${dir}/files${dirOf(p)}`)} && cp -a -- ${prev("files")} ${q(`${dir}/files${p}`)} || neve_fail ${failCode} ${q(`cannot stash the previous ${p} into ${dir}`)};` +
-        ` elif [ -n "$neve_p${i}" ] && [ -e ${prev("absent")} ]; then mkdir -p -- ${q(`${dir}/absent${dirOf(p)}`)} && : > ${q(`${dir}/absent${p}`)} || neve_fail ${failCode} ${q(`cannot record absent ${p} in ${dir}`)};` +
-        ` else ${live}; fi`,
+      journals
+        ? `if [ -n "$neve_p${i}" ] && { [ -e ${prev(i, "files", p)} ] || [ -L ${prev(i, "files", p)} ]; }; then neve_k${i}=pf; ${files};` +
+            ` elif [ -n "$neve_p${i}" ] && [ -e ${prev(i, "absent", p)} ]; then neve_k${i}=pa; ${absent}; else ${live}; fi`
+        : live,
+    );
+  });
+  out.push(makeCollectedDirs(`neve_fail ${failCode} ${q(`cannot create stash directory ${dir}`)}`));
+  paths.forEach((p, i) => {
+    out.push(
+      `case "$neve_k${i}" in` +
+        ` lf) cp -a -- ${q(p)} ${q(`${dir}/files${p}`)} || neve_fail ${failCode} ${q(`cannot stash ${p} into ${dir}`)};;` +
+        (journals
+          ? ` pf) cp -a -- ${prev(i, "files", p)} ${q(`${dir}/files${p}`)} || neve_fail ${failCode} ${q(`cannot stash the previous ${p} into ${dir}`)};;`
+          : "") +
+        ` *) : > ${q(`${dir}/absent${p}`)} || neve_fail ${failCode} ${q(`cannot record absent ${p} in ${dir}`)};;` +
+        " esac",
     );
   });
   return out;
@@ -256,7 +323,7 @@ function lockLines(paths: readonly string[], stashDir: string): string[] {
   const out = [
     `command -v flock >/dev/null 2>&1 && command -v setsid >/dev/null 2>&1 || neve_fail ${EXIT.lock} 'flock(1) and setsid(1) from util-linux are missing on the host (apt-get install util-linux); nothing was changed'`,
     `command -v timeout >/dev/null 2>&1 || neve_fail ${EXIT.lock} 'timeout(1) from coreutils is missing on the host (apt-get install coreutils); nothing was changed'`,
-    `mkdir -p -- ${q(dir)} || neve_fail ${EXIT.lock} ${q(`cannot create the lock directory ${dir}; nothing was changed`)}`,
+    ensureDir(dir, `neve_fail ${EXIT.lock} ${q(`cannot create the lock directory ${dir}; nothing was changed`)}`),
   ];
   lockOrder(paths, stashDir).forEach(({ path, lock }, k) => {
     const fd = LOCK_FD + k;
@@ -405,6 +472,25 @@ function guardLines(files: readonly FileInputs[], stashDir: string): string[] {
 }
 
 /**
+ * Shell that reports, as "@@neve self-restore <name> restore <rc> activate <rc|none>" (or "... superseded"), each
+ * push of the service whose dead-man restore ran on the host by itself (access was not confirmed in time) and
+ * that no push has reported yet: how the restore ended, files put back and activation run again, or not. With
+ * `mark` (a push, holding the paths' locks) each is marked reported (REPORTED in its stash), a refresh only reports.
+ */
+function selfRestoreLines(svcDir: string, mark: boolean): string[] {
+  return [
+    `for neve_d in ${q(svcDir)}/*; do`,
+    `  case "\${neve_d##*/}" in ${STASH_NAME_GLOB}) ;; *) continue;; esac`,
+    '  [ -e "$neve_d/REPORTED" ] && continue',
+    `  if [ -f "$neve_d/SELF-RESTORED" ]; then neve_so=$(head -c 200 "$neve_d/SELF-RESTORED" | tr -cd 'a-z0-9 '); echo "@@neve self-restore \${neve_d##*/} \${neve_so:-unknown}";`,
+    `  elif [ -f "$neve_d/SUPERSEDED" ]; then echo "@@neve self-restore \${neve_d##*/} superseded";`,
+    "  else continue; fi",
+    ...(mark ? ['  : > "$neve_d/REPORTED"'] : []),
+    "done",
+  ];
+}
+
+/**
  * The single script of a create/update, in two parts.
  *
  * The attached part (run by the bootstrap, its output going to the SSH session): take the lock of every
@@ -428,7 +514,6 @@ export function buildApplyScript(plan: ApplyPlan): string {
   const O = `${svcDir}/original`;
   const R = runDir(svcDir, plan);
   const eof = `__NEVE_EOF_${plan.token}__`;
-  const detachedEof = `__NEVE_DETACHED_${plan.token}__`;
   const staged = paths.map((p) => stagedPath(p, plan.token));
   const restores = paths.map((p) => restorePath(p, plan.token));
   const journals = paths.map((p) => pathJournalFile(plan.stashDir, p));
@@ -446,6 +531,8 @@ export function buildApplyScript(plan: ApplyPlan): string {
   // A run a lost connection left behind: say how it ended (the journal re-verifies its files either way), also
   // when this push then finds nothing to change.
   L.push(...lostRunLines(svcDir, null, true));
+  // A dead-man restore since the last push: say how it ended (restored and re-activated, or not).
+  L.push(...selfRestoreLines(svcDir, true));
 
   // 0. which parent directories are missing (the push creates them; onDelete remove/restore takes them away again).
   paths.forEach((p, i) => {
@@ -454,17 +541,31 @@ export function buildApplyScript(plan: ApplyPlan): string {
   });
 
   // 1. stage every file next to its target, with its final owner and mode (restrictive until then).
+  //    The content is written by the shell's own printf (a builtin: no process, nothing in any argv); a content with
+  //    a NUL byte, which no shell word can hold, goes through `base64 -d`. One chown per owner:group and one chmod per
+  //    mode for all the files of the push.
   plan.files.forEach((f, i) => {
     const stg = staged[i];
-    L.push(`mkdir -p -- ${q(dirOf(f.path))} || neve_fail ${EXIT.stage} ${q(`cannot create directory ${dirOf(f.path)}`)}`);
-    L.push(`base64 -d > ${q(stg)} <<'${eof}' || neve_fail ${EXIT.stage} ${q(`cannot write the staged copy of ${f.path} (disk full or read-only?)`)}`);
-    L.push(base64Lines(f.content));
-    L.push(eof);
-    L.push(
-      `chown -- ${q(`${f.owner}:${f.group}`)} ${q(stg)} || neve_fail ${EXIT.stage} ${q(`cannot chown ${f.path} to ${f.owner}:${f.group} (does that user and group exist on the host?)`)}`,
-    );
-    L.push(`chmod -- ${q(statMode(f.mode))} ${q(stg)} || neve_fail ${EXIT.stage} ${q(`cannot chmod ${f.path} to ${f.mode}`)}`);
+    const cannot = `neve_fail ${EXIT.stage} ${q(`cannot write the staged copy of ${f.path} (disk full or read-only?)`)}`;
+    L.push(ensureDir(dirOf(f.path), `neve_fail ${EXIT.stage} ${q(`cannot create directory ${dirOf(f.path)}`)}`));
+    if (f.content.includes("\0")) {
+      L.push(`base64 -d > ${q(stg)} <<'${eof}' || ${cannot}`, base64Lines(f.content), eof);
+    } else {
+      L.push(`printf '%s' ${q(f.content)} > ${q(stg)} || ${cannot}`);
+    }
   });
+  for (const [who, idx] of groupBy(plan.files, (f) => `${f.owner}:${f.group}`)) {
+    const names = idx.map((i) => plan.files[i].path).join(", ");
+    L.push(
+      `chown -- ${q(who)} ${idx.map((i) => q(staged[i])).join(" ")} || neve_fail ${EXIT.stage} ${q(`cannot chown ${names} to ${who} (does that user and group exist on the host?)`)}`,
+    );
+  }
+  for (const [mode, idx] of groupBy(plan.files, (f) => statMode(f.mode))) {
+    const names = idx.map((i) => plan.files[i].path).join(", ");
+    L.push(
+      `chmod -- ${q(mode)} ${idx.map((i) => q(staged[i])).join(" ")} || neve_fail ${EXIT.stage} ${q(`cannot chmod ${names} to ${plan.files[idx[0]].mode}`)}`,
+    );
+  }
 
   // 2. which files differ from the live ones (content, mode, owner, group)? And which paths have a journal
   //    (their last push did not end verified: they count as changed, so activation and health check run again)?
@@ -480,12 +581,21 @@ export function buildApplyScript(plan: ApplyPlan): string {
   L.push(`neve_any=$(( ${plan.files.map((_f, i) => `neve_c${i} + neve_j${i}`).join(" + ")} ))`);
 
   // 3. adopt: the first time a path is managed, keep what was there (or that nothing was), forever.
+  //    Which paths are new to the stash is decided first (builtins), their directories are made by one mkdir.
+  L.push("neve_md=''");
   paths.forEach((p, i) => {
     L.push(
-      `if [ ! -e ${q(`${O}/files${p}`)} ] && [ ! -L ${q(`${O}/files${p}`)} ] && [ ! -e ${q(`${O}/absent${p}`)} ]; then` +
-        ` if [ -e ${q(p)} ] || [ -L ${q(p)} ]; then mkdir -p -- ${q(`${O}/files${dirOf(p)}`)} && cp -a -- ${q(p)} ${q(`${O}/files${p}`)} || neve_fail ${EXIT.stash} ${q(`cannot keep the original of ${p} in ${O}`)};` +
-        ` else mkdir -p -- ${q(`${O}/absent${dirOf(p)}`)} && : > ${q(`${O}/absent${p}`)} || neve_fail ${EXIT.stash} ${q(`cannot record in ${O} that ${p} was absent`)};` +
-        ` if [ -n "$neve_d${i}" ]; then mkdir -p -- ${q(`${O}/dirs${dirOf(p)}`)} && printf '%s\\n' "$neve_d${i}" > ${q(`${O}/dirs${p}`)} || neve_fail ${EXIT.stash} ${q(`cannot record in ${O} the directories created for ${p}`)}; fi; fi; fi`,
+      `neve_a${i}=''; if [ ! -e ${q(`${O}/files${p}`)} ] && [ ! -L ${q(`${O}/files${p}`)} ] && [ ! -e ${q(`${O}/absent${p}`)} ]; then` +
+        ` if [ -e ${q(p)} ] || [ -L ${q(p)} ]; then neve_a${i}=f; ${collectDir(`${O}/files${dirOf(p)}`)};` +
+        ` else neve_a${i}=a; ${collectDir(`${O}/absent${dirOf(p)}`)}; if [ -n "$neve_d${i}" ]; then ${collectDir(`${O}/dirs${dirOf(p)}`)}; fi; fi; fi`,
+    );
+  });
+  L.push(makeCollectedDirs(`neve_fail ${EXIT.stash} ${q(`cannot create the directories of the originals in ${O}`)}`));
+  paths.forEach((p, i) => {
+    L.push(
+      `if [ "$neve_a${i}" = f ]; then cp -a -- ${q(p)} ${q(`${O}/files${p}`)} || neve_fail ${EXIT.stash} ${q(`cannot keep the original of ${p} in ${O}`)};` +
+        ` elif [ "$neve_a${i}" = a ]; then : > ${q(`${O}/absent${p}`)} || neve_fail ${EXIT.stash} ${q(`cannot record in ${O} that ${p} was absent`)};` +
+        ` if [ -n "$neve_d${i}" ]; then printf '%s\\n' "$neve_d${i}" > ${q(`${O}/dirs${p}`)} || neve_fail ${EXIT.stash} ${q(`cannot record in ${O} the directories created for ${p}`)}; fi; fi`,
     );
   });
   L.push(`if [ "$neve_any" -eq 0 ]; then ${writtenLines(plan.files, plan.stashDir).join("; ")}; echo '@@neve unchanged'; neve_report; exit 0; fi`);
@@ -500,26 +610,31 @@ export function buildApplyScript(plan: ApplyPlan): string {
   });
 
   // 5. stash the current files (timestamped); for a path with a journal, the files from before that push.
-  L.push(...stashCommands(paths, S, EXIT.stash, true));
+  L.push(...stashCommands(paths, S, EXIT.stash, true, [R]));
   L.push(`echo ${q(`@@neve stash ${S}`)}`);
-  L.push(`mkdir -p -- ${q(R)} || neve_fail ${EXIT.stash} ${q(`cannot create the run directory ${R}`)}`);
   L.push(pruneStashes(`${svcDir}/.runs`, plan.stashKeep));
 
-  // 6. the last write to the session before anything moves: if the connection is gone, SIGPIPE stops us here.
+  // 6. the detached part's script goes into the run directory, written by the shell's printf (no process; it arrived
+  //    complete, the bootstrap checked that), for its own shell to read.
+  const detached = `${R}/run.sh`;
+  L.push(
+    `printf '%s\\n' ${q(detachedPart(plan, { S, R, svcDir, staged, restores, journals, close, run }).join("\n"))} > ${q(detached)} || neve_fail ${EXIT.stash} ${q(`cannot write ${detached}`)}`,
+  );
+
+  // 7. the last write to the session before anything moves: if the connection is gone, SIGPIPE stops us here.
   L.push("echo '@@neve swapping'");
 
-  // 7. hand over to the detached part (it removes the staged copies from now on), wait, relay its output.
+  // 8. hand over to the detached part (it removes the staged copies from now on), wait, relay its output.
   L.push("neve_cleanup() { :; }");
-  L.push(
-    `setsid -w sh -c ${q(BOOTSTRAP_BODY)} neve-push ${paths.map((_p, i) => `"$neve_c${i}"`).join(" ")} <<'${detachedEof}' >${q(`${R}/out`)} 2>${q(`${R}/err`)} &`,
-  );
-  L.push(...detachedPart(plan, { S, R, svcDir, eof, staged, restores, journals, close, run }));
-  L.push(detachedEof);
+  L.push(`setsid -w sh ${q(detached)} ${paths.map((_p, i) => `"$neve_c${i}"`).join(" ")} </dev/null >${q(`${R}/out`)} 2>${q(`${R}/err`)} &`);
   L.push(`neve_pid=$!; echo "$neve_pid" > ${q(`${R}/pid`)}`);
   L.push(`wait "$neve_pid"; neve_rc=$?; echo "$neve_rc" > ${q(`${R}/rc`)}`);
-  // The run directory goes only after a write of this shell itself reached the session: `cat` dies of SIGPIPE alone
-  // on a dead one, the shell's own printf stops the script (trap PIPE), so a lost run keeps its record for the next push.
-  L.push(`cat -- ${q(`${R}/out`)}; cat -- ${q(`${R}/err`)} >&2; printf '@@neve relayed\\n'`);
+  // The run directory goes only after a write of this shell itself reached the session: its own printf (a builtin:
+  // the report lines are relayed by `read`, stderr by `cat` only when there is any) stops the script on a dead one
+  // (trap PIPE), so a lost run keeps its record for the next push.
+  L.push(
+    `while IFS= read -r neve_l || [ -n "$neve_l" ]; do printf '%s\\n' "$neve_l"; done < ${q(`${R}/out`)}; if [ -s ${q(`${R}/err`)} ]; then cat -- ${q(`${R}/err`)} >&2; fi; printf '@@neve relayed\\n'`,
+  );
   L.push(`rm -rf -- ${q(R)}; rmdir -- ${q(`${svcDir}/.runs`)} 2>/dev/null || :`);
   L.push('exit "$neve_rc"', `# ${END_MARKER}`);
   return `${L.join("\n")}\n`;
@@ -532,7 +647,6 @@ function detachedPart(
     S: string;
     R: string;
     svcDir: string;
-    eof: string;
     staged: string[];
     restores: string[];
     journals: string[];
@@ -540,7 +654,7 @@ function detachedPart(
     run: (varName: string, command: string, what: "validator" | "health check") => string;
   },
 ): string[] {
-  const { S, svcDir, eof, journals, close, run } = p;
+  const { S, svcDir, journals, close, run } = p;
   const paths = plan.files.map((f) => f.path);
   const D: string[] = scriptHeader([...p.staged, ...p.restores]);
   // Its own exit code beside its output, for the case that the attached part is gone (lostRunLines reads it).
@@ -557,9 +671,14 @@ function detachedPart(
   D.push("neve_disarm() { :; }");
 
   // 1. the journal: until it is removed, the next push (and a refresh) knows this push did not end verified.
+  //    A journal that is there already (its push did not end verified) is replaced atomically (a copy renamed over it):
+  //    what it names must never be lost half-written. A new one is written in place by the shell's printf (one short
+  //    write, no process): should that be cut short, the next push finds a journal (and re-verifies) that names either
+  //    this push's stash (the previous files) or no stash at all, and then takes the live files, which are still the
+  //    previous ones, since nothing has moved yet.
   journals.forEach((j) => {
     D.push(
-      `printf '%s\\n' ${q(S)} > ${q(`${j}.${plan.token}`)} && mv -f -- ${q(`${j}.${plan.token}`)} ${q(j)} || neve_fail ${EXIT.journal} ${q(`cannot write the journal ${j}; nothing was changed`)}`,
+      `if [ -e ${q(j)} ]; then printf '%s\\n' ${q(S)} > ${q(`${j}.${plan.token}`)} && mv -f -- ${q(`${j}.${plan.token}`)} ${q(j)}; else printf '%s\\n' ${q(S)} > ${q(j)}; fi || neve_fail ${EXIT.journal} ${q(`cannot write the journal ${j}; nothing was changed`)}`,
     );
   });
 
@@ -568,9 +687,7 @@ function detachedPart(
     const n = plan.accessCritical.confirmSeconds;
     const unit = `neve-confirm-${plan.service.replace(/[^A-Za-z0-9_-]/g, "_")}-${plan.token}`;
     const rs = `${S}/restore.sh`;
-    D.push(`cat > ${q(rs)} <<'${eof}' || neve_fail ${EXIT.arm} ${q(`cannot write ${rs}`)}`);
-    D.push(...restoreScript(plan, S, n));
-    D.push(eof);
+    D.push(`printf '%s\\n' ${q(restoreScript(plan, S, n).join("\n"))} > ${q(rs)} || neve_fail ${EXIT.arm} ${q(`cannot write ${rs}`)}`);
     D.push(
       `if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then` +
         ` systemd-run --quiet --unit=${q(unit)} --on-active=${n}s --timer-property=AccuracySec=1s /bin/sh ${q(rs)} >/dev/null 2>&1 ${close} || neve_fail ${EXIT.arm} 'cannot arm the confirm timer with systemd-run';` +
@@ -578,14 +695,7 @@ function detachedPart(
         ` else setsid nohup sh -c ${q(`sleep ${n}; exec sh "$0"`)} ${q(rs)} </dev/null >/dev/null 2>&1 ${close} &` +
         ` echo "$!" > ${q(`${S}/timer.pid`)}; fi`,
     );
-    D.push(
-      "neve_disarm() {",
-      `  mkdir ${q(`${S}/confirm.lock`)} 2>/dev/null || return 1`,
-      `  if [ -f ${q(`${S}/timer.pid`)} ]; then kill "$(cat ${q(`${S}/timer.pid`)})" 2>/dev/null; fi`,
-      `  if [ -f ${q(`${S}/timer.unit`)} ]; then systemctl stop "$(cat ${q(`${S}/timer.unit`)}).timer" >/dev/null 2>&1; fi`,
-      "  :",
-      "}",
-    );
+    D.push("neve_disarm() {", `  mkdir ${q(`${S}/confirm.lock`)} 2>/dev/null || return 1`, ...disarmLines(S, "  "), "  :", "}");
     D.push(`echo '@@neve armed ${n}'`);
   }
 
@@ -633,10 +743,14 @@ function restoreScript(plan: ApplyPlan, S: string, n: number): string[] {
   out.push("if neve_ours; then");
   out.push(...restoreLines(paths, S, plan.token, "  "));
   const act = (plan.commandLimits ?? SSH_FIXED.hostCommandSeconds).activate;
-  if (plan.activate) out.push(`  timeout -k 5 ${act} sh -c ${q(plan.activate)} </dev/null >/dev/null 2>&1 ${close}`);
-  out.push(`  : > ${q(`${S}/SELF-RESTORED`)}`);
+  out.push("  neve_ra=none");
+  if (plan.activate) out.push(`  timeout -k 5 ${act} sh -c ${q(plan.activate)} </dev/null >/dev/null 2>&1 ${close}; neve_ra=$?`);
+  // How it ended, for the next push or refresh (selfRestoreLines) and the push's own re-check (buildConfirmScript).
   out.push(
-    `  command -v logger >/dev/null 2>&1 && logger -t neve-infra ${q(`${plan.service}: access not confirmed within ${n}s, previous files restored from ${S}`)}`,
+    `  echo "restore $neve_rr activate $neve_ra" > ${q(`${S}/SELF-RESTORED.tmp`)} && mv -f -- ${q(`${S}/SELF-RESTORED.tmp`)} ${q(`${S}/SELF-RESTORED`)}`,
+  );
+  out.push(
+    `  command -v logger >/dev/null 2>&1 && logger -t neve-infra "${plan.service.replace(/[^A-Za-z0-9_.-]/g, "_")}: access not confirmed within ${n}s, previous files restored from ${S.replace(/[^A-Za-z0-9_./-]/g, "_")} (restore exit $neve_rr, activation exit $neve_ra)"`,
   );
   out.push("else");
   out.push(`  : > ${q(`${S}/SUPERSEDED`)}`);
@@ -655,7 +769,10 @@ function restoreScript(plan: ApplyPlan, S: string, n: number): string[] {
  */
 export function buildReadScript(paths: readonly string[], stashDir?: string, service?: string): string {
   const pending = stashDir ? paths.map((p, i) => `if [ -e ${q(pathJournalFile(stashDir, p))} ]; then echo '@@neve pending ${i}'; fi`) : [];
-  if (stashDir && service) pending.push(...lostRunLines(serviceStashDir(stashDir, service), null, false));
+  if (stashDir && service) {
+    pending.push(...lostRunLines(serviceStashDir(stashDir, service), null, false));
+    pending.push(...selfRestoreLines(serviceStashDir(stashDir, service), false));
+  }
   return `${[...scriptHeader([]), ...reportFunction(paths), "neve_report", ...pending, "exit 0", `# ${END_MARKER}`].join("\n")}\n`;
 }
 
@@ -713,21 +830,47 @@ export function buildDeleteScript(plan: DeletePlan): string {
   return `${L.join("\n")}\n`;
 }
 
+/**
+ * Shell that stops the dead-man timer of the push whose stash is `S` (its pid or its systemd unit, as armed),
+ * reading their names with the shell's `read` (no process on the path of the confirmation).
+ */
+function disarmLines(S: string, indent: string): string[] {
+  return [
+    `${indent}if [ -f ${q(`${S}/timer.pid`)} ]; then neve_t=''; read -r neve_t < ${q(`${S}/timer.pid`)}; [ -z "$neve_t" ] || kill "$neve_t" 2>/dev/null; fi`,
+    `${indent}if [ -f ${q(`${S}/timer.unit`)} ]; then neve_t=''; read -r neve_t < ${q(`${S}/timer.unit`)}; [ -z "$neve_t" ] || systemctl stop "$neve_t.timer" >/dev/null 2>&1; fi`,
+  ];
+}
+
 /** Script run over a NEW connection after an access-critical change: proves access and disarms the timer. */
 export function buildConfirmScript(stashDirOfPush: string): string {
   const S = stashDirOfPush;
   return `${[
     "set -u",
     `if mkdir ${q(`${S}/confirm.lock`)} 2>/dev/null; then`,
-    `  if [ -f ${q(`${S}/timer.pid`)} ]; then kill "$(cat ${q(`${S}/timer.pid`)})" 2>/dev/null; fi`,
-    `  if [ -f ${q(`${S}/timer.unit`)} ]; then systemctl stop "$(cat ${q(`${S}/timer.unit`)}).timer" >/dev/null 2>&1; fi`,
+    ...disarmLines(S, "  "),
     "  echo '@@neve confirmed'; exit 0",
     "fi",
-    `if [ -e ${q(`${S}/SELF-RESTORED`)} ]; then echo '@@neve self-restored'; fi`,
+    `if [ -e ${q(`${S}/SELF-RESTORED`)} ]; then echo "@@neve self-restored $(head -c 200 ${q(`${S}/SELF-RESTORED`)} | tr -cd 'a-z0-9 ')"; fi`,
     `if [ -e ${q(`${S}/SUPERSEDED`)} ]; then echo '@@neve superseded'; fi`,
     "exit 3",
     `# ${END_MARKER}`,
   ].join("\n")}\n`;
+}
+
+/** How a dead-man restore ended: exit codes of putting the files back (0 ok) and of activation (null: none ran or unknown). */
+export interface SelfRestoreOutcome {
+  restore: number | null;
+  activate: number | null;
+}
+
+/** "restore <rc> activate <rc|none>" as the restore script writes it. */
+function parseSelfRestore(words: readonly string[]): SelfRestoreOutcome {
+  const at = (k: string) => {
+    const i = words.indexOf(k);
+    const v = i >= 0 ? words[i + 1] : undefined;
+    return v !== undefined && /^[0-9]+$/.test(v) ? Number(v) : null;
+  };
+  return { restore: at("restore"), activate: at("activate") };
 }
 
 /** Parsed "@@neve" lines of a script's stdout. */
@@ -744,6 +887,10 @@ export interface ScriptReport {
   failed: { what: string; code: number } | null;
   confirmed: boolean;
   selfRestored: boolean;
+  /** How the dead-man restore ended (with selfRestored), when the host recorded it. */
+  selfRestore: SelfRestoreOutcome | null;
+  /** Dead-man restores of earlier pushes that no push had reported yet (see selfRestoreLines). */
+  selfRestores: { name: string; outcome: SelfRestoreOutcome | "superseded" }[];
   /** The dead-man restore found the files changed by a later push and restored nothing. */
   selfSuperseded: boolean;
   /** Indices of the files whose last push had not ended verified, so this push ran activation and health check again. */
@@ -767,6 +914,8 @@ export function parseReport(stdout: string): ScriptReport {
     failed: null,
     confirmed: false,
     selfRestored: false,
+    selfRestore: null,
+    selfRestores: [],
     selfSuperseded: false,
     reverify: [],
     pending: [],
@@ -808,6 +957,10 @@ export function parseReport(stdout: string): ScriptReport {
         break;
       case "self-restored":
         r.selfRestored = true;
+        r.selfRestore = args.length ? parseSelfRestore(args) : null;
+        break;
+      case "self-restore":
+        r.selfRestores.push({ name: args[0], outcome: args[1] === "superseded" ? "superseded" : parseSelfRestore(args.slice(1)) });
         break;
       case "superseded":
         r.selfSuperseded = true;
@@ -849,6 +1002,24 @@ export function describeLostRun(run: ScriptReport["lostRuns"][number]): string {
   }
   if (run.code === null) return `${at} was stopped on the host before it ended (killed, or the host went down): no exit code was recorded`;
   return `${at} ended on the host with exit ${run.code} before its swap`;
+}
+
+/** How a dead-man restore ended, in words (the part after "the host ..."). */
+export function describeSelfRestoreOutcome(o: SelfRestoreOutcome | null): string {
+  if (!o || o.restore === null) return "restored the previous files by itself (how it ended was not recorded)";
+  if (o.restore !== 0)
+    return `tried to restore the previous files by itself, but putting them back failed (some files may be new, some old)${o.activate !== null ? `; activation then exited ${o.activate}` : ""}`;
+  if (o.activate === null) return "restored the previous files by itself";
+  return o.activate === 0
+    ? "restored the previous files by itself and re-ran activation, which succeeded"
+    : `restored the previous files by itself, but re-running activation failed (exit ${o.activate})`;
+}
+
+/** A dead-man restore of an earlier push, as the next push or refresh reports it. */
+export function describeSelfRestore(r: ScriptReport["selfRestores"][number]): string {
+  const at = `the push of ${r.name}, whose access was not confirmed in time,`;
+  if (r.outcome === "superseded") return `${at} was not undone by the host: a later push had changed the files, so its restore put nothing back`;
+  return `${at} was undone by the host, which ${describeSelfRestoreOutcome(r.outcome)}`;
 }
 
 /**

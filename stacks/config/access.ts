@@ -1,4 +1,5 @@
 import * as ipaddr from "ipaddr.js";
+import { FIREWALL_MACROS } from "../common/firewallRule";
 import { isAddressOrCidr } from "./common";
 import type { ConfigIssue } from "./errors";
 import type { FirewallRuleConfig } from "./firewall";
@@ -108,62 +109,85 @@ function cover(c: StackConfig, field: string | undefined, cidr: string): Cover {
 }
 
 /**
- * What proto and ports a macro stands for, from pve-firewall's `$pve_fw_macros` (src/PVE/Firewall.pm),
- * looked up case-insensitively as `get_firewall_macros` does. Only the macros the predicate needs to
- * decide are listed; any other macro on a rule that could match the traffic is undecidable.
- */
-const MACROS: Record<string, ReadonlyArray<{ proto: string; dports?: readonly number[] }>> = {
-  ssh: [{ proto: "tcp", dports: [22] }],
-  http: [{ proto: "tcp", dports: [80] }],
-  https: [{ proto: "tcp", dports: [443] }],
-  dns: [
-    { proto: "udp", dports: [53] },
-    { proto: "tcp", dports: [53] },
-  ],
-  ping: [{ proto: "icmp" }],
-};
-
-/**
  * Whether a rule can match tcp traffic to `port`, by its proto and ports alone (a macro by its
  * expansion; no dports: every port). "undecidable" for a macro the table above does not expand.
  */
 export function ruleReachesTcpPort(r: Pick<FirewallRuleConfig, "macro" | "proto" | "dports">, port: number): boolean | "undecidable" {
   if (r.macro !== undefined) {
-    const m = MACROS[r.macro.toLowerCase()];
+    const m = FIREWALL_MACROS[r.macro.toLowerCase()];
     if (!m) return "undecidable";
     return m.some((x) => x.proto === "tcp" && (x.dports === undefined || x.dports.includes(port)));
   }
-  return r.proto === "tcp" && (r.dports.length === 0 || r.dports.includes(port));
+  return (r.proto === "tcp" || r.proto === "any") && (r.dports.length === 0 || r.dports.includes(port));
 }
 
 /** How much of the traffic (tcp, tailnet -> host:port, on tailscale0) a rule matches. */
 function ruleCover(c: StackConfig, r: FirewallRuleConfig, port: number, t: AccessTraffic): Cover {
-  if (!r.enabled || (r.iface !== undefined && r.iface !== c.network.tailnet.iface)) return "none";
+  // An OUT rule is on the host's output chain, never on the way in.
+  if (!r.enabled || r.direction === "out" || (r.iface !== undefined && r.iface !== c.network.tailnet.iface)) return "none";
   const reaches = ruleReachesTcpPort(r, port);
-  if (reaches === "undecidable") throw new Undecidable(`macro ${r.macro} is not one the access check can expand (${Object.keys(MACROS).join(", ")})`);
+  if (reaches === "undecidable") throw new Undecidable(`macro ${r.macro} is not one the access check can expand (${Object.keys(FIREWALL_MACROS).join(", ")})`);
   if (!reaches) return "none";
   const dest = cover(c, r.dest, `${t.hostAddress}/32`);
   const source = cover(c, r.source, t.sourceCidr);
   if (dest === "none" || source === "none") return "none";
-  return dest === "all" && source === "all" ? "all" : "some";
+  // A source-port list matches only part of the traffic (the client's port is any).
+  return dest === "all" && source === "all" && r.sports.length === 0 ? "all" : "some";
+}
+
+/** One rule of the host's chain, where it is written. */
+interface ChainRule {
+  readonly r: FirewallRuleConfig;
+  readonly at: string;
+}
+
+/**
+ * The host's chain with each `GROUP` rule replaced by its group's rules, as pve-firewall runs it
+ * (src/PVE/Firewall.pm commit 6f1311f3, `ruleset_add_group_rule`/`generate_group_rules`): the
+ * group's chain takes the group rule's `-i`; its first matching ACCEPT sets the accept mark, which
+ * the calling chain accepts, its DROP/REJECT drops; no match falls through to the next rule. So the
+ * group's rules in line, under the group rule's interface, decide the same. A disabled GROUP rule
+ * is skipped; an undeclared group is undecidable.
+ */
+function expandGroups(c: StackConfig, chain: readonly ChainRule[]): Array<ChainRule | { at: string; undecidable: string; r: FirewallRuleConfig }> {
+  return chain.flatMap(({ r, at }) => {
+    if (r.group === undefined) return [{ r, at }];
+    if (!r.enabled) return [];
+    const g = c.firewall.groups[r.group];
+    if (!g) return [{ r, at, undecidable: `security group "${r.group}" is not in firewall.groups` }];
+    return g.rules.map((x, i) => ({
+      r: r.iface === undefined || x.iface !== undefined ? x : { ...x, iface: r.iface },
+      at: `${at} -> firewall.groups.${r.group}.rules[${i}]`,
+    }));
+  });
 }
 
 /**
  * Why the traffic to `port` would not get in, or undefined when it does. The host's chain is the
- * node's host.fw rules (`firewall.hostRules`) first, then cluster.fw's rules (proxmox/pve-firewall
- * src/PVE/Firewall.pm `enable_host_firewall`: "add host rules first", commit 6f1311f3), then `policy_in`.
+ * node's host.fw rules (`firewall.hostRules`) first, then cluster.fw's rules (pve-firewall
+ * src/PVE/Firewall.pm commit 6f1311f3, `enable_host_firewall`: "add host rules first", looping over
+ * `@$rules, @$cluster_rules`), `GROUP` rules expanded, then `policy_in`. A guest's `<vmid>.fw` is
+ * not on this path: pve-firewall applies it to the guest's tap/veth chains only (`ruleset_generate_vm_rules`).
  */
 function blockedBy(c: StackConfig, port: number, t: AccessTraffic): string | undefined {
   const fw = c.firewall;
   if (!fw.enabled) return undefined;
-  const chain = [...fw.hostRules.map((r, i) => ({ r, at: `firewall.hostRules[${i}]` })), ...fw.rules.map((r, i) => ({ r, at: `firewall.rules[${i}]` }))];
-  for (const { r, at } of chain) {
+  // host.fw `enable: 0` turns the node's input chain off (Firewall.pm `compile_iptables_filter`:
+  // `$hostfw_enable = !(defined(enable) && enable == 0)`, then enable_host_firewall only if it is set).
+  if (fw.hostOptions.enable !== undefined && Number(fw.hostOptions.enable) === 0) return undefined;
+  const chain = expandGroups(c, [
+    ...fw.hostRules.map((r, i) => ({ r, at: `firewall.hostRules[${i}]` })),
+    ...fw.rules.map((r, i) => ({ r, at: `firewall.rules[${i}]` })),
+  ]);
+  for (const entry of chain) {
+    const { r, at } = entry;
     let m: Cover;
     try {
+      if ("undecidable" in entry) throw new Undecidable(entry.undecidable);
       m = ruleCover(c, r, port, t);
     } catch (e) {
       if (!(e instanceof Undecidable)) throw e;
-      return `${at} (${r.name}, ${r.action}) cannot be decided: ${e.message}; the access check refuses what it cannot prove, so state it in the stack file (or write the rule with addresses)`;
+      return `${at} (${r.name}, ${r.group === undefined ? r.action : `GROUP ${r.group}`}) cannot be decided: ${e.message}; the access check refuses what it cannot prove, so state it in the stack file (or write the rule with addresses)`;
     }
     if (m === "none") continue;
     if (r.action === "ACCEPT" && m === "all") return undefined;

@@ -33,13 +33,14 @@ export function buildModel(c: StackConfig): NeveModel {
     s.type === "pbs" ? { ...s, id, serverAddress: addressOf(s.server) } : { ...s, id },
   );
   const routes: RouteModel[] = c.routes.map((r) => ({ ...r, targetIpv4: c.guests[r.guest].ipv4 as string }));
-  const resolveRule = (r: (typeof c.firewall.rules)[number]): FirewallRuleModel => ({
+  const resolveRule = (r: StackConfig["firewall"]["rules"][number]): FirewallRuleModel => ({
     ...r,
     sourceAddress: r.source === undefined ? undefined : ruleAddressOf(r.source),
     destAddress: r.dest === undefined ? undefined : ruleAddressOf(r.dest),
   });
   const rules = c.firewall.rules.map(resolveRule);
   const hostRules = c.firewall.hostRules.map(resolveRule);
+  const groups = Object.fromEntries(Object.entries(c.firewall.groups).map(([n, g]) => [n, { ...g, rules: g.rules.map(resolveRule) }]));
   const backups: BackupJobModel[] = Object.entries(c.backups).map(([id, j]) => ({
     ...j,
     id,
@@ -55,7 +56,7 @@ export function buildModel(c: StackConfig): NeveModel {
     storage,
     routes,
     tunnel: c.tunnel,
-    firewall: { ...c.firewall, rules, hostRules },
+    firewall: { ...c.firewall, rules, hostRules, groups },
     backups,
     ssh: c.ssh,
     hostServices: c.hostServices,
@@ -75,14 +76,19 @@ export class CloneRangeFullError extends Error {
 
 /**
  * Every IPv4 address held today, address -> holder: the gateway (`gateway`), each unmanaged holder
- * and each non-template guest with a static address. Template placeholders do not count: every
+ * and each non-template guest with a static or DHCP-reserved address. Template placeholders do not count: every
  * clone overrides them. The one list behind `next-ip` and the `network.taken` output.
  */
 export function heldAddresses(model: NeveModel): Map<string, string> {
   const plan = model.network.ipv4;
   const held = new Map<string, string>([[plan.gateway, "gateway"]]);
   for (const u of plan.unmanaged) held.set(u.address, u.holder);
-  for (const g of model.guests) if (!g.template && g.ipv4) held.set(g.ipv4, g.name);
+  for (const g of model.guests) {
+    if (g.template) continue;
+    if (g.ipv4) held.set(g.ipv4, g.name);
+    // A DHCP reservation holds its address as firmly as a static one.
+    else if (g.dhcpReserved) held.set(g.dhcpReserved, g.name);
+  }
   return held;
 }
 

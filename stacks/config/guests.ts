@@ -1,6 +1,7 @@
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
-import { hostnameSchema, ipv4Schema, ipv6Schema, rawLxcLineSchema } from "./common";
+import { macAddressProblem } from "../common/dnsmasqDirectives";
+import { hostnameSchema, ipv4Schema, ipv6Schema, rawLxcLineSchema, refineWith } from "./common";
 
 /** Proxmox accepts VM/CT ids 100-999999999. */
 const VMID_MIN = 100;
@@ -43,6 +44,18 @@ const guestBase = {
   ipv4: ipv4Schema.optional(),
   /** IPv6 address inside `network.ipv6.prefix` (no prefix length). */
   ipv6: ipv6Schema.optional(),
+  /**
+   * MAC address of the first network interface (net0), as Proxmox shows it (`BC:24:11:5A:0C:01`; compared
+   * without case). Recorded for the DHCP reservation below; the guest resources never set or change it.
+   */
+  mac: z.string().superRefine(refineWith(macAddressProblem)).optional(),
+  /**
+   * An IPv4 address dnsmasq reserves for `mac` on the private bridge (a `dhcp-host` line of the dnsmasq
+   * drop-in, derived from this entry alone). With `ipv4` unstated the guest takes this address by DHCP
+   * (net0 stays `ip=dhcp`); with `ipv4` stated it must be the same address. Must lie in the IP plan's
+   * subnet, outside the DHCP range, and be no other guest's address. Needs `mac`. Defaults to none.
+   */
+  dhcpReserved: ipv4Schema.optional(),
   /**
    * IPv6 by autoconfiguration instead of an address: `auto` (SLAAC, `ip6=auto`) or `dhcp` (DHCPv6), on
    * the container's net0 or a cloud-init VM's ipconfig0. Exclusive with `ipv6`.

@@ -1,9 +1,17 @@
 import { z } from "zod";
 import { CONFIRM_WINDOW } from "../../providers/ssh/timeouts";
-import { dnsmasqExtraLineProblem } from "../common/dnsmasqDirectives";
-import { type HaproxySectionKind, haproxyExtraLineProblem } from "../common/haproxy";
+import { dnsmasqDomainProblem, dnsmasqExtraLineProblem, dnsmasqServerProblem } from "../common/dnsmasqDirectives";
+import {
+  bindExtraProblem,
+  HAPROXY_STANDARD_KEYS,
+  type HaproxyRole,
+  type HaproxySectionKind,
+  haproxyExtraLineProblem,
+  haproxyNameProblem,
+  standardLineClash,
+} from "../common/haproxy";
 import { ifnameProblem, leaseTimeProblem, singleLineProblem } from "../common/predicates";
-import { hostnameSchema, hostPathSchema, ipv4Schema, portSchema, refineWith } from "./common";
+import { fqdnSchema, hostnameSchema, hostPathSchema, ipv4Schema, ipv6Schema, portSchema, refineWith } from "./common";
 import { TAILNET_IFACE } from "./network";
 import { haproxyTimeSchema } from "./routes";
 
@@ -11,55 +19,128 @@ import { haproxyTimeSchema } from "./routes";
 const extraLinesSchema = (kind: HaproxySectionKind) => z.array(z.string().superRefine(refineWith((l: string) => haproxyExtraLineProblem(kind, l)))).default([]);
 
 /** Names of haproxy proxies (frontends, backends) as the renderer names them. */
-const proxyNameSchema = z.string().regex(/^[A-Za-z0-9_.:-]+$/, { error: "must be a haproxy section name such as tls_cipher_example_com" });
+const proxyNameSchema = z.string().superRefine(refineWith(haproxyNameProblem));
+
+/** One listener of a public frontend. */
+const bindSchema = z.strictObject({
+  /** Literal address; "0.0.0.0" and "::" mean every address of that family. */
+  address: z.union([ipv4Schema, ipv6Schema], { error: "must be an IPv4 or IPv6 address such as 0.0.0.0 or ::" }),
+  /** TCP port. */
+  port: portSchema,
+  /** `v4v6`: the IPv6 wildcard takes IPv4 too; `v6only`. Defaults to v6only for "::", none otherwise. */
+  family: z.enum(["v4v6", "v6only"], { error: "must be v4v6 or v6only" }).optional(),
+  /** Other bind options, each a keyword with its arguments (`accept-proxy`), checked by `haproxy -c` at the push. Omit for none. */
+  extra: z.array(z.string().superRefine(refineWith(bindExtraProblem))).optional(),
+});
+
+const TLS_BINDS = [
+  { address: "0.0.0.0", port: 443 },
+  { address: "::", port: 443 },
+];
+const HTTP_BINDS = [
+  { address: "0.0.0.0", port: 80 },
+  { address: "::", port: 80 },
+];
 
 const HAPROXY_TIMEOUTS = { connect: "5s", client: "1m", server: "1m", tunnel: "1h" } as const;
 const HAPROXY_LOG = ["/dev/log local0", "/dev/log local1 notice"];
 
 /** haproxy edge proxy: the stats page, global and defaults settings, and the extra lines. */
-export const haproxySchema = z.strictObject({
-  /** Loopback port of the stats page (/stats). Defaults to 8404. */
-  statsPort: portSchema.default(8404),
-  /** Process-wide connection limit (`maxconn` in global). Omit for haproxy's own default. */
-  maxconn: z.number().int().min(1, { error: "must be at least 1" }).optional(),
-  /** `log` targets of the global section, each the text after `log`. Defaults to Debian's /dev/log local0 and local1 notice. */
-  log: z.array(z.string().min(1, { error: "must be a log target such as /dev/log local0" }).superRefine(refineWith(singleLineProblem))).default(HAPROXY_LOG),
-  /** The defaults section. */
-  defaults: z
-    .strictObject({
-      /** `timeout connect/client/server/tunnel`. Defaults to 5s, 1m, 1m, 1h. */
-      timeouts: z
-        .strictObject({
-          connect: haproxyTimeSchema.default(HAPROXY_TIMEOUTS.connect),
-          client: haproxyTimeSchema.default(HAPROXY_TIMEOUTS.client),
-          server: haproxyTimeSchema.default(HAPROXY_TIMEOUTS.server),
-          tunnel: haproxyTimeSchema.default(HAPROXY_TIMEOUTS.tunnel),
-        })
-        .default(HAPROXY_TIMEOUTS),
-      /** Per-frontend connection limit (`maxconn` in defaults). Omit for haproxy's own default. */
-      maxconn: z.number().int().min(1, { error: "must be at least 1" }).optional(),
-    })
-    .default({ timeouts: HAPROXY_TIMEOUTS }),
-  /**
-   * Directives the model does not know, kept verbatim at defined places (each checked by the shared
-   * predicate: one line, not a directive the model renders there; the push runs `haproxy -c` on the
-   * whole file). Defaults to none.
-   */
-  extraLines: z
-    .strictObject({
-      /** Appended to `global`, e.g. `tune.ssl.default-dh-param 2048`. */
-      global: extraLinesSchema("global"),
-      /** Appended to `defaults`, e.g. `retries 3`. */
-      defaults: extraLinesSchema("defaults"),
-      /** Appended to a frontend by name: tls_in, http_in, stats. */
-      frontends: z
-        .strictObject({ tls_in: extraLinesSchema("frontend"), http_in: extraLinesSchema("frontend"), stats: extraLinesSchema("frontend") })
-        .default({ tls_in: [], http_in: [], stats: [] }),
-      /** Appended to a backend by name, e.g. tls_cipher_example_com (`tls_`/`http_` + the hostname with "." as "_"), tls_no_route. */
-      backends: z.record(proxyNameSchema, extraLinesSchema("backend")).default({}),
-    })
-    .default({ global: [], defaults: [], frontends: { tls_in: [], http_in: [], stats: [] }, backends: {} }),
-});
+export const haproxySchema = z
+  .strictObject({
+    /** Loopback port of the stats page (/stats). Defaults to 8404. */
+    statsPort: portSchema.default(8404),
+    /** Process-wide connection limit (`maxconn` in global). Omit for haproxy's own default. */
+    maxconn: z.number().int().min(1, { error: "must be at least 1" }).optional(),
+    /** `log` targets of the global section, each the text after `log`. Defaults to Debian's /dev/log local0 and local1 notice. */
+    log: z.array(z.string().min(1, { error: "must be a log target such as /dev/log local0" }).superRefine(refineWith(singleLineProblem))).default(HAPROXY_LOG),
+    /** The defaults section. */
+    defaults: z
+      .strictObject({
+        /** `timeout connect/client/server/tunnel`, each null to leave it out. Defaults to 5s, 1m, 1m, 1h. */
+        timeouts: z
+          .strictObject({
+            connect: haproxyTimeSchema.nullable().default(HAPROXY_TIMEOUTS.connect),
+            client: haproxyTimeSchema.nullable().default(HAPROXY_TIMEOUTS.client),
+            server: haproxyTimeSchema.nullable().default(HAPROXY_TIMEOUTS.server),
+            tunnel: haproxyTimeSchema.nullable().default(HAPROXY_TIMEOUTS.tunnel),
+          })
+          .default(HAPROXY_TIMEOUTS),
+        /** Per-frontend connection limit (`maxconn` in defaults). Omit for haproxy's own default. */
+        maxconn: z.number().int().min(1, { error: "must be at least 1" }).optional(),
+      })
+      .default({ timeouts: HAPROXY_TIMEOUTS }),
+    /**
+     * Directives the model does not know, kept verbatim at defined places (each checked by the shared
+     * predicate: one line, not a directive the model renders there; the push runs `haproxy -c` on the
+     * whole file). Defaults to none.
+     */
+    extraLines: z
+      .strictObject({
+        /** Appended to `global`, e.g. `tune.ssl.default-dh-param 2048`. */
+        global: extraLinesSchema("global"),
+        /** Appended to `defaults`, e.g. `retries 3`. */
+        defaults: extraLinesSchema("defaults"),
+        /** Appended to a frontend by name: tls_in, http_in, stats. */
+        frontends: z
+          .strictObject({ tls_in: extraLinesSchema("frontend"), http_in: extraLinesSchema("frontend"), stats: extraLinesSchema("frontend") })
+          .default({ tls_in: [], http_in: [], stats: [] }),
+        /** Appended to a backend by name, e.g. tls_cipher_example_com (`tls_`/`http_` + the hostname with "." as "_"), tls_no_route. */
+        backends: z.record(proxyNameSchema, extraLinesSchema("backend")).default({}),
+      })
+      .default({ global: [], defaults: [], frontends: { tls_in: [], http_in: [], stats: [] }, backends: {} }),
+    /** Names of the sections, for a file named by hand (each route's backends: `routes[].names`). Defaults to tls_in, http_in, stats. */
+    names: z
+      .strictObject({
+        /** The TLS (SNI) frontend. Defaults to tls_in. */
+        tls: proxyNameSchema.default("tls_in"),
+        /** The HTTP (Host) frontend. Defaults to http_in. */
+        http: proxyNameSchema.default("http_in"),
+        /** The stats section. Defaults to stats. */
+        stats: proxyNameSchema.default("stats"),
+        /** The stats page as a `frontend` or a `listen` section. Defaults to frontend. */
+        statsSection: z.enum(["frontend", "listen"], { error: "must be frontend or listen" }).default("frontend"),
+      })
+      .default({ tls: "tls_in", http: "http_in", stats: "stats", statsSection: "frontend" }),
+    /** Listeners of the public frontends. Defaults to 0.0.0.0 and :: (v6only) on 443 and on 80. */
+    binds: z
+      .strictObject({
+        /** The TLS frontend's. */
+        tls: z.array(bindSchema).min(1, { error: "must list at least one listener" }).default(TLS_BINDS),
+        /** The HTTP frontend's. */
+        http: z.array(bindSchema).min(1, { error: "must list at least one listener" }).default(HTTP_BINDS),
+      })
+      .default({ tls: TLS_BINDS, http: HTTP_BINDS }),
+    /**
+     * Standard directives the model renders that this file leaves out (a hand-written file may lack them,
+     * or state them with another value as an extra line), e.g. "defaults: option dontlognull". Defaults to none.
+     */
+    omit: z.array(z.enum(HAPROXY_STANDARD_KEYS, { error: `must be one of ${HAPROXY_STANDARD_KEYS.join(", ")}` })).default([]),
+    /**
+     * The route (its hostname, one of `routes`) that takes every connection no route matches: both
+     * frontends' `default_backend` are its backends. Omit for `unrouted`'s answer.
+     */
+    fallback: fqdnSchema.optional(),
+    /** A connection no route matches (without a fallback): reject (close TLS, HTTP 404) or none (no default backend: haproxy closes, HTTP 503). Defaults to reject. */
+    unrouted: z.enum(["reject", "none"], { error: "must be reject or none" }).default("reject"),
+    /** HTTP route match: host-only (Host header without its port) or header (the whole Host header, `hdr(host)`). Defaults to host-only. */
+    hostMatch: z.enum(["host-only", "header"], { error: "must be host-only or header" }).default("host-only"),
+  })
+  .superRefine((h, ctx) => {
+    // The renderer asks the same predicate: an extra line may not restate a standard line still rendered.
+    const places: [HaproxyRole, readonly string[], (string | number)[]][] = [
+      ["global", h.extraLines.global, ["extraLines", "global"]],
+      ["defaults", h.extraLines.defaults, ["extraLines", "defaults"]],
+      ["tls", h.extraLines.frontends.tls_in, ["extraLines", "frontends", "tls_in"]],
+      ["http", h.extraLines.frontends.http_in, ["extraLines", "frontends", "http_in"]],
+      ["stats", h.extraLines.frontends.stats, ["extraLines", "frontends", "stats"]],
+    ];
+    for (const [role, lines, path] of places)
+      lines.forEach((l, i) => {
+        const p = standardLineClash(role, l, h.omit);
+        if (p) ctx.addIssue({ code: "custom", path: [...path, i], message: p });
+      });
+  });
 
 /** `host:port` of a local TCP service, e.g. `127.0.0.1:3128`. */
 const targetSchema = z.strictObject({
@@ -130,6 +211,11 @@ export const hostServicesSchema = z.strictObject({
     log: HAPROXY_LOG,
     defaults: { timeouts: HAPROXY_TIMEOUTS },
     extraLines: { global: [], defaults: [], frontends: { tls_in: [], http_in: [], stats: [] }, backends: {} },
+    names: { tls: "tls_in", http: "http_in", stats: "stats", statsSection: "frontend" },
+    binds: { tls: TLS_BINDS, http: HTTP_BINDS },
+    omit: [],
+    unrouted: "reject",
+    hostMatch: "host-only",
   }),
   /** dnsmasq on the private bridge. */
   dnsmasq: z
@@ -138,7 +224,21 @@ export const hostServicesSchema = z.strictObject({
       leaseTime: z.string().superRefine(refineWith(leaseTimeProblem)).default("12h"),
       /** Interfaces dnsmasq must never answer on, besides the other bridges. Defaults to lo and tailscale0. */
       exceptInterfaces: z.array(z.string().superRefine(refineWith(ifnameProblem))).default(["lo", TAILNET_IFACE]),
-      /** Directives the model does not know (e.g. "no-resolv", "server=1.1.1.1"), rendered last; checked by `dnsmasq --test`. Defaults to none. */
+      /**
+       * Upstream DNS servers, each the value of a `server=` line: `ADDRESS[#PORT][@SOURCE]`, optionally
+       * for some domains only (`/corp.example/10.0.0.53`), in order (`strict-order` in extraLines asks
+       * them in this order). Defaults to none (dnsmasq then uses /etc/resolv.conf unless noResolv).
+       */
+      servers: z.array(z.string().superRefine(refineWith(dnsmasqServerProblem))).default([]),
+      /** `no-resolv`: take upstream servers from `servers` only, never from /etc/resolv.conf. Defaults to false. */
+      noResolv: z.boolean().default(false),
+      /** `domain=`: the local DNS domain DHCP clients' names are qualified with, e.g. neve.lan. Defaults to none. */
+      domain: z.string().superRefine(refineWith(dnsmasqDomainProblem)).optional(),
+      /** Domains answered from local data only, never forwarded (`local=/d/`). Defaults to `[domain]` when domain is set, else none. */
+      local: z.array(z.string().superRefine(refineWith(dnsmasqDomainProblem))).optional(),
+      /** `cache-size=`: DNS cache entries (0 disables caching). Omit for dnsmasq's default (150). */
+      cacheSize: z.number().int({ error: "must be a whole number of cache entries" }).min(0, { error: "must be 0 (no cache) or more" }).optional(),
+      /** Directives the model does not know (e.g. "log-queries", "strict-order", a `dhcp-host` of a machine the stack does not declare), rendered last; checked by `dnsmasq --test`. Defaults to none. */
       extraLines: z
         .array(
           z
@@ -148,7 +248,7 @@ export const hostServicesSchema = z.strictObject({
         )
         .optional(),
     })
-    .default({ leaseTime: "12h", exceptInterfaces: ["lo", "tailscale0"] }),
+    .default({ leaseTime: "12h", exceptInterfaces: ["lo", "tailscale0"], servers: [], noResolv: false }),
   /** noVNC consoles. */
   novnc: z.array(novncSchema).default([]),
   /** socat relay to the local SPICE proxy. Omit to not manage it. */

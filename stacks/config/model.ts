@@ -53,11 +53,13 @@ export type FirewallRuleModel = DeepReadonly<FirewallRuleConfig> & {
 };
 
 /** The validated firewall. */
-export type FirewallModel = Omit<DeepReadonly<FirewallConfig>, "rules" | "hostRules"> & {
+export type FirewallModel = Omit<DeepReadonly<FirewallConfig>, "rules" | "hostRules" | "groups"> & {
   /** Rules in order, resolved. */
   readonly rules: readonly FirewallRuleModel[];
   /** host.fw rules in order, resolved. */
   readonly hostRules: readonly FirewallRuleModel[];
+  /** Security groups, their rules resolved. */
+  readonly groups: Readonly<Record<string, { readonly comment?: string; readonly rules: readonly FirewallRuleModel[] }>>;
 };
 
 /** A validated backup job. */

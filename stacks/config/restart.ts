@@ -22,44 +22,53 @@
  *   container schema): the only way to keep a running container up is not to declare such a change.
  */
 
+/**
+ * Where each restart field lands in the provider's inputs (vmArgs, stacks/components/proxmox/vm.ts):
+ * provider input path (`[]` maps over a list) -> the stack fields it carries. The program's update
+ * guard (stacks/guards/restart.ts) compares these paths between the old and new inputs; the stack
+ * fields are what the refusal names. Several fields share one input (cloud-init's ipConfigs, dns).
+ */
+export const VM_RESTART_INPUTS: Readonly<Record<string, readonly string[]>> = {
+  acpi: ["acpi"],
+  bios: ["bios"],
+  keyboardLayout: ["keyboard"],
+  machine: ["machine"],
+  tabletDevice: ["tablet"],
+  "agent.enabled": ["agent"],
+  "cpu.cores": ["cores"],
+  "cpu.sockets": ["sockets"],
+  "cpu.type": ["cpuType"],
+  "initialization.ipConfigs": ["cloudInit", "ipv4", "ipv6", "ipv6Mode"],
+  "initialization.dns": ["cloudInit", "nameserver", "searchdomain"],
+  "memory.dedicated": ["memoryMiB"],
+  "memory.floating": ["balloonMiB"],
+  "operatingSystem.type": ["osType"],
+  vga: ["vga"],
+  scsiHardware: ["scsiHardware"],
+};
+
+/** The same for a container (ctArgs, stacks/components/proxmox/container.ts). */
+export const CT_RESTART_INPUTS: Readonly<Record<string, readonly string[]>> = {
+  "memory.dedicated": ["memoryMiB"],
+  "memory.swap": ["swapMiB"],
+  "networkInterfaces[].bridge": ["bridge"],
+  "networkInterfaces[].firewall": ["firewall"],
+  "initialization.ipConfigs": ["ipv4", "ipv6", "ipv6Mode"],
+  "initialization.hostname": ["name"],
+  "initialization.dns": ["nameserver", "searchdomain"],
+  "operatingSystem.type": ["osType"],
+};
+
+/** The stack fields of an input table, each once, in table order. */
+function fieldsOf(inputs: Readonly<Record<string, readonly string[]>>): readonly string[] {
+  return [...new Set(Object.values(inputs).flat())];
+}
+
 /** VM stack fields whose change makes bpg restart (or, with rebootAfterUpdate false, refuse or leave pending). */
-export const VM_RESTART_FIELDS: readonly string[] = [
-  "acpi",
-  "bios",
-  "keyboard",
-  "machine",
-  "tablet",
-  "agent",
-  "cores",
-  "sockets",
-  "cpuType",
-  "cloudInit",
-  "ipv4",
-  "ipv6",
-  "ipv6Mode",
-  "nameserver",
-  "searchdomain",
-  "memoryMiB",
-  "balloonMiB",
-  "osType",
-  "vga",
-  "scsiHardware",
-];
+export const VM_RESTART_FIELDS: readonly string[] = fieldsOf(VM_RESTART_INPUTS);
 
 /** Container stack fields whose change makes bpg reboot a running container (no switch turns it off). */
-export const CT_RESTART_FIELDS: readonly string[] = [
-  "memoryMiB",
-  "swapMiB",
-  "bridge",
-  "firewall",
-  "ipv4",
-  "ipv6",
-  "ipv6Mode",
-  "name",
-  "nameserver",
-  "searchdomain",
-  "osType",
-];
+export const CT_RESTART_FIELDS: readonly string[] = fieldsOf(CT_RESTART_INPUTS);
 
 /**
  * True when changing `field` (a stack field below `guests.<name>`, the path discover --check prints;

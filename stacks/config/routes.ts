@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { haproxyTimeProblem } from "../common/haproxy";
+import { haproxyNameProblem, haproxyTimeProblem, serverExtraProblem, serverWordProblem } from "../common/haproxy";
 import { fqdnSchema, hostnameSchema, portSchema, refineWith } from "./common";
 
 const countSchema = (what: string) =>
@@ -34,6 +34,42 @@ export const serverOptionsSchema = z.strictObject({
   check: z.union([z.boolean(), serverCheckSchema], { error: "must be true, false or { port, inter, rise, fall }" }).default(true),
   /** Connection limit of the server (`maxconn`). Omit for none. */
   maxconn: countSchema("maxconn").optional(),
+  /** TLS from haproxy to the guest (`ssl`, `verify none|required`, `sni EXPR`, `ca-file PATH`). Omit for plain TCP. */
+  ssl: z
+    .strictObject({
+      /** `verify`: none or required. Omit for haproxy's default (required). */
+      verify: z.enum(["none", "required"], { error: "must be none or required" }).optional(),
+      /** `sni`: a sample expression such as `str(cipher.example.com)` or `req.ssl_sni`. Omit for none. */
+      sni: z.string().superRefine(refineWith(serverWordProblem)).optional(),
+      /** `ca-file`: the CA bundle that verifies the guest. Omit for none. */
+      caFile: z.string().superRefine(refineWith(serverWordProblem)).optional(),
+    })
+    .optional(),
+  /** A backup server (`backup`). Defaults to false. */
+  backup: z.boolean().optional(),
+  /** Load-balancing weight (`weight`, 0-256). Omit for haproxy's 1. */
+  weight: z
+    .number()
+    .int({ error: "must be a whole number in 0-256" })
+    .min(0, { error: "must be at least 0" })
+    .max(256, { error: "must be at most 256" })
+    .optional(),
+  /**
+   * Server keywords the model has no field for, each a keyword with its arguments
+   * (`on-marked-down shutdown-sessions`), rendered after the typed options; the push checks the whole
+   * file with `haproxy -c`. Omit for none.
+   */
+  extra: z.array(z.string().superRefine(refineWith(serverExtraProblem))).optional(),
+});
+
+/** haproxy names of a route's sections, for a file named by hand (each omitted: the model's name). */
+export const routeNamesSchema = z.strictObject({
+  /** Name of the TLS backend. Defaults to tls_ + the hostname with "." as "_". */
+  tlsBackend: z.string().superRefine(refineWith(haproxyNameProblem)).optional(),
+  /** Name of the HTTP backend. Defaults to http_ + the hostname with "." as "_". */
+  httpBackend: z.string().superRefine(refineWith(haproxyNameProblem)).optional(),
+  /** Name of the server line in both backends. Defaults to the hostname with "." as "_". */
+  server: z.string().superRefine(refineWith(haproxyNameProblem)).optional(),
 });
 
 /**
@@ -53,6 +89,8 @@ export const routeSchema = z.strictObject({
   httpsServer: serverOptionsSchema.optional(),
   /** Options of the HTTP backend's server line (send-proxy, check, maxconn). Defaults to `{ check: true }`. */
   httpServer: serverOptionsSchema.optional(),
+  /** haproxy section and server names of this route (`tlsBackend`, `httpBackend`, `server`). Defaults to the model's names. */
+  names: routeNamesSchema.optional(),
 });
 
 /** `neve-infra:routes`: public hostnames and the guests behind them. */

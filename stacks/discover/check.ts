@@ -15,11 +15,14 @@
  */
 
 import { sameCalendarEvent } from "../common/calendarEvent";
+import { canonicalMac } from "../common/dnsmasqDirectives";
+import { addressListMeaning, type FirewallRuleShape, firewallRuleLine, firewallRuleMeaning, ipsetEntryMeaning } from "../common/firewallRule";
 import { notesTemplateOf } from "../components/proxmox/backups";
 import { vmDns } from "../components/proxmox/vm";
 import { RETENTION_KEYS } from "../config/backups";
+import { CLUSTER_EXTRA_OPTIONS, HOST_OPTIONS } from "../config/firewall";
 import { rootOnlyFeatures } from "../config/guests";
-import type { BackupJobModel, CtModel, GuestModel, NeveModel, StorageModel, VmModel } from "../config/model";
+import type { BackupJobModel, CtModel, FirewallRuleModel, GuestModel, NeveModel, StorageModel, VmModel } from "../config/model";
 import { needsRestart } from "../config/restart";
 import { declaredOnHost, type GoneObject, goneFromHost, goneText, type HostObject, notInLive, notInLiveText } from "./adopt";
 import { CT_FEATURES, CT_FIELDS, type FieldSpec, JOB_FIELDS, STORAGE_COMMON, STORAGE_FIELDS, same, show, VM_FIELDS, vgaCanonical } from "./fields";
@@ -167,6 +170,12 @@ function checkGuestCommon(ctx: Ctx, object: string, g: VmModel | CtModel, l: Liv
   compare(ctx, object, "template", f.template ?? false, g.template, { stated: true, liveStackValue: f.template ?? false });
   compare(ctx, object, "onBoot", f.onBoot ?? false, g.onBoot ?? g.running, { stated: true, liveStackValue: f.onBoot ?? false });
   compare(ctx, object, "bridge", f.bridge, g.bridge, { stated: true, liveStackValue: f.bridge });
+  // A stated MAC (the source of the guest's DHCP reservation) must be net0's: compared without case, recorded only.
+  if (g.mac !== undefined) {
+    const live = typeof f.mac === "string" ? f.mac : undefined;
+    if (live === undefined || canonicalMac(live) !== canonicalMac(g.mac))
+      compare(ctx, object, "mac", live, g.mac, { stated: true, recorded: true, liveStackValue: live });
+  }
 }
 
 function checkVm(ctx: Ctx, model: NeveModel, g: VmModel, l: LiveGuest): void {
@@ -399,44 +408,165 @@ function pendingText(g: GuestModel, l: LiveGuest): string {
   );
 }
 
-/** Canonical one-line form of a firewall rule, for the positional comparison. */
-export function ruleText(r: {
-  action: string;
-  proto?: string;
-  source?: string;
-  dest?: string;
-  dports: readonly number[];
-  iface?: string;
-  comment?: string;
-  enabled: boolean;
-}): string {
-  const parts = [`${r.enabled ? "" : "|"}IN ${r.action}`];
-  if (r.iface) parts.push(`-i ${r.iface}`);
-  if (r.source) parts.push(`-source ${r.source}`);
-  if (r.dest) parts.push(`-dest ${r.dest}`);
-  if (r.proto) parts.push(`-p ${r.proto}`);
-  if (r.dports.length) parts.push(`-dport ${r.dports.join(",")}`);
-  if (r.comment) parts.push(`# ${r.comment}`);
-  return parts.join(" ");
+/** A declared rule in the shape the rule meaning reads: guests resolved; with a macro or a group, proto comes from it. */
+export function declaredRuleShape(r: FirewallRuleModel): FirewallRuleShape {
+  return { ...r, source: r.sourceAddress, dest: r.destAddress, proto: r.macro !== undefined || r.group !== undefined ? undefined : r.proto };
 }
 
-function checkFirewall(ctx: Ctx, model: NeveModel, live: LiveVocabulary): void {
+/** A live rule's meaning; a rule without a stack form compares as its line. */
+export function liveRuleMeaning(r: LiveRule): string {
+  return r.unexpressed ? `raw ${r.raw}` : firewallRuleMeaning(r);
+}
+
+/** A live rule as shown: its line when it has no stack form. */
+const liveRuleText = (r: LiveRule) => (r.unexpressed ? r.raw : firewallRuleLine(r));
+
+/** Why --write cannot state a rule list, or undefined. */
+function rulesCannot(live: readonly LiveRule[], file: string): string | undefined {
+  const unexpressed = live.filter((r) => r.unexpressed);
+  return unexpressed.length
+    ? `rules without a stack form: ${unexpressed.map((r) => `"${r.raw}" (${r.unexpressed})`).join("; ")}; change them in ${file} (over SSH behind a confirm timer, docs/adopting.md) or acknowledge`
+    : undefined;
+}
+
+/** Compare a rule list positionally by meaning (cluster.fw or host.fw order). */
+function compareRules(ctx: Ctx, field: string, live: readonly LiveRule[], declared: readonly FirewallRuleModel[], file: string): void {
+  const liveMeaning = live.map(liveRuleMeaning);
+  const declaredMeaning = declared.map((d) => firewallRuleMeaning(declaredRuleShape(d)));
+  if (same(liveMeaning, declaredMeaning)) return;
+  // A position equal in meaning shows the live line on both sides (the report lists differing positions only).
+  compare(
+    ctx,
+    "firewall",
+    field,
+    live.map(liveRuleText),
+    declared.map((d, i) => (live[i] && liveMeaning[i] === declaredMeaning[i] ? liveRuleText(live[i]) : firewallRuleLine(declaredRuleShape(d)))),
+    { stated: true, liveStackValue: live.filter((r) => !r.unexpressed), cannot: rulesCannot(live, file) },
+  );
+}
+
+/** Options of a file against the declared record; keys outside `known` cannot be stated. */
+function compareOptions(
+  ctx: Ctx,
+  field: string,
+  live: Readonly<Record<string, string>>,
+  declared: Readonly<Record<string, string | undefined>>,
+  known: readonly string[],
+  file: string,
+): void {
+  const norm = (o: Readonly<Record<string, string | undefined>>) =>
+    Object.fromEntries(
+      Object.entries(o)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, (v as string).trim().toLowerCase()])
+        .sort(([a], [b]) => a.localeCompare(b)),
+    );
+  if (same(norm(live), norm(declared))) return;
+  const unknown = Object.keys(live).filter((k) => !known.includes(k));
+  compare(ctx, "firewall", field, live, declared, {
+    stated: true,
+    liveStackValue: Object.fromEntries(Object.entries(live).filter(([k]) => known.includes(k))),
+    cannot: unknown.length
+      ? `${file} option${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} pve-firewall does not read (it skips the line with a warning); remove ${unknown.length > 1 ? "them" : "it"} from ${file}`
+      : undefined,
+  });
+}
+
+/** A group list in comparable form. */
+const groupsMeaning = (g: Readonly<Record<string, { readonly comment?: string; readonly rules: readonly string[] }>>) =>
+  Object.fromEntries(Object.entries(g).sort(([a], [b]) => a.localeCompare(b)));
+
+/**
+ * The firewall, closed world: cluster.fw's options (each key), rules, IP sets, aliases and security
+ * groups, and the node's host.fw options and rules, each compared by meaning (stacks/common/firewallRule.ts).
+ * What the stack cannot state is a counted change saying what to do. Guest `<vmid>.fw` files are
+ * reported, not compared: the program never writes them, and they do not decide the host's access
+ * (pve-firewall applies them to the guest's own chains).
+ */
+function checkFirewall(ctx: Ctx, model: NeveModel, live: LiveVocabulary, info: string[], creations: string[]): void {
   const fw = live.firewall;
   if (!fw) return;
   const d = model.firewall;
   compare(ctx, "firewall", "enabled", fw.enabled, d.enabled, { stated: true, liveStackValue: fw.enabled });
   compare(ctx, "firewall", "inputPolicy", fw.inputPolicy, d.inputPolicy, { stated: true, liveStackValue: fw.inputPolicy });
   compare(ctx, "firewall", "outputPolicy", fw.outputPolicy, d.outputPolicy, { stated: true, liveStackValue: fw.outputPolicy });
-  const declared = d.rules.map((r) => ruleText({ ...r, proto: r.proto, source: r.sourceAddress, dest: r.destAddress }));
-  const liveText = fw.rules.map((r) => (r.unexpressed ? r.raw : ruleText(r)));
-  if (!same(liveText, declared)) {
-    const unexpressed = fw.rules.filter((r) => r.unexpressed);
-    compare(ctx, "firewall", "rules", liveText, declared, {
+  compareOptions(ctx, "options", fw.options, d.options, CLUSTER_EXTRA_OPTIONS, "cluster.fw");
+  compareRules(ctx, "rules", fw.rules, d.rules, "cluster.fw");
+  const setMeaning = (sets: Readonly<Record<string, readonly string[]>>) =>
+    Object.fromEntries(
+      Object.entries(sets)
+        .map(([n, e]) => [n, [...new Set(e.map(ipsetEntryMeaning))].sort()] as const)
+        .sort(([a], [b]) => a.localeCompare(b)),
+    );
+  if (!same(setMeaning(fw.ipsets), setMeaning(d.ipsets)))
+    compare(ctx, "firewall", "ipsets", fw.ipsets, d.ipsets, {
       stated: true,
-      liveStackValue: fw.rules.filter((r) => !r.unexpressed),
-      cannot: unexpressed.length ? `rules without a stack form: ${unexpressed.map((r) => `"${r.raw}" (${r.unexpressed})`).join("; ")}` : undefined,
+      liveStackValue: Object.fromEntries(
+        Object.entries(fw.ipsets).map(([n, e]) => [n, e.map((x) => x.replace(/^(!?)\s*(?:dc\/)?([A-Za-z][\w-]*)$/, (_m, b, a) => `${b}${a.toLowerCase()}`))]),
+      ),
     });
+  const aliasMeaning = (a: Readonly<Record<string, string>>) =>
+    Object.fromEntries(
+      Object.entries(a)
+        .map(([n, v]) => [n, addressListMeaning(v)] as const)
+        .sort(([x], [y]) => x.localeCompare(y)),
+    );
+  if (!same(aliasMeaning(fw.aliases), aliasMeaning(d.aliases)))
+    compare(ctx, "firewall", "aliases", fw.aliases, d.aliases, { stated: true, liveStackValue: fw.aliases });
+  const liveGroups = groupsMeaning(
+    Object.fromEntries(Object.entries(fw.groups).map(([n, g]) => [n, { ...(g.comment ? { comment: g.comment } : {}), rules: g.rules.map(liveRuleMeaning) }])),
+  );
+  const declaredGroups = groupsMeaning(
+    Object.fromEntries(
+      Object.entries(d.groups).map(([n, g]) => [
+        n,
+        { ...(g.comment ? { comment: g.comment } : {}), rules: g.rules.map((r) => firewallRuleMeaning(declaredRuleShape(r))) },
+      ]),
+    ),
+  );
+  if (!same(liveGroups, declaredGroups)) {
+    const unexpressed = Object.values(fw.groups).flatMap((g) => g.rules);
+    compare(
+      ctx,
+      "firewall",
+      "groups",
+      Object.fromEntries(Object.entries(fw.groups).map(([n, g]) => [n, g.rules.map(liveRuleText)])),
+      Object.fromEntries(Object.entries(d.groups).map(([n, g]) => [n, g.rules.map((r) => firewallRuleLine(declaredRuleShape(r)))])),
+      {
+        stated: true,
+        liveStackValue: Object.fromEntries(
+          Object.entries(fw.groups).map(([n, g]) => [
+            n,
+            {
+              ...(g.comment ? { comment: g.comment } : {}),
+              rules: g.rules
+                .filter((r) => !r.unexpressed)
+                .map((r) =>
+                  ruleEntry(
+                    r,
+                    model.guests.map((x) => x.name),
+                  ),
+                ),
+            },
+          ]),
+        ),
+        cannot: rulesCannot(unexpressed, "cluster.fw"),
+      },
+    );
   }
+  // host.fw: absent is no options and no rules (pve-firewall load_hostfw_conf returns an empty config);
+  // declared host options or rules for a host without the file are a creation of the file, not a change.
+  const hostFile = `/etc/pve/nodes/${live.node}/host.fw`;
+  if (fw.host) {
+    compareOptions(ctx, "hostOptions", fw.host.options, d.hostOptions, HOST_OPTIONS, hostFile);
+    compareRules(ctx, "hostRules", fw.host.rules, d.hostRules, hostFile);
+  } else if (d.hostRules.length || Object.keys(d.hostOptions).length) {
+    creations.push(`firewall.hostRules/hostOptions: ${hostFile} would be created (${d.hostRules.length} rules)`);
+  }
+  for (const g of fw.guestFiles)
+    info.push(
+      `${g.path}: guest ${g.vmid}'s own firewall (${g.enabled ? "enabled" : "not enabled"}, ${g.rules} rule${g.rules === 1 ? "" : "s"}${g.options.length ? `, ${g.options.join(", ")}` : ""}) is not managed by the stack and left alone: the program never writes it, and it applies to that guest's traffic only, not to the host's access`,
+    );
 }
 
 /** Match declared jobs to live ones: existingId, then the same id, then the same storage and schedule. */
@@ -594,8 +724,7 @@ export function checkStack(model: NeveModel, live: LiveVocabulary): CheckReport 
       });
   }
 
-  checkFirewall(ctx, model, live);
-  if (live.firewall?.otherSections.length) info.push(`cluster.fw sections without stack vocabulary (left alone): ${live.firewall.otherSections.join(", ")}`);
+  checkFirewall(ctx, model, live, info, creations);
 
   // NAT and forwarding
   for (const [name, b] of Object.entries(model.network.bridges)) {
@@ -678,11 +807,13 @@ export function checkResult(objectsCode: 0 | 1, filesCounted: boolean): string {
 export function formatCheck(r: CheckReport, withResult = true): string {
   const out: string[] = [];
   const line = (c: Change): string => {
-    if (c.object === "firewall" && c.field === "rules" && Array.isArray(c.live) && Array.isArray(c.declared)) {
-      // One line per differing position, cluster.fw's order.
+    if (c.object === "firewall" && (c.field === "rules" || c.field === "hostRules") && Array.isArray(c.live) && Array.isArray(c.declared)) {
+      // One line per differing position, the file's order.
       const live = c.live as string[];
       const declared = c.declared as string[];
-      const rows = [`  firewall rules: live ${live.length} rules, declared ${declared.length}`];
+      const rows = [
+        `  firewall ${c.field}: live ${live.length} rules, declared ${declared.length}${c.cannot ? ` (--write cannot state it: ${c.cannot})` : ""}`,
+      ];
       for (let i = 0; i < Math.max(live.length, declared.length); i++) {
         if (live[i] !== declared[i]) rows.push(`    [${i}] live ${live[i] ?? "(none)"}, declared ${declared[i] ?? "(none)"}`);
       }
@@ -724,13 +855,22 @@ export function formatCheck(r: CheckReport, withResult = true): string {
   return `${out.join("\n")}\n`;
 }
 
-/** A rule of the live firewall as a `firewall.rules` entry. */
-export function ruleEntry(r: LiveRule): Record<string, unknown> {
-  const e: Record<string, unknown> = { name: r.name, action: r.action };
+/** A rule of the live firewall as a `firewall.rules` (or `hostRules`, group `rules`) entry: a macro as the macro, a group as `group`. */
+export function ruleEntry(r: LiveRule, guestNames: readonly string[] = []): Record<string, unknown> {
+  const e: Record<string, unknown> = { name: r.name };
+  // In the stack a plain name is a guest before an alias; an alias sharing a guest's name is written dc/<name>.
+  const ref = (v: string) => (guestNames.includes(v.toLowerCase()) ? `dc/${v}` : v);
+  if (r.group !== undefined) e.group = r.group;
+  else e.action = r.action;
+  if (r.direction === "out") e.direction = "out";
+  if (r.macro) e.macro = r.macro;
   if (r.proto) e.proto = r.proto;
-  if (r.source) e.source = r.source;
-  if (r.dest) e.dest = r.dest;
+  if (r.source) e.source = ref(r.source);
+  if (r.dest) e.dest = ref(r.dest);
   if (r.dports.length) e.dports = [...r.dports];
+  if (r.sports.length) e.sports = [...r.sports];
+  if (r.icmpType) e.icmpType = r.icmpType;
+  if (r.log) e.log = r.log;
   if (r.iface) e.iface = r.iface;
   if (r.comment) e.comment = r.comment;
   if (!r.enabled) e.enabled = false;

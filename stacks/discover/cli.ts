@@ -353,7 +353,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         let filesDiffer = false;
         if (declared?.groups.length) {
           const { fileReport } = await import("./files");
-          const r = fileReport(declared.groups[0], facts, { placeholders: declared.placeholders, acknowledged: model.adoption.files });
+          const { meaningDiffOf } = await import("./hostfiles");
+          const r = fileReport(declared.groups[0], facts, {
+            placeholders: declared.placeholders,
+            acknowledged: model.adoption.files,
+            meaning: meaningDiffOf(model),
+          });
           filesDiffer = r.differs;
           io.out(
             "\nHost files (the first up replaces each differing file, stashing the original first; counted in the exit status unless acknowledged at the live content's hash, absent files are creations):\n",

@@ -104,6 +104,26 @@ export interface FirewallFacts {
   readonly ipsets?: Readonly<Record<string, readonly string[]>>;
   /** `[ALIASES]`: name (lowercased) -> address/CIDR; absent when none. */
   readonly aliases?: Readonly<Record<string, string>>;
+  /** `[group <name>]` security groups (name lowercased, as Proxmox reads it): their rules in file order; absent when none. */
+  readonly groups?: Readonly<Record<string, FirewallGroupFacts>>;
+}
+
+/** One `[group <name>] # comment` section of cluster.fw. */
+export interface FirewallGroupFacts {
+  /** The comment after the section header, when there is one. */
+  readonly comment?: string;
+  /** Its rules in file order. */
+  readonly rules: readonly FirewallRuleFacts[];
+}
+
+/** /etc/pve/firewall/<vmid>.fw: a guest's firewall, read to be reported (the program never writes it). */
+export interface GuestFirewallFacts {
+  /** The guest's vmid (the file name). */
+  readonly vmid: number;
+  /** Host path. */
+  readonly path: string;
+  /** The parsed file. */
+  readonly fw: FirewallFacts;
 }
 
 /** One `iface` stanza of /etc/network/interfaces (or a file it sources). */
@@ -187,6 +207,10 @@ export interface LiveFacts {
   readonly jobs: readonly SectionFacts[];
   /** cluster.fw, or undefined when the file does not exist. */
   readonly firewall?: FirewallFacts;
+  /** /etc/pve/nodes/<node>/host.fw ([OPTIONS] and [RULES]), or undefined when the file does not exist. */
+  readonly hostFirewall?: FirewallFacts;
+  /** /etc/pve/firewall/<vmid>.fw files, by vmid; absent when none. */
+  readonly guestFirewalls?: readonly GuestFirewallFacts[];
   /** /etc/network/interfaces and what it sources. */
   readonly network: NetworkFacts;
   /** /etc/sysctl.conf and /etc/sysctl.d/*.conf settings, in the order sysctl applies them. */

@@ -160,7 +160,16 @@ export interface FileReport {
    * content (the file was edited since: counted again), absent when there is none.
    */
   readonly acknowledgement?: "match" | "stale";
+  /**
+   * For a file with a reader (stacks/discover/hostfiles) whose content differs: each live directive the
+   * render would drop or change, and each it adds, by meaning. `[]`: equal in meaning (only comments,
+   * white space, order or spelling differ), which does not count. Absent: no reader, compared by content.
+   */
+  readonly meaning?: readonly string[];
 }
+
+/** Differences in meaning between a live managed file and its declared content, or undefined when no reader knows the file. */
+export type MeaningDiff = (path: string, live: string, declared: string) => readonly string[] | undefined;
 
 /** The comparison of one container's raw lxc lines. */
 export interface LxcReport {
@@ -211,6 +220,7 @@ export function compareGroup(
   facts: LiveFacts,
   placeholders: readonly string[] = [],
   acknowledged: Readonly<Record<string, string>> = {},
+  meaningOf?: MeaningDiff,
 ): GroupReport {
   const files = group.files.map((d): FileReport => {
     const e = facts.files[d.path];
@@ -235,7 +245,8 @@ export function compareGroup(
     const status: FileStatus = contentDiffers || metadata.length > 0 ? "differs" : "same";
     const ack = acknowledged[d.path];
     const acknowledgement = status === "differs" && ack !== undefined ? (ack === `sha256:${e.sha256}` ? "match" : "stale") : undefined;
-    return { declared: d, status, contentDiffers, metadata, patch, acknowledgement };
+    const meaning = contentDiffers && !d.secret && e.content !== undefined && meaningOf ? meaningOf(d.path, e.content, d.content) : undefined;
+    return { declared: d, status, contentDiffers, metadata, patch, acknowledgement, ...(meaning === undefined ? {} : { meaning }) };
   });
   const lxc = group.lxc.map((d): LxcReport => {
     const found = liveRawLines(facts, d.vmid);
@@ -296,6 +307,12 @@ function formatGroup(r: GroupReport): string[] {
     }
     out.push(line);
     if (f.status === "differs") out.push(`            ${fileTodo(f)}`);
+    if (f.status === "differs" && f.meaning !== undefined && f.meaning.length > 0) {
+      out.push(
+        `            ${f.meaning.length} difference${f.meaning.length === 1 ? "" : "s"} in meaning (each live directive the render would drop or change, each it adds):`,
+      );
+      for (const m of f.meaning) out.push(`              ${m}`);
+    }
     for (const m of f.metadata) out.push(`            ${m}`);
     if (f.patch) out.push(f.patch.trimEnd());
   }
@@ -323,6 +340,8 @@ function fileTodo(f: FileReport): string {
   const p = f.declared.path;
   const fix = `state its directives in the stack file (npm run discover -- --write), or accept that the up replaces this exact file: npm run discover -- --write --acknowledge-file ${p}`;
   if (f.acknowledgement === "match") return `acknowledged (${ACK_FILES_FIELD}: the live content's hash): the up replaces it; not counted`;
+  if (equalInMeaning(f))
+    return "equal in meaning: the render differs from the live file only in comments, white space, order or spelling; the up replaces it; not counted";
   if (f.acknowledgement === "stale") return `counted: ${p} changed since it was acknowledged (${ACK_FILES_FIELD} names another content); ${fix}`;
   return `counted: the up would replace ${p}; ${fix}`;
 }
@@ -350,7 +369,13 @@ export function besideCounts(b: BesideReport): boolean {
  */
 export function fileCounts(f: FileReport): boolean {
   if (f.status === "same" || f.status === "unverified" || f.status === "absent") return false;
+  if (equalInMeaning(f)) return false;
   return f.acknowledgement !== "match";
+}
+
+/** A differing file whose reader finds no difference in meaning and whose mode, owner and group are the declared ones. */
+function equalInMeaning(f: FileReport): boolean {
+  return f.status === "differs" && f.metadata.length === 0 && f.meaning !== undefined && f.meaning.length === 0;
 }
 
 /** True when something of this group counts in `--check`'s exit status ({@link fileCounts}). */
@@ -364,6 +389,8 @@ export interface FileReportOptions {
   readonly placeholders?: readonly string[];
   /** `neve-infra:adoption.files`: path -> `sha256:<hex>` of the live content the operator accepted replacing. */
   readonly acknowledged?: Readonly<Record<string, string>>;
+  /** Differences in meaning for the files a reader knows (stacks/discover/hostfiles `meaningDiffOf`). */
+  readonly meaning?: MeaningDiff;
 }
 
 /**
@@ -372,6 +399,6 @@ export interface FileReportOptions {
  * compared differs (secret files left unchecked do not count).
  */
 export function fileReport(group: HostGroup, facts: LiveFacts, opts: FileReportOptions = {}): { lines: string[]; differs: boolean } {
-  const r = compareGroup(group, facts, opts.placeholders, opts.acknowledged);
+  const r = compareGroup(group, facts, opts.placeholders, opts.acknowledged, opts.meaning);
   return { lines: formatGroup(r), differs: groupDiffers(r) };
 }

@@ -118,7 +118,7 @@ const NIC_FIXED = "the stack cannot state it; the program declares the NIC witho
 /** Properties of a VM's net0 (qemu-server $net_fmt; `model` is the NIC model key that carries the MAC). */
 export const QEMU_NET_PROPS: Readonly<Record<string, KeyClass>> = {
   model: { stack: "nicModel" },
-  macaddr: { ignored: "networkDevices[0].macAddress is in ignoreChanges" },
+  macaddr: { ignored: "networkDevices[0].macAddress is in ignoreChanges; a stated guests.<name>.mac is compared with it (recorded only)" },
   bridge: { stack: "bridge" },
   firewall: { stack: "firewall" },
   link_down: { ignored: "networkDevices[0].disconnected is in ignoreChanges" },
@@ -182,7 +182,7 @@ export const LXC_NET_PROPS: Readonly<Record<string, KeyClass>> = {
   type: { ignored: "always veth (the only type Proxmox offers)" },
   name: { stack: "(always eth0: the program declares networkInterfaces[0].name eth0)" },
   bridge: { stack: "bridge" },
-  hwaddr: { ignored: "networkInterfaces[0].macAddress is in ignoreChanges" },
+  hwaddr: { ignored: "networkInterfaces[0].macAddress is in ignoreChanges; a stated guests.<name>.mac is compared with it (recorded only)" },
   ip: { stack: "ipv4 (an address, or dhcp when ipv4 is not stated)" },
   gw: { stack: "network.ipv4.gateway" },
   ip6: { stack: "ipv6 (an address) or ipv6Mode (auto, dhcp)" },

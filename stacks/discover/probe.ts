@@ -31,8 +31,8 @@ import { besideSources } from "./beside";
 export class DiscoverError extends Error {}
 
 /** Which reader produced a record, i.e. what the file is. */
-export type RecordTag = "qemu" | "lxc" | "storage" | "jobs" | "firewall" | "net" | "staged" | "sysctl" | "file" | "dir" | "beside";
-const TAGS: readonly RecordTag[] = ["qemu", "lxc", "storage", "jobs", "firewall", "net", "staged", "sysctl", "file", "dir", "beside"];
+export type RecordTag = "qemu" | "lxc" | "storage" | "jobs" | "firewall" | "hostfw" | "guestfw" | "net" | "staged" | "sysctl" | "file" | "dir" | "beside";
+const TAGS: readonly RecordTag[] = ["qemu", "lxc", "storage", "jobs", "firewall", "hostfw", "guestfw", "net", "staged", "sysctl", "file", "dir", "beside"];
 
 /** What the reader found at one path. */
 export interface RawRecord {
@@ -156,6 +156,12 @@ export const PVE_FILES: ReadonlyArray<{ tag: RecordTag; path: string }> = [
   { tag: "jobs", path: "/etc/pve/jobs.cfg" },
   { tag: "firewall", path: "/etc/pve/firewall/cluster.fw" },
 ];
+/**
+ * The firewall directory: cluster.fw (above) and each guest's `<vmid>.fw` (pve-firewall
+ * src/PVE/Firewall.pm `load_vmfw_conf`, "$pvefw_conf_dir/$vmid.fw"); the node's own rules are in
+ * /etc/pve/nodes/<node>/host.fw (`$hostfw_conf_filename`), both at pve-firewall commit 6f1311f3.
+ */
+export const FIREWALL_DIR = "/etc/pve/firewall";
 /** The main network file; what it sources is read after it. */
 export const INTERFACES = "/etc/network/interfaces";
 /**
@@ -266,6 +272,9 @@ export function buildReadScript(request: ProbeRequest): string {
     `dir "$N"/lxc`,
     `for f in "$N"/lxc/*.conf; do ent "$f" && rec lxc "$f" 1; done`,
     ...PVE_FILES.map((f) => `rec ${f.tag} ${q(f.path)} 1`),
+    `rec hostfw "$N"/host.fw 1`,
+    `dir ${FIREWALL_DIR}`,
+    `for f in ${FIREWALL_DIR}/*.fw; do case "\${f##*/}" in [0-9]*.fw) ent "$f" && rec guestfw "$f" 1;; esac; done`,
     `net ${q(INTERFACES)}`,
     `rec staged ${q(INTERFACES_NEW)} 1`,
     `dir ${SYSCTL_DIR}`,

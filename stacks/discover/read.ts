@@ -144,7 +144,7 @@ function readProblems(raw: RawRead): string[] {
         );
       }
     }
-    if (r.tag === "firewall" && r.content !== undefined) {
+    if ((r.tag === "firewall" || r.tag === "hostfw" || r.tag === "guestfw") && r.content !== undefined) {
       for (const [n, line] of lineNumbers(r.content, parseFirewall(r.content).unparsed ?? [], (l) => l.replace(/^[ \t]+|[ \t\r]+$/g, ""))) {
         out.push(
           `${r.path} line ${n}: ${JSON.stringify(line)} is not a line pve-firewall can parse (it skips it with a warning); discover does not guess what it meant: fix or remove it`,
@@ -215,6 +215,12 @@ export function assembleFacts(raw: RawRead, request: ReadRequest, source: string
   const jobs = one("jobs");
   const firewall = one("firewall");
   const staged = one("staged");
+  const hostFirewall = one("hostfw");
+  const guestFirewalls = raw.records
+    .filter((r) => r.tag === "guestfw" && r.state === "file" && r.content !== undefined)
+    .map((r) => ({ vmid: Number(/\/(\d+)\.fw$/.exec(r.path)?.[1]), path: r.path, fw: parseFirewall(r.content as string) }))
+    .filter((g) => Number.isInteger(g.vmid))
+    .sort((a, b) => a.vmid - b.vmid);
   const texts = (tag: RawRecord["tag"]) => raw.records.filter((r) => r.tag === tag && r.state === "file").map((r) => ({ path: r.path, text: r.content ?? "" }));
   const files: Record<string, HostFileFacts> = {};
   const beside: Record<string, HostFileFacts> = {};
@@ -251,6 +257,8 @@ export function assembleFacts(raw: RawRead, request: ReadRequest, source: string
     storage: storage === undefined ? [] : parseSectionConfig(storage),
     jobs: jobs === undefined ? [] : parseSectionConfig(jobs),
     ...(firewall === undefined ? {} : { firewall: parseFirewall(firewall) }),
+    ...(hostFirewall === undefined ? {} : { hostFirewall: parseFirewall(hostFirewall) }),
+    ...(guestFirewalls.length ? { guestFirewalls } : {}),
     network: {
       ...parseInterfaces(texts("net")),
       ...(staged === undefined ? {} : { staged: { text: staged, current: texts("net").find((t) => t.path === INTERFACES)?.text ?? "" } }),

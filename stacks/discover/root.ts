@@ -13,6 +13,7 @@ import { sourceLines } from "./parse/interfaces";
 import {
   checkRequest,
   DiscoverError,
+  FIREWALL_DIR,
   INTERFACES,
   INTERFACES_NEW,
   isPrivPath,
@@ -235,6 +236,10 @@ export function readRoot(dir: string, request: ProbeRequest): RawRead {
     }
   }
   for (const f of PVE_FILES) rec(f.tag, f.path, true);
+  rec("hostfw", `${nodeDir}/host.fw`, true);
+  listable(FIREWALL_DIR);
+  for (const n of list(at(FIREWALL_DIR)))
+    if (/^[0-9]/.test(n) && n.endsWith(".fw") && exists(`${FIREWALL_DIR}/${n}`)) rec("guestfw", `${FIREWALL_DIR}/${n}`, true);
   net(INTERFACES);
   rec("staged", INTERFACES_NEW, true);
   const sysctlConfReal = (() => {

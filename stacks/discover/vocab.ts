@@ -9,6 +9,7 @@
  */
 
 import { RETENTION_KEYS } from "../config/backups";
+import { isAddressOrCidr } from "../config/common";
 import { TAILNET_IFACE } from "../config/network";
 import type { ConfEntries, FirewallRuleFacts, GuestFacts, LiveFacts, SectionFacts, StagedNetwork } from "./facts";
 import {
@@ -73,14 +74,41 @@ export interface LiveFirewall {
   readonly outputPolicy: string;
   /** Rules in order, stack-shaped; `unexpressed` says why a rule has no stack form. */
   readonly rules: ReadonlyArray<LiveRule>;
-  /** Other sections (aliases, IP sets, groups): not part of the stack vocabulary. */
+  /** Other sections (aliases, IP sets, groups), by header. */
   readonly otherSections: readonly string[];
+  /** `[IPSET]` sections: name -> entries as written. */
+  readonly ipsets: Readonly<Record<string, readonly string[]>>;
+  /** `[ALIASES]`: name -> address/CIDR. */
+  readonly aliases: Readonly<Record<string, string>>;
+  /** `[group]` sections, their rules stack-shaped. */
+  readonly groups: Readonly<Record<string, { readonly comment?: string; readonly rules: readonly LiveRule[] }>>;
+  /** `[OPTIONS]` besides enable/policy_in/policy_out, as written (key lowercased). */
+  readonly options: Readonly<Record<string, string>>;
+  /** The node's host.fw, when it exists: its options and rules. */
+  readonly host?: { readonly options: Readonly<Record<string, string>>; readonly rules: readonly LiveRule[]; readonly unparsed: readonly string[] };
+  /** Guest firewall files (/etc/pve/firewall/<vmid>.fw): what each holds, for the report. */
+  readonly guestFiles: ReadonlyArray<{
+    readonly vmid: number;
+    readonly path: string;
+    readonly rules: number;
+    readonly options: readonly string[];
+    readonly enabled: boolean;
+  }>;
 }
 
 /** One firewall rule, stack-shaped (`name` derived from its comment). */
 export interface LiveRule {
   readonly name: string;
   readonly action: string;
+  /** `Macro(ACTION)`: the macro as written (never expanded). */
+  readonly macro?: string;
+  /** `GROUP <name>`: the security group. */
+  readonly group?: string;
+  /** `out` for an OUT rule. */
+  readonly direction?: "out";
+  readonly sports: readonly number[];
+  readonly log?: string;
+  readonly icmpType?: string;
   readonly proto?: string;
   readonly source?: string;
   readonly dest?: string;
@@ -227,6 +255,7 @@ function vmFields(g: GuestFacts): GuestVocab {
     scsiHardware: get(m, "scsihw"),
     vga: vga ? { type: vga.get("type") ?? vga.get(""), memoryMiB: int(vga.get("memory")), clipboard: vga.get("clipboard") } : undefined,
     nicModel: model,
+    mac: model === undefined ? undefined : net0.get(model),
     bridge: net0.get("bridge"),
     firewall: flag(net0.get("firewall")),
     extraNics: extraNics(m),
@@ -271,6 +300,7 @@ function ctFields(g: GuestFacts): GuestVocab {
     unprivileged: flag(get(m, "unprivileged")),
     features,
     osType: get(m, "ostype"),
+    mac: net0.get("hwaddr"),
     bridge: net0.get("bridge"),
     firewall: flag(net0.get("firewall")),
     extraNics: extraNics(m),
@@ -400,15 +430,6 @@ function jobVocab(s: SectionFacts): LiveJob {
   };
 }
 
-/** Firewall macros with a stack form (pve-firewall PVE/Firewall.pm $pve_fw_macros, the common ones). */
-const MACROS: Readonly<Record<string, { proto: string; dports: number[] }>> = {
-  SSH: { proto: "tcp", dports: [22] },
-  HTTP: { proto: "tcp", dports: [80] },
-  HTTPS: { proto: "tcp", dports: [443] },
-  Web: { proto: "tcp", dports: [80, 443] },
-  Ping: { proto: "icmp", dports: [] },
-};
-
 function ruleName(r: FirewallRuleFacts, i: number, taken: Set<string>): string {
   const base =
     (r.comment ?? "")
@@ -416,64 +437,95 @@ function ruleName(r: FirewallRuleFacts, i: number, taken: Set<string>): string {
       .replace(/[^a-z0-9]+/g, "-")
       .replace(/^-+|-+$/g, "")
       .slice(0, 40)
-      .replace(/-+$/, "") || (r.macro ? r.macro.toLowerCase() : `rule-${i + 1}`);
+      .replace(/-+$/, "") || (r.type === "group" ? `group-${r.action.toLowerCase()}` : r.macro ? r.macro.toLowerCase() : `rule-${i + 1}`);
   let name = /^[a-z0-9]/.test(base) ? base : `rule-${base}`;
   for (let n = 2; taken.has(name); n++) name = `${base}-${n}`;
   taken.add(name);
   return name;
 }
 
+/** Protocols the stack's `proto` states. */
+const STACK_PROTOS = ["tcp", "udp", "icmp", "ipv6-icmp"];
+
 /**
- * What a rule's `-source`/`-dest` refers to when it is not a literal address list: an IP set
- * (`+name`, `+dc/name`, `+guest/name`) or an alias (`name`, `dc/name`) of cluster.fw (pve-firewall
- * PVE/Firewall.pm parse_address_list). The stack states addresses or guest names only, so such a rule
- * has no stack form (a guest name there is rendered as the guest's address, not as an alias).
+ * Why a rule's `-source`/`-dest` has no stack form, or undefined: the stack states an address or CIDR,
+ * an IP set `+name`/`+dc/name`, an alias `name`/`dc/name` (pve-firewall PVE/Firewall.pm
+ * parse_address_list). Not: a `guest/` scope (a guest file's own objects), a list or a range of addresses.
  */
-function addressRef(v: string): string | undefined {
-  if (v.startsWith("+")) return "an IP set";
-  if (/^(dc\/|guest\/)?[A-Za-z][A-Za-z0-9_-]*$/.test(v)) return "an alias";
-  return undefined;
+function addressProblem(v: string): string | undefined {
+  if (v.includes(",")) return "an address list";
+  if (/^\+guest\/|^guest\//.test(v)) return "a guest-scoped reference";
+  if (/^[0-9a-fA-F.:]+-[0-9a-fA-F.:]+$/.test(v)) return "an address range";
+  if (/^\+(dc\/)?[A-Za-z][A-Za-z0-9_-]*$/.test(v) || /^(dc\/)?[A-Za-z][A-Za-z0-9_-]*$/.test(v)) return undefined;
+  return isAddressOrCidr(v) ? undefined : "not an address, IP set or alias";
 }
 
-/** One cluster.fw rule in the stack vocabulary (`bridges`: the host's bridge names, for `-i`). */
-function ruleVocab(r: FirewallRuleFacts, i: number, taken: Set<string>, bridges?: readonly string[]): LiveRule {
+/** A `-dport`/`-sport` value as port numbers, or the part that is not one (a range `a:b` or a service name). */
+function portList(v: string | undefined, what: string, why: string[]): number[] {
+  if (v === undefined) return [];
+  const out: number[] = [];
+  for (const part of v.split(",")) {
+    if (/^\d+$/.test(part) && Number(part) >= 1 && Number(part) <= 65535) out.push(Number(part));
+    else why.push(`${what} ${part}`);
+  }
+  return out;
+}
+
+/**
+ * One firewall rule (cluster.fw, host.fw or a group) in the stack vocabulary (`bridges`: the host's
+ * bridge names, for `-i`). A macro stays a macro and an IP set or alias stays a reference: --write
+ * states them as written, never their expansion; names keep the case they are written in (pve-firewall
+ * looks IP sets and groups up as written).
+ */
+/** The objects of cluster.fw a rule may name (IP sets, aliases, groups), lowercased. */
+interface FirewallNames {
+  readonly ipsets: readonly string[];
+  readonly aliases: readonly string[];
+  readonly groups: readonly string[];
+}
+
+function ruleVocab(r: FirewallRuleFacts, i: number, taken: Set<string>, bridges?: readonly string[], names?: FirewallNames): LiveRule {
   const why: string[] = [];
-  if (r.type !== "in") why.push(`direction ${r.type}`);
   for (const [opt, v] of [
     ["source", r.source],
     ["dest", r.dest],
   ] as const) {
-    const ref = v === undefined ? undefined : addressRef(v);
-    if (ref) why.push(`${opt} ${v} (${ref})`);
+    const p = v === undefined ? undefined : addressProblem(v);
+    if (p) why.push(`${opt} ${v} (${p})`);
+    else if (v !== undefined && names && !isAddressOrCidr(v)) {
+      // A name cluster.fw does not define: pve-firewall's verify_rule marks the rule with an error and skips it.
+      const set = /^\+(?:dc\/)?(.+)$/.exec(v);
+      if (set && !names.ipsets.includes(set[1])) why.push(`${opt} ${v} (an IP set cluster.fw does not define: pve-firewall skips the rule)`);
+      if (!set && !names.aliases.includes(v.replace(/^dc\//, "").toLowerCase()))
+        why.push(`${opt} ${v} (an alias cluster.fw does not define: pve-firewall skips the rule)`);
+    }
   }
+  // pve-firewall looks a group and an IP set up as written, while it lowercases their section names.
+  if (r.type === "group" && names && !names.groups.includes(r.action)) why.push(`group ${r.action} (a security group cluster.fw does not define)`);
   // The stack's `iface` names one of its bridges or the tailnet interface; any other interface has no stack form.
   if (r.iface !== undefined && bridges !== undefined && !bridges.includes(r.iface) && r.iface !== TAILNET_IFACE)
     why.push(`interface ${r.iface} (neither a bridge nor ${TAILNET_IFACE})`);
-  let proto = r.proto;
-  let dports: number[] = [];
-  if (r.macro) {
-    const m = MACROS[r.macro];
-    if (!m) why.push(`macro ${r.macro}`);
-    else {
-      proto = m.proto;
-      dports = [...m.dports];
-    }
+  const proto = r.proto?.toLowerCase();
+  if (r.type !== "group") {
+    if (r.macro !== undefined && proto !== undefined) why.push(`a macro with -p ${r.proto}`);
+    if (proto !== undefined && !STACK_PROTOS.includes(proto)) why.push(`protocol ${r.proto}`);
   }
-  if (r.dport !== undefined) {
-    for (const part of r.dport.split(",")) {
-      if (/^\d+$/.test(part)) dports.push(Number(part));
-      else why.push(`port ${part}`);
-    }
-  }
-  if (r.sport !== undefined) why.push("a source port");
-  if (r.icmpType !== undefined) why.push("an icmp type");
+  const dports = portList(r.dport, "port", why);
+  const sports = portList(r.sport, "source port", why);
   return {
     name: ruleName(r, i, taken),
-    action: r.action,
-    proto,
+    action: r.type === "group" ? "ACCEPT" : r.action,
+    ...(r.type === "group" ? { group: r.action } : {}),
+    ...(r.type === "out" ? { direction: "out" } : {}),
+    ...(r.macro !== undefined ? { macro: r.macro } : {}),
+    // No -p on a plain rule: every protocol, the stack's `any`.
+    proto: r.macro !== undefined || r.type === "group" ? undefined : (proto ?? "any"),
     source: r.source,
     dest: r.dest,
     dports,
+    sports,
+    ...(r.log !== undefined && r.log !== "nolog" ? { log: r.log } : {}),
+    ...(r.icmpType !== undefined ? { icmpType: r.icmpType } : {}),
     iface: r.iface,
     comment: r.comment,
     enabled: r.enabled,
@@ -563,22 +615,46 @@ export function liveVocabulary(facts: LiveFacts): LiveVocabulary {
   }
 
   let firewall: LiveFirewall | undefined;
+  const bridgeNames = bridges.map((b) => b.name);
+  const optionsOf = (o: ConfEntries, skip: readonly string[]) => Object.fromEntries(o.filter(([k]) => !skip.includes(k)));
   if (facts.firewall) {
-    const o = facts.firewall.options;
+    const f = facts.firewall;
+    const o = f.options;
     const taken = new Set<string>();
+    const hostTaken = new Set<string>();
+    const hf = facts.hostFirewall;
+    const names: FirewallNames = { ipsets: Object.keys(f.ipsets ?? {}), aliases: Object.keys(f.aliases ?? {}), groups: Object.keys(f.groups ?? {}) };
     firewall = {
       enabled: get(o, "enable") === "1",
       inputPolicy: get(o, "policy_in") ?? "DROP",
       outputPolicy: get(o, "policy_out") ?? "ACCEPT",
-      rules: facts.firewall.rules.map((r, i) =>
-        ruleVocab(
-          r,
-          i,
-          taken,
-          bridges.map((b) => b.name),
-        ),
+      rules: f.rules.map((r, i) => ruleVocab(r, i, taken, bridgeNames, names)),
+      otherSections: f.otherSections,
+      ipsets: f.ipsets ?? {},
+      aliases: f.aliases ?? {},
+      groups: Object.fromEntries(
+        Object.entries(f.groups ?? {}).map(([n, g]) => {
+          const t = new Set<string>();
+          return [n, { ...(g.comment ? { comment: g.comment } : {}), rules: g.rules.map((r, i) => ruleVocab(r, i, t, bridgeNames, names)) }];
+        }),
       ),
-      otherSections: facts.firewall.otherSections,
+      options: optionsOf(o, ["enable", "policy_in", "policy_out"]),
+      ...(hf
+        ? {
+            host: {
+              options: optionsOf(hf.options, []),
+              rules: hf.rules.map((r, i) => ruleVocab(r, i, hostTaken, bridgeNames, names)),
+              unparsed: hf.unparsed ?? [],
+            },
+          }
+        : {}),
+      guestFiles: (facts.guestFirewalls ?? []).map((g) => ({
+        vmid: g.vmid,
+        path: g.path,
+        rules: g.fw.rules.length,
+        options: g.fw.options.map(([k, v]) => `${k}: ${v}`),
+        enabled: get(g.fw.options, "enable") === "1",
+      })),
     };
   }
   return {

@@ -16,6 +16,7 @@
  * - `reconciled` is set only when `--check` on the written file exits 0.
  */
 import { isMap, isSeq, parse, parseDocument } from "yaml";
+import { firewallRuleMeaning } from "../common/firewallRule";
 import { adoptionFingerprint } from "../config/adoption";
 import { adoptionScopeOf } from "../config/adoptionScope";
 import { ipv4InCidr } from "../config/ipplan";
@@ -23,7 +24,7 @@ import type { NeveModel } from "../config/model";
 import { SECRET_KEYS } from "../config/secrets";
 import { parseStackConfig, rawConfigFromPulumi } from "../config/stack";
 import { type AdoptRequest, adoptArg, type HostObject, inRecord, resolveAdopts } from "./adopt";
-import { type Change, type CheckReport, checkStack, ruleEntry, ruleText } from "./check";
+import { type Change, type CheckReport, checkStack, declaredRuleShape, liveRuleMeaning, ruleEntry } from "./check";
 import type { HostFileFacts } from "./facts";
 import { show } from "./fields";
 import { hostFilePaths, stateHostFiles, unstatedHostFiles } from "./hostfiles";
@@ -82,35 +83,39 @@ function valueForYaml(c: Change): unknown {
 }
 
 /**
- * Make `firewall.rules` the live rules, item by item: a declared rule equal to the live one at the
- * same position keeps its node (its name and the comments around it); the others are replaced.
+ * Make `firewall.rules` (or `firewall.hostRules`) the live rules, item by item: a declared rule equal in
+ * meaning to the live one at the same position keeps its node (its name and the comments around it);
+ * the others are replaced. A macro is written as the macro, an IP set or alias as the reference.
  */
-function writeRules(doc: ReturnType<typeof parseDocument>, p: (string | number)[], model: NeveModel, live: readonly LiveRule[]): string {
-  const declared = model.firewall.rules;
+function writeRules(
+  doc: ReturnType<typeof parseDocument>,
+  p: (string | number)[],
+  declared: NeveModel["firewall"]["rules"],
+  live: readonly LiveRule[],
+  what: string,
+  guestNames: readonly string[],
+): string {
+  const same = (d: (typeof declared)[number] | undefined, r: LiveRule | undefined) =>
+    d !== undefined && r !== undefined && firewallRuleMeaning(declaredRuleShape(d)) === liveRuleMeaning(r);
   let kept = 0;
   const names = new Set<string>();
+  if (declared.length === 0 && live.length) doc.setIn(p, doc.createNode([]));
   live.forEach((r, i) => {
     const d = declared[i];
-    if (d && ruleText({ ...d, source: d.sourceAddress, dest: d.destAddress }) === ruleText(r)) {
+    if (same(d, r)) {
       kept++;
       names.add(d.name);
       return;
     }
     let name = r.name;
-    for (
-      let n = 2;
-      names.has(name) ||
-      declared.some((x, k) => k !== i && x.name === name && ruleText({ ...x, source: x.sourceAddress, dest: x.destAddress }) === ruleText(live[k] ?? r));
-      n++
-    )
-      name = `${r.name}-${n}`;
+    for (let n = 2; names.has(name) || declared.some((x, k) => k !== i && x.name === name && same(x, live[k] ?? r)); n++) name = `${r.name}-${n}`;
     names.add(name);
-    const node = doc.createNode({ ...ruleEntry(r), name });
+    const node = doc.createNode({ ...ruleEntry(r, guestNames), name });
     if (isMap(node)) node.flow = true;
     doc.setIn([...p, i], node);
   });
   for (let i = declared.length - 1; i >= live.length; i--) doc.deleteIn([...p, i]);
-  return `firewall.rules: the ${live.length} rules of cluster.fw in order (${kept} kept as declared, ${live.length - kept} from the host; was ${declared.length} declared)`;
+  return `${what}: the ${live.length} rules of the file in order (${kept} kept as declared, ${live.length - kept} from the host; was ${declared.length} declared)`;
 }
 
 /**
@@ -196,8 +201,18 @@ export function writeStack(text: string, model: NeveModel, live: LiveVocabulary,
       continue;
     }
     const p = at(...objectPath(c.object), ...c.field.split("."));
-    if (c.object === "firewall" && c.field === "rules") {
-      choices.push(writeRules(doc, p, model, c.liveStackValue as LiveRule[]));
+    if (c.object === "firewall" && (c.field === "rules" || c.field === "hostRules")) {
+      const declared = c.field === "rules" ? model.firewall.rules : model.firewall.hostRules;
+      choices.push(
+        writeRules(
+          doc,
+          p,
+          declared,
+          c.liveStackValue as LiveRule[],
+          `firewall.${c.field}`,
+          model.guests.map((g) => g.name),
+        ),
+      );
       continue;
     }
     const v = valueForYaml(c);
@@ -243,7 +258,7 @@ export function writeStack(text: string, model: NeveModel, live: LiveVocabulary,
   const held = new Set<string>([
     plan.gateway,
     ...plan.unmanaged.map((u) => u.address),
-    ...model.guests.filter((g) => !g.template && g.ipv4).map((g) => g.ipv4 as string),
+    ...model.guests.filter((g) => !g.template && (g.ipv4 ?? g.dhcpReserved)).map((g) => (g.ipv4 ?? g.dhcpReserved) as string),
   ]);
   for (const u of report.unknown) {
     switch (u.kind) {

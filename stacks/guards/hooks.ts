@@ -24,6 +24,7 @@
  * before its create half; and `npm run guard` reads the preview's step kinds (docs/adopting.md §13).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { restartRefusal } from "./restart";
 import { type StepFacts, stopReason } from "./stopList";
 
 /** The facts a guard adds to the step it sees (what the program decided at registration). */
@@ -36,7 +37,10 @@ export const GUARDS = {
   update: { hook: "neve-guard-update", point: "beforeUpdate", op: "update", facts: {} },
   updateReadOnly: { hook: "neve-guard-update-read-only", point: "beforeUpdate", op: "update", facts: { readOnly: true } },
   delete: { hook: "neve-guard-delete", point: "beforeDelete", op: "delete", facts: {} },
-} as const satisfies Record<string, { hook: string; point: keyof pulumi.ResourceHookBinding; op: string; facts: GuardFacts }>;
+  // A guest whose stack entry does not say restartOnUpdate: true (./restart.ts compares the step's old and new inputs).
+  updateRunningVm: { hook: "neve-guard-update-running-vm", point: "beforeUpdate", op: "update", facts: {}, restart: "vm" },
+  updateRunningCt: { hook: "neve-guard-update-running-ct", point: "beforeUpdate", op: "update", facts: {}, restart: "ct" },
+} as const satisfies Record<string, { hook: string; point: keyof pulumi.ResourceHookBinding; op: string; facts: GuardFacts; restart?: "vm" | "ct" }>;
 
 /** One guard. */
 export type GuardName = keyof typeof GUARDS;
@@ -49,6 +53,14 @@ export function refusal(op: string, urn: string, why: string): string {
 /** The hook's callback: refuse the step when the stop list says so. */
 function guardCallback(name: GuardName): pulumi.ResourceHookFunction {
   const g = GUARDS[name];
+  if ("restart" in g) {
+    // The live record: the step's old inputs and outputs (the state), against the new inputs (the engine
+    // passes all three to a beforeUpdate hook: @pulumi/pulumi ResourceHookArgs).
+    return (args) => {
+      const why = restartRefusal(g.restart, args.oldInputs, args.newInputs, args.oldOutputs);
+      if (why) throw new Error(refusal(g.op, args.urn, why));
+    };
+  }
   return (args) => {
     const why = stopReason({ op: g.op, urn: args.urn, type: args.type, ...g.facts });
     if (why) throw new Error(refusal(g.op, args.urn, why));
@@ -78,15 +90,23 @@ export interface GuardSpec {
   readonly live: boolean;
   /** The stack treats it as read-only: no update. */
   readonly readOnly: boolean;
+  /**
+   * A guest: its kind and whether its stack entry allows an up to restart it (`restartOnUpdate`). A guest
+   * that does not (and is no template) gets the running-guest update guard.
+   */
+  readonly guest?: { readonly kind: "vm" | "ct"; readonly restartOnUpdate: boolean; readonly template: boolean };
 }
 
 /**
- * The guard list of one Proxmox resource: one guard per lifecycle point. This is the one place where a
- * resource's guards are chosen (a guard for another rule, e.g. a restart of a running guest the stack
- * file did not ask for, is added here and in {@link GUARDS}).
+ * The guard list of one Proxmox resource: one stop-list guard per lifecycle point, and for a guest the
+ * stack file does not allow to be restarted, the running-guest update guard. This is the one place where a
+ * resource's guards are chosen (a guard for another rule is added here and in {@link GUARDS}).
  */
 export function guardsFor(spec: GuardSpec): readonly GuardName[] {
-  return [spec.live ? "createLive" : "create", spec.readOnly ? "updateReadOnly" : "update", "delete"];
+  const out: GuardName[] = [spec.live ? "createLive" : "create", spec.readOnly ? "updateReadOnly" : "update", "delete"];
+  const g = spec.guest;
+  if (g && !g.restartOnUpdate && !g.template) out.push(g.kind === "vm" ? "updateRunningVm" : "updateRunningCt");
+  return out;
 }
 
 /** The `hooks` resource option for a guard list. */

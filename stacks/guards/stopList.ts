@@ -99,6 +99,17 @@ export function stopReason(step: StepFacts): string | undefined {
       return `a replacement of a Proxmox object: it would leave the old object next to a new one (retain on delete) or delete it; ${DELETE_WAY_OUT}`;
     case "delete":
       if (!proxmox) return undefined;
+      if (step.type === PROXMOX_TYPES.bridge) {
+        // With `network.interfacesFile: true` no bridge resource is declared (stacks/components/proxmox/bridges.ts):
+        // the bridges recorded in the state show up as deletes. Their delete must be a state removal, never the
+        // provider's (bpg deletes the interface and reloads the node's network).
+        return (
+          "a delete of a bridge: bpg's provider would remove the interface from the host and reload the node's whole network. " +
+          "If network.interfacesFile is now true (the bridges moved to /etc/network/interfaces), this is the state migration " +
+          "it needs: remove the resource from the state only, pulumi state delete --force '<urn>' (it is protected; the bridge " +
+          `stays on the host), then preview again (docs/adopting.md §7). Otherwise ${DELETE_WAY_OUT}`
+        );
+      }
       return `a delete of a Proxmox object: this program never deletes one; ${DELETE_WAY_OUT}`;
     case "create":
       if (step.type === PROXMOX_TYPES.bridge) {

@@ -41,9 +41,16 @@ const networkBridges = new NetworkBridges("network", { model, ctx });
 const storage = new Storages("storage", { model, ctx, pbsPassword: secrets.pbsPassword });
 /** Guest components by name (host services that edit a guest's config wait for it). */
 const guestComponents: Record<string, QemuGuest | LxcGuest> = {};
+// With network.interfacesFile the bridges are the host file's push, declared below with the host services (whose
+// raw-lines resources wait for the guests): the guests wait for it through this promise, resolved once it exists.
+let resolveNetworkPush: (r: pulumi.Resource[]) => void = () => undefined;
+const networkPush = new Promise<pulumi.Resource[]>((resolve) => {
+  resolveNetworkPush = resolve;
+});
 for (const g of model.guests) {
-  // Guests need their bridge and storage first when they are created rather than adopted.
-  const opts = { dependsOn: [networkBridges, storage] };
+  // Guests need their bridge and storage first when they are created rather than adopted; with network.interfacesFile
+  // their bridge exists once /etc/network/interfaces is pushed and access confirmed.
+  const opts = { dependsOn: networkPush.then((push) => [networkBridges, storage, ...push]) };
   switch (g.kind) {
     case "vm":
       guestComponents[g.name] = new QemuGuest(g.name, { guest: g, model, ctx }, opts);
@@ -59,16 +66,21 @@ for (const g of model.guests) {
 }
 new ClusterFirewall("firewall", { model, ctx });
 new BackupJobs("backups", { model, ctx }, { dependsOn: [storage] });
-if (model.hostServices.enabled) {
-  configured(
-    () =>
-      new HostServices("host", {
-        model,
-        sshPrivateKey: secrets.sshPrivateKey,
-        tunnelCredentials: secrets.tunnelCredentials,
-        guests: guestComponents,
-      }),
-  );
+try {
+  if (model.hostServices.enabled) {
+    const host = configured(
+      () =>
+        new HostServices("host", {
+          model,
+          sshPrivateKey: secrets.sshPrivateKey,
+          tunnelCredentials: secrets.tunnelCredentials,
+          guests: guestComponents,
+        }),
+    );
+    resolveNetworkPush(host.networkPush ? [host.networkPush] : []);
+  }
+} finally {
+  resolveNetworkPush([]);
 }
 
 // The contract is NeveStackOutputs (./outputs, docs/outputs.md); the export names are NEVE_OUTPUT_NAMES.

@@ -1,5 +1,14 @@
 import * as ipaddr from "ipaddr.js";
-import { dnsmasqExtraLineProblem } from "../common/dnsmasqDirectives";
+import {
+  canonicalMac,
+  dhcpHostClaims,
+  dhcpReservationProblem,
+  dnsmasqDomainProblem,
+  dnsmasqExtraLineProblem,
+  dnsmasqServerProblem,
+  macAddressProblem,
+  parseDnsmasqLine,
+} from "../common/dnsmasqDirectives";
 import { leaseTimeProblem } from "../common/predicates";
 import { renderTemplate } from "./handlebars";
 import { assertIfname, assertIp, assertIpv4Network, assertUnique, RenderModelError, show } from "./validate";
@@ -35,8 +44,16 @@ export interface DnsmasqModel {
   };
   /** Lease time: seconds (at least 120), a number with m/h/d, or "infinite". Defaults to "12h". */
   readonly leaseTime?: string;
-  /** Local DNS domain for the bridge (answered locally, never forwarded). Defaults to none. */
+  /** Local DNS domain for the bridge (`domain=`: DHCP clients' names are qualified with it). Defaults to none. */
   readonly domain?: string;
+  /** Domains answered from local data only, never forwarded (`local=/d/`). Defaults to `[domain]` when a domain is set, else none. */
+  readonly local?: readonly string[];
+  /** Upstream DNS servers (`server=` values, e.g. "1.1.1.1", "/corp.example/10.0.0.53"), in order. Defaults to none. */
+  readonly servers?: readonly string[];
+  /** `no-resolv`: never read upstream servers from /etc/resolv.conf. Defaults to false. */
+  readonly noResolv?: boolean;
+  /** `cache-size`: DNS cache entries (0 disables the cache). Defaults to dnsmasq's own (150). */
+  readonly cacheSize?: number;
   /** Fixed leases. Defaults to none. */
   readonly staticHosts?: readonly DnsmasqStaticHost[];
   /** Directives the model does not know, rendered last (`dnsmasqExtraLineProblem`). Defaults to none. */
@@ -44,7 +61,6 @@ export interface DnsmasqModel {
 }
 
 const toInt = (a: ipaddr.IPv4): number => a.octets.reduce((n, o) => n * 256 + o, 0);
-const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 /** Validate `model` and render the dnsmasq drop-in for one private bridge. */
@@ -86,38 +102,56 @@ export function renderDnsmasqConfig(model: DnsmasqModel): string {
   const leaseTime = model.leaseTime ?? "12h";
   const leaseProblem = leaseTimeProblem(leaseTime);
   if (leaseProblem !== null) throw new RenderModelError("dnsmasq.leaseTime", leaseProblem);
-  if (model.domain !== undefined && (typeof model.domain !== "string" || !model.domain.split(".").every((l) => LABEL.test(l)))) {
-    throw new RenderModelError("dnsmasq.domain", `must be a lowercase DNS domain such as "neve.lan", got ${show(model.domain)}`);
+  if (model.domain !== undefined) {
+    const p = dnsmasqDomainProblem(model.domain);
+    if (p !== null) throw new RenderModelError("dnsmasq.domain", p);
+  }
+  const local = (model.local ?? (model.domain === undefined ? [] : [model.domain])).map((d, i) => {
+    const p = dnsmasqDomainProblem(d);
+    if (p !== null) throw new RenderModelError(`dnsmasq.local[${i}]`, p);
+    return d;
+  });
+  const servers = (model.servers ?? []).map((v, i) => {
+    const p = dnsmasqServerProblem(v);
+    if (p !== null) throw new RenderModelError(`dnsmasq.servers[${i}]`, p);
+    return v.trim();
+  });
+  if (model.cacheSize !== undefined && (!Number.isInteger(model.cacheSize) || model.cacheSize < 0)) {
+    throw new RenderModelError("dnsmasq.cacheSize", `must be a whole number of cache entries, 0 or more, got ${show(model.cacheSize)}`);
   }
 
   const staticHosts = (model.staticHosts ?? []).map((h, i) => {
     const f = `dnsmasq.staticHosts[${i}]`;
-    const mac = typeof h.mac === "string" ? h.mac.toLowerCase() : h.mac;
-    if (typeof mac !== "string" || !MAC.test(mac)) {
-      throw new RenderModelError(`${f}.mac`, `must be a MAC address such as "bc:24:11:aa:bb:cc", got ${show(h.mac)}`);
-    }
-    const ip = inSubnet(`${f}.address`, h.address);
-    if (inRange(ip)) {
-      throw new RenderModelError(
-        `${f}.address`,
-        `${h.address} lies in the DHCP range ${model.dhcpRange.start}-${model.dhcpRange.end}; give fixed leases an address outside it`,
-      );
-    }
-    if (toInt(ip) === toInt(router)) {
-      throw new RenderModelError(`${f}.address`, `${h.address} is the router's address; pick a free one`);
-    }
+    const macProblem = macAddressProblem(h.mac);
+    if (macProblem !== null) throw new RenderModelError(`${f}.mac`, macProblem);
+    const mac = canonicalMac(h.mac);
+    const ip = assertIp(`${f}.address`, h.address, "ipv4") as ipaddr.IPv4;
+    const reservation = dhcpReservationProblem(ip.toString(), { subnet: model.subnet, router: router.toString(), dhcpRange: model.dhcpRange });
+    if (reservation !== null) throw new RenderModelError(`${f}.address`, reservation);
     if (h.hostname !== undefined && (typeof h.hostname !== "string" || !LABEL.test(h.hostname))) {
       throw new RenderModelError(`${f}.hostname`, `must be a single lowercase DNS label such as "lune", got ${show(h.hostname)}`);
     }
     return [mac, ip.toString(), ...(h.hostname === undefined ? [] : [h.hostname])].join(",");
   });
   const hosts = model.staticHosts ?? [];
-  assertUnique("dnsmasq.staticHosts", hosts, (h) => h.mac.toLowerCase(), "MAC address");
+  assertUnique("dnsmasq.staticHosts", hosts, (h) => canonicalMac(h.mac), "MAC address");
   assertUnique("dnsmasq.staticHosts", hosts, (h) => h.address, "address");
 
   const extraLines = (model.extraLines ?? []).map((l, i) => {
     const p = dnsmasqExtraLineProblem(l);
     if (p !== null) throw new RenderModelError(`dnsmasq.extraLines[${i}]`, p);
+    // One source of truth per reservation: an extra dhcp-host may not name a fixed lease's MAC or address.
+    const d = parseDnsmasqLine(l);
+    if (d?.key === "dhcp-host" && d.value !== null) {
+      const claims = dhcpHostClaims(d.value);
+      const clash = hosts.findIndex((h) => claims.macs.includes(canonicalMac(h.mac)) || claims.addresses.includes(h.address));
+      if (clash >= 0) {
+        throw new RenderModelError(
+          `dnsmasq.extraLines[${i}]`,
+          `${show(l)} names the MAC or address of the fixed lease ${hosts[clash].hostname ?? hosts[clash].mac} (from its guest entry); state the reservation once, on the guest`,
+        );
+      }
+    }
     return l.trim();
   });
 
@@ -126,6 +160,10 @@ export function renderDnsmasqConfig(model: DnsmasqModel): string {
     exceptInterfaces: except,
     subnet: model.subnet,
     domain: model.domain ?? null,
+    local,
+    servers,
+    noResolv: model.noResolv === true,
+    cacheSize: model.cacheSize ?? null,
     rangeStart: start.toString(),
     rangeEnd: end.toString(),
     netmask: ipaddr.IPv4.subnetMaskFromPrefixLength(prefix).toString(),

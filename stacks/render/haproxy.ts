@@ -1,10 +1,18 @@
 import {
+  bindExtraProblem,
   DEFAULT_SERVER_OPTIONS,
+  HAPROXY_STANDARD_LINES,
+  type HaproxyRole,
   type HaproxySectionKind,
   type HaproxyServerOptions,
+  type HaproxyStandardLine,
   haproxyExtraLineProblem,
+  haproxyNameProblem,
   haproxyTimeProblem,
+  serverExtraProblem,
   serverOptionsText,
+  serverWordProblem,
+  standardLineClash,
 } from "../common/haproxy";
 import { singleLineProblem } from "../common/predicates";
 import { renderTemplate } from "./handlebars";
@@ -16,6 +24,10 @@ export interface HaproxyBind {
   readonly address: string;
   /** TCP port. */
   readonly port: number;
+  /** `v4v6` (an IPv6 wildcard that takes IPv4 too) or `v6only`. Defaults to v6only for "::", none otherwise. */
+  readonly family?: "v4v6" | "v6only";
+  /** Other bind options, each a keyword with its arguments (`accept-proxy`), after the address. Defaults to none. */
+  readonly extra?: readonly string[];
 }
 
 /** One public hostname and the guest that serves it. */
@@ -32,14 +44,16 @@ export interface HaproxyRoute {
   readonly tlsServer?: HaproxyServerOptions;
   /** Options of the HTTP backend's server line. Defaults to a plain `check`. */
   readonly httpServer?: HaproxyServerOptions;
+  /** Section and server names, for a file named by hand. Defaults to tls_<id>, http_<id> and <id> ({@link haproxyBackendId}). */
+  readonly names?: { readonly tlsBackend?: string; readonly httpBackend?: string; readonly server?: string };
 }
 
-/** The four timeouts of the `defaults` section, each a haproxy time ("5s", "1m"). */
+/** The four timeouts of the `defaults` section, each a haproxy time ("5s", "1m"), or null to leave it out. */
 export interface HaproxyTimeouts {
-  readonly connect: string;
-  readonly client: string;
-  readonly server: string;
-  readonly tunnel: string;
+  readonly connect: string | null;
+  readonly client: string | null;
+  readonly server: string | null;
+  readonly tunnel: string | null;
 }
 
 /** Settings of the `global` and `defaults` sections beyond the runtime. */
@@ -58,7 +72,7 @@ export interface HaproxyTuning {
 export interface HaproxyExtraLines {
   readonly global?: readonly string[];
   readonly defaults?: readonly string[];
-  /** By frontend name: tls_in, http_in, stats. */
+  /** By frontend role: tls_in (the TLS frontend), http_in (the HTTP frontend), stats, whatever their names. */
   readonly frontends?: Readonly<Partial<Record<"tls_in" | "http_in" | "stats", readonly string[]>>>;
   /** By backend name (tls_<id>, http_<id>, tls_no_route, http_no_route). */
   readonly backends?: Readonly<Record<string, readonly string[]>>;
@@ -100,6 +114,24 @@ export interface HaproxyModel {
   readonly tuning?: HaproxyTuning;
   /** The escape hatch: extra lines per section. Defaults to none. */
   readonly extraLines?: HaproxyExtraLines;
+  /** Names of the frontends and the stats section. Defaults to tls_in, http_in, stats. */
+  readonly names?: { readonly tls?: string; readonly http?: string; readonly stats?: string };
+  /** The stats page as a `frontend` or a `listen` section. Defaults to frontend. */
+  readonly statsSection?: "frontend" | "listen";
+  /** Standard directives left out ({@link HAPROXY_STANDARD_LINES}). Defaults to none. */
+  readonly omit?: readonly HaproxyStandardLine[];
+  /**
+   * A connection that matches no route: `reject` (a default backend that closes TLS and answers HTTP 404)
+   * or `none` (no default backend: haproxy closes the connection, answers HTTP 503). Defaults to reject.
+   * Ignored when fallbackHostname is set.
+   */
+  readonly unrouted?: "reject" | "none";
+  /**
+   * How the HTTP frontend matches a route: `host-only` (`req.hdr(host),host_only -i NAME`: the Host header
+   * without its port) or `header` (`hdr(host) -i NAME`: the whole header, so `NAME:80` matches no route).
+   * Defaults to host-only.
+   */
+  readonly hostMatch?: "host-only" | "header";
 }
 
 /** Defaults of {@link HaproxyTuning}. */
@@ -107,14 +139,27 @@ export const DEFAULT_HAPROXY_TIMEOUTS: HaproxyTimeouts = { connect: "5s", client
 /** Debian's packaged log targets. */
 export const DEFAULT_HAPROXY_LOG: readonly string[] = ["/dev/log local0", "/dev/log local1 notice"];
 
-function checkLines(field: string, kind: HaproxySectionKind, lines: readonly string[] | undefined): readonly string[] {
+function checkLines(
+  field: string,
+  kind: HaproxySectionKind,
+  lines: readonly string[] | undefined,
+  role: HaproxyRole | null = null,
+  omit: readonly string[] = [],
+): readonly string[] {
   if (lines === undefined) return [];
   if (!Array.isArray(lines)) throw new RenderModelError(field, "must be a list of lines");
   return lines.map((l, i) => {
-    const p = haproxyExtraLineProblem(kind, l);
+    const p = haproxyExtraLineProblem(kind, l) ?? (role === null ? null : standardLineClash(role, l, omit));
     if (p !== null) throw new RenderModelError(`${field}[${i}]`, p);
     return l.trim();
   });
+}
+
+function checkName(field: string, name: unknown, fallback: string): string {
+  if (name === undefined) return fallback;
+  const p = haproxyNameProblem(name);
+  if (p) throw new RenderModelError(field, p);
+  return name as string;
 }
 
 function checkCount(field: string, n: unknown): number | undefined {
@@ -139,6 +184,21 @@ function serverOptions(field: string, o: HaproxyServerOptions | undefined): stri
   } else if (typeof v.check !== "boolean") {
     throw new RenderModelError(`${field}.check`, `must be true, false or { port, inter, rise, fall }, got ${show(v.check)}`);
   }
+  if (v.ssl !== undefined) {
+    if (v.ssl.verify !== undefined && v.ssl.verify !== "none" && v.ssl.verify !== "required")
+      throw new RenderModelError(`${field}.ssl.verify`, `must be none or required, got ${show(v.ssl.verify)}`);
+    for (const k of ["sni", "caFile"] as const) {
+      const p = v.ssl[k] === undefined ? null : serverWordProblem(v.ssl[k]);
+      if (p) throw new RenderModelError(`${field}.ssl.${k}`, p);
+    }
+  }
+  if (v.backup !== undefined && typeof v.backup !== "boolean") throw new RenderModelError(`${field}.backup`, `must be true or false, got ${show(v.backup)}`);
+  if (v.weight !== undefined && (!Number.isInteger(v.weight) || v.weight < 0 || v.weight > 256))
+    throw new RenderModelError(`${field}.weight`, `must be a whole number in 0-256, got ${show(v.weight)}`);
+  (v.extra ?? []).forEach((e, i) => {
+    const p = serverExtraProblem(e);
+    if (p) throw new RenderModelError(`${field}.extra[${i}]`, p);
+  });
   const t = serverOptionsText(v);
   return t === "" ? "" : ` ${t}`;
 }
@@ -157,10 +217,9 @@ export const PROXMOX_API_PORT = 8006;
 /** HAProxy `bind` argument: IPv6 in brackets; an IPv6 wildcard is v6only so it can sit beside 0.0.0.0. */
 function bindText(b: HaproxyBind): string {
   const ip = assertIp("bind", b.address);
-  if (ip.kind() === "ipv6") {
-    return `[${ip.toString()}]:${b.port}${ip.toString() === "::" ? " v6only" : ""}`;
-  }
-  return `${ip.toString()}:${b.port}`;
+  const family = b.family ?? (ip.kind() === "ipv6" && ip.toString() === "::" ? "v6only" : undefined);
+  const addr = ip.kind() === "ipv6" ? `[${ip.toString()}]` : ip.toString();
+  return [`${addr}:${b.port}`, ...(family ? [family] : []), ...(b.extra ?? []).map((e) => e.trim())].join(" ");
 }
 
 function serverText(address: string, port: number): string {
@@ -172,6 +231,12 @@ function checkBinds(field: string, binds: readonly HaproxyBind[] | undefined, hi
   binds!.forEach((b, i) => {
     assertIp(`${field}[${i}].address`, b.address);
     assertPort(`${field}[${i}].port`, b.port);
+    if (b.family !== undefined && b.family !== "v4v6" && b.family !== "v6only")
+      throw new RenderModelError(`${field}[${i}].family`, `must be v4v6 or v6only, got ${show(b.family)}`);
+    (b.extra ?? []).forEach((e, k) => {
+      const p = bindExtraProblem(e);
+      if (p) throw new RenderModelError(`${field}[${i}].extra[${k}]`, p);
+    });
     if (b.port === PROXMOX_API_PORT) {
       throw new RenderModelError(
         `${field}[${i}].port`,
@@ -238,17 +303,23 @@ export function renderHaproxyConfig(model: HaproxyModel): string {
     const id = haproxyBackendId(r.hostname);
     return {
       hostname: r.hostname,
-      tlsBackend: `tls_${id}`,
-      httpBackend: `http_${id}`,
-      serverName: id,
+      tlsBackend: checkName(`${f}.names.tlsBackend`, r.names?.tlsBackend, `tls_${id}`),
+      httpBackend: checkName(`${f}.names.httpBackend`, r.names?.httpBackend, `http_${id}`),
+      serverName: checkName(`${f}.names.server`, r.names?.server, id),
       tlsServer: serverText(ip.toString(), r.tlsPort) + serverOptions(`${f}.tlsServer`, r.tlsServer),
       httpServer: serverText(ip.toString(), r.httpPort) + serverOptions(`${f}.httpServer`, r.httpServer),
       tlsLines: [] as readonly string[],
       httpLines: [] as readonly string[],
+      httpMatch: "",
     };
   });
   assertUnique("haproxy.routes", model.routes, (r) => r.hostname, "hostname");
-  assertUnique("haproxy.routes", routes, (r) => r.serverName, "backend name");
+  assertUnique(
+    "haproxy.routes",
+    routes.flatMap((r) => [r.tlsBackend, r.httpBackend]),
+    (n) => n,
+    "backend name",
+  );
 
   let fallback: (typeof routes)[number] | null = null;
   if (model.fallbackHostname !== undefined) {
@@ -274,7 +345,7 @@ export function renderHaproxyConfig(model: HaproxyModel): string {
   const tuning = model.tuning ?? {};
   const timeouts = tuning.timeouts ?? DEFAULT_HAPROXY_TIMEOUTS;
   for (const k of ["connect", "client", "server", "tunnel"] as const) {
-    const p = haproxyTimeProblem(timeouts[k]);
+    const p = timeouts[k] === null ? null : haproxyTimeProblem(timeouts[k]);
     if (p) throw new RenderModelError(`haproxy.tuning.timeouts.${k}`, p);
   }
   const log = (tuning.log ?? DEFAULT_HAPROXY_LOG).map((l, i) => {
@@ -283,7 +354,28 @@ export function renderHaproxyConfig(model: HaproxyModel): string {
     return l.trim();
   });
   const extra = model.extraLines ?? {};
-  const backendNames = [...routes.flatMap((r) => [r.tlsBackend, r.httpBackend]), ...(fallback === null ? ["tls_no_route", "http_no_route"] : [])];
+  const omit = model.omit ?? [];
+  omit.forEach((o, i) => {
+    if (!(o in HAPROXY_STANDARD_LINES))
+      throw new RenderModelError(`haproxy.omit[${i}]`, `${show(o)} is not a standard line; use one of ${show(Object.keys(HAPROXY_STANDARD_LINES))}`);
+  });
+  const keep = Object.fromEntries(Object.entries(HAPROXY_STANDARD_LINES).map(([k, v]) => [v.flag, !omit.includes(k as HaproxyStandardLine)]));
+  const unrouted = model.unrouted ?? "reject";
+  if (unrouted !== "reject" && unrouted !== "none") throw new RenderModelError("haproxy.unrouted", `must be reject or none, got ${show(unrouted)}`);
+  const hostMatch = model.hostMatch ?? "host-only";
+  if (hostMatch !== "host-only" && hostMatch !== "header")
+    throw new RenderModelError("haproxy.hostMatch", `must be host-only or header, got ${show(hostMatch)}`);
+  const noRoute = fallback === null && unrouted === "reject";
+  const names = {
+    tls: checkName("haproxy.names.tls", model.names?.tls, "tls_in"),
+    http: checkName("haproxy.names.http", model.names?.http, "http_in"),
+    stats: checkName("haproxy.names.stats", model.names?.stats, "stats"),
+  };
+  const statsSection = model.statsSection ?? "frontend";
+  if (statsSection !== "frontend" && statsSection !== "listen")
+    throw new RenderModelError("haproxy.statsSection", `must be frontend or listen, got ${show(statsSection)}`);
+  const backendNames = [...routes.flatMap((r) => [r.tlsBackend, r.httpBackend]), ...(noRoute ? ["tls_no_route", "http_no_route"] : [])];
+  assertUnique("haproxy.names", [names.tls, names.http, names.stats, ...backendNames], (n) => n, "section name");
   const backendLines = new Map<string, readonly string[]>();
   for (const [name, lines] of Object.entries(extra.backends ?? {})) {
     if (!backendNames.includes(name)) {
@@ -294,6 +386,7 @@ export function renderHaproxyConfig(model: HaproxyModel): string {
   for (const r of routes) {
     r.tlsLines = backendLines.get(r.tlsBackend) ?? [];
     r.httpLines = backendLines.get(r.httpBackend) ?? [];
+    r.httpMatch = hostMatch === "header" ? `hdr(host) -i ${r.hostname}` : `req.hdr(host),host_only -i ${r.hostname}`;
   }
   const fe = extra.frontends ?? {};
 
@@ -306,11 +399,16 @@ export function renderHaproxyConfig(model: HaproxyModel): string {
     defaultsMaxconn: checkCount("haproxy.tuning.defaultsMaxconn", tuning.defaultsMaxconn) ?? null,
     log,
     timeouts,
-    globalLines: checkLines("haproxy.extraLines.global", "global", extra.global),
-    defaultsLines: checkLines("haproxy.extraLines.defaults", "defaults", extra.defaults),
-    tlsInLines: checkLines("haproxy.extraLines.frontends.tls_in", "frontend", fe.tls_in),
-    httpInLines: checkLines("haproxy.extraLines.frontends.http_in", "frontend", fe.http_in),
-    statsLines: checkLines("haproxy.extraLines.frontends.stats", "frontend", fe.stats),
+    globalLines: checkLines("haproxy.extraLines.global", "global", extra.global, "global", omit),
+    defaultsLines: checkLines("haproxy.extraLines.defaults", "defaults", extra.defaults, "defaults", omit),
+    tlsInLines: checkLines("haproxy.extraLines.frontends.tls_in", "frontend", fe.tls_in, "tls", omit),
+    httpInLines: checkLines("haproxy.extraLines.frontends.http_in", "frontend", fe.http_in, "http", omit),
+    statsLines: checkLines("haproxy.extraLines.frontends.stats", "frontend", fe.stats, "stats", omit),
+    keep,
+    hostMatchText: hostMatch === "header" ? "the whole header, port included" : "port stripped",
+    names,
+    statsSection,
+    noRoute,
     tlsNoRouteLines: backendLines.get("tls_no_route") ?? [],
     httpNoRouteLines: backendLines.get("http_no_route") ?? [],
     tlsBinds: tlsBinds.map(bindText),
@@ -318,7 +416,7 @@ export function renderHaproxyConfig(model: HaproxyModel): string {
     stats: { bind: bindText(stats), path: stats.path },
     routes,
     fallback,
-    tlsDefaultBackend: fallback === null ? "tls_no_route" : fallback.tlsBackend,
-    httpDefaultBackend: fallback === null ? "http_no_route" : fallback.httpBackend,
+    tlsDefaultBackend: fallback !== null ? fallback.tlsBackend : noRoute ? "tls_no_route" : null,
+    httpDefaultBackend: fallback !== null ? fallback.httpBackend : noRoute ? "http_no_route" : null,
   });
 }

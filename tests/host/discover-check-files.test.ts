@@ -179,7 +179,7 @@ describe("discover --check --fail-on-files: the host files section against a rea
     expect(r.stdout).toContain(FILES_COUNTED);
     expect(r.code).toBe(1);
     expect(hostFilesOf(r.stdout)).toMatch(
-      /^\nHost files \(.*; counted in the exit status unless acknowledged at the live content's hash, absent files are creations\):\n/,
+      /^\nHost files \(.*; counted in the exit status unless equal in meaning or acknowledged at the live content's hash, absent files are creations\):\n/,
     );
     expect(lineOf(r.stdout, HAPROXY)).toMatch(/^ {2}differs +\/etc\/haproxy\/haproxy\.cfg \(host-haproxy\)$/);
     expect(r.stdout).toContain(`--- live:${HAPROXY}\n+++ declared:${HAPROXY}\n`);
@@ -193,7 +193,7 @@ describe("discover --check --fail-on-files: the host files section against a rea
     const plain = await check({ failOnFiles: false });
     expect(plain.stderr).toBe("");
     expect(plain.code).toBe(1);
-    expect(hostFilesOf(plain.stdout)).toMatch(/^\nHost files \(.*; counted in the exit status unless acknowledged/);
+    expect(hostFilesOf(plain.stdout)).toMatch(/^\nHost files \(.*; counted in the exit status unless equal in meaning or acknowledged/);
     expect(plain.stdout).toContain(`counted: the up would replace ${HAPROXY}; state its directives in the stack file`);
   });
 

@@ -1,5 +1,6 @@
 /**
- * discover's read against a REAL sshd test host (tests/host/harness): the pve-neve fixture is placed at
+ * discover's read against a REAL sshd test host (tests/host/harness): the pve-neve fixture (with
+ * host.fw and a guest's <vmid>.fw from pve-neve-fw) is placed at
  * its host paths inside the test host, then read over SSH (one pinned connection, one read-only exec)
  * and, here, from the fixture directory with --root: both must give the same facts. The host must be
  * left as it was, and /etc/pve/priv never read (a file there whose access time would move on any read).
@@ -17,7 +18,12 @@ import { treeHash } from "../treeHash";
 import { STAGED_VMBR0_EDIT } from "../unit/support/discoverHost";
 import { startTestHost, type TestHost } from "./harness/testHost";
 
-const FIXTURE = path.resolve(__dirname, "..", "fixtures", "pve-neve");
+// neve's files with host.fw and a guest's .fw of tests/fixtures/pve-neve-fw beside them (its cluster.fw
+// is not laid over: the damage cases of tests/discoverCases.ts name lines of the base cluster.fw).
+const FIXTURE = fs.mkdtempSync(path.join(os.tmpdir(), "discover-read-host-"));
+fs.cpSync(path.resolve(__dirname, "..", "fixtures", "pve-neve"), FIXTURE, { recursive: true, verbatimSymlinks: true });
+for (const f of ["etc/pve/nodes/neve/host.fw", "etc/pve/firewall/1201.fw"])
+  fs.copyFileSync(path.resolve(__dirname, "..", "fixtures", "pve-neve-fw", f), path.join(FIXTURE, f));
 const PRIV_KEY = "/etc/pve/priv/authkey.key";
 const PRIV_MARKER = "FIXTURE-PRIVATE-MUST-NEVER-BE-READ";
 const TUNNEL_JSON = "/etc/cloudflared/464de2f3-7058-4a1f-9f93-ae8425f0ffbe.json";
@@ -77,6 +83,7 @@ async function placeFixture(): Promise<void> {
 
 afterAll(async () => {
   await host?.stop();
+  fs.rmSync(FIXTURE, { recursive: true, force: true });
 });
 
 describe("discover's read over SSH against a host holding neve's files", () => {
@@ -94,6 +101,8 @@ describe("discover's read over SSH against a host holding neve's files", () => {
     expect(live.guests).toHaveLength(8);
     expect(live.network.files).toEqual(["/etc/network/interfaces", "/etc/network/interfaces.d/vmbr1-ipv6"]);
     expect(live.network.staged).toBeUndefined(); // the fixture stages nothing
+    expect(live.hostFirewall?.rules).toHaveLength(2);
+    expect(live.guestFirewalls?.map((g) => [g.vmid, g.path])).toEqual([[1201, "/etc/pve/firewall/1201.fw"]]);
     expect(live.files[TUNNEL_JSON]).toMatchObject({ kind: "file", owner: "root" });
     expect(live.files["/etc/pve"]).toEqual({ path: "/etc/pve", exists: false, kind: "other" });
     expect(Object.keys(live.sysctlRuntime ?? {}).sort()).toEqual(["net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"]);

@@ -72,7 +72,7 @@ describe("HostConfig access-critical changes (dead-man timer on the host)", () =
     // so the access check (half the window) is what meets the lock-out.
     const push = up(ph, state, await declare("fw", args(ruleset("v2 locks out ssh", true), 10)));
     await expect(push).rejects.toThrow(
-      /access check failed after activation: a new SSH connection could not be opened \(cannot reach root@[\d.]+:22: no SSH handshake within 5s \(host down, firewalled, or wrong address\/port\)\)\. The host restored the previous files from \/root\/etc-pve\.stash\/firewall\/\S+ and re-ran activation by itself; SSH access works again\./,
+      /access check failed after activation: a new SSH connection could not be opened \(cannot reach root@[\d.]+:22: no SSH handshake within 5s \(host down, firewalled, or wrong address\/port\)\)\. The host restored the previous files by itself and re-ran activation, which succeeded \(from \/root\/etc-pve\.stash\/firewall\/\S+\); SSH access works again\./,
     );
     // The host did it on its own, after the deadline, not the provider.
     expect(Date.now() - started).toBeGreaterThanOrEqual(10000);
@@ -82,6 +82,38 @@ describe("HostConfig access-critical changes (dead-man timer on the host)", () =
     expect(rules.stdout).not.toMatch(/dport 22/);
     // A brand-new connection from here works again.
     expect(await freshLogin(host)).toMatchObject({ code: 0, stdout: "ok\n" });
+  });
+
+  it("must report on the next refresh and push how the host's own restore ended, once", async () => {
+    const healed =
+      /^the push of \S+, whose access was not confirmed in time, was undone by the host, which restored the previous files by itself and re-ran activation, which succeeded$/;
+    // A refresh reports it and leaves the record for the push.
+    expect((await ph.read(state.id, "", state.outputs)).properties.lostRuns).toEqual([expect.stringMatching(healed)]);
+    expect((await ph.read(state.id, "", state.outputs)).properties.lostRuns).toEqual([expect.stringMatching(healed)]);
+    // The next push reports it in its outputs and marks it reported: the refresh after says nothing more.
+    const { state: next } = await up(ph, state, await declare("fw", args(ruleset("v2b", false), 30)));
+    state = next;
+    expect(state.outputs.lostRuns).toEqual([expect.stringMatching(healed)]);
+    expect((await ph.read(state.id, "", state.outputs)).properties.lostRuns).toBeNull();
+  });
+
+  it("must say so when the host's own restore could not bring the previous state back (its activation failed)", async () => {
+    // The live file was edited by hand into one that activation refuses; the push stashes it, locks SSH out, and the
+    // host's restore puts the hand-edited file back, whose activation then fails.
+    const poisoned = (a: HostConfigArgs): HostConfigArgs => ({ ...a, activate: `nft -f ${NFT} && ! grep -q poison ${NFT}` });
+    await host.writeFile(NFT, ruleset("v2c hand-edited poison", false), "0600");
+    const push = up(ph, state, await declare("fw", poisoned(args(ruleset("v5 locks out ssh", true), 10))));
+    await expect(push).rejects.toThrow(
+      /The host restored the previous files by itself, but re-running activation failed \(exit 1\) \(from \/root\/etc-pve\.stash\/firewall\/\S+\); SSH access works again\./,
+    );
+    expect(await host.readFile(NFT)).toBe(ruleset("v2c hand-edited poison", false));
+    expect((await ph.read(state.id, "", state.outputs)).properties.lostRuns).toEqual([
+      expect.stringMatching(/was undone by the host, which restored the previous files by itself, but re-running activation failed \(exit 1\)$/),
+    ]);
+    // Back to a state the later tests build on (the push marks the record reported).
+    const { state: next } = await up(ph, state, await declare("fw", args(ruleset("v2d", false), 30)));
+    state = next;
+    expect(state.outputs.lostRuns).toEqual([expect.stringMatching(/re-running activation failed \(exit 1\)$/)]);
   });
 
   describe("confirmed only after a fresh SSH login AND a fresh TLS handshake with the API port", () => {
@@ -104,7 +136,7 @@ describe("HostConfig access-critical changes (dead-man timer on the host)", () =
       const started = Date.now();
       const push = up(ph, state, await declare("fw", args(ruleset("v4 drops 8006", false, true), 10, true)));
       await expect(push).rejects.toThrow(
-        /HostConfig firewall on root@[\d.]+:22: access check failed after activation: a fresh request to the API port could not be completed \(the API port [\d.]+:8006 did not complete a TLS handshake within 5s \(firewalled, down, or unreachable\)\); the confirm timer was left armed\. The host restored the previous files from \/root\/etc-pve\.stash\/firewall\/\S+ and re-ran activation by itself; SSH access works again\./,
+        /HostConfig firewall on root@[\d.]+:22: access check failed after activation: a fresh request to the API port could not be completed \(the API port [\d.]+:8006 did not complete a TLS handshake within 5s \(firewalled, down, or unreachable\)\); the confirm timer was left armed\. The host restored the previous files by itself and re-ran activation, which succeeded \(from \/root\/etc-pve\.stash\/firewall\/\S+\); SSH access works again\./,
       );
       // The SSH login alone would have succeeded: it was the API that kept the timer armed, and the host restored by itself.
       expect(Date.now() - started).toBeGreaterThanOrEqual(10000);

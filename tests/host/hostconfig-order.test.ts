@@ -74,7 +74,7 @@ describe("HostConfig push order: access-critical services one after another, eac
 
     expect(run.failed?.key).toBe("order-second");
     expect(run.failed?.message).toMatch(
-      /^HostConfig order-second on root@[\d.]+:22: access check failed after activation: a new SSH connection could not be opened .*The host restored the previous files from \/root\/etc-pve\.stash\/order-second\/\S+ and re-ran activation by itself; SSH access works again\./,
+      /^HostConfig order-second on root@[\d.]+:22: access check failed after activation: a new SSH connection could not be opened .*The host restored the previous files by itself and re-ran activation, which succeeded \(from \/root\/etc-pve\.stash\/order-second\/\S+\); SSH access works again\./,
     );
     expect(run.events).toEqual(["begin order-first", "end order-first", "begin order-second", "failed order-second"]);
 

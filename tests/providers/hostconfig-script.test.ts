@@ -14,6 +14,7 @@ import {
   buildApplyScript,
   buildDeleteScript,
   buildReadScript,
+  describeSelfRestore,
   parseReport,
   pathJournalFile,
   pathLockFile,
@@ -261,6 +262,36 @@ describe("HostConfig scripts under the real /bin/sh", () => {
     expect(rep.files.get(1)).toBe("missing");
   });
 
+  it("must report every file of several with one sha256sum and one stat, whatever their names (quote, backslash, newline)", () => {
+    const names = ["a b's $(x)", "back\\slash", "new\nline", "nope", "sub"];
+    const paths = names.map((n) => path.join(dir, "etc", n));
+    const contents = ["one\n", "two", "three\n"];
+    contents.forEach((c, i) => {
+      fs.writeFileSync(paths[i], c, { mode: 0o640 });
+    });
+    fs.mkdirSync(paths[4]);
+    const rep = parseReport(runScript(buildReadScript(paths)).stdout);
+    contents.forEach((c, i) => {
+      expect(rep.files.get(i)).toEqual({ sha256: createHash("sha256").update(c).digest("hex"), mode: "0640", owner: "root", group: "root" });
+    });
+    expect(rep.files.get(3)).toBe("missing");
+    expect(rep.files.get(4)).toBe("notfile");
+  });
+
+  it("must stage a content the shell cannot hold in a word (a NUL byte) byte for byte, and the others alike", () => {
+    const other = path.join(dir, "etc", "plain's");
+    const files = [
+      { path: target(), content: "a\0b\n", mode: "0600", owner: "root", group: "root", secret: false },
+      { path: other, content: "it's $(not) `run`\\n\n", mode: "0644", owner: "root", group: "root", secret: false },
+    ];
+    const r = runScript(buildApplyScript(plan({ files })));
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(target())).toEqual(Buffer.from("a\0b\n"));
+    expect(fs.readFileSync(other, "utf8")).toBe("it's $(not) `run`\\n\n");
+    expect(fs.statSync(target()).mode & 0o7777).toBe(0o600);
+    expect(fs.statSync(other).mode & 0o7777).toBe(0o644);
+  });
+
   it("must substitute placeholders with quoted staged paths", () => {
     const files = [{ path: "/etc/a b" }, { path: "/etc/c" }];
     expect(substitutePlaceholders("check {staged:/etc/a b} {staged:/etc/c}", files, "0000abcd")).toBe(
@@ -348,5 +379,25 @@ describe("HostConfig scripts under the real /bin/sh", () => {
     expect(await until(() => fs.existsSync(path.join(S, "SUPERSEDED")), 20000)).toBe(true);
     expect(fs.existsSync(path.join(S, "SELF-RESTORED"))).toBe(false);
     expect(fs.readFileSync(target(), "utf8")).toBe("later\n");
+  });
+});
+
+describe("how a dead-man restore ended, as the next push or refresh reports it", () => {
+  const name = "20261207T101010101Z-0123abcd";
+  it.each([
+    [`restore 0 activate 0`, /was undone by the host, which restored the previous files by itself and re-ran activation, which succeeded$/],
+    [`restore 0 activate 1`, /restored the previous files by itself, but re-running activation failed \(exit 1\)$/],
+    [
+      `restore 1 activate 0`,
+      /tried to restore the previous files by itself, but putting them back failed \(some files may be new, some old\); activation then exited 0$/,
+    ],
+    [`restore 0 activate none`, /which restored the previous files by itself$/],
+    [`unknown`, /how it ended was not recorded/],
+    [`superseded`, /was not undone by the host: a later push had changed the files, so its restore put nothing back$/],
+  ])("%s", (outcome, text) => {
+    const r = parseReport(`@@neve self-restore ${name} ${outcome}\n`);
+    expect(r.selfRestores).toHaveLength(1);
+    expect(describeSelfRestore(r.selfRestores[0])).toMatch(new RegExp(`^the push of ${name}, whose access was not confirmed in time, `));
+    expect(describeSelfRestore(r.selfRestores[0])).toMatch(text);
   });
 });

@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { declaredServices } from "../../stacks/components/host/registry";
+import { parseStackConfig } from "../../stacks/config";
 import { type DnsmasqModel, renderDnsmasqConfig } from "../../stacks/render";
+import { rawConfig } from "../support/stacks";
 import { DHCP_PROBE_SCRIPT, type DhcpProbeResult } from "./dhcpProbe";
 import * as neve from "./neve.fixture";
 import { netns, run, scratchDir, which, writeIn } from "./tools";
@@ -100,7 +103,7 @@ describe.each<[string, DnsmasqModel, string]>([
   [
     "a bad MAC",
     { ...neve.dnsmasq, staticHosts: [{ ...lune, mac: "bc:24:11:5a:0c" }] },
-    'dnsmasq.staticHosts[0].mac: must be a MAC address such as "bc:24:11:aa:bb:cc", got "bc:24:11:5a:0c"',
+    'dnsmasq.staticHosts[0].mac: must be a MAC address such as "BC:24:11:5A:0C:01", got "bc:24:11:5a:0c"',
   ],
   [
     "a fixed lease inside the range",
@@ -182,11 +185,14 @@ describe("dnsmasq with the rendered drop-in, live in namespaces", () => {
       sh(client, ["ip", "link", "set", "eth0", "up"]);
       sh(client, ["ip", "route", "add", "255.255.255.255/32", "dev", "eth0"]);
     }
-    const conf = writeIn(
-      work.dir,
-      "neve-vmbr1.conf",
-      renderDnsmasqConfig({ ...neve.dnsmasq, staticHosts: [{ mac: FIXED_MAC, address: "10.10.10.50", hostname: "lune" }] }),
-    );
+    // The fixed lease comes from the guest entry (guests.lune.mac + dhcpReserved), through the registry.
+    const raw = rawConfig();
+    Object.assign(raw.guests.lune, { mac: FIXED_MAC.toUpperCase(), dhcpReserved: "10.10.10.50" });
+    const service = declaredServices(parseStackConfig(raw)).find((x) => x.kind === "dnsmasq");
+    if (!service) throw new Error("the stack declares no dnsmasq");
+    const text = service.render("config");
+    if (!text.includes(`dhcp-host=${FIXED_MAC},10.10.10.50,lune\n`)) throw new Error(`the render has no reservation for lune:\n${text}`);
+    const conf = writeIn(work.dir, "neve-vmbr1.conf", text);
     // --no-resolv/--no-hosts: no upstream server at all, so no query could ever leave.
     dnsmasq = spawn(
       "ip",
@@ -248,7 +254,7 @@ describe("dnsmasq with the rendered drop-in, live in namespaces", () => {
     expect(last).toBeLessThanOrEqual(200);
   });
 
-  it("must hand a fixed lease its own address", () => {
+  it("must hand a guest with a DHCP reservation (guests.lune.mac + dhcpReserved) its reserved address", () => {
     // Re-plug the LAN client with the fixed MAC.
     lanClient.exec(["ip", "link", "set", "eth0", "address", FIXED_MAC]);
     try {
@@ -264,10 +270,61 @@ describe("dnsmasq with the rendered drop-in, live in namespaces", () => {
   });
 });
 
+describe("dnsmasq upstream servers, no-resolv, domain, local and cache-size (typed fields)", () => {
+  const t = renderDnsmasqConfig({
+    ...neve.dnsmasq,
+    servers: ["1.1.1.1", "9.9.9.9#53", "/home.arpa/192.168.1.1", "2606:4700:4700::1111"],
+    noResolv: true,
+    domain: "neve.lan",
+    local: ["neve.lan", "home.test"],
+    cacheSize: 0,
+  });
+  const lines = t.split("\n").filter((l) => l !== "" && !l.startsWith("#"));
+
+  it("must render each field as its directive, servers in the stated order", () => {
+    expect(lines.filter((l) => /^(server|local|no-resolv|domain|cache-size)(=|$)/.test(l))).toEqual([
+      "domain=neve.lan",
+      "local=/neve.lan/",
+      "local=/home.test/",
+      "no-resolv",
+      "server=1.1.1.1",
+      "server=9.9.9.9#53",
+      "server=/home.arpa/192.168.1.1",
+      "server=2606:4700:4700::1111",
+      "cache-size=0",
+    ]);
+  });
+
+  it("must pass `dnsmasq --test`", () => {
+    const r = dnsmasqTest(t);
+    expect({ status: r.status, out: r.stderr }).toEqual({ status: 0, out: expect.stringContaining("syntax check OK") });
+  });
+
+  it("must render no such directive when the fields are unstated (dnsmasq's own defaults)", () => {
+    expect(renderDnsmasqConfig(neve.dnsmasq)).not.toMatch(/^(server|local|no-resolv|domain|cache-size)(=|$)/m);
+  });
+
+  it.each<[string, Partial<DnsmasqModel>, RegExp]>([
+    ["a server that is no address", { servers: ["1.1.1"] }, /dnsmasq\.servers\[0\]: "1\.1\.1" has "1\.1\.1", which is not an IPv4 or IPv6 address/],
+    ["a server with a bad port", { servers: ["1.1.1.1", "9.9.9.9#dns"] }, /dnsmasq\.servers\[1\]: .*port "dns"; write a port in 1-65535/],
+    ["a domain with a space", { domain: "neve lan" }, /dnsmasq\.domain: must be a DNS domain such as "neve\.lan"/],
+    ["a local domain with a slash", { local: ["a/b"] }, /dnsmasq\.local\[0\]: must be a DNS domain/],
+    ["a negative cache size", { cacheSize: -1 }, /dnsmasq\.cacheSize: must be a whole number of cache entries, 0 or more/],
+    ["an extra server= line", { extraLines: ["server=1.1.1.1"] }, /dnsmasq\.extraLines\[0\]: .*state it through hostServices\.dnsmasq\.servers/],
+    [
+      "an extra dhcp-host for a guest's MAC",
+      { staticHosts: [lune], extraLines: ["dhcp-host=BC:24:11:5A:0C:01,10.10.10.60"] },
+      /dnsmasq\.extraLines\[0\]: .*names the MAC or address of the fixed lease lune \(from its guest entry\); state the reservation once, on the guest/,
+    ],
+  ])("must refuse %s, naming the field", (_n, over, msg) => {
+    expect(() => renderDnsmasqConfig({ ...neve.dnsmasq, ...over })).toThrow(msg);
+  });
+});
+
 describe("dnsmasq extraLines (escape hatch)", () => {
   it("renders unknown directives last, and the real dnsmasq accepts them", () => {
-    const t = renderDnsmasqConfig({ ...neve.dnsmasq, extraLines: ["no-resolv", "server=1.1.1.1", "server=/example/10.0.0.53", "cache-size=1000"] });
-    expect(t.trimEnd().split("\n").slice(-4)).toEqual(["no-resolv", "server=1.1.1.1", "server=/example/10.0.0.53", "cache-size=1000"]);
+    const t = renderDnsmasqConfig({ ...neve.dnsmasq, extraLines: ["log-queries", "strict-order", "dhcp-host=02:00:00:aa:bb:cc,10.10.10.210,printer"] });
+    expect(t.trimEnd().split("\n").slice(-3)).toEqual(["log-queries", "strict-order", "dhcp-host=02:00:00:aa:bb:cc,10.10.10.210,printer"]);
     const r = dnsmasqTest(t);
     expect(r.stderr).toContain("syntax check OK");
     expect(r.status).toBe(0);

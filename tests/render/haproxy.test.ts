@@ -190,10 +190,11 @@ describe("haproxy with the rendered config, live on loopback", () => {
   }
 
   let work: { dir: string; cleanup: () => void };
-  let haproxy: ChildProcess | undefined;
-  let haproxyLog = "";
+  let handHaproxy: ChildProcess | undefined;
+  const children: ChildProcess[] = [];
   const backends: Backend[] = [];
   let ports: { tls: number; http: number; stats: number };
+  let handPorts: { tls: number; http: number; stats: number };
 
   async function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -231,9 +232,9 @@ describe("haproxy with the rendered config, live on loopback", () => {
   }
 
   /** Open a TLS connection through HAProxy; report whether the handshake completed and what came back. */
-  function tlsRequest(servername: string): Promise<{ handshake: boolean; data: string; error: string | null }> {
+  function tlsRequest(servername: string, port = ports.tls): Promise<{ handshake: boolean; data: string; error: string | null }> {
     return new Promise((resolve) => {
-      const socket = tls.connect({ host: "127.0.0.1", port: ports.tls, servername, rejectUnauthorized: false, timeout: 30000 });
+      const socket = tls.connect({ host: "127.0.0.1", port, servername, rejectUnauthorized: false, timeout: 30000 });
       let handshake = false;
       let data = "";
       socket.setEncoding("utf8");
@@ -284,49 +285,75 @@ describe("haproxy with the rendered config, live on loopback", () => {
     const key = fs.readFileSync(keyPath);
     const cert = fs.readFileSync(certPath);
     backends.push(await startBackend("alpha", key, cert), await startBackend("beta", key, cert));
+    ({ ports } = await startHaproxy("haproxy.cfg", (p) => ({
+      tlsBinds: [{ address: "127.0.0.1", port: p.tls }],
+      httpBinds: [{ address: "127.0.0.1", port: p.http }],
+      stats: { address: "127.0.0.1", port: p.stats, path: "/stats" },
+      routes: backends.map((b) => ({ hostname: `${b.name}.example.test`, backendAddress: "127.0.0.1", tlsPort: b.tlsPort, httpPort: b.httpPort })),
+      runtime: { chroot: null, statsSocket: null, user: null, group: null },
+    })));
+    // The layout of a hand-written file: its own section names, the stats page as a listen section, no
+    // default backend (unrouted: none) and the whole Host header matched (hostMatch: header).
+    ({ child: handHaproxy, ports: handPorts } = await startHaproxy("hand.cfg", (p) => ({
+      tlsBinds: [{ address: "127.0.0.1", port: p.tls }],
+      httpBinds: [{ address: "127.0.0.1", port: p.http }],
+      stats: { address: "127.0.0.1", port: p.stats, path: "/stats" },
+      routes: backends.map((b) => ({
+        hostname: `${b.name}.example.test`,
+        backendAddress: "127.0.0.1",
+        tlsPort: b.tlsPort,
+        httpPort: b.httpPort,
+        names: { tlsBackend: `${b.name}_tls`, httpBackend: `${b.name}_http`, server: b.name },
+        httpServer: { check: true, weight: 10, extra: ["on-marked-down shutdown-sessions"] },
+      })),
+      runtime: { chroot: null, statsSocket: null, user: null, group: null },
+      names: { tls: "https_in", http: "web_in", stats: "monitor" },
+      statsSection: "listen",
+      unrouted: "none",
+      hostMatch: "header",
+      omit: ["tls: option tcplog", "http: option httplog", "stats: stats refresh"],
+    })));
+  });
+
+  /** Render `modelOf(ports)` on free loopback ports and run haproxy on it until its stats page answers. */
+  async function startHaproxy(file: string, modelOf: (p: { tls: number; http: number; stats: number }) => HaproxyModel) {
     // The free ports are picked here and bound by haproxy a moment later: another process (a second run of the suite)
     // may take one in between. haproxy then exits at once, saying it cannot bind; pick new ports and start it again.
     for (let attempt = 1; ; attempt++) {
-      ports = { tls: await freePort(), http: await freePort(), stats: await freePort() };
-      const model: HaproxyModel = {
-        tlsBinds: [{ address: "127.0.0.1", port: ports.tls }],
-        httpBinds: [{ address: "127.0.0.1", port: ports.http }],
-        stats: { address: "127.0.0.1", port: ports.stats, path: "/stats" },
-        routes: backends.map((b) => ({ hostname: `${b.name}.example.test`, backendAddress: "127.0.0.1", tlsPort: b.tlsPort, httpPort: b.httpPort })),
-        runtime: { chroot: null, statsSocket: null, user: null, group: null },
-      };
-      const cfg = writeIn(work.dir, "haproxy.cfg", renderHaproxyConfig(model));
-      haproxyLog = "";
-      const child = spawn(HAPROXY, ["-db", "-f", cfg], { stdio: ["ignore", "pipe", "pipe"] });
-      haproxy = child;
-      child.stdout!.on("data", (d) => (haproxyLog += d));
-      child.stderr!.on("data", (d) => (haproxyLog += d));
+      const p = { tls: await freePort(), http: await freePort(), stats: await freePort() };
+      const cfg = writeIn(work.dir, file, renderHaproxyConfig(modelOf(p)));
+      let log = "";
+      const child = spawn(HAPROXY as string, ["-db", "-f", cfg], { stdio: ["ignore", "pipe", "pipe"] });
+      children.push(child);
+      child.stdout!.on("data", (d) => (log += d));
+      child.stderr!.on("data", (d) => (log += d));
       const exited = new Promise<void>((r) => child.once("exit", () => r()));
       // A bound for a hang only: the wait ends when haproxy answers on its stats port or exits.
       const deadline = Date.now() + 60000;
       let up = false;
       while (!up && child.exitCode === null && Date.now() < deadline) {
         try {
-          up = (await httpRequest("stats", ports.stats, "/stats")).status === 200 && child.exitCode === null;
+          up = (await httpRequest("stats", p.stats, "/stats")).status === 200 && child.exitCode === null;
         } catch {
           // not listening yet
         }
         if (!up) await new Promise((r) => setTimeout(r, 100));
       }
-      if (up) break;
+      if (up) return { child, ports: p };
       if (child.exitCode === null) child.kill("SIGKILL");
       await exited;
-      if (!/cannot bind|Address already in use/i.test(haproxyLog) || attempt >= 5) {
-        throw new Error(`haproxy did not come up on 127.0.0.1:${ports.stats}: ${haproxyLog}`);
+      if (!/cannot bind|Address already in use/i.test(log) || attempt >= 5) {
+        throw new Error(`haproxy did not come up on 127.0.0.1:${p.stats}: ${log}`);
       }
     }
-  });
+  }
 
   afterAll(async () => {
-    if (haproxy?.pid !== undefined && haproxy.exitCode === null) {
-      const exited = new Promise((r) => haproxy!.once("exit", r));
-      haproxy.kill("SIGTERM");
-      const timer = setTimeout(() => haproxy?.kill("SIGKILL"), 3000);
+    for (const child of children) {
+      if (child.pid === undefined || child.exitCode !== null) continue;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
       await exited;
       clearTimeout(timer);
     }
@@ -373,5 +400,34 @@ describe("haproxy with the rendered config, live on loopback", () => {
     const r = await httpRequest("localhost", ports.stats, "/stats");
     expect(r.status).toBe(200);
     expect(r.body).toContain("Statistics Report");
+  });
+
+  describe("in the layout of a hand-written file (own names, listen stats, unrouted: none, hostMatch: header)", () => {
+    it("must be running (haproxy accepted the hand-named sections)", () => {
+      expect(handHaproxy?.exitCode).toBeNull();
+    });
+
+    it("must pass a TLS connection for alpha.example.test through to alpha under the backend name alpha_tls", async () => {
+      expect(await tlsRequest("alpha.example.test", handPorts.tls)).toEqual({ handshake: true, data: "tls-backend alpha\n", error: null });
+    });
+
+    it("must close a TLS connection that matches no route, without a default backend", async () => {
+      const reply = await tlsRequest("unknown.example.test", handPorts.tls);
+      expect(reply.handshake).toBe(false);
+    });
+
+    it("must route Host beta.example.test to beta, and answer haproxy's own 503 for a Host with its port (the whole header is matched) and an unknown Host", async () => {
+      expect(await httpRequest("beta.example.test", handPorts.http)).toEqual({ status: 200, body: "http-backend beta\n" });
+      const before = backends.map((b) => b.hosts.length);
+      expect((await httpRequest("beta.example.test:8080", handPorts.http)).status).toBe(503);
+      expect((await httpRequest("unknown.example.test", handPorts.http)).status).toBe(503);
+      expect(backends.map((b) => b.hosts.length)).toEqual(before);
+    });
+
+    it("must serve the stats page from the listen section", async () => {
+      const r = await httpRequest("localhost", handPorts.stats, "/stats");
+      expect(r.status).toBe(200);
+      expect(r.body).toContain("Statistics Report");
+    });
   });
 });

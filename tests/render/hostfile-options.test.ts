@@ -61,6 +61,59 @@ describe("haproxy.cfg with server options, tuning and extra lines", () => {
   });
 });
 
+describe("haproxy.cfg in a hand-written file's layout, with typed server options and extras", () => {
+  const r0 = neve.haproxy.routes[0];
+  const hand = renderHaproxyConfig({
+    ...neve.haproxy,
+    tlsBinds: [
+      { address: "0.0.0.0", port: 443, extra: ["tfo"] },
+      { address: "::", port: 443, family: "v4v6" },
+    ],
+    routes: [
+      {
+        ...r0,
+        names: { tlsBackend: "cipher_tls", httpBackend: "cipher_http", server: "cipher" },
+        httpServer: {
+          check: true,
+          ssl: { verify: "none", sni: "str(cipher.example.com)" },
+          backup: true,
+          weight: 5,
+          extra: ["on-marked-down shutdown-sessions"],
+        },
+      },
+    ],
+    names: { tls: "https_in", http: "http_in", stats: "monitor" },
+    statsSection: "listen",
+    omit: ["defaults: mode", "global: stats timeout", "stats: stats refresh"],
+    extraLines: { global: ["stats timeout 1m"] },
+    unrouted: "none",
+    hostMatch: "header",
+  });
+
+  it("must pass `haproxy -c -f` without an alert or a warning", () => {
+    if (HAPROXY === null) throw new Error("haproxy is not installed; install the Debian package haproxy to run the render tests");
+    const { dir, cleanup } = scratchDir("haproxy-hand-layout");
+    try {
+      const r = run(HAPROXY, ["-c", "-f", writeIn(dir, "haproxy.cfg", hand)]);
+      expect({ status: r.status, out: r.stderr + r.stdout }).toEqual({ status: 0, out: expect.not.stringMatching(/\[(ALERT|WARNING)\]/) });
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("must render the stated names, listeners, server words and no default backend", () => {
+    expect(hand).toContain("\nfrontend https_in\n");
+    expect(hand).toContain("\nlisten monitor\n");
+    expect(hand).toContain("    bind 0.0.0.0:443 tfo\n    bind [::]:443 v4v6\n");
+    expect(hand).toContain("    use_backend cipher_http if { hdr(host) -i cipher.wenzelarifiandi.com }\n");
+    expect(hand).toContain(
+      "\nbackend cipher_http\n    mode http\n    server cipher 10.10.10.90:80 check ssl verify none sni str(cipher.example.com) backup weight 5 on-marked-down shutdown-sessions\n",
+    );
+    expect(hand).toMatch(/^ {4}stats timeout 1m$/m);
+    expect(hand).not.toMatch(/default_backend|_no_route|^ {4}mode tcp\n {4}option dontlognull|stats refresh/m);
+  });
+});
+
 describe("websockify options in the noVNC unit", () => {
   it("must pass --heartbeat, --idle-timeout and --timeout after --web", () => {
     const u = renderNovncUnit({ ...neve.novnc, heartbeat: 30, idleTimeout: 3600, timeout: 86400 });

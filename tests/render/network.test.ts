@@ -135,9 +135,12 @@ describe("forwarding + NAT, live in namespaces", () => {
   /**
    * Connect from the guest to the outside server; the server answers with the peer address it saw. `seconds` bounds
    * the attempt: short where no answer can come (the wait is the test), generous where one must (a loaded machine).
+   * One way only (-u, from the connection to stdout): a two-way `socat - TCP:...` reads EOF from its empty stdin at
+   * once and then gives the answer only socat's -t (0.5 s) to arrive, which a loaded machine can miss (the server
+   * forks a shell per connection); this one waits for the server's hang-up, the event that ends the answer.
    */
   const connect = (seconds: number) =>
-    guest.exec(["timeout", String(seconds + 1), SOCAT!, "-T", String(seconds), "-", `TCP:192.0.2.1:9000,connect-timeout=${seconds}`]);
+    guest.exec(["timeout", String(seconds + 1), SOCAT!, "-u", "-T", String(seconds), `TCP:192.0.2.1:9000,connect-timeout=${seconds}`, "-"]);
 
   beforeAll(async () => {
     if (NFT === null || SOCAT === null) throw new Error("nft and socat are needed: install the Debian packages nftables and socat");

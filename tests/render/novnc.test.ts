@@ -39,17 +39,52 @@ function execStartArgv(text: string): string[] {
   return cmd.trim().split(/\s+/);
 }
 
-/** A child started in its own process group, with its stderr kept for failure messages. */
+/** A child started in its own process group, with its stderr kept for failure messages and as lines. */
 interface Child {
   proc: ChildProcess;
   stderr: () => string;
+  /**
+   * Resolves with the first complete stderr line (past or future) matching `re`; rejects when the child exits
+   * without one, or after `limitMs`, a bound for a hang only (the event waited for is the line).
+   */
+  line: (re: RegExp, limitMs: number) => Promise<string>;
 }
 
 function start(argv: string[]): Child {
   const proc = spawn(argv[0], argv.slice(1), { detached: true, stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
-  proc.stderr?.on("data", (d) => (err = (err + d).slice(-4000)));
-  return { proc, stderr: () => err };
+  let all = "";
+  const waiters = new Set<() => void>();
+  proc.stderr?.on("data", (d) => {
+    err = (err + d).slice(-4000);
+    all += d;
+    for (const w of [...waiters]) w();
+  });
+  proc.once("exit", () => {
+    for (const w of [...waiters]) w();
+  });
+  const line = (re: RegExp, limitMs: number) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const hit = all
+          .split("\n")
+          .slice(0, -1)
+          .find((l) => re.test(l));
+        if (hit !== undefined || proc.exitCode !== null || proc.signalCode !== null) {
+          waiters.delete(check);
+          clearTimeout(timer);
+          if (hit !== undefined) resolve(hit);
+          else reject(new Error(`exited without a line matching ${re}: ${err}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`no line matching ${re} within ${limitMs} ms: ${err}`));
+      }, limitMs);
+      waiters.add(check);
+      check();
+    });
+  return { proc, stderr: () => err, line };
 }
 
 /** SIGTERM the child's process group (websockify forks per connection), SIGKILL after 3 s. */
@@ -154,10 +189,15 @@ describe("novnc-1201.service, live with Debian's websockify and noVNC", () => {
   });
 
   it("must serve the noVNC page and carry a WebSocket to the VM's display and back", async () => {
-    const dir = work!.dir;
-    const got = path.join(dir, "client-version");
-    // The VNC stand-in: the server's ProtocolVersion, then record the client's 12-byte answer.
-    const script = writeIn(dir, "vnc-standin.sh", `#!/bin/sh\nprintf 'RFB 003.008\\n'\nexec head -c 12 > ${got}\n`);
+    // The VNC stand-in, one shell per connection (socat fork): the server's ProtocolVersion, then the
+    // client's 12-byte answer reported as a stderr line of its own, in hex, with the connection's pid.
+    // Each connection reports for itself: no record file that a second connection could truncate, and
+    // the test waits for that line (the event), not for a file to fill.
+    const script = writeIn(
+      work!.dir,
+      "vnc-standin.sh",
+      `#!/bin/sh\necho "vnc-standin $$ connected" >&2\nprintf 'RFB 003.008\\n'\ngot=$(head -c 12 | od -An -v -tx1 | tr -d ' \\n')\necho "vnc-standin $$ received [$got]" >&2\n`,
+    );
     fs.chmodSync(script, 0o755);
     const vncAddr = `${argv[4]}`;
     const [vncHost, vncPort] = vncAddr.split(":");
@@ -176,8 +216,7 @@ describe("novnc-1201.service, live with Debian's websockify and noVNC", () => {
     });
     expect(new Set(r.opcodes)).toEqual(new Set([2]));
     // ... and the client's ProtocolVersion arrived at the stand-in through websockify.
-    const deadline = Date.now() + 60000;
-    while (!(fs.existsSync(got) && fs.statSync(got).size >= GREETING.length) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
-    expect(fs.existsSync(got) ? fs.readFileSync(got, "latin1") : "(nothing)").toBe(GREETING);
+    const hex = Buffer.from(GREETING, "latin1").toString("hex");
+    expect(await vnc.line(new RegExp(`^vnc-standin \\d+ received \\[${hex}\\]$`), 60000)).toMatch(/received/);
   });
 });

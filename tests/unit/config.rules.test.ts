@@ -186,8 +186,8 @@ const cases: [string, (c: Raw) => void, string][] = [
   ],
   [
     "a public ACCEPT through a macro the check cannot expand is refused",
-    (c) => Object.assign(c.firewall.rules[2], { dports: [], macro: "SMTP" }),
-    "firewall.rules[2]: macro SMTP may open the Proxmox API port 8006 to any source, and the check cannot expand it",
+    (c) => Object.assign(c.firewall.rules[2], { dports: [], macro: "IMAP" }),
+    "firewall.rules[2]: macro IMAP may open the Proxmox API port 8006 to any source, and the check cannot expand it",
   ],
   ["unknown top-level keys are rejected", (c) => (c.gusets = {}), "neve-infra:gusets: unknown key; fix its spelling or remove it"],
   ["unknown nested keys are rejected", (c) => (c.guests.cipher.memoryMB = 4096), "guests.cipher.memoryMB: unknown key"],

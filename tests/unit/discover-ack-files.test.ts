@@ -37,7 +37,8 @@ describe("discover: differing host files count; an acknowledgement holds for one
     expect(hostFiles(acked.out)).toMatch(/acknowledged \(neve-infra:adoption\.files: the live content's hash\): the up replaces it; not counted/);
     expect(hostFiles(acked.out)).not.toContain(`counted: the up would replace ${HAPROXY}`);
 
-    fs.appendFileSync(path.join(root, HAPROXY), "# a hand edit\n");
+    // A hand edit that changes the meaning (a comment alone would not: the file stays equal in meaning).
+    fs.appendFileSync(path.join(root, HAPROXY), "\tretries 5\n");
     const reopened = await run("--check");
     expect(reopened.code).toBe(1);
     expect(hostFiles(reopened.out)).toContain(`counted: ${HAPROXY} changed since it was acknowledged`);

@@ -411,9 +411,9 @@ describe("discover --write choices", () => {
   });
 
   it.each([
-    ["an IP set as source", { source: "+admins" }, "source +admins (an IP set)"],
-    ["an alias as source", { source: "tailnet" }, "source tailnet (an alias)"],
-    ["a datacenter alias as dest", { dest: "dc/neve" }, "dest dc/neve (an alias)"],
+    ["an IP set cluster.fw does not define", { source: "+admins" }, "source +admins (an IP set cluster.fw does not define: pve-firewall skips the rule)"],
+    ["an alias cluster.fw does not define", { source: "tailnet" }, "source tailnet (an alias cluster.fw does not define: pve-firewall skips the rule)"],
+    ["a port range", { dport: "6000:6010" }, "port 6000:6010"],
     ["an interface that is neither a bridge nor the tailnet interface", { iface: "wg0" }, "interface wg0 (neither a bridge nor tailscale0)"],
   ])("must keep a live rule with %s out of the written file, saying why (never a file the program refuses)", (_what, extra, why) => {
     const rule = { type: "in" as const, action: "ACCEPT", enabled: true, proto: "tcp", dport: "80", comment: "web", raw: "IN ACCEPT ... # web", ...extra };

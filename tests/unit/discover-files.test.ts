@@ -7,7 +7,16 @@ import * as crypto from "node:crypto";
 import * as path from "node:path";
 import type { CapturedResource } from "../../scripts/lib/mockRunner";
 import type { HostFileFacts, LiveFacts } from "../../stacks/discover/facts";
-import { collectDeclared, compareGroup, fileReport, HOSTCONFIG_TYPE, type HostGroup, LXCRAW_TYPE, requestedFiles } from "../../stacks/discover/files";
+import {
+  collectDeclared,
+  compareGroup,
+  fileCounts,
+  fileReport,
+  HOSTCONFIG_TYPE,
+  type HostGroup,
+  LXCRAW_TYPE,
+  requestedFiles,
+} from "../../stacks/discover/files";
 import { parseGuestConf } from "../../stacks/discover/parse/guestConf";
 import { DiscoverError, readLive } from "../../stacks/discover/read";
 
@@ -117,6 +126,27 @@ describe("compareGroup / fileReport", () => {
     expect(report.lines.join("\n")).not.toContain(sha256("OTHER"));
     expect(report.lines.join("\n")).not.toContain("REAL");
     expect(report.lines[0]).toBe("  differs   /s1 (r) [secret: content differs, compared by hash, not shown]");
+  });
+
+  it("a file equal in meaning to its render (by its reader) is shown and not counted; one differing in meaning counts with each directive", () => {
+    const meaning = (_p: string, l: string, d: string) => (l.replace(/#.*\n/g, "") === d ? [] : [`live "${l.trim()}" would be dropped or changed`]);
+    const group: HostGroup = { target, files: [file("/m", "no-resolv\n"), file("/n", "no-resolv\n"), file("/o", "x\n")], lxc: [] };
+    const f = facts({
+      "/m": live("# hand\nno-resolv\n", "# hand\nno-resolv\n"),
+      "/n": live("cache-size=9\n", "cache-size=9\n"),
+      "/o": { ...live("# c\nx\n", "# c\nx\n"), mode: "0600" },
+    });
+    const r = compareGroup(group, f, [], {}, meaning);
+    expect(r.files.map((x) => [x.declared.path, x.meaning, fileCounts(x)])).toEqual([
+      ["/m", [], false],
+      ["/n", ['live "cache-size=9" would be dropped or changed'], true],
+      ["/o", [], true], // the mode still differs
+    ]);
+    const text = fileReport(group, f, { meaning }).lines.join("\n");
+    expect(text).toMatch(/\/m \(r\)\n {12}equal in meaning: .*not counted/);
+    expect(text).toMatch(/1 difference in meaning .*\n {14}live "cache-size=9" would be dropped or changed/);
+    // Without a reader the file is compared by content alone, as before.
+    expect(fileCounts(compareGroup(group, f).files[0])).toBe(true);
   });
 
   it("must report mode, owner and group differences even when the content is the same", () => {

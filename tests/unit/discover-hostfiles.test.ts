@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { haproxyExtraLineProblem, parseServerOptions, serverOptionsText } from "../../stacks/common/haproxy";
+import { backendNameIssues } from "../../stacks/components/host/preflight";
 import { declaredServices } from "../../stacks/components/host/registry";
 import { hostServicesSchema } from "../../stacks/config/hostServices";
 import type { NeveModel } from "../../stacks/config/model";
@@ -74,6 +75,49 @@ describe("haproxy.cfg: meaning, not spelling", () => {
     expect(haproxyMeaningDiff(a, b)).toEqual([]);
   });
 
+  it("must compare extra server keywords as the sequence of their words (their arity is unknown), typed keywords in any order", () => {
+    expect(
+      haproxyMeaningDiff(
+        "backend b\n server s 1.2.3.4:80 resolvers dns check init-addr none\n",
+        "backend b\n server s 1.2.3.4:80 check resolvers dns init-addr none\n",
+      ),
+    ).toEqual([]);
+    expect(haproxyMeaningDiff("backend b\n server s 1.2.3.4:80 check weight 5 backup\n", "backend b\n server s 1.2.3.4:80 backup weight 5 check\n")).toEqual(
+      [],
+    );
+    expect(
+      haproxyMeaningDiff("backend b\n server s 1.2.3.4:80 init-addr none resolvers dns\n", "backend b\n server s 1.2.3.4:80 resolvers dns init-addr none\n"),
+    ).not.toEqual([]);
+  });
+
+  it("must state a listener's options the model has no field for as the bind's extra, so the render is equal in meaning", () => {
+    const live = renderHaproxyConfig(neve.haproxy)
+      .replace("bind 0.0.0.0:443", "bind :443 accept-proxy tfo")
+      .replace("bind [::]:443 v6only", "bind :::443 v4v6");
+    const model = modelFromText(STACK);
+    const st = stateHaproxy(live, model);
+    expect(st.find((s) => s.path.join(".") === "neve-infra:hostServices.haproxy.binds.tls")?.value).toEqual([
+      { address: "0.0.0.0", port: 443, extra: ["accept-proxy tfo"] },
+      { address: "::", port: 443, family: "v4v6" },
+    ]);
+    const bindsOf = (text: string) =>
+      parseHaproxyConfig(text)
+        .find((x) => x.name === "tls_in")
+        ?.lines.filter((l) => l.startsWith("bind "));
+    const hx = {
+      ...neve.haproxy,
+      tlsBinds: [
+        { address: "0.0.0.0", port: 443, extra: ["accept-proxy tfo"] },
+        { address: "::", port: 443, family: "v4v6" as const },
+      ],
+    };
+    expect(bindsOf(renderHaproxyConfig(hx))).toEqual(["bind 0.0.0.0:443 accept-proxy tfo", "bind [::]:443 v4v6"]);
+    expect(haproxyMeaningDiff(live, renderHaproxyConfig(hx))).toEqual([]);
+    expect(hostServicesSchema.safeParse({ haproxy: { binds: { tls: [{ address: "::", port: 443, extra: ["v6only"] }] } } }).error?.issues[0].message).toMatch(
+      /have their own field, family/,
+    );
+  });
+
   it("must name each directive the render would drop, add or change", () => {
     const diff = haproxyMeaningDiff(
       "listen x\n  bind :1\nbackend b\n  server s 1.2.3.4:443 check ssl verify none\n",
@@ -81,7 +125,7 @@ describe("haproxy.cfg: meaning, not spelling", () => {
     );
     expect(diff).toEqual([
       'section "listen x" (1 directives): the stack has no place for it; the render would drop it',
-      'backend b: live "server s 1.2.3.4:443 check ssl verify none" would be dropped or changed',
+      'backend b: live "server s 1.2.3.4:443 check ssl verify=none" would be dropped or changed',
       'backend b: the render adds "server s 1.2.3.4:443 check"',
     ]);
   });
@@ -91,7 +135,23 @@ describe("haproxy.cfg: meaning, not spelling", () => {
       options: { check: { port: 443, inter: "10s", rise: 2, fall: 3 }, sendProxy: "v2", maxconn: 500 },
       unknown: [],
     });
-    expect(parseServerOptions(["check", "ssl", "verify", "none", "sni", "str(x)"]).unknown).toEqual(["ssl", "verify none", "sni str(x)"]);
+    expect(parseServerOptions("check ssl verify none sni str(x) ca-file /etc/ssl/ca.pem backup weight 10 on-marked-down shutdown-sessions".split(" "))).toEqual(
+      {
+        options: {
+          check: true,
+          ssl: { verify: "none", sni: "str(x)", caFile: "/etc/ssl/ca.pem" },
+          backup: true,
+          weight: 10,
+          extra: ["on-marked-down shutdown-sessions"],
+        },
+        unknown: [],
+      },
+    );
+    // A typed keyword with a bad argument, or sni without ssl, has no field: returned apart, never dropped.
+    expect(parseServerOptions(["weight", "heavy", "sni", "str(x)"]).unknown).toEqual(["weight heavy", "sni str(x) (without ssl)"]);
+    expect(serverOptionsText({ check: true, ssl: { verify: "required", caFile: "/x.pem" }, backup: true, weight: 5, extra: ["resolvers dns"] })).toBe(
+      "check ssl verify required ca-file /x.pem backup weight 5 resolvers dns",
+    );
     expect(serverOptionsText({ check: { port: 443, inter: "10s" }, sendProxy: "v1" })).toBe("check port 443 inter 10s send-proxy");
     expect(serverOptionsText({ check: false })).toBe("");
   });
@@ -142,6 +202,91 @@ describe("haproxy escape hatch: one predicate for schema and renderer", () => {
     expect(text).toMatch(/must be true, false or \{ port, inter, rise, fall \}|haproxy time/);
   });
 
+  it.each([
+    ["a section name with a space", { haproxy: { names: { tls: "tls in" } } }, "haproxy.names.tls", /must be a haproxy name of letters, digits/],
+    ["an omit entry outside the closed set", { haproxy: { omit: ["defaults: retries"] } }, "haproxy.omit.0", /must be one of global: stats timeout, /],
+    [
+      "a bind family that is not v4v6/v6only",
+      { haproxy: { binds: { tls: [{ address: "::", port: 443, family: "dual" }] } } },
+      "haproxy.binds.tls.0.family",
+      /v4v6 or v6only/,
+    ],
+    [
+      "a bind address that is not an IP",
+      { haproxy: { binds: { http: [{ address: "any", port: 80 }] } } },
+      "haproxy.binds.http.0.address",
+      /IPv4 or IPv6 address/,
+    ],
+    ["an unknown unrouted mode", { haproxy: { unrouted: "drop" } }, "haproxy.unrouted", /reject or none/],
+  ])("the schema must refuse %s, naming the field", (_what, input, field, msg) => {
+    const r = hostServicesSchema.safeParse(input);
+    expect(r.success).toBe(false);
+    expect(r.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([[field, expect.stringMatching(msg)]]);
+  });
+
+  it.each([
+    ["a typed keyword as an extra", { extra: ["check inter 5s"] }, "httpsServer.extra.0", /"check" has its own field/],
+    ["an extra with a quote", { extra: ['set-proxy-v2-tlv-fmt(0x20) "%[fc_pp_tlv(0x20)]"'] }, "httpsServer.extra.0", /is not a plain word/],
+    ["an extra with a comment", { extra: ["resolvers dns # x"] }, "httpsServer.extra.0", /is not a plain word/],
+    ["a weight above 256", { weight: 300 }, "httpsServer.weight", /at most 256/],
+    ["an ssl verify mode haproxy lacks", { ssl: { verify: "optional" } }, "httpsServer.ssl.verify", /none or required/],
+    ["an sni with a space", { ssl: { sni: "str(a b)" } }, "httpsServer.ssl.sni", /one word/],
+    ["a route backend name with a slash", undefined, "names.tlsBackend", /haproxy name/],
+  ])("the route schema must refuse %s, naming the field", (_what, server, field, msg) => {
+    const r = routeSchema.safeParse({
+      hostname: "a.example.com",
+      guest: "a",
+      ...(server ? { httpsServer: server } : { names: { tlsBackend: "tls/a" } }),
+    });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([[field, expect.stringMatching(msg)]]);
+  });
+
+  it("the schema must refuse an extra line that restates a standard line still rendered, naming the omit entry (the renderer's predicate)", () => {
+    const bad = hostServicesSchema.safeParse({ haproxy: { extraLines: { frontends: { http_in: ["timeout http-request 5s"] } } } });
+    expect(bad.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([
+      ["haproxy.extraLines.frontends.http_in.0", expect.stringMatching(/add "http: timeout http-request" to hostServices.haproxy.omit/)],
+    ]);
+    expect(
+      hostServicesSchema.safeParse({ haproxy: { omit: ["http: timeout http-request"], extraLines: { frontends: { http_in: ["timeout http-request 5s"] } } } })
+        .success,
+    ).toBe(true);
+  });
+
+  it("the renderer must refuse an extra line that restates a standard line it still renders, naming the omit entry that frees it", () => {
+    expect(() => renderHaproxyConfig({ ...neve.haproxy, extraLines: { global: ["stats timeout 1m"] } })).toThrow(
+      /haproxy.extraLines.global\[0\]: "stats timeout 1m" restates the model's "stats timeout 30s"; add "global: stats timeout" to hostServices.haproxy.omit/,
+    );
+    expect(renderHaproxyConfig({ ...neve.haproxy, omit: ["global: stats timeout"], extraLines: { global: ["stats timeout 1m"] } })).toMatch(
+      /^ {4}stats timeout 1m$/m,
+    );
+  });
+
+  it("the program must refuse two routes whose stated backend names clash, naming the routes[].names field", () => {
+    const m = modelFromText(STACK);
+    const r0 = m.routes[0];
+    const model = { ...m, routes: [r0, { ...r0, hostname: "b.example.com", names: { tlsBackend: `tls_${r0.hostname.replace(/\./g, "_")}` } }] };
+    expect(backendNameIssues(model)).toEqual([
+      {
+        path: "routes[1].names.tlsBackend",
+        message: `b.example.com gives the haproxy backend name tls_cipher_wenzelarifiandi_com, as routes[0] does; rename one (routes[].names)`,
+      },
+    ]);
+  });
+
+  it("the renderer must refuse two routes whose stated backend names clash", () => {
+    const r0 = neve.haproxy.routes[0];
+    expect(() =>
+      renderHaproxyConfig({
+        ...neve.haproxy,
+        routes: [
+          { ...r0, names: { tlsBackend: "web" } },
+          { ...r0, hostname: "b.example.com", names: { tlsBackend: "web" } },
+        ],
+      }),
+    ).toThrow(/backend name/);
+  });
+
   it("the renderer must refuse extra lines for a backend the file does not have, naming the backends it has", () => {
     expect(() => renderHaproxyConfig({ ...neve.haproxy, extraLines: { backends: { tls_nope: ["retries 3"] } } })).toThrow(
       /haproxy.extraLines.backends.tls_nope: is not a backend of this file; use one of \["tls_cipher_wenzelarifiandi_com"/,
@@ -177,7 +322,7 @@ describe("the hand-written fixture (tests/fixtures/pve-neve-hand)", () => {
     const st = stateHaproxy(handFacts()["/etc/haproxy/haproxy.cfg"].content as string, model);
     const by = Object.fromEntries(st.map((s) => [s.path.join("."), s.value]));
     expect(by["neve-infra:routes.0.httpsServer"]).toEqual({ check: { port: 443, inter: "10s", rise: 2, fall: 3 }, sendProxy: "v2", maxconn: 500 });
-    expect(by["neve-infra:routes.0.httpServer"]).toEqual({ check: { inter: "10s" } });
+    expect(by["neve-infra:routes.0.httpServer"]).toEqual({ check: { inter: "10s" }, weight: 100, extra: ["on-marked-down shutdown-sessions"] });
     expect(by["neve-infra:hostServices.haproxy.maxconn"]).toBe(4096);
     expect(by["neve-infra:hostServices.haproxy.defaults.timeouts"]).toEqual({ connect: "5s", client: "1m", server: "2m", tunnel: "1h" });
     expect(by["neve-infra:hostServices.haproxy.extraLines"]).toEqual({
@@ -186,6 +331,22 @@ describe("the hand-written fixture (tests/fixtures/pve-neve-hand)", () => {
       frontends: { tls_in: ["tcp-request connection reject if { src 192.0.2.0/24 }"], http_in: ["http-request set-header X-Forwarded-Proto http"], stats: [] },
       backends: { http_cipher_wenzelarifiandi_com: ["option httpchk GET /healthz"] },
     });
+  });
+
+  it("a route that takes unrouted connections (default_backend to its backends) is stated as hostServices.haproxy.fallback, nothing left", async () => {
+    const live = handFacts()["/etc/haproxy/haproxy.cfg"].content as string;
+    const routed = live
+      .replace("default_backend tls_no_route", "default_backend tls_cipher_wenzelarifiandi_com")
+      .replace("default_backend http_no_route", "default_backend http_cipher_wenzelarifiandi_com");
+    const cfg = routed.slice(0, routed.indexOf("backend tls_no_route"));
+    expect(haproxyCheck(cfg).status).toBe(0);
+    const hostFiles = handFacts({ "/etc/haproxy/haproxy.cfg": cfg });
+    const facts = await readLive({ kind: "root", dir: path.join(REPO, "tests", "fixtures", "pve-neve") }, { node: "neve", files: [] });
+    const result = writeStack(STACK, model, liveVocabulary(facts), { now: "2026-12-07T00:00:00Z", hostFiles });
+    expect(result.choices).toContain("hostServices.haproxy.fallback: cipher.wenzelarifiandi.com (live default_backend lines)");
+    expect(result.choices.filter((c) => c.startsWith("  left: /etc/haproxy"))).toEqual([]);
+    const model2 = modelFromText(result.text);
+    expect(haproxyMeaningDiff(cfg, rendered(model2, "/etc/haproxy/haproxy.cfg"))).toEqual([]);
   });
 
   it("websockify's options are read from ExecStart in either spelling", () => {
@@ -226,9 +387,9 @@ describe("the hand-written fixture (tests/fixtures/pve-neve-hand)", () => {
     expect(JSON.stringify(hostFiles)).toBe(before);
   });
 
-  it("what the stack cannot state (a listen section, ssl on a server, a renamed frontend) is reported, never dropped silently", async () => {
+  it("what the stack cannot state (a listen section beside the model's) is reported, never dropped silently; ssl on a server is stated", async () => {
     const cfg = `${handFacts()["/etc/haproxy/haproxy.cfg"].content}\nlisten legacy\n\tbind 127.0.0.1:9000\n\tserver old 10.10.10.5:9000\n`.replace(
-      "10.10.10.90:80 check inter 10s",
+      "10.10.10.90:80 check inter 10s on-marked-down shutdown-sessions weight 100",
       "10.10.10.90:80 check inter 10s ssl verify none",
     );
     const hostFiles = handFacts({ "/etc/haproxy/haproxy.cfg": cfg });
@@ -236,7 +397,10 @@ describe("the hand-written fixture (tests/fixtures/pve-neve-hand)", () => {
     const result = writeStack(STACK, model, liveVocabulary(facts), { now: "2026-12-07T00:00:00Z", hostFiles });
     const left = result.choices.filter((c) => c.startsWith("  left: /etc/haproxy/haproxy.cfg"));
     expect(left.join("\n")).toMatch(/section "listen legacy" \(2 directives\): the stack has no place for it/);
-    expect(left.join("\n")).toMatch(/live "server cipher_wenzelarifiandi_com 10.10.10.90:80 check inter=10000ms ssl verify none" would be dropped or changed/);
+    expect(left).toHaveLength(1);
+    expect(result.choices).toContain(
+      'routes[0].httpServer: {"check":{"inter":"10s"},"ssl":{"verify":"none"}} (live server line of http_cipher_wenzelarifiandi_com)',
+    );
   });
 
   it("end to end: discover --root (pve-neve + these files) --write, then npm run plan --files renders each file equal in meaning, and the copy is unchanged", () => {

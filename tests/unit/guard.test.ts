@@ -105,6 +105,12 @@ const STOPS: [string, string, string, RegExp][] = [
   ],
   ["a delete-replaced", doc([step("delete-replaced", etoile)]), "delete-replaced", /a replacement of a Proxmox object/],
   ["a delete of a guest", doc([step("delete", etoile)]), "delete", /a delete of a Proxmox object: this program never deletes one; .*pulumi state rename/],
+  [
+    "a delete of a bridge (the state still holds it after network.interfacesFile: true)",
+    doc([step("delete", vmbr1)]),
+    "delete",
+    /a delete of a bridge: .*If network\.interfacesFile is now true .*pulumi state delete --force '<urn>'/,
+  ],
   ["a bridge create", doc([step("create", vmbr2)]), "create", /a bridge create: bpg's provider reloads the node's whole network/],
   ["a bridge update (an existing private bridge)", doc([step("update", vmbr1, vmbr1, { diffReasons: ["comment"] })]), "update", /an update of a bridge/],
   [

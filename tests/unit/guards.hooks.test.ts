@@ -23,6 +23,27 @@ const removed = (name: string, recorded: boolean): OldStateResource => ({
   hooks: recorded ? { beforeCreate: [GUARDS.create.hook], beforeUpdate: [GUARDS.update.hook], beforeDelete: [GUARDS.delete.hook] } : {},
 });
 
+/** Old inputs with the memory a guest had before this run (a restart field: memoryMiB, provider input memory.dedicated). */
+const withMemory = (mib: number) => (n: Record<string, unknown>) => ({ ...n, memory: { ...(n.memory as object), dedicated: mib } });
+/** Old inputs with another description (not a restart field). */
+const withDescription = (n: Record<string, unknown>) => ({ ...n, description: "as it was" });
+/** The same guests, with cipher's stack entry allowing a restart. */
+const restartAllowed = structuredClone(sections);
+restartAllowed.guests.cipher.restartOnUpdate = true;
+/** Day-to-day updates of running and stopped guests, the live record (old outputs) saying which runs. */
+const restartSteps: CmdRunOptions = {
+  steps: { "cipher-vm": "update", "etoile-vm": "update", "atlas-ct": "update", "lune-ct": "update" },
+  oldRecord: {
+    // memoryMiB 2048 -> 4096 on a running VM: a restart.
+    "cipher-vm": { inputs: withMemory(2048), outputs: { started: true } },
+    // Only the description changes: no restart.
+    "etoile-vm": { inputs: withDescription, outputs: { started: true } },
+    // memoryMiB changes on a container the live record says is stopped: nothing to restart.
+    "atlas-ct": { inputs: withMemory(256), outputs: { started: false } },
+    "lune-ct": { inputs: withDescription, outputs: { started: true } },
+  },
+};
+
 const runs: Record<string, Promise<CmdRunResult>> = {};
 /** Start every run at once (each is a whole program under cmd/run); the tests await the one they read. */
 const RUNS: Record<string, CmdRunOptions> = {
@@ -32,6 +53,9 @@ const RUNS: Record<string, CmdRunOptions> = {
   liveCreate: { steps: { "etoile-vm": "create" } },
   importReplacement: { steps: { "etoile-vm": "import-replacement" } },
   replaceUp: { dryRun: false, steps: { "cipher-vm": "replace" } },
+  restartVm: restartSteps,
+  restartCt: { steps: { "lune-ct": "update" }, oldRecord: { "lune-ct": { inputs: withMemory(2048), outputs: { started: true } } } },
+  restartAllowed: { ...restartSteps, configOverrides: { ...reconciled(restartAllowed) } },
   safe: {
     steps: { "nouvelle-vm": "create", "etoile-vm": "import", "cipher-vm": "update", "host-haproxy": "update", "storage-local": "same" },
     oldState: [removed("francoise-vm", true), removed("oldclone-vm", false)],
@@ -123,6 +147,7 @@ describe("the program's guards (resource hooks), under cmd/run", () => {
     const calls = r.hookCalls.filter((c) => c.point !== "beforeDelete");
     expect(calls.map((c) => [c.urn.split("::").pop(), c.hook, c.error]).sort()).toEqual([
       ["cipher-vm", GUARDS.update.hook, undefined],
+      ["cipher-vm", GUARDS.updateRunningVm.hook, undefined],
       ["nouvelle-vm", GUARDS.create.hook, undefined],
     ]);
     expect(r.registrations.some((x) => x.name === "host-haproxy")).toBe(true);
@@ -143,5 +168,38 @@ describe("the program's guards (resource hooks), under cmd/run", () => {
     // What the hooks cannot cover: a delete whose old state recorded no hooks (an older checkout's run) runs none.
     // npm run guard (the preview's step kinds) and guard --state (the recorded hooks) cover it.
     expect(r.hookCalls.some((c) => c.urn === VM_URN("oldclone-vm"))).toBe(false);
+  }, 300000);
+  it("must refuse, in a preview, a day-to-day update that restarts a running VM its stack entry does not allow to restart, naming the guest, the field and the way out", async () => {
+    const { r, call } = await refused("restartVm");
+    expect(call).toMatchObject({ hook: GUARDS.updateRunningVm.hook, point: "beforeUpdate", step: "update", urn: VM_URN("cipher-vm") });
+    expect(call.error).toMatch(
+      /^before hook "neve-guard-update-running-vm" failed: update urn:\S+::cipher-vm: an update that restarts the running VM cipher \(9100\)/,
+    );
+    expect(call.error).toContain("memory.dedicated (stack field guests.cipher.memoryMiB)");
+    expect(call.error).toContain("set guests.cipher.restartOnUpdate: true");
+    expect(call.error).toContain("put the live value back in the stack file");
+    expect(r.code).not.toBe(0);
+    // A description change of a running VM and a restart field of a stopped container pass.
+    const others = r.hookCalls.filter((c) => c.urn !== VM_URN("cipher-vm") && c.point === "beforeUpdate");
+    expect(others.map((c) => [c.urn.split("::").pop(), c.hook, c.error]).sort()).toEqual(
+      expect.arrayContaining([
+        ["etoile-vm", GUARDS.updateRunningVm.hook, undefined],
+        ["atlas-ct", GUARDS.updateRunningCt.hook, undefined],
+      ]),
+    );
+  }, 300000);
+
+  it("must refuse a restart of a running container the same way (bpg reboots one with no switch to turn it off)", async () => {
+    const { call } = await refused("restartCt");
+    expect(call.hook).toBe(GUARDS.updateRunningCt.hook);
+    expect(call.error).toMatch(/update urn:\S+::lune-ct: an update that restarts the running container lune \(201\): it changes memory.dedicated/);
+    expect(call.error).toContain("bpg reboots a running container");
+  }, 300000);
+
+  it("must let the restart through when the guest's stack entry asks for it (restartOnUpdate: true): no running-guest guard on it", async () => {
+    const r = await runs.restartAllowed;
+    expect(r.registrations.find((x) => x.name === "cipher-vm")?.hooks.beforeUpdate).toEqual([GUARDS.update.hook]);
+    expect(r.hookCalls.filter((c) => c.error)).toEqual([]);
+    expect(r.hookCalls.filter((c) => c.urn === VM_URN("cipher-vm")).map((c) => c.hook)).toEqual([GUARDS.update.hook]);
   }, 300000);
 });

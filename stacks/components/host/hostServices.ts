@@ -27,6 +27,11 @@ export interface HostServicesArgs {
 export class HostServices extends pulumi.ComponentResource {
   /** Resource id (`<host>:<service>`) of each service, by service name. */
   public readonly services: Record<string, pulumi.Output<string>>;
+  /**
+   * The push of /etc/network/interfaces (`network.interfacesFile: true`), or undefined: guests depend on it, so a
+   * guest on a bridge the file adds is created only after the file is live and access is confirmed.
+   */
+  public readonly networkPush: HostConfig | undefined;
 
   constructor(name: string, args: HostServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("neve:host:HostServices", name, {}, opts);
@@ -70,6 +75,7 @@ export class HostServices extends pulumi.ComponentResource {
     const services = declared?.services ?? [];
     const waits = pushDependencies(services.map((d) => ({ accessCritical: d.accessCritical !== undefined })));
     const pushed: HostConfig[] = [];
+    let networkPush: HostConfig | undefined;
     services.forEach((d, i) => {
       const files: HostConfigFileArgs[] = d.files.map((f) => ({
         ...f,
@@ -93,8 +99,10 @@ export class HostServices extends pulumi.ComponentResource {
         { parent: this, dependsOn: waits[i].map((j) => pushed[j]) },
       );
       pushed.push(resource);
+      if (d.kind === "network-interfaces") networkPush = resource;
       this.services[d.name] = resource.id;
     });
+    this.networkPush = networkPush;
     for (const r of declared?.lxcRaw ?? []) {
       const raw = new LxcRawConfig(
         `${name}-${r.name}`,

@@ -15,10 +15,11 @@ import { declaredServices } from "./registry";
 
 /** Ports on the host that belong to something other than the managed services. */
 function fixedPorts(model: NeveModel): Map<number, string> {
+  const hx = model.hostServices.haproxy;
   return new Map<number, string>([
     [22, "sshd"],
-    [80, "the public HTTP frontend (haproxy)"],
-    [443, "the public TLS frontend (haproxy)"],
+    ...hx.binds.http.map((b): [number, string] => [b.port, "the public HTTP frontend (haproxy, hostServices.haproxy.binds.http)"]),
+    ...hx.binds.tls.map((b): [number, string] => [b.port, "the public TLS frontend (haproxy, hostServices.haproxy.binds.tls)"]),
     [model.firewall.apiPort, "the Proxmox API"],
     [3128, "the Proxmox SPICE proxy"],
     [53, "dnsmasq (DNS)"],
@@ -143,13 +144,16 @@ export function backendNameIssues(model: NeveModel): ConfigIssue[] {
   const ids = new Map<string, number>();
   model.routes.forEach((r, i) => {
     const id = haproxyBackendId(r.hostname);
-    const prev = ids.get(id);
-    if (prev !== undefined)
-      issues.push({
-        path: `routes[${i}].hostname`,
-        message: `${r.hostname} gives the haproxy backend name ${id}, as routes[${prev}].hostname does; rename one`,
-      });
-    else ids.set(id, i);
+    for (const [role, name] of [
+      ["tlsBackend", r.names?.tlsBackend ?? `tls_${id}`],
+      ["httpBackend", r.names?.httpBackend ?? `http_${id}`],
+    ] as const) {
+      const prev = ids.get(name);
+      const field = r.names?.[role] !== undefined ? `routes[${i}].names.${role}` : `routes[${i}].hostname`;
+      if (prev !== undefined)
+        issues.push({ path: field, message: `${r.hostname} gives the haproxy backend name ${name}, as routes[${prev}] does; rename one (routes[].names)` });
+      else ids.set(name, i);
+    }
   });
   return issues;
 }

@@ -309,6 +309,14 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
       const plan = model.network.ipv4;
       const hs = model.hostServices;
       const others = Object.keys(model.network.bridges).filter((b) => b !== plan.bridge);
+      // One source of truth: each reservation comes from its guest's entry (mac + dhcpReserved).
+      const reserved = model.guests.filter((g) => g.dhcpReserved !== undefined && g.mac !== undefined);
+      const reservationFields = Object.fromEntries(
+        reserved.flatMap((g, i) => [
+          [`dnsmasq.staticHosts[${i}]`, `guests.${g.name}.dhcpReserved`],
+          [`dnsmasq.staticHosts[${i}].mac`, `guests.${g.name}.mac`],
+        ]),
+      );
       return one(
         {
           interface: plan.bridge,
@@ -317,6 +325,12 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
           router: plan.gateway,
           dhcpRange: { start: plan.dhcpRange.start, end: plan.dhcpRange.end },
           leaseTime: hs.dnsmasq.leaseTime,
+          ...(hs.dnsmasq.domain === undefined ? {} : { domain: hs.dnsmasq.domain }),
+          ...(hs.dnsmasq.local === undefined ? {} : { local: hs.dnsmasq.local }),
+          servers: hs.dnsmasq.servers,
+          noResolv: hs.dnsmasq.noResolv,
+          ...(hs.dnsmasq.cacheSize === undefined ? {} : { cacheSize: hs.dnsmasq.cacheSize }),
+          staticHosts: reserved.map((g) => ({ mac: g.mac as string, address: g.dhcpReserved as string, hostname: g.name.toLowerCase() })),
           extraLines: hs.dnsmasq.extraLines ?? [],
         },
         "network.ipv4",
@@ -328,6 +342,13 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
           "dnsmasq.dnsServer": "network.ipv4.gateway",
           "dnsmasq.dhcpRange": "network.ipv4.dhcpRange",
           "dnsmasq.leaseTime": "hostServices.dnsmasq.leaseTime",
+          "dnsmasq.domain": "hostServices.dnsmasq.domain",
+          "dnsmasq.local": "hostServices.dnsmasq.local",
+          "dnsmasq.servers": "hostServices.dnsmasq.servers",
+          "dnsmasq.noResolv": "hostServices.dnsmasq.noResolv",
+          "dnsmasq.cacheSize": "hostServices.dnsmasq.cacheSize",
+          "dnsmasq.staticHosts": "guests",
+          ...reservationFields,
           "dnsmasq.extraLines": "hostServices.dnsmasq.extraLines",
         },
       );
@@ -354,6 +375,7 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
         fields[`haproxy.routes[${i}].httpPort`] = `routes[${i}].http`;
         fields[`haproxy.routes[${i}].tlsServer`] = `routes[${i}].httpsServer`;
         fields[`haproxy.routes[${i}].httpServer`] = `routes[${i}].httpServer`;
+        fields[`haproxy.routes[${i}].names`] = `routes[${i}].names`;
       });
       const hx = model.hostServices.haproxy;
       fields["haproxy.tuning.globalMaxconn"] = "hostServices.haproxy.maxconn";
@@ -361,19 +383,21 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
       fields["haproxy.tuning.timeouts"] = "hostServices.haproxy.defaults.timeouts";
       fields["haproxy.tuning.defaultsMaxconn"] = "hostServices.haproxy.defaults.maxconn";
       fields["haproxy.extraLines"] = "hostServices.haproxy.extraLines";
+      fields["haproxy.tlsBinds"] = "hostServices.haproxy.binds.tls";
+      fields["haproxy.httpBinds"] = "hostServices.haproxy.binds.http";
+      fields["haproxy.names"] = "hostServices.haproxy.names";
+      fields["haproxy.statsSection"] = "hostServices.haproxy.names.statsSection";
+      fields["haproxy.omit"] = "hostServices.haproxy.omit";
+      fields["haproxy.unrouted"] = "hostServices.haproxy.unrouted";
+      fields["haproxy.fallbackHostname"] = "hostServices.haproxy.fallback";
+      fields["haproxy.hostMatch"] = "hostServices.haproxy.hostMatch";
       for (const name of Object.keys(hx.extraLines.backends))
         fields[`haproxy.extraLines.backends.${name}`] = `hostServices.haproxy.extraLines.backends.${name}`;
       const statsPort = hx.statsPort;
       return one<HaproxyModel>(
         {
-          tlsBinds: [
-            { address: "0.0.0.0", port: 443 },
-            { address: "::", port: 443 },
-          ],
-          httpBinds: [
-            { address: "0.0.0.0", port: 80 },
-            { address: "::", port: 80 },
-          ],
+          tlsBinds: hx.binds.tls,
+          httpBinds: hx.binds.http,
           stats: { address: "127.0.0.1", port: statsPort, path: "/stats" },
           // The config rules require both ports while host services are enabled.
           routes: model.routes.map((r) => ({
@@ -383,6 +407,7 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
             httpPort: r.http as number,
             ...(r.httpsServer ? { tlsServer: r.httpsServer } : {}),
             ...(r.httpServer ? { httpServer: r.httpServer } : {}),
+            ...(r.names ? { names: r.names } : {}),
           })),
           tuning: {
             globalMaxconn: hx.maxconn,
@@ -391,6 +416,12 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
             defaultsMaxconn: hx.defaults.maxconn,
           },
           extraLines: hx.extraLines,
+          names: { tls: hx.names.tls, http: hx.names.http, stats: hx.names.stats },
+          statsSection: hx.names.statsSection,
+          omit: hx.omit,
+          unrouted: hx.unrouted,
+          hostMatch: hx.hostMatch,
+          ...(hx.fallback !== undefined ? { fallbackHostname: hx.fallback } : {}),
         },
         "routes",
         fields,

@@ -65,7 +65,8 @@ export class NetworkBridges extends pulumi.ComponentResource {
         throw new pulumi.ResourceError(
           `network.bridges.${iface} is public but the host has no bridge ${iface} (adoption.live.bridges: ${ctx.live.bridges.join(", ") || "none"}): ` +
             `this program never creates a public bridge, because creating or changing it reloads the host's network and can cut the operator off. ` +
-            `Create it on the host by hand behind a confirm timer (docs/adopting.md, "Changing the firewall or vmbr0 safely"), then run npm run discover -- --check and --write`,
+            `Declare it with network.interfacesFile: true (the bridges as /etc/network/interfaces, pushed under the commit-confirmed net: docs/adopting.md §7), ` +
+            `or create it on the host by hand behind a confirm timer, then run npm run discover -- --check and --write`,
           this,
         );
       }

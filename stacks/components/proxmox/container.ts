@@ -150,6 +150,7 @@ export class LxcGuest extends pulumi.ComponentResource {
         object: { kind: "guest", vmid: g.vmid },
         protect: g.protect,
         ignoreChanges: ctIgnoreChanges(g),
+        guest: { kind: "ct", restartOnUpdate: g.restartOnUpdate, template: g.template },
       }),
     );
     this.registerOutputs({ vmId: this.container.vmId });

@@ -37,15 +37,21 @@ export interface ClusterFirewallArgs {
 
 /** The provider's rule input for one model rule. */
 function toProviderRule(r: FirewallRuleModel): proxmoxve.types.input.firewall.RulesLegacyRule {
+  const comment = r.comment ? `${r.name}: ${r.comment}` : r.name;
+  if (r.group !== undefined) return { securityGroup: r.group, iface: r.iface, comment, enabled: r.enabled };
   return {
-    type: "in",
+    type: r.direction ?? "in",
     action: r.action,
-    proto: r.proto,
+    macro: r.macro,
+    // With a macro the macro supplies the protocol; `any` is a rule without -p.
+    proto: r.macro !== undefined || r.proto === "any" ? undefined : r.proto,
     source: r.sourceAddress,
     dest: r.destAddress,
     dport: r.dports.length ? r.dports.join(",") : undefined,
+    sport: r.sports.length ? r.sports.join(",") : undefined,
+    log: r.log,
     iface: r.iface,
-    comment: r.comment ? `${r.name}: ${r.comment}` : r.name,
+    comment,
     enabled: r.enabled,
   };
 }

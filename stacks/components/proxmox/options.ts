@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { AdoptionConfig, DeepReadonly } from "../../config";
-import { guardsFor, hooksOption } from "../../guards/hooks";
+import { type GuardSpec, guardsFor, hooksOption } from "../../guards/hooks";
 import type * as proxmoxve from "./sdk";
 
 /** The objects that exist on the host, as `npm run discover -- --write` recorded them (`adoption.live`). */
@@ -66,6 +66,8 @@ export interface AdoptionSpec {
   readonly protect?: boolean;
   /** Properties the provider churns on after import, or every field of a read-only object (docs/adopting.md). */
   readonly ignoreChanges?: readonly string[];
+  /** A guest: what decides its running-guest update guard (stacks/guards/hooks.ts `guardsFor`). */
+  readonly guest?: GuardSpec["guest"];
 }
 
 /**
@@ -112,7 +114,7 @@ export function proxmoxResourceOptions(parent: pulumi.Resource, ctx: ProxmoxCont
     retainOnDelete: true,
     // The program's own refusal of the stop list's steps (stacks/guards: resource hooks, preview and up alike).
     // Bridges and the firewall are read-only by type (stopList.ts); readOnly adds the rest (the spec's own flag).
-    hooks: hooksOption(guardsFor({ live, readOnly: spec.readOnly === true })),
+    hooks: hooksOption(guardsFor({ live, readOnly: spec.readOnly === true, guest: spec.guest })),
     // A replacement's delete half first: its beforeDelete guard refuses it before the create half makes a second object.
     deleteBeforeReplace: true,
     protect: spec.protect ?? spec.readOnly ?? false,

@@ -228,6 +228,7 @@ export class QemuGuest extends pulumi.ComponentResource {
         object: { kind: "guest", vmid: g.vmid },
         protect: g.protect,
         ignoreChanges: VM_IGNORE_CHANGES,
+        guest: { kind: "vm", restartOnUpdate: g.restartOnUpdate, template: g.template },
       }),
     );
     this.registerOutputs({ vmId: this.vm.vmId });

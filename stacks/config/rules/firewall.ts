@@ -1,6 +1,7 @@
 import * as ipaddr from "ipaddr.js";
 import { ruleReachesTcpPort, tailnetAccessIssues } from "../access";
 import { isAddressOrCidr } from "../common";
+import type { FirewallRuleConfig } from "../firewall";
 import { once, type SectionRules } from "./types";
 
 /** Ranges no Internet host sends from: RFC 1918, the tailnet's CGNAT range (RFC 6598), loopback, link-local, IPv6 ULA. */
@@ -45,6 +46,18 @@ export const firewallRules: SectionRules = (c, add) => {
     if (guest) return guest.ipv4 ? null : `guest "${v}" has no static IPv4 to match on; write an address instead`;
     return `"${v}" is neither an address/CIDR, a known guest nor an alias in firewall.aliases; write an address or one of ${guestNames()}`;
   };
+  // A source is private when it lies wholly in private ranges: an alias by its value, an IP set when
+  // every match entry does (nomatch entries only remove addresses); an unknown name is reported above.
+  const privateRef = (v: string): boolean => {
+    const set = /^\+(?:dc\/)?(.+)$/.exec(v);
+    if (set) {
+      const entries = (c.firewall.ipsets[set[1]] ?? []).filter((e) => !e.startsWith("!"));
+      return entries.length > 0 && entries.every((e) => privateRef(e));
+    }
+    if (isAddressOrCidr(v)) return isPrivateSource(v);
+    const alias = c.firewall.aliases[v.replace(/^dc\//, "")];
+    return alias !== undefined && isPrivateSource(alias);
+  };
   for (const [set, entries] of Object.entries(c.firewall.ipsets)) {
     entries.forEach((e, k) => {
       const v = e.replace(/^!/, "");
@@ -53,13 +66,79 @@ export const firewallRules: SectionRules = (c, add) => {
       }
     });
   }
-  c.firewall.hostRules.forEach((r, i) => {
+  // The rule line's shape, for every list: a GROUP rule takes -i only (pve-firewall parse_fw_rule stops
+  // after -i for type group), names a declared group, and no group holds one (generate_group_rules
+  // generates in/out rules only); -icmp-type goes with an ICMP proto, -sport with tcp/udp.
+  const shape = (r: FirewallRuleConfig, at: string, inGroup: boolean) => {
+    if (r.group !== undefined) {
+      if (inGroup)
+        add(`${at}.group`, "a security group cannot reference another group (pve-firewall generates only IN/OUT rules in a group); write its rules here");
+      else if (!c.firewall.groups[r.group])
+        add(
+          `${at}.group`,
+          `security group "${r.group}" is not in firewall.groups; add it there (${Object.keys(c.firewall.groups).join(", ") || "none declared"})`,
+        );
+      const extra = (["macro", "source", "dest", "log", "icmpType", "direction"] as const).filter((k) => r[k] !== undefined);
+      if (r.dports.length) extra.push("dports" as never);
+      if (r.sports.length) extra.push("sports" as never);
+      if (r.action !== "ACCEPT") extra.push("action" as never);
+      if (extra.length) add(`${at}.group`, `a GROUP rule takes only iface, comment and enabled (the group's rules decide); remove ${extra.join(", ")}`);
+      return;
+    }
+    if (r.icmpType !== undefined && r.macro === undefined && r.proto !== "icmp" && r.proto !== "ipv6-icmp")
+      add(`${at}.icmpType`, "icmpType needs proto icmp or ipv6-icmp");
+    if (r.sports.length && r.macro === undefined && r.proto !== "tcp" && r.proto !== "udp") add(`${at}.sports`, "sports need proto tcp or udp");
+    if (r.dports.length && r.macro === undefined && r.proto !== "tcp" && r.proto !== "udp") add(`${at}.dports`, "dports need proto tcp or udp");
     for (const field of ["source", "dest"] as const) {
       const v = r[field];
       if (v === undefined || isAddressOrCidr(v)) continue;
       const p = refProblem(v);
-      if (p) add(`firewall.hostRules[${i}].${field}`, p);
+      if (p) add(`${at}.${field}`, p);
     }
+  };
+  c.firewall.hostRules.forEach((r, i) => {
+    shape(r, `firewall.hostRules[${i}]`, false);
+  });
+  for (const [g, grp] of Object.entries(c.firewall.groups)) {
+    grp.rules.forEach((r, i) => {
+      shape(r, `firewall.groups.${g}.rules[${i}]`, true);
+    });
+  }
+  const tailnetIface = c.network.tailnet.iface;
+  /**
+   * An ACCEPT may not open the API or a console to a public source or on a public bridge. A GROUP rule
+   * is judged by its group's rules under its interface (as pve-firewall runs them), host.fw rules as
+   * cluster rules (both are the host's input chain).
+   */
+  const neverOpen = (r: FirewallRuleConfig, at: string): void => {
+    if (r.group !== undefined) {
+      (c.firewall.groups[r.group]?.rules ?? []).forEach((g, k) => {
+        neverOpen(r.iface !== undefined && g.iface === undefined ? { ...g, iface: r.iface } : g, `${at} -> firewall.groups.${r.group}.rules[${k}]`);
+      });
+      return;
+    }
+    if (r.action !== "ACCEPT" || r.direction === "out") return;
+    // Only tailnet traffic arrives on the tailnet interface: a rule bound to it is not open to everyone.
+    // Otherwise open = any source, or one that reaches beyond the private ranges (0.0.0.0/1 is half the Internet).
+    const open = r.iface !== tailnetIface && (r.source === undefined || (!c.guests[r.source] && !privateRef(r.source)));
+    const anySource = r.source === undefined || r.source === "0.0.0.0/0" || r.source === "::/0";
+    const publicIface = r.iface !== undefined && c.network.bridges[r.iface]?.public;
+    if (!open && !publicIface) return;
+    const where = publicIface ? `on the public bridge ${r.iface}` : anySource ? "to any source" : `to public addresses (source ${r.source})`;
+    for (const p of neverPublic()) {
+      const reaches = ruleReachesTcpPort(r, p.port);
+      if (reaches === false) continue;
+      add(
+        at,
+        reaches === "undecidable"
+          ? `macro ${r.macro} may open ${p.what} ${where}, and the check cannot expand it; restrict source to the tailnet (${c.network.tailnet.cidr}) or write the rule with proto and dports`
+          : `opens ${p.what} ${where}${r.dports.length || r.macro ? "" : " (no dports: every port)"}; restrict source to the tailnet (${c.network.tailnet.cidr})${r.dports.length || r.macro ? "" : " or list the ports it opens in dports"}`,
+      );
+      break;
+    }
+  };
+  c.firewall.hostRules.forEach((r, i) => {
+    neverOpen(r, `firewall.hostRules[${i}]`);
   });
   const firstByName = new Map<string, number>();
   c.firewall.rules.forEach((r, i) => {
@@ -68,37 +147,11 @@ export const firewallRules: SectionRules = (c, add) => {
     const first = firstByName.get(r.name);
     if (first !== undefined) add(`${at}.name`, `"${r.name}" is already the name of firewall.rules[${first}]; give each rule its own name`);
     else firstByName.set(r.name, i);
-    for (const field of ["source", "dest"] as const) {
-      const v = r[field];
-      if (v === undefined || isAddressOrCidr(v)) continue;
-      const p = refProblem(v);
-      if (p) add(`${at}.${field}`, p);
-    }
-    const tailnetIface = c.network.tailnet.iface;
+    shape(r, at, false);
     if (r.iface !== undefined && !c.network.bridges[r.iface] && r.iface !== tailnetIface) {
       add(`${at}.iface`, `unknown interface "${r.iface}"; use one of ${[...bridges, tailnetIface].join(", ")} or omit iface`);
     }
-    if (r.action === "ACCEPT") {
-      // Only tailnet traffic arrives on the tailnet interface: a rule bound to it is not open to everyone.
-      // Otherwise open = any source, or one that reaches beyond the private ranges (0.0.0.0/1 is half the Internet).
-      const open = r.iface !== tailnetIface && (r.source === undefined || (!c.guests[r.source] && !isPrivateSource(r.source)));
-      const anySource = r.source === undefined || r.source === "0.0.0.0/0" || r.source === "::/0";
-      const publicIface = r.iface !== undefined && c.network.bridges[r.iface]?.public;
-      if (open || publicIface) {
-        const where = publicIface ? `on the public bridge ${r.iface}` : anySource ? "to any source" : `to public addresses (source ${r.source})`;
-        for (const p of neverPublic()) {
-          const reaches = ruleReachesTcpPort(r, p.port);
-          if (reaches === false) continue;
-          add(
-            at,
-            reaches === "undecidable"
-              ? `macro ${r.macro} may open ${p.what} ${where}, and the check cannot expand it; restrict source to the tailnet (${c.network.tailnet.cidr}) or write the rule with proto and dports`
-              : `opens ${p.what} ${where}${r.dports.length || r.macro ? "" : " (no dports: every port)"}; restrict source to the tailnet (${c.network.tailnet.cidr})${r.dports.length || r.macro ? "" : " or list the ports it opens in dports"}`,
-          );
-          break;
-        }
-      }
-    }
+    neverOpen(r, at);
   });
   // The files go to the host through the host services; without them the rules would only be recorded.
   if (c.firewall.filesManaged && !c.hostServices.enabled)

@@ -1,4 +1,5 @@
 import * as ipaddr from "ipaddr.js";
+import { canonicalMac, dhcpReservationProblem } from "../../common/dnsmasqDirectives";
 import { formatRange, ipv4InCidr, ipv4InRange, ipv4ToNumber, ipv6InCidr } from "../ipplan";
 import { once, type SectionRules, templateNames } from "./types";
 
@@ -21,6 +22,7 @@ export const guestRules: SectionRules = (c, add, { cloneHint, nextClone }) => {
   const heldV6 = new Map<string, string>(v6 ? [[v6Key(v6.gateway), "network.ipv6.gateway"]] : []);
   const templateList = once(() => templateNames(c).join(", "));
   const vmids = new Map<number, string>();
+  const macs = new Map<string, string>();
 
   for (const [name, g] of Object.entries(c.guests)) {
     const at = `guests.${name}`;
@@ -81,6 +83,37 @@ export const guestRules: SectionRules = (c, add, { cloneHint, nextClone }) => {
         const prev = heldV6.get(key);
         if (prev) add(`${at}.ipv6`, `${g.ipv6} is already used by ${prev}; an address may be used only once`);
         else heldV6.set(key, `guests.${name}`);
+      }
+    }
+    if (g.mac !== undefined) {
+      const prev = macs.get(canonicalMac(g.mac));
+      if (prev) add(`${at}.mac`, `${g.mac} is already the MAC of ${prev}; every guest's NIC has its own MAC`);
+      else macs.set(canonicalMac(g.mac), `guests.${name}`);
+    }
+    if (g.dhcpReserved !== undefined) {
+      const r = g.dhcpReserved;
+      if (g.mac === undefined)
+        add(
+          `${at}.mac`,
+          `is required with dhcpReserved (dnsmasq reserves ${r} for this MAC); copy it from net0 of the guest's config (qm config / pct config ${g.vmid})`,
+        );
+      if (g.template) add(`${at}.dhcpReserved`, "a template never runs; reserve addresses for its clones instead");
+      else if (g.bridge !== plan.bridge)
+        add(`${at}.dhcpReserved`, `${r} is reserved, but ${g.bridge} is not served by dnsmasq (only ${plan.bridge} is); move the guest or remove dhcpReserved`);
+      else if (g.ipv4 !== undefined && g.ipv4 !== r)
+        add(
+          `${at}.dhcpReserved`,
+          `${r} differs from ipv4 ${g.ipv4}; a guest has one address: make them equal, or remove ipv4 (the guest then takes ${r} by DHCP)`,
+        );
+      else {
+        const p = dhcpReservationProblem(r, { subnet: plan.subnet, router: plan.gateway, dhcpRange: plan.dhcpRange });
+        if (p !== null) add(`${at}.dhcpReserved`, p);
+        else if (g.ipv4 === undefined) {
+          const n = ipv4ToNumber(r);
+          const prev = heldV4.get(n);
+          if (prev) add(`${at}.dhcpReserved`, `${r} is already used by ${prev}; an address may be used only once (${cloneHint})`);
+          else heldV4.set(n, `guests.${name}.dhcpReserved`);
+        }
       }
     }
     if (g.kind === "vm" && g.cloudInit && !g.ipv4 && !g.template) {

@@ -1,3 +1,4 @@
+import { canonicalMac, dhcpHostClaims, parseDnsmasqLine } from "../../common/dnsmasqDirectives";
 import { once, type SectionRules } from "./types";
 
 /**
@@ -24,6 +25,25 @@ export const hostServiceRules: SectionRules = (c, add) => {
       }
     });
   }
+  // An extra dhcp-host (a machine the stack does not declare) may not hand out a guest's address or MAC:
+  // the guest's own entry is the one source of its address (and of its reservation).
+  (hs.dnsmasq.extraLines ?? []).forEach((l, i) => {
+    const d = parseDnsmasqLine(l);
+    if (d?.key !== "dhcp-host" || d.value === null) return;
+    const claims = dhcpHostClaims(d.value);
+    for (const [name, g] of Object.entries(c.guests)) {
+      if (g.template) continue;
+      const addr = g.ipv4 ?? g.dhcpReserved;
+      const macHit = g.mac !== undefined && claims.macs.includes(canonicalMac(g.mac));
+      if ((addr !== undefined && claims.addresses.includes(addr)) || macHit) {
+        add(
+          `hostServices.dnsmasq.extraLines[${i}]`,
+          `${JSON.stringify(l)} reserves ${macHit ? `the MAC of guests.${name}` : `${addr}, the address of guests.${name}`}; state the reservation on the guest (guests.${name}.mac and dhcpReserved) and remove this line`,
+        );
+        return;
+      }
+    }
+  });
   hs.novnc.forEach((n, i) => {
     const at = `hostServices.novnc[${i}]`;
     const g = c.guests[n.guest];

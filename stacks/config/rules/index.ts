@@ -41,8 +41,8 @@ export function checkRules(c: StackConfig): ConfigIssue[] {
     plan.gateway,
     ...plan.unmanaged.map((u) => u.address),
     ...Object.values(c.guests)
-      .filter((g) => !g.template && g.ipv4)
-      .map((g) => g.ipv4 as string),
+      .filter((g) => !g.template && (g.ipv4 ?? g.dhcpReserved))
+      .map((g) => (g.ipv4 ?? g.dhcpReserved) as string),
   ];
   const nextClone = lowestFree(plan.cloneRange, staticV4);
   const shared: SharedFacts = { nextClone, cloneHint: nextClone ? `next free: ${nextClone}` : "the clone range is full", hostnames: new Map() };

@@ -1,13 +1,15 @@
 /**
  * Host files that `discover --write` reads into the stack file: for each managed file with a reader
- * (haproxy.cfg, the noVNC units, the certificate fix-up unit and timer), what the live file states in the
+ * (haproxy.cfg, the dnsmasq drop-in, the noVNC units, the certificate fix-up unit and timer, /etc/network/interfaces), what the live file states in the
  * stack's vocabulary ({@link stateHostFiles}); then, against the render of the written stack file, every
  * live directive that still could not be stated ({@link unstatedHostFiles}), so nothing is dropped silently.
  */
 import { declaredServices, type HostServiceKind } from "../../components/host/registry";
 import type { NeveModel } from "../../config/model";
 import type { HostFileFacts } from "../facts";
+import { dnsmasqMeaningDiff, stateDnsmasq } from "./dnsmasq";
 import { haproxyMeaningDiff, type Statement, stateHaproxy } from "./haproxy";
+import { interfacesMeaningDiff } from "./interfaces";
 import { fixPveCertsMeaningDiff, novncMeaningDiff, stateFixPveCerts, stateNovnc } from "./units";
 
 export type { Statement } from "./haproxy";
@@ -22,6 +24,9 @@ interface Reader {
 
 const READERS: Partial<Record<HostServiceKind, Partial<Record<string, Reader>>>> = {
   haproxy: { config: { state: (t, m) => stateHaproxy(t, m), diff: haproxyMeaningDiff } },
+  dnsmasq: { config: { state: (t, m) => stateDnsmasq(t, m), diff: dnsmasqMeaningDiff } },
+  // The bridges are stated by discover's read of the network files (network.bridges); the diff closes the world.
+  "network-interfaces": { config: { state: () => [], diff: interfacesMeaningDiff } },
   novnc: { unit: { state: stateNovnc, diff: novncMeaningDiff } },
   "fix-pve-certs": {
     unit: { state: (t, m) => stateFixPveCerts(t, m, "service"), diff: (a, b) => fixPveCertsMeaningDiff(a, b, "service") },
@@ -74,4 +79,13 @@ export function unstatedHostFiles(model: NeveModel, files: Readonly<Record<strin
     }
     return f.reader.diff(live.content, rendered).map((l) => `${f.path}: ${l}`);
   });
+}
+
+/**
+ * For `--check`: the difference in meaning between a live managed file and its declared content, by the
+ * reader of that path (undefined for a path no reader knows: it is compared by content alone).
+ */
+export function meaningDiffOf(model: NeveModel): (path: string, live: string, declared: string) => readonly string[] | undefined {
+  const byPath = new Map(readFiles(model).map((f) => [f.path, f.reader]));
+  return (path, live, declared) => byPath.get(path)?.diff(live, declared);
 }

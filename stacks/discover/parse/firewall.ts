@@ -8,8 +8,12 @@
  *   action may be a macro `Name(ACCEPT|DROP|REJECT)`, then options `-i`, `-p` (`--proto`), `-dport`,
  *   `-sport`, `-source`, `-dest`, `-log <level>`, `-icmp-type` (one or two dashes), values as written.
  * A rule Proxmox would not parse is kept in `unparsed` (Proxmox skips it with a warning).
+ * Checked against proxmox/pve-firewall commit 6f1311f349daee920c7eedcc6e53d7fc5e2cfdbf (src/PVE/Firewall.pm):
+ * `[group <name>] # comment` holds rules parsed like `[RULES]` (rule_env `group`); host.fw
+ * (`load_hostfw_conf`) has only `[OPTIONS]` and `[RULES]`; a guest's `<vmid>.fw` (`load_vmfw_conf`)
+ * has `[OPTIONS]`, `[RULES]`, `[ALIASES]` and `[IPSET]`. The same parser reads all three.
  */
-import type { FirewallFacts, FirewallRuleFacts } from "../facts";
+import type { FirewallFacts, FirewallGroupFacts, FirewallRuleFacts } from "../facts";
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -66,14 +70,24 @@ export function parseFirewall(text: string): FirewallFacts {
   const unparsed: string[] = [];
   const ipsets: Record<string, string[]> = {};
   const aliases: Record<string, string> = {};
+  const groups: Record<string, { comment?: string; rules: FirewallRuleFacts[] }> = {};
   let ipset: string | undefined;
-  let section: "options" | "rules" | "ipset" | "aliases" | "other" | undefined;
+  let group: string | undefined;
+  let section: "options" | "rules" | "ipset" | "aliases" | "group" | "other" | undefined;
   for (const rawLine of text.split("\n")) {
     const line = rawLine.replace(/^[ \t]+|[ \t\r]+$/g, "");
     if (line === "" || line.startsWith("#")) continue;
-    const sec = /^\[([^\]]+)\]\s*(?:#.*)?$/.exec(line);
+    const sec = /^\[([^\]]+)\]\s*(?:#\s*(.*?)\s*)?$/.exec(line);
     if (sec) {
       const name = sec[1].trim();
+      const g = /^group\s+(\S+)$/i.exec(name);
+      if (g) {
+        otherSections.push(name);
+        section = "group";
+        group = g[1].toLowerCase();
+        groups[group] = { ...(sec[2] ? { comment: sec[2] } : {}), rules: [] };
+        continue;
+      }
       if (/^options$/i.test(name)) section = "options";
       else if (/^rules$/i.test(name)) section = "rules";
       else {
@@ -96,6 +110,11 @@ export function parseFirewall(text: string): FirewallFacts {
       const rule = parseFirewallRule(line);
       if (rule) rules.push(rule);
       else unparsed.push(line);
+    } else if (section === "group" && group !== undefined) {
+      // Group rules: `IN`/`OUT` rules (a `GROUP` inside a group is not a rule pve-firewall generates).
+      const rule = parseFirewallRule(line);
+      if (rule && rule.type !== "group") groups[group].rules.push(rule);
+      else unparsed.push(line);
     } else if (section === "ipset" && ipset !== undefined) {
       // `[!]<cidr|alias> [# comment]` (Firewall.pm parse_ipset_entry... via generic_fw_config_parser).
       const e = /^(!?\S+)\s*(?:#.*)?$/.exec(line);
@@ -106,7 +125,8 @@ export function parseFirewall(text: string): FirewallFacts {
       const a = /^(\S+)\s+(\S+)\s*(?:#.*)?$/.exec(line);
       if (a) aliases[a[1].toLowerCase()] = a[2];
       else unparsed.push(line);
-    } else if (section === undefined) {
+    } else {
+      // No section yet, or one pve-firewall does not know: it skips these lines with a warning.
       unparsed.push(line);
     }
   }
@@ -117,5 +137,6 @@ export function parseFirewall(text: string): FirewallFacts {
     ...(unparsed.length ? { unparsed } : {}),
     ...(Object.keys(ipsets).length ? { ipsets } : {}),
     ...(Object.keys(aliases).length ? { aliases } : {}),
+    ...(Object.keys(groups).length ? { groups: groups as Record<string, FirewallGroupFacts> } : {}),
   };
 }

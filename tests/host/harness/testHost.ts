@@ -29,7 +29,16 @@ export interface TestHostOptions {
   haproxy?: boolean;
   /** start a real dnsmasq inside the host on `vmbr1` (a bridge with 10.10.10.1/24 inside the netns; this kernel has no dummy links). Default false. */
   dnsmasq?: boolean;
+  /**
+   * Put the SSH address on a Linux bridge, as on neve: inside the netns the veth end is `nic0`, the only port of
+   * the bridge `vmbr0`, which holds 10.254.<n>.2/30 (default: the address sits on the veth end, named `vmbr0`).
+   * With it, an /etc/network/interfaces that ifupdown2 applies inside the netns manages the interface SSH uses.
+   */
+  bridgedSsh?: boolean;
 }
+
+/** The veth end inside the netns that is `vmbr0`'s port with {@link TestHostOptions.bridgedSsh}. */
+export const BRIDGED_SSH_PORT = "nic0";
 
 /** Result of a command run inside the test host. */
 export interface ExecResult {
@@ -391,6 +400,9 @@ for d in etc var usr/local; do
 done
 mount -t tmpfs -o mode=0755 nevetest-run /run
 mkdir -p ${STATE_IN_HOST} /run/sshd
+# ifupdown2 takes its lock /run/network/.lock (ifupdown/main.py, Debian ifupdown2 3.0.0-1.1: without the directory it says
+# "Another instance of this program is already running") and keeps its state there; at boot sbin/start-networking makes it.
+mkdir -p /run/network
 chmod 0755 /run/sshd
 mount --bind "$D" ${STATE_IN_HOST}
 mount -t tmpfs -o mode=1777 nevetest-tmp /tmp
@@ -428,14 +440,14 @@ exec sleep infinity > /dev/null 2>&1 < /dev/null
 }
 
 /** Create the netns and a veth pair with a free 10.254.<n>.0/30; the link name reserves n atomically. */
-function createNetwork(ns: string): { n: number; link: string } {
+function createNetwork(ns: string, bridged: boolean): { n: number; link: string } {
   mustSync("ip", ["netns", "add", ns]);
   const start = (process.pid + seq * 7) % 254;
   for (let i = 0; i < 254; i++) {
     const n = ((start + i) % 254) + 1;
     const link = `${LINK_PREFIX}${n}`;
     if (runSync("ip", ["-4", "route", "show", `10.254.${n}.0/30`]).stdout.trim() !== "") continue;
-    const r = runSync("ip", ["link", "add", link, "type", "veth", "peer", "name", "vmbr0", "netns", ns]);
+    const r = runSync("ip", ["link", "add", link, "type", "veth", "peer", "name", bridged ? BRIDGED_SSH_PORT : "vmbr0", "netns", ns]);
     if (r.code !== 0) {
       if (/exists/i.test(r.stderr)) continue;
       runSync("ip", ["netns", "delete", ns]);
@@ -443,6 +455,12 @@ function createNetwork(ns: string): { n: number; link: string } {
     }
     mustSync("ip", ["addr", "add", `10.254.${n}.1/30`, "dev", link]);
     mustSync("ip", ["link", "set", link, "up"]);
+    if (bridged) {
+      // STP off (the kernel's default): the port forwards at once, as `bridge-stp off` / `bridge-fd 0` leave it.
+      mustSync("ip", ["-n", ns, "link", "add", "vmbr0", "type", "bridge", "stp_state", "0", "forward_delay", "0"]);
+      mustSync("ip", ["-n", ns, "link", "set", BRIDGED_SSH_PORT, "master", "vmbr0"]);
+      mustSync("ip", ["-n", ns, "link", "set", BRIDGED_SSH_PORT, "up"]);
+    }
     mustSync("ip", ["-n", ns, "addr", "add", `10.254.${n}.2/30`, "dev", "vmbr0"]);
     mustSync("ip", ["-n", ns, "link", "set", "vmbr0", "up"]);
     mustSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
@@ -498,7 +516,11 @@ function waitReady(child: ChildProcess, logFile: string): Promise<number> {
 
 /** Start a test host. Call `stop()` in afterAll; a process 'exit' handler stops forgotten ones too. */
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
-  const opts: Required<TestHostOptions> = { haproxy: options.haproxy ?? true, dnsmasq: options.dnsmasq ?? false };
+  const opts: Required<TestHostOptions> = {
+    haproxy: options.haproxy ?? true,
+    dnsmasq: options.dnsmasq ?? false,
+    bridgedSsh: options.bridgedSsh ?? false,
+  };
   installExitHook();
   sweepStale();
   seq++;
@@ -534,7 +556,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     const fingerprint = mustSync("ssh-keygen", ["-lf", path.join(dir, "ssh_host_ed25519_key.pub")]).split(/\s+/)[1];
     fs.copyFileSync(path.join(dir, "client_key.pub"), path.join(dir, "authorized_keys"));
 
-    const net = createNetwork(ns);
+    const net = createNetwork(ns, opts.bridgedSsh);
     link = net.link;
     const address = `10.254.${net.n}.2`;
     fs.writeFileSync(path.join(dir, "sshd_config"), sshdConfig(address));

@@ -23,7 +23,7 @@
  * registration of a name is refused), and for the step kind a test assigns to a resource
  * ({@link CmdRunOptions.steps}) it runs that step's before-hooks before answering its registration:
  * `create` and `create-replacement` the new registration's beforeCreate (id "", new inputs), `update`
- * beforeUpdate (the old id; old inputs = new inputs, the stand-in keeps no old inputs), `import` and `replace` none, a delete or delete-replaced
+ * beforeUpdate (the old id; old inputs = new inputs unless {@link CmdRunOptions.oldRecord} says otherwise, old outputs from there), `import` and `replace` none, a delete or delete-replaced
  * beforeDelete with the hook names of the **old state** ({@link CmdRunOptions.oldState}: by default
  * what this run registered, as a previous run of the same program recorded it). A replacement of a
  * `deleteBeforeReplace` resource runs its delete half first, an import-replacement runs the delete half
@@ -36,7 +36,7 @@
  *
  * What the stand-in does not model: the step kinds themselves (the engine derives them from the old
  * state and the provider's Diff; here the test names them), the provider's Check (new inputs are the
- * inputs as the program sent them), the hooks' old/new options and outputs (not set; the guards do not
+ * inputs as the program sent them), the hooks' old/new options and new outputs (not set; the guards do not
  * read them), after-hooks and error hooks, and how the real engine reports a failed step to the
  * program (here the RegisterResource call fails with the hook's message).
  */
@@ -163,6 +163,14 @@ export interface CmdRunOptions extends Pick<RunProgramOptions, "stackFile" | "co
    * has never deployed.
    */
   readonly previousOutputs?: Record<string, unknown>;
+  /**
+   * The old state's inputs and outputs of a resource an `update` step acts on (by resource name), for its
+   * beforeUpdate hooks: `inputs` derives the old inputs from the new ones (default: equal), `outputs` the
+   * old outputs (default: none). The engine passes both from the old state (ResourceHookArgs).
+   */
+  readonly oldRecord?: Readonly<
+    Record<string, { readonly inputs?: (newInputs: Record<string, unknown>) => Record<string, unknown>; readonly outputs?: Record<string, unknown> }>
+  >;
 }
 
 const ALL_FEATURES = [
@@ -220,7 +228,7 @@ export async function runCmdRun(opts: CmdRunOptions = {}): Promise<CmdRunResult>
     names: readonly string[],
     point: HookCall["point"],
     step: HookCall["step"],
-    target: { urn: string; id: string; name: string; type: string; newInputs?: Struct; oldInputs?: Struct },
+    target: { urn: string; id: string; name: string; type: string; newInputs?: Struct; oldInputs?: Struct; oldOutputs?: Struct },
   ): Promise<string | undefined> {
     for (const hook of names) {
       const reg = hookRegistry.get(hook);
@@ -237,6 +245,7 @@ export async function runCmdRun(opts: CmdRunOptions = {}): Promise<CmdRunResult>
       req.setType(target.type);
       if (target.newInputs) req.setNewInputs(target.newInputs);
       if (target.oldInputs) req.setOldInputs(target.oldInputs);
+      if (target.oldOutputs) req.setOldOutputs(target.oldOutputs);
       const invoke = new callbackPb.CallbackInvokeRequest();
       invoke.setToken(reg.token);
       invoke.setRequest(req.serializeBinary());
@@ -280,8 +289,13 @@ export async function runCmdRun(opts: CmdRunOptions = {}): Promise<CmdRunResult>
         return undefined;
       case "create":
         return create();
-      case "update":
-        return runHooks(hooks.beforeUpdate ?? [], "beforeUpdate", step, { urn, id: old.id, name, type, newInputs, oldInputs: newInputs });
+      case "update": {
+        const rec = opts.oldRecord?.[name];
+        const plain = (newInputs?.toJavaScript() ?? {}) as Record<string, unknown>;
+        const oldInputs = rec?.inputs ? Struct.fromJavaScript(rec.inputs(structuredClone(plain)) as never) : newInputs;
+        const oldOutputs = rec?.outputs ? Struct.fromJavaScript(rec.outputs as never) : undefined;
+        return runHooks(hooks.beforeUpdate ?? [], "beforeUpdate", step, { urn, id: old.id, name, type, newInputs, oldInputs, oldOutputs });
+      }
       case "import-replacement":
         // ImportStep and ReplaceStep run no hooks; the old resource's delete-replaced does, from the old state.
         return deleteOld();
