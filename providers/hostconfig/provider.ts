@@ -175,8 +175,8 @@ async function confirmAccess(inputs: HostConfigInputs, stash: string, startedAt:
           ? // The push's own connection stalled until the host's restore brought the path back (a bridge change that
             // moved the address this connection uses): the change cut the path, the timer did its job.
             `the change cut the path: this push's own report only came back ${Math.round((endedAt - startedAt) / 1000)}s after it began, after the ` +
-            `host's ${n}s confirm window. The host restored the previous files from ${stash} and re-ran activation by itself; SSH access works again.`
-          : `access was confirmed too late: the host had already restored the previous files from ${stash} and re-ran activation by itself; ` +
+            `host's ${n}s confirm window. The host ${describeSelfRestoreOutcome(report.selfRestore)} (from ${stash}); SSH access works again.`
+          : `access was confirmed too late: the host had already ${describeSelfRestoreOutcome(report.selfRestore)} (from ${stash}); ` +
             `SSH access works again; raise accessCritical.confirmSeconds (now ${n}) if the change keeps access`
         : `the access check could not disarm the confirm timer of ${stash}; check the host`,
     );

@@ -1,3 +1,4 @@
+import { firewallRuleLine } from "../common/firewallRule";
 import { singleLineProblem } from "../common/predicates";
 import { renderTemplate } from "./handlebars";
 import { RenderModelError, show } from "./validate";
@@ -10,15 +11,19 @@ export function hostFwPath(node: string): string {
   return `/etc/pve/nodes/${node}/host.fw`;
 }
 
-/** One `IN` rule as the firewall files carry it. */
+/** One rule as the firewall files carry it (`IN`/`OUT`, a macro, or a `GROUP` reference). */
 export interface FwRuleModel {
   /** The rule's name: the first part of its comment (`name: comment`). */
   readonly name: string;
-  /** ACCEPT, DROP or REJECT (for a macro rule: the macro's action). */
+  /** ACCEPT, DROP or REJECT (for a macro rule: the macro's action; unused for a group rule). */
   readonly action: "ACCEPT" | "DROP" | "REJECT";
+  /** `in` or `out` (`OUT` rule). */
+  readonly direction: "in" | "out";
   /** pve-firewall macro (`SSH`), or null for a plain rule. */
   readonly macro: string | null;
-  /** Protocol of a plain rule (a macro supplies its own). */
+  /** Security group of a `GROUP <name>` rule, or null. */
+  readonly group: string | null;
+  /** Protocol of a plain rule (a macro supplies its own); `any` is written as no `-p`. */
   readonly proto: string;
   /** `-source` as Proxmox reads it (address, CIDR, `+set`, alias), or null for any. */
   readonly source: string | null;
@@ -26,6 +31,12 @@ export interface FwRuleModel {
   readonly dest: string | null;
   /** `-dport` ports; empty for none. */
   readonly dports: readonly number[];
+  /** `-sport` ports; empty for none. */
+  readonly sports: readonly number[];
+  /** `-log` level, or null for none (`nolog` is none). */
+  readonly log: string | null;
+  /** `-icmp-type`, or null. */
+  readonly icmpType: string | null;
   /** `-i` interface, or null for all. */
   readonly iface: string | null;
   /** Free text after the name, or null. */
@@ -50,6 +61,12 @@ export interface FirewallFilesModel {
   readonly rules: readonly FwRuleModel[];
   /** host.fw `[RULES]`, in order (pve-firewall puts them before the cluster rules). */
   readonly hostRules: readonly FwRuleModel[];
+  /** cluster.fw `[group <name>]` security groups, in the stack's order. */
+  readonly groups: Readonly<Record<string, { readonly comment: string | null; readonly rules: readonly FwRuleModel[] }>>;
+  /** cluster.fw `[OPTIONS]` besides enable and the policies (`ebtables`, `policy_forward`, `log_ratelimit`), as written. */
+  readonly options: Readonly<Record<string, string>>;
+  /** host.fw `[OPTIONS]`, as written. */
+  readonly hostOptions: Readonly<Record<string, string>>;
 }
 
 /** A value written into a rule line: one token (Firewall.pm parse_fw_rule reads `(\S+)`), no `#`. */
@@ -59,55 +76,85 @@ function tokenProblem(v: string): string | null {
 
 /**
  * One rule line in the form Firewall.pm's `parse_fw_rule` reads and its `rules_to_conf` writes:
- * `[|]IN <action|Macro(action)> [-i if] [-source s] [-dest d] [-p proto] [-dport list] # name: comment`.
- * A macro supplies proto and ports (`get_firewall_macros`): a macro rule with `dports` is refused (the access
- * predicate reads a macro by its expansion only, so a port list beside it would mean something the check did
- * not judge), and its proto is not written.
+ * `[|]IN|OUT <action|Macro(action)> [-i if] [-source s] [-dest d] [-p proto] [-dport list] [-sport list]
+ * [-icmp-type t] [-log level] # name: comment`, or `[|]GROUP <name> [-i if] # name: comment`; the line
+ * itself is composed by the one writer discover uses too (stacks/common/firewallRule.ts). What the stack
+ * cannot state safely is refused here, naming the field: a macro supplies proto and ports
+ * (`get_firewall_macros`), so a macro rule with `dports` is refused (the access predicate reads a macro by its
+ * expansion only, and a port list beside it would mean something the check did not judge), and its proto is
+ * not written. Whether ports and an ICMP type fit the protocol is the config rules' check (one place).
  */
 export function renderFwRule(r: FwRuleModel, at: string): string {
   const c = r.comment === null ? null : singleLineProblem(r.comment);
   if (c) throw new RenderModelError(`${at}.comment`, `${c} (a line break would end the rule)`);
-  const parts = [`${r.enabled ? "" : "|"}IN ${r.macro === null ? r.action : `${r.macro}(${r.action})`}`];
-  for (const [flag, field, v] of [
-    ["-i", "iface", r.iface],
-    ["-source", "source", r.source],
-    ["-dest", "dest", r.dest],
+  for (const [field, v] of [
+    ["iface", r.iface],
+    ["source", r.source],
+    ["dest", r.dest],
+    ["group", r.group],
+    ["icmpType", r.icmpType],
   ] as const) {
     if (v === null) continue;
     const p = tokenProblem(v);
     if (p) throw new RenderModelError(`${at}.${field}`, p);
-    parts.push(`${flag} ${v}`);
   }
-  if (r.macro !== null) {
-    if (r.dports.length)
-      throw new RenderModelError(`${at}.dports`, `a macro rule (${r.macro}) takes its ports from the macro; drop dports or write the rule without macro`);
-  } else {
-    parts.push(`-p ${r.proto}`);
-    if (r.dports.length) {
-      if (r.proto !== "tcp" && r.proto !== "udp") throw new RenderModelError(`${at}.dports`, `ports need proto tcp or udp, not ${r.proto}`);
-      parts.push(`-dport ${r.dports.join(",")}`);
-    }
-  }
-  parts.push(`# ${r.comment === null ? r.name : `${r.name}: ${r.comment}`}`);
-  return parts.join(" ");
-}
-
-/** cluster.fw: `[OPTIONS]`, `[ALIASES]`, one `[IPSET]` per set, `[RULES]`. */
-export function renderClusterFw(m: FirewallFilesModel): string {
-  return renderTemplate("pve-firewall.fw", {
-    options: [`enable: ${m.enabled ? 1 : 0}`, `policy_in: ${m.inputPolicy}`, `policy_out: ${m.outputPolicy}`],
-    aliases: Object.entries(m.aliases).map(([n, v]) => `${n} ${v}`),
-    ipsets: Object.entries(m.ipsets).map(([name, entries]) => ({ name, entries })),
-    rules: m.rules.map((r, i) => renderFwRule(r, `firewall.rules[${i}]`)),
+  if (r.macro !== null && r.dports.length)
+    throw new RenderModelError(`${at}.dports`, `a macro rule (${r.macro}) takes its ports from the macro; drop dports or write the rule without macro`);
+  const comment = r.comment === null ? r.name : `${r.name}: ${r.comment}`;
+  return firewallRuleLine({
+    action: r.action,
+    direction: r.direction,
+    macro: r.macro ?? undefined,
+    group: r.group ?? undefined,
+    enabled: r.enabled,
+    iface: r.iface ?? undefined,
+    source: r.source ?? undefined,
+    dest: r.dest ?? undefined,
+    proto: r.macro !== null || r.group !== null ? undefined : r.proto,
+    dports: r.dports,
+    sports: r.sports,
+    log: r.log ?? undefined,
+    icmpType: r.icmpType ?? undefined,
+    comment,
   });
 }
 
-/** The node's host.fw: `[RULES]` only (pve-firewall reads no aliases or IP sets there; its options stay the defaults). */
+/** `key: value` lines in the order pve-firewall writes options (sorted by key). */
+function optionLines(o: Readonly<Record<string, string>>, at: string): string[] {
+  return Object.keys(o)
+    .sort()
+    .map((k) => {
+      const p = singleLineProblem(o[k]);
+      if (p) throw new RenderModelError(`${at}.${k}`, p);
+      return `${k}: ${o[k]}`;
+    });
+}
+
+/** cluster.fw: `[OPTIONS]`, `[ALIASES]`, one `[IPSET]` per set, `[RULES]`, one `[group]` per security group. */
+export function renderClusterFw(m: FirewallFilesModel): string {
+  return renderTemplate("pve-firewall.fw", {
+    options: optionLines({ ...m.options, enable: m.enabled ? "1" : "0", policy_in: m.inputPolicy, policy_out: m.outputPolicy }, "firewall.options"),
+    aliases: Object.entries(m.aliases).map(([n, v]) => `${n} ${v}`),
+    ipsets: Object.entries(m.ipsets).map(([name, entries]) => ({ name, entries })),
+    rules: m.rules.map((r, i) => renderFwRule(r, `firewall.rules[${i}]`)),
+    groups: Object.entries(m.groups).map(([name, g]) => {
+      const c = g.comment === null ? null : singleLineProblem(g.comment);
+      if (c) throw new RenderModelError(`firewall.groups.${name}.comment`, c);
+      return {
+        header: g.comment === null ? `[group ${name}]` : `[group ${name}] # ${g.comment}`,
+        rules: g.rules.map((r, i) => renderFwRule(r, `firewall.groups.${name}.rules[${i}]`)),
+      };
+    }),
+  });
+}
+
+/** The node's host.fw: `[OPTIONS]` (`hostOptions`, when any) and `[RULES]` (pve-firewall reads no aliases, IP sets or groups there). */
 export function renderHostFw(m: FirewallFilesModel): string {
   return renderTemplate("pve-firewall.fw", {
-    options: [],
+    options: optionLines(m.hostOptions, "firewall.hostOptions"),
     aliases: [],
     ipsets: [],
     rules: m.hostRules.map((r, i) => renderFwRule(r, `firewall.hostRules[${i}]`)),
+    groups: [],
   });
 }

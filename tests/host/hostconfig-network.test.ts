@@ -5,6 +5,7 @@
  * service pushes manages the very interface SSH uses: a change that moves vmbr0's address cuts the operator's path.
  * The spec (files, validators, activation, health check) is the registry's own network-interfaces entry.
  */
+import { createHash } from "node:crypto";
 
 import { validators } from "../../stacks/components/host/declarations";
 import { HOST_SERVICES } from "../../stacks/components/host/registry";
@@ -44,12 +45,12 @@ describe("bridges as /etc/network/interfaces under the commit-confirmed net (rea
   });
 
   /** The HostConfig the stack declares for `model` (the registry's spec), with the test host's connection and API port. */
-  function args(model: InterfacesModel, confirmSeconds: number, activatePrefix = "") {
+  function args(model: InterfacesModel, confirmSeconds: number, activatePrefix = "", acceptLive?: string[]) {
     const spec = entry.spec(model);
     return {
       connection: conn(host),
       service: spec.name,
-      files: spec.files.map((f) => ({ path: f.path, content: entry.render(model, f.role), mode: f.mode })),
+      files: spec.files.map((f) => ({ path: f.path, content: entry.render(model, f.role), mode: f.mode, ...(acceptLive ? { acceptLive } : {}) })),
       validate: validators(spec),
       activate: `${activatePrefix}${spec.activate}`,
       healthCheck: spec.healthCheck ?? undefined,
@@ -68,7 +69,10 @@ describe("bridges as /etc/network/interfaces under the commit-confirmed net (rea
 
   it("must take over the live network with a file that states it, confirmed by SSH and the API port (nothing changes)", async () => {
     current = { bridges: [vmbr0] };
-    state = await create(ph, await declare("net", args(current, 30)));
+    // The live file the harness wrote, acknowledged as the operator does with discover (the adoption guard refuses otherwise).
+    const live = (await host.readFile(INTERFACES_PATH)) ?? "";
+    const acceptLive = [`sha256:${createHash("sha256").update(live, "utf8").digest("hex")}`];
+    state = await create(ph, await declare("net", args(current, 30, "", acceptLive)));
     expect(await host.readFile(INTERFACES_PATH)).toBe(rendered(current));
     expect(await addressesOf("vmbr0")).toBe(`${host.address}/30`);
     const stash = state.outputs.lastStash as string;
@@ -98,7 +102,7 @@ describe("bridges as /etc/network/interfaces under the commit-confirmed net (rea
     await expect(push).rejects.toThrow(
       // Moving the address stalls this push's own connection too (its route goes with the address): its report comes back
       // only once the host's restore brings the address back.
-      /HostConfig network-interfaces on root@[\d.]+:22: the change cut the path: this push's own report only came back \d+s after it began, after the host's 10s confirm window\. The host restored the previous files from \/root\/etc-pve\.stash\/network-interfaces\/\S+ and re-ran activation by itself; SSH access works again\./,
+      /HostConfig network-interfaces on root@[\d.]+:22: the change cut the path: this push's own report only came back \d+s after it began, after the host's 10s confirm window\. The host restored the previous files by itself and re-ran activation, which succeeded \(from \/root\/etc-pve\.stash\/network-interfaces\/\S+\); SSH access works again\./,
     );
     // The host did it on its own, at the deadline.
     expect(Date.now() - started).toBeGreaterThanOrEqual(10000);

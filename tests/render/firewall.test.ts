@@ -37,14 +37,22 @@ function firewallService(m: NeveModel) {
 /** A parsed rule back in the render model's terms: `# name: comment` split, proto as the schema defaults it. */
 function ruleFromFacts(r: FirewallFacts["rules"][number]): FwRuleModel {
   const [name, ...rest] = (r.comment ?? "").split(": ");
+  const group = r.type === "group" ? r.action : null;
+  const ports = (v: string | undefined) => (v === undefined ? [] : v.split(",").map(Number));
   return {
     name,
-    action: r.action as FwRuleModel["action"],
+    // The schema fills ACCEPT for a GROUP rule; no `-p` on a plain rule is `any`, on a macro or group the default tcp.
+    action: (group === null ? r.action : "ACCEPT") as FwRuleModel["action"],
+    direction: r.type === "out" ? "out" : "in",
     macro: r.macro ?? null,
-    proto: r.proto ?? "tcp",
+    group,
+    proto: r.proto ?? (r.macro !== undefined || group !== null ? "tcp" : "any"),
     source: r.source ?? null,
     dest: r.dest ?? null,
-    dports: r.dport === undefined ? [] : r.dport.split(",").map(Number),
+    dports: ports(r.dport),
+    sports: ports(r.sport),
+    log: r.log === undefined || r.log === "nolog" ? null : r.log,
+    icmpType: r.icmpType ?? null,
     iface: r.iface ?? null,
     comment: rest.length ? rest.join(": ") : null,
     enabled: r.enabled,
@@ -54,6 +62,7 @@ function ruleFromFacts(r: FirewallFacts["rules"][number]): FwRuleModel {
 /** The render model read back from the two files by discover's parser. */
 function readBack(cluster: FirewallFacts, host: FirewallFacts): FirewallFilesModel {
   const opt = new Map(cluster.options);
+  const { enable: _e, policy_in: _i, policy_out: _o, ...options } = Object.fromEntries(cluster.options);
   return {
     enabled: opt.get("enable") === "1",
     inputPolicy: opt.get("policy_in") as FirewallFilesModel["inputPolicy"],
@@ -62,6 +71,11 @@ function readBack(cluster: FirewallFacts, host: FirewallFacts): FirewallFilesMod
     ipsets: cluster.ipsets ?? {},
     rules: cluster.rules.map(ruleFromFacts),
     hostRules: host.rules.map(ruleFromFacts),
+    groups: Object.fromEntries(
+      Object.entries(cluster.groups ?? {}).map(([g, grp]) => [g, { comment: grp.comment ?? null, rules: grp.rules.map(ruleFromFacts) }]),
+    ),
+    options,
+    hostOptions: Object.fromEntries(host.options),
   };
 }
 
@@ -105,11 +119,22 @@ describe("the firewall files renderer", () => {
       { name: "spice-off", action: "ACCEPT", proto: "tcp", dports: [3128], enabled: false, comment: "SPICE proxy, off since noVNC" },
       { name: "to-etoile", action: "ACCEPT", proto: "tcp", source: "tailnet", dest: "etoile", dports: [8007] },
     );
+    // Every rule form the schema can state: a GROUP reference and its group, an OUT rule, no `-p`, `-sport`, `-log`, `-icmp-type`.
+    fw.groups = { admins: { comment: "the operator, from the tailnet", rules: [{ name: "g-ssh", action: "ACCEPT", macro: "SSH", source: "tailnet" }] } };
+    fw.rules.push(
+      { name: "admins", group: "admins", iface: "tailscale0", comment: "operator access" },
+      { name: "ntp-replies", action: "ACCEPT", proto: "udp", iface: "vmbr1", sports: [123], log: "info" },
+      { name: "echo-reply", action: "ACCEPT", proto: "icmp", icmpType: "echo-reply" },
+      { name: "no-smtp-out", action: "DROP", direction: "out", proto: "tcp", dports: [25] },
+      { name: "lan-any", action: "ACCEPT", proto: "any", iface: "vmbr1", source: "10.10.10.0/24" },
+    );
+    fw.options = { ebtables: "0", log_ratelimit: "burst=10,enable=1,rate=5/second" };
+    fw.hostOptions = { nosmurfs: "1", tcpflags: "1" };
     fw.hostRules = [{ name: "host-ssh", action: "ACCEPT", macro: "SSH", source: "100.64.0.0/10", comment: "node rule: SSH from the tailnet" }];
   });
   const { model: m, cluster, host } = firewallService(full);
 
-  it("must read back through discover's own cluster.fw parser as the same model (options, aliases, IP sets, rules, host rules)", () => {
+  it("must read back through discover's own cluster.fw parser as the same model (options, aliases, IP sets, rules of every form, groups, host options and rules)", () => {
     const c = parseFirewall(cluster);
     const h = parseFirewall(host);
     expect(c.unparsed).toBeUndefined();
@@ -121,7 +146,14 @@ describe("the firewall files renderer", () => {
     expect(cluster).toContain("IN Ping(ACCEPT) # ping\n");
     expect(cluster).toContain("|IN ACCEPT -p tcp -dport 3128 # spice-off: SPICE proxy, off since noVNC\n");
     expect(host).toContain("IN SSH(ACCEPT) -source 100.64.0.0/10 # host-ssh: node rule: SSH from the tailnet\n");
-    expect(host).not.toMatch(/\[(OPTIONS|ALIASES|IPSET)/);
+    expect(cluster).toContain("GROUP admins -i tailscale0 # admins: operator access\n");
+    expect(cluster).toContain("\n[group admins] # the operator, from the tailnet\n\nIN SSH(ACCEPT) -source tailnet # g-ssh\n");
+    expect(cluster).toContain("OUT DROP -p tcp -dport 25 # no-smtp-out\n");
+    expect(cluster).toContain("IN ACCEPT -i vmbr1 -source 10.10.10.0/24 # lan-any\n");
+    expect(cluster).toContain("IN ACCEPT -i vmbr1 -p udp -sport 123 -log info # ntp-replies\n");
+    expect(cluster).toContain("\nebtables: 0\nenable: 1\nlog_ratelimit: burst=10,enable=1,rate=5/second\n");
+    expect(host).toContain("[OPTIONS]\n\nnosmurfs: 1\ntcpflags: 1\n");
+    expect(host).not.toMatch(/\[(ALIASES|IPSET|group)/);
   });
 
   it("must say the same as the fixture's live cluster.fw when the stack states what it says", () => {
@@ -166,7 +198,7 @@ describe("the firewall files renderer", () => {
     [
       "ports on icmp",
       (fw: Raw) => fw.rules.push({ name: "x", action: "ACCEPT", proto: "icmp", dports: [1] }),
-      "firewall.rules[7].dports: ports need proto tcp or udp",
+      "firewall.rules[7].dports: dports need proto tcp or udp",
     ],
     [
       "a comment with a line break",

@@ -193,14 +193,29 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
         "firewall.rules": "firewall.rules",
         "firewall.hostRules": "firewall.hostRules",
       };
+      const ruleFields = (at: string) => {
+        for (const k of ["", ".dports", ".comment", ".source", ".dest", ".iface", ".group", ".icmpType"]) fields[`${at}${k}`] = `${at}${k}`;
+      };
       for (const list of ["rules", "hostRules"] as const)
         fw[list].forEach((_, i) => {
-          for (const k of ["", ".dports", ".comment", ".source", ".dest", ".iface"]) fields[`firewall.${list}[${i}]${k}`] = `firewall.${list}[${i}]${k}`;
+          ruleFields(`firewall.${list}[${i}]`);
         });
+      for (const [g, grp] of Object.entries(fw.groups)) {
+        fields[`firewall.groups.${g}.comment`] = `firewall.groups.${g}.comment`;
+        grp.rules.forEach((_, i) => {
+          ruleFields(`firewall.groups.${g}.rules[${i}]`);
+        });
+      }
+      for (const list of ["options", "hostOptions"] as const) for (const k of Object.keys(fw[list])) fields[`firewall.${list}.${k}`] = `firewall.${list}.${k}`;
       const toRule = (r: (typeof fw.rules)[number]): FwRuleModel => ({
         name: r.name,
         action: r.action,
+        direction: r.direction ?? "in",
         macro: r.macro ?? null,
+        group: r.group ?? null,
+        sports: [...r.sports],
+        log: r.log === undefined || r.log === "nolog" ? null : r.log,
+        icmpType: r.icmpType ?? null,
         proto: r.proto,
         source: r.sourceAddress ?? null,
         dest: r.destAddress ?? null,
@@ -219,6 +234,9 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
           ipsets: Object.fromEntries(Object.entries(fw.ipsets).map(([k, v]) => [k, [...v]])),
           rules: fw.rules.map(toRule),
           hostRules: fw.hostRules.map(toRule),
+          groups: Object.fromEntries(Object.entries(fw.groups).map(([g, grp]) => [g, { comment: grp.comment ?? null, rules: grp.rules.map(toRule) }])),
+          options: { ...fw.options },
+          hostOptions: { ...fw.hostOptions },
         },
         "firewall",
         fields,
