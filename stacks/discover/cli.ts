@@ -361,7 +361,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           });
           filesDiffer = r.differs;
           io.out(
-            "\nHost files (the first up replaces each differing file, stashing the original first; counted in the exit status unless acknowledged at the live content's hash, absent files are creations):\n",
+            "\nHost files (the first up replaces each differing file, stashing the original first; counted in the exit status unless equal in meaning or acknowledged at the live content's hash, absent files are creations):\n",
           );
           io.out(redact(`${r.lines.join("\n")}\n`, [...declared.secretValues, ...scrubList()]));
         } else {

@@ -82,7 +82,7 @@ describe("discover --check with network.interfacesFile: true (the fixture copy o
     expect(code).toBe(1);
     const files = out.slice(out.indexOf("\nHost files"));
     expect(files).toMatch(/differs +\/etc\/network\/interfaces \(host-network-interfaces\)\n +counted: the up would replace \/etc\/network\/interfaces/);
-    expect(files).toMatch(/in meaning, \d+ differences? \(live -> declared\):/);
+    expect(files).toMatch(/\n {12}\d+ differences? in meaning \(each live directive the render would drop or change, each it adds\):\n/);
     expect(files).toContain(`iface vmbr1 inet: live "post-up iptables -t raw -I PREROUTING -i fwbr+ -j CT --zone 1" would be dropped or changed`);
   }, 120000);
 });
