@@ -9,7 +9,9 @@ import { checkHostConfig } from "./check";
 import { changedFiles, diffHostConfig } from "./diff";
 import { describeFailure } from "./failure";
 import {
+  ackOnRelayed,
   BOOTSTRAP_COMMAND,
+  bootstrapInput,
   buildApplyScript,
   buildConfirmScript,
   buildDeleteScript,
@@ -78,7 +80,13 @@ async function applyOnHost(inputs: HostConfigInputs, guard: boolean): Promise<{ 
     const startedAt = Date.now();
     const script = buildApplyScript({ ...inputs, withhold: secretPaths(inputs.files), token, stamp, guard });
     const res = await withConnection(targetOf(inputs.connection), (s) =>
-      exec(s, BOOTSTRAP_COMMAND, { stdin: script, timeoutMs: limitMs(inputs.connection, "change"), label: `the push of ${inputs.service}` }).catch((e) => {
+      exec(s, BOOTSTRAP_COMMAND, {
+        stdin: bootstrapInput(script),
+        // The host keeps the run's record until this acknowledgement of its last line arrives (see buildApplyScript).
+        answer: ackOnRelayed(token),
+        timeoutMs: limitMs(inputs.connection, "change"),
+        label: `the push of ${inputs.service}`,
+      }).catch((e) => {
         throw lostAfterSwap(e, partialStdoutOf(e));
       }),
     );
@@ -142,7 +150,7 @@ async function confirmAccess(inputs: HostConfigInputs, stash: string, startedAt:
     const session = await login;
     let res: ExecResult;
     try {
-      res = await exec(session, BOOTSTRAP_COMMAND, { stdin: script, timeoutMs, label: "the access check" });
+      res = await exec(session, BOOTSTRAP_COMMAND, { stdin: bootstrapInput(script), timeoutMs, label: "the access check" });
     } finally {
       close(session);
     }
@@ -153,7 +161,7 @@ async function confirmAccess(inputs: HostConfigInputs, stash: string, startedAt:
     let healed: string;
     try {
       const res = await withFreshConnection(targetOf(inputs.connection, SSH_FIXED.accessRecheckMs), (s) =>
-        exec(s, BOOTSTRAP_COMMAND, { stdin: buildConfirmScript(stash), timeoutMs: SSH_FIXED.accessRecheckMs, label: "the access re-check" }),
+        exec(s, BOOTSTRAP_COMMAND, { stdin: bootstrapInput(buildConfirmScript(stash)), timeoutMs: SSH_FIXED.accessRecheckMs, label: "the access re-check" }),
       );
       const again = parseReport(res.stdout);
       healed = again.selfRestored
@@ -223,7 +231,7 @@ export const hostConfigProvider: dynamic.ResourceProvider<HostConfigInputs, Host
     let res: ExecResult;
     try {
       res = await withConnection(targetOf(props.connection), (s) =>
-        exec(s, BOOTSTRAP_COMMAND, { stdin: script, timeoutMs: limitMs(props.connection, "read"), label: `the read of ${props.service}` }),
+        exec(s, BOOTSTRAP_COMMAND, { stdin: bootstrapInput(script), timeoutMs: limitMs(props.connection, "read"), label: `the read of ${props.service}` }),
       );
     } catch (e) {
       throw new Error(redact(`HostConfig ${props.service} on ${where}: ${(e as Error).message}`, secretsOf(props.connection)));
@@ -256,7 +264,7 @@ export const hostConfigProvider: dynamic.ResourceProvider<HostConfigInputs, Host
     let res: ExecResult;
     try {
       res = await withConnection(targetOf(props.connection), (s) =>
-        exec(s, BOOTSTRAP_COMMAND, { stdin: script, timeoutMs: limitMs(props.connection, "change"), label: `the delete of ${props.service}` }),
+        exec(s, BOOTSTRAP_COMMAND, { stdin: bootstrapInput(script), timeoutMs: limitMs(props.connection, "change"), label: `the delete of ${props.service}` }),
       );
     } catch (e) {
       throw new Error(redact(prefix + (e as Error).message, secretsOf(props.connection)));

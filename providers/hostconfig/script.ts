@@ -1,4 +1,5 @@
 import { base64Lines, pruneStashes, STASH_NAME_GLOB, scriptHeader, sha256Hex } from "../common/shell";
+import type { ExecAnswer } from "../ssh/client";
 import { shellQuote } from "../ssh/quote";
 import { SSH_FIXED } from "../ssh/timeouts";
 import type { AccessCritical, FileInputs, FileState } from "./types";
@@ -42,19 +43,43 @@ export interface CommandLimits {
 export const END_MARKER = "@@neve-end-of-script";
 
 /**
- * The bootstrap's shell text: read the whole script from stdin into `$neve_s`, run it only when it ends
- * with END_MARKER.
+ * The bootstrap's shell text: read the script's length in bytes (a line of its own, see {@link bootstrapInput}),
+ * then exactly that many bytes from stdin into `$neve_s` (`head -c` reads no further: the rest of stdin stays for
+ * the script, which reads the push's acknowledgement from it), and run it only when it ends with END_MARKER.
  */
 const BOOTSTRAP_BODY =
-  `neve_s=$(cat) || exit 97; case "$neve_s" in *'${END_MARKER}') ;; *) ` +
+  `neve_s=''; read -r neve_n && case "$neve_n" in ''|*[!0-9]*) false;; esac && neve_s=$(head -c "$neve_n"); case "$neve_s" in *'${END_MARKER}') ;; *) ` +
   `echo 'incomplete script received (connection cut during upload?); nothing was changed' >&2; exit 97;; esac; eval "$neve_s"`;
 
 /**
  * The remote command. It reads the whole script from stdin first and runs it only when it arrived
  * complete, so a connection cut during the upload runs nothing at all (never half a script).
  * File contents travel on stdin, never in argv, so `ps` on the host cannot show them.
+ * What it reads is {@link bootstrapInput} of the script.
  */
 export const BOOTSTRAP_COMMAND = `sh -c ${shellQuote(BOOTSTRAP_BODY)}`;
+
+/** What a client sends on stdin for BOOTSTRAP_COMMAND: the script's length in bytes on a line of its own, then the script. */
+export function bootstrapInput(script: string): string {
+  return `${Buffer.byteLength(script, "utf8")}\n${script}`;
+}
+
+/** The apply script's last line on the session (after the relayed report), naming its push by token. */
+export function relayedLine(token: string): string {
+  return `@@neve relayed ${token}`;
+}
+
+/** What the client sends on the push's stdin once it has read {@link relayedLine}: the host removes the run record only then. */
+export const RELAYED_ACK = "ack\n";
+
+/**
+ * The `answer` of a push's exec (stdin stays open after the script): {@link RELAYED_ACK} once the relayed line of
+ * push `token` has arrived, which proves the client read the whole report, also when the connection is half-open.
+ */
+export function ackOnRelayed(token: string): ExecAnswer {
+  const line = `\n${relayedLine(token)}\n`;
+  return { reply: (out) => (out.includes(line) ? RELAYED_ACK : undefined), onThrow: "" };
+}
 
 /** Exit codes of the apply/delete scripts, mapped to what failed. */
 export const EXIT = {
@@ -629,13 +654,16 @@ export function buildApplyScript(plan: ApplyPlan): string {
   L.push(`setsid -w sh ${q(detached)} ${paths.map((_p, i) => `"$neve_c${i}"`).join(" ")} </dev/null >${q(`${R}/out`)} 2>${q(`${R}/err`)} &`);
   L.push(`neve_pid=$!; echo "$neve_pid" > ${q(`${R}/pid`)}`);
   L.push(`wait "$neve_pid"; neve_rc=$?; echo "$neve_rc" > ${q(`${R}/rc`)}`);
-  // The run directory goes only after a write of this shell itself reached the session: its own printf (a builtin:
-  // the report lines are relayed by `read`, stderr by `cat` only when there is any) stops the script on a dead one
-  // (trap PIPE), so a lost run keeps its record for the next push.
+  // The run directory goes only once the client has acknowledged the relayed report on stdin (RELAYED_ACK, within
+  // SSH_FIXED.pushAckSeconds): a write to a dead session stops the script (trap PIPE), and a write to a half-open one
+  // (the client gone without FIN or RST) only reaches the kernel's buffer, so only the client's answer proves that
+  // the end arrived. Without it the run keeps its record, and the next push or refresh reports how it ended.
   L.push(
-    `while IFS= read -r neve_l || [ -n "$neve_l" ]; do printf '%s\\n' "$neve_l"; done < ${q(`${R}/out`)}; if [ -s ${q(`${R}/err`)} ]; then cat -- ${q(`${R}/err`)} >&2; fi; printf '@@neve relayed\\n'`,
+    `while IFS= read -r neve_l || [ -n "$neve_l" ]; do printf '%s\\n' "$neve_l"; done < ${q(`${R}/out`)}; if [ -s ${q(`${R}/err`)} ]; then cat -- ${q(`${R}/err`)} >&2; fi; printf '%s\\n' ${q(relayedLine(plan.token))}`,
   );
-  L.push(`rm -rf -- ${q(R)}; rmdir -- ${q(`${svcDir}/.runs`)} 2>/dev/null || :`);
+  L.push(
+    `neve_ack=$(timeout ${SSH_FIXED.pushAckSeconds} head -c ${RELAYED_ACK.length} 2>/dev/null) || :; if [ "$neve_ack" = ${q(RELAYED_ACK.trim())} ]; then rm -rf -- ${q(R)}; rmdir -- ${q(`${svcDir}/.runs`)} 2>/dev/null || :; fi`,
+  );
   L.push('exit "$neve_rc"', `# ${END_MARKER}`);
   return `${L.join("\n")}\n`;
 }

@@ -36,11 +36,11 @@ export interface ExecResult {
 
 /** Options of one remote command. */
 export interface ExecOptions {
-  /** Bytes written to the command's stdin, then stdin is closed. */
+  /** Bytes written to the command's stdin, then stdin is closed (with `answer`: left open for the answer). */
   stdin?: string | Buffer;
   /**
-   * Instead of `stdin`: answer the command on the same channel after reading what it printed (a
-   * read-compute-write in one exec). See {@link ExecAnswer}.
+   * Answer the command on the same channel after reading what it printed (a read-compute-write in one
+   * exec), after `stdin` when both are given. See {@link ExecAnswer}.
    */
   answer?: ExecAnswer;
   /** Kill the command and fail after this many milliseconds. Defaults to `SSH_FIXED.commandMs` (ssh/timeouts). */
@@ -355,6 +355,7 @@ export function exec(session: SshSession, command: string, options: ExecOptions 
           });
         });
         if (!options.answer) ch.end(options.stdin ?? undefined);
+        else if (options.stdin !== undefined) ch.write(options.stdin);
       });
     } catch (e) {
       finish(new Error(`cannot start ${label} on ${session.where}: ${(e as Error).message}`));

@@ -36,6 +36,13 @@ export const SSH_FIXED = {
    */
   pushLockWaitSeconds: 30,
   /**
+   * Seconds the host side of a HostConfig push waits, after the last line of its report, for the client's
+   * acknowledgement on stdin before it keeps the run's record (the next push or refresh then reports how that run
+   * ended): a half-open connection takes that last write into the kernel's buffer, never to the client. The normal
+   * push pays one round trip for it, not this wait; the wait holds the paths' locks only when no answer comes.
+   */
+  pushAckSeconds: 10,
+  /**
    * Seconds each host command of a HostConfig push may run on the host before `timeout` (coreutils) stops it
    * (TERM, then KILL 5 s later): a validator, the activation (also the one after a rollback and the dead-man
    * restore's) and the health check. These bound work on the host, not the network, so a slow tailnet does not

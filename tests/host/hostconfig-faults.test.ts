@@ -1,7 +1,8 @@
 /**
  * Faults in the middle of a push, through the REAL provider host against a REAL sshd test host with a real haproxy:
  * the SSH connection cut at each point of a push (after the swap, during activation, during the health check, during
- * the rollback), the host-side push killed outright, and two provider host processes pushing one path at once.
+ * the rollback), made half-open (every packet dropped, no FIN or RST) before the push's last line, the host-side push
+ * killed outright, and two provider host processes pushing one path at once.
  *
  * Each fault happens at an exact point, never after an amount of time: the command at that point blocks on a FIFO
  * inside the test host (`gate`), the test waits until it is reached, makes the fault, then opens the gate. The end of
@@ -54,6 +55,24 @@ describe("HostConfig under faults mid-push (real provider host, real sshd, real 
     );
     expect(r.stdout.trim()).not.toBe("");
   }
+  /**
+   * Make the SSH connection half-open (`on`), or whole again: drop every packet to and from port 22 inside the host's
+   * netns, so the host's writes only reach its kernel's buffer and nothing from the client arrives (no FIN, no RST).
+   */
+  async function halfOpen(on: boolean): Promise<void> {
+    await host.exec(
+      on
+        ? `nft -f - <<'EOF'
+table inet nevetest_halfopen {
+  chain input { type filter hook input priority -300; policy accept; tcp dport 22 drop; }
+  chain output { type filter hook output priority -300; policy accept; tcp sport 22 drop; }
+}
+EOF`
+        : "nft delete table inet nevetest_halfopen",
+    );
+  }
+  /** The run records of the haproxy pushes on the host (a push removes its own once the client acknowledged its end). */
+  const runRecords = async () => (await host.exec(`ls -A ${STASH}/haproxy/.runs 2>/dev/null || :`)).stdout.split("\n").filter(Boolean);
   /** Resolves once no push of CFG runs on the host any more: its lock is free. */
   const pushEnded = () => host.exec(`flock ${pathLockFile(STASH, CFG)} true`);
   const journalOf = () => host.readFile(pathJournalFile(STASH, CFG));
@@ -162,6 +181,49 @@ describe("HostConfig under faults mid-push (real provider host, real sshd, real 
     // Activation of the new file, then the rollback's activation of the previous one, which completed after the cut.
     expect(await host.systemctlCalls()).toEqual(["reload haproxy", "reload haproxy"]);
     expect(await journalOf()).toBeNull();
+  });
+
+  it("must keep the record of a push whose end never reached the client (half-open connection), and the next up must report it and check the file again", async () => {
+    const g = await gate("halfopen");
+    await host.exec(`touch ${GATES}/gate-halfopen; rm -f ${GATES}/health.log`);
+    const healthCheck = `echo run >> ${GATES}/health.log; if [ -e ${GATES}/gate-halfopen ]; then rm -f ${GATES}/gate-halfopen; ${g} fi; echo 'unhealthy' >&2; exit 7`;
+    const d = await declare("haproxy", args(haproxyCfg(host, "half-open"), { healthCheck }));
+    const push = failureOf(up(ph, state, d));
+    await reached("halfopen");
+    // From here on the client hears nothing and says nothing: the host fails the health check, rolls back and writes
+    // the whole report, last line included, into the kernel's buffer of a connection whose client is as good as gone.
+    await halfOpen(true);
+    try {
+      await open("halfopen");
+      // The host side ends (its lock is free) without the client's acknowledgement: the run keeps its record.
+      await pushEnded();
+      expect(await runRecords()).toHaveLength(1);
+      expect(await host.readFile(CFG)).toBe(haproxyCfg(host, "before"));
+      // The client notices through its keepalives that the connection is dead.
+      expect((await push)?.message).toMatch(/SSH connection to \S+ was lost while running the push of haproxy/);
+    } finally {
+      await halfOpen(false);
+    }
+    expect(await host.systemctlCalls()).toEqual(["reload haproxy", "reload haproxy"]);
+    expect(await journalOf()).toBeNull();
+    // A refresh says how the unacknowledged push ended, and the file is not reported as the new one.
+    const r = await ph.read(state.id, "", state.outputs);
+    expect(r.properties.lostRuns).toEqual([
+      expect.stringMatching(/, failed its health check \(exit 7\) on the host and was rolled back: the previous files were restored/),
+    ]);
+    expect(filesOf({ ...state, outputs: r.properties })[0].sha256).toBe(sha256Hex(haproxyCfg(host, "before")));
+    // The next up with the same declaration runs activation and the health check again, fails it again and says how
+    // the lost push had ended: the unhealthy file is never reported fine.
+    await host.clearSystemctlCalls();
+    await expect(up(ph, state, d)).rejects.toThrow(
+      /health check `.*` failed \(exit 7\): unhealthy\nRolled back: the previous files were restored from \S+ and activation ran again successfully\. Before this push: the push of \S+, whose connection was lost before it reported its end, failed its health check \(exit 7\) on the host and was rolled back/,
+    );
+    expect(await host.systemctlCalls()).toEqual(["reload haproxy", "reload haproxy"]);
+    expect((await host.readFile(`${GATES}/health.log`))?.trim().split("\n")).toEqual(["run", "run"]);
+    expect(await host.readFile(CFG)).toBe(haproxyCfg(host, "before"));
+    // That push was acknowledged: no record is left, and a refresh reports nothing lost.
+    expect(await runRecords()).toEqual([]);
+    expect((await ph.read(state.id, "", state.outputs)).properties.lostRuns).toBeNull();
   });
 
   it("must re-verify on the next up a push that the host never finished (its process killed), and never report the unhealthy file as fine", async () => {

@@ -6,7 +6,7 @@
  * only the limits are set small here (`commandLimits`), so the test does not wait out the real ones.
  */
 
-import { type ApplyPlan, BOOTSTRAP_COMMAND, buildApplyScript, EXIT } from "../../providers/hostconfig/script";
+import { type ApplyPlan, ackOnRelayed, BOOTSTRAP_COMMAND, bootstrapInput, buildApplyScript, EXIT } from "../../providers/hostconfig/script";
 import { exec } from "../../providers/ssh/client";
 import { withConnection } from "../../providers/ssh/pool";
 import { SSH_FIXED, SSH_TIMEOUT_DEFAULTS } from "../../providers/ssh/timeouts";
@@ -43,7 +43,7 @@ describe("HostConfig host-side time limits (real sshd, real haproxy)", () => {
   });
   const push = (p: ApplyPlan) =>
     withConnection({ host: host.address, port: 22, username: "root", hostKey: host.hostKeyFingerprint, privateKey: host.clientPrivateKey }, (s) =>
-      exec(s, BOOTSTRAP_COMMAND, { stdin: buildApplyScript(p), timeoutMs: 60000, label: "the push" }),
+      exec(s, BOOTSTRAP_COMMAND, { stdin: bootstrapInput(buildApplyScript(p)), answer: ackOnRelayed(p.token), timeoutMs: 60000, label: "the push" }),
     );
   /** The hung commands' marker processes still running on the host (the limit must have stopped their whole group; the bracket keeps pgrep from matching its own shell). */
   const hung = async () => (await host.exec("pgrep -f '[n]eve-hang-' || :")).stdout.trim();

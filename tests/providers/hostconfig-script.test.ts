@@ -11,6 +11,7 @@ import { describeFailure } from "../../providers/hostconfig/failure";
 import {
   type ApplyPlan,
   BOOTSTRAP_COMMAND,
+  bootstrapInput,
   buildApplyScript,
   buildDeleteScript,
   buildReadScript,
@@ -18,6 +19,7 @@ import {
   parseReport,
   pathJournalFile,
   pathLockFile,
+  RELAYED_ACK,
   stagedPath,
   substitutePlaceholders,
 } from "../../providers/hostconfig/script";
@@ -44,9 +46,16 @@ function flockOn(lock: string): boolean {
   return false;
 }
 
-function runScript(script: string): { code: number; stdout: string; stderr: string } {
-  // BOOTSTRAP_COMMAND is what sshd hands to the user's shell: run it the same way, script on stdin.
-  const r = spawnSync("/bin/sh", ["-c", BOOTSTRAP_COMMAND], { input: script, encoding: "utf8" });
+/**
+ * BOOTSTRAP_COMMAND is what sshd hands to the user's shell: run it the same way, script on stdin, followed by the
+ * acknowledgement a push's client sends once it has read the end of the report (`ack: false`: none, stdin ends).
+ */
+function runScript(script: string, ack = true): { code: number; stdout: string; stderr: string } {
+  return runInput(bootstrapInput(script) + (ack ? RELAYED_ACK : ""));
+}
+/** The bootstrap with exactly `input` on stdin. */
+function runInput(input: string): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync("/bin/sh", ["-c", BOOTSTRAP_COMMAND], { input, encoding: "utf8" });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -116,8 +125,9 @@ describe("HostConfig scripts under the real /bin/sh", () => {
   it("must run nothing when the script arrives truncated (connection cut during upload)", () => {
     fs.writeFileSync(target(), "old\n");
     const script = buildApplyScript(plan({ files: [{ ...plan().files[0], content: "x".repeat(20000) }] }));
-    for (const cut of [10, Math.floor(script.length / 2), script.length - 30]) {
-      const r = runScript(script.slice(0, cut));
+    const input = bootstrapInput(script);
+    for (const cut of [0, 3, 10, Math.floor(input.length / 2), input.length - 30]) {
+      const r = runInput(input.slice(0, cut));
       expect(r.code).toBe(97);
       expect(r.stderr).toMatch(/incomplete script received/);
     }
@@ -323,6 +333,24 @@ describe("HostConfig scripts under the real /bin/sh", () => {
     expect(fs.readFileSync(path.join(rep.stash!, "files", target()), "utf8")).toBe("old\n");
   });
 
+  it("must keep the run's record when the client did not acknowledge the end of the report, and remove it when it did", () => {
+    fs.writeFileSync(target(), "old\n");
+    const runs = path.join(dir, "stash", "svc", ".runs");
+    // Stdin ends without the acknowledgement (a half-open connection: the report's end never reached the client).
+    const first = runScript(buildApplyScript(plan()), false);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^@@neve relayed [0-9a-f]{8}$/m);
+    expect(fs.readdirSync(runs)).toHaveLength(1);
+    // A refresh and the next push say how that run ended; the push, acknowledged, leaves no record behind.
+    const lost = /^@@neve lost-run \d{8}T\d{9}Z-[0-9a-f]{8} 0 @@neve changed $/m;
+    expect(runScript(buildReadScript([target()], path.join(dir, "stash"), "svc")).stdout).toMatch(lost);
+    expect(runScript(buildApplyScript(plan())).stdout).toMatch(lost);
+    expect(fs.readdirSync(runs)).toEqual([]);
+    // A push that changes the file, acknowledged, removes its own record.
+    expect(runScript(buildApplyScript(plan({ files: [{ ...plan().files[0], content: "newer\n" }] }))).code).toBe(0);
+    expect(fs.existsSync(runs)).toBe(false);
+  });
+
   it("must not roll back over a file that changed during the push (not what this push wrote), and say so", () => {
     fs.writeFileSync(target(), "old\n");
     const t = target().replace(/'/g, "'\\''");
@@ -366,7 +394,7 @@ describe("HostConfig scripts under the real /bin/sh", () => {
     let stdout = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     const done = new Promise<number>((resolve) => child.on("close", (c: number) => resolve(c)));
-    child.stdin.end(script);
+    child.stdin.end(bootstrapInput(script) + RELAYED_ACK);
     await fs.promises.readFile(reached);
     // The timer fired meanwhile and its restore waits on the lock of the path, which the push still holds ...
     expect(await until(() => flockOn(pathLockFile(stash, target())), 20000)).toBe(true);
