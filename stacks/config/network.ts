@@ -34,8 +34,8 @@ const bridgeSchema = z.strictObject({
   /**
    * The bridge's `comment`, `ports`, `ipv4` and `ipv6` are a record of the host, which an `up` does not
    * apply: with `network.interfacesFile: false` every bridge resource is read-only or refused by the
-   * guards. The plan refuses an unmarked bridge then (stacks/config/recorded.ts), and a marked one with
-   * `interfacesFile: true` (the file applies it). `discover --write` marks the bridges it finds.
+   * guards. The plan refuses an unmarked bridge then (stacks/config/recorded.ts); with `interfacesFile: true`
+   * the marker has no effect (the file applies the bridge). `discover --write` marks the bridges it finds.
    */
   recorded: z.boolean().default(false),
 });

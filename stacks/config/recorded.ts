@@ -16,19 +16,13 @@ import type { StackConfig } from "./schema";
  *   are the stack's own facts: the NAT host service and the access rules apply them either way.)
  * - either switch on with `hostServices.enabled: false`: no host file is pushed at all.
  *
- * A marker with its switch on is refused too: the files apply the values, and a record that says otherwise
- * would hide that the next `up` changes the host.
+ * A marker with its switch on has no effect (the files apply the values; nothing goes unapplied), so it is
+ * accepted: turning a switch on stays one edit, and `discover --write` removes the marker left over.
  */
 export function recordedIssues(c: StackConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const fw = c.firewall;
   if (fw.filesManaged) {
-    if (fw.recorded)
-      issues.push({
-        path: "firewall.recorded",
-        message:
-          "is true but firewall.filesManaged is true: an up applies the firewall (cluster.fw and host.fw under the commit-confirmed net), so it is no mere record; remove recorded",
-      });
     if (!c.hostServices.enabled)
       issues.push({
         path: "firewall.filesManaged",
@@ -61,15 +55,7 @@ export function recordedIssues(c: StackConfig): ConfigIssue[] {
     });
   const live = c.adoption.live;
   for (const [name, b] of Object.entries(net.bridges)) {
-    if (net.interfacesFile) {
-      if (b.recorded)
-        issues.push({
-          path: `network.bridges.${name}.recorded`,
-          message: `is true but network.interfacesFile is true: an up applies ${name} (/etc/network/interfaces under the commit-confirmed net), so it is no mere record; remove recorded`,
-        });
-      continue;
-    }
-    if (b.recorded) continue;
+    if (net.interfacesFile || b.recorded) continue;
     const apply =
       "set neve-infra:network.interfacesFile: true (the bridges as /etc/network/interfaces, pushed under the commit-confirmed net, docs/adopting.md §7)";
     issues.push({

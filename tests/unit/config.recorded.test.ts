@@ -1,6 +1,6 @@
 // Nothing silently recorded (stacks/config/recorded.ts): a stack-file value an `up` would not apply is refused,
 // naming the field and how to apply it, unless it is marked as a record of the host (`recorded: true`); a marker
-// whose switch is on is refused too. On the frozen fixture (which marks the firewall and both bridges).
+// whose switch is on has no effect. On the frozen fixture (which marks the firewall and both bridges).
 import { ConfigError, type ConfigIssue } from "../../stacks/config/errors";
 import { recordedIssues } from "../../stacks/config/recorded";
 import { parseStackConfig, stackConfigSchema } from "../../stacks/config/stack";
@@ -50,12 +50,6 @@ describe("nothing silently recorded", () => {
       /^an up does not apply enabled, inputPolicy, outputPolicy, rules \(7\), hostRules, ipsets while/,
     ],
     [
-      "firewall.recorded with filesManaged on",
-      (r) => (r.firewall.filesManaged = true),
-      "firewall.recorded",
-      /^is true but firewall\.filesManaged is true: an up applies the firewall .*; remove recorded$/,
-    ],
-    [
       "firewall.filesManaged without the host services",
       (r) => {
         r.firewall.filesManaged = true;
@@ -87,15 +81,6 @@ describe("nothing silently recorded", () => {
       /^an up would not create vmbr2: .*the guards refuse .*To create it set neve-infra:network\.interfacesFile: true /,
     ],
     [
-      "a bridge marked recorded with interfacesFile on",
-      (r) => {
-        r.network.interfacesFile = true;
-        delete r.network.bridges.vmbr0.recorded;
-      },
-      "network.bridges.vmbr1.recorded",
-      /^is true but network\.interfacesFile is true: an up applies vmbr1 .*; remove recorded$/,
-    ],
-    [
       "network.interfacesFile without the host services",
       (r) => {
         r.network.interfacesFile = true;
@@ -115,7 +100,16 @@ describe("nothing silently recorded", () => {
     });
   });
 
-  it("must accept the switches on once the markers are gone (the files apply every value)", () => {
+  it("must accept a marker while its switch is on (the files apply every value: the marker has no effect)", () => {
+    expect(
+      refusal((r) => {
+        r.firewall.filesManaged = true;
+        r.network.interfacesFile = true;
+      }),
+    ).toBe("");
+  });
+
+  it("must accept the switches on without the markers (the files apply every value)", () => {
     expect(
       refusal((r) => {
         r.firewall.filesManaged = true;

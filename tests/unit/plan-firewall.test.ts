@@ -35,7 +35,7 @@ const firewallHostConfig = (p: PlanJson): PlanJsonResource => {
 const clusterFw = (r: PlanJsonResource): string =>
   ((r.inputs.files as { path: string; content: string }[]).find((f) => f.path === CLUSTER_FW_PATH) as { content: string }).content;
 
-/** The switch on; the section is then applied, no mere record (stacks/config/recorded.ts). */
+/** The switch on (the marker would have no effect then: stacks/config/recorded.ts; removed as discover --write does). */
 const manage = (fw: Raw) => {
   fw.filesManaged = true;
   delete fw.recorded;

@@ -16,7 +16,7 @@ beforeAll(async () => {
     d.config[`${NS}:network`].interfacesFile = true;
     // Not keep, so that the interfaces file's own keep shows (the real file says keep for every service).
     d.config[`${NS}:hostServices`].onDelete = "restore";
-    // The file applies the bridges: none of them is a mere record any more (stacks/config/recorded.ts).
+    // The file applies the bridges: the markers have no effect (stacks/config/recorded.ts); removed as discover --write does.
     for (const b of Object.values(d.config[`${NS}:network`].bridges) as Raw[]) delete b.recorded;
     d.config[`${NS}:network`].bridges.vmbr2 = { comment: "lab network", ports: [], ipv4: "10.20.20.1/24" };
   });
