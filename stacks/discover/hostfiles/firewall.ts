@@ -7,8 +7,9 @@
  *
  * Meaning, as pve-firewall reads it (src/PVE/Firewall.pm, commit 6f1311f349daee920c7eedcc6e53d7fc5e2cfdbf):
  * - an option is its key (lowercased, `parse_clusterfw_option`/`parse_hostfw_option` match it so) and its value;
- * - an alias is its lowercased name and its address (`parse_alias`: `lc($name)`), an IP set entry its canonical
- *   form in its lowercased set (order inside a set carries no meaning: an ipset matches any entry);
+ * - an alias is its lowercased name and its address (`generic_fw_config_parser` stores `lc($data->{name})`), an IP
+ *   set entry its canonical form in its lowercased set (`lc($1)` of the section; order inside a set carries no
+ *   meaning: `generate_ipset_chains` adds the entries sorted, an ipset matches any of them);
  * - a rule is its meaning (stacks/common/firewallRule.ts: macros, port sets, address spellings, `-log nolog`) and,
  *   because the first match decides, its position: the rule lists are compared in order;
  * - comments on a line of their own and blank lines carry none; a rule's trailing comment is part of the rule.
