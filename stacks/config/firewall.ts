@@ -154,6 +154,13 @@ export const firewallSchema = z.strictObject({
    * no Proxmox firewall resource (one owner per object). Switching an existing state over: docs/adopting.md §7.
    */
   filesManaged: z.boolean().default(false),
+  /**
+   * The section is a record of the host, which an `up` does not apply: with `filesManaged: false` the
+   * options and the rule list are read-only bpg resources and the rest is sent nowhere. The plan refuses
+   * the section then unless this is true (stacks/config/recorded.ts); with `filesManaged: true` it has
+   * no effect (the files apply the section). `discover --write` sets it when it records the firewall.
+   */
+  recorded: z.boolean().default(false),
   /** cluster.fw `[group <name>]` security groups: name -> rules (and a comment), referenced by a rule's `group`. */
   groups: z
     .record(

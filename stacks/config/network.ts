@@ -31,6 +31,13 @@ const bridgeSchema = z.strictObject({
    * `npm run discover -- --write`); the stack declares no second NAT. Defaults to false.
    */
   nat: z.union([z.boolean(), z.literal("interfaces")], { error: "must be true, false or interfaces" }).default(false),
+  /**
+   * The bridge's `comment`, `ports`, `ipv4` and `ipv6` are a record of the host, which an `up` does not
+   * apply: with `network.interfacesFile: false` every bridge resource is read-only or refused by the
+   * guards. The plan refuses an unmarked bridge then (stacks/config/recorded.ts); with `interfacesFile: true`
+   * the marker has no effect (the file applies the bridge). `discover --write` marks the bridges it finds.
+   */
+  recorded: z.boolean().default(false),
 });
 
 /** A range of the private IPv4 plan with its purpose. */

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { buildModel } from "./build";
 import { ConfigError, type ConfigIssue, formatPath } from "./errors";
 import type { NeveModel } from "./model";
+import { recordedIssues } from "./recorded";
 import { rootOnlyIssues } from "./rootOnly";
 import { checkRules } from "./rules";
 import { stackConfigSchema } from "./schema";
@@ -29,15 +30,24 @@ function zodIssueToConfigIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
   return [{ path: path || "(root)", message: `${issue.message}${shown}` }];
 }
 
+/** Options of {@link parseStackConfig}. */
+export interface ParseOptions {
+  /**
+   * Skip the recorded-fact rule (./recorded.ts): only for `discover`, which reads a stack file that is not
+   * adopted yet and writes the markers itself. Defaults to false (the program and the plan never skip it).
+   */
+  readonly skipRecorded?: boolean;
+}
+
 /**
  * Turn the raw `neve-infra:` config (keys without the namespace, values already JSON-decoded)
  * into the validated, typed, readonly model. Throws `ConfigError` naming every bad field and its fix.
  * Pure: no Pulumi, no I/O.
  */
-export function parseStackConfig(raw: Record<string, unknown>): NeveModel {
+export function parseStackConfig(raw: Record<string, unknown>, opts: ParseOptions = {}): NeveModel {
   const parsed = stackConfigSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new ConfigError(parsed.error.issues.flatMap(zodIssueToConfigIssue));
-  const issues = [...checkRules(parsed.data), ...rootOnlyIssues(parsed.data)];
+  const issues = [...checkRules(parsed.data), ...rootOnlyIssues(parsed.data), ...(opts.skipRecorded ? [] : recordedIssues(parsed.data))];
   if (issues.length) throw new ConfigError(issues);
   return buildModel(parsed.data);
 }

@@ -299,7 +299,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     text = bytes.toString("utf8");
     if (args.keyFile) privateKey = readNamed("--key", args.keyFile);
     for (const [k, f] of Object.entries(args.secretFiles) as [SecretKey, string][]) secrets[k] = readNamed(`--secret ${k}=`, f).replace(/\r?\n$/, "");
-    model = modelFromText(text);
+    // Not yet the recorded-fact markers: --write writes them (./write.ts writeRecorded), and its result is checked in full.
+    model = modelFromText(text, { skipRecorded: true });
   } catch (e) {
     // The yaml package's parse errors carry their line and column but not the file.
     const notYaml = (e as Error).name === "YAMLParseError" ? `${shown} is not valid YAML (fix it, or restore it with git checkout): ` : "";
@@ -313,7 +314,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     let declared: DeclaredHosts | undefined;
     if ((args.mode === "check" || args.acknowledgeFiles.length) && model.hostServices.enabled) {
       // With --root nothing connects: the offline plan's placeholder host key is enough.
-      declared = await loadDeclaredHosts({ stackFile: args.stackFile, hostKey: args.hostKey, secrets, placeholderHostKey: args.root !== undefined });
+      declared = await loadDeclaredHosts({
+        stackFile: args.stackFile,
+        hostKey: args.hostKey,
+        secrets,
+        placeholderHostKey: args.root !== undefined,
+        markRecorded: true,
+      });
       if (declared.groups.length > 1) throw new UsageError(`the stack declares host files on ${declared.groups.length} hosts; discover reads one`);
       const { requestedFiles } = await import("./files");
       files = declared.groups.length ? requestedFiles(declared.groups[0]) : [];

@@ -18,6 +18,34 @@ export interface DeclaredHostsOptions {
    * connects (`--root`). Over SSH the stack (or `hostKey`) must pin the real key: no trust on first use.
    */
   readonly placeholderHostKey: boolean;
+  /**
+   * Run the program on the stack file with the recorded-fact markers as `--write` sets them
+   * (stacks/config/recorded.ts): a file not adopted yet lacks them, and they change no host file.
+   */
+  readonly markRecorded?: boolean;
+}
+
+type Section = Record<string, unknown>;
+const isSection = (v: unknown): v is Section => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** The firewall and network sections with `recorded` as an adopted file carries it: true where the switch is off, absent where it is on. */
+function markedSections(config: Record<string, unknown>, ns: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const mark = (o: Section, on: boolean): Section => {
+    const { recorded: _, ...rest } = o;
+    return on ? rest : { ...rest, recorded: true };
+  };
+  const fw = config[`${ns}:firewall`];
+  if (isSection(fw)) out.firewall = mark(fw, fw.filesManaged === true);
+  const net = config[`${ns}:network`];
+  if (isSection(net) && isSection(net.bridges)) {
+    const bridges = net.bridges;
+    out.network = {
+      ...net,
+      bridges: Object.fromEntries(Object.entries(bridges).map(([k, b]) => [k, isSection(b) ? mark(b, net.interfacesFile === true) : b])),
+    };
+  }
+  return out;
 }
 
 /** The program's host declarations and the secret values in play. */
@@ -38,7 +66,7 @@ export async function loadDeclaredHosts(opts: DeclaredHostsOptions): Promise<Dec
   const { runProgram } = await import("../../scripts/lib/mockRunner");
   const { readStackConfig } = await import("../../scripts/lib/stackFile");
   const { CONFIG_NAMESPACE } = await import("../config/secrets");
-  const configOverrides: Record<string, unknown> = {};
+  const configOverrides: Record<string, unknown> = opts.markRecorded ? markedSections(readStackConfig(opts.stackFile), CONFIG_NAMESPACE) : {};
   if (opts.hostKey !== undefined) {
     const ssh = readStackConfig(opts.stackFile)[`${CONFIG_NAMESPACE}:ssh`];
     configOverrides.ssh = { ...(ssh && typeof ssh === "object" ? ssh : {}), hostKey: opts.hostKey };

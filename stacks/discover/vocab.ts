@@ -534,6 +534,14 @@ function ruleVocab(r: FirewallRuleFacts, i: number, taken: Set<string>, bridges?
   };
 }
 
+/**
+ * One rule line's facts as a stack-shaped rule with no name or bridge checks: what a reader of a whole
+ * firewall file (./hostfiles/firewall.ts) compares by meaning, with the same conversion as the firewall read.
+ */
+export function liveRuleOf(r: FirewallRuleFacts): LiveRule {
+  return ruleVocab(r, 0, new Set());
+}
+
 const MASQ = /\biptables\b.*-t\s+nat\b.*-j\s+MASQUERADE\b/;
 /** The same recipe written for nftables (`nft add rule ip nat postrouting ... masquerade`). */
 const NFT_MASQ = /\bnft\s+(add|insert)\s+rule\b.*\bmasquerade\b/;

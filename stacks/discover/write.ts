@@ -22,7 +22,7 @@ import { adoptionScopeOf } from "../config/adoptionScope";
 import { ipv4InCidr } from "../config/ipplan";
 import type { NeveModel } from "../config/model";
 import { SECRET_KEYS } from "../config/secrets";
-import { parseStackConfig, rawConfigFromPulumi } from "../config/stack";
+import { type ParseOptions, parseStackConfig, rawConfigFromPulumi } from "../config/stack";
 import { type AdoptRequest, adoptArg, type HostObject, inRecord, resolveAdopts } from "./adopt";
 import { type Change, type CheckReport, checkStack, declaredRuleShape, liveRuleMeaning, ruleEntry } from "./check";
 import type { HostFileFacts } from "./facts";
@@ -35,14 +35,14 @@ const NS = "neve-infra";
 const TO_STRING = { flowCollectionPadding: false, lineWidth: 0 } as const;
 
 /** The model of a stack file's text, validated like the program does (throws ConfigError). */
-export function modelFromText(text: string): NeveModel {
+export function modelFromText(text: string, opts: ParseOptions = {}): NeveModel {
   const doc = parse(text) as { config?: Record<string, unknown> } | null;
   const config: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(doc?.config ?? {})) {
     if (v && typeof v === "object" && !Array.isArray(v) && "secure" in v) continue;
     config[k] = v;
   }
-  return parseStackConfig(rawConfigFromPulumi(config, SECRET_KEYS));
+  return parseStackConfig(rawConfigFromPulumi(config, SECRET_KEYS), opts);
 }
 
 /** YAML path of a change's object (`guests.etoile` -> section guests, key etoile). */
@@ -171,6 +171,43 @@ function writeLive(
   return added;
 }
 
+/**
+ * The recorded-fact markers (stacks/config/recorded.ts): what discover just wrote from the host and an `up`
+ * does not apply is marked as the record it is, so the adopted file stays valid. `firewall.recorded` while
+ * `firewall.filesManaged` is false (its options exist on every host); `recorded` on each declared bridge
+ * found on the host while `network.interfacesFile` is false (a bridge not on the host stays unmarked: the plan
+ * refuses it, since no up would create it). With a switch on, a marker left over is removed (the files apply it).
+ */
+function writeRecorded(doc: ReturnType<typeof parseDocument>, model: NeveModel, found: readonly HostObject[], choices: string[]): void {
+  const fwAt = ["config", `${NS}:firewall`, "recorded"];
+  if (model.firewall.filesManaged) {
+    if (doc.hasIn(fwAt)) {
+      doc.deleteIn(fwAt);
+      choices.push("firewall.recorded: removed (firewall.filesManaged is true: an up applies the firewall files)");
+    }
+  } else if (!model.firewall.recorded) {
+    doc.setIn(fwAt, true);
+    choices.push(
+      "firewall.recorded: true (the firewall as read from the host; an up does not apply it while firewall.filesManaged is false: set that to change it by up)",
+    );
+  }
+  const onHost = new Set(found.filter((o) => o.kind === "bridge").map((o) => o.id));
+  for (const [name, b] of Object.entries(model.network.bridges)) {
+    const p = ["config", `${NS}:network`, "bridges", name, "recorded"];
+    if (model.network.interfacesFile) {
+      if (doc.hasIn(p)) {
+        doc.deleteIn(p);
+        choices.push(`network.bridges.${name}.recorded: removed (network.interfacesFile is true: an up applies the bridges)`);
+      }
+    } else if (!b.recorded && onHost.has(name)) {
+      doc.setIn(p, true);
+      choices.push(
+        `network.bridges.${name}.recorded: true (as read from the host; an up does not apply it while network.interfacesFile is false: set that to change it by up)`,
+      );
+    }
+  }
+}
+
 /** Update the stack file text from the live vocabulary; see the module comment for the choices. */
 export function writeStack(text: string, model: NeveModel, live: LiveVocabulary, opts: WriteOptions): WriteResult {
   const report = checkStack(model, live);
@@ -248,6 +285,8 @@ export function writeStack(text: string, model: NeveModel, live: LiveVocabulary,
       choices.push(st.text);
     }
   }
+
+  writeRecorded(doc, model, found, choices);
 
   const unmanaged = {
     guests: [...(model.adoption.unmanaged?.guests ?? [])],

@@ -11,7 +11,7 @@ import { fixtureModel, rawConfig } from "../support/stacks";
 describe("NAT per bridge", () => {
   it("must masquerade each bridge marked nat from that bridge's own subnet", () => {
     const raw = rawConfig();
-    raw.network.bridges.vmbr2 = { comment: "lab", ipv4: "10.10.20.1/24", nat: true };
+    raw.network.bridges.vmbr2 = { comment: "lab", ipv4: "10.10.20.1/24", nat: true, recorded: true };
     const nat = declaredServices(parseStackConfig(raw)).find((s) => s.kind === "nat");
     const natModel = nat?.instance.model as NatModel | undefined;
     expect(natModel?.rules).toEqual([

@@ -14,6 +14,10 @@ beforeAll(async () => {
   const { planJson } = await import("../../scripts/lib/planJson");
   const { file, cleanup } = editedStackFile((d: Raw) => {
     d.config[`${NS}:network`].interfacesFile = true;
+    // Not keep, so that the interfaces file's own keep shows (the real file says keep for every service).
+    d.config[`${NS}:hostServices`].onDelete = "restore";
+    // The file applies the bridges: the markers have no effect (stacks/config/recorded.ts); removed as discover --write does.
+    for (const b of Object.values(d.config[`${NS}:network`].bridges) as Raw[]) delete b.recorded;
     d.config[`${NS}:network`].bridges.vmbr2 = { comment: "lab network", ports: [], ipv4: "10.20.20.1/24" };
   });
   try {
@@ -34,6 +38,12 @@ describe("network.interfacesFile: true in the plan", () => {
     // vmbr0 keeps its DHCP (what the API cannot express); the new bridge is in the file an up pushes.
     expect(file.content).toMatch(/\niface vmbr0 inet dhcp\n/);
     expect(file.content).toMatch(/\nauto vmbr2\niface vmbr2 inet static\n\taddress 10\.20\.20\.1\/24\n\tbridge-ports none\n/);
+  });
+
+  it("must keep the interfaces file on delete whatever hostServices.onDelete says (a removed file would cut the host off)", () => {
+    const push = plan.resources.find((r) => r.name === "host-network-interfaces")!;
+    expect(push.inputs.onDelete).toBe("keep");
+    expect(plan.resources.find((r) => r.name === "host-haproxy")?.inputs.onDelete).toBe("restore");
   });
 
   it("must make every guest wait for the interfaces push (dependsOn, in the plan's dependencies)", () => {

@@ -243,6 +243,16 @@ const cases: [string, (d: Raw) => void, string][] = [
     (d) => (d.config[`${ns}:backups`]["nightly-local"].node = "neve.example.com"),
     'backups.nightly-local.node: must be a Proxmox node name such as "neve"',
   ],
+  [
+    "a firewall an up would not apply, not marked recorded (filesManaged off)",
+    (d) => delete d.config[`${ns}:firewall`].recorded,
+    "firewall: an up does not apply enabled, inputPolicy, outputPolicy, rules (7) while firewall.filesManaged is false",
+  ],
+  [
+    "a bridge an up would not apply, not marked recorded (interfacesFile off)",
+    (d) => delete d.config[`${ns}:network`].bridges.vmbr1.recorded,
+    "network.bridges.vmbr1: an up does not apply vmbr1's comment, ports, ipv4 and ipv6 while network.interfacesFile is false",
+  ],
   ...(["proxmoxApiToken", "sshPrivateKey", "tunnelCredentials", "pbsPassword"] as const).map((k): [string, (d: Raw) => void, string] => [
     `an empty secure ${k} in the stack file`,
     (d) => (d.config[`${ns}:${k}`] = { secure: "" }),
@@ -305,6 +315,21 @@ describe("npm run plan and next-ip as commands", () => {
         expect(r.stderr).toContain("tunnel.ingress[0].service:");
         expect(r.stderr).not.toMatch(/\n\s+at /);
       }
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("must exit 2 naming the field and the switch that applies it for a rule added to an unmarked firewall", async () => {
+    const { file, cleanup } = editedStackFile((d) => {
+      delete d.config[`${ns}:firewall`].recorded;
+      d.config[`${ns}:firewall`].rules.push({ name: "smtp-drop", action: "DROP", dports: [25] });
+    }, FIXTURE_STACK_FILE);
+    try {
+      const r = await exitOf("plan.ts", file);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("firewall: an up does not apply enabled, inputPolicy, outputPolicy, rules (8)");
+      expect(r.stderr).toContain("set neve-infra:firewall.filesManaged: true");
     } finally {
       cleanup();
     }

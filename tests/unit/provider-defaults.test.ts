@@ -66,8 +66,8 @@ proxmox: { nodeName: neve, endpoint: "https://neve:8006", version: "8.3.4" }
 ssh: { host: 100.94.229.96 }
 network:
   bridges:
-    vmbr0: { ports: [enp5s0], ipv4: dhcp, public: true }
-    vmbr1: { ipv4: 10.10.10.1/24, nat: true }
+    vmbr0: { ports: [enp5s0], ipv4: dhcp, public: true, recorded: true }
+    vmbr1: { ipv4: 10.10.10.1/24, nat: true, recorded: true }
   ipv4: { bridge: vmbr1, subnet: 10.10.10.0/24, gateway: 10.10.10.1, dhcpRange: { start: 10.10.10.100, end: 10.10.10.200 }, cloneRange: { start: 10.10.10.91, end: 10.10.10.99 } }
   tailnet: { cidr: 100.64.0.0/10, hostAddress: 100.94.229.96 }
 guests:
@@ -113,6 +113,7 @@ guests:
 storage: {}
 tunnel: { id: 464de2f3-7058-4a1f-9f93-ae8425f0ffbe, ingress: [{ hostname: neve.example.org, service: "https://127.0.0.1:8006" }] }
 firewall:
+  recorded: true
   enabled: true
   inputPolicy: DROP
   rules:

@@ -180,6 +180,9 @@ export const HOST_SERVICES: { readonly [K in HostServiceKind]: HostServiceEntry<
       healthCheck: m.bridges.map((b) => `ip link show dev ${b.name} up | grep -q .`).join(" && ") || null,
       // It carries vmbr0, the operator's path: the dead-man net restores the previous file and reloads.
       accessCritical: true,
+      // Switching interfacesFile off (or any delete) leaves the file as it is: a removed interfaces file would take
+      // vmbr0, and with it the operator's path, down at the next ifreload or boot; a restored one would bring back bridges from before.
+      keepOnDelete: true,
     }),
     render: (m) => renderInterfaces(m),
   },

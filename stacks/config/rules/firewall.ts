@@ -153,11 +153,6 @@ export const firewallRules: SectionRules = (c, add) => {
     }
     neverOpen(r, at);
   });
-  // The files go to the host through the host services; without them the rules would only be recorded.
-  if (c.firewall.filesManaged && !c.hostServices.enabled)
-    add(
-      "firewall.filesManaged",
-      "is true but hostServices.enabled is false: nothing would push cluster.fw and host.fw, so the rules would only be recorded; enable hostServices (with ssh) or set filesManaged: false",
-    );
+  // Whether an up applies the section at all (filesManaged, hostServices): stacks/config/recorded.ts.
   for (const i of tailnetAccessIssues(c)) add(i.path, i.message);
 };

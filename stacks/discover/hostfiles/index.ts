@@ -1,6 +1,6 @@
 /**
  * Host files that `discover --write` reads into the stack file: for each managed file with a reader
- * (haproxy.cfg, the dnsmasq drop-in, the noVNC units, the certificate fix-up unit and timer, /etc/network/interfaces), what the live file states in the
+ * (haproxy.cfg, the dnsmasq drop-in, the noVNC units, the certificate fix-up unit and timer, /etc/network/interfaces, cluster.fw and host.fw), what the live file states in the
  * stack's vocabulary ({@link stateHostFiles}); then, against the render of the written stack file, every
  * live directive that still could not be stated ({@link unstatedHostFiles}), so nothing is dropped silently.
  */
@@ -8,6 +8,7 @@ import { declaredServices, type HostServiceKind } from "../../components/host/re
 import type { NeveModel } from "../../config/model";
 import type { HostFileFacts } from "../facts";
 import { dnsmasqMeaningDiff, stateDnsmasq } from "./dnsmasq";
+import { firewallMeaningDiff } from "./firewall";
 import { haproxyMeaningDiff, type Statement, stateHaproxy } from "./haproxy";
 import { interfacesMeaningDiff } from "./interfaces";
 import { fixPveCertsMeaningDiff, novncMeaningDiff, stateFixPveCerts, stateNovnc } from "./units";
@@ -27,6 +28,8 @@ const READERS: Partial<Record<HostServiceKind, Partial<Record<string, Reader>>>>
   dnsmasq: { config: { state: (t, m) => stateDnsmasq(t, m), diff: dnsmasqMeaningDiff } },
   // The bridges are stated by discover's read of the network files (network.bridges); the diff closes the world.
   "network-interfaces": { config: { state: () => [], diff: interfacesMeaningDiff } },
+  // The firewall is stated by discover's firewall read (neve-infra:firewall); the diff compares both files by meaning.
+  "pve-firewall": { config: { state: () => [], diff: firewallMeaningDiff }, hostRules: { state: () => [], diff: firewallMeaningDiff } },
   novnc: { unit: { state: stateNovnc, diff: novncMeaningDiff } },
   "fix-pve-certs": {
     unit: { state: (t, m) => stateFixPveCerts(t, m, "service"), diff: (a, b) => fixPveCertsMeaningDiff(a, b, "service") },

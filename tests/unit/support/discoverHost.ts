@@ -13,9 +13,9 @@ config:
   neve-infra:ssh: { host: 100.94.229.96 }
   neve-infra:network:
     bridges:
-      vmbr0: { ports: [enp5s0], ipv4: dhcp, public: true }
+      vmbr0: { ports: [enp5s0], ipv4: dhcp, public: true, recorded: true }
       # the private bridge
-      vmbr1: { ipv4: 10.10.10.1/24, nat: true }
+      vmbr1: { ipv4: 10.10.10.1/24, nat: true, recorded: true }
     ipv4: { bridge: vmbr1, subnet: 10.10.10.0/24, gateway: 10.10.10.1, dhcpRange: { start: 10.10.10.100, end: 10.10.10.200 }, cloneRange: { start: 10.10.10.91, end: 10.10.10.99 } }
     tailnet: { cidr: 100.64.0.0/10, hostAddress: 100.94.229.96 }
   neve-infra:guests:
@@ -48,6 +48,7 @@ config:
       fingerprint: "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff"
   neve-infra:tunnel: { id: 464de2f3-7058-4a1f-9f93-ae8425f0ffbe, ingress: [{ hostname: neve.example.org, service: "https://127.0.0.1:8006" }] }
   neve-infra:firewall:
+    recorded: true
     enabled: true
     inputPolicy: DROP
     rules:
