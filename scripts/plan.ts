@@ -39,9 +39,11 @@ async function main(): Promise<number> {
   const owners = firewallOwnerIssues(model, run.resources);
   if (owners.length) throw new ConfigError(owners);
   const { offlineOutputs, planJson } = await import("./lib/planJson");
+  const { guestLines, planGuests } = await import("./lib/planGuests");
   const restarts = planRestarts(model);
+  const guests = planGuests(model, run.resources);
   if (json) {
-    process.stdout.write(`${JSON.stringify(planJson(run, shown, restarts), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(planJson(run, shown, restarts, guests), null, 2)}\n`);
     return 0;
   }
   const secrets = Object.values(run.secretValues);
@@ -56,6 +58,8 @@ async function main(): Promise<number> {
       ? `Guests an up may restart while they run: ${restarts.length}\n${restartLines(restarts).join("\n")}\n\n`
       : "Guests an up may restart while they run: none (no guest sets restartOnUpdate)\n\n",
   );
+  // Per guest: the declared fields whose change needs a restart, and the guard that refuses one (stacks/guards/restart.ts).
+  if (guests.length) process.stdout.write(`Restart fields and running-guest guard per guest:\n${guestLines(guests).join("\n")}\n\n`);
   process.stdout.write(`${run.resources.length} resources (${custom} managed by providers)\n\nOutputs:\n`);
   let text = stringify(offlineOutputs(run.outputs));
   for (const v of secrets) text = text.split(v).join("[secret]");

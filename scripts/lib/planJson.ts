@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { HOST_KEY_UNPINNED_REASON } from "../../stacks/neve/buildOutputs";
 import { PLACEHOLDER_HOST_KEY, type ProgramRun } from "./mockRunner";
+import type { PlanGuest } from "./planGuests";
 import type { PlanRestart } from "./planRestarts";
 import { isSecretValue } from "./secretValue";
 
@@ -67,6 +68,11 @@ export interface PlanJson {
    * need a restart (scripts/lib/planRestarts.ts); empty when no up can restart a running guest.
    */
   readonly restarts: readonly PlanRestart[];
+  /**
+   * Every guest: the declared fields whose change needs a restart while it runs, and the running-guest
+   * guard (hook name) its resource carries, or null (scripts/lib/planRestarts.ts).
+   */
+  readonly guests: readonly PlanGuest[];
   /** Every registered resource (components, providers and custom resources), in registration order. */
   readonly resources: readonly PlanJsonResource[];
   /** The stack outputs (the NeveStackOutputs contract). */
@@ -131,7 +137,7 @@ function ranWithPlaceholderHostKey(outputs: Record<string, unknown>): boolean {
 }
 
 /** Build the JSON plan of a mock run. */
-export function planJson(run: ProgramRun, stackFile: string, restarts: readonly PlanRestart[] = []): PlanJson {
+export function planJson(run: ProgramRun, stackFile: string, restarts: readonly PlanRestart[] = [], guests: readonly PlanGuest[] = []): PlanJson {
   const secrets = Object.values(run.secretValues);
   const outputs = offlineOutputs(run.outputs);
   return {
@@ -141,6 +147,7 @@ export function planJson(run: ProgramRun, stackFile: string, restarts: readonly 
     placeholders: { secretMarker: SECRET_MARKER, sshHostKey: ranWithPlaceholderHostKey(run.outputs) },
     adoptionNotice: run.adoptionNotice ?? null,
     restarts: [...restarts],
+    guests: [...guests],
     resources: run.resources.map((r) => ({
       urn: r.urn,
       type: r.type,

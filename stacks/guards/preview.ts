@@ -15,7 +15,8 @@
 import type { LiveObjects } from "../components/proxmox/options";
 import { GUARDS } from "./hooks";
 import { liveOf } from "./liveObjects";
-import { isFirewall, isProxmoxObject, stopReason } from "./stopList";
+import { liveRunning, mergeChanges, restartChanges, restartInputsOfPaths, restartRefusalText } from "./restart";
+import { isFirewall, isProxmoxObject, PROXMOX_TYPES, stopReason } from "./stopList";
 
 /** The input is not the document the command reads (exit 2). */
 export class DocumentError extends Error {}
@@ -65,7 +66,8 @@ export function previewStops(text: string, live: LiveObjects | undefined): strin
       live: isProxmoxObject(type) ? liveOf(live, type, s.op === "import" ? importId : undefined, inputs) : undefined,
       readOnly: isFirewall(type),
     });
-    if (why) lines.push(`${s.op} ${s.urn}: ${why}`);
+    const restart = why ? undefined : restartStop(s, type);
+    if (why ?? restart) lines.push(`${s.op} ${s.urn}: ${why ?? restart}`);
   });
   diagnostics.forEach((d: unknown) => {
     if (isObject(d) && d.severity === "error") {
@@ -76,6 +78,42 @@ export function previewStops(text: string, live: LiveObjects | undefined): strin
     }
   });
   return lines;
+}
+
+/**
+ * The running-guest rule (./restart.ts, the predicate the program's beforeUpdate hook asks) on an
+ * `update` step of a VM or container, or undefined when the step may run.
+ *
+ * What the document carries (pulumi/pulumi@1b5949891b, v3.259.0+14): pkg/backend/display/json.go
+ * `getPreviewMetadataStep` serializes the step's old and new state with `stack.SerializeResource`
+ * after `stateForJSONOutput` (inputs and outputs, secrets as "[secret]", `resourceHooks`); the old
+ * state is the recorded one, outputs included (`started` as the last up or refresh read it); the new
+ * state is built from the program's goal in pkg/resource/deploy/step_generator.go `generateSteps`
+ * (outputs nil, `ResourceHooks: goal.ResourceHooks`, keys "BeforeUpdate" ... as
+ * sdk/go/common/resource/resource_hooks.go names them). `detailedDiff` maps property paths
+ * (`cpu.cores`, `networkInterfaces[0].bridge`) to a kind; it is null when the provider gave none,
+ * and then `diffReasons` (top-level keys) is what the step says changed.
+ *
+ * Whether the stack allows the restart: the guest's new state carries the running-guest hook
+ * (./hooks.ts guardsFor) exactly when its entry does not say `restartOnUpdate: true`. A new state that
+ * records no hooks at all (a program or CLI without them) is treated as not allowing it.
+ */
+function restartStop(s: Json, type: string): string | undefined {
+  if (s.op !== "update") return undefined;
+  const kind = type === PROXMOX_TYPES.vm ? "vm" : type === PROXMOX_TYPES.container ? "ct" : undefined;
+  if (!kind) return undefined;
+  const oldState = isObject(s.oldState) ? s.oldState : {};
+  const newState = isObject(s.newState) ? s.newState : {};
+  const props = (v: unknown) => (isObject(v) ? v : undefined);
+  const oldInputs = props(oldState.inputs);
+  const newInputs = props(newState.inputs);
+  if (!liveRunning(oldInputs, props(oldState.outputs))) return undefined;
+  const hooks = props(newState.resourceHooks);
+  const guard = kind === "vm" ? GUARDS.updateRunningVm.hook : GUARDS.updateRunningCt.hook;
+  if (hooks && !(Array.isArray(hooks.BeforeUpdate) && hooks.BeforeUpdate.includes(guard))) return undefined;
+  const paths = isObject(s.detailedDiff) ? Object.keys(s.detailedDiff) : Array.isArray(s.diffReasons) ? s.diffReasons.map(String) : [];
+  const changes = mergeChanges(restartChanges(kind, oldInputs, newInputs), restartInputsOfPaths(kind, paths));
+  return changes.length ? restartRefusalText(kind, changes, oldInputs, newInputs) : undefined;
 }
 
 const STATE_HINT = "expected the output of pulumi stack export (a JSON object with deployment.resources)";

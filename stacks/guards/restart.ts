@@ -67,14 +67,39 @@ function guestKey(kind: "vm" | "ct", inputs: Props): string {
 }
 
 /**
- * Why the update must not run, or undefined: a change of a restart input of a guest the live record
- * says is running. The text names the guest, the fields and the way out.
+ * The restart inputs a provider's detailed diff touches: each path (`cpu.cores`, `memory`,
+ * `networkInterfaces[0].bridge`, as pulumi/pulumi's resource.PropertyPath prints it) that is a restart
+ * input, lies below one, or is the parent of one (a whole `memory` or `initialization` block changed).
+ * This sees what old and new inputs cannot: a change the provider finds against the refreshed state.
  */
-export function restartRefusal(kind: "vm" | "ct", oldInputs: Props, newInputs: Props, oldOutputs: Props): string | undefined {
-  if (!liveRunning(oldInputs, oldOutputs)) return undefined;
-  const changes = restartChanges(kind, oldInputs, newInputs);
-  if (!changes.length) return undefined;
-  const name = guestKey(kind, newInputs);
+export function restartInputsOfPaths(kind: "vm" | "ct", paths: readonly string[]): RestartChange[] {
+  const table = kind === "vm" ? VM_RESTART_INPUTS : CT_RESTART_INPUTS;
+  // `a[0].b` and `a["b"]` -> `a[].b` and `a.b`, the table's spelling.
+  const norm = paths.map((p) => p.replace(/\[\d+\]/g, "[]").replace(/\["([^"\]]*)"\]/g, ".$1"));
+  const touches = (input: string, p: string) =>
+    p === input || p.startsWith(`${input}.`) || p.startsWith(`${input}[`) || input.startsWith(`${p}.`) || input.startsWith(`${p}[]`);
+  return Object.entries(table)
+    .filter(([input]) => norm.some((p) => touches(input, p)))
+    .map(([input, fields]) => ({ input, fields }));
+}
+
+/** `a` and `b` together, each input once, in `a`'s order then `b`'s. */
+export function mergeChanges(a: readonly RestartChange[], b: readonly RestartChange[]): RestartChange[] {
+  const seen = new Set(a.map((c) => c.input));
+  return [...a, ...b.filter((c) => !seen.has(c.input))];
+}
+
+/**
+ * The way out "stop the guest, pulumi refresh" holds because bpg's read sets `started` from the
+ * guest's status (bpg/terraform-provider-proxmox@35bf711a proxmoxtf/resource/container/container.go
+ * containerRead: `d.Set(mkStarted, status.Status == "running")`; the VM read does the same), and
+ * {@link liveRunning} reads the old outputs first.
+ *
+ * The refusal of an update that makes `changes` to the running guest: it names the guest, the inputs,
+ * the stack fields and the ways out. One text for the program's hook and `npm run guard`.
+ */
+export function restartRefusalText(kind: "vm" | "ct", changes: readonly RestartChange[], oldInputs: Props, newInputs: Props): string {
+  const name = guestKey(kind, newInputs ?? oldInputs);
   const what = kind === "vm" ? "VM" : "container";
   const vmid = newInputs?.vmId ?? oldInputs?.vmId;
   const fields = [...new Set(changes.flatMap((c) => c.fields))].map((f) => `guests.${name}.${f}`);
@@ -86,7 +111,18 @@ export function restartRefusal(kind: "vm" | "ct", oldInputs: Props, newInputs: P
   return (
     `an update that restarts the running ${what} ${name}${vmid !== undefined ? ` (${vmid})` : ""}: it changes ${inputs} ` +
     `(stack field${fields.length > 1 ? "s" : ""} ${fields.join(", ")}), and ${effect} (stacks/config/restart.ts). ` +
-    `To allow the restart: set guests.${name}.restartOnUpdate: true. To keep the guest running as it is: put the live value back ` +
+    `To allow the restart: set guests.${name}.restartOnUpdate: true. To restart it at a time of your choosing: stop the guest, ` +
+    "pulumi refresh (the state then records it stopped), then preview again. To keep the guest running as it is: put the live value back " +
     "in the stack file (npm run discover -- --check shows it, --write states it)"
   );
+}
+
+/**
+ * Why the update must not run, or undefined: a change of a restart input of a guest the live record
+ * says is running. The text names the guest, the fields and the way out.
+ */
+export function restartRefusal(kind: "vm" | "ct", oldInputs: Props, newInputs: Props, oldOutputs: Props): string | undefined {
+  if (!liveRunning(oldInputs, oldOutputs)) return undefined;
+  const changes = restartChanges(kind, oldInputs, newInputs);
+  return changes.length ? restartRefusalText(kind, changes, oldInputs, newInputs) : undefined;
 }

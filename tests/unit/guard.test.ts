@@ -167,6 +167,160 @@ const SAFE: [string, string][] = [
   ["a warning diagnostic", doc([step("same", etoile, etoile)], [{ message: "warning: something informative\n", severity: "warning" }])],
 ];
 
+// The running-guest rule on update steps of guests, shaped as getPreviewMetadataStep writes them
+// (pulumi/pulumi@1b5949891b pkg/backend/display/json.go): the old state is the recorded one (inputs
+// and outputs, `started` as the last up or refresh read it); the new state is the program's goal
+// (inputs, resourceHooks; no outputs: step_generator.go generateSteps sets them nil); detailedDiff
+// keys are property paths, diffReasons top-level keys.
+const CT = "proxmoxve:index/containerLegacy:ContainerLegacy";
+const GUARDED_VM = { ...HOOKS, BeforeUpdate: ["neve-guard-update", "neve-guard-update-running-vm"] };
+const GUARDED_CT = { ...HOOKS, BeforeUpdate: ["neve-guard-update", "neve-guard-update-running-ct"] };
+const cipherInputs = {
+  name: "cipher",
+  nodeName: "neve",
+  vmId: 9100,
+  started: true,
+  rebootAfterUpdate: false,
+  description: "web",
+  cpu: { cores: 2, type: "host" },
+  memory: { dedicated: 4096 },
+  networkDevices: [{ bridge: "vmbr1", model: "virtio" }],
+};
+const luneInputs = {
+  nodeName: "neve",
+  vmId: 201,
+  started: true,
+  memory: { dedicated: 2048, swap: 512 },
+  networkInterfaces: [{ name: "eth0", bridge: "vmbr1" }],
+  initialization: { hostname: "lune", ipConfigs: [{ ipv4: { address: "10.10.10.50/24", gateway: "10.10.10.1" } }] },
+};
+
+/** An update step of a guest: recorded old state (with outputs) against the program's new state. */
+function guestUpdate(
+  type: string,
+  name: string,
+  o: { oldInputs: Record<string, unknown>; newInputs: Record<string, unknown>; started: boolean; hooks: unknown; detailedDiff: Record<string, string> | null },
+) {
+  const base = state(type === VM ? "neve:guests:Vm" : "neve:guests:Container", type, name, { importID: `neve/${o.oldInputs.vmId}`, protect: true });
+  const oldState = {
+    ...base,
+    id: String(o.oldInputs.vmId),
+    inputs: o.oldInputs,
+    outputs: { ...o.oldInputs, id: String(o.oldInputs.vmId), started: o.started },
+  };
+  const newState = { ...base, inputs: o.newInputs, resourceHooks: o.hooks };
+  const diffReasons = o.detailedDiff ? [...new Set(Object.keys(o.detailedDiff).map((k) => k.split(/[.[]/)[0]))] : ["memory"];
+  return {
+    op: "update",
+    urn: base.urn,
+    provider: PROVIDER,
+    oldState,
+    newState,
+    diffReasons,
+    detailedDiff: o.detailedDiff ? Object.fromEntries(Object.entries(o.detailedDiff).map(([k, kind]) => [k, { kind, inputDiff: false }])) : null,
+  };
+}
+
+const moreCores = { ...cipherInputs, cpu: { cores: 4, type: "host" } };
+const RESTART_STOPS: [string, ReturnType<typeof guestUpdate>, RegExp][] = [
+  [
+    "a running VM whose cores change",
+    guestUpdate(VM, "cipher-vm", { oldInputs: cipherInputs, newInputs: moreCores, started: true, hooks: GUARDED_VM, detailedDiff: { "cpu.cores": "update" } }),
+    /^update \S+::cipher-vm: an update that restarts the running VM cipher \(9100\): it changes cpu\.cores \(stack field guests\.cipher\.cores\).*set guests\.cipher\.restartOnUpdate: true.*stop the guest, pulumi refresh.*put the live value back/,
+  ],
+  [
+    "a running container whose bridge changes",
+    guestUpdate(CT, "lune-ct", {
+      oldInputs: luneInputs,
+      newInputs: { ...luneInputs, networkInterfaces: [{ name: "eth0", bridge: "vmbr2" }] },
+      started: true,
+      hooks: GUARDED_CT,
+      detailedDiff: { "networkInterfaces[0].bridge": "update" },
+    }),
+    /^update \S+::lune-ct: an update that restarts the running container lune \(201\): it changes networkInterfaces\[\]\.bridge \(stack field guests\.lune\.bridge\)/,
+  ],
+  [
+    "a running VM whose memory differs from the refreshed state only (same inputs, the provider's diff)",
+    guestUpdate(VM, "cipher-vm", {
+      oldInputs: cipherInputs,
+      newInputs: cipherInputs,
+      started: true,
+      hooks: GUARDED_VM,
+      detailedDiff: { "memory.dedicated": "update" },
+    }),
+    /^update \S+::cipher-vm: an update that restarts the running VM cipher \(9100\): it changes memory\.dedicated \(stack field guests\.cipher\.memoryMiB\)/,
+  ],
+  [
+    "a running container whose diff names only top-level keys (no detailed diff)",
+    guestUpdate(CT, "lune-ct", { oldInputs: luneInputs, newInputs: luneInputs, started: true, hooks: GUARDED_CT, detailedDiff: null }),
+    /^update \S+::lune-ct: an update that restarts the running container lune \(201\): it changes memory\.dedicated, memory\.swap/,
+  ],
+  [
+    "a running VM whose new state records no hooks (cannot tell restartOnUpdate)",
+    guestUpdate(VM, "cipher-vm", { oldInputs: cipherInputs, newInputs: moreCores, started: true, hooks: undefined, detailedDiff: { "cpu.cores": "update" } }),
+    /an update that restarts the running VM cipher/,
+  ],
+];
+
+const RESTART_SAFE: [string, ReturnType<typeof guestUpdate>][] = [
+  [
+    "a stopped VM whose cores change (the refreshed state says started false)",
+    guestUpdate(VM, "cipher-vm", { oldInputs: cipherInputs, newInputs: moreCores, started: false, hooks: GUARDED_VM, detailedDiff: { "cpu.cores": "update" } }),
+  ],
+  [
+    "a running VM whose description changes",
+    guestUpdate(VM, "cipher-vm", {
+      oldInputs: cipherInputs,
+      newInputs: { ...cipherInputs, description: "public web" },
+      started: true,
+      hooks: GUARDED_VM,
+      detailedDiff: { description: "update" },
+    }),
+  ],
+  [
+    "a running VM whose bridge changes (hot-plugged, no restart)",
+    guestUpdate(VM, "cipher-vm", {
+      oldInputs: cipherInputs,
+      newInputs: { ...cipherInputs, networkDevices: [{ bridge: "vmbr0", model: "virtio" }] },
+      started: true,
+      hooks: GUARDED_VM,
+      detailedDiff: { "networkDevices[0].bridge": "update" },
+    }),
+  ],
+  [
+    "a running VM whose stack entry says restartOnUpdate: true (no running-guest hook in its new state)",
+    guestUpdate(VM, "cipher-vm", {
+      oldInputs: cipherInputs,
+      newInputs: { ...moreCores, rebootAfterUpdate: true },
+      started: true,
+      hooks: HOOKS,
+      detailedDiff: { "cpu.cores": "update", rebootAfterUpdate: "update" },
+    }),
+  ],
+  [
+    "a running container whose stack entry says restartOnUpdate: true",
+    guestUpdate(CT, "lune-ct", {
+      oldInputs: luneInputs,
+      newInputs: { ...luneInputs, memory: { dedicated: 4096, swap: 512 } },
+      started: true,
+      hooks: HOOKS,
+      detailedDiff: { "memory.dedicated": "update" },
+    }),
+  ],
+];
+
+describe("npm run guard: an update that restarts a running guest (pure)", () => {
+  it.each(RESTART_STOPS)("must refuse %s, naming the guest, the fields and the way out", (_name, s, why) => {
+    const lines = previewStops(doc([s]), NEVE_LIVE);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(why);
+  });
+
+  it.each(RESTART_SAFE)("must pass %s", (_name, s) => {
+    expect(previewStops(doc([s]), NEVE_LIVE)).toEqual([]);
+  });
+});
+
 describe("npm run guard (pure)", () => {
   it.each(STOPS)("must refuse %s, one line naming the op, the urn and why", (_name, text, op, why) => {
     const lines = previewStops(text, NEVE_LIVE);
@@ -273,6 +427,14 @@ describe("npm run guard (the command)", () => {
       expect.stringMatching(/^create .*::network-vmbr2: a bridge create/),
     ]);
     expect(r.stderr).toMatch(/2 step\(s\) on the stop list: do not pulumi up/);
+  });
+
+  it("must exit 1 on an update that restarts a running guest, 0 once its stack entry allows the restart", async () => {
+    const refused = await guard(["-", "--config", stack.file], doc([RESTART_STOPS[0][1]]));
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(RESTART_STOPS[0][2]);
+    const allowed = await guard(["-", "--config", stack.file], doc([RESTART_SAFE[3][1]]));
+    expect({ code: allowed.code, stdout: allowed.stdout }).toEqual({ code: 0, stdout: "" });
   });
 
   it("must exit 0 on a safe preview read from standard input (-)", async () => {

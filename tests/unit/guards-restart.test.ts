@@ -1,6 +1,6 @@
 // The running-guest update guard's rule (stacks/guards/restart.ts), table-driven on provider inputs shaped
 // as vmArgs/ctArgs send them; the hook that applies it runs under cmd/run in guards.hooks.test.ts.
-import { restartChanges, restartRefusal } from "../../stacks/guards/restart";
+import { restartChanges, restartInputsOfPaths, restartRefusal } from "../../stacks/guards/restart";
 
 const VM = {
   name: "cipher",
@@ -54,5 +54,19 @@ describe("which updates restart a running guest", () => {
     expect(restartRefusal("vm", { ...VM, started: false }, bigger, undefined)).toBeUndefined();
     expect(restartRefusal("vm", VM, bigger, undefined)).toBeDefined();
     expect(restartRefusal("ct", CT, { ...CT, memory: { dedicated: 1024, swap: 512 } }, { started: true })).toMatch(/running container lune \(201\)/);
+  });
+});
+
+describe("which detailed-diff paths (pulumi's property paths) touch a restart input", () => {
+  it.each([
+    ["a VM's cores", "vm", ["cpu.cores"], ["cpu.cores"]],
+    ["a whole memory block", "vm", ["memory"], ["memory.dedicated", "memory.floating"]],
+    ["a cloud-init address below the input", "vm", ["initialization.ipConfigs[0].ipv4.address"], ["initialization.ipConfigs"]],
+    ["a VM's description and bridge (no restart)", "vm", ["description", "networkDevices[0].bridge"], []],
+    ["a container's bridge by index", "ct", ["networkInterfaces[1].bridge"], ["networkInterfaces[].bridge"]],
+    ["a container's hostname in bracket form", "ct", ['initialization["hostname"]'], ["initialization.hostname"]],
+    ["a container's description (no restart)", "ct", ["description", "tags"], []],
+  ] as const)("%s", (_name, kind, paths, inputs) => {
+    expect(restartInputsOfPaths(kind, paths).map((c) => c.input)).toEqual(inputs);
   });
 });
