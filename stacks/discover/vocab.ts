@@ -238,13 +238,17 @@ function vmFields(g: GuestFacts): GuestVocab {
   const v4 = ip?.get("ip");
   const v6 = ip?.get("ip6");
   const agent = get(m, "agent");
+  // qemu-server 8 reads `memory` as the property string `[current=]<integer>` (a bare number is its
+  // default key): proxmox/qemu-server@54396a397eae src/PVE/QemuServer/Memory.pm $memory_fmt, parse_memory.
+  const memory = get(m, "memory");
+  const mem = memory === undefined ? undefined : propertyString(memory);
   return {
     vmid: g.vmid,
     kind: "vm",
     template: flag(get(m, "template")),
     description: g.description,
     onBoot: flag(get(m, "onboot")),
-    memoryMiB: int(get(m, "memory")),
+    memoryMiB: int(mem?.get("current") ?? mem?.get("")),
     balloonMiB: int(get(m, "balloon")),
     cores: int(get(m, "cores")),
     sockets: int(get(m, "sockets")),

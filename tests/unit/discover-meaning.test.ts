@@ -85,6 +85,8 @@ describe("discover --check matches a live object equal in meaning", () => {
       withVm(set("net0", "bridge=vmbr1,virtio=BC:24:11:5E:7A:21")),
       withCt(set("net0", "type=veth,ip=dhcp,hwaddr=BC:24:11:2D:0C:C8,bridge=vmbr0,name=eth0")),
     ],
+    // qemu-server 8's `memory` is the property string `[current=]<integer>` ($memory_fmt in src/PVE/QemuServer/Memory.pm).
+    ["a VM's memory spelled as its property string (current=4096)", withVm(set("memory", "current=4096")), (l: LiveFacts) => l],
     ["MACs in lower case (never compared: the resources ignore macAddress)", withVm(set("net0", "virtio=bc:24:11:5e:7a:21,bridge=vmbr1")), (l: LiveFacts) => l],
     [
       "lists in another order",

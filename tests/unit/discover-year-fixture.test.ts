@@ -146,6 +146,43 @@ describe("discover --check on the copy carrying every class", () => {
   });
 });
 
+describe("the same classes in spellings no other test lists (pve-neve-year)", () => {
+  it.each([
+    ["tags in hand order, by their meaning", "guests.cipher tags: live [prod, web], declared []"],
+    ["DHCPv6 on a container NIC whose properties are in another order", "guests.lune ipv6Mode: live dhcp, declared (none)"],
+    ["a job's notes template", "backups.nightly-local notesTemplate: live {{guestname}} nightly, declared (none)"],
+    [
+      "a server option without a typed field",
+      'live "server cipher_wenzelarifiandi_com 10.10.10.90:443 check port=443 inter=10000ms rise=2 fall=3 send-proxy-v2 maxconn=500 fastinter 2s"',
+    ],
+    ["a dnsmasq line the model lacks", 'dnsmasq: live "expand-hosts" would be dropped or changed'],
+    ["a DHCP option by its number", 'dnsmasq: live "dhcp-option=119,neve.lan" would be dropped or changed'],
+  ])("--check must name %s", (_what, line) => {
+    expect(check.stdout).toContain(line);
+  });
+
+  it.each([
+    ["a VM's memory spelled `current=2048` (qemu-server's [current=]<integer>)", "guests.ubuntu-2404-template memoryMiB"],
+    ["a property string in another order (atlas's features, cipher's net0)", "features.nesting"],
+    ["a MAC in lower case", "mac:"],
+    ["`onboot: 0` spelled out on a template", "guests.debian12-cloud onBoot"],
+    ["`startup` on a VM and a container (in ignoreChanges)", "startup"],
+    ["a disk size spelled in MiB (disks are ignored)", "size="],
+    ["vzdump's mailnotification and mailto (in ignoreChanges)", "mail"],
+    ["storage keys the resource ignores (prune-backups, max-protected-backups, blocksize)", "protected"],
+  ])("--check must not count %s", (_what, text) => {
+    const lines = check.stdout.slice(0, check.stdout.indexOf("\nHost files")).split("\n");
+    expect(lines.filter((l) => l.includes(text))).toEqual([]);
+  });
+
+  it("the first --write must state the server option and the dnsmasq lines", () => {
+    expect(write.stdout).toContain(
+      'routes[0].httpsServer: {"check":{"port":443,"inter":"10s","rise":2,"fall":3},"sendProxy":"v2","maxconn":500,"extra":["fastinter 2s"]}',
+    );
+    expect(write.stdout).toMatch(/hostServices\.dnsmasq\.extraLines: \d+ live directives the model does not own/);
+  });
+});
+
 describe("--write, the operator reverts the pending change, --write, --check", () => {
   it("must not reconcile while the change is pending", () => {
     expect(write.stderr).toBe("");
@@ -223,8 +260,9 @@ const dns = (m: Entries, i: Inputs): Pair[] => [
 // as stacks/discover/fields.ts cites them. Proxmox's meaning of an absent key: qemu-server/pve-container
 // confdesc, as fields.ts cites them.
 const VM: Record<string, Comparator> = {
-  memory: (m, i) => [["memory.dedicated", i.memory?.dedicated ?? 512, num(m.memory, 512)]],
-  balloon: (m, i) => [["memory.floating", i.memory?.floating ?? 0, num(m.balloon, num(m.memory, 512))]],
+  // `[current=]<integer>` (qemu-server's $memory_fmt).
+  memory: (m, i) => [["memory.dedicated", i.memory?.dedicated ?? 512, num(props(m.memory, "current").current, 512)]],
+  balloon: (m, i) => [["memory.floating", i.memory?.floating ?? 0, num(m.balloon, num(props(m.memory, "current").current, 512))]],
   cores: (m, i) => [["cpu.cores", i.cpu?.cores ?? 1, num(m.cores, 1)]],
   sockets: (m, i) => [["cpu.sockets", i.cpu?.sockets ?? 1, num(m.sockets, 1)]],
   cpu: (m, i) => [["cpu.type", i.cpu?.type ?? "qemu64", props(m.cpu, "cputype").cputype ?? "kvm64"]],
