@@ -157,6 +157,9 @@ describe("the same classes in spellings no other test lists (pve-neve-year)", ()
     ],
     ["a dnsmasq line the model lacks", 'dnsmasq: live "expand-hosts" would be dropped or changed'],
     ["a DHCP option by its number", 'dnsmasq: live "dhcp-option=119,neve.lan" would be dropped or changed'],
+    ["an agent spelled as its property string", "guests.etoile agent: live true, declared false (provider default)"],
+    ["vga with its type named, after the clipboard", "guests.etoile vga: live {type: std, clipboard: vnc}, declared {type: std}"],
+    ["a storage's nodes", "storage.local nodes: live [neve], declared []"],
   ])("--check must name %s", (_what, line) => {
     expect(check.stdout).toContain(line);
   });
@@ -170,6 +173,9 @@ describe("the same classes in spellings no other test lists (pve-neve-year)", ()
     ["a disk size spelled in MiB (disks are ignored)", "size="],
     ["vzdump's mailnotification and mailto (in ignoreChanges)", "mail"],
     ["storage keys the resource ignores (prune-backups, max-protected-backups, blocksize)", "protected"],
+    ["CPU flags (cpu.flags is in ignoreChanges)", "+aes"],
+    ["the agent's fstrim option (agent.trim is in ignoreChanges)", "fstrim"],
+    ["a PBS port (no provider input)", "port 8007"],
   ])("--check must not count %s", (_what, text) => {
     const lines = check.stdout.slice(0, check.stdout.indexOf("\nHost files")).split("\n");
     expect(lines.filter((l) => l.includes(text))).toEqual([]);
