@@ -181,6 +181,14 @@ describe("the same classes in spellings no other test lists (pve-neve-year)", ()
     expect(lines.filter((l) => l.includes(text))).toEqual([]);
   });
 
+  it("--write must state the firewall in the schema's and Proxmox's spelling: an alias in upper case, a macro in lower case, a dc/ set, -p TCP", () => {
+    const fw = modelFromText(fs.readFileSync(stack, "utf8")).firewall;
+    expect(fw.rules).toContainEqual(expect.objectContaining({ macro: "DNS", source: "lan" }));
+    expect(fw.rules).toContainEqual(expect.objectContaining({ macro: "Ping" }));
+    expect(fw.hostRules).toContainEqual(expect.objectContaining({ action: "DROP", source: "+dc/blocklist" }));
+    expect(fw.hostRules).toContainEqual(expect.objectContaining({ proto: "tcp", dports: [3128] }));
+  });
+
   it("the first --write must state the server option and the dnsmasq lines", () => {
     expect(write.stdout).toContain(
       'routes[0].httpsServer: {"check":{"port":443,"inter":"10s","rise":2,"fall":3},"sendProxy":"v2","maxconn":500,"extra":["fastinter 2s"]}',
