@@ -121,6 +121,34 @@ const OWNER_FIELD: Readonly<Record<string, string>> = {
 };
 
 /**
+ * A haproxy directive carrying a password: `stats auth <user>:<passwd>` (haproxy
+ * doc/configuration.txt, "stats auth"). Its password must never be written to the stack file (extra
+ * lines are plain text) nor printed.
+ */
+const CREDENTIAL = /^(\s*stats\s+auth\s+[^:\s"]*:)([^\s"]+)/i;
+
+/** True when `line` is a directive carrying a password ({@link CREDENTIAL}). */
+export function isHaproxyCredentialLine(line: string): boolean {
+  return CREDENTIAL.test(line);
+}
+
+/** `text` (a file, a diff, a report line) with the password of each credential directive replaced by `[secret]`. */
+export function redactHaproxyCredentials(text: string): string {
+  return text
+    .split("\n")
+    .map((l) => {
+      const lead = /^[-+ ]?/.exec(l)?.[0] ?? "";
+      const body = l.slice(lead.length);
+      // A line of a file or a diff, or a report line quoting one (`live "stats auth ..." would be dropped`).
+      const quoted = /^(.*?")(.*)$/.exec(body);
+      if (CREDENTIAL.test(body)) return lead + body.replace(CREDENTIAL, "$1[secret]");
+      if (quoted && CREDENTIAL.test(quoted[2])) return lead + quoted[1] + quoted[2].replace(CREDENTIAL, "$1[secret]");
+      return l;
+    })
+    .join("\n");
+}
+
+/**
  * Why `line` cannot be an extra line of a `kind` section, or null: it must be one line (no newline,
  * NUL or other control character), not empty, not a section header or comment, and not a directive
  * the model owns there ({@link HAPROXY_OWNED}). The renderer, the schema and discover all ask this.
@@ -137,6 +165,8 @@ export function haproxyExtraLineProblem(kind: HaproxySectionKind, line: unknown)
   if (["global", "defaults", "frontend", "backend", "listen", "peers", "resolvers", "userlist", "cache", "program", "ring", "mailers"].includes(d)) {
     return `${JSON.stringify(line)} opens a section; extra lines belong inside the section they are listed under`;
   }
+  if (isHaproxyCredentialLine(t))
+    return `"${redactHaproxyCredentials(t)}" carries a password, and the stack file keeps extra lines in plain text; leave it out (the stats page then has no login: acknowledge the file if that is acceptable)`;
   if (HAPROXY_OWNED[kind].includes(d)) {
     const field = OWNER_FIELD[d];
     return `${JSON.stringify(t)}: "${d}" in a ${kind} section is rendered by the model; ${field ? `state it through ${field}` : "it cannot be restated as an extra line"}`;

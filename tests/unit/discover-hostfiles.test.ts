@@ -387,6 +387,25 @@ describe("the hand-written fixture (tests/fixtures/pve-neve-hand)", () => {
     expect(JSON.stringify(hostFiles)).toBe(before);
   });
 
+  it("a `stats auth` password is never stated in the stack file nor printed: the line is left (counted), shown as [secret]", async () => {
+    const PASSWORD = "NOT-A-REAL-SECRET-pw";
+    const cfg = handFacts()["/etc/haproxy/haproxy.cfg"].content!.replace("\tstats refresh 10s\n", `\tstats refresh 10s\n\tstats auth admin:${PASSWORD}\n`);
+    expect(cfg).toContain(PASSWORD);
+    const hostFiles = handFacts({ "/etc/haproxy/haproxy.cfg": cfg });
+    const facts = await readLive({ kind: "root", dir: path.join(REPO, "tests", "fixtures", "pve-neve") }, { node: "neve", files: [] });
+    const result = writeStack(STACK, model, liveVocabulary(facts), { now: "2026-12-07T00:00:00Z", hostFiles });
+    expect(result.text).not.toContain(PASSWORD);
+    expect(result.choices.join("\n")).not.toContain(PASSWORD);
+    expect(result.choices).toContain('  left: /etc/haproxy/haproxy.cfg: frontend stats: live "stats auth admin:[secret]" would be dropped or changed');
+    expect(haproxyMeaningDiff(cfg, renderHaproxyConfig(neve.haproxy))).toContain(
+      'frontend stats: live "stats auth admin:[secret]" would be dropped or changed',
+    );
+    // The schema's predicate refuses it as an extra line, without echoing the password.
+    const problem = haproxyExtraLineProblem("frontend", `stats auth admin:${PASSWORD}`);
+    expect(problem).toContain("carries a password");
+    expect(problem).not.toContain(PASSWORD);
+  });
+
   it("what the stack cannot state (a listen section beside the model's) is reported, never dropped silently; ssl on a server is stated", async () => {
     const cfg = `${handFacts()["/etc/haproxy/haproxy.cfg"].content}\nlisten legacy\n\tbind 127.0.0.1:9000\n\tserver old 10.10.10.5:9000\n`.replace(
       "10.10.10.90:80 check inter 10s on-marked-down shutdown-sessions weight 100",
