@@ -121,15 +121,22 @@ const OWNER_FIELD: Readonly<Record<string, string>> = {
 };
 
 /**
- * A haproxy directive carrying a password: `stats auth <user>:<passwd>` (haproxy
- * doc/configuration.txt, "stats auth"). Its password must never be written to the stack file (extra
- * lines are plain text) nor printed.
+ * haproxy directives carrying a password: `stats auth <user>:<passwd>` and a userlist's
+ * `user <name> [password|insecure-password <password>]` (haproxy doc/configuration.txt, "stats auth"
+ * and section 3.4 "Userlists", haproxy/haproxy@732eac41f4a8). A password must never be written to the
+ * stack file (extra lines are plain text) nor printed.
  */
-const CREDENTIAL = /^(\s*stats\s+auth\s+[^:\s"]*:)([^\s"]+)/i;
+const CREDENTIALS = [/^(\s*stats\s+auth\s+[^:\s"]*:)([^\s"]+)/i, /^(\s*user\s+\S+\s+(?:insecure-)?password\s+)([^\s"]+)/i];
 
-/** True when `line` is a directive carrying a password ({@link CREDENTIAL}). */
+/** True when `line` is a directive carrying a password ({@link CREDENTIALS}). */
 export function isHaproxyCredentialLine(line: string): boolean {
-  return CREDENTIAL.test(line);
+  return CREDENTIALS.some((c) => c.test(line));
+}
+
+/** `s` with the password of a credential directive at its start replaced by `[secret]`, or undefined. */
+function redactLine(s: string): string | undefined {
+  const c = CREDENTIALS.find((x) => x.test(s));
+  return c ? s.replace(c, "$1[secret]") : undefined;
 }
 
 /** `text` (a file, a diff, a report line) with the password of each credential directive replaced by `[secret]`. */
@@ -141,9 +148,10 @@ export function redactHaproxyCredentials(text: string): string {
       const body = l.slice(lead.length);
       // A line of a file or a diff, or a report line quoting one (`live "stats auth ..." would be dropped`).
       const quoted = /^(.*?")(.*)$/.exec(body);
-      if (CREDENTIAL.test(body)) return lead + body.replace(CREDENTIAL, "$1[secret]");
-      if (quoted && CREDENTIAL.test(quoted[2])) return lead + quoted[1] + quoted[2].replace(CREDENTIAL, "$1[secret]");
-      return l;
+      const whole = redactLine(body);
+      if (whole !== undefined) return lead + whole;
+      const inQuote = quoted ? redactLine(quoted[2]) : undefined;
+      return quoted && inQuote !== undefined ? lead + quoted[1] + inQuote : l;
     })
     .join("\n");
 }

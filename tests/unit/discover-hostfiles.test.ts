@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { haproxyExtraLineProblem, parseServerOptions, serverOptionsText } from "../../stacks/common/haproxy";
+import { haproxyExtraLineProblem, parseServerOptions, redactHaproxyCredentials, serverOptionsText } from "../../stacks/common/haproxy";
 import { backendNameIssues } from "../../stacks/components/host/preflight";
 import { declaredServices } from "../../stacks/components/host/registry";
 import { hostServicesSchema } from "../../stacks/config/hostServices";
@@ -404,6 +404,10 @@ describe("the hand-written fixture (tests/fixtures/pve-neve-hand)", () => {
     const problem = haproxyExtraLineProblem("frontend", `stats auth admin:${PASSWORD}`);
     expect(problem).toContain("carries a password");
     expect(problem).not.toContain(PASSWORD);
+    // A userlist's passwords (a section the model has no place for) are never printed either.
+    expect(redactHaproxyCredentials(`-\tuser admin insecure-password ${PASSWORD}\n+\tstats auth ops:${PASSWORD}`)).toBe(
+      "-\tuser admin insecure-password [secret]\n+\tstats auth ops:[secret]",
+    );
   });
 
   it("what the stack cannot state (a listen section beside the model's) is reported, never dropped silently; ssl on a server is stated", async () => {
