@@ -36,6 +36,25 @@ export interface FirewallRuleShape {
 }
 
 /**
+ * Every pve-firewall macro name as Proxmox spells it: the keys of `$pve_fw_macros` and
+ * `$pve_ipv6fw_macros` (proxmox/pve-firewall@6f1311f349da src/PVE/Firewall.pm). Proxmox takes a macro
+ * in any case and stores its own spelling (`verify_rule`: `$rule->{macro} = $preferred_name`, from
+ * `$pve_fw_preferred_macro_names->{lc($k)}`), so a rule written `ping(ACCEPT)` reads back as `Ping`.
+ */
+const FIREWALL_MACRO_NAMES = (
+  "Amanda Auth BGP BitTorrent BitTorrent32 Ceph CVS Citrix DAAP DCC DHCPfwd DHCPv6 DNS Distcc FTP Finger GNUnet GRE Git HKP HTTP " +
+  "HTTPS ICPV2 ICQ IMAP IMAPS IPIP IPsec IPsecah IPsecnat IRC Jetdirect L2TP LDAP LDAPS MSNP MSSQL Mail MDNS Munin MySQL " +
+  "NeighborDiscovery NNTP NNTPS NTP OSPF OpenVPN PCA PMG POP3 POP3S PPtP Ping PostgreSQL Printer RDP RIP RNDC Razor Rdate Rsync " +
+  "SANE SMB SMBswat SMTP SMTPS SNMP SPAMD SSH SVN SixXS SPICEproxy Squid Submission Syslog TFTP Telnet Telnets Time Trcrt VNC " +
+  "VNCL Web Webcache Webmin Whois"
+).split(" ");
+
+/** A macro name in Proxmox's own spelling (`ping` -> `Ping`), or undefined for a name pve-firewall does not know. */
+export function preferredMacroName(name: string): string | undefined {
+  return FIREWALL_MACRO_NAMES.find((m) => m.toLowerCase() === name.toLowerCase());
+}
+
+/**
  * What some macros stand for, from pve-firewall's `$pve_fw_macros` and `$pve_ipv6fw_macros`
  * (src/PVE/Firewall.pm, commit 6f1311f3), keyed lowercase as `get_firewall_macros` looks them up.
  * Each entry is one generated rule (`PARAM`: the rule's own source/dest/iface apply). Ping is the

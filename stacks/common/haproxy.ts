@@ -121,6 +121,42 @@ const OWNER_FIELD: Readonly<Record<string, string>> = {
 };
 
 /**
+ * haproxy directives carrying a password: `stats auth <user>:<passwd>` and a userlist's
+ * `user <name> [password|insecure-password <password>]` (haproxy doc/configuration.txt, "stats auth"
+ * and section 3.4 "Userlists", haproxy/haproxy@732eac41f4a8). A password must never be written to the
+ * stack file (extra lines are plain text) nor printed.
+ */
+const CREDENTIALS = [/^(\s*stats\s+auth\s+[^:\s"]*:)([^\s"]+)/i, /^(\s*user\s+\S+\s+(?:insecure-)?password\s+)([^\s"]+)/i];
+
+/** True when `line` is a directive carrying a password ({@link CREDENTIALS}). */
+export function isHaproxyCredentialLine(line: string): boolean {
+  return CREDENTIALS.some((c) => c.test(line));
+}
+
+/** `s` with the password of a credential directive at its start replaced by `[secret]`, or undefined. */
+function redactLine(s: string): string | undefined {
+  const c = CREDENTIALS.find((x) => x.test(s));
+  return c ? s.replace(c, "$1[secret]") : undefined;
+}
+
+/** `text` (a file, a diff, a report line) with the password of each credential directive replaced by `[secret]`. */
+export function redactHaproxyCredentials(text: string): string {
+  return text
+    .split("\n")
+    .map((l) => {
+      const lead = /^[-+ ]?/.exec(l)?.[0] ?? "";
+      const body = l.slice(lead.length);
+      // A line of a file or a diff, or a report line quoting one (`live "stats auth ..." would be dropped`).
+      const quoted = /^(.*?")(.*)$/.exec(body);
+      const whole = redactLine(body);
+      if (whole !== undefined) return lead + whole;
+      const inQuote = quoted ? redactLine(quoted[2]) : undefined;
+      return quoted && inQuote !== undefined ? lead + quoted[1] + inQuote : l;
+    })
+    .join("\n");
+}
+
+/**
  * Why `line` cannot be an extra line of a `kind` section, or null: it must be one line (no newline,
  * NUL or other control character), not empty, not a section header or comment, and not a directive
  * the model owns there ({@link HAPROXY_OWNED}). The renderer, the schema and discover all ask this.
@@ -137,6 +173,8 @@ export function haproxyExtraLineProblem(kind: HaproxySectionKind, line: unknown)
   if (["global", "defaults", "frontend", "backend", "listen", "peers", "resolvers", "userlist", "cache", "program", "ring", "mailers"].includes(d)) {
     return `${JSON.stringify(line)} opens a section; extra lines belong inside the section they are listed under`;
   }
+  if (isHaproxyCredentialLine(t))
+    return `"${redactHaproxyCredentials(t)}" carries a password, and the stack file keeps extra lines in plain text; leave it out (the stats page then has no login: acknowledge the file if that is acceptable)`;
   if (HAPROXY_OWNED[kind].includes(d)) {
     const field = OWNER_FIELD[d];
     return `${JSON.stringify(t)}: "${d}" in a ${kind} section is rendered by the model; ${field ? `state it through ${field}` : "it cannot be restated as an extra line"}`;

@@ -241,8 +241,13 @@ const guestSchema = z.discriminatedUnion("kind", [vmSchema, ctSchema], {
 });
 
 /** `neve-infra:guests`: every VM, template and container, keyed by name (the guest's host name). */
+/** A guest's key (its name in guests): one host-name label, as Proxmox's VM name and CT hostname allow it. */
+export function isGuestName(s: string): boolean {
+  return /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(s);
+}
+
 export const guestsSchema = z.record(
-  z.string().refine((s) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(s), {
+  z.string().refine(isGuestName, {
     error: "guest names must be valid host names (letters, digits, inner hyphens, at most 63 characters)",
   }),
   guestSchema,

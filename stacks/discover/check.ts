@@ -21,7 +21,7 @@ import { notesTemplateOf } from "../components/proxmox/backups";
 import { vmDns } from "../components/proxmox/vm";
 import { RETENTION_KEYS } from "../config/backups";
 import { CLUSTER_EXTRA_OPTIONS, HOST_OPTIONS } from "../config/firewall";
-import { rootOnlyFeatures } from "../config/guests";
+import { isGuestName, rootOnlyFeatures } from "../config/guests";
 import type { BackupJobModel, CtModel, FirewallRuleModel, GuestModel, NeveModel, StorageModel, VmModel } from "../config/model";
 import { needsRestart } from "../config/restart";
 import { declaredOnHost, type GoneObject, goneFromHost, goneText, type HostObject, notInLive, notInLiveText } from "./adopt";
@@ -164,8 +164,10 @@ function checkGuestCommon(ctx: Ctx, object: string, g: VmModel | CtModel, l: Liv
   if (l.name !== g.name)
     compare(ctx, object, "name", l.name, g.name, {
       stated: true,
-      cannot:
-        "a guest is renamed by renaming its key in guests (and every reference to it); Pulumi then imports it under the new name and forgets the old one, never deleting it (docs/adopting.md §8)",
+      cannot: isGuestName(l.name)
+        ? "a guest is renamed by renaming its key in guests (and every reference to it); Pulumi then imports it under the new name and forgets the old one, never deleting it (docs/adopting.md §8)"
+        : // A container's hostname may be a dotted name (pve-container's dns-name format); a guest key is one label.
+          `the stack cannot state ${l.name}: a guest's key is one host-name label; set the host's name to ${g.name} (${g.kind === "vm" ? "qm set" : "pct set"} ${l.fields.vmid} --${g.kind === "vm" ? "name" : "hostname"} ${g.name}) or leave the guest out of guests`,
     });
   compare(ctx, object, "template", f.template ?? false, g.template, { stated: true, liveStackValue: f.template ?? false });
   compare(ctx, object, "onBoot", f.onBoot ?? false, g.onBoot ?? g.running, { stated: true, liveStackValue: f.onBoot ?? false });

@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { createTwoFilesPatch } from "diff";
 import type { CapturedResource } from "../../scripts/lib/mockRunner";
 import { isSecretValue, unwrapSecret } from "../../scripts/lib/secretValue";
+import { redactHaproxyCredentials } from "../common/haproxy";
 import { canonicalRawLxcLine, isRawLxcLine, lxcConfigPath } from "../render/lxcRaw";
 import { type BesideFinding, besideOf } from "./beside";
 import type { LiveFacts } from "./facts";
@@ -240,8 +241,11 @@ export function compareGroup(
     if (e.owner !== d.owner) metadata.push(`owner live ${e.owner}, declared ${d.owner}`);
     if (e.group !== d.group) metadata.push(`group live ${e.group}, declared ${d.group}`);
     const contentDiffers = e.sha256 !== sha256(d.content);
+    // A password in a hand-written haproxy line is never printed.
     const patch =
-      contentDiffers && !d.secret && e.content !== undefined ? createTwoFilesPatch(`live:${d.path}`, `declared:${d.path}`, e.content, d.content) : undefined;
+      contentDiffers && !d.secret && e.content !== undefined
+        ? redactHaproxyCredentials(createTwoFilesPatch(`live:${d.path}`, `declared:${d.path}`, e.content, d.content))
+        : undefined;
     const status: FileStatus = contentDiffers || metadata.length > 0 ? "differs" : "same";
     const ack = acknowledged[d.path];
     const acknowledgement = status === "differs" && ack !== undefined ? (ack === `sha256:${e.sha256}` ? "match" : "stale") : undefined;

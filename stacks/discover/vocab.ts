@@ -8,6 +8,7 @@
  * only what the host's files say.
  */
 
+import { preferredMacroName } from "../common/firewallRule";
 import { RETENTION_KEYS } from "../config/backups";
 import { isAddressOrCidr } from "../config/common";
 import { TAILNET_IFACE } from "../config/network";
@@ -238,13 +239,17 @@ function vmFields(g: GuestFacts): GuestVocab {
   const v4 = ip?.get("ip");
   const v6 = ip?.get("ip6");
   const agent = get(m, "agent");
+  // qemu-server 8 reads `memory` as the property string `[current=]<integer>` (a bare number is its
+  // default key): proxmox/qemu-server@54396a397eae src/PVE/QemuServer/Memory.pm $memory_fmt, parse_memory.
+  const memory = get(m, "memory");
+  const mem = memory === undefined ? undefined : propertyString(memory);
   return {
     vmid: g.vmid,
     kind: "vm",
     template: flag(get(m, "template")),
     description: g.description,
     onBoot: flag(get(m, "onboot")),
-    memoryMiB: int(get(m, "memory")),
+    memoryMiB: int(mem?.get("current") ?? mem?.get("")),
     balloonMiB: int(get(m, "balloon")),
     cores: int(get(m, "cores")),
     sockets: int(get(m, "sockets")),
@@ -484,6 +489,17 @@ interface FirewallNames {
   readonly groups: readonly string[];
 }
 
+/**
+ * A rule's `-source`/`-dest` in the stack's spelling: an alias reference lowercased, since pve-firewall
+ * resolves an alias by its lowercased name (`resolve_alias`: `my $alias = lc($cidr)`,
+ * proxmox/pve-firewall@6f1311f349da src/PVE/Firewall.pm) and the stack writes names lowercase; an
+ * address, a CIDR and an IP set reference (looked up as written) unchanged.
+ */
+function referenceOf(v: string | undefined): string | undefined {
+  if (v === undefined || v.startsWith("+") || isAddressOrCidr(v) || addressProblem(v) !== undefined) return v;
+  return v.toLowerCase();
+}
+
 function ruleVocab(r: FirewallRuleFacts, i: number, taken: Set<string>, bridges?: readonly string[], names?: FirewallNames): LiveRule {
   const why: string[] = [];
   for (const [opt, v] of [
@@ -517,11 +533,12 @@ function ruleVocab(r: FirewallRuleFacts, i: number, taken: Set<string>, bridges?
     action: r.type === "group" ? "ACCEPT" : r.action,
     ...(r.type === "group" ? { group: r.action } : {}),
     ...(r.type === "out" ? { direction: "out" } : {}),
-    ...(r.macro !== undefined ? { macro: r.macro } : {}),
+    // A macro in Proxmox's spelling, the one its API stores and the provider reads back.
+    ...(r.macro !== undefined ? { macro: preferredMacroName(r.macro) ?? r.macro } : {}),
     // No -p on a plain rule: every protocol, the stack's `any`.
     proto: r.macro !== undefined || r.type === "group" ? undefined : (proto ?? "any"),
-    source: r.source,
-    dest: r.dest,
+    source: referenceOf(r.source),
+    dest: referenceOf(r.dest),
     dports,
     sports,
     ...(r.log !== undefined && r.log !== "nolog" ? { log: r.log } : {}),

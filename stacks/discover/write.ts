@@ -234,7 +234,12 @@ export function writeStack(text: string, model: NeveModel, live: LiveVocabulary,
       continue;
     }
     if (c.cannot) {
-      choices.push(`${c.path}: left as ${show(c.declared)}: ${c.cannot}; change it by hand or add it to adoption.acknowledge`);
+      // The config refuses to acknowledge a change that restarts a running guest without restartOnUpdate.
+      const ack =
+        c.restart && !c.restart.allowed
+          ? `change it on the host, or set ${c.object}.restartOnUpdate: true and add it to adoption.acknowledge (the up then restarts the guest)`
+          : "change it by hand or add it to adoption.acknowledge";
+      choices.push(`${c.path}: left as ${show(c.declared)}: ${c.cannot}; ${ack}`);
       continue;
     }
     const p = at(...objectPath(c.object), ...c.field.split("."));

@@ -392,6 +392,18 @@ describe("discover --write choices", () => {
     expect(parseDocument(written.text).getIn(["config", "neve-infra:adoption", "reconciled"])).toBeUndefined();
   });
 
+  it("must say how to resolve a container hostname the stack cannot state (a dotted name), without advising an acknowledgement the config refuses", () => {
+    const { model, live, report, out } = run(withCt(set("hostname", "atlas.neve.lan"))(base()));
+    expect(report.code).toBe(1);
+    expect(out).toContain("guests.atlas name: live atlas.neve.lan, declared atlas");
+    const written = writeStack(STACK, model, live, { now: "2026-11-30T00:00:00Z" });
+    const choice = written.choices.find((c) => c.startsWith("guests.atlas.name: left as atlas"));
+    expect(choice).toContain("a guest's key is one host-name label; set the host's name to atlas (pct set 200 --hostname atlas)");
+    // Renaming the running container needs a restart: no acknowledgement without restartOnUpdate.
+    expect(choice).toContain("or set guests.atlas.restartOnUpdate: true and add it to adoption.acknowledge (the up then restarts the guest)");
+    expect(choice).not.toContain("renaming its key");
+  });
+
   const jobSelecting = (props: ReadonlyArray<readonly [string, string]>) =>
     section("vzdump", "backup-aaaa", [...JOB.props.filter(([k]) => k !== "vmid"), ...props] as ConfEntries);
   it.each([

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { haproxyExtraLineProblem, parseServerOptions, serverOptionsText } from "../../stacks/common/haproxy";
+import { haproxyExtraLineProblem, parseServerOptions, redactHaproxyCredentials, serverOptionsText } from "../../stacks/common/haproxy";
 import { backendNameIssues } from "../../stacks/components/host/preflight";
 import { declaredServices } from "../../stacks/components/host/registry";
 import { hostServicesSchema } from "../../stacks/config/hostServices";
@@ -385,6 +385,29 @@ describe("the hand-written fixture (tests/fixtures/pve-neve-hand)", () => {
     // A second --write states nothing more for these files.
     expect(stateHostFiles(model2, hostFiles)).toEqual([]);
     expect(JSON.stringify(hostFiles)).toBe(before);
+  });
+
+  it("a `stats auth` password is never stated in the stack file nor printed: the line is left (counted), shown as [secret]", async () => {
+    const PASSWORD = "NOT-A-REAL-SECRET-pw";
+    const cfg = handFacts()["/etc/haproxy/haproxy.cfg"].content!.replace("\tstats refresh 10s\n", `\tstats refresh 10s\n\tstats auth admin:${PASSWORD}\n`);
+    expect(cfg).toContain(PASSWORD);
+    const hostFiles = handFacts({ "/etc/haproxy/haproxy.cfg": cfg });
+    const facts = await readLive({ kind: "root", dir: path.join(REPO, "tests", "fixtures", "pve-neve") }, { node: "neve", files: [] });
+    const result = writeStack(STACK, model, liveVocabulary(facts), { now: "2026-12-07T00:00:00Z", hostFiles });
+    expect(result.text).not.toContain(PASSWORD);
+    expect(result.choices.join("\n")).not.toContain(PASSWORD);
+    expect(result.choices).toContain('  left: /etc/haproxy/haproxy.cfg: frontend stats: live "stats auth admin:[secret]" would be dropped or changed');
+    expect(haproxyMeaningDiff(cfg, renderHaproxyConfig(neve.haproxy))).toContain(
+      'frontend stats: live "stats auth admin:[secret]" would be dropped or changed',
+    );
+    // The schema's predicate refuses it as an extra line, without echoing the password.
+    const problem = haproxyExtraLineProblem("frontend", `stats auth admin:${PASSWORD}`);
+    expect(problem).toContain("carries a password");
+    expect(problem).not.toContain(PASSWORD);
+    // A userlist's passwords (a section the model has no place for) are never printed either.
+    expect(redactHaproxyCredentials(`-\tuser admin insecure-password ${PASSWORD}\n+\tstats auth ops:${PASSWORD}`)).toBe(
+      "-\tuser admin insecure-password [secret]\n+\tstats auth ops:[secret]",
+    );
   });
 
   it("what the stack cannot state (a listen section beside the model's) is reported, never dropped silently; ssl on a server is stated", async () => {

@@ -1,6 +1,7 @@
 import { calendarEventMeaning, sameCalendarEvent } from "../../stacks/common/calendarEvent";
 import { pruneBackupsOf } from "../../stacks/config/backups";
 import type { LiveFacts } from "../../stacks/discover/facts";
+import { parseFirewall } from "../../stacks/discover/parse/firewall";
 import { modelFromText, writeStack } from "../../stacks/discover/write";
 import { base, JOB, run, STACK, section, set, withCt, withVm } from "./support/discoverHost";
 
@@ -85,6 +86,8 @@ describe("discover --check matches a live object equal in meaning", () => {
       withVm(set("net0", "bridge=vmbr1,virtio=BC:24:11:5E:7A:21")),
       withCt(set("net0", "type=veth,ip=dhcp,hwaddr=BC:24:11:2D:0C:C8,bridge=vmbr0,name=eth0")),
     ],
+    // qemu-server 8's `memory` is the property string `[current=]<integer>` ($memory_fmt in src/PVE/QemuServer/Memory.pm).
+    ["a VM's memory spelled as its property string (current=4096)", withVm(set("memory", "current=4096")), (l: LiveFacts) => l],
     ["MACs in lower case (never compared: the resources ignore macAddress)", withVm(set("net0", "virtio=bc:24:11:5e:7a:21,bridge=vmbr1")), (l: LiveFacts) => l],
     [
       "lists in another order",
@@ -135,5 +138,38 @@ describe("retention the stack can state (keep-last=4,keep-weekly=4)", () => {
   it("must leave keep-all, which the stack cannot state, and name it", () => {
     const { out } = run(jobWith(setProp("prune-backups", "keep-all=1"))(base()));
     expect(out).toContain("backups.weekly keepLast: live (keep-all=1), declared 3");
+  });
+});
+
+describe("firewall references and macros --write states in Proxmox's spelling", () => {
+  // pve-firewall resolves an alias by its lowercased name (resolve_alias) and stores a macro under its
+  // own spelling (verify_rule, $pve_fw_preferred_macro_names): proxmox/pve-firewall@6f1311f349da.
+  const FW = [
+    "[OPTIONS]",
+    "",
+    "enable: 1",
+    "policy_in: DROP",
+    "",
+    "[ALIASES]",
+    "",
+    "lan 10.10.10.0/24",
+    "",
+    "[RULES]",
+    "",
+    "IN SSH(ACCEPT) -source 100.64.0.0/10 -log nolog",
+    "IN ACCEPT -source 100.64.0.0/10 -p tcp -dport 8006 -log nolog",
+    "IN DNS(ACCEPT) -i vmbr1 -source LAN -log nolog",
+    "IN ping(ACCEPT) -log nolog",
+    "",
+  ].join("\n");
+
+  it("must write an alias reference in upper case as its lowercase name (the schema's spelling) and a macro as Proxmox spells it", () => {
+    const facts: LiveFacts = { ...base(), firewall: parseFirewall(FW) };
+    const { model: declared, live } = run(facts);
+    const written = writeStack(STACK, declared, live, { now: "2026-11-30T00:00:00Z" });
+    const rules = modelFromText(written.text).firewall.rules;
+    expect(rules).toContainEqual(expect.objectContaining({ macro: "DNS", source: "lan", iface: "vmbr1" }));
+    expect(rules).toContainEqual(expect.objectContaining({ macro: "Ping" }));
+    expect(written.after.changes.filter((c) => c.path.startsWith("firewall"))).toEqual([]);
   });
 });

@@ -24,8 +24,10 @@ import {
   type HaproxyStandardLine,
   haproxyDirective,
   haproxyTimeMs,
+  isHaproxyCredentialLine,
   parseBind,
   parseServerOptions,
+  redactHaproxyCredentials,
   serverOptionsMeaning,
   serverOptionsText,
 } from "../../common/haproxy";
@@ -139,9 +141,9 @@ export function haproxyMeaning(text: string): Map<string, string[]> {
   return m;
 }
 
-/** Each difference in meaning between the live and the rendered config, one line each (empty when equal in meaning). */
+/** Each difference in meaning between the live and the rendered config, one line each (empty when equal in meaning); a password shown as `[secret]`. */
 export function haproxyMeaningDiff(live: string, rendered: string): string[] {
-  return sectionMeaningDiff(haproxyMeaning(live), haproxyMeaning(rendered), (key) => `${key}:`);
+  return sectionMeaningDiff(haproxyMeaning(live), haproxyMeaning(rendered), (key) => `${key}:`).map(redactHaproxyCredentials);
 }
 
 /** One value discover --write sets in the stack file. */
@@ -314,7 +316,8 @@ export function stateHaproxy(text: string, model: NeveModel): Statement[] {
       ([k, std]) => std.role === role && !omit.includes(k) && lineMeaning(std.line) === lineMeaning(l),
     );
   const extraOf = (role: HaproxyRole, kind: HaproxySectionKind, lines: readonly string[]) =>
-    lines.filter((l) => !HAPROXY_OWNED[kind].includes(haproxyDirective(l)) && !isKeptStandard(role, l));
+    // A line with a password is never stated (the stack file is plain text): left, so it counts.
+    lines.filter((l) => !HAPROXY_OWNED[kind].includes(haproxyDirective(l)) && !isKeptStandard(role, l) && !isHaproxyCredentialLine(l));
 
   const extra = { global: [] as string[], defaults: [] as string[], frontends: { tls_in: [] as string[], http_in: [] as string[], stats: [] as string[] } };
   const backends: Record<string, string[]> = {};
