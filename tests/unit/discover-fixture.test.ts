@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { promisify } from "node:util";
 import { parse } from "yaml";
 import { type CapturedResource, runProgram } from "../../scripts/lib/mockRunner";
 import { CT_INPUT_COVERAGE } from "../../stacks/components/proxmox/container";
@@ -15,6 +13,7 @@ import { CT_FIELDS, same, show, VM_FIELDS, vgaCanonical } from "../../stacks/dis
 import { readLive } from "../../stacks/discover/read";
 import { type LiveVocabulary, liveVocabulary } from "../../stacks/discover/vocab";
 import { modelFromText } from "../../stacks/discover/write";
+import { runScript } from "../support/scriptRun";
 import { treeHash } from "../treeHash";
 
 // Issue 6's "done when", offline half: on the realistic copy of neve's files (tests/fixtures/pve-neve:
@@ -26,22 +25,8 @@ import { treeHash } from "../treeHash";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const FIXTURE = path.join(REPO, "tests", "fixtures", "pve-neve");
-const run = promisify(execFile);
 
-async function discover(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    // As `npm run discover --` runs it.
-    const r = await run(process.execPath, ["--require", path.join(REPO, "scripts", "register.js"), path.join(REPO, "scripts", "discover.ts"), ...args], {
-      cwd: REPO,
-      maxBuffer: 16 * 1024 * 1024,
-      env: { ...process.env, SSH_AUTH_SOCK: "" },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof x.code === "number" ? x.code : -1, stdout: x.stdout ?? "", stderr: x.stderr ?? "" };
-  }
-}
+const discover = (...args: string[]) => runScript("discover", ...args);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "discover-fixture-"));
 const stackCopy = path.join(work, "Pulumi.neve.yaml");

@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { parseDocument } from "yaml";
+import { runScript } from "../support/scriptRun";
 import { treeHash } from "../treeHash";
 
 // Issue 12 item 5 (firewall completeness): on neve's files with the firewall files a year of GUI and
@@ -19,19 +20,7 @@ const BASE = path.join(REPO, "tests", "fixtures", "pve-neve");
 const OVERLAY = path.join(REPO, "tests", "fixtures", "pve-neve-fw");
 const run = promisify(execFile);
 
-async function discover(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, ["--require", path.join(REPO, "scripts", "register.js"), path.join(REPO, "scripts", "discover.ts"), ...args], {
-      cwd: REPO,
-      maxBuffer: 32 * 1024 * 1024,
-      env: { ...process.env, SSH_AUTH_SOCK: "" },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof x.code === "number" ? x.code : -1, stdout: x.stdout ?? "", stderr: x.stderr ?? "" };
-  }
-}
+const discover = (...args: string[]) => runScript("discover", ...args);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "discover-fw-"));
 const host = path.join(work, "host");

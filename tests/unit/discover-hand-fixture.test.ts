@@ -1,12 +1,11 @@
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { promisify } from "node:util";
 import { dnsmasqMeaningDiff } from "../../stacks/discover/hostfiles/dnsmasq";
 import { haproxyMeaningDiff } from "../../stacks/discover/hostfiles/haproxy";
 import { unitMeaningDiff } from "../../stacks/discover/hostfiles/units";
 import { run as runTool, scratchDir, which, writeIn } from "../render/tools";
+import { runScript } from "../support/scriptRun";
 import { treeHash } from "../treeHash";
 
 // Issue 12's "done when" for the host-file classes, offline: on a copy of neve's files whose managed host
@@ -22,7 +21,6 @@ const REPO = path.resolve(__dirname, "..", "..");
 const BASE = path.join(REPO, "tests", "fixtures", "pve-neve");
 const HAND = path.join(REPO, "tests", "fixtures", "pve-neve-hand");
 const HAPROXY = which("haproxy");
-const exec = promisify(execFile);
 
 const HAND_FILES = [
   "/etc/dnsmasq.d/neve-vmbr1.conf",
@@ -32,20 +30,7 @@ const HAND_FILES = [
   "/etc/systemd/system/fix-pve-certs.timer",
 ];
 
-async function node(script: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    // As `npm run discover --` / `npm run plan --` run them.
-    const r = await exec(process.execPath, ["--require", path.join(REPO, "scripts", "register.js"), path.join(REPO, "scripts", script), ...args], {
-      cwd: REPO,
-      maxBuffer: 16 * 1024 * 1024,
-      env: { ...process.env, SSH_AUTH_SOCK: "" },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof x.code === "number" ? x.code : -1, stdout: x.stdout ?? "", stderr: x.stderr ?? "" };
-  }
-}
+const node = (script: string, ...args: string[]) => runScript(script, ...args);
 
 /** The `--check` report of one host file: its status line up to the next file's. */
 function fileBlock(out: string, p: string): string {

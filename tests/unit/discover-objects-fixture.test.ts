@@ -1,10 +1,9 @@
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { promisify } from "node:util";
 import type { PlanJson } from "../../scripts/lib/planJson";
 import { sameCalendarEvent } from "../../stacks/common/calendarEvent";
+import { runScript } from "../support/scriptRun";
 import { treeHash } from "../treeHash";
 
 // Issue 12's "done when" for Proxmox objects (items 1-3): on a copy of neve's files that a year of
@@ -17,21 +16,8 @@ import { treeHash } from "../treeHash";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const FIXTURE = path.join(REPO, "tests", "fixtures", "pve-neve-objects");
-const run = promisify(execFile);
 
-async function npmScript(script: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, ["--require", path.join(REPO, "scripts", "register.js"), path.join(REPO, "scripts", `${script}.ts`), ...args], {
-      cwd: REPO,
-      maxBuffer: 32 * 1024 * 1024,
-      env: { ...process.env, SSH_AUTH_SOCK: "" },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof x.code === "number" ? x.code : -1, stdout: x.stdout ?? "", stderr: x.stderr ?? "" };
-  }
-}
+const npmScript = (script: string, ...args: string[]) => runScript(script, ...args);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "discover-objects-"));
 const stackCopy = path.join(work, "Pulumi.neve.yaml");

@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { promisify } from "node:util";
 import type { PlanJson } from "../../scripts/lib/planJson";
 import { sameCalendarEvent } from "../../stacks/common/calendarEvent";
 import { meaningDiffOf } from "../../stacks/discover/hostfiles";
@@ -11,6 +9,7 @@ import { decodeText, parseGuestConf } from "../../stacks/discover/parse/guestCon
 import { parseSectionConfig } from "../../stacks/discover/parse/sectionConfig";
 import { modelFromText } from "../../stacks/discover/write";
 import { run as runTool, scratchDir, which, writeIn } from "../render/tools";
+import { runScript } from "../support/scriptRun";
 import { treeHash } from "../treeHash";
 
 // Issue 12's "done when" as one run on one copy that carries every class together: tests/fixtures/pve-neve
@@ -30,22 +29,8 @@ const FIXTURES = path.join(REPO, "tests", "fixtures");
 const LAYERS = ["pve-neve", "pve-neve-objects", "pve-neve-hand", "pve-neve-fw", "pve-neve-year"].map((d) => path.join(FIXTURES, d));
 const HAPROXY = which("haproxy");
 const DNSMASQ = which("dnsmasq") ?? (fs.existsSync("/usr/sbin/dnsmasq") ? "/usr/sbin/dnsmasq" : null);
-const exec = promisify(execFile);
 
-async function node(script: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    // As `npm run discover --` / `npm run plan --` run them.
-    const r = await exec(process.execPath, ["--require", path.join(REPO, "scripts", "register.js"), path.join(REPO, "scripts", `${script}.ts`), ...args], {
-      cwd: REPO,
-      maxBuffer: 32 * 1024 * 1024,
-      env: { ...process.env, SSH_AUTH_SOCK: "" },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof x.code === "number" ? x.code : -1, stdout: x.stdout ?? "", stderr: x.stderr ?? "" };
-  }
-}
+const node = (script: string, ...args: string[]) => runScript(script, ...args);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "discover-year-"));
 const copy = path.join(work, "copy");
