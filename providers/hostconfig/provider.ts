@@ -11,9 +11,9 @@ import { describeFailure } from "./failure";
 import {
   BOOTSTRAP_COMMAND,
   buildApplyScript,
-  buildConfirmScript,
   buildDeleteScript,
   buildReadScript,
+  confirmCommand,
   describeLostRun,
   describeSelfRestore,
   describeSelfRestoreOutcome,
@@ -124,7 +124,6 @@ function lostAfterSwap(e: unknown, stdoutSoFar: string): Error {
 async function confirmAccess(inputs: HostConfigInputs, stash: string, startedAt: number, endedAt: number): Promise<void> {
   const { confirmSeconds: n, api } = inputs.accessCritical!;
   const timeoutMs = accessCheckMs(n);
-  const script = buildConfirmScript(stash);
   let report: ScriptReport;
   let failed: string | null = null;
   const login = connect(targetOf(inputs.connection, timeoutMs));
@@ -142,7 +141,7 @@ async function confirmAccess(inputs: HostConfigInputs, stash: string, startedAt:
     const session = await login;
     let res: ExecResult;
     try {
-      res = await exec(session, BOOTSTRAP_COMMAND, { stdin: script, timeoutMs, label: "the access check" });
+      res = await exec(session, confirmCommand(stash), { timeoutMs, label: "the access check" });
     } finally {
       close(session);
     }
@@ -153,7 +152,7 @@ async function confirmAccess(inputs: HostConfigInputs, stash: string, startedAt:
     let healed: string;
     try {
       const res = await withFreshConnection(targetOf(inputs.connection, SSH_FIXED.accessRecheckMs), (s) =>
-        exec(s, BOOTSTRAP_COMMAND, { stdin: buildConfirmScript(stash), timeoutMs: SSH_FIXED.accessRecheckMs, label: "the access re-check" }),
+        exec(s, confirmCommand(stash), { timeoutMs: SSH_FIXED.accessRecheckMs, label: "the access re-check" }),
       );
       const again = parseReport(res.stdout);
       healed = again.selfRestored

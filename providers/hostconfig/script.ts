@@ -114,12 +114,13 @@ export function pathWrittenFile(stashDir: string, path: string): string {
   return `${pathStateDir(stashDir)}/${sha256Hex(path)}.written`;
 }
 
-/** Shell that records, per file, the hash of its content as what a verified push wrote ({@link pathWrittenFile}). */
+/**
+ * Shell that records, per file, the hash of its content as what a verified push wrote ({@link pathWrittenFile}),
+ * written in place by the shell's printf (no `mv`): it is read only under the path's lock, and a record cut short
+ * (the host went down during the write) is no hash at all, so the adoption guard refuses and asks, never lets pass.
+ */
 function writtenLines(files: readonly FileInputs[], stashDir: string): string[] {
-  return files.map((f) => {
-    const w = pathWrittenFile(stashDir, f.path);
-    return `printf '%s\\n' ${sha256Hex(f.content)} > ${q(`${w}.new`)} && mv -f -- ${q(`${w}.new`)} ${q(w)} || :`;
-  });
+  return files.map((f) => `printf '%s\\n' ${sha256Hex(f.content)} > ${q(pathWrittenFile(stashDir, f.path))} || :`);
 }
 
 /** Run directory of a push's detached part: its output, exit code and pid, read back by the attached part. */
@@ -350,7 +351,43 @@ export function timedOutLine(what: string, command: string, seconds: number): st
 }
 
 /**
- * Run a user command in its own shell (a syntax error stays inside it), stdin closed, the lock
+ * Words a command may not start with to be run without its own shell: the shell's keywords and the builtins that
+ * have no program of the same name (as a program's name, `timeout` would not find them). A string, not a Set: this
+ * module is serialized into `__provider`, and Pulumi's closure serializer does not carry a Set's contents.
+ */
+const SHELL_ONLY_WORDS =
+  " if then else elif fi case esac for while until do done in function select time ! { } [[ ]] " +
+  ". : alias bg break builtin cd command continue eval exec exit export fc fg getopts hash jobs let local read readonly " +
+  "return set shift source times trap type typeset ulimit umask unalias unset wait ";
+
+/**
+ * The words of `command` when it is plain words (letters, digits and `_./:@%+,=-`, or single-quoted text without
+ * a quote in it, such as a `{staged}` placeholder gives) separated by blanks and starting with a program's name:
+ * then the script's own shell takes those words exactly as `sh -c` would (no expansion, no redirection, no
+ * operator can be in them), and `timeout` runs the program itself, saving the second shell and its fork. Null for
+ * anything else, which keeps its own shell.
+ */
+export function plainCommandWords(command: string): string | null {
+  const word = /^[ \t]*((?:[A-Za-z0-9_./:@%+,=-]|'[^']*')+)(?=[ \t]|$)/;
+  const words: string[] = [];
+  for (let rest = command; rest.trim() !== ""; ) {
+    const m = word.exec(rest);
+    if (!m) return null;
+    words.push(m[1]);
+    rest = rest.slice(m[0].length);
+  }
+  if (words.length === 0) return null;
+  const first = words[0];
+  if (first.includes("=") || first.includes("'") || SHELL_ONLY_WORDS.includes(` ${first} `)) return null;
+  return words.join(" ");
+}
+
+/** `neve_st <n>`: a status for `$?` without a subshell (`(exit n)` forks one). */
+const STATUS_FUNCTION = 'neve_st() { return "$1"; }';
+
+/**
+ * Run a user command in its own shell (a syntax error stays inside it), or, when it is plain words
+ * ({@link plainCommandWords}), as a program `timeout` starts itself; stdin closed, the lock
  * descriptors closed (`close`), output captured in `varName`; its exit status is the command's. With
  * secret files, the output goes to /dev/null on the host and `varName` holds the reason instead: a
  * validator, activation or health check that prints a secret (whole, in part, reformatted or encoded) cannot leak it.
@@ -365,11 +402,12 @@ function runCapture(
   limit: { what: "validator" | "activation" | "health check"; seconds: number },
 ): string {
   const c = close ? ` ${close}` : "";
-  const t = `timeout -k 5 ${limit.seconds} sh -c ${q(command)} </dev/null`;
+  const plain = plainCommandWords(command);
+  const t = `timeout -k 5 ${limit.seconds} ${plain ?? `sh -c ${q(command)}`} </dev/null`;
   const late = `if [ "$neve_x" -eq 124 ] || [ "$neve_x" -eq 137 ]; then ${varName}="\${${varName}:+\${${varName}}
 }"${q(timedOutLine(limit.what, command, limit.seconds))}; fi`;
-  if (withhold.length === 0) return `${varName}=$(${t} 2>&1${c}); neve_x=$?; ${late}; (exit $neve_x)`;
-  return `${t} >/dev/null 2>&1${c}; neve_x=$?; ${varName}=${q(withheldReason(withhold))}; ${late}; (exit $neve_x)`;
+  if (withhold.length === 0) return `${varName}=$(${t} 2>&1${c}); neve_x=$?; ${late}; neve_st $neve_x`;
+  return `${t} >/dev/null 2>&1${c}; neve_x=$?; ${varName}=${q(withheldReason(withhold))}; ${late}; neve_st $neve_x`;
 }
 
 /** Line on stderr between the failed step's output and the output of activation after the rollback. */
@@ -463,7 +501,7 @@ function guardLines(files: readonly FileInputs[], stashDir: string): string[] {
     )}`;
     return (
       `neve_g=$(if [ ! -e ${q(p)} ] && [ ! -L ${q(p)} ]; then echo absent; else neve_hash ${q(p)}; fi) || neve_fail ${EXIT.live} ${q(`cannot read ${p} to compare it with the render; nothing was changed`)}\n` +
-      `neve_w=$(cat -- ${q(w)} 2>/dev/null) || neve_w=''\n` +
+      `neve_w=''; if [ -f ${q(w)} ]; then { read -r neve_w < ${q(w)}; } 2>/dev/null || :; fi\n` +
       `case "$neve_g" in ${ok.join("|")}) ;; none) neve_fail ${EXIT.live} ${q(
         `${p} on the host is not a regular file (a directory, a symbolic link or a device): the first push would replace it. Nothing was changed. Make it a regular file or remove it, then run npm run discover -- --check`,
       )};; *) [ "$neve_g" = "$neve_w" ] || neve_fail ${EXIT.live} ${msg};; esac`
@@ -524,6 +562,7 @@ export function buildApplyScript(plan: ApplyPlan): string {
 
   // ---- The attached part. ----
   const L: string[] = scriptHeader([...staged, ...restores]);
+  L.push(STATUS_FUNCTION);
   L.push(...lockLines(paths, plan.stashDir));
   // The adoption guard first (under the locks, before the lost runs are cleared and before anything is staged).
   if (plan.guard) L.push(HASH_FUNCTION, ...guardLines(plan.files, plan.stashDir));
@@ -657,6 +696,7 @@ function detachedPart(
   const { S, svcDir, journals, close, run } = p;
   const paths = plan.files.map((f) => f.path);
   const D: string[] = scriptHeader([...p.staged, ...p.restores]);
+  D.push(STATUS_FUNCTION);
   // Its own exit code beside its output, for the case that the attached part is gone (lostRunLines reads it).
   D.push(`trap 'neve_x=$?; neve_cleanup; printf "%s\\n" "$neve_x" > ${q(`${p.R}/rc`)}' EXIT`);
   paths.forEach((_p, i) => {
@@ -799,6 +839,7 @@ export function buildDeleteScript(plan: DeletePlan): string {
   const restores = plan.paths.map((p) => restorePath(p, plan.token));
   const close = closeLockFds(plan.paths.length);
   const L = scriptHeader(restores);
+  L.push(STATUS_FUNCTION);
   L.push(...lockLines(plan.paths, plan.stashDir));
   L.push(...reportFunction(plan.paths));
   L.push("neve_restore() {", "  neve_rr=0", ...restoreLines(plan.paths, S, plan.token), "  return $neve_rr", "}");
@@ -855,6 +896,17 @@ export function buildConfirmScript(stashDirOfPush: string): string {
     "exit 3",
     `# ${END_MARKER}`,
   ].join("\n")}\n`;
+}
+
+/**
+ * The remote command of the access check: the confirm script as the exec request's own command (`sh -c`), not on
+ * stdin behind the bootstrap. An exec request carries its command whole in one SSH message (RFC 4254 §6.5, the
+ * "command" string of the "exec" request), so sshd never starts part of it, and the script holds no secret (the
+ * stash path only) and no file content: nothing is put in argv that `ps` must not show. It saves the bootstrap's
+ * `cat` and the stdin round on the path every access-critical push waits for.
+ */
+export function confirmCommand(stashDirOfPush: string): string {
+  return `sh -c ${q(buildConfirmScript(stashDirOfPush))}`;
 }
 
 /** How a dead-man restore ended: exit codes of putting the files back (0 ok) and of activation (null: none ran or unknown). */
