@@ -247,8 +247,17 @@ function reportFunction(paths: readonly string[]): string[] {
  * the subdirectories its copies need and `extraDirs` are made by one `mkdir` (the tests that decide which
  * are builtins), then each path is copied or marked.
  */
-function stashCommands(paths: readonly string[], dir: string, failCode: number, journals = false, extraDirs: readonly string[] = []): string[] {
-  const out = ["neve_md=''", collectDir(dir), ...extraDirs.map(collectDir)];
+function stashCommands(
+  paths: readonly string[],
+  dir: string,
+  failCode: number,
+  journals = false,
+  extraDirs: readonly string[] = [],
+  withCollected: { afterMkdir: string } | null = null,
+): string[] {
+  // withCollected: `$neve_md` already holds directories to make (the originals'), made by the same mkdir, and
+  // `afterMkdir` runs right after it.
+  const out = [...(withCollected ? [] : ["neve_md=''"]), collectDir(dir), ...extraDirs.map(collectDir)];
   const prev = (i: number, what: string, p: string) => `"$neve_p${i}"${q(`/${what}${p}`)}`;
   paths.forEach((p, i) => {
     const files = collectDir(`${dir}/files${dirOf(p)}`);
@@ -262,6 +271,7 @@ function stashCommands(paths: readonly string[], dir: string, failCode: number, 
     );
   });
   out.push(makeCollectedDirs(`neve_fail ${failCode} ${q(`cannot create stash directory ${dir}`)}`));
+  if (withCollected) out.push(withCollected.afterMkdir);
   paths.forEach((p, i) => {
     out.push(
       `case "$neve_k${i}" in` +
@@ -285,8 +295,13 @@ function restoreLines(paths: readonly string[], dir: string, token: string, inde
   );
 }
 
-/** `neve_hash FILE`: the sha256 of a regular file, "none" for anything else. */
-const HASH_FUNCTION = `neve_hash() { if [ -f "$1" ] && [ ! -L "$1" ]; then neve_h=$(sha256sum < "$1") && printf '%s' "\${neve_h%% *}"; else printf none; fi; }`;
+/**
+ * `neve_hashv FILE`: `$neve_hv` is the sha256 of a regular file, "none" for anything else (false when it cannot be
+ * read); `neve_hash FILE` prints it. The variable form costs one `sha256sum` and no subshell of its own.
+ */
+const HASH_FUNCTION =
+  `neve_hashv() { if [ -f "$1" ] && [ ! -L "$1" ]; then neve_h=$(sha256sum < "$1") || return 1; neve_hv=\${neve_h%% *}; else neve_hv=none; fi; }\n` +
+  `neve_hash() { neve_hashv "$1" && printf '%s' "$neve_hv"; }`;
 
 /**
  * `neve_ours`: true while every live file is still what this push wrote (by sha256); otherwise false with
@@ -500,7 +515,7 @@ function guardLines(files: readonly FileInputs[], stashDir: string): string[] {
         `or accept replacing exactly this content with npm run discover -- --write --acknowledge-file ${p} (HostConfig: files[].acceptLive)`,
     )}`;
     return (
-      `neve_g=$(if [ ! -e ${q(p)} ] && [ ! -L ${q(p)} ]; then echo absent; else neve_hash ${q(p)}; fi) || neve_fail ${EXIT.live} ${q(`cannot read ${p} to compare it with the render; nothing was changed`)}\n` +
+      `if [ ! -e ${q(p)} ] && [ ! -L ${q(p)} ]; then neve_g=absent; else neve_hashv ${q(p)} || neve_fail ${EXIT.live} ${q(`cannot read ${p} to compare it with the render; nothing was changed`)}; neve_g=$neve_hv; fi\n` +
       `neve_w=''; if [ -f ${q(w)} ]; then { read -r neve_w < ${q(w)}; } 2>/dev/null || :; fi\n` +
       `case "$neve_g" in ${ok.join("|")}) ;; none) neve_fail ${EXIT.live} ${q(
         `${p} on the host is not a regular file (a directory, a symbolic link or a device): the first push would replace it. Nothing was changed. Make it a regular file or remove it, then run npm run discover -- --check`,
@@ -576,7 +591,12 @@ export function buildApplyScript(plan: ApplyPlan): string {
   // 0. which parent directories are missing (the push creates them; onDelete remove/restore takes them away again).
   paths.forEach((p, i) => {
     const up = ancestorsOf(p);
-    L.push(up.length ? `neve_d${i}=$(for d in ${up.map(q).join(" ")}; do [ -e "$d" ] || [ -L "$d" ] || printf '%s\\n' "$d"; done)` : `neve_d${i}=''`);
+    // One per line, deepest first, built by the shell itself (a command substitution would fork a subshell per file).
+    L.push(
+      up.length
+        ? `neve_d${i}=''; for neve_an in ${up.map(q).join(" ")}; do [ -e "$neve_an" ] || [ -L "$neve_an" ] || neve_d${i}="\${neve_d${i}:+\${neve_d${i}}\n}$neve_an"; done`
+        : `neve_d${i}=''`,
+    );
   });
 
   // 1. stage every file next to its target, with its final owner and mode (restrictive until then).
@@ -620,7 +640,9 @@ export function buildApplyScript(plan: ApplyPlan): string {
   L.push(`neve_any=$(( ${plan.files.map((_f, i) => `neve_c${i} + neve_j${i}`).join(" + ")} ))`);
 
   // 3. adopt: the first time a path is managed, keep what was there (or that nothing was), forever.
-  //    Which paths are new to the stash is decided first (builtins), their directories are made by one mkdir.
+  //    Which paths are new to the stash is decided here (builtins); their directories are made by the stash's own mkdir
+  //    after the validators (step 5), or, when nothing changed, by one mkdir before the script ends. A push that fails
+  //    validation has moved nothing, so the next one keeps the same originals.
   L.push("neve_md=''");
   paths.forEach((p, i) => {
     L.push(
@@ -629,15 +651,19 @@ export function buildApplyScript(plan: ApplyPlan): string {
         ` else neve_a${i}=a; ${collectDir(`${O}/absent${dirOf(p)}`)}; if [ -n "$neve_d${i}" ]; then ${collectDir(`${O}/dirs${dirOf(p)}`)}; fi; fi; fi`,
     );
   });
-  L.push(makeCollectedDirs(`neve_fail ${EXIT.stash} ${q(`cannot create the directories of the originals in ${O}`)}`));
+  L.push("neve_keep_originals() {");
   paths.forEach((p, i) => {
     L.push(
-      `if [ "$neve_a${i}" = f ]; then cp -a -- ${q(p)} ${q(`${O}/files${p}`)} || neve_fail ${EXIT.stash} ${q(`cannot keep the original of ${p} in ${O}`)};` +
+      `  if [ "$neve_a${i}" = f ]; then cp -a -- ${q(p)} ${q(`${O}/files${p}`)} || neve_fail ${EXIT.stash} ${q(`cannot keep the original of ${p} in ${O}`)};` +
         ` elif [ "$neve_a${i}" = a ]; then : > ${q(`${O}/absent${p}`)} || neve_fail ${EXIT.stash} ${q(`cannot record in ${O} that ${p} was absent`)};` +
         ` if [ -n "$neve_d${i}" ]; then printf '%s\\n' "$neve_d${i}" > ${q(`${O}/dirs${p}`)} || neve_fail ${EXIT.stash} ${q(`cannot record in ${O} the directories created for ${p}`)}; fi; fi`,
     );
   });
-  L.push(`if [ "$neve_any" -eq 0 ]; then ${writtenLines(plan.files, plan.stashDir).join("; ")}; echo '@@neve unchanged'; neve_report; exit 0; fi`);
+  L.push("  :", "}");
+  L.push(
+    `if [ "$neve_any" -eq 0 ]; then ${makeCollectedDirs(`neve_fail ${EXIT.stash} ${q(`cannot create the directories of the originals in ${O}`)}`)}; neve_keep_originals;` +
+      ` ${writtenLines(plan.files, plan.stashDir).join("; ")}; echo '@@neve unchanged'; neve_report; exit 0; fi`,
+  );
 
   // 4. validators on the staged copies; on failure nothing has moved.
   plan.validate.forEach((v) => {
@@ -649,7 +675,7 @@ export function buildApplyScript(plan: ApplyPlan): string {
   });
 
   // 5. stash the current files (timestamped); for a path with a journal, the files from before that push.
-  L.push(...stashCommands(paths, S, EXIT.stash, true, [R]));
+  L.push(...stashCommands(paths, S, EXIT.stash, true, [R], { afterMkdir: "neve_keep_originals" }));
   L.push(`echo ${q(`@@neve stash ${S}`)}`);
   L.push(pruneStashes(`${svcDir}/.runs`, plan.stashKeep));
 

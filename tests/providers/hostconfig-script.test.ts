@@ -135,6 +135,11 @@ describe("HostConfig scripts under the real /bin/sh", () => {
     expect(fs.readFileSync(target(), "utf8")).toBe("old\n");
     expect(log()).toBe("");
     expect(leftovers()).toEqual([]);
+    // The original is kept by the push that gets past its validators (with the stash's own mkdir), and it is the same file.
+    const original = path.join(dir, "stash", "svc", "original", "files", target());
+    expect(fs.existsSync(original)).toBe(false);
+    expect(runScript(buildApplyScript(plan())).code).toBe(0);
+    expect(fs.readFileSync(original, "utf8")).toBe("old\n");
   });
 
   it("must run a command of plain words as timeout's own program (no second shell) with the same words, exit code and output as under sh -c", () => {
