@@ -41,6 +41,8 @@ import { type BenchResource, benchSet, hostConfigArgs, STASH_DIR } from "./set";
 
 const REPS = Math.max(1, Number(process.env.BENCH_REPS ?? 7));
 const REPO_ROOT = path.resolve(__dirname, "..");
+/** `BENCH_TRACE=1`: print, for every up, when each resource's check and create began and ended (ms since the up began). */
+const TRACE = process.env.BENCH_TRACE === "1";
 
 /** `npm run bench -- --peer ansible`: also push the same files with the tuned Ansible playbook of bench/ansible/. */
 function peerOf(argv: string[]): "ansible" | null {
@@ -120,16 +122,22 @@ async function up(
   // With `waits`, a resource is registered (checked, then created) only once those it depends on are done, as the
   // engine does with `dependsOn` (stacks/components/host/pushOrder.ts).
   const done: Promise<void>[] = [];
+  const t0 = process.hrtime.bigint();
+  const at = () => Math.round(Number(process.hrtime.bigint() - t0) / 1e5) / 10;
+  const trace: string[] = [];
   caps.forEach((c, i) => {
     done[i] = Promise.all((waits?.[i] ?? []).map((j) => done[j])).then(async () => {
       const urn = urnFor(c.type, c.name);
       const old = prev?.get(c.name);
+      if (TRACE) trace.push(`${at()} ${c.name} check`);
       const checked = await ph.check(urn, old?.inputs ?? {}, c.inputs);
+      if (TRACE) trace.push(`${at()} ${c.name} checked`);
       if (checked.failures.length > 0) {
         throw new Error(`check of ${c.name} failed: ${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
       }
       if (!old) {
         const r = await mutate(() => ph.create(urn, checked.inputs));
+        if (TRACE) trace.push(`${at()} ${c.name} created`);
         ops.create++;
         state.set(c.name, { id: r.id, inputs: checked.inputs, outputs: r.properties });
         return;
@@ -147,6 +155,7 @@ async function up(
     });
   });
   await Promise.all(done);
+  if (TRACE) console.error(`up (${waits ? "ordered" : "unordered"}): ${trace.join(", ")}, done ${at()}`);
   const mutateMs = mutateStart !== null && mutateEnd !== null ? Number((mutateEnd as bigint) - (mutateStart as bigint)) / 1e6 : 0;
   return { state, ops, mutateMs };
 }
@@ -409,6 +418,7 @@ async function programEval(host: TestHost, resources: number): Promise<number> {
     username: host.username,
     hostKeyFingerprint: host.hostKeyFingerprint,
     clientPrivateKey: host.clientPrivateKey,
+    initialHaproxyCfgHash: host.initialHaproxyCfgHash,
   };
   const r = await runCmdRun({
     dryRun: false,

@@ -16,6 +16,11 @@ export interface BenchTarget {
   username: string;
   hostKeyFingerprint: string;
   clientPrivateKey: string;
+  /**
+   * `sha256:<hex>` of the test host's own /etc/haproxy/haproxy.cfg (the harness's `initialHaproxyCfgHash`): the first
+   * push adopts that live file, acknowledged as an operator does with discover (HostConfig `files[].acceptLive`).
+   */
+  initialHaproxyCfgHash: string;
 }
 
 /** One file of the bench set. */
@@ -23,6 +28,8 @@ export interface BenchFile {
   path: string;
   content: string;
   mode?: string;
+  /** The test host has its own file here before the first push: the push adopts it (acknowledged by its hash). */
+  adopted?: boolean;
 }
 
 /** One HostConfig of the bench set. */
@@ -145,7 +152,7 @@ export function benchSet(address: string, variant: number): BenchResource[] {
     {
       name: "haproxy",
       service: "haproxy",
-      files: [{ path: "/etc/haproxy/haproxy.cfg", content: haproxyCfg(address, variant) }],
+      files: [{ path: "/etc/haproxy/haproxy.cfg", content: haproxyCfg(address, variant), adopted: true }],
       validate: ["haproxy -c -q -f {staged}"],
       activate: "systemctl reload haproxy",
       healthCheck: "systemctl is-active --quiet haproxy",
@@ -205,7 +212,14 @@ export function hostConfigArgs(
       privateKey: secret(target.clientPrivateKey),
     },
     service: r.service,
-    files: r.files.map((f) => ({ path: f.path, content: f.content, mode: f.mode ?? "0644", owner: "root", group: "root" })),
+    files: r.files.map((f) => ({
+      path: f.path,
+      content: f.content,
+      mode: f.mode ?? "0644",
+      owner: "root",
+      group: "root",
+      ...(f.adopted ? { acceptLive: [target.initialHaproxyCfgHash] } : {}),
+    })),
     validate: r.validate,
     activate: r.activate,
     healthCheck: r.healthCheck,

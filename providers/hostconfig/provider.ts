@@ -13,9 +13,9 @@ import {
   BOOTSTRAP_COMMAND,
   bootstrapInput,
   buildApplyScript,
-  buildConfirmScript,
   buildDeleteScript,
   buildReadScript,
+  confirmCommand,
   describeLostRun,
   describeSelfRestore,
   describeSelfRestoreOutcome,
@@ -132,7 +132,6 @@ function lostAfterSwap(e: unknown, stdoutSoFar: string): Error {
 async function confirmAccess(inputs: HostConfigInputs, stash: string, startedAt: number, endedAt: number): Promise<void> {
   const { confirmSeconds: n, api } = inputs.accessCritical!;
   const timeoutMs = accessCheckMs(n);
-  const script = buildConfirmScript(stash);
   let report: ScriptReport;
   let failed: string | null = null;
   const login = connect(targetOf(inputs.connection, timeoutMs));
@@ -150,7 +149,7 @@ async function confirmAccess(inputs: HostConfigInputs, stash: string, startedAt:
     const session = await login;
     let res: ExecResult;
     try {
-      res = await exec(session, BOOTSTRAP_COMMAND, { stdin: bootstrapInput(script), timeoutMs, label: "the access check" });
+      res = await exec(session, confirmCommand(stash), { timeoutMs, label: "the access check" });
     } finally {
       close(session);
     }
@@ -161,7 +160,7 @@ async function confirmAccess(inputs: HostConfigInputs, stash: string, startedAt:
     let healed: string;
     try {
       const res = await withFreshConnection(targetOf(inputs.connection, SSH_FIXED.accessRecheckMs), (s) =>
-        exec(s, BOOTSTRAP_COMMAND, { stdin: bootstrapInput(buildConfirmScript(stash)), timeoutMs: SSH_FIXED.accessRecheckMs, label: "the access re-check" }),
+        exec(s, confirmCommand(stash), { timeoutMs: SSH_FIXED.accessRecheckMs, label: "the access re-check" }),
       );
       const again = parseReport(res.stdout);
       healed = again.selfRestored

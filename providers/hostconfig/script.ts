@@ -139,12 +139,13 @@ export function pathWrittenFile(stashDir: string, path: string): string {
   return `${pathStateDir(stashDir)}/${sha256Hex(path)}.written`;
 }
 
-/** Shell that records, per file, the hash of its content as what a verified push wrote ({@link pathWrittenFile}). */
+/**
+ * Shell that records, per file, the hash of its content as what a verified push wrote ({@link pathWrittenFile}),
+ * written in place by the shell's printf (no `mv`): it is read only under the path's lock, and a record cut short
+ * (the host went down during the write) is no hash at all, so the adoption guard refuses and asks, never lets pass.
+ */
 function writtenLines(files: readonly FileInputs[], stashDir: string): string[] {
-  return files.map((f) => {
-    const w = pathWrittenFile(stashDir, f.path);
-    return `printf '%s\\n' ${sha256Hex(f.content)} > ${q(`${w}.new`)} && mv -f -- ${q(`${w}.new`)} ${q(w)} || :`;
-  });
+  return files.map((f) => `printf '%s\\n' ${sha256Hex(f.content)} > ${q(pathWrittenFile(stashDir, f.path))} || :`);
 }
 
 /** Run directory of a push's detached part: its output, exit code and pid, read back by the attached part. */
@@ -271,8 +272,17 @@ function reportFunction(paths: readonly string[]): string[] {
  * the subdirectories its copies need and `extraDirs` are made by one `mkdir` (the tests that decide which
  * are builtins), then each path is copied or marked.
  */
-function stashCommands(paths: readonly string[], dir: string, failCode: number, journals = false, extraDirs: readonly string[] = []): string[] {
-  const out = ["neve_md=''", collectDir(dir), ...extraDirs.map(collectDir)];
+function stashCommands(
+  paths: readonly string[],
+  dir: string,
+  failCode: number,
+  journals = false,
+  extraDirs: readonly string[] = [],
+  withCollected: { afterMkdir: string } | null = null,
+): string[] {
+  // withCollected: `$neve_md` already holds directories to make (the originals'), made by the same mkdir, and
+  // `afterMkdir` runs right after it.
+  const out = [...(withCollected ? [] : ["neve_md=''"]), collectDir(dir), ...extraDirs.map(collectDir)];
   const prev = (i: number, what: string, p: string) => `"$neve_p${i}"${q(`/${what}${p}`)}`;
   paths.forEach((p, i) => {
     const files = collectDir(`${dir}/files${dirOf(p)}`);
@@ -286,6 +296,7 @@ function stashCommands(paths: readonly string[], dir: string, failCode: number, 
     );
   });
   out.push(makeCollectedDirs(`neve_fail ${failCode} ${q(`cannot create stash directory ${dir}`)}`));
+  if (withCollected) out.push(withCollected.afterMkdir);
   paths.forEach((p, i) => {
     out.push(
       `case "$neve_k${i}" in` +
@@ -309,8 +320,13 @@ function restoreLines(paths: readonly string[], dir: string, token: string, inde
   );
 }
 
-/** `neve_hash FILE`: the sha256 of a regular file, "none" for anything else. */
-const HASH_FUNCTION = `neve_hash() { if [ -f "$1" ] && [ ! -L "$1" ]; then neve_h=$(sha256sum < "$1") && printf '%s' "\${neve_h%% *}"; else printf none; fi; }`;
+/**
+ * `neve_hashv FILE`: `$neve_hv` is the sha256 of a regular file, "none" for anything else (false when it cannot be
+ * read); `neve_hash FILE` prints it. The variable form costs one `sha256sum` and no subshell of its own.
+ */
+const HASH_FUNCTION =
+  `neve_hashv() { if [ -f "$1" ] && [ ! -L "$1" ]; then neve_h=$(sha256sum < "$1") || return 1; neve_hv=\${neve_h%% *}; else neve_hv=none; fi; }\n` +
+  `neve_hash() { neve_hashv "$1" && printf '%s' "$neve_hv"; }`;
 
 /**
  * `neve_ours`: true while every live file is still what this push wrote (by sha256); otherwise false with
@@ -375,7 +391,43 @@ export function timedOutLine(what: string, command: string, seconds: number): st
 }
 
 /**
- * Run a user command in its own shell (a syntax error stays inside it), stdin closed, the lock
+ * Words a command may not start with to be run without its own shell: the shell's keywords and the builtins that
+ * have no program of the same name (as a program's name, `timeout` would not find them). A string, not a Set: this
+ * module is serialized into `__provider`, and Pulumi's closure serializer does not carry a Set's contents.
+ */
+const SHELL_ONLY_WORDS =
+  " if then else elif fi case esac for while until do done in function select time ! { } [[ ]] " +
+  ". : alias bg break builtin cd command continue eval exec exit export fc fg getopts hash jobs let local read readonly " +
+  "return set shift source times trap type typeset ulimit umask unalias unset wait ";
+
+/**
+ * The words of `command` when it is plain words (letters, digits and `_./:@%+,=-`, or single-quoted text without
+ * a quote in it, such as a `{staged}` placeholder gives) separated by blanks and starting with a program's name:
+ * then the script's own shell takes those words exactly as `sh -c` would (no expansion, no redirection, no
+ * operator can be in them), and `timeout` runs the program itself, saving the second shell and its fork. Null for
+ * anything else, which keeps its own shell.
+ */
+export function plainCommandWords(command: string): string | null {
+  const word = /^[ \t]*((?:[A-Za-z0-9_./:@%+,=-]|'[^']*')+)(?=[ \t]|$)/;
+  const words: string[] = [];
+  for (let rest = command; rest.trim() !== ""; ) {
+    const m = word.exec(rest);
+    if (!m) return null;
+    words.push(m[1]);
+    rest = rest.slice(m[0].length);
+  }
+  if (words.length === 0) return null;
+  const first = words[0];
+  if (first.includes("=") || first.includes("'") || SHELL_ONLY_WORDS.includes(` ${first} `)) return null;
+  return words.join(" ");
+}
+
+/** `neve_st <n>`: a status for `$?` without a subshell (`(exit n)` forks one). */
+const STATUS_FUNCTION = 'neve_st() { return "$1"; }';
+
+/**
+ * Run a user command in its own shell (a syntax error stays inside it), or, when it is plain words
+ * ({@link plainCommandWords}), as a program `timeout` starts itself; stdin closed, the lock
  * descriptors closed (`close`), output captured in `varName`; its exit status is the command's. With
  * secret files, the output goes to /dev/null on the host and `varName` holds the reason instead: a
  * validator, activation or health check that prints a secret (whole, in part, reformatted or encoded) cannot leak it.
@@ -390,11 +442,12 @@ function runCapture(
   limit: { what: "validator" | "activation" | "health check"; seconds: number },
 ): string {
   const c = close ? ` ${close}` : "";
-  const t = `timeout -k 5 ${limit.seconds} sh -c ${q(command)} </dev/null`;
+  const plain = plainCommandWords(command);
+  const t = `timeout -k 5 ${limit.seconds} ${plain ?? `sh -c ${q(command)}`} </dev/null`;
   const late = `if [ "$neve_x" -eq 124 ] || [ "$neve_x" -eq 137 ]; then ${varName}="\${${varName}:+\${${varName}}
 }"${q(timedOutLine(limit.what, command, limit.seconds))}; fi`;
-  if (withhold.length === 0) return `${varName}=$(${t} 2>&1${c}); neve_x=$?; ${late}; (exit $neve_x)`;
-  return `${t} >/dev/null 2>&1${c}; neve_x=$?; ${varName}=${q(withheldReason(withhold))}; ${late}; (exit $neve_x)`;
+  if (withhold.length === 0) return `${varName}=$(${t} 2>&1${c}); neve_x=$?; ${late}; neve_st $neve_x`;
+  return `${t} >/dev/null 2>&1${c}; neve_x=$?; ${varName}=${q(withheldReason(withhold))}; ${late}; neve_st $neve_x`;
 }
 
 /** Line on stderr between the failed step's output and the output of activation after the rollback. */
@@ -487,8 +540,8 @@ function guardLines(files: readonly FileInputs[], stashDir: string): string[] {
         `or accept replacing exactly this content with npm run discover -- --write --acknowledge-file ${p} (HostConfig: files[].acceptLive)`,
     )}`;
     return (
-      `neve_g=$(if [ ! -e ${q(p)} ] && [ ! -L ${q(p)} ]; then echo absent; else neve_hash ${q(p)}; fi) || neve_fail ${EXIT.live} ${q(`cannot read ${p} to compare it with the render; nothing was changed`)}\n` +
-      `neve_w=$(cat -- ${q(w)} 2>/dev/null) || neve_w=''\n` +
+      `if [ ! -e ${q(p)} ] && [ ! -L ${q(p)} ]; then neve_g=absent; else neve_hashv ${q(p)} || neve_fail ${EXIT.live} ${q(`cannot read ${p} to compare it with the render; nothing was changed`)}; neve_g=$neve_hv; fi\n` +
+      `neve_w=''; if [ -f ${q(w)} ]; then { read -r neve_w < ${q(w)}; } 2>/dev/null || :; fi\n` +
       `case "$neve_g" in ${ok.join("|")}) ;; none) neve_fail ${EXIT.live} ${q(
         `${p} on the host is not a regular file (a directory, a symbolic link or a device): the first push would replace it. Nothing was changed. Make it a regular file or remove it, then run npm run discover -- --check`,
       )};; *) [ "$neve_g" = "$neve_w" ] || neve_fail ${EXIT.live} ${msg};; esac`
@@ -549,6 +602,7 @@ export function buildApplyScript(plan: ApplyPlan): string {
 
   // ---- The attached part. ----
   const L: string[] = scriptHeader([...staged, ...restores]);
+  L.push(STATUS_FUNCTION);
   L.push(...lockLines(paths, plan.stashDir));
   // The adoption guard first (under the locks, before the lost runs are cleared and before anything is staged).
   if (plan.guard) L.push(HASH_FUNCTION, ...guardLines(plan.files, plan.stashDir));
@@ -562,7 +616,12 @@ export function buildApplyScript(plan: ApplyPlan): string {
   // 0. which parent directories are missing (the push creates them; onDelete remove/restore takes them away again).
   paths.forEach((p, i) => {
     const up = ancestorsOf(p);
-    L.push(up.length ? `neve_d${i}=$(for d in ${up.map(q).join(" ")}; do [ -e "$d" ] || [ -L "$d" ] || printf '%s\\n' "$d"; done)` : `neve_d${i}=''`);
+    // One per line, deepest first, built by the shell itself (a command substitution would fork a subshell per file).
+    L.push(
+      up.length
+        ? `neve_d${i}=''; for neve_an in ${up.map(q).join(" ")}; do [ -e "$neve_an" ] || [ -L "$neve_an" ] || neve_d${i}="\${neve_d${i}:+\${neve_d${i}}\n}$neve_an"; done`
+        : `neve_d${i}=''`,
+    );
   });
 
   // 1. stage every file next to its target, with its final owner and mode (restrictive until then).
@@ -606,7 +665,9 @@ export function buildApplyScript(plan: ApplyPlan): string {
   L.push(`neve_any=$(( ${plan.files.map((_f, i) => `neve_c${i} + neve_j${i}`).join(" + ")} ))`);
 
   // 3. adopt: the first time a path is managed, keep what was there (or that nothing was), forever.
-  //    Which paths are new to the stash is decided first (builtins), their directories are made by one mkdir.
+  //    Which paths are new to the stash is decided here (builtins); their directories are made by the stash's own mkdir
+  //    after the validators (step 5), or, when nothing changed, by one mkdir before the script ends. A push that fails
+  //    validation has moved nothing, so the next one keeps the same originals.
   L.push("neve_md=''");
   paths.forEach((p, i) => {
     L.push(
@@ -615,15 +676,19 @@ export function buildApplyScript(plan: ApplyPlan): string {
         ` else neve_a${i}=a; ${collectDir(`${O}/absent${dirOf(p)}`)}; if [ -n "$neve_d${i}" ]; then ${collectDir(`${O}/dirs${dirOf(p)}`)}; fi; fi; fi`,
     );
   });
-  L.push(makeCollectedDirs(`neve_fail ${EXIT.stash} ${q(`cannot create the directories of the originals in ${O}`)}`));
+  L.push("neve_keep_originals() {");
   paths.forEach((p, i) => {
     L.push(
-      `if [ "$neve_a${i}" = f ]; then cp -a -- ${q(p)} ${q(`${O}/files${p}`)} || neve_fail ${EXIT.stash} ${q(`cannot keep the original of ${p} in ${O}`)};` +
+      `  if [ "$neve_a${i}" = f ]; then cp -a -- ${q(p)} ${q(`${O}/files${p}`)} || neve_fail ${EXIT.stash} ${q(`cannot keep the original of ${p} in ${O}`)};` +
         ` elif [ "$neve_a${i}" = a ]; then : > ${q(`${O}/absent${p}`)} || neve_fail ${EXIT.stash} ${q(`cannot record in ${O} that ${p} was absent`)};` +
         ` if [ -n "$neve_d${i}" ]; then printf '%s\\n' "$neve_d${i}" > ${q(`${O}/dirs${p}`)} || neve_fail ${EXIT.stash} ${q(`cannot record in ${O} the directories created for ${p}`)}; fi; fi`,
     );
   });
-  L.push(`if [ "$neve_any" -eq 0 ]; then ${writtenLines(plan.files, plan.stashDir).join("; ")}; echo '@@neve unchanged'; neve_report; exit 0; fi`);
+  L.push("  :", "}");
+  L.push(
+    `if [ "$neve_any" -eq 0 ]; then ${makeCollectedDirs(`neve_fail ${EXIT.stash} ${q(`cannot create the directories of the originals in ${O}`)}`)}; neve_keep_originals;` +
+      ` ${writtenLines(plan.files, plan.stashDir).join("; ")}; echo '@@neve unchanged'; neve_report; exit 0; fi`,
+  );
 
   // 4. validators on the staged copies; on failure nothing has moved.
   plan.validate.forEach((v) => {
@@ -635,7 +700,7 @@ export function buildApplyScript(plan: ApplyPlan): string {
   });
 
   // 5. stash the current files (timestamped); for a path with a journal, the files from before that push.
-  L.push(...stashCommands(paths, S, EXIT.stash, true, [R]));
+  L.push(...stashCommands(paths, S, EXIT.stash, true, [R], { afterMkdir: "neve_keep_originals" }));
   L.push(`echo ${q(`@@neve stash ${S}`)}`);
   L.push(pruneStashes(`${svcDir}/.runs`, plan.stashKeep));
 
@@ -685,6 +750,7 @@ function detachedPart(
   const { S, svcDir, journals, close, run } = p;
   const paths = plan.files.map((f) => f.path);
   const D: string[] = scriptHeader([...p.staged, ...p.restores]);
+  D.push(STATUS_FUNCTION);
   // Its own exit code beside its output, for the case that the attached part is gone (lostRunLines reads it).
   D.push(`trap 'neve_x=$?; neve_cleanup; printf "%s\\n" "$neve_x" > ${q(`${p.R}/rc`)}' EXIT`);
   paths.forEach((_p, i) => {
@@ -827,6 +893,7 @@ export function buildDeleteScript(plan: DeletePlan): string {
   const restores = plan.paths.map((p) => restorePath(p, plan.token));
   const close = closeLockFds(plan.paths.length);
   const L = scriptHeader(restores);
+  L.push(STATUS_FUNCTION);
   L.push(...lockLines(plan.paths, plan.stashDir));
   L.push(...reportFunction(plan.paths));
   L.push("neve_restore() {", "  neve_rr=0", ...restoreLines(plan.paths, S, plan.token), "  return $neve_rr", "}");
@@ -883,6 +950,17 @@ export function buildConfirmScript(stashDirOfPush: string): string {
     "exit 3",
     `# ${END_MARKER}`,
   ].join("\n")}\n`;
+}
+
+/**
+ * The remote command of the access check: the confirm script as the exec request's own command (`sh -c`), not on
+ * stdin behind the bootstrap. An exec request carries its command whole in one SSH message (RFC 4254 §6.5, the
+ * "command" string of the "exec" request), so sshd never starts part of it, and the script holds no secret (the
+ * stash path only) and no file content: nothing is put in argv that `ps` must not show. It saves the bootstrap's
+ * `cat` and the stdin round on the path every access-critical push waits for.
+ */
+export function confirmCommand(stashDirOfPush: string): string {
+  return `sh -c ${q(buildConfirmScript(stashDirOfPush))}`;
 }
 
 /** How a dead-man restore ended: exit codes of putting the files back (0 ok) and of activation (null: none ran or unknown). */

@@ -61,6 +61,19 @@ describe("HostConfig host-side time limits (real sshd, real haproxy)", () => {
     expect(await hung()).toBe("");
   });
 
+  it("must stop a hanging validator of plain words (run by timeout itself, no shell between) at its limit, with its whole group", async () => {
+    const before = await host.readFile(CFG);
+    await host.clearSystemctlCalls();
+    // flock runs sleep as its child: both must go (the marker is in flock's own command line).
+    const v = "flock -n /run/neve-hang-plain.lock sleep 600";
+    const r = await push(plan(haproxyCfg(host, "plain validator hangs"), { validate: [v] }));
+    expect(r.code).toBe(EXIT.validate);
+    expect(r.stderr).toContain(`validator \`${v}\` did not end within 2s on the host and was stopped`);
+    expect(await host.readFile(CFG)).toBe(before);
+    expect(await host.systemctlCalls()).toEqual([]);
+    expect(await hung()).toBe("");
+  });
+
   it("must stop a hanging health check at its limit, roll back, and say which command hung", async () => {
     const good = haproxyCfg(host, "health before");
     expect((await push(plan(good))).code).toBe(0);

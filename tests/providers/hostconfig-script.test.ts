@@ -19,6 +19,7 @@ import {
   parseReport,
   pathJournalFile,
   pathLockFile,
+  plainCommandWords,
   RELAYED_ACK,
   stagedPath,
   substitutePlaceholders,
@@ -144,6 +145,60 @@ describe("HostConfig scripts under the real /bin/sh", () => {
     expect(fs.readFileSync(target(), "utf8")).toBe("old\n");
     expect(log()).toBe("");
     expect(leftovers()).toEqual([]);
+    // The original is kept by the push that gets past its validators (with the stash's own mkdir), and it is the same file.
+    const original = path.join(dir, "stash", "svc", "original", "files", target());
+    expect(fs.existsSync(original)).toBe(false);
+    expect(runScript(buildApplyScript(plan())).code).toBe(0);
+    expect(fs.readFileSync(original, "utf8")).toBe("old\n");
+  });
+
+  it("must run a command of plain words as timeout's own program (no second shell) with the same words, exit code and output as under sh -c", () => {
+    // What counts as plain: words the script's shell takes exactly as `sh -c` would (no expansion, no operator).
+    expect(plainCommandWords("systemctl reload haproxy")).toBe("systemctl reload haproxy");
+    expect(plainCommandWords("dnsmasq --test --conf-file='/etc/dnsmasq.d/.neve-stage-1-a b.conf'")).toBe(
+      "dnsmasq --test --conf-file='/etc/dnsmasq.d/.neve-stage-1-a b.conf'",
+    );
+    expect(plainCommandWords("  haproxy  -c -f '/x' ")).toBe("haproxy -c -f '/x'");
+    for (const shellOnly of [
+      "a; b",
+      "a && b",
+      "a | b",
+      "a > f",
+      "echo $HOME",
+      "echo `id`",
+      "ls *.conf",
+      "cat ~/x",
+      "X=1 env",
+      "exit 3",
+      "cd /",
+      "if true",
+      "grep -q x f # c",
+      "grep 'it'\\''s' f",
+      "'/usr/bin/true'",
+      "a\nb",
+      "",
+    ]) {
+      expect([shellOnly, plainCommandWords(shellOnly)]).toEqual([shellOnly, null]);
+    }
+    // In the script: the plain activation and validator run under timeout directly, the others in their own shell.
+    const plainPath = path.join(dir, "etc", "plain.conf");
+    const file = (content: string) => [{ path: plainPath, content, mode: "0644", owner: "root", group: "root", secret: false }];
+    const act = `touch ${path.join(dir, "activated")}`;
+    const script = buildApplyScript(plan({ files: file("new\n"), activate: act, validate: ["grep -q new {staged}", "grep -q new {staged} && true"] }));
+    expect(script).toContain(`timeout -k 5 60 touch ${path.join(dir, "activated")} </dev/null`);
+    expect(script).toContain(`timeout -k 5 60 grep -q new '${path.join(dir, "etc", ".neve-stage-")}`);
+    expect(script).toContain("timeout -k 5 60 sh -c 'grep -q new '\\''");
+    fs.writeFileSync(plainPath, "old\n");
+    expect(runScript(script)).toMatchObject({ code: 0, stderr: "" });
+    expect(fs.existsSync(path.join(dir, "activated"))).toBe(true);
+    // A failing plain validator: its exit code and its output, as under sh -c; a missing program exits 127.
+    const failed = runScript(buildApplyScript(plan({ files: file("newer\n"), validate: ["grep -c nomatch {staged}"] })));
+    expect(failed.code).toBe(12);
+    expect(failed.stderr).toMatch(/`grep -c nomatch \{staged\}` exited with 1:\n0\n/);
+    const missing = runScript(buildApplyScript(plan({ files: file("newer\n"), validate: ["neve-no-such-program {staged}"] })));
+    expect(missing.code).toBe(12);
+    expect(missing.stderr).toContain("`neve-no-such-program {staged}` exited with 127:");
+    expect(fs.readFileSync(plainPath, "utf8")).toBe("new\n");
   });
 
   it("must restore the previous file and activate again when activation fails", () => {
