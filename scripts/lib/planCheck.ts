@@ -1,5 +1,6 @@
 import { preflightHostServices } from "../../stacks/components/host/preflight";
-import type { ConfigIssue } from "../../stacks/config/errors";
+import { ctCoresIssues } from "../../stacks/components/proxmox/container";
+import { ConfigError, type ConfigIssue } from "../../stacks/config/errors";
 import type { NeveModel } from "../../stacks/config/model";
 import { isFirewall } from "../../stacks/guards/stopList";
 import { loadModelFromFile } from "./stackFile";
@@ -12,6 +13,8 @@ import { loadModelFromFile } from "./stackFile";
 export function checkStackFile(file: string): NeveModel {
   const model = loadModelFromFile(file);
   preflightHostServices(model);
+  const cores = ctCoresIssues(model);
+  if (cores.length) throw new ConfigError(cores);
   return model;
 }
 

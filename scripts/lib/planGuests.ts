@@ -1,5 +1,6 @@
 // The plan's per-guest restart rule (table and --json `guests`). Imports the guard hooks (and with them
 // @pulumi/pulumi), so scripts/plan.ts loads it only after the stack file passed its checks.
+import { guestHostname } from "../../stacks/config/guests";
 import type { NeveModel } from "../../stacks/config/model";
 import { CT_RESTART_FIELDS, VM_RESTART_FIELDS } from "../../stacks/config/restart";
 import { GUARDS } from "../../stacks/guards/hooks";
@@ -38,7 +39,8 @@ export function planGuests(model: NeveModel, resources: readonly CapturedResourc
     const type = g.kind === "vm" ? PROXMOX_TYPES.vm : PROXMOX_TYPES.container;
     const r = resources.find((x) => x.type === type && x.inputs.vmId === g.vmid);
     const guard = (r?.hooks?.beforeUpdate ?? []).find((h) => hooks.includes(h)) ?? null;
-    const record = g as unknown as Readonly<Record<string, unknown>>;
+    // `hostname` is always declared: unstated, the resources send the key (guestHostname).
+    const record = { ...g, hostname: guestHostname(g) } as unknown as Readonly<Record<string, unknown>>;
     const restartFields = (g.kind === "vm" ? VM_RESTART_FIELDS : CT_RESTART_FIELDS).filter((f) => record[f] !== undefined);
     return {
       object: `guests.${g.name}`,

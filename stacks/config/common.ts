@@ -24,6 +24,16 @@ export function isHostname(s: string): boolean {
   return LABEL.test(s);
 }
 
+/**
+ * True when `s` is a DNS name as Proxmox accepts it for a container's `hostname` and a VM's `name`: the
+ * `dns-name` format (proxmox/pve-common@f665029eac78 src/PVE/JSONSchema.pm pve_verify_dns_name: labels of
+ * letters, digits and inner hyphens joined by dots; pve-container@94f558522ef6 src/PVE/LXC/Config.pm
+ * `hostname` adds maxLength 255; qemu-server@e6352be67f70 src/PVE/QemuServer.pm `name` has format dns-name).
+ */
+export function isDnsName(s: string): boolean {
+  return s.length <= 255 && /^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/.test(s);
+}
+
 /** True when `s` is a public hostname: a lower-case DNS name of at least two labels (see `publicHostnameProblem`). */
 export function isFqdn(s: string): boolean {
   return publicHostnameProblem(s) === null;

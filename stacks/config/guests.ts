@@ -1,7 +1,7 @@
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { macAddressProblem } from "../common/dnsmasqDirectives";
-import { hostnameSchema, ipv4Schema, ipv6Schema, rawLxcLineSchema, refineWith } from "./common";
+import { hostnameSchema, ipv4Schema, ipv6Schema, isDnsName, rawLxcLineSchema, refineWith } from "./common";
 
 /** Proxmox accepts VM/CT ids 100-999999999. */
 const VMID_MIN = 100;
@@ -23,6 +23,14 @@ const memorySchema = z
 const guestBase = {
   /** Proxmox VM/CT id. */
   vmid: vmidSchema,
+  /**
+   * The host name Proxmox keeps for the guest (a container's `hostname:`, a VM's `name:`), when it is
+   * not the guest's key, e.g. `atlas.neve.lan` (a dotted DNS name cannot be a key). Defaults to the key.
+   */
+  hostname: z
+    .string()
+    .refine(isDnsName, { error: "must be a DNS name as Proxmox takes it (labels of letters, digits, inner hyphens, joined by dots; at most 255 characters)" })
+    .optional(),
   /** Free-text description (Proxmox notes). */
   description: z.string().optional(),
   /** True for a template (never started, cloned from). */
@@ -218,6 +226,13 @@ export const ctSchema = z.strictObject({
   unprivileged: z.boolean(),
   /** LXC features. */
   features: featuresSchema.default({}),
+  /**
+   * CPU cores (`cores:`). `all`: the container has no `cores` key, so it may use every host core
+   * (pve-container@94f558522ef6 src/PVE/LXC/Config.pm `cores`: "A container can use all available cores
+   * by default"). The provider cannot keep that (the program refuses it, see ctCoresIssues). Unstated: the
+   * provider's default, 1.
+   */
+  cores: z.union([z.number().int().min(1).max(512), z.literal("all")], { error: "must be a number of cores (1-512) or all" }).optional(),
   /** Swap in MiB (`swap:`). Unstated: the provider's default, 0. */
   swapMiB: z.number().int().min(0).optional(),
   /**
@@ -244,6 +259,11 @@ const guestSchema = z.discriminatedUnion("kind", [vmSchema, ctSchema], {
 /** A guest's key (its name in guests): one host-name label, as Proxmox's VM name and CT hostname allow it. */
 export function isGuestName(s: string): boolean {
   return /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(s);
+}
+
+/** The host name the guest resources send (container `hostname`, VM `name`): `hostname` when stated, else the key. */
+export function guestHostname(g: { readonly name: string; readonly hostname?: string }): string {
+  return g.hostname ?? g.name;
 }
 
 export const guestsSchema = z.record(

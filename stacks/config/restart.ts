@@ -54,7 +54,7 @@ export const CT_RESTART_INPUTS: Readonly<Record<string, readonly string[]>> = {
   "networkInterfaces[].bridge": ["bridge"],
   "networkInterfaces[].firewall": ["firewall"],
   "initialization.ipConfigs": ["ipv4", "ipv6", "ipv6Mode"],
-  "initialization.hostname": ["name"],
+  "initialization.hostname": ["hostname"],
   "initialization.dns": ["nameserver", "searchdomain"],
   "operatingSystem.type": ["osType"],
 };

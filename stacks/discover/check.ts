@@ -20,8 +20,9 @@ import { addressListMeaning, type FirewallRuleShape, firewallRuleLine, firewallR
 import { notesTemplateOf } from "../components/proxmox/backups";
 import { vmDns } from "../components/proxmox/vm";
 import { RETENTION_KEYS } from "../config/backups";
+import { isDnsName } from "../config/common";
 import { CLUSTER_EXTRA_OPTIONS, HOST_OPTIONS } from "../config/firewall";
-import { isGuestName, rootOnlyFeatures } from "../config/guests";
+import { guestHostname, rootOnlyFeatures } from "../config/guests";
 import type { BackupJobModel, CtModel, FirewallRuleModel, GuestModel, NeveModel, StorageModel, VmModel } from "../config/model";
 import { needsRestart } from "../config/restart";
 import { declaredOnHost, type GoneObject, goneFromHost, goneText, type HostObject, notInLive, notInLiveText } from "./adopt";
@@ -161,14 +162,17 @@ function checkExtraNics(ctx: Ctx, object: string, live: unknown): void {
 /** The fields every guest has: name, template, start at boot, bridge of net0. */
 function checkGuestCommon(ctx: Ctx, object: string, g: VmModel | CtModel, l: LiveGuest): void {
   const f = l.fields;
-  if (l.name !== g.name)
-    compare(ctx, object, "name", l.name, g.name, {
+  // The live host name (a container's hostname, a VM's name) is stated as `hostname` when it is not the key
+  // (a dotted name such as atlas.neve.lan cannot be one); unstated, the resources send the key.
+  const hostname = guestHostname(g);
+  if (l.name !== hostname) {
+    const valid = isDnsName(l.name);
+    compare(ctx, object, "hostname", l.name, hostname, {
       stated: true,
-      cannot: isGuestName(l.name)
-        ? "a guest is renamed by renaming its key in guests (and every reference to it); Pulumi then imports it under the new name and forgets the old one, never deleting it (docs/adopting.md §8)"
-        : // A container's hostname may be a dotted name (pve-container's dns-name format); a guest key is one label.
-          `the stack cannot state ${l.name}: a guest's key is one host-name label; set the host's name to ${g.name} (${g.kind === "vm" ? "qm set" : "pct set"} ${l.fields.vmid} --${g.kind === "vm" ? "name" : "hostname"} ${g.name}) or leave the guest out of guests`,
+      liveStackValue: valid ? (l.name === g.name ? undefined : l.name) : undefined,
+      cannot: valid ? undefined : `the stack cannot state ${l.name}: it is not a DNS name Proxmox takes`,
     });
+  }
   compare(ctx, object, "template", f.template ?? false, g.template, { stated: true, liveStackValue: f.template ?? false });
   compare(ctx, object, "onBoot", f.onBoot ?? false, g.onBoot ?? g.running, { stated: true, liveStackValue: f.onBoot ?? false });
   compare(ctx, object, "bridge", f.bridge, g.bridge, { stated: true, liveStackValue: f.bridge });

@@ -55,7 +55,8 @@ export const CT_FIELDS: readonly FieldSpec[] = [
   { field: "description", absent: "", provider: "" },
   { field: "memoryMiB", absent: 512 },
   { field: "swapMiB", absent: 512, provider: 0 },
-  { field: "cores", absent: "(all host cores)", provider: 1 },
+  // No `cores` key: every host core, stated `all` (the program then refuses it: ctCoresIssues).
+  { field: "cores", absent: "all", provider: 1 },
   { field: "unprivileged", absent: false },
   { field: "osType", recorded: true },
   { field: "firewall", absent: false, provider: false },

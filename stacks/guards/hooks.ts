@@ -57,7 +57,7 @@ function guardCallback(name: GuardName): pulumi.ResourceHookFunction {
     // The live record: the step's old inputs and outputs (the state), against the new inputs (the engine
     // passes all three to a beforeUpdate hook: @pulumi/pulumi ResourceHookArgs).
     return (args) => {
-      const why = restartRefusal(g.restart, args.oldInputs, args.newInputs, args.oldOutputs);
+      const why = restartRefusal(g.restart, args.oldInputs, args.newInputs, args.oldOutputs, args.urn);
       if (why) throw new Error(refusal(g.op, args.urn, why));
     };
   }

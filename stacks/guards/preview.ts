@@ -113,7 +113,7 @@ function restartStop(s: Json, type: string): string | undefined {
   if (hooks && !(Array.isArray(hooks.BeforeUpdate) && hooks.BeforeUpdate.includes(guard))) return undefined;
   const paths = isObject(s.detailedDiff) ? Object.keys(s.detailedDiff) : Array.isArray(s.diffReasons) ? s.diffReasons.map(String) : [];
   const changes = mergeChanges(restartChanges(kind, oldInputs, newInputs), restartInputsOfPaths(kind, paths));
-  return changes.length ? restartRefusalText(kind, changes, oldInputs, newInputs) : undefined;
+  return changes.length ? restartRefusalText(kind, changes, oldInputs, newInputs, typeof s.urn === "string" ? s.urn : undefined) : undefined;
 }
 
 const STATE_HINT = "expected the output of pulumi stack export (a JSON object with deployment.resources)";

@@ -60,8 +60,17 @@ export function liveRunning(oldInputs: Props, oldOutputs: Props): boolean {
   return started === true;
 }
 
-/** The guest's key in the stack file, from the inputs the program sends (a VM's name, a container's hostname). */
-function guestKey(kind: "vm" | "ct", inputs: Props): string {
+/**
+ * The guest's key in the stack file: from the resource's URN when known (its name is `<key>-vm` /
+ * `<key>-ct`, stacks/components/proxmox), else from the host name the program sends (a VM's name, a
+ * container's hostname), which is the key unless `guests.<key>.hostname` is stated.
+ */
+function guestKey(kind: "vm" | "ct", inputs: Props, urn?: string): string {
+  const fromUrn = urn
+    ?.split("::")
+    .pop()
+    ?.match(kind === "vm" ? /^(.+)-vm$/ : /^(.+)-ct$/)?.[1];
+  if (fromUrn) return fromUrn;
   const v = kind === "vm" ? inputs?.name : valueAt(inputs, "initialization.hostname");
   return typeof v === "string" && v !== "" ? v : "<name>";
 }
@@ -98,8 +107,8 @@ export function mergeChanges(a: readonly RestartChange[], b: readonly RestartCha
  * The refusal of an update that makes `changes` to the running guest: it names the guest, the inputs,
  * the stack fields and the ways out. One text for the program's hook and `npm run guard`.
  */
-export function restartRefusalText(kind: "vm" | "ct", changes: readonly RestartChange[], oldInputs: Props, newInputs: Props): string {
-  const name = guestKey(kind, newInputs ?? oldInputs);
+export function restartRefusalText(kind: "vm" | "ct", changes: readonly RestartChange[], oldInputs: Props, newInputs: Props, urn?: string): string {
+  const name = guestKey(kind, newInputs ?? oldInputs, urn);
   const what = kind === "vm" ? "VM" : "container";
   const vmid = newInputs?.vmId ?? oldInputs?.vmId;
   const fields = [...new Set(changes.flatMap((c) => c.fields))].map((f) => `guests.${name}.${f}`);
@@ -121,8 +130,8 @@ export function restartRefusalText(kind: "vm" | "ct", changes: readonly RestartC
  * Why the update must not run, or undefined: a change of a restart input of a guest the live record
  * says is running. The text names the guest, the fields and the way out.
  */
-export function restartRefusal(kind: "vm" | "ct", oldInputs: Props, newInputs: Props, oldOutputs: Props): string | undefined {
+export function restartRefusal(kind: "vm" | "ct", oldInputs: Props, newInputs: Props, oldOutputs: Props, urn?: string): string | undefined {
   if (!liveRunning(oldInputs, oldOutputs)) return undefined;
   const changes = restartChanges(kind, oldInputs, newInputs);
-  return changes.length ? restartRefusalText(kind, changes, oldInputs, newInputs) : undefined;
+  return changes.length ? restartRefusalText(kind, changes, oldInputs, newInputs, urn) : undefined;
 }

@@ -5,7 +5,7 @@ import { HostServices } from "../components/host/hostServices";
 import { preflightHostServices } from "../components/host/preflight";
 import { BackupJobs } from "../components/proxmox/backups";
 import { NetworkBridges } from "../components/proxmox/bridges";
-import { LxcGuest } from "../components/proxmox/container";
+import { ctCoresIssues, LxcGuest } from "../components/proxmox/container";
 import { ClusterFirewall } from "../components/proxmox/firewall";
 import { createProxmoxProvider } from "../components/proxmox/provider";
 import { Storages } from "../components/proxmox/storage";
@@ -28,6 +28,11 @@ function configured<T>(f: () => T): T {
 const model = configured(loadModel);
 // What the host resources' renderers and providers would refuse, and the invariants across them, before any resource exists.
 configured(() => preflightHostServices(model));
+// A container's `cores: all` the provider cannot keep (it would cap it at 1 core).
+configured(() => {
+  const issues = ctCoresIssues(model);
+  if (issues.length) throw new ConfigError(issues);
+});
 // Before any resource: refuse a stack file without adoption.live, and with adopt: true one not reconciled with the host (docs/adopting.md §5).
 enforceAdoptionGate(model);
 // The guard hooks, registered before any resource: a delete guard recorded in the state must find its hook on every run (stacks/guards/hooks.ts).

@@ -121,6 +121,11 @@ const cases: [string, (c: Raw) => void, string][] = [
     },
     "guests.lune_2: guest names must be valid host names",
   ],
+  [
+    "a guest's hostname must be a DNS name as Proxmox takes it (dns-name)",
+    (c) => (c.guests.atlas.hostname = "atlas_1.neve.lan"),
+    "guests.atlas.hostname: must be a DNS name as Proxmox takes it",
+  ],
   ["public hostnames must be fully qualified", (c) => (c.routes[0].hostname = "cipher"), 'routes[0].hostname: "cipher" is not a fully qualified host name'],
   ["ports must be valid", (c) => (c.routes[0].https = 70000), "routes[0].https: must be a port in 1-65535 (got 70000)"],
   ["firewall ports must be valid", (c) => (c.firewall.rules[2].dports = [0]), "firewall.rules[2].dports[0]: must be a port in 1-65535 (got 0)"],

@@ -392,16 +392,25 @@ describe("discover --write choices", () => {
     expect(parseDocument(written.text).getIn(["config", "neve-infra:adoption", "reconciled"])).toBeUndefined();
   });
 
-  it("must say how to resolve a container hostname the stack cannot state (a dotted name), without advising an acknowledgement the config refuses", () => {
-    const { model, live, report, out } = run(withCt(set("hostname", "atlas.neve.lan"))(base()));
+  it.each([
+    ["a container hostname", withCt(set("hostname", "atlas.neve.lan")), "atlas", "atlas.neve.lan"],
+    ["a VM name", withVm(set("name", "etoile.neve.lan")), "etoile", "etoile.neve.lan"],
+    ["a container hostname that is another label", withCt(set("hostname", "atlas2")), "atlas", "atlas2"],
+  ])("must state %s that is not the guest's key as hostname (a dotted name cannot be a key), and then match it", (_kind, mutate, key, live) => {
+    const host = mutate(base());
+    const { model, live: vocab, report, out } = run(host);
     expect(report.code).toBe(1);
-    expect(out).toContain("guests.atlas name: live atlas.neve.lan, declared atlas");
-    const written = writeStack(STACK, model, live, { now: "2026-11-30T00:00:00Z" });
-    const choice = written.choices.find((c) => c.startsWith("guests.atlas.name: left as atlas"));
-    expect(choice).toContain("a guest's key is one host-name label; set the host's name to atlas (pct set 200 --hostname atlas)");
-    // Renaming the running container needs a restart: no acknowledgement without restartOnUpdate.
-    expect(choice).toContain("or set guests.atlas.restartOnUpdate: true and add it to adoption.acknowledge (the up then restarts the guest)");
-    expect(choice).not.toContain("renaming its key");
+    expect(out).toContain(`guests.${key} hostname: live ${live}, declared ${key}`);
+    const written = writeStack(STACK, model, vocab, { now: "2026-11-30T00:00:00Z" });
+    expect(written.choices).toContain(`guests.${key}.hostname: ${live} (live; was ${key})`);
+    expect(parseDocument(written.text).getIn(["config", "neve-infra:guests", key, "hostname"])).toBe(live);
+    const after = run(host, written.text);
+    expect(after.report.changes.filter((c) => c.field === "hostname")).toEqual([]);
+    expect(after.report.code).toBe(0);
+    // Back to the key on the host: --write removes the field again (it defaults to the key).
+    const back = run(base(), written.text);
+    const again = writeStack(written.text, back.model, back.live, { now: "2026-11-30T00:00:00Z" });
+    expect(parseDocument(again.text).getIn(["config", "neve-infra:guests", key, "hostname"])).toBeUndefined();
   });
 
   const jobSelecting = (props: ReadonlyArray<readonly [string, string]>) =>

@@ -311,7 +311,7 @@ const VM: Record<string, Comparator> = {
 const CT: Record<string, Comparator> = {
   memory: (m, i) => [["memory.dedicated", i.memory?.dedicated ?? 512, num(m.memory, 512)]],
   swap: (m, i) => [["memory.swap", i.memory?.swap ?? 0, num(m.swap, 512)]],
-  cores: (m, i) => [["cpu.cores", i.cpu?.cores ?? 1, m.cores === undefined ? "(all host cores)" : Number(m.cores)]],
+  cores: (m, i) => [["cpu.cores", i.cpu?.cores ?? 1, m.cores === undefined ? "all" : Number(m.cores)]],
   features: (m, i) => {
     const p = props(m.features);
     return ["nesting", "keyctl", "fuse", "mknod"].map((f) => [`features.${f}`, i.features?.[f] ?? false, bool(p[f], false)] as const);

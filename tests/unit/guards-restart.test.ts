@@ -48,6 +48,14 @@ describe("which updates restart a running guest", () => {
     expect(why).toContain("npm run discover -- --check");
   });
 
+  it("must name the guest by its key (the resource's name) when its stated hostname is not the key", () => {
+    const dotted = { ...CT, initialization: { ...CT.initialization, hostname: "lune.neve.lan" } };
+    const urn = "urn:pulumi:neve::neve-infra::neve:guests:Container$proxmoxve:index/containerLegacy:ContainerLegacy::lune-ct";
+    const why = restartRefusal("ct", dotted, { ...dotted, memory: { dedicated: 1024, swap: 512 } }, { started: true }, urn);
+    expect(why).toContain("set guests.lune.restartOnUpdate: true");
+    expect(why).not.toContain("lune.neve.lan");
+  });
+
   it("must go by the live record: the old outputs' started, else the old inputs'", () => {
     const bigger = { ...VM, memory: { dedicated: 8192 } };
     expect(restartRefusal("vm", VM, bigger, { started: false })).toBeUndefined();

@@ -27,7 +27,7 @@ describe("plan: restart fields and the running-guest guard per guest", () => {
     expect(by["guests.etoile"].restartFields).not.toContain("description");
     expect(by["guests.cipher"]).toMatchObject({ running: true, restartOnUpdate: true, guard: null });
     expect(by["guests.lune"]).toMatchObject({ kind: "ct", vmid: 201, guard: "neve-guard-update-running-ct" });
-    expect(by["guests.lune"].restartFields).toEqual(expect.arrayContaining(["memoryMiB", "bridge", "name"]));
+    expect(by["guests.lune"].restartFields).toEqual(expect.arrayContaining(["memoryMiB", "bridge", "hostname"]));
     expect(by["guests.debian12-cloud"]).toMatchObject({ template: true, guard: null });
 
     // The guard is what the program registered: the guest's resource carries that beforeUpdate hook.

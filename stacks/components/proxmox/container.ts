@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { CtModel, NeveModel, VmModel } from "../../config";
-import { rootOnlyFeatures } from "../../config/guests";
+import type { ConfigIssue } from "../../config/errors";
+import { guestHostname, rootOnlyFeatures } from "../../config/guests";
 import type { CoverageTable } from "./coverage";
 import { PROVIDER_BEHAVIOUR } from "./coverage";
 import { type ProxmoxContext, proxmoxResourceOptions } from "./options";
@@ -88,6 +89,27 @@ export function ipv6Config(g: CtModel | VmModel, model: NeveModel): { address: s
   return g.ipv6Mode ? { address: g.ipv6Mode } : undefined;
 }
 
+/**
+ * A container stated `cores: all` (no `cores` key on the host: every host core) cannot be declared: bpg's
+ * container resource has no "unset" for cores. Its schema defaults `cpu.cores` to 1, its read turns an
+ * absent key into 1, and its create and every update of the cpu block send `cores` (never a delete)
+ * (bpg/terraform-provider-proxmox@d6bd1ffe00c0 proxmoxtf/resource/container/container.go: `dvCPUCores = 1`,
+ * `mkCPUCores` `Default: dvCPUCores`, containerRead `cpu[mkCPUCores] = 1` when CPUCores is nil,
+ * containerUpdate `updateBody.CPUCores = &cpuCores`). So the first change would cap the container at 1
+ * core: refused before any resource is declared (exit 2), one issue per such container. Pure.
+ */
+export function ctCoresIssues(model: NeveModel): ConfigIssue[] {
+  return model.guests
+    .filter((g): g is CtModel => g.kind === "ct" && g.cores === "all")
+    .map((g) => ({
+      path: `guests.${g.name}.cores`,
+      message:
+        "is all (every host core, as the container has no cores key), which the provider cannot keep: it sends cores 1 when unset and never deletes the key; " +
+        `state a number of cores (to keep today's share, the host's core count: pct set ${g.vmid} --cores N, then npm run discover -- --write), ` +
+        "or leave the guest out of guests (adoption.unmanaged.guests)",
+    }));
+}
+
 /** The inputs of one container; unstated fields are not sent (the provider's default applies). Pure. */
 export function ctArgs(g: CtModel, model: NeveModel, nodeName: string): proxmoxve.ContainerLegacyArgs {
   const plan = model.network.ipv4;
@@ -102,13 +124,14 @@ export function ctArgs(g: CtModel, model: NeveModel, nodeName: string): proxmoxv
     startOnBoot: g.onBoot ?? g.running,
     unprivileged: g.unprivileged,
     memory: { dedicated: g.memoryMiB, swap: g.swapMiB },
-    cpu: g.cores !== undefined ? { cores: g.cores } : undefined,
+    // `all` never reaches here: the program refuses it first (ctCoresIssues).
+    cpu: typeof g.cores === "number" ? { cores: g.cores } : undefined,
     tags: g.tags.length ? [...g.tags] : undefined,
     features: hasFeatures ? { nesting: f.nesting, keyctl: f.keyctl, fuse: f.fuse, mknod: f.mknod, mounts: f.mount ? [...f.mount] : undefined } : undefined,
     networkInterfaces: [{ name: "eth0", bridge: g.bridge, firewall: g.firewall }],
     operatingSystem: g.osTemplate ? { templateFileId: g.osTemplate, type: g.osType } : undefined,
     initialization: {
-      hostname: g.name,
+      hostname: guestHostname(g),
       // Unstated: none (bpg's update then removes a live nameserver/searchdomain; discover --check counts it).
       dns: g.nameserver?.length || g.searchdomain ? { servers: g.nameserver?.length ? [...g.nameserver] : undefined, domain: g.searchdomain } : undefined,
       ipConfigs: [

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { NeveModel, VmModel } from "../../config";
+import { guestHostname } from "../../config/guests";
 import { ipv6Config } from "./container";
 import type { CoverageTable } from "./coverage";
 import { PROVIDER_BEHAVIOUR } from "./coverage";
@@ -107,7 +108,7 @@ export const VM_INPUT_COVERAGE: CoverageTable = {
   "memory.keepHugepages": { ignored: ROOT_ONLY },
   "memory.shared": { ignored: NOT_IN_STACK },
   migrate: { behaviour: PROVIDER_BEHAVIOUR },
-  name: { stack: "(the guest's key)" },
+  name: { stack: "hostname" },
   "networkDevices[].bridge": { stack: "bridge" },
   "networkDevices[].disconnected": { ignored: NOT_IN_STACK },
   "networkDevices[].enabled": { ignored: "deprecated switch of the provider; the interface exists" },
@@ -164,7 +165,7 @@ export function vmArgs(g: VmModel, model: NeveModel, nodeName: string): proxmoxv
   return {
     nodeName,
     vmId: g.vmid,
-    name: g.name,
+    name: guestHostname(g),
     description: g.description,
     template: g.template,
     // A template never runs; Proxmox refuses to start one.
