@@ -155,11 +155,24 @@ function expandGroups(c: StackConfig, chain: readonly ChainRule[]): Array<ChainR
     if (!r.enabled) return [];
     const g = c.firewall.groups[r.group];
     if (!g) return [{ r, at, undecidable: `security group "${r.group}" is not in firewall.groups` }];
-    return g.rules.map((x, i) => ({
-      r: r.iface === undefined || x.iface !== undefined ? x : { ...x, iface: r.iface },
-      at: `${at} -> firewall.groups.${r.group}.rules[${i}]`,
-    }));
+    return g.rules.flatMap((x, i) => {
+      const inner = groupMember(r, x);
+      return inner === null ? [] : [{ r: inner, at: `${at} -> firewall.groups.${r.group}.rules[${i}]` }];
+    });
   });
+}
+
+/**
+ * A group's rule as it runs when the group is called from `groupRule`: pve-firewall jumps to the group's
+ * chain only for traffic on the GROUP rule's `-i` (src/PVE/Firewall.pm commit 6f1311f3,
+ * `ruleset_add_group_rule`), and the inner rule's own `-i` is matched in that chain too. So the rule takes the
+ * group rule's interface when it has none, keeps its own when the group rule has none, and never matches (null)
+ * when both name different interfaces. One place for the access predicate and the never-public check.
+ */
+export function groupMember(groupRule: FirewallRuleConfig, inner: FirewallRuleConfig): FirewallRuleConfig | null {
+  if (groupRule.iface === undefined) return inner;
+  if (inner.iface === undefined) return { ...inner, iface: groupRule.iface };
+  return inner.iface === groupRule.iface ? inner : null;
 }
 
 /**

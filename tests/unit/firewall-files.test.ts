@@ -151,6 +151,24 @@ describe("the tailnet access predicate through security groups", () => {
     expect(issuesOf(withGroup([{ name: "no-ssh", action: "DROP", macro: "SSH" }], { enabled: false }))).toEqual([]);
   });
 
+  it("must not count a group's rule bound to another interface than its GROUP rule's: it never matches there", () => {
+    // pve-firewall jumps to the group's chain only on the GROUP rule's -i, and the inner rule's own -i is matched
+    // too: an inner ACCEPT on the tailnet interface under a GROUP rule on vmbr0 lets nothing in.
+    const tailnet = stackConfigSchema.parse(rawConfig()).network.tailnet.iface;
+    const under = (groupIface: string) => (c: Raw) => {
+      withGroup(
+        [
+          { name: "ssh", action: "ACCEPT", macro: "SSH", iface: tailnet },
+          { name: "api", action: "ACCEPT", proto: "tcp", iface: tailnet, dports: [8006] },
+        ],
+        { iface: groupIface },
+      )(c);
+      c.firewall.rules.splice(1, 0, { name: "drop-all", action: "DROP", proto: "any" });
+    };
+    expect(issuesOf(under("vmbr0")).join("\n")).toContain("(drop-all, DROP) matches it");
+    expect(issuesOf(under(tailnet))).toEqual([]);
+  });
+
   it("must refuse, naming the field, a GROUP rule for an undeclared group or with fields of its own", () => {
     const raw = rawConfig();
     raw.firewall.rules.push({ name: "nowhere", group: "nowhere", proto: "udp", dports: [53] });

@@ -1,5 +1,5 @@
 import * as ipaddr from "ipaddr.js";
-import { ruleReachesTcpPort, tailnetAccessIssues } from "../access";
+import { groupMember, ruleReachesTcpPort, tailnetAccessIssues } from "../access";
 import { isAddressOrCidr } from "../common";
 import type { FirewallRuleConfig } from "../firewall";
 import { once, type SectionRules } from "./types";
@@ -113,7 +113,9 @@ export const firewallRules: SectionRules = (c, add) => {
   const neverOpen = (r: FirewallRuleConfig, at: string): void => {
     if (r.group !== undefined) {
       (c.firewall.groups[r.group]?.rules ?? []).forEach((g, k) => {
-        neverOpen(r.iface !== undefined && g.iface === undefined ? { ...g, iface: r.iface } : g, `${at} -> firewall.groups.${r.group}.rules[${k}]`);
+        const inner = groupMember(r, g);
+        // A rule that never matches under this GROUP rule's interface opens nothing.
+        if (inner !== null) neverOpen(inner, `${at} -> firewall.groups.${r.group}.rules[${k}]`);
       });
       return;
     }
