@@ -410,7 +410,8 @@ const SHELL_ONLY_WORDS =
 export function plainCommandWords(command: string): string | null {
   const word = /^[ \t]*((?:[A-Za-z0-9_./:@%+,=-]|'[^']*')+)(?=[ \t]|$)/;
   const words: string[] = [];
-  for (let rest = command; rest.trim() !== ""; ) {
+  // Only space and tab separate words here (String.trim would also drop \r, \v, \f and no-break spaces, which sh keeps in a word).
+  for (let rest = command; /[^ \t]/.test(rest); ) {
     const m = word.exec(rest);
     if (!m) return null;
     words.push(m[1]);

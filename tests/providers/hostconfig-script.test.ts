@@ -176,6 +176,9 @@ describe("HostConfig scripts under the real /bin/sh", () => {
       "grep 'it'\\''s' f",
       "'/usr/bin/true'",
       "a\nb",
+      // sh keeps these in a word (only space, tab and newline split): a CRLF stack file's activation keeps its shell.
+      "haproxy -c -f X \r",
+      "true\u00a0",
       "",
     ]) {
       expect([shellOnly, plainCommandWords(shellOnly)]).toEqual([shellOnly, null]);
