@@ -506,7 +506,8 @@ function journalClearFunction(paths: readonly string[], stashDir: string): strin
  * Shell that reports, as "@@neve lost-run <name> <exit code or none> <its @@neve lines>", each run directory of the
  * service (`.runs/<stamp>-<token>`) that a push left behind: its connection was lost before it relayed the end,
  * so nobody saw how it ended (fine, rolled back, or stopped midway). A run whose process still lives is left alone.
- * With `remove` (a push, holding the paths' locks) the directory goes once reported; a refresh only reports.
+ * With `remove` (a push, holding the paths' locks) its name is kept in `neve_lost` and the directory goes only once
+ * this push's own report has reached the client ({@link reportedDoneFunction}); a refresh only reports.
  */
 function lostRunLines(svcDir: string, current: string | null, remove: boolean): string[] {
   const runs = `${svcDir}/.runs`;
@@ -518,7 +519,7 @@ function lostRunLines(svcDir: string, current: string | null, remove: boolean): 
     `  neve_lr=none; [ -f "$neve_r/rc" ] && neve_lr=$(cat "$neve_r/rc")`,
     `  neve_lo=$(grep -h -e '^@@neve rollback' -e '^@@neve failed' -e '^@@neve changed' -- "$neve_r/out" 2>/dev/null | tr '\\n' ' ')`,
     `  echo "@@neve lost-run \${neve_r##*/} \${neve_lr:-none} $neve_lo"`,
-    ...(remove ? ['  rm -rf -- "$neve_r"'] : []),
+    ...(remove ? [`  neve_lost="$neve_lost \${neve_r##*/}"`] : []),
     "done",
   ];
 }
@@ -554,7 +555,8 @@ function guardLines(files: readonly FileInputs[], stashDir: string): string[] {
  * Shell that reports, as "@@neve self-restore <name> restore <rc> activate <rc|none>" (or "... superseded"), each
  * push of the service whose dead-man restore ran on the host by itself (access was not confirmed in time) and
  * that no push has reported yet: how the restore ended, files put back and activation run again, or not. With
- * `mark` (a push, holding the paths' locks) each is marked reported (REPORTED in its stash), a refresh only reports.
+ * `mark` (a push, holding the paths' locks) its name is kept in `neve_sr` and it is marked reported (REPORTED in its
+ * stash) only once this push's own report has reached the client ({@link reportedDoneFunction}); a refresh only reports.
  */
 function selfRestoreLines(svcDir: string, mark: boolean): string[] {
   return [
@@ -564,9 +566,23 @@ function selfRestoreLines(svcDir: string, mark: boolean): string[] {
     `  if [ -f "$neve_d/SELF-RESTORED" ]; then neve_so=$(head -c 200 "$neve_d/SELF-RESTORED" | tr -cd 'a-z0-9 '); echo "@@neve self-restore \${neve_d##*/} \${neve_so:-unknown}";`,
     `  elif [ -f "$neve_d/SUPERSEDED" ]; then echo "@@neve self-restore \${neve_d##*/} superseded";`,
     "  else continue; fi",
-    ...(mark ? ['  : > "$neve_d/REPORTED"'] : []),
+    ...(mark ? [`  neve_sr="$neve_sr \${neve_d##*/}"`] : []),
     "done",
   ];
+}
+
+/**
+ * `neve_reported_done`: what this push reported of earlier runs (lost runs, dead-man restores; names collected by
+ * {@link lostRunLines} and {@link selfRestoreLines}, stash names without blanks or glob characters) is settled:
+ * the lost runs' directories go, the restores are marked REPORTED. Called only where the client has this push's
+ * report: after its acknowledgement of the relayed line, or on the "unchanged" exit (as before the acknowledgement
+ * existed). A push whose connection is lost before that leaves them for the next push and refresh to report again.
+ */
+function reportedDoneFunction(svcDir: string): string {
+  return (
+    `neve_lost=''; neve_sr=''; neve_reported_done() { for neve_n in $neve_lost; do rm -rf -- ${q(`${svcDir}/.runs`)}/"$neve_n"; done; ` +
+    `for neve_n in $neve_sr; do : > ${q(svcDir)}/"$neve_n"/REPORTED; done; }`
+  );
 }
 
 /**
@@ -610,6 +626,7 @@ export function buildApplyScript(plan: ApplyPlan): string {
   L.push(...reportFunction(paths));
   // A run a lost connection left behind: say how it ended (the journal re-verifies its files either way), also
   // when this push then finds nothing to change.
+  L.push(reportedDoneFunction(svcDir));
   L.push(...lostRunLines(svcDir, null, true));
   // A dead-man restore since the last push: say how it ended (restored and re-activated, or not).
   L.push(...selfRestoreLines(svcDir, true));
@@ -688,7 +705,7 @@ export function buildApplyScript(plan: ApplyPlan): string {
   L.push("  :", "}");
   L.push(
     `if [ "$neve_any" -eq 0 ]; then ${makeCollectedDirs(`neve_fail ${EXIT.stash} ${q(`cannot create the directories of the originals in ${O}`)}`)}; neve_keep_originals;` +
-      ` ${writtenLines(plan.files, plan.stashDir).join("; ")}; echo '@@neve unchanged'; neve_report; exit 0; fi`,
+      ` ${writtenLines(plan.files, plan.stashDir).join("; ")}; echo '@@neve unchanged'; neve_report; neve_reported_done; exit 0; fi`,
   );
 
   // 4. validators on the staged copies; on failure nothing has moved.
@@ -728,7 +745,7 @@ export function buildApplyScript(plan: ApplyPlan): string {
     `while IFS= read -r neve_l || [ -n "$neve_l" ]; do printf '%s\\n' "$neve_l"; done < ${q(`${R}/out`)}; if [ -s ${q(`${R}/err`)} ]; then cat -- ${q(`${R}/err`)} >&2; fi; printf '%s\\n' ${q(relayedLine(plan.token))}`,
   );
   L.push(
-    `neve_ack=$(timeout ${SSH_FIXED.pushAckSeconds} head -c ${RELAYED_ACK.length} 2>/dev/null) || :; if [ "$neve_ack" = ${q(RELAYED_ACK.trim())} ]; then rm -rf -- ${q(R)}; rmdir -- ${q(`${svcDir}/.runs`)} 2>/dev/null || :; fi`,
+    `neve_ack=$(timeout ${SSH_FIXED.pushAckSeconds} head -c ${RELAYED_ACK.length} 2>/dev/null) || :; if [ "$neve_ack" = ${q(RELAYED_ACK.trim())} ]; then rm -rf -- ${q(R)}; neve_reported_done; rmdir -- ${q(`${svcDir}/.runs`)} 2>/dev/null || :; fi`,
   );
   L.push('exit "$neve_rc"', `# ${END_MARKER}`);
   return `${L.join("\n")}\n`;

@@ -409,6 +409,27 @@ describe("HostConfig scripts under the real /bin/sh", () => {
     expect(fs.existsSync(runs)).toBe(false);
   });
 
+  it("must keep what a push reported of earlier runs until that push's own report reached the client", () => {
+    fs.writeFileSync(target(), "old\n");
+    const runs = path.join(dir, "stash", "svc", ".runs");
+    const changeTo = (content: string) => buildApplyScript(plan({ files: [{ ...plan().files[0], content }] }));
+    const lostNames = (out: string) => [...out.matchAll(/^@@neve lost-run (\S+) /gm)].map((m) => m[1]);
+    // A first run whose end the client never saw.
+    expect(runScript(changeTo("one\n"), false).code).toBe(0);
+    const [firstRun] = fs.readdirSync(runs);
+    // The next push reports it, but its own end does not reach the client either: the news of the first run must not
+    // be lost with it, so both runs are still there for the refresh to report.
+    const second = runScript(changeTo("two\n"), false);
+    expect(lostNames(second.stdout)).toEqual([firstRun]);
+    expect(fs.readdirSync(runs)).toHaveLength(2);
+    const refresh = runScript(buildReadScript([target()], path.join(dir, "stash"), "svc")).stdout;
+    expect(lostNames(refresh)).toHaveLength(2);
+    expect(lostNames(refresh)).toContain(firstRun);
+    // A push whose report is acknowledged settles them: reported once more, then gone.
+    expect(lostNames(runScript(changeTo("three\n")).stdout)).toHaveLength(2);
+    expect(fs.existsSync(runs)).toBe(false);
+  });
+
   it("must not roll back over a file that changed during the push (not what this push wrote), and say so", () => {
     fs.writeFileSync(target(), "old\n");
     const t = target().replace(/'/g, "'\\''");
