@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -13,6 +12,7 @@ import { readLive } from "../../stacks/discover/read";
 import { liveVocabulary } from "../../stacks/discover/vocab";
 import { modelFromText, writeStack } from "../../stacks/discover/write";
 import { run, scratchDir, which, writeIn } from "../render/tools";
+import { runScript } from "../support/scriptRun";
 import { treeHash } from "../treeHash";
 
 // Issue 12, host files, dnsmasq: the live drop-in carries upstream servers, no-resolv, domain/local,
@@ -181,7 +181,7 @@ describe("the hand-written drop-in (tests/fixtures/pve-neve-hand/etc/dnsmasq.d/n
     );
   });
 
-  it("end to end: discover --root (pve-neve + pve-neve-hand) --write, then plan --files renders the drop-in equal in meaning; the copy is unchanged", () => {
+  it("end to end: discover --root (pve-neve + pve-neve-hand) --write, then plan --files renders the drop-in equal in meaning; the copy is unchanged", async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "neve-dnsmasq-"));
     try {
       const root = path.join(tmp, "root");
@@ -190,35 +190,24 @@ describe("the hand-written drop-in (tests/fixtures/pve-neve-hand/etc/dnsmasq.d/n
       const hashBefore = treeHash(root);
       const stack = path.join(tmp, "s.yaml");
       fs.writeFileSync(stack, STACK);
-      const node = (script: string, ...args: string[]) =>
-        execFileSync(process.execPath, ["--require", path.join(REPO, "scripts", "register.js"), path.join(REPO, "scripts", script), ...args], {
-          cwd: REPO,
-          encoding: "utf8",
-        });
-      // exit 1: other objects of the copy still differ; the drop-in is what is asserted here.
-      const discover = (...args: string[]) => {
-        try {
-          return node("discover.ts", "--root", root, "--config", stack, ...args);
-        } catch (e) {
-          return (e as { stdout?: string }).stdout ?? "";
-        }
-      };
+      // Any exit: other objects of the copy still differ; the drop-in is what is asserted here.
+      const discover = async (...args: string[]) => (await runScript("discover", "--root", root, "--config", stack, ...args)).stdout;
       const section = (out: string) => out.slice(out.indexOf(`differs   ${CONF}`)).split(/\n {2}(?=\S)/)[0];
       // Before: --check counts the file and names each live directive the render would drop, by meaning.
-      const before = section(discover("--check"));
+      const before = section(await discover("--check"));
       expect(before).toMatch(/counted: the up would replace \/etc\/dnsmasq.d\/neve-vmbr1.conf/);
       expect(before).toMatch(/\d+ differences in meaning/);
       for (const l of ["no-resolv", "server=1.1.1.1", "dhcp-host=bc:24:11:5e:7a:21,10.10.10.2,etoile", "cache-size=1000"])
         expect(before).toContain(`dnsmasq: live "${l}" would be dropped or changed`);
       expect(before).not.toContain('live "server=9.9.9.9#53"'); // spelling: 9.9.9.9#53 is 9.9.9.9
-      const out = discover("--write");
+      const out = await discover("--write");
       expect(out).toMatch(/host files read \(.*neve-vmbr1\.conf.*\): each renders equal in meaning to the live file/);
       expect(fs.readFileSync(stack, "utf8")).toMatch(/dhcpReserved: 10\.10\.10\.2/);
       // After: equal in meaning (comments, order, spelling differ): shown, not counted.
-      const after = section(discover("--check"));
+      const after = section(await discover("--check"));
       expect(after).toMatch(/equal in meaning: .*not counted/);
       expect(after).not.toMatch(/differences? in meaning|counted: the up/);
-      node("plan.ts", "--config", stack, "--files", path.join(tmp, "out"));
+      expect((await runScript("plan", "--config", stack, "--files", path.join(tmp, "out"))).code).toBe(0);
       const r = fs.readFileSync(path.join(tmp, "out", CONF), "utf8");
       expect(dnsmasqMeaningDiff(LIVE, r)).toEqual([]);
       expect(dnsmasqTest(r).status).toBe(0);

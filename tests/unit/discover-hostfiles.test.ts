@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -18,6 +17,7 @@ import { modelFromText, writeStack } from "../../stacks/discover/write";
 import { renderHaproxyConfig } from "../../stacks/render";
 import * as neve from "../render/neve.fixture";
 import { run, scratchDir, which, writeIn } from "../render/tools";
+import { runScript } from "../support/scriptRun";
 
 // Issue 12, host files: the live haproxy.cfg, noVNC unit and certificate fix-up unit/timer carry
 // directives the model had no field for (tests/fixtures/pve-neve-hand, written by hand). --write states
@@ -426,7 +426,7 @@ describe("the hand-written fixture (tests/fixtures/pve-neve-hand)", () => {
     );
   });
 
-  it("end to end: discover --root (pve-neve + these files) --write, then npm run plan --files renders each file equal in meaning, and the copy is unchanged", () => {
+  it("end to end: discover --root (pve-neve + these files) --write, then npm run plan --files renders each file equal in meaning, and the copy is unchanged", async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "neve-hand-"));
     try {
       const root = path.join(tmp, "root");
@@ -434,19 +434,10 @@ describe("the hand-written fixture (tests/fixtures/pve-neve-hand)", () => {
       fs.cpSync(path.join(HAND, "etc"), path.join(root, "etc"), { recursive: true });
       const stack = path.join(tmp, "s.yaml");
       fs.writeFileSync(stack, STACK);
-      const node = (script: string, ...args: string[]) =>
-        execFileSync(process.execPath, ["--require", path.join(REPO, "scripts", "register.js"), path.join(REPO, "scripts", script), ...args], {
-          cwd: REPO,
-          encoding: "utf8",
-        });
-      let out = "";
-      try {
-        out = node("discover.ts", "--root", root, "--config", stack, "--write");
-      } catch (e) {
-        out = (e as { stdout?: string }).stdout ?? ""; // exit 1: other objects of the copy still differ; the host files are what is asserted here
-      }
+      // Any exit: other objects of the copy still differ; the host files are what is asserted here.
+      const { stdout: out } = await runScript("discover", "--root", root, "--config", stack, "--write");
       expect(out).toMatch(/host files read \(.*haproxy.cfg.*\): each renders equal in meaning to the live file/);
-      node("plan.ts", "--config", stack, "--files", path.join(tmp, "out"));
+      expect((await runScript("plan", "--config", stack, "--files", path.join(tmp, "out"))).code).toBe(0);
       for (const [p, rel] of Object.entries(HAND_FILES)) {
         const live = fs.readFileSync(path.join(HAND, rel), "utf8");
         const r = fs.readFileSync(path.join(tmp, "out", p), "utf8");
