@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { DEFAULT_STACK_FILE, loadModelFromFile, REPO_ROOT, readStackConfig } from "../../scripts/lib/stackFile";
+import { ConfigError, parseStackConfig } from "../../stacks/config";
 import type { NeveModel } from "../../stacks/config/model";
 import { SECRET_KEYS } from "../../stacks/config/secrets";
 import { rawConfigFromPulumi } from "../../stacks/config/stack";
@@ -22,6 +23,17 @@ export type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint
 /** A fresh mutable copy of a stack file's `neve-infra:` config. Defaults to the fixture. */
 export function rawConfig(file: string = FIXTURE_STACK_FILE): Raw {
   return structuredClone(rawConfigFromPulumi(readStackConfig(file), SECRET_KEYS)) as Raw;
+}
+
+/** The message with which the stack's config checks refuse `raw`; a failure when they accept it. */
+export function configRefusal(raw: Raw): string {
+  try {
+    parseStackConfig(raw);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.message;
+    throw e;
+  }
+  throw new Error("expected the config to be refused, but it was accepted");
 }
 
 /** The fixture's validated model. */
