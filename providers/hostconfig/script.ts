@@ -528,7 +528,7 @@ function lostRunLines(svcDir: string, current: string | null, remove: boolean): 
  * The adoption guard of a create (see ApplyPlan.guard): one line per file that hashes the live path under its
  * lock and refuses, before anything is staged, a live file that is not absent, not equal to the render and not
  * one of the hashes the caller accepted. A secret file's live hash is not printed. Needs {@link HASH_FUNCTION}
- * (`neve_hash`: "none" for anything but a regular file).
+ * (`neve_hashv`: `$neve_hv` is "none" for anything but a regular file).
  */
 function guardLines(files: readonly FileInputs[], stashDir: string): string[] {
   return files.map((f) => {
@@ -552,6 +552,15 @@ function guardLines(files: readonly FileInputs[], stashDir: string): string[] {
 }
 
 /**
+ * Shell that expands to the words of a SELF-RESTORED record ("restore <rc> activate <rc|none>", as the restore script
+ * writes it) at the already quoted shell word `file`: at most 200 bytes, only lowercase letters, digits and spaces,
+ * so a damaged record can never put anything else into a report line.
+ */
+function selfRestoredWords(file: string): string {
+  return `$(head -c 200 ${file} | tr -cd 'a-z0-9 ')`;
+}
+
+/**
  * Shell that reports, as "@@neve self-restore <name> restore <rc> activate <rc|none>" (or "... superseded"), each
  * push of the service whose dead-man restore ran on the host by itself (access was not confirmed in time) and
  * that no push has reported yet: how the restore ended, files put back and activation run again, or not. With
@@ -563,7 +572,7 @@ function selfRestoreLines(svcDir: string, mark: boolean): string[] {
     `for neve_d in ${q(svcDir)}/*; do`,
     `  case "\${neve_d##*/}" in ${STASH_NAME_GLOB}) ;; *) continue;; esac`,
     '  [ -e "$neve_d/REPORTED" ] && continue',
-    `  if [ -f "$neve_d/SELF-RESTORED" ]; then neve_so=$(head -c 200 "$neve_d/SELF-RESTORED" | tr -cd 'a-z0-9 '); echo "@@neve self-restore \${neve_d##*/} \${neve_so:-unknown}";`,
+    `  if [ -f "$neve_d/SELF-RESTORED" ]; then neve_so=${selfRestoredWords('"$neve_d/SELF-RESTORED"')}; echo "@@neve self-restore \${neve_d##*/} \${neve_so:-unknown}";`,
     `  elif [ -f "$neve_d/SUPERSEDED" ]; then echo "@@neve self-restore \${neve_d##*/} superseded";`,
     "  else continue; fi",
     ...(mark ? [`  neve_sr="$neve_sr \${neve_d##*/}"`] : []),
@@ -963,7 +972,7 @@ export function buildConfirmScript(stashDirOfPush: string): string {
     ...disarmLines(S, "  "),
     "  echo '@@neve confirmed'; exit 0",
     "fi",
-    `if [ -e ${q(`${S}/SELF-RESTORED`)} ]; then echo "@@neve self-restored $(head -c 200 ${q(`${S}/SELF-RESTORED`)} | tr -cd 'a-z0-9 ')"; fi`,
+    `if [ -e ${q(`${S}/SELF-RESTORED`)} ]; then echo "@@neve self-restored ${selfRestoredWords(q(`${S}/SELF-RESTORED`))}"; fi`,
     `if [ -e ${q(`${S}/SUPERSEDED`)} ]; then echo '@@neve superseded'; fi`,
     "exit 3",
     `# ${END_MARKER}`,
