@@ -163,16 +163,16 @@ function expandGroups(c: StackConfig, chain: readonly ChainRule[]): Array<ChainR
 }
 
 /**
- * A group's rule as it runs when the group is called from `groupRule`: pve-firewall jumps to the group's
- * chain only for traffic on the GROUP rule's `-i` (src/PVE/Firewall.pm commit 6f1311f3,
- * `ruleset_add_group_rule`), and the inner rule's own `-i` is matched in that chain too. So the rule takes the
- * group rule's interface when it has none, keeps its own when the group rule has none, and never matches (null)
- * when both name different interfaces. One place for the access predicate and the never-public check.
+ * A group's rule as it runs when the group is called from `groupRule`, or null when it never runs. pve-firewall
+ * (src/PVE/Firewall.pm commit 6f1311f3) jumps to the group's chain only for traffic on the GROUP rule's `-i`
+ * (`ruleset_add_group_rule`), so the rule takes that interface; and it reads a group's rules with rule_env `group`,
+ * where `verify_rule` refuses `-i` and `generate_group_rules` skips a rule with errors, so a group's rule with its
+ * own `iface` never runs (the config rules refuse it too). One place for the access predicate and the
+ * never-public check.
  */
 export function groupMember(groupRule: FirewallRuleConfig, inner: FirewallRuleConfig): FirewallRuleConfig | null {
-  if (groupRule.iface === undefined) return inner;
-  if (inner.iface === undefined) return { ...inner, iface: groupRule.iface };
-  return inner.iface === groupRule.iface ? inner : null;
+  if (inner.iface !== undefined) return null;
+  return groupRule.iface === undefined ? inner : { ...inner, iface: groupRule.iface };
 }
 
 /**

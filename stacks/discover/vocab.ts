@@ -500,8 +500,11 @@ function referenceOf(v: string | undefined): string | undefined {
   return v.toLowerCase();
 }
 
-function ruleVocab(r: FirewallRuleFacts, i: number, taken: Set<string>, bridges?: readonly string[], names?: FirewallNames): LiveRule {
+function ruleVocab(r: FirewallRuleFacts, i: number, taken: Set<string>, bridges?: readonly string[], names?: FirewallNames, inGroup = false): LiveRule {
   const why: string[] = [];
+  // pve-firewall reads a security group's rules with rule_env `group`, where verify_rule refuses `-i` ("parameter -i
+  // not allowed for this rule type") and generate_group_rules skips a rule with errors (src/PVE/Firewall.pm, 6f1311f3).
+  if (inGroup && r.iface !== undefined) why.push(`-i ${r.iface} in a security group (pve-firewall skips the rule)`);
   for (const [opt, v] of [
     ["source", r.source],
     ["dest", r.dest],
@@ -660,7 +663,7 @@ export function liveVocabulary(facts: LiveFacts): LiveVocabulary {
       groups: Object.fromEntries(
         Object.entries(f.groups ?? {}).map(([n, g]) => {
           const t = new Set<string>();
-          return [n, { ...(g.comment ? { comment: g.comment } : {}), rules: g.rules.map((r, i) => ruleVocab(r, i, t, bridgeNames, names)) }];
+          return [n, { ...(g.comment ? { comment: g.comment } : {}), rules: g.rules.map((r, i) => ruleVocab(r, i, t, bridgeNames, names, true)) }];
         }),
       ),
       options: optionsOf(o, ["enable", "policy_in", "policy_out"]),

@@ -151,22 +151,30 @@ describe("the tailnet access predicate through security groups", () => {
     expect(issuesOf(withGroup([{ name: "no-ssh", action: "DROP", macro: "SSH" }], { enabled: false }))).toEqual([]);
   });
 
-  it("must not count a group's rule bound to another interface than its GROUP rule's: it never matches there", () => {
-    // pve-firewall jumps to the group's chain only on the GROUP rule's -i, and the inner rule's own -i is matched
-    // too: an inner ACCEPT on the tailnet interface under a GROUP rule on vmbr0 lets nothing in.
+  it("must not count a group's rule with an interface of its own: pve-firewall skips it (no -i in a group)", () => {
+    // verify_rule refuses -i with rule_env `group` and generate_group_rules skips the rule: an ACCEPT there lets
+    // nothing in, whatever interface the GROUP rule names. The predicate must see the cluster DROP after it.
     const tailnet = stackConfigSchema.parse(rawConfig()).network.tailnet.iface;
-    const under = (groupIface: string) => (c: Raw) => {
+    const under = (groupIface: string | undefined, innerIface: string | undefined) => (c: Raw) => {
       withGroup(
         [
-          { name: "ssh", action: "ACCEPT", macro: "SSH", iface: tailnet },
-          { name: "api", action: "ACCEPT", proto: "tcp", iface: tailnet, dports: [8006] },
+          { name: "ssh", action: "ACCEPT", macro: "SSH", ...(innerIface ? { iface: innerIface } : {}) },
+          { name: "api", action: "ACCEPT", proto: "tcp", dports: [8006], ...(innerIface ? { iface: innerIface } : {}) },
         ],
-        { iface: groupIface },
+        groupIface ? { iface: groupIface } : {},
       )(c);
       c.firewall.rules.splice(1, 0, { name: "drop-all", action: "DROP", proto: "any" });
     };
-    expect(issuesOf(under("vmbr0")).join("\n")).toContain("(drop-all, DROP) matches it");
-    expect(issuesOf(under(tailnet))).toEqual([]);
+    for (const groupIface of ["vmbr0", tailnet, undefined]) expect(issuesOf(under(groupIface, tailnet)).join("\n")).toContain("(drop-all, DROP) matches it");
+    // Without an interface of its own the group's rule runs under the GROUP rule's.
+    expect(issuesOf(under(tailnet, undefined))).toEqual([]);
+    expect(issuesOf(under("vmbr0", undefined)).join("\n")).toContain("(drop-all, DROP) matches it");
+  });
+
+  it("must refuse, naming the field, an interface on a security group's rule (pve-firewall would skip it)", () => {
+    const raw = rawConfig();
+    withGroup([{ name: "ssh", action: "ACCEPT", macro: "SSH", iface: "vmbr1" }])(raw);
+    expect(() => parseStackConfig(raw)).toThrow("firewall.groups.ops.rules[0].iface: pve-firewall does not allow -i on a security group's rule");
   });
 
   it("must refuse, naming the field, a GROUP rule for an undeclared group or with fields of its own", () => {
@@ -228,6 +236,19 @@ describe("what the stack cannot state in a firewall file counts, saying what to 
     expect(written.choices.join("\n")).toContain(
       "firewall.hostOptions: left as {}: /etc/pve/nodes/neve/host.fw option bogus pve-firewall does not read (it skips the line with a warning); remove it from /etc/pve/nodes/neve/host.fw",
     );
+  });
+
+  it("must mark a security group's rule with -i as having no stack form (pve-firewall skips it), never write it", () => {
+    const raw = "IN SSH(ACCEPT) -i vmbr1 -source tailnet";
+    const facts: LiveFacts = {
+      ...base(),
+      firewall: {
+        ...base().firewall!,
+        groups: { ops: { rules: [{ type: "in", action: "ACCEPT", macro: "SSH", enabled: true, iface: "vmbr1", source: "tailnet", raw }] } },
+      },
+    };
+    const { live } = run(facts);
+    expect(live.firewall?.groups.ops.rules[0].unexpressed).toContain("-i vmbr1 in a security group (pve-firewall skips the rule)");
   });
 
   it("must write an OUT rule of a security group as direction: out, and then match", () => {

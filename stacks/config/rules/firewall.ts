@@ -85,6 +85,11 @@ export const firewallRules: SectionRules = (c, add) => {
       if (extra.length) add(`${at}.group`, `a GROUP rule takes only iface, comment and enabled (the group's rules decide); remove ${extra.join(", ")}`);
       return;
     }
+    if (inGroup && r.iface !== undefined)
+      add(
+        `${at}.iface`,
+        "pve-firewall does not allow -i on a security group's rule (it skips the rule); remove iface here and set it on the GROUP rule that uses the group",
+      );
     if (r.icmpType !== undefined && r.macro === undefined && r.proto !== "icmp" && r.proto !== "ipv6-icmp")
       add(`${at}.icmpType`, "icmpType needs proto icmp or ipv6-icmp");
     if (r.sports.length && r.macro === undefined && r.proto !== "tcp" && r.proto !== "udp") add(`${at}.sports`, "sports need proto tcp or udp");
