@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { packProvider } from "./packedProvider";
 import { providerCacheDir, providerCacheKey, readCachedProvider, reportNoProviderCacheKey, writeCachedProvider } from "./providerCache";
 import { inOfflinePlan } from "./runMode";
 
@@ -8,7 +9,7 @@ import { inOfflinePlan } from "./runMode";
  *
  * It registers what `pulumi.dynamic.Resource` (@pulumi/pulumi dynamic/index.ts) registers: the
  * type `pulumi-nodejs:dynamic/<module>:<type>`, the given properties plus `__provider`, the text of
- * `serializeFunction(() => provider, { allowSecrets: true })`. tests/unit/provider-cache.test.ts
+ * `serializeFunction(() => provider, { allowSecrets: true })` (packed). tests/unit/provider-cache.test.ts
  * holds both to the SDK's class, so a change in the SDK fails there first.
  *
  * The cache is read only by the offline plan (providers/common/runMode.ts), where `__provider` is
@@ -18,9 +19,10 @@ import { inOfflinePlan } from "./runMode";
  * tell from the user's own (providers/common/cacheTrust.js), nor a change the key cannot see reaches
  * a provider host or the state.
  *
- * Two differences, on purpose: `module` and `type` are required (the SDK defaults them), and a
+ * Three differences, on purpose: `module` and `type` are required (the SDK defaults them), a
  * provider whose closure captured a secret is refused instead of being stored as a secret
- * `__provider`. Secrets reach the providers as inputs only.
+ * `__provider` (secrets reach the providers as inputs only), and the text is shipped packed
+ * (providers/common/packedProvider.ts says why; the cache keeps the SDK's text).
  */
 export abstract class DynamicResource extends pulumi.CustomResource {
   constructor(
@@ -47,7 +49,7 @@ function serializedProvider(provider: pulumi.dynamic.ResourceProvider, token: st
   const memo = readCache ? texts.cached : texts.fresh;
   let text = memo.get(provider);
   if (text === undefined) {
-    text = cachedOrSerialized(provider, token, readCache);
+    text = cachedOrSerialized(provider, token, readCache).then(packProvider);
     memo.set(provider, text);
   }
   return pulumi.output(text);

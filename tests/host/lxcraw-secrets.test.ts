@@ -6,6 +6,7 @@
 
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { unpackProvider } from "../../providers/common/packedProvider";
 import type { LxcRawConfigArgs } from "../../providers/lxcraw";
 import { check, conn, create, type Declared } from "../providers/support/hostconfigCase";
 import { declareLxcRaw, lxcRawArgs } from "../providers/support/lxcrawCase";
@@ -37,8 +38,9 @@ describe("LxcRawConfig secrets", () => {
 
   it("must keep the private key out of __provider, mark the connection secret, and carry the renderer itself", async () => {
     d = await declareLxcRaw("lune-raw", args());
-    const provider = String(d.inputs.__provider);
-    expectNoSecret("__provider", provider, secrets);
+    // The SDK's text inside the packed module (providers/common/packedProvider.ts), and the packed text itself.
+    const provider = unpackProvider(String(d.inputs.__provider));
+    expectNoSecret("__provider", `${d.inputs.__provider}\n${provider}`, secrets);
     expect(d.secretPaths).toEqual(expect.arrayContaining(["connection"]));
     // The splice runs in the provider host: renderLxcRawConfig's body must be in the serialized module, not a require
     // of a repo path the provider host could not load.
@@ -50,7 +52,7 @@ describe("LxcRawConfig secrets", () => {
   it("must mark the connection secret also when the key is given as a plain string", async () => {
     const plain = await declareLxcRaw("plain-key", args({ connection: conn(host) }));
     expect(plain.secretPaths).toEqual(expect.arrayContaining(["connection"]));
-    expectNoSecret("__provider", String(plain.inputs.__provider), secrets);
+    expectNoSecret("__provider", `${plain.inputs.__provider}\n${unpackProvider(String(plain.inputs.__provider))}`, secrets);
   });
 
   it("must keep the key only in the secret connection output, none in the plain outputs or after a refresh", async () => {

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import { serializeProvider } from "../../providers/common/dynamicResource";
+import { PACKED_HEADER, packProvider, unpackProvider } from "../../providers/common/packedProvider";
 import {
   forgetProviderCodeDigests,
   MAX_CACHED_PROVIDERS,
@@ -65,14 +66,19 @@ describe("DynamicResource against pulumi.dynamic.Resource", () => {
   it.each([
     ["ours-host", "sdk-host"],
     ["ours-lxc", "sdk-lxc"],
-  ])("must register %s with the type token and the __provider text that the SDK's class gives %s", (ours, sdk) => {
+  ])("must register %s with the type token of the SDK's class and the __provider text it gives %s, packed", (ours, sdk) => {
     const a = byName(ours);
     const b = byName(sdk);
     expect(a.type).toBe(b.type);
     expect(a.type).toMatch(/^pulumi-nodejs:dynamic\/neve:(HostConfig|LxcRawConfig)$/);
-    expect(typeof a.inputs.__provider).toBe("string");
-    expect((a.inputs.__provider as string).length).toBeGreaterThan(10000);
-    expect(a.inputs.__provider).toBe(b.inputs.__provider);
+    const shippedText = a.inputs.__provider as string;
+    expect(typeof shippedText).toBe("string");
+    expect(shippedText.startsWith(`${PACKED_HEADER}\n`)).toBe(true);
+    expect((b.inputs.__provider as string).length).toBeGreaterThan(10000);
+    // Byte for byte the SDK's text inside, and at most half its size on the wire.
+    expect(unpackProvider(shippedText)).toBe(b.inputs.__provider);
+    expect(shippedText.length).toBeLessThan((b.inputs.__provider as string).length / 2);
+    expect(shippedText).toBe(packProvider(b.inputs.__provider as string));
   });
 
   it("must keep exactly that text on disk, one entry per provider", () => {
@@ -150,7 +156,7 @@ describe("npm run plan with the cache", () => {
       serializeProvider(hostConfigProvider, "pulumi-nodejs:dynamic/neve:HostConfig"),
       serializeProvider(lxcRawConfigProvider, "pulumi-nodejs:dynamic/neve:LxcRawConfig"),
     ]);
-    const digests = texts.map((t) => `sha256:${sha16(t)}`);
+    const digests = texts.map((t) => `sha256:${sha16(packProvider(t))}`);
     for (const d of digests) expect(warm.providers.some((p) => p.includes(d))).toBe(true);
   }, 60000);
 
@@ -176,8 +182,11 @@ describe("under @pulumi/pulumi/cmd/run (what `pulumi preview` and `pulumi up` ru
   let dir: string;
   let fresh: Record<string, string>;
   const planted = (token: string) => `${fresh[token]}\n// planted in the cache by the test\n`;
+  // What a run shipped, unpacked: the SDK's text (packing itself is held to the SDK's class above).
   const shipped = (r: Awaited<ReturnType<typeof runCmdRun>>) =>
-    Object.fromEntries(r.registrations.filter((x) => x.type.startsWith("pulumi-nodejs:dynamic")).map((x) => [x.type, x.inputs.__provider]));
+    Object.fromEntries(
+      r.registrations.filter((x) => x.type.startsWith("pulumi-nodejs:dynamic")).map((x) => [x.type, unpackProvider(x.inputs.__provider as string)]),
+    );
   const plant = () => {
     for (const [token, provider] of providers) {
       const key = providerCacheKey(token, provider);
