@@ -7,15 +7,16 @@
 // describes the host (adoption.live is append-only: --adopt adds a declared object once it is recorded).
 // Details: docs/discover.md; logic: stacks/discover/.
 import { main } from "../stacks/discover/cli";
+import { exitWhenFlushed } from "./lib/cli";
 
 main(process.argv.slice(2), {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
   now: () => new Date().toISOString(),
 }).then(
-  (code) => process.exit(code),
+  (code) => exitWhenFlushed(code),
   (e: unknown) => {
     process.stderr.write(`discover failed: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(2);
+    exitWhenFlushed(2);
   },
 );

@@ -3,7 +3,7 @@
 // VM cloned from template 9000. Exit 2 on a bad argument or stack file (the file named,
 // scripts/lib/cli.ts), 3 when the range is full, 1 on other errors.
 import { CloneRangeFullError, nextFreeCloneAddress } from "../stacks/config/build";
-import { failure, parseFlags } from "./lib/cli";
+import { exitWhenFlushed, failure, parseFlags } from "./lib/cli";
 import { DEFAULT_STACK_FILE, loadModelFromFile } from "./lib/stackFile";
 
 const USAGE = "usage: npm run next-ip [-- --config FILE]";
@@ -25,4 +25,4 @@ function main(argv: string[]): number {
   }
 }
 
-process.exit(main(process.argv.slice(2)));
+exitWhenFlushed(main(process.argv.slice(2)));

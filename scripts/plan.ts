@@ -7,7 +7,7 @@
 // file named, scripts/lib/cli.ts), 1 on other errors.
 import { stringify } from "yaml";
 import { ConfigError } from "../stacks/config/errors";
-import { failure, parseFlags, UsageError } from "./lib/cli";
+import { exitWhenFlushed, failure, parseFlags, UsageError } from "./lib/cli";
 import { writeHostFiles } from "./lib/hostFiles";
 import { checkStackFile, firewallOwnerIssues } from "./lib/planCheck";
 import { planRestarts, restartLines } from "./lib/planRestarts";
@@ -79,10 +79,10 @@ async function main(): Promise<number> {
 // Run only as the entry point (`npm run plan`), not when a test imports parseArgs.
 if (require.main === module)
   main().then(
-    (code) => process.exit(code),
+    (code) => exitWhenFlushed(code),
     (e: unknown) => {
       const { code, text } = failure("plan", e, stackFileOfRun);
       process.stderr.write(text);
-      process.exit(code);
+      exitWhenFlushed(code);
     },
   );

@@ -59,3 +59,15 @@ export function failure(name: string, e: unknown, stackFile?: string): { code: 1
   // Anything else is a bug, not the operator's input: one line, no stack trace.
   return { code: 1, text: `${name} failed: ${e instanceof Error ? e.message : String(e)}\n` };
 }
+
+/**
+ * End the process with `code` once everything written to stdout and stderr has left the process. `process.exit`
+ * alone drops what a pipe has not taken yet: into a pipe whose reader is slower than the command (a JSON parser, a
+ * pager), Node queues a write the pipe's buffer (64 KiB) cannot hold at once, and exit discards the queue, so
+ * `npm run plan -- --json | consumer` got the first 64 KiB of the document. A write's callback runs once it and
+ * every write before it on that stream have been handed to the kernel.
+ */
+export function exitWhenFlushed(code: number): void {
+  process.exitCode = code;
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}
