@@ -97,6 +97,11 @@ export interface GuardSpec {
   readonly guest?: { readonly kind: "vm" | "ct"; readonly restartOnUpdate: boolean; readonly template: boolean };
 }
 
+/** The running-guest update guard of a guest kind: the one place a VM's and a CT's are told apart. */
+export function restartGuardOf(kind: "vm" | "ct"): "updateRunningVm" | "updateRunningCt" {
+  return kind === "vm" ? "updateRunningVm" : "updateRunningCt";
+}
+
 /**
  * The guard list of one Proxmox resource: one stop-list guard per lifecycle point, and for a guest the
  * stack file does not allow to be restarted, the running-guest update guard. This is the one place where a
@@ -105,7 +110,7 @@ export interface GuardSpec {
 export function guardsFor(spec: GuardSpec): readonly GuardName[] {
   const out: GuardName[] = [spec.live ? "createLive" : "create", spec.readOnly ? "updateReadOnly" : "update", "delete"];
   const g = spec.guest;
-  if (g && !g.restartOnUpdate && !g.template) out.push(g.kind === "vm" ? "updateRunningVm" : "updateRunningCt");
+  if (g && !g.restartOnUpdate && !g.template) out.push(restartGuardOf(g.kind));
   return out;
 }
 

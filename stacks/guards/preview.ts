@@ -13,7 +13,7 @@
  * their logical `replace` step is not, so a replacement is still refused.
  */
 import type { LiveObjects } from "../components/proxmox/options";
-import { GUARDS } from "./hooks";
+import { GUARDS, restartGuardOf } from "./hooks";
 import { liveOf } from "./liveObjects";
 import { liveRunning, mergeChanges, restartChanges, restartInputsOfPaths, restartRefusalText } from "./restart";
 import { isFirewall, isProxmoxObject, PROXMOX_TYPES, stopReason } from "./stopList";
@@ -109,7 +109,7 @@ function restartStop(s: Json, type: string): string | undefined {
   const newInputs = props(newState.inputs);
   if (!liveRunning(oldInputs, props(oldState.outputs))) return undefined;
   const hooks = props(newState.resourceHooks);
-  const guard = kind === "vm" ? GUARDS.updateRunningVm.hook : GUARDS.updateRunningCt.hook;
+  const guard = GUARDS[restartGuardOf(kind)].hook;
   if (hooks && !(Array.isArray(hooks.BeforeUpdate) && hooks.BeforeUpdate.includes(guard))) return undefined;
   const paths = isObject(s.detailedDiff) ? Object.keys(s.detailedDiff) : Array.isArray(s.diffReasons) ? s.diffReasons.map(String) : [];
   const changes = mergeChanges(restartChanges(kind, oldInputs, newInputs), restartInputsOfPaths(kind, paths));
