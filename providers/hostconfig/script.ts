@@ -743,14 +743,14 @@ export function buildApplyScript(plan: ApplyPlan): string {
 
   // 2. which files differ from the live ones (content, mode, owner, group; the live state from the stat of step 1)?
   //    And which paths have a journal (their last push did not end verified: they count as changed, so activation
-  //    and health check run again)?
+  //    and health check run again)? Its one line, the stash it names, is read by the shell's `read` (no `cat`).
   plan.files.forEach((f, i) => {
     L.push(
       `neve_c${i}=1; if [ "$neve_lv${i}" = 1 ] && cmp -s -- ${q(staged[i])} ${q(f.path)} && ` +
         `[ "$neve_l${i}" = ${q(`${statMode(f.mode)}:${f.owner}:${f.group}`)} ]; then neve_c${i}=0; fi`,
     );
     L.push(
-      `neve_j${i}=0; neve_p${i}=''; if [ -e ${q(journals[i])} ]; then neve_j${i}=1; neve_p${i}=$(cat -- ${q(journals[i])}) || :; echo '@@neve reverify ${i}'; fi`,
+      `neve_j${i}=0; neve_p${i}=''; if [ -e ${q(journals[i])} ]; then neve_j${i}=1; { IFS= read -r neve_p${i} < ${q(journals[i])}; } 2>/dev/null || :; echo '@@neve reverify ${i}'; fi`,
     );
   });
   L.push(`neve_any=$(( ${plan.files.map((_f, i) => `neve_c${i} + neve_j${i}`).join(" + ")} ))`);
