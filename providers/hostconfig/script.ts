@@ -568,11 +568,12 @@ function lostRunLines(svcDir: string, current: string | null, remove: boolean): 
 /**
  * The adoption guard of a create (see ApplyPlan.guard): one line per file that hashes the live path under its
  * lock and refuses, before anything is staged, a live file that is not absent, not equal to the render and not
- * one of the hashes the caller accepted. A secret file's live hash is not printed. Needs {@link HASH_FUNCTION}
+ * one of the hashes the caller accepted. A secret file's live hash is not printed; it is kept in `$neve_gh<i>` for the
+ * compare step. Needs {@link HASH_FUNCTION}
  * (`neve_hashv`: `$neve_hv` is "none" for anything but a regular file).
  */
 function guardLines(files: readonly FileInputs[], stashDir: string): string[] {
-  return files.map((f) => {
+  return files.map((f, i) => {
     const p = f.path;
     const w = pathWrittenFile(stashDir, p);
     const ok = ["absent", sha256Hex(f.content), ...(f.acceptLive ?? []).map((h) => h.replace(/^sha256:/, ""))];
@@ -583,7 +584,7 @@ function guardLines(files: readonly FileInputs[], stashDir: string): string[] {
         `or accept replacing exactly this content with npm run discover -- --write --acknowledge-file ${p} (HostConfig: files[].acceptLive)`,
     )}`;
     return (
-      `if [ ! -e ${q(p)} ] && [ ! -L ${q(p)} ]; then neve_g=absent; else neve_hashv ${q(p)} || neve_fail ${EXIT.live} ${q(`cannot read ${p} to compare it with the render; nothing was changed`)}; neve_g=$neve_hv; fi\n` +
+      `if [ ! -e ${q(p)} ] && [ ! -L ${q(p)} ]; then neve_g=absent; else neve_hashv ${q(p)} || neve_fail ${EXIT.live} ${q(`cannot read ${p} to compare it with the render; nothing was changed`)}; neve_g=$neve_hv; fi; neve_gh${i}=$neve_g\n` +
       `neve_w=''; if [ -f ${q(w)} ]; then { read -r neve_w < ${q(w)}; } 2>/dev/null || :; fi\n` +
       `case "$neve_g" in ${ok.join("|")}) ;; none) neve_fail ${EXIT.live} ${q(
         `${p} on the host is not a regular file (a directory, a symbolic link or a device): the first push would replace it. Nothing was changed. Make it a regular file or remove it, then run npm run discover -- --check`,
@@ -744,9 +745,11 @@ export function buildApplyScript(plan: ApplyPlan): string {
   // 2. which files differ from the live ones (content, mode, owner, group; the live state from the stat of step 1)?
   //    And which paths have a journal (their last push did not end verified: they count as changed, so activation
   //    and health check run again)? Its one line, the stash it names, is read by the shell's `read` (no `cat`).
+  //    With the adoption guard (a create), the content is compared by the hash the guard took of the live file under
+  //    the same locks (`$neve_gh<i>`), so no `cmp`.
   plan.files.forEach((f, i) => {
     L.push(
-      `neve_c${i}=1; if [ "$neve_lv${i}" = 1 ] && cmp -s -- ${q(staged[i])} ${q(f.path)} && ` +
+      `neve_c${i}=1; if [ "$neve_lv${i}" = 1 ] && ${plan.guard ? `[ "$neve_gh${i}" = ${sha256Hex(f.content)} ]` : `cmp -s -- ${q(staged[i])} ${q(f.path)}`} && ` +
         `[ "$neve_l${i}" = ${q(`${statMode(f.mode)}:${f.owner}:${f.group}`)} ]; then neve_c${i}=0; fi`,
     );
     L.push(

@@ -123,6 +123,20 @@ describe("HostConfig scripts under the real /bin/sh", () => {
     expect(runScript(buildApplyScript(plan())).code).toBe(0);
   });
 
+  it("must find a create unchanged by the guard's hash of the live file when content, mode, owner and group are already right, and changed when the mode is not", () => {
+    fs.writeFileSync(target(), "new\n", { mode: 0o640 });
+    fs.chmodSync(target(), 0o640);
+    const same = runScript(buildApplyScript(plan({ guard: true })));
+    expect(same.code).toBe(0);
+    expect(parseReport(same.stdout).unchanged).toBe(true);
+    expect(log()).toBe("");
+    fs.chmodSync(target(), 0o644);
+    const mode = runScript(buildApplyScript(plan({ guard: true })));
+    expect(parseReport(mode.stdout).changed).toBe(true);
+    expect((fs.statSync(target()).mode & 0o7777).toString(8)).toBe("640");
+    expect(log()).toBe("activated\n");
+  });
+
   it("must run nothing when the script arrives truncated (connection cut during upload)", () => {
     fs.writeFileSync(target(), "old\n");
     const script = buildApplyScript(plan({ files: [{ ...plan().files[0], content: "x".repeat(20000) }] }));
