@@ -192,6 +192,47 @@ export function normalizeMode(mode: string): string {
 }
 
 /**
+ * The mode the shell creates a staged copy with (by the umask; the copy gets its final mode by `chmod` where this
+ * is not it already). The final mode itself when it has no execute or special bit (a file the shell creates never
+ * has those) and gives the group exactly what it gives others and the owner at least that: whatever owner and group
+ * the copy has on creation (the push's user, its group or that of a setgid directory), nobody may then read it who
+ * may not read the final file. Else only its owner bits (no one but the push's user, who wrote it, can read it).
+ */
+export function creationMode(mode: string): number {
+  const m = parseInt(mode, 8);
+  const u = (m >> 6) & 7;
+  const g = (m >> 3) & 7;
+  const o = m & 7;
+  if ((m & 0o7111) === 0 && g === o && (o & ~u) === 0) return m;
+  return m & 0o600;
+}
+
+/** The umask that makes the shell create a file with `mode` ("077": 0600, the scripts' own). */
+function umaskFor(mode: number): string {
+  return (0o777 & ~mode).toString(8).padStart(3, "0");
+}
+
+/**
+ * Shell that reads, with one `stat`, the mode, owner and group of every staged copy (into `$neve_s<i>`, as
+ * "<mode>:<owner>:<group>") and of every live file that is a regular file (`$neve_l<i>`; `$neve_lv<i>` is 1 for
+ * those). Its lines come in argument order; should it fail, all are empty: every copy then gets chown and chmod, and
+ * every file counts as changed.
+ */
+function stagedStateLines(files: readonly FileInputs[], staged: readonly string[]): string[] {
+  const out = [`neve_sa=${q(staged.map(q).join(" "))}`];
+  files.forEach((f, i) => {
+    out.push(`neve_lv${i}=0; neve_l${i}=''; if [ -f ${q(f.path)} ] && [ ! -L ${q(f.path)} ]; then neve_lv${i}=1; neve_sa="$neve_sa "${q(q(f.path))}; fi`);
+  });
+  const next = (v: string) => `${v}=\${neve_ss%%"$neve_nl"*}; neve_ss=\${neve_ss#*"$neve_nl"}`;
+  out.push(
+    `neve_nl='\n'; if neve_ss=$(eval "stat -c '%a:%U:%G' -- $neve_sa" 2>/dev/null); then ${files.map((_f, i) => next(`neve_s${i}`)).join("; ")}` +
+      `${files.map((_f, i) => `; if [ "$neve_lv${i}" = 1 ]; then ${next(`neve_l${i}`)}; fi`).join("")};` +
+      ` else ${files.map((_f, i) => `neve_s${i}=''; neve_lv${i}=0`).join("; ")}; fi`,
+  );
+  return out;
+}
+
+/**
  * Replace `{staged}` (only when there is exactly one file) and `{staged:/abs/path}` with the quoted
  * staged path. `check` has already refused unknown paths; this throws for anything else.
  */
@@ -527,11 +568,12 @@ function lostRunLines(svcDir: string, current: string | null, remove: boolean): 
 /**
  * The adoption guard of a create (see ApplyPlan.guard): one line per file that hashes the live path under its
  * lock and refuses, before anything is staged, a live file that is not absent, not equal to the render and not
- * one of the hashes the caller accepted. A secret file's live hash is not printed. Needs {@link HASH_FUNCTION}
+ * one of the hashes the caller accepted. A secret file's live hash is not printed; it is kept in `$neve_gh<i>` for the
+ * compare step. Needs {@link HASH_FUNCTION}
  * (`neve_hashv`: `$neve_hv` is "none" for anything but a regular file).
  */
 function guardLines(files: readonly FileInputs[], stashDir: string): string[] {
-  return files.map((f) => {
+  return files.map((f, i) => {
     const p = f.path;
     const w = pathWrittenFile(stashDir, p);
     const ok = ["absent", sha256Hex(f.content), ...(f.acceptLive ?? []).map((h) => h.replace(/^sha256:/, ""))];
@@ -542,7 +584,7 @@ function guardLines(files: readonly FileInputs[], stashDir: string): string[] {
         `or accept replacing exactly this content with npm run discover -- --write --acknowledge-file ${p} (HostConfig: files[].acceptLive)`,
     )}`;
     return (
-      `if [ ! -e ${q(p)} ] && [ ! -L ${q(p)} ]; then neve_g=absent; else neve_hashv ${q(p)} || neve_fail ${EXIT.live} ${q(`cannot read ${p} to compare it with the render; nothing was changed`)}; neve_g=$neve_hv; fi\n` +
+      `if [ ! -e ${q(p)} ] && [ ! -L ${q(p)} ]; then neve_g=absent; else neve_hashv ${q(p)} || neve_fail ${EXIT.live} ${q(`cannot read ${p} to compare it with the render; nothing was changed`)}; neve_g=$neve_hv; fi; neve_gh${i}=$neve_g\n` +
       `neve_w=''; if [ -f ${q(w)} ]; then { read -r neve_w < ${q(w)}; } 2>/dev/null || :; fi\n` +
       `case "$neve_g" in ${ok.join("|")}) ;; none) neve_fail ${EXIT.live} ${q(
         `${p} on the host is not a regular file (a directory, a symbolic link or a device): the first push would replace it. Nothing was changed. Make it a regular file or remove it, then run npm run discover -- --check`,
@@ -591,6 +633,19 @@ function reportedDoneFunction(svcDir: string): string {
   return (
     `neve_lost=''; neve_sr=''; neve_reported_done() { for neve_n in $neve_lost; do rm -rf -- ${q(`${svcDir}/.runs`)}/"$neve_n"; done; ` +
     `for neve_n in $neve_sr; do : > ${q(svcDir)}/"$neve_n"/REPORTED; done; }`
+  );
+}
+
+/**
+ * Shell that removes the run directory `R` of an acknowledged push and then runs `neve_reported_done`, and removes
+ * `runs` (the service's `.runs`) where that leaves it empty. With no lost run to remove, one `rm -d` does all three:
+ * the files of `R` (the shell lists them), `R` once empty, `runs` only when empty (rm -d removes no directory that is
+ * not); should `R` still be there (something in it rm -d cannot remove), `rm -rf` removes it, and `rmdir` then `runs`.
+ */
+function removeRunLine(R: string, runs: string): string {
+  return (
+    `if [ -z "$neve_lost" ]; then rm -df -- ${q(R)}/* ${q(R)} ${q(runs)} 2>/dev/null; if [ -e ${q(R)} ]; then rm -rf -- ${q(R)}; rmdir -- ${q(runs)} 2>/dev/null || :; fi; neve_reported_done;` +
+    ` else rm -rf -- ${q(R)}; neve_reported_done; rmdir -- ${q(runs)} 2>/dev/null || :; fi`
   );
 }
 
@@ -651,42 +706,54 @@ export function buildApplyScript(plan: ApplyPlan): string {
     );
   });
 
-  // 1. stage every file next to its target, with its final owner and mode (restrictive until then).
+  // 1. stage every file next to its target, with its final owner and mode, never more readable than that on the way.
   //    The content is written by the shell's own printf (a builtin: no process, nothing in any argv); a content with
-  //    a NUL byte, which no shell word can hold, goes through `base64 -d`. One chown per owner:group and one chmod per
-  //    mode for all the files of the push.
+  //    a NUL byte, which no shell word can hold, goes through `base64 -d`. The shell creates it with the mode
+  //    `creationMode` gives (the umask, a builtin); then one `stat` of the staged copies and of the live files shows
+  //    what they are, and `chown` (one per owner:group) and `chmod` (one per mode) run only for the staged copies
+  //    that are not yet what they must be; should that stat fail, every copy gets both, as before.
   plan.files.forEach((f, i) => {
     const stg = staged[i];
     const cannot = `neve_fail ${EXIT.stage} ${q(`cannot write the staged copy of ${f.path} (disk full or read-only?)`)}`;
     L.push(ensureDir(dirOf(f.path), `neve_fail ${EXIT.stage} ${q(`cannot create directory ${dirOf(f.path)}`)}`));
+    const um = umaskFor(creationMode(f.mode));
+    const set = um === "077" ? "" : `umask ${um}; `;
+    const back = um === "077" ? "" : "; umask 077";
     if (f.content.includes("\0")) {
-      L.push(`base64 -d > ${q(stg)} <<'${eof}' || ${cannot}`, base64Lines(f.content), eof);
+      L.push(`${set}base64 -d > ${q(stg)} <<'${eof}' || ${cannot}`, base64Lines(f.content), eof);
+      if (back) L.push(back.slice(2));
     } else {
-      L.push(`printf '%s' ${q(f.content)} > ${q(stg)} || ${cannot}`);
+      L.push(`${set}printf '%s' ${q(f.content)} > ${q(stg)} || ${cannot}${back}`);
     }
   });
+  L.push(...stagedStateLines(plan.files, staged));
   for (const [who, idx] of groupBy(plan.files, (f) => `${f.owner}:${f.group}`)) {
     const names = idx.map((i) => plan.files[i].path).join(", ");
     L.push(
-      `chown -- ${q(who)} ${idx.map((i) => q(staged[i])).join(" ")} || neve_fail ${EXIT.stage} ${q(`cannot chown ${names} to ${who} (does that user and group exist on the host?)`)}`,
+      `neve_cw=''; ${idx.map((i) => `[ "\${neve_s${i}#*:}" = ${q(who)} ] || { neve_cw="$neve_cw "${q(q(staged[i]))}; neve_s${i}=''; }`).join("; ")}`,
+      `if [ -n "$neve_cw" ]; then eval "chown -- ${q(who).replace(/["\\$`]/g, "\\$&")} $neve_cw" || neve_fail ${EXIT.stage} ${q(`cannot chown ${names} to ${who} (does that user and group exist on the host?)`)}; fi`,
     );
   }
   for (const [mode, idx] of groupBy(plan.files, (f) => statMode(f.mode))) {
     const names = idx.map((i) => plan.files[i].path).join(", ");
     L.push(
-      `chmod -- ${q(mode)} ${idx.map((i) => q(staged[i])).join(" ")} || neve_fail ${EXIT.stage} ${q(`cannot chmod ${names} to ${plan.files[idx[0]].mode}`)}`,
+      `neve_cw=''; ${idx.map((i) => `[ "\${neve_s${i}%%:*}" = ${q(mode)} ] || neve_cw="$neve_cw "${q(q(staged[i]))}`).join("; ")}`,
+      `if [ -n "$neve_cw" ]; then eval "chmod -- ${mode} $neve_cw" || neve_fail ${EXIT.stage} ${q(`cannot chmod ${names} to ${plan.files[idx[0]].mode}`)}; fi`,
     );
   }
 
-  // 2. which files differ from the live ones (content, mode, owner, group)? And which paths have a journal
-  //    (their last push did not end verified: they count as changed, so activation and health check run again)?
+  // 2. which files differ from the live ones (content, mode, owner, group; the live state from the stat of step 1)?
+  //    And which paths have a journal (their last push did not end verified: they count as changed, so activation
+  //    and health check run again)? Its one line, the stash it names, is read by the shell's `read` (no `cat`).
+  //    With the adoption guard (a create), the content is compared by the hash the guard took of the live file under
+  //    the same locks (`$neve_gh<i>`), so no `cmp`.
   plan.files.forEach((f, i) => {
     L.push(
-      `neve_c${i}=1; if [ -f ${q(f.path)} ] && [ ! -L ${q(f.path)} ] && cmp -s -- ${q(staged[i])} ${q(f.path)} && ` +
-        `[ "$(stat -c '%a:%U:%G' -- ${q(f.path)})" = ${q(`${statMode(f.mode)}:${f.owner}:${f.group}`)} ]; then neve_c${i}=0; fi`,
+      `neve_c${i}=1; if [ "$neve_lv${i}" = 1 ] && ${plan.guard ? `[ "$neve_gh${i}" = ${sha256Hex(f.content)} ]` : `cmp -s -- ${q(staged[i])} ${q(f.path)}`} && ` +
+        `[ "$neve_l${i}" = ${q(`${statMode(f.mode)}:${f.owner}:${f.group}`)} ]; then neve_c${i}=0; fi`,
     );
     L.push(
-      `neve_j${i}=0; neve_p${i}=''; if [ -e ${q(journals[i])} ]; then neve_j${i}=1; neve_p${i}=$(cat -- ${q(journals[i])}) || :; echo '@@neve reverify ${i}'; fi`,
+      `neve_j${i}=0; neve_p${i}=''; if [ -e ${q(journals[i])} ]; then neve_j${i}=1; { IFS= read -r neve_p${i} < ${q(journals[i])}; } 2>/dev/null || :; echo '@@neve reverify ${i}'; fi`,
     );
   });
   L.push(`neve_any=$(( ${plan.files.map((_f, i) => `neve_c${i} + neve_j${i}`).join(" + ")} ))`);
@@ -754,7 +821,7 @@ export function buildApplyScript(plan: ApplyPlan): string {
     `while IFS= read -r neve_l || [ -n "$neve_l" ]; do printf '%s\\n' "$neve_l"; done < ${q(`${R}/out`)}; if [ -s ${q(`${R}/err`)} ]; then cat -- ${q(`${R}/err`)} >&2; fi; printf '%s\\n' ${q(relayedLine(plan.token))}`,
   );
   L.push(
-    `neve_ack=$(timeout ${SSH_FIXED.pushAckSeconds} head -c ${RELAYED_ACK.length} 2>/dev/null) || :; if [ "$neve_ack" = ${q(RELAYED_ACK.trim())} ]; then rm -rf -- ${q(R)}; neve_reported_done; rmdir -- ${q(`${svcDir}/.runs`)} 2>/dev/null || :; fi`,
+    `neve_ack=$(timeout ${SSH_FIXED.pushAckSeconds} head -c ${RELAYED_ACK.length} 2>/dev/null) || :; if [ "$neve_ack" = ${q(RELAYED_ACK.trim())} ]; then ${removeRunLine(R, `${svcDir}/.runs`)}; fi`,
   );
   L.push('exit "$neve_rc"', `# ${END_MARKER}`);
   return `${L.join("\n")}\n`;

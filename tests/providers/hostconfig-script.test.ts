@@ -51,12 +51,12 @@ function flockOn(lock: string): boolean {
  * BOOTSTRAP_COMMAND is what sshd hands to the user's shell: run it the same way, script on stdin, followed by the
  * acknowledgement a push's client sends once it has read the end of the report (`ack: false`: none, stdin ends).
  */
-function runScript(script: string, ack = true): { code: number; stdout: string; stderr: string } {
-  return runInput(bootstrapInput(script) + (ack ? RELAYED_ACK : ""));
+function runScript(script: string, ack = true, env?: NodeJS.ProcessEnv): { code: number; stdout: string; stderr: string } {
+  return runInput(bootstrapInput(script) + (ack ? RELAYED_ACK : ""), env);
 }
 /** The bootstrap with exactly `input` on stdin. */
-function runInput(input: string): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync("/bin/sh", ["-c", BOOTSTRAP_COMMAND], { input, encoding: "utf8" });
+function runInput(input: string, env?: NodeJS.ProcessEnv): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync("/bin/sh", ["-c", BOOTSTRAP_COMMAND], { input, encoding: "utf8", env });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -121,6 +121,20 @@ describe("HostConfig scripts under the real /bin/sh", () => {
     fs.writeFileSync(target(), "hand edit\n");
     expect(runScript(buildApplyScript(plan({ guard: true }))).code).toBe(20);
     expect(runScript(buildApplyScript(plan())).code).toBe(0);
+  });
+
+  it("must find a create unchanged by the guard's hash of the live file when content, mode, owner and group are already right, and changed when the mode is not", () => {
+    fs.writeFileSync(target(), "new\n", { mode: 0o640 });
+    fs.chmodSync(target(), 0o640);
+    const same = runScript(buildApplyScript(plan({ guard: true })));
+    expect(same.code).toBe(0);
+    expect(parseReport(same.stdout).unchanged).toBe(true);
+    expect(log()).toBe("");
+    fs.chmodSync(target(), 0o644);
+    const mode = runScript(buildApplyScript(plan({ guard: true })));
+    expect(parseReport(mode.stdout).changed).toBe(true);
+    expect((fs.statSync(target()).mode & 0o7777).toString(8)).toBe("640");
+    expect(log()).toBe("activated\n");
   });
 
   it("must run nothing when the script arrives truncated (connection cut during upload)", () => {
@@ -358,6 +372,74 @@ describe("HostConfig scripts under the real /bin/sh", () => {
     expect(fs.readFileSync(other, "utf8")).toBe("it's $(not) `run`\\n\n");
     expect(fs.statSync(target()).mode & 0o7777).toBe(0o600);
     expect(fs.statSync(other).mode & 0o7777).toBe(0o644);
+  });
+
+  it("must give every staged copy its final mode, owner and group, never more readable on the way, with chown and chmod only where needed", () => {
+    // A setgid directory of another group: what the shell creates there has that group, so chown must run.
+    const g = path.join(dir, "etc", "g");
+    fs.mkdirSync(g);
+    fs.chownSync(g, 0, 65534);
+    fs.chmodSync(g, 0o2755);
+    const f = (name: string, mode: string, secret = false) => ({
+      path: path.join(dir, "etc", name),
+      content: `${name}\n`,
+      mode,
+      owner: "root",
+      group: "root",
+      secret,
+    });
+    const files = [
+      f("plain.conf", "0644"),
+      f("secret.json", "0600", true),
+      f("g/app.conf", "0640"),
+      f("run.sh", "0755"),
+      f("su", "4755"),
+      f("g/pub.conf", "0644"),
+    ];
+    // Wrappers in front of the real programs: each records the state of every staged copy when it starts (the
+    // moments between creation and the swap), and which program ran on which staged copy.
+    const bin = path.join(dir, "bin");
+    const rec = path.join(dir, "rec");
+    fs.mkdirSync(bin);
+    for (const prog of ["stat", "chown", "chmod", "cmp", "mv"]) {
+      const real = spawnSync("sh", ["-c", `command -v ${prog}`], { encoding: "utf8" }).stdout.trim();
+      fs.writeFileSync(
+        path.join(bin, prog),
+        `#!/bin/sh\necho "run ${prog} $*" >> '${rec}'\nfor s in '${dir}'/etc/.neve-stage-* '${g}'/.neve-stage-*; do [ -e "$s" ] && ${spawnSync("sh", ["-c", "command -v stat"], { encoding: "utf8" }).stdout.trim()} -c 'seen %a %G %n' -- "$s" >> '${rec}'; done\nexec ${real} "$@"\n`,
+        { mode: 0o755 },
+      );
+    }
+    const r = runScript(buildApplyScript(plan({ files, activate: null })), true, { ...process.env, PATH: `${bin}:${process.env.PATH}` });
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    for (const x of files) {
+      const st = fs.statSync(x.path);
+      expect([x.path, (st.mode & 0o7777).toString(8).padStart(4, "0"), st.uid, st.gid]).toEqual([x.path, x.mode, 0, 0]);
+      expect(fs.readFileSync(x.path, "utf8")).toBe(x.content);
+    }
+    const lines = fs.readFileSync(rec, "utf8").trim().split("\n");
+    const seen = lines.filter((l) => l.startsWith("seen "));
+    expect(seen.length).toBeGreaterThan(0);
+    for (const l of seen) {
+      const [, mode, group, name] = /^seen (\d+) (\S+) (.*)$/.exec(l) ?? [];
+      const x = files.find((y) => path.basename(y.path) === name.replace(/^.*\.neve-stage-[0-9a-f]{8}-/, ""));
+      if (!x) throw new Error(`unknown staged copy ${name}`);
+      const m = parseInt(mode, 8);
+      const fm = parseInt(x.mode, 8);
+      // Others never get more than the final file gives others; the group only what the final file gives it, when it
+      // is the final group, else what it gives others.
+      expect([name, m & 7 & ~(fm & 7)]).toEqual([name, 0]);
+      expect([name, (m >> 3) & 7 & ~(group === x.group ? (fm >> 3) & 7 : fm & 7)]).toEqual([name, 0]);
+      if (x.secret) expect([name, m & 0o077]).toEqual([name, 0]);
+    }
+    const ran = (prog: string, name: string) => lines.some((l) => l.startsWith(`run ${prog} `) && l.includes(`-${name}`));
+    // Created as they must be (root:root in a plain directory, no execute or special bit): neither chown nor chmod.
+    for (const name of ["plain.conf", "secret.json"]) expect([name, ran("chown", name), ran("chmod", name)]).toEqual([name, false, false]);
+    // The setgid directory's group: chown (and chmod after it); execute and special bits, 0640: chmod.
+    for (const name of ["app.conf", "pub.conf"]) expect([name, ran("chown", name), ran("chmod", name)]).toEqual([name, true, true]);
+    for (const name of ["run.sh", "su"]) expect([name, ran("chown", name), ran("chmod", name)]).toEqual([name, false, true]);
+    // The scripts' own umask is back for everything after the staging: the stash is the push user's alone.
+    const svc = path.join(dir, "stash", "svc");
+    for (const d of fs.readdirSync(svc)) expect([d, (fs.statSync(path.join(svc, d)).mode & 0o777).toString(8)]).toEqual([d, "700"]);
   });
 
   it("must substitute placeholders with quoted staged paths", () => {
