@@ -34,7 +34,15 @@ import { Client } from "ssh2";
 import { startSsh } from "../providers/ssh/socket";
 import { pushDependencies } from "../stacks/components/host/pushOrder";
 import { type CapturedResource, captureResources } from "../tests/host/harness/capture";
-import { type ProviderHost, startProviderHost, urnFor } from "../tests/host/harness/providerHost";
+import {
+  type CheckResult,
+  type DiffResult,
+  encodeStruct,
+  type ProviderHost,
+  type StructBytes,
+  startProviderHost,
+  urnFor,
+} from "../tests/host/harness/providerHost";
 import { startTestHost, type TestHost } from "../tests/host/harness/testHost";
 import { runCmdRun } from "../tests/unit/support/cmdRun";
 import { type BenchResource, benchSet, hostConfigArgs, STASH_DIR } from "./set";
@@ -84,13 +92,47 @@ function wavesOf(waits: number[][]): number[][] {
   return out;
 }
 
-/** State of one resource as the engine keeps it. */
-interface ResourceState {
-  id: string;
-  inputs: Record<string, unknown>;
-  outputs: Record<string, unknown>;
+/**
+ * The provider calls as the engine makes them, on properties of type P: Struct bytes on the byte path
+ * (`ProviderHost.wire`, what the timed phases use), plain objects on the harness's object path.
+ */
+interface Rpc<P> {
+  check(urn: string, olds: P, news: P): Promise<{ inputs: P; failures: CheckResult["failures"] }>;
+  diff(id: string, urn: string, olds: P, news: P): Promise<DiffResult>;
+  create(urn: string, props: P): Promise<{ id: string; properties: P }>;
+  update(id: string, urn: string, olds: P, news: P): Promise<{ properties: P }>;
+  read(id: string, urn: string, props: P): Promise<{ id: string; properties: P }>;
 }
-type StackState = Map<string, ResourceState>;
+
+/** How the engine stand-in marshals: its calls, and the encoding of a resource's inputs (done once, untimed). */
+interface Engine<P> {
+  rpc(ph: ProviderHost): Rpc<P>;
+  encode(props: Record<string, unknown>): P;
+}
+
+/** The byte path: inputs encoded once, Structs forwarded as bytes, never converted (the Go engine's cost). */
+const WIRE: Engine<StructBytes> = { rpc: (ph) => ph.wire, encode: encodeStruct };
+/** TEMPORARY, for the same-run comparison: the object path, every Struct converted in this process on every call. */
+const OBJECT: Engine<Record<string, unknown>> = { rpc: (ph) => ph, encode: (props) => props };
+
+/** A resource as the engine receives it from the program: inputs already in the engine's form. */
+interface Declared<P> {
+  type: string;
+  name: string;
+  inputs: P;
+}
+
+function declared<P>(engine: Engine<P>, caps: CapturedResource[]): Declared<P>[] {
+  return caps.map((c) => ({ type: c.type, name: c.name, inputs: engine.encode(c.inputs) }));
+}
+
+/** State of one resource as the engine keeps it. */
+interface ResourceState<P> {
+  id: string;
+  inputs: P;
+  outputs: P;
+}
+type StackState<P> = Map<string, ResourceState<P>>;
 
 interface OpCounts {
   create: number;
@@ -99,13 +141,16 @@ interface OpCounts {
 }
 
 /** `pulumi up`, provider side: check, then create (new) or diff (+ update when something changed). */
-async function up(
+async function up<P>(
+  engine: Engine<P>,
   ph: ProviderHost,
-  caps: CapturedResource[],
-  prev: StackState | null,
+  caps: Declared<P>[],
+  prev: StackState<P> | null,
   waits: number[][] | null = null,
-): Promise<{ state: StackState; ops: OpCounts; mutateMs: number }> {
-  const state: StackState = new Map();
+): Promise<{ state: StackState<P>; ops: OpCounts; mutateMs: number }> {
+  const rpc = engine.rpc(ph);
+  const none = engine.encode({});
+  const state: StackState<P> = new Map();
   const ops: OpCounts = { create: 0, update: 0, same: 0 };
   // Wall time from the first create/update sent to the last one answered: the push itself, without check/diff
   // (where the provider host deserializes `__provider` on its first call).
@@ -130,26 +175,26 @@ async function up(
       const urn = urnFor(c.type, c.name);
       const old = prev?.get(c.name);
       if (TRACE) trace.push(`${at()} ${c.name} check`);
-      const checked = await ph.check(urn, old?.inputs ?? {}, c.inputs);
+      const checked = await rpc.check(urn, old?.inputs ?? none, c.inputs);
       if (TRACE) trace.push(`${at()} ${c.name} checked`);
       if (checked.failures.length > 0) {
         throw new Error(`check of ${c.name} failed: ${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
       }
       if (!old) {
-        const r = await mutate(() => ph.create(urn, checked.inputs));
+        const r = await mutate(() => rpc.create(urn, checked.inputs));
         if (TRACE) trace.push(`${at()} ${c.name} created`);
         ops.create++;
         state.set(c.name, { id: r.id, inputs: checked.inputs, outputs: r.properties });
         return;
       }
-      const d = await ph.diff(old.id, urn, old.outputs, checked.inputs);
+      const d = await rpc.diff(old.id, urn, old.outputs, checked.inputs);
       if (d.replaces.length > 0) throw new Error(`${c.name}: unexpected replacement of ${d.replaces.join(", ")}`);
       if (d.changes === "none") {
         ops.same++;
         state.set(c.name, { ...old, inputs: checked.inputs });
         return;
       }
-      const u = await mutate(() => ph.update(old.id, urn, old.outputs, checked.inputs));
+      const u = await mutate(() => rpc.update(old.id, urn, old.outputs, checked.inputs));
       ops.update++;
       state.set(c.name, { id: old.id, inputs: checked.inputs, outputs: u.properties });
     });
@@ -161,12 +206,13 @@ async function up(
 }
 
 /** `pulumi refresh`, provider side: read every resource. */
-async function refresh(ph: ProviderHost, caps: CapturedResource[], prev: StackState): Promise<StackState> {
-  const state: StackState = new Map();
+async function refresh<P>(engine: Engine<P>, ph: ProviderHost, caps: Declared<P>[], prev: StackState<P>): Promise<StackState<P>> {
+  const rpc = engine.rpc(ph);
+  const state: StackState<P> = new Map();
   await Promise.all(
     caps.map(async (c) => {
       const old = prev.get(c.name)!;
-      const r = await ph.read(old.id, urnFor(c.type, c.name), old.outputs);
+      const r = await rpc.read(old.id, urnFor(c.type, c.name), old.outputs);
       state.set(c.name, { id: r.id, inputs: old.inputs, outputs: r.properties });
     }),
   );
@@ -630,7 +676,16 @@ async function main(): Promise<void> {
     // access-critical wave: what any tool must do at least to push in that order and prove access before going on.
     const order = orderOf(set0);
     const waves = wavesOf(order);
-    const capsOrd = await capture(host, set0, true);
+    const capsOrd = declared(WIRE, await capture(host, set0, true));
+    // The engine receives the inputs from the program; their encoding is its own (negligible) cost: done here, once.
+    const wire0 = declared(WIRE, caps0);
+    const object0 = declared(OBJECT, caps0);
+    const firstObject: Sample[] = [];
+    // TEMPORARY: this process's CPU time (user + system) during each first push, byte path and object path.
+    const cpuWire: number[] = [];
+    const cpuObject: number[] = [];
+    const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+    const loadBefore = os.loadavg();
     const scriptOrd = waves.map((w) => ({
       script: floorScript(
         w.map((i) => set0[i]),
@@ -638,7 +693,7 @@ async function main(): Promise<void> {
       ),
       confirm: w.some((i) => set0[i].accessCritical === true),
     }));
-    let state: StackState | null = null;
+    let state: StackState<StructBytes> | null = null;
     for (let i = 0; i < REPS; i++) {
       await resetHost(host, original, set0);
       floor.push(await measure(host, () => coldFloorPush(host, script)));
@@ -652,9 +707,11 @@ async function main(): Promise<void> {
       floorAct.push(await measure(host, () => coldFloorPush(host, scriptAct)));
       await resetHost(host, original, set0);
       state = await withTimedProviderHost(async (ph, startMs) => {
-        let s: StackState | null = null;
+        let s: StackState<StructBytes> | null = null;
         const sample = await measure(host, async () => {
-          const r = await up(ph, caps0, null);
+          const cpu0 = process.cpuUsage();
+          const r = await up(WIRE, ph, wire0, null);
+          cpuWire.push(cpuMs(process.cpuUsage(cpu0)));
           if (r.ops.create !== resources) throw new Error(`first push created ${r.ops.create} of ${resources}`);
           s = r.state;
           return { mutateMs: r.mutateMs };
@@ -663,13 +720,26 @@ async function main(): Promise<void> {
         hostStart.push(startMs);
         return s!;
       });
+      // TEMPORARY: the same first push on the object path, alternated with the byte path repetition by repetition.
+      await resetHost(host, original, set0);
+      await withProviderHost(async (ph) => {
+        firstObject.push(
+          await measure(host, async () => {
+            const cpu0 = process.cpuUsage();
+            const r = await up(OBJECT, ph, object0, null);
+            cpuObject.push(cpuMs(process.cpuUsage(cpu0)));
+            if (r.ops.create !== resources) throw new Error(`first push (object path) created ${r.ops.create} of ${resources}`);
+            return { mutateMs: r.mutateMs };
+          }),
+        );
+      });
       await resetHost(host, original, set0);
       floorOrd.push(await measure(host, () => coldFloorPush(host, scriptOrd)));
       await resetHost(host, original, set0);
       await withProviderHost(async (ph) => {
         firstOrd.push(
           await measure(host, async () => {
-            const r = await up(ph, capsOrd, null, order);
+            const r = await up(WIRE, ph, capsOrd, null, order);
             if (r.ops.create !== resources) throw new Error(`ordered first push created ${r.ops.create} of ${resources}`);
             return { mutateMs: r.mutateMs };
           }),
@@ -686,9 +756,31 @@ async function main(): Promise<void> {
     if (withAnsible) {
       // The provider's state of the first push must still match the host for the phases below.
       await resetHost(host, original, set0);
-      state = await withProviderHost(async (ph) => (await up(ph, caps0, null)).state);
+      state = await withProviderHost(async (ph) => (await up(WIRE, ph, wire0, null)).state);
     }
     const ordered = { floor: summarize(floorOrd), push: summarize(firstOrd), waves: waves.map((w) => w.map((i) => set0[i].name)) };
+    const loadAfter = os.loadavg();
+    {
+      const po = summarize(firstObject);
+      const pw = summarize(first);
+      const fa0 = summarize(floorAct);
+      const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(" ");
+      console.log(
+        `TEMPORARY engine stand-in comparison: first push on the object path ${po.ms} ms (${ratioOf(po.ms, fa0.ms)}x; samples ${po.samplesMs.join(" ")}), on the byte path ${pw.ms} ms (${ratioOf(pw.ms, fa0.ms)}x; samples ${pw.samplesMs.join(" ")}), floor + activate + health ${fa0.ms} ms; this process's CPU per first push (median): object path ${Math.round(median(cpuObject))} ms, byte path ${Math.round(median(cpuWire))} ms; load average before ${la(loadBefore)}, after ${la(loadAfter)}`,
+      );
+      console.log(
+        JSON.stringify({
+          engineComparison: true,
+          objectPathMs: po.ms,
+          wirePathMs: pw.ms,
+          objectCpuMs: median(cpuObject),
+          wireCpuMs: median(cpuWire),
+          floorWithActivationMs: fa0.ms,
+          loadBefore,
+          loadAfter,
+        }),
+      );
+    }
     if (pushOnly) {
       pushOnlyReport(summarize(floor), summarize(floorAct), summarize(first), ordered, resources, files);
       return;
@@ -703,7 +795,7 @@ async function main(): Promise<void> {
       await withProviderHost(async (ph) => {
         noop.push(
           await measure(host, async () => {
-            const r = await up(ph, caps0, state);
+            const r = await up(WIRE, ph, wire0, state);
             if (r.ops.same !== resources) throw new Error(`no-op up changed something: ${JSON.stringify(r.ops)}`);
           }),
         );
@@ -712,11 +804,11 @@ async function main(): Promise<void> {
 
     const update: Sample[] = [];
     for (let i = 0; i < REPS; i++) {
-      const caps = await capture(host, benchSet(host.address, i + 1));
+      const caps = declared(WIRE, await capture(host, benchSet(host.address, i + 1)));
       await withProviderHost(async (ph) => {
         update.push(
           await measure(host, async () => {
-            const r = await up(ph, caps, state);
+            const r = await up(WIRE, ph, caps, state);
             if (r.ops.update !== 1 || r.ops.same !== resources - 1) throw new Error(`one-file change did ${JSON.stringify(r.ops)}`);
             state = r.state;
             return { mutateMs: r.mutateMs };
@@ -732,7 +824,7 @@ async function main(): Promise<void> {
       await withProviderHost(async (ph) => {
         refreshes.push(
           await measure(host, async () => {
-            state = await refresh(ph, caps0, state!);
+            state = await refresh(WIRE, ph, wire0, state!);
           }),
         );
       });
