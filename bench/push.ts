@@ -15,7 +15,9 @@
  *   the bench's warm process (floorWarmMs) and with every activation and health check added (floorWithActivationMs).
  * The provider host runs the resources of a phase concurrently, as the engine does for independent resources.
  * Timers cover the provider operations only: spawning the provider host and running the program under mocks are
- * outside them (the engine's own costs); the first call of each phase still deserializes `__provider`.
+ * outside them (the engine's own costs), and so is encoding each resource's inputs once: inside them the bench
+ * forwards google.protobuf.Struct bytes (the harness's `ProviderHost.wire`) and converts none, as the Go engine
+ * marshals at memcpy speed; the first call of each phase still deserializes `__provider` in the provider host.
  *
  * Counting is done on the test host's side, from its sshd log (LogLevel VERBOSE), never by trusting the client:
  * connections = "Accepted publickey" lines; round trips = "Starting session:" lines (one per exec or subsystem
@@ -34,15 +36,7 @@ import { Client } from "ssh2";
 import { startSsh } from "../providers/ssh/socket";
 import { pushDependencies } from "../stacks/components/host/pushOrder";
 import { type CapturedResource, captureResources } from "../tests/host/harness/capture";
-import {
-  type CheckResult,
-  type DiffResult,
-  encodeStruct,
-  type ProviderHost,
-  type StructBytes,
-  startProviderHost,
-  urnFor,
-} from "../tests/host/harness/providerHost";
+import { encodeStruct, type ProviderHost, type StructBytes, startProviderHost, urnFor } from "../tests/host/harness/providerHost";
 import { startTestHost, type TestHost } from "../tests/host/harness/testHost";
 import { runCmdRun } from "../tests/unit/support/cmdRun";
 import { type BenchResource, benchSet, hostConfigArgs, STASH_DIR } from "./set";
@@ -93,46 +87,32 @@ function wavesOf(waits: number[][]): number[][] {
 }
 
 /**
- * The provider calls as the engine makes them, on properties of type P: Struct bytes on the byte path
- * (`ProviderHost.wire`, what the timed phases use), plain objects on the harness's object path.
+ * A resource as the engine receives it from the program: its inputs as google.protobuf.Struct bytes, encoded once
+ * here, outside the timers (the engine's own encoding is negligible). The timed phases speak to the provider host
+ * on the harness's byte path (`ProviderHost.wire`), which frames those bytes and converts no Struct, as the Go
+ * engine marshals at memcpy speed; the object path would spend this process's CPU (about 80 ns a character to
+ * encode `__provider`) on a 2-core machine that also runs the provider host and the test host.
  */
-interface Rpc<P> {
-  check(urn: string, olds: P, news: P): Promise<{ inputs: P; failures: CheckResult["failures"] }>;
-  diff(id: string, urn: string, olds: P, news: P): Promise<DiffResult>;
-  create(urn: string, props: P): Promise<{ id: string; properties: P }>;
-  update(id: string, urn: string, olds: P, news: P): Promise<{ properties: P }>;
-  read(id: string, urn: string, props: P): Promise<{ id: string; properties: P }>;
-}
-
-/** How the engine stand-in marshals: its calls, and the encoding of a resource's inputs (done once, untimed). */
-interface Engine<P> {
-  rpc(ph: ProviderHost): Rpc<P>;
-  encode(props: Record<string, unknown>): P;
-}
-
-/** The byte path: inputs encoded once, Structs forwarded as bytes, never converted (the Go engine's cost). */
-const WIRE: Engine<StructBytes> = { rpc: (ph) => ph.wire, encode: encodeStruct };
-/** TEMPORARY, for the same-run comparison: the object path, every Struct converted in this process on every call. */
-const OBJECT: Engine<Record<string, unknown>> = { rpc: (ph) => ph, encode: (props) => props };
-
-/** A resource as the engine receives it from the program: inputs already in the engine's form. */
-interface Declared<P> {
+interface Declared {
   type: string;
   name: string;
-  inputs: P;
+  inputs: StructBytes;
 }
 
-function declared<P>(engine: Engine<P>, caps: CapturedResource[]): Declared<P>[] {
-  return caps.map((c) => ({ type: c.type, name: c.name, inputs: engine.encode(c.inputs) }));
+function declared(caps: CapturedResource[]): Declared[] {
+  return caps.map((c) => ({ type: c.type, name: c.name, inputs: encodeStruct(c.inputs) }));
 }
 
-/** State of one resource as the engine keeps it. */
-interface ResourceState<P> {
+/** The olds of a first check: an empty Struct. */
+const NO_PROPERTIES = encodeStruct({});
+
+/** State of one resource as the engine keeps it: inputs and outputs as the provider host returned their bytes. */
+interface ResourceState {
   id: string;
-  inputs: P;
-  outputs: P;
+  inputs: StructBytes;
+  outputs: StructBytes;
 }
-type StackState<P> = Map<string, ResourceState<P>>;
+type StackState = Map<string, ResourceState>;
 
 interface OpCounts {
   create: number;
@@ -141,16 +121,14 @@ interface OpCounts {
 }
 
 /** `pulumi up`, provider side: check, then create (new) or diff (+ update when something changed). */
-async function up<P>(
-  engine: Engine<P>,
+async function up(
   ph: ProviderHost,
-  caps: Declared<P>[],
-  prev: StackState<P> | null,
+  caps: Declared[],
+  prev: StackState | null,
   waits: number[][] | null = null,
-): Promise<{ state: StackState<P>; ops: OpCounts; mutateMs: number }> {
-  const rpc = engine.rpc(ph);
-  const none = engine.encode({});
-  const state: StackState<P> = new Map();
+): Promise<{ state: StackState; ops: OpCounts; mutateMs: number }> {
+  const rpc = ph.wire;
+  const state: StackState = new Map();
   const ops: OpCounts = { create: 0, update: 0, same: 0 };
   // Wall time from the first create/update sent to the last one answered: the push itself, without check/diff
   // (where the provider host deserializes `__provider` on its first call).
@@ -175,7 +153,7 @@ async function up<P>(
       const urn = urnFor(c.type, c.name);
       const old = prev?.get(c.name);
       if (TRACE) trace.push(`${at()} ${c.name} check`);
-      const checked = await rpc.check(urn, old?.inputs ?? none, c.inputs);
+      const checked = await rpc.check(urn, old?.inputs ?? NO_PROPERTIES, c.inputs);
       if (TRACE) trace.push(`${at()} ${c.name} checked`);
       if (checked.failures.length > 0) {
         throw new Error(`check of ${c.name} failed: ${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
@@ -206,9 +184,9 @@ async function up<P>(
 }
 
 /** `pulumi refresh`, provider side: read every resource. */
-async function refresh<P>(engine: Engine<P>, ph: ProviderHost, caps: Declared<P>[], prev: StackState<P>): Promise<StackState<P>> {
-  const rpc = engine.rpc(ph);
-  const state: StackState<P> = new Map();
+async function refresh(ph: ProviderHost, caps: Declared[], prev: StackState): Promise<StackState> {
+  const rpc = ph.wire;
+  const state: StackState = new Map();
   await Promise.all(
     caps.map(async (c) => {
       const old = prev.get(c.name)!;
@@ -676,16 +654,9 @@ async function main(): Promise<void> {
     // access-critical wave: what any tool must do at least to push in that order and prove access before going on.
     const order = orderOf(set0);
     const waves = wavesOf(order);
-    const capsOrd = declared(WIRE, await capture(host, set0, true));
+    const capsOrd = declared(await capture(host, set0, true));
     // The engine receives the inputs from the program; their encoding is its own (negligible) cost: done here, once.
-    const wire0 = declared(WIRE, caps0);
-    const object0 = declared(OBJECT, caps0);
-    const firstObject: Sample[] = [];
-    // TEMPORARY: this process's CPU time (user + system) during each first push, byte path and object path.
-    const cpuWire: number[] = [];
-    const cpuObject: number[] = [];
-    const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
-    const loadBefore = os.loadavg();
+    const wire0 = declared(caps0);
     const scriptOrd = waves.map((w) => ({
       script: floorScript(
         w.map((i) => set0[i]),
@@ -693,7 +664,7 @@ async function main(): Promise<void> {
       ),
       confirm: w.some((i) => set0[i].accessCritical === true),
     }));
-    let state: StackState<StructBytes> | null = null;
+    let state: StackState | null = null;
     for (let i = 0; i < REPS; i++) {
       await resetHost(host, original, set0);
       floor.push(await measure(host, () => coldFloorPush(host, script)));
@@ -707,11 +678,9 @@ async function main(): Promise<void> {
       floorAct.push(await measure(host, () => coldFloorPush(host, scriptAct)));
       await resetHost(host, original, set0);
       state = await withTimedProviderHost(async (ph, startMs) => {
-        let s: StackState<StructBytes> | null = null;
+        let s: StackState | null = null;
         const sample = await measure(host, async () => {
-          const cpu0 = process.cpuUsage();
-          const r = await up(WIRE, ph, wire0, null);
-          cpuWire.push(cpuMs(process.cpuUsage(cpu0)));
+          const r = await up(ph, wire0, null);
           if (r.ops.create !== resources) throw new Error(`first push created ${r.ops.create} of ${resources}`);
           s = r.state;
           return { mutateMs: r.mutateMs };
@@ -720,26 +689,13 @@ async function main(): Promise<void> {
         hostStart.push(startMs);
         return s!;
       });
-      // TEMPORARY: the same first push on the object path, alternated with the byte path repetition by repetition.
-      await resetHost(host, original, set0);
-      await withProviderHost(async (ph) => {
-        firstObject.push(
-          await measure(host, async () => {
-            const cpu0 = process.cpuUsage();
-            const r = await up(OBJECT, ph, object0, null);
-            cpuObject.push(cpuMs(process.cpuUsage(cpu0)));
-            if (r.ops.create !== resources) throw new Error(`first push (object path) created ${r.ops.create} of ${resources}`);
-            return { mutateMs: r.mutateMs };
-          }),
-        );
-      });
       await resetHost(host, original, set0);
       floorOrd.push(await measure(host, () => coldFloorPush(host, scriptOrd)));
       await resetHost(host, original, set0);
       await withProviderHost(async (ph) => {
         firstOrd.push(
           await measure(host, async () => {
-            const r = await up(WIRE, ph, capsOrd, null, order);
+            const r = await up(ph, capsOrd, null, order);
             if (r.ops.create !== resources) throw new Error(`ordered first push created ${r.ops.create} of ${resources}`);
             return { mutateMs: r.mutateMs };
           }),
@@ -756,31 +712,9 @@ async function main(): Promise<void> {
     if (withAnsible) {
       // The provider's state of the first push must still match the host for the phases below.
       await resetHost(host, original, set0);
-      state = await withProviderHost(async (ph) => (await up(WIRE, ph, wire0, null)).state);
+      state = await withProviderHost(async (ph) => (await up(ph, wire0, null)).state);
     }
     const ordered = { floor: summarize(floorOrd), push: summarize(firstOrd), waves: waves.map((w) => w.map((i) => set0[i].name)) };
-    const loadAfter = os.loadavg();
-    {
-      const po = summarize(firstObject);
-      const pw = summarize(first);
-      const fa0 = summarize(floorAct);
-      const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(" ");
-      console.log(
-        `TEMPORARY engine stand-in comparison: first push on the object path ${po.ms} ms (${ratioOf(po.ms, fa0.ms)}x; samples ${po.samplesMs.join(" ")}), on the byte path ${pw.ms} ms (${ratioOf(pw.ms, fa0.ms)}x; samples ${pw.samplesMs.join(" ")}), floor + activate + health ${fa0.ms} ms; this process's CPU per first push (median): object path ${Math.round(median(cpuObject))} ms, byte path ${Math.round(median(cpuWire))} ms; load average before ${la(loadBefore)}, after ${la(loadAfter)}`,
-      );
-      console.log(
-        JSON.stringify({
-          engineComparison: true,
-          objectPathMs: po.ms,
-          wirePathMs: pw.ms,
-          objectCpuMs: median(cpuObject),
-          wireCpuMs: median(cpuWire),
-          floorWithActivationMs: fa0.ms,
-          loadBefore,
-          loadAfter,
-        }),
-      );
-    }
     if (pushOnly) {
       pushOnlyReport(summarize(floor), summarize(floorAct), summarize(first), ordered, resources, files);
       return;
@@ -795,7 +729,7 @@ async function main(): Promise<void> {
       await withProviderHost(async (ph) => {
         noop.push(
           await measure(host, async () => {
-            const r = await up(WIRE, ph, wire0, state);
+            const r = await up(ph, wire0, state);
             if (r.ops.same !== resources) throw new Error(`no-op up changed something: ${JSON.stringify(r.ops)}`);
           }),
         );
@@ -804,11 +738,11 @@ async function main(): Promise<void> {
 
     const update: Sample[] = [];
     for (let i = 0; i < REPS; i++) {
-      const caps = declared(WIRE, await capture(host, benchSet(host.address, i + 1)));
+      const caps = declared(await capture(host, benchSet(host.address, i + 1)));
       await withProviderHost(async (ph) => {
         update.push(
           await measure(host, async () => {
-            const r = await up(WIRE, ph, caps, state);
+            const r = await up(ph, caps, state);
             if (r.ops.update !== 1 || r.ops.same !== resources - 1) throw new Error(`one-file change did ${JSON.stringify(r.ops)}`);
             state = r.state;
             return { mutateMs: r.mutateMs };
@@ -824,7 +758,7 @@ async function main(): Promise<void> {
       await withProviderHost(async (ph) => {
         refreshes.push(
           await measure(host, async () => {
-            state = await refresh(WIRE, ph, wire0, state!);
+            state = await refresh(ph, wire0, state!);
           }),
         );
       });
