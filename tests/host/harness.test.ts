@@ -13,7 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Client } from "ssh2";
 import { startSsh } from "../../providers/ssh";
 import { captureResources } from "./harness/capture";
-import { type ProviderHost, startProviderHost, urnFor } from "./harness/providerHost";
+import { decodeStruct, encodeStruct, type ProviderHost, startProviderHost, urnFor } from "./harness/providerHost";
 import { pidAlive as alive, startTestHost, type TestHost } from "./harness/testHost";
 
 function fingerprint(key: Buffer): string {
@@ -314,6 +314,44 @@ describe("dynamic provider host", () => {
 
     await ph.delete(created.id, urn, updated.properties);
     expect(fs.readFileSync(marker, "utf8")).toBe("deleted echo-one");
+  });
+
+  it("must give the same results on the byte path (`wire`) as on the object path", async () => {
+    const [res] = await captureResources(() => {
+      new Echo("one", { name: "one", value: "a", marker, token: pulumi.secret("s3cret") });
+    });
+    const urn = urnFor(res.type, res.name);
+    const news = res.inputs;
+    const none = encodeStruct({});
+
+    const ok = await ph.check(urn, {}, news);
+    const wok = await ph.wire.check(urn, none, encodeStruct(news));
+    expect(wok.failures).toEqual([]);
+    expect(decodeStruct(wok.inputs)).toEqual(ok.inputs);
+    const bad = await ph.wire.check(urn, none, encodeStruct({ ...news, value: "" }));
+    expect(bad.failures).toEqual([{ property: "value", reason: "value must not be empty" }]);
+
+    // The check's inputs bytes go on into the create as they came.
+    const created = await ph.create(urn, ok.inputs);
+    const wcreated = await ph.wire.create(urn, wok.inputs);
+    expect(wcreated.id).toBe("echo-one");
+    expect({ ...decodeStruct(wcreated.properties), pid: 0 }).toEqual({ ...created.properties, pid: 0 });
+    expect(decodeStruct(wcreated.properties).pid).toBe(ph.pid);
+
+    const b = encodeStruct({ ...news, value: "b" });
+    expect(await ph.wire.diff(wcreated.id, urn, wcreated.properties, wok.inputs)).toEqual(await ph.diff(created.id, urn, created.properties, ok.inputs));
+    expect(await ph.wire.diff(wcreated.id, urn, wcreated.properties, b)).toMatchObject({ changes: "some", replaces: [] });
+    expect((await ph.wire.diff(wcreated.id, urn, wcreated.properties, encodeStruct({ ...news, name: "two" }))).replaces).toEqual(["name"]);
+
+    const read = await ph.wire.read(wcreated.id, urn, wcreated.properties);
+    expect(read.id).toBe("echo-one");
+    expect(decodeStruct(read.properties)).toEqual((await ph.read(created.id, urn, created.properties)).properties);
+    expect(decodeStruct(read.inputs)).toEqual({});
+
+    // Update gets the olds and news where the provider expects them: the outputs carry the news.
+    const updated = await ph.wire.update(wcreated.id, urn, wcreated.properties, b);
+    expect(decodeStruct(updated.properties)).toEqual((await ph.update(created.id, urn, created.properties, { ...news, value: "b" })).properties);
+    expect(decodeStruct(updated.properties)).toMatchObject({ value: "b", updated: true });
   });
 
   it("must surface the provider's own error text", async () => {

@@ -6,10 +6,16 @@
  * `google-protobuf` instance that the proto stubs themselves load (resolved from @pulumi/pulumi's directory), so
  * there is exactly one protobuf runtime. As the engine does for a provider that says acceptSecrets=false, secret
  * values are unwrapped before sending; `undefined` is stripped (the host rejects it: "Unexpected struct type").
+ *
+ * `wire` is the same protocol on bytes, for the bench: properties are google.protobuf.Struct bytes, encoded once by
+ * the caller (`encodeStruct`), and requests and responses are framed and split at the wire level (wire.ts) without
+ * converting any Struct, as the Go engine marshals them at memcpy speed. Decode with `decodeStruct` where a plain
+ * value is needed.
  */
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { onProcessExit, realProcess } from "./exitHook";
+import { FIELDS, fields, lastField, message } from "./wire";
 
 /** Result of `check`. */
 export interface CheckResult {
@@ -33,6 +39,26 @@ export interface DiffResult {
   detailedDiff: Record<string, { kind: string; inputDiff: boolean }>;
 }
 
+/** google.protobuf.Struct bytes: properties as the engine holds and forwards them. */
+export type StructBytes = Buffer;
+
+/**
+ * The provider calls on Struct bytes (the bench's engine stand-in): nothing is converted on the way, only framed.
+ * Results equal the object API's after `decodeStruct`.
+ */
+export interface WireProvider {
+  /** ResourceProvider.Check; `inputs` are the response's Struct bytes as they came. */
+  check(urn: string, olds: StructBytes, news: StructBytes): Promise<{ inputs: StructBytes; failures: CheckResult["failures"] }>;
+  /** ResourceProvider.Diff. */
+  diff(id: string, urn: string, olds: StructBytes, news: StructBytes): Promise<DiffResult>;
+  /** ResourceProvider.Create. */
+  create(urn: string, props: StructBytes): Promise<{ id: string; properties: StructBytes }>;
+  /** ResourceProvider.Read (refresh). `inputs` is empty bytes when the provider returned none. */
+  read(id: string, urn: string, props: StructBytes): Promise<{ id: string; properties: StructBytes; inputs: StructBytes }>;
+  /** ResourceProvider.Update. */
+  update(id: string, urn: string, olds: StructBytes, news: StructBytes): Promise<{ properties: StructBytes }>;
+}
+
 /** A running provider host process and a gRPC client to it. */
 export interface ProviderHost {
   /** PID of the host process. */
@@ -49,6 +75,8 @@ export interface ProviderHost {
   update(id: string, urn: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ properties: Record<string, unknown> }>;
   /** ResourceProvider.Delete. */
   delete(id: string, urn: string, props: Record<string, unknown>): Promise<void>;
+  /** The same calls on Struct bytes, over the same client (see {@link WireProvider}). */
+  wire: WireProvider;
   /** stdout+stderr the host process printed so far (for secret-leak assertions). */
   output(): string;
   /** Close the client and kill the process. Idempotent. */
@@ -110,6 +138,36 @@ function struct(props: Record<string, unknown>): any {
 
 function plain(s: any): Record<string, unknown> {
   return s ? (s.toJavaScript() as Record<string, unknown>) : {};
+}
+
+/** Properties as google.protobuf.Struct bytes (secrets unwrapped, `undefined` stripped), as the object path sends them. */
+export function encodeStruct(props: Record<string, unknown>): StructBytes {
+  return Buffer.from(struct(props).serializeBinary());
+}
+
+/** Plain properties from Struct bytes (empty bytes: `{}`). */
+export function decodeStruct(bytes: Uint8Array): Record<string, unknown> {
+  return plain(structpb.Struct.deserializeBinary(bytes));
+}
+
+function diffResult(resp: any): DiffResult {
+  const changes = resp.getChanges();
+  const C = provpb.DiffResponse.DiffChanges;
+  const detailedDiff: DiffResult["detailedDiff"] = {};
+  resp.getDetaileddiffMap().forEach((v: any, k: string) => {
+    detailedDiff[k] = { kind: KIND_NAMES[v.getKind()] ?? String(v.getKind()), inputDiff: v.getInputdiff() };
+  });
+  return {
+    changes: changes === C.DIFF_NONE ? "none" : changes === C.DIFF_SOME ? "some" : "unknown",
+    replaces: resp.getReplacesList(),
+    deleteBeforeReplace: resp.getDeletebeforereplace(),
+    diffs: resp.getDiffsList(),
+    detailedDiff,
+  };
+}
+
+function failuresOf(resp: any): CheckResult["failures"] {
+  return resp.getFailuresList().map((f: any) => ({ property: f.getProperty(), reason: f.getReason() }));
 }
 
 /** Start the provider host from the repo root and connect to it. Call `stop()` in afterAll. */
@@ -205,19 +263,105 @@ export async function startProviderHost(opts: ProviderHostOptions = {}): Promise
     throw e;
   });
 
+  // The byte path: the same client, grpc-js's generic unary call with identity (de)serializers.
+  const identity = (b: Buffer) => b;
+  const raw = (method: string, req: Buffer): Promise<Buffer> =>
+    new Promise((resolve, reject) => {
+      client.makeUnaryRequest(`/pulumirpc.ResourceProvider/${method}`, identity, identity, req, (err: any, resp?: Buffer) => {
+        if (err) {
+          const e = new Error(err.details || err.message);
+          (e as any).code = err.code;
+          reject(e);
+        } else resolve(resp ?? Buffer.alloc(0));
+      });
+    });
+  const wire: WireProvider = {
+    async check(urn, olds, news) {
+      const F = FIELDS.check;
+      const resp = await raw(
+        "Check",
+        message([
+          [F.urn, urn],
+          [F.olds, olds],
+          [F.news, news],
+        ]),
+      );
+      const f = fields(resp);
+      const R = FIELDS.checkResponse;
+      // Failures are rare and small: the stubs decode them (and the inputs with them), so a failing check reads as usual.
+      const failures = f.has(R.failures) ? failuresOf(provpb.CheckResponse.deserializeBinary(resp)) : [];
+      return { inputs: lastField(f, R.inputs), failures };
+    },
+    async diff(id, urn, olds, news) {
+      const F = FIELDS.diff;
+      const resp = await raw(
+        "Diff",
+        message([
+          [F.id, id],
+          [F.urn, urn],
+          [F.olds, olds],
+          [F.news, news],
+        ]),
+      );
+      return diffResult(provpb.DiffResponse.deserializeBinary(resp));
+    },
+    async create(urn, props) {
+      const F = FIELDS.create;
+      const f = fields(
+        await raw(
+          "Create",
+          message([
+            [F.urn, urn],
+            [F.properties, props],
+          ]),
+        ),
+      );
+      const R = FIELDS.createResponse;
+      return { id: lastField(f, R.id).toString("utf8"), properties: lastField(f, R.properties) };
+    },
+    async read(id, urn, props) {
+      const F = FIELDS.read;
+      const f = fields(
+        await raw(
+          "Read",
+          message([
+            [F.id, id],
+            [F.urn, urn],
+            [F.properties, props],
+          ]),
+        ),
+      );
+      const R = FIELDS.readResponse;
+      return { id: lastField(f, R.id).toString("utf8"), properties: lastField(f, R.properties), inputs: lastField(f, R.inputs) };
+    },
+    async update(id, urn, olds, news) {
+      const F = FIELDS.update;
+      const f = fields(
+        await raw(
+          "Update",
+          message([
+            [F.id, id],
+            [F.urn, urn],
+            [F.olds, olds],
+            [F.news, news],
+          ]),
+        ),
+      );
+      return { properties: lastField(f, FIELDS.updateResponse.properties) };
+    },
+  };
+
   let stopped = false;
   const host: ProviderHost = {
     pid,
+    wire,
     async check(urn, olds, news) {
       const req = new provpb.CheckRequest();
       req.setUrn(urn);
       req.setOlds(struct(olds));
       req.setNews(struct(news));
       const resp: any = await call("check", req);
-      return {
-        inputs: plain(resp.getInputs()),
-        failures: resp.getFailuresList().map((f: any) => ({ property: f.getProperty(), reason: f.getReason() })),
-      };
+      return { inputs: plain(resp.getInputs()), failures: failuresOf(resp) };
     },
     async diff(id, urn, olds, news) {
       const req = new provpb.DiffRequest();
@@ -225,20 +369,7 @@ export async function startProviderHost(opts: ProviderHostOptions = {}): Promise
       req.setUrn(urn);
       req.setOlds(struct(olds));
       req.setNews(struct(news));
-      const resp: any = await call("diff", req);
-      const changes = resp.getChanges();
-      const C = provpb.DiffResponse.DiffChanges;
-      const detailedDiff: DiffResult["detailedDiff"] = {};
-      resp.getDetaileddiffMap().forEach((v: any, k: string) => {
-        detailedDiff[k] = { kind: KIND_NAMES[v.getKind()] ?? String(v.getKind()), inputDiff: v.getInputdiff() };
-      });
-      return {
-        changes: changes === C.DIFF_NONE ? "none" : changes === C.DIFF_SOME ? "some" : "unknown",
-        replaces: resp.getReplacesList(),
-        deleteBeforeReplace: resp.getDeletebeforereplace(),
-        diffs: resp.getDiffsList(),
-        detailedDiff,
-      };
+      return diffResult(await call("diff", req));
     },
     async create(urn, props) {
       const req = new provpb.CreateRequest();
