@@ -170,6 +170,13 @@ function failuresOf(resp: any): CheckResult["failures"] {
   return resp.getFailuresList().map((f: any) => ({ property: f.getProperty(), reason: f.getReason() }));
 }
 
+/** A failed gRPC call as an Error with the status's details and its code (both paths, object and byte). */
+function rpcError(err: any): Error {
+  const e = new Error(err.details || err.message);
+  (e as any).code = err.code;
+  return e;
+}
+
 /** Start the provider host from the repo root and connect to it. Call `stop()` in afterAll. */
 export async function startProviderHost(opts: ProviderHostOptions = {}): Promise<ProviderHost> {
   if (!exitHookInstalled) {
@@ -245,13 +252,7 @@ export async function startProviderHost(opts: ProviderHostOptions = {}): Promise
   const client = new provgrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   const call = <T>(method: string, req: any): Promise<T> =>
     new Promise((resolve, reject) => {
-      client[method](req, (err: any, resp: T) => {
-        if (err) {
-          const e = new Error(err.details || err.message);
-          (e as any).code = err.code;
-          reject(e);
-        } else resolve(resp);
-      });
+      client[method](req, (err: any, resp: T) => (err ? reject(rpcError(err)) : resolve(resp)));
     });
 
   const configure = new provpb.ConfigureRequest();
@@ -267,13 +268,9 @@ export async function startProviderHost(opts: ProviderHostOptions = {}): Promise
   const identity = (b: Buffer) => b;
   const raw = (method: string, req: Buffer): Promise<Buffer> =>
     new Promise((resolve, reject) => {
-      client.makeUnaryRequest(`/pulumirpc.ResourceProvider/${method}`, identity, identity, req, (err: any, resp?: Buffer) => {
-        if (err) {
-          const e = new Error(err.details || err.message);
-          (e as any).code = err.code;
-          reject(e);
-        } else resolve(resp ?? Buffer.alloc(0));
-      });
+      client.makeUnaryRequest(`/pulumirpc.ResourceProvider/${method}`, identity, identity, req, (err: any, resp?: Buffer) =>
+        err ? reject(rpcError(err)) : resolve(resp ?? Buffer.alloc(0)),
+      );
     });
   const wire: WireProvider = {
     async check(urn, olds, news) {
